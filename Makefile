@@ -1,0 +1,45 @@
+# mrtgo — see README.md. `make demo` runs the built-in simulated network; `make test` runs every check.
+GO          ?= go
+BIN         := bin/mrtgo
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEMO_OUT    ?= var/demo
+BENCHTIME   ?= 1x
+
+.PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/mrtgo
+
+# Everything CI checks: formatting, vet, staticcheck, then all tests with the race detector.
+test: lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# The main job on the embedded default network: back-fills a year of history, then polls
+# the simulator live, re-renders and serves. Open the URL it prints; Ctrl-C stops it.
+demo: build
+	./$(BIN) demo --out $(DEMO_OUT)
+
+# Build the demo site once and exit (open $(DEMO_OUT)/site/index.html).
+demo-once: build
+	./$(BIN) demo --once --out $(DEMO_OUT)
+
+# Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
+bench:
+	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME)
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,410 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults applied when a key is absent.
+const (
+	DefaultStep      = 5 * time.Minute
+	DefaultData      = "var/mrtgo.db"
+	DefaultSite      = "var/site"
+	DefaultTimezone  = "Local"
+	DefaultVersion   = "2c"
+	DefaultCommunity = "public"
+	DefaultPort      = 161
+	DefaultTimeout   = 2 * time.Second
+	DefaultRetries   = 1
+	DefaultMaxOIDs   = 60
+)
+
+// Error is a mistake in a targets file. Its text names the file and, where it can be
+// found, the line and the key.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // dotted key, e.g. "device[2].timeout"; may be empty
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		fmt.Fprintf(&b, "%s: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// duration is a TOML string such as "5m" or "2s". It implements TextUnmarshaler so that
+// a bad value is reported by the decoder with its line.
+type duration struct {
+	d   time.Duration
+	set bool
+}
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad duration %q (use e.g. \"30s\", \"5m\", \"1h\")", b)
+	}
+	d.d, d.set = v, true
+	return nil
+}
+
+// snmpFile is the [snmp] table and the per-device overrides; pointers tell "absent"
+// from "zero".
+type snmpFile struct {
+	Version   *string   `toml:"version"`
+	Community *string   `toml:"community"`
+	Port      *int      `toml:"port"`
+	Timeout   *duration `toml:"timeout"`
+	Retries   *int      `toml:"retries"`
+	MaxOIDs   *int      `toml:"max_oids"`
+}
+
+type deviceFile struct {
+	Name       *string  `toml:"name"`
+	Host       *string  `toml:"host"`
+	Interfaces []string `toml:"interfaces"`
+	snmpFile
+}
+
+type file struct {
+	Step     *duration    `toml:"step"`
+	Data     *string      `toml:"data"`
+	Site     *string      `toml:"site"`
+	Timezone *string      `toml:"timezone"`
+	SNMP     snmpFile     `toml:"snmp"`
+	Devices  []deviceFile `toml:"device"`
+}
+
+// Load reads and validates the targets file at path. Relative data and site paths are
+// resolved against the file's directory.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if !filepath.IsAbs(c.Data) {
+		c.Data = filepath.Join(dir, c.Data)
+	}
+	if !filepath.IsAbs(c.Site) {
+		c.Site = filepath.Join(dir, c.Site)
+	}
+	return c, nil
+}
+
+// Parse validates the targets file src, using name in error messages. Paths are left as
+// written.
+func Parse(name string, src []byte) (*Config, error) {
+	var f file
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&f)
+	if err != nil {
+		return nil, decodeError(name, err)
+	}
+	loc := locator{src: src}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0]
+		line, key := loc.find(k)
+		return nil, &Error{File: name, Line: line, Key: key, Msg: "unknown key" + suggest(k[len(k)-1])}
+	}
+	bad := func(key string, idx int, field, format string, args ...any) error {
+		line, k := loc.line(key, idx, field)
+		return &Error{File: name, Line: line, Key: k, Msg: fmt.Sprintf(format, args...)}
+	}
+
+	c := &Config{
+		File:     name,
+		Step:     DefaultStep,
+		Data:     DefaultData,
+		Site:     DefaultSite,
+		Timezone: DefaultTimezone,
+	}
+	if f.Step != nil {
+		c.Step = f.Step.d
+		if c.Step < time.Second {
+			return nil, bad("", -1, "step", "step %s is shorter than 1s", c.Step)
+		}
+		if c.Step%time.Second != 0 {
+			return nil, bad("", -1, "step", "step %s is not a whole number of seconds", c.Step)
+		}
+	}
+	if f.Data != nil {
+		if *f.Data == "" {
+			return nil, bad("", -1, "data", "must not be empty")
+		}
+		c.Data = *f.Data
+	}
+	if f.Site != nil {
+		if *f.Site == "" {
+			return nil, bad("", -1, "site", "must not be empty")
+		}
+		c.Site = *f.Site
+	}
+	if f.Timezone != nil {
+		c.Timezone = *f.Timezone
+	}
+	c.Location, err = time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, bad("", -1, "timezone", "unknown time zone %q", c.Timezone)
+	}
+
+	base := SNMP{
+		Version:   DefaultVersion,
+		Community: DefaultCommunity,
+		Port:      DefaultPort,
+		Timeout:   DefaultTimeout,
+		Retries:   DefaultRetries,
+		MaxOIDs:   DefaultMaxOIDs,
+	}
+	c.SNMP, err = f.SNMP.apply(base, func(field, format string, args ...any) error {
+		return bad("snmp", -1, field, format, args...)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	seen := map[string]int{}
+	for i, d := range f.Devices {
+		fail := func(field, format string, args ...any) error {
+			return bad("device", i, field, format, args...)
+		}
+		if d.Name == nil || strings.TrimSpace(*d.Name) == "" {
+			return nil, fail("name", "device has no name")
+		}
+		if d.Host == nil || strings.TrimSpace(*d.Host) == "" {
+			return nil, fail("host", "device %q has no host", *d.Name)
+		}
+		if j, dup := seen[*d.Name]; dup {
+			line, _ := loc.line("device", j, "name")
+			return nil, fail("name", "duplicate device name %q (first at line %d)", *d.Name, line)
+		}
+		seen[*d.Name] = i
+		if strings.ContainsAny(*d.Name, "/\\") || *d.Name == "." || *d.Name == ".." {
+			return nil, fail("name", "device name %q may not contain / or \\ or be . or ..", *d.Name)
+		}
+		if len(d.Interfaces) == 0 {
+			return nil, fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", *d.Name)
+		}
+		ifs := map[string]bool{}
+		for _, n := range d.Interfaces {
+			switch {
+			case n == "":
+				return nil, fail("interfaces", "empty interface name")
+			case n == "*" && len(d.Interfaces) > 1:
+				return nil, fail("interfaces", "\"*\" must be the only entry")
+			case ifs[n]:
+				return nil, fail("interfaces", "interface %q listed twice", n)
+			}
+			ifs[n] = true
+		}
+		s, err := d.snmpFile.apply(c.SNMP, fail)
+		if err != nil {
+			return nil, err
+		}
+		c.Devices = append(c.Devices, Device{
+			Name:       *d.Name,
+			Host:       strings.TrimSpace(*d.Host),
+			SNMP:       s,
+			Interfaces: d.Interfaces,
+		})
+	}
+	return c, nil
+}
+
+// apply overlays the keys set in s on base and validates the result.
+func (s snmpFile) apply(base SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+	out := base
+	if s.Version != nil {
+		out.Version = *s.Version
+	}
+	if s.Community != nil {
+		out.Community = *s.Community
+	}
+	if s.Port != nil {
+		out.Port = *s.Port
+	}
+	if s.Timeout != nil {
+		out.Timeout = s.Timeout.d
+	}
+	if s.Retries != nil {
+		out.Retries = *s.Retries
+	}
+	if s.MaxOIDs != nil {
+		out.MaxOIDs = *s.MaxOIDs
+	}
+	switch {
+	case out.Version != "1" && out.Version != "2c":
+		return out, fail("version", "SNMP version %q is not supported (use \"1\" or \"2c\")", out.Version)
+	case out.Port < 1 || out.Port > 65535:
+		return out, fail("port", "port %d out of range 1-65535", out.Port)
+	case out.Timeout <= 0:
+		return out, fail("timeout", "timeout must be positive")
+	case out.Retries < 0 || out.Retries > 10:
+		return out, fail("retries", "retries %d out of range 0-10", out.Retries)
+	case out.MaxOIDs < 1 || out.MaxOIDs > 1000:
+		return out, fail("max_oids", "max_oids %d out of range 1-1000", out.MaxOIDs)
+	}
+	return out, nil
+}
+
+// decodeError turns a decoder error into an *Error with the line when the decoder knows it.
+func decodeError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if msg == "" {
+			msg = pe.Error()
+		}
+		line := pe.Position.Line
+		if strings.Contains(msg, `got '\n'`) && line > 1 {
+			line-- // the parser stands on the newline that ends the bad line
+		}
+		return &Error{File: name, Line: line, Key: pe.LastKey, Msg: msg}
+	}
+	// Type mismatches carry "line N (last key "k"): ..." in their text only.
+	m := typeErr.FindStringSubmatch(err.Error())
+	if m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &Error{File: name, Line: line, Key: m[2], Msg: m[3]}
+	}
+	return &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+}
+
+var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// known lists every key for spelling suggestions.
+var known = []string{"step", "data", "site", "timezone", "snmp", "device", "name", "host",
+	"interfaces", "version", "community", "port", "timeout", "retries", "max_oids"}
+
+func suggest(k string) string {
+	best, bd := "", 3
+	for _, w := range known {
+		if d := editDistance(k, w); d < bd {
+			best, bd = w, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// locator finds the line of a key in the source. The TOML decoder keeps key positions
+// to itself, so this scans the file's table headers and key assignments; it only has to
+// be good enough to point a person at the right line.
+type locator struct{ src []byte }
+
+var (
+	headerRe = regexp.MustCompile(`^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?`)
+	keyRe    = regexp.MustCompile(`^\s*"?([A-Za-z0-9_-]+)"?\s*=`)
+)
+
+// line returns the line of field in table (""=top level); idx counts [[table]] entries
+// (-1 for a plain table). When field is absent it returns the table header's line.
+func (l locator) line(table string, idx int, field string) (int, string) {
+	key := field
+	switch {
+	case table != "" && idx >= 0:
+		key = fmt.Sprintf("%s[%d].%s", table, idx+1, field)
+	case table != "":
+		key = table + "." + field
+	}
+	cur, n, header := "", -1, 0
+	sc := bufio.NewScanner(bytes.NewReader(l.src))
+	for ln := 1; sc.Scan(); ln++ {
+		t := sc.Text()
+		if m := headerRe.FindStringSubmatch(t); m != nil {
+			if header > 0 && cur == table && (idx < 0 || n == idx) {
+				return header, key // field absent: point at the table
+			}
+			cur = m[2]
+			if cur == table {
+				n++
+				if idx < 0 || n == idx {
+					header = ln
+				}
+			}
+			continue
+		}
+		if cur == table && (idx < 0 || n == idx) {
+			if m := keyRe.FindStringSubmatch(t); m != nil && m[1] == field {
+				return ln, key
+			}
+		}
+	}
+	return header, key
+}
+
+// find locates an undecoded key such as device.commnity or snmp.tmeout.
+func (l locator) find(k toml.Key) (int, string) {
+	switch len(k) {
+	case 1:
+		ln, _ := l.line("", -1, k[0])
+		return ln, k[0]
+	default:
+		table, field := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
+		// Which [[table]] entry holds it is unknown to the decoder: take the first that does.
+		for i := -1; i < 1000; i++ {
+			ln, key := l.line(table, i, field)
+			if ln == 0 {
+				break
+			}
+			if l.isKeyLine(ln, field) {
+				return ln, key
+			}
+		}
+		return 0, k.String()
+	}
+}
+
+func (l locator) isKeyLine(ln int, field string) bool {
+	lines := bytes.Split(l.src, []byte("\n"))
+	if ln < 1 || ln > len(lines) {
+		return false
+	}
+	m := keyRe.FindSubmatch(lines[ln-1])
+	return m != nil && string(m[1]) == field
+}
