@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/mrtgo/mrtgo/config"
+)
+
+// Exit codes, documented in usage and the README.
+const (
+	exitOK          = 0 // success
+	exitError       = 1 // a runtime error (store, file system, network listener)
+	exitUsage       = 2 // bad command line or configuration
+	exitSomeFailed  = 3 // poll: some devices did not answer
+	exitAllFailed   = 4 // poll: no device answered
+	exitLocked      = 5 // the store is in use by another mrtgo process
+	defaultConfig   = "targets.toml"
+	defaultListen   = "127.0.0.1:8080"
+	defaultLogLevel = "info"
+)
+
+const usage = `mrtgo — MRTG-style interface traffic graphs from SNMP, in one binary.
+
+Usage: mrtgo COMMAND [flags]
+
+Commands:
+  demo      run the whole job on a built-in simulated network (--once to build and exit)
+  run       daemon: poll every step, re-render the site and serve it
+  poll      poll every device once (--once, for cron) and store the rates
+  render    write the static site from the store
+  serve     serve the static site over HTTP
+  fetch     print one interface's stored rates as CSV or JSON
+  check     validate the targets file and exit
+  version   print the version
+
+Every command takes -c FILE (default ./targets.toml). "mrtgo COMMAND -h" lists its flags.
+
+Exit codes:
+  0  success
+  1  runtime error (store, files, listener)
+  2  bad command line or configuration
+  3  poll: some devices failed
+  4  poll: all devices failed
+  5  the store is locked by another mrtgo process
+`
+
+// exitError carries an exit code through a command's error return.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codeError{code: code, err: err}
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what every command gets: output streams and a logger.
+type env struct {
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"check":   {"validate the targets file", runCheck},
+		"poll":    {"poll every device once", runPoll},
+		"render":  {"write the static site", runRender},
+		"serve":   {"serve the static site", runServe},
+		"run":     {"daemon: poll, render, serve", runDaemon},
+		"fetch":   {"print stored rates", runFetch},
+		"demo":    {"built-in simulated network", runDemo},
+		"version": {"print the version", runVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "mrtgo: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	err := cmd.run(ctx, e, args[1:])
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "mrtgo %s: %v\n", args[0], err)
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// flags returns a FlagSet for a subcommand with the shared -c flag and logging flags.
+type common struct {
+	config   string
+	logLevel string
+}
+
+func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	c := &common{}
+	fs.StringVar(&c.config, "c", defaultConfig, "targets `file`")
+	fs.StringVar(&c.logLevel, "log-level", defaultLogLevel, "log `level`: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: mrtgo %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// parse parses args and applies the logging flags to e.
+func parse(fs *flag.FlagSet, c *common, e *env, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return withCode(exitUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return withCode(exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(strings.ToUpper(c.logLevel))); err != nil {
+		return withCode(exitUsage, fmt.Errorf("bad -log-level %q", c.logLevel))
+	}
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	return nil
+}
+
+func loadConfig(c *common) (*config.Config, error) {
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, withCode(exitUsage, fmt.Errorf("%w (use -c FILE, or run \"mrtgo demo\" to try it without one)", err))
+		}
+		return nil, withCode(exitUsage, err)
+	}
+	return cfg, nil
+}

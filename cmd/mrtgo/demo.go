@@ -1,0 +1,20 @@
+package main
+
+import (
+	"context"
+
+	"github.com/mrtgo/mrtgo/internal/demo"
+)
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs, c := newFlags(e, "demo", "[--once] [--out DIR] [--listen ADDR]")
+	once := fs.Bool("once", false, "build the site and exit")
+	out := fs.String("out", "var/demo", "`directory` for the demo's store and site (emptied first)")
+	listen := fs.String("listen", defaultListen, "HTTP listen `address`")
+	if err := parse(fs, c, e, args); err != nil {
+		return err
+	}
+	return demo.Run(ctx, demo.Options{
+		Out: *out, Once: *once, Listen: *listen, Log: e.log, Stdout: e.stdout,
+	})
+}

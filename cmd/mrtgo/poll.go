@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/poller"
+)
+
+func runPoll(ctx context.Context, e *env, args []string) error {
+	fs, c := newFlags(e, "poll", "[-c FILE] [--once]")
+	once := fs.Bool("once", false, "poll every device once and exit (for cron); exit code 3 if some devices failed, 4 if all did")
+	if err := parse(fs, c, e, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(cfg.Data, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
+	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
+	if !*once {
+		return p.Run(ctx, cfg.Step, func(ctx context.Context, rs []poller.Result) error {
+			return rec.Record(rs)
+		})
+	}
+	rs := p.Poll(ctx)
+	if err := rec.Record(rs); err != nil {
+		return err
+	}
+	failed, samples := 0, 0
+	for _, r := range rs {
+		samples += len(r.Samples)
+		if r.Err != nil {
+			failed++
+		}
+	}
+	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples)
+	switch {
+	case len(rs) > 0 && failed == len(rs):
+		return withCode(exitAllFailed, fmt.Errorf("no device answered (%d devices)", failed))
+	case failed > 0:
+		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
+	}
+	return nil
+}
+
+func hosts(cfg *config.Config) map[string]string {
+	m := make(map[string]string, len(cfg.Devices))
+	for _, d := range cfg.Devices {
+		m[d.Name] = d.Host
+	}
+	return m
+}
+
+func deviceOrder(cfg *config.Config) []string {
+	names := make([]string, len(cfg.Devices))
+	for i, d := range cfg.Devices {
+		names[i] = d.Name
+	}
+	return names
+}

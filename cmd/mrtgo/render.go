@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+func runRender(ctx context.Context, e *env, args []string) error {
+	fs, c := newFlags(e, "render", "[-c FILE]")
+	if err := parse(fs, c, e, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(cfg.Data, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := publisher(cfg, db, e).Publish(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %d graphs for %d interfaces to %s in %s\n",
+		st.Graphs, st.Interfaces, cfg.Site, st.Duration.Round(time.Millisecond))
+	return nil
+}
+
+func publisher(cfg *config.Config, db *rrd.DB, e *env) *pipeline.Publisher {
+	return &pipeline.Publisher{
+		DB:       db,
+		Dir:      cfg.Site,
+		Location: cfg.Location,
+		Step:     cfg.Step,
+		Order:    deviceOrder(cfg),
+		Hosts:    hosts(cfg),
+		Log:      e.log,
+		Now:      time.Now,
+	}
+}

@@ -1,0 +1,238 @@
+// Package demo runs mrtgo's whole job on a built-in network: simulated SNMP agents on
+// loopback, a year of history back-filled through the real store, then live polling,
+// rendering and serving. It is the only production path that uses the simulator.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
+	"github.com/mrtgo/mrtgo/rrd"
+	"github.com/mrtgo/mrtgo/web"
+)
+
+// Options configures a demo run.
+type Options struct {
+	Out      string        // directory for the store and the site
+	Once     bool          // build the site and return
+	Listen   string        // HTTP address when not Once
+	History  time.Duration // back-filled history; 0 = 366 days
+	Step     time.Duration // store step; 0 = 5m
+	Interval time.Duration // live poll interval; 0 = 5s
+	Location *time.Location
+	Network  []snmpsim.DeviceConfig // nil = snmpsim.DemoNetwork()
+	Log      *slog.Logger
+	Stdout   io.Writer
+	Now      func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.History == 0 {
+		o.History = 366 * 24 * time.Hour
+	}
+	if o.Step == 0 {
+		o.Step = 5 * time.Minute
+	}
+	if o.Interval == 0 {
+		o.Interval = 5 * time.Second
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Network == nil {
+		o.Network = snmpsim.DemoNetwork()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+}
+
+// Run runs the demo until ctx is done (or, with Once, until the site is written).
+func Run(ctx context.Context, o Options) error {
+	o.defaults()
+	began := time.Now()
+	// The demo's history is synthetic: start from an empty store every time.
+	dbPath := filepath.Join(o.Out, "mrtgo.db")
+	siteDir := filepath.Join(o.Out, "site")
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", o.Out, err)
+	}
+	for _, p := range []string{dbPath, siteDir} {
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove old demo output: %w", err)
+		}
+	}
+
+	agents, err := snmpsim.StartNetwork(ctx, "127.0.0.1:0", o.Network, &snmpsim.Options{
+		Now:      o.Now,
+		BootTime: o.Now().Add(-o.History - 30*24*time.Hour),
+	})
+	if err != nil {
+		return fmt.Errorf("start simulated network: %w", err)
+	}
+	defer func() {
+		for _, a := range agents {
+			a.Close()
+		}
+	}()
+	cfg := targets(o, agents, dbPath, siteDir)
+	if err := writeTargets(filepath.Join(o.Out, "targets.toml"), cfg, agents); err != nil {
+		return err
+	}
+
+	db, err := rrd.Open(dbPath, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hosts := map[string]string{}
+	order := make([]string, len(cfg.Devices))
+	for i, d := range cfg.Devices {
+		hosts[d.Name] = fmt.Sprintf("%s:%d", d.Host, d.SNMP.Port)
+		order[i] = d.Name
+	}
+	rec := pipeline.NewRecorder(db, cfg.Step, hosts, o.Log)
+	p := poller.New(cfg.Devices, poller.Options{Logger: o.Log, Now: o.Now})
+
+	// One real poll resolves every interface (names, indexes, speeds); the back-fill
+	// then replays the agents' counters over the past year through the same recorder.
+	first := p.Poll(ctx)
+	for _, r := range first {
+		if r.Err != nil {
+			return fmt.Errorf("poll simulated %s: %w", r.Device, r.Err)
+		}
+	}
+	n, err := backfill(rec, agents, first, o.History, cfg.Step)
+	if err != nil {
+		return err
+	}
+	if err := rec.Record(p.Poll(ctx)); err != nil {
+		return err
+	}
+	pub := &pipeline.Publisher{
+		DB: db, Dir: siteDir, Location: cfg.Location, Step: o.Interval,
+		Order: order, Hosts: hosts, Log: o.Log, Now: o.Now,
+	}
+	st, err := pub.Publish(ctx)
+	if err != nil {
+		return err
+	}
+	fi, _ := os.Stat(dbPath)
+	fmt.Fprintf(o.Stdout, "demo: %d devices, %d interfaces, %d samples back-filled; store %s (%.1f MB); %d graphs; %s\n",
+		len(agents), st.Interfaces, n, dbPath, float64(fi.Size())/1e6, st.Graphs*2, time.Since(began).Round(time.Millisecond))
+	if o.Once {
+		abs, _ := filepath.Abs(filepath.Join(siteDir, "index.html"))
+		fmt.Fprintf(o.Stdout, "open file://%s\n", abs)
+		return nil
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return web.Serve(gctx, o.Listen, siteDir, o.Log) })
+	g.Go(func() error {
+		t := time.NewTicker(o.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if err := rec.Record(p.Poll(gctx)); err != nil {
+				return err
+			}
+			if _, err := pub.Publish(gctx); err != nil && gctx.Err() == nil {
+				return err
+			}
+		}
+	})
+	fmt.Fprintf(o.Stdout, "serving http://%s/ (polling the simulated network every %s; Ctrl-C stops)\n", o.Listen, o.Interval)
+	return g.Wait()
+}
+
+// targets is the configuration the demo polls with, as if read from a targets file.
+func targets(o Options, agents []*snmpsim.Agent, dbPath, siteDir string) *config.Config {
+	cfg := &config.Config{
+		File: "(demo)", Step: o.Step, Data: dbPath, Site: siteDir,
+		Timezone: o.Location.String(), Location: o.Location,
+	}
+	cfg.SNMP = config.SNMP{Version: "2c", Community: "public", Port: 161, Timeout: 2 * time.Second, Retries: 1, MaxOIDs: config.DefaultMaxOIDs}
+	for _, a := range agents {
+		s := cfg.SNMP
+		s.Port, s.Community = a.Port(), a.Community()
+		cfg.Devices = append(cfg.Devices, config.Device{
+			Name: a.Name(), Host: "127.0.0.1", SNMP: s, Interfaces: []string{"*"},
+		})
+	}
+	return cfg
+}
+
+// writeTargets leaves the equivalent targets file beside the store, for reading (the
+// ports are the simulator's and change every run).
+func writeTargets(path string, cfg *config.Config, agents []*snmpsim.Agent) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "# The demo's network as a targets file; the simulator's ports change every run.\n")
+	fmt.Fprintf(f, "step = %q\ndata = \"mrtgo.db\"\nsite = \"site\"\ntimezone = %q\n", cfg.Step, cfg.Timezone)
+	for _, d := range cfg.Devices {
+		fmt.Fprintf(f, "\n[[device]]\nname = %q\nhost = %q\nport = %d\ncommunity = %q\ninterfaces = [\"*\"]\n",
+			d.Name, d.Host, d.SNMP.Port, d.SNMP.Community)
+	}
+	return f.Close()
+}
+
+// backfill records the agents' counters at every step of the past history, a day per
+// commit, and returns the number of samples written.
+func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Result, history, step time.Duration) (int, error) {
+	byName := map[string]*snmpsim.Agent{}
+	for _, a := range agents {
+		byName[a.Name()] = a
+	}
+	var end time.Time
+	for _, r := range first {
+		for _, s := range r.Samples {
+			if end.IsZero() || s.Time.Before(end) {
+				end = s.Time
+			}
+		}
+	}
+	start := end.Add(-history).Truncate(step)
+	n := 0
+	const perCommit = 24 * time.Hour
+	for t0 := start; t0.Before(end); t0 = t0.Add(perCommit) {
+		batch := make([]poller.Result, 0, len(first))
+		for _, r := range first {
+			a := byName[r.Device]
+			res := poller.Result{Device: r.Device}
+			for t := t0; t.Before(t0.Add(perCommit)) && t.Before(end); t = t.Add(step) {
+				for _, s := range r.Samples {
+					s.In, s.Out = a.Counters(s.Index, t)
+					s.Time = t
+					s.Discontinuity = false
+					res.Samples = append(res.Samples, s)
+				}
+			}
+			n += len(res.Samples)
+			batch = append(batch, res)
+		}
+		if err := rec.Record(batch); err != nil {
+			return n, fmt.Errorf("back-fill: %w", err)
+		}
+	}
+	return n, nil
+}

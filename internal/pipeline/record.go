@@ -1,0 +1,207 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// SeriesName is the store's name for one interface's series. Device names cannot hold
+// a slash (config rejects it), so the first slash splits it again.
+func SeriesName(device, iface string) string { return device + "/" + iface }
+
+// SplitSeries undoes SeriesName.
+func SplitSeries(name string) (device, iface string, ok bool) {
+	return strings.Cut(name, "/")
+}
+
+// InterfaceInfo is what the pages show about an interface beyond its rates. It is kept
+// in the store beside the series so that a separate "mrtgo render" sees it.
+type InterfaceInfo struct {
+	Index int     `json:"index"`
+	Descr string  `json:"descr,omitempty"`
+	Alias string  `json:"alias,omitempty"`
+	Speed float64 `json:"speed"` // bits/s, 0 unknown
+	Bits  int     `json:"bits"`  // counter width polled
+}
+
+// DeviceHealth is the outcome of a device's last poll.
+type DeviceHealth struct {
+	Host        string        `json:"host,omitempty"`
+	LastPoll    time.Time     `json:"last_poll"`
+	LastSuccess time.Time     `json:"last_success,omitzero"`
+	Duration    time.Duration `json:"duration"`
+	Requests    int           `json:"requests"`
+	Error       string        `json:"error,omitempty"`
+	Missing     []string      `json:"missing,omitempty"`
+}
+
+func ifaceKey(series string) string  { return "if:" + series }
+func deviceKey(device string) string { return "dev:" + device }
+
+// Spec is the store layout of an interface series: octet counters in and out, each
+// capped at the interface speed so that a rate above it is stored as unknown.
+func Spec(step time.Duration, speed float64, bits int) rrd.Spec {
+	max := math.NaN()
+	if speed > 0 {
+		max = speed / 8
+	}
+	ds := func(name string) rrd.DS {
+		return rrd.DS{Name: name, Type: rrd.Counter, Min: 0, Max: max, Bits: bits}
+	}
+	return rrd.Spec{
+		Step:      step,
+		Heartbeat: 2 * step,
+		DS:        []rrd.DS{ds("in"), ds("out")},
+		Archives:  rrd.DefaultArchives(step),
+	}
+}
+
+// Recorder writes poll results to the store: one commit per cycle for the rates, one for
+// the facts the pages show.
+type Recorder struct {
+	db    *rrd.DB
+	step  time.Duration
+	log   *slog.Logger
+	hosts map[string]string
+	info  map[string]InterfaceInfo // last written, to skip unchanged facts
+	now   func() time.Time
+}
+
+// NewRecorder returns a Recorder for a store whose series use step. hosts maps device
+// names to their configured host, shown on the device pages.
+func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *slog.Logger) *Recorder {
+	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]InterfaceInfo{}, now: time.Now}
+}
+
+// Record stores one cycle's results.
+func (r *Recorder) Record(results []poller.Result) error {
+	var ups []rrd.Update
+	meta := map[string][]byte{}
+	for _, res := range results {
+		when := r.now()
+		if len(res.Samples) > 0 {
+			when = res.Samples[0].Time
+		}
+		h := DeviceHealth{
+			Host:     r.hosts[res.Device],
+			LastPoll: when,
+			Duration: res.Duration,
+			Requests: res.Requests,
+			Missing:  res.Missing,
+		}
+		if res.Err != nil {
+			h.Error = res.Err.Error()
+		} else {
+			h.LastSuccess = when
+		}
+		if old, err := r.health(res.Device); err == nil && res.Err != nil {
+			h.LastSuccess = old.LastSuccess
+		}
+		b, _ := json.Marshal(h)
+		meta[deviceKey(res.Device)] = b
+
+		for _, s := range res.Samples {
+			name := SeriesName(s.Device, s.Interface)
+			if err := r.ensure(name, s, meta); err != nil {
+				return err
+			}
+			ups = append(ups, rrd.Update{
+				Series:        name,
+				Time:          s.Time,
+				Values:        []rrd.Value{rrd.Uint(s.In), rrd.Uint(s.Out)},
+				Discontinuity: s.Discontinuity,
+			})
+		}
+	}
+	if err := r.db.Update(ups); err != nil {
+		return fmt.Errorf("store %d samples: %w", len(ups), err)
+	}
+	if err := r.db.PutMeta(meta); err != nil {
+		return fmt.Errorf("store poll facts: %w", err)
+	}
+	return nil
+}
+
+// ensure creates the series on first sight and keeps its maximum and facts current.
+func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) error {
+	info := InterfaceInfo{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits}
+	old, seen := r.info[name]
+	if seen && old == info {
+		return nil
+	}
+	if !seen {
+		// Another process (an earlier cron run) may have created it.
+		spec, _, err := r.db.Info(name)
+		switch {
+		case errors.Is(err, rrd.ErrNoSeries):
+			if err := r.db.Create(name, Spec(r.step, info.Speed, s.Bits), s.Time.Add(-r.step)); err != nil {
+				return fmt.Errorf("create series %s: %w", name, err)
+			}
+			old.Speed = info.Speed
+		case err != nil:
+			return err
+		default:
+			old.Speed = math.NaN() // compare with what is stored below
+			if m := spec.DS[0].Max; !math.IsNaN(m) {
+				old.Speed = m * 8
+			} else if info.Speed == 0 {
+				old.Speed = 0
+			}
+		}
+	}
+	if old.Speed != info.Speed {
+		max := math.NaN()
+		if info.Speed > 0 {
+			max = info.Speed / 8
+		}
+		for ds := range 2 {
+			if err := r.db.SetMax(name, ds, max); err != nil {
+				return fmt.Errorf("set speed of %s: %w", name, err)
+			}
+		}
+		if seen {
+			r.log.Info("interface speed changed", "series", name, "from", old.Speed, "to", info.Speed)
+		}
+	}
+	b, _ := json.Marshal(info)
+	meta[ifaceKey(name)] = b
+	r.info[name] = info
+	return nil
+}
+
+func (r *Recorder) health(device string) (DeviceHealth, error) {
+	var h DeviceHealth
+	b, err := r.db.Meta(deviceKey(device))
+	if err != nil || b == nil {
+		return h, fmt.Errorf("no health for %s", device)
+	}
+	return h, json.Unmarshal(b, &h)
+}
+
+// Interface reads the stored facts of a series.
+func Interface(db *rrd.DB, series string) (InterfaceInfo, error) {
+	var info InterfaceInfo
+	b, err := db.Meta(ifaceKey(series))
+	if err != nil || b == nil {
+		return info, err
+	}
+	return info, json.Unmarshal(b, &info)
+}
+
+// Health reads the stored outcome of a device's last poll.
+func Health(db *rrd.DB, device string) (DeviceHealth, bool) {
+	var h DeviceHealth
+	b, err := db.Meta(deviceKey(device))
+	if err != nil || b == nil || json.Unmarshal(b, &h) != nil {
+		return h, false
+	}
+	return h, true
+}

@@ -1,0 +1,151 @@
+// Package poller turns configured devices into interface counter samples over SNMP.
+// It resolves interface names to ifIndex, reads sysUpTime and the octet counters of every
+// interface packed many per PDU, and flags discontinuities; it never writes the store:
+// samples go back to the caller (Poll) or to a sink once per cycle (Run).
+//
+// A Poller keeps per-device state between cycles (resolved indexes, counter width, the
+// last sysUpTime, the PDU size the agent accepts) and is meant to live as long as the
+// process. Poll and Run must not be called concurrently on the same Poller.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+)
+
+// Sample is one interface's counters as read in one cycle.
+type Sample struct {
+	Device, Interface string    // configured names
+	Index             int       // ifIndex the name resolved to in this cycle
+	Time              time.Time // when the GET answer carrying the counters arrived
+	In, Out           uint64    // octets
+	Bits              int       // 64 (ifHC*) or 32 (ifIn/OutOctets fallback)
+	Speed             uint64    // bits/s, 0 unknown
+	Descr, Alias      string    // ifDescr and ifAlias, for the pages
+	// Discontinuity is set when the counters cannot be compared with the previous
+	// cycle's (the agent restarted: sysUpTime went back).
+	Discontinuity bool
+}
+
+// Result is what one device gave in one cycle.
+type Result struct {
+	Device   string
+	Samples  []Sample
+	Missing  []string      // configured interfaces the agent doesn't have (or no longer has)
+	Err      error         // nil if the device answered
+	Duration time.Duration // wall time spent on the device in this cycle
+	Requests int           // PDUs sent
+}
+
+// Options tunes a Poller. The zero value works: the real clock, a discarding logger and
+// DefaultParallel devices polled at once.
+type Options struct {
+	Now      func() time.Time // clock for sample times and durations
+	Logger   *slog.Logger     // narrowed per device; never given a community or secret
+	Parallel int              // devices polled at once; 0 means DefaultParallel
+}
+
+// DefaultParallel is the number of devices polled at once when Options.Parallel is 0.
+// Each device in flight holds one UDP socket.
+const DefaultParallel = 256
+
+// DefaultMaxOIDs is the number of OIDs packed in one GET when the device sets none.
+const DefaultMaxOIDs = 60
+
+// Poller polls a fixed list of devices, keeping what it learnt about each between cycles.
+type Poller struct {
+	devices  []*device
+	now      func() time.Time
+	log      *slog.Logger
+	parallel int
+	dial     dialFunc
+	mu       sync.Mutex // serialises cycles: device state belongs to one cycle at a time
+}
+
+// New returns a Poller for devices. It does no I/O: names are resolved on the first Poll.
+func New(devices []config.Device, opts Options) *Poller {
+	return newPoller(devices, opts, dialGoSNMP)
+}
+
+func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
+	p := &Poller{
+		now:      opts.Now,
+		log:      opts.Logger,
+		parallel: opts.Parallel,
+		dial:     dial,
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.parallel <= 0 {
+		p.parallel = DefaultParallel
+	}
+	for _, d := range devices {
+		p.devices = append(p.devices, newDevice(d, p.log.With("device", d.Name)))
+	}
+	return p
+}
+
+// Poll runs one cycle over all devices, concurrently (at most Options.Parallel at once),
+// and returns one Result per device in configuration order. A device that does not answer
+// costs only its own timeout × (retries+1) and is reported in its Result's Err. Cancelling
+// ctx aborts requests in flight; devices not started yet report ctx's error.
+func (p *Poller) Poll(ctx context.Context) []Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	results := make([]Result, len(p.devices))
+	sem := make(chan struct{}, p.parallel)
+	var wg sync.WaitGroup
+	for i, d := range p.devices {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = d.poll(ctx, p.dial, p.now)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// Run polls on step boundaries (wall-clock multiples of step, as cron would) and hands each
+// cycle's results to sink. Each cycle is given at most one step. When ctx is cancelled Run
+// finishes the cycle in flight, including its sink call (which gets a context that is not
+// cancelled), and returns nil. A sink error stops Run and is returned.
+func (p *Poller) Run(ctx context.Context, step time.Duration, sink func(context.Context, []Result) error) error {
+	if step <= 0 {
+		return fmt.Errorf("run poller: step %v is not positive", step)
+	}
+	if sink == nil {
+		return errors.New("run poller: nil sink")
+	}
+	for {
+		now := p.now()
+		next := now.Truncate(step).Add(step)
+		timer := time.NewTimer(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+		cycle, cancel := context.WithTimeout(context.WithoutCancel(ctx), step)
+		results := p.Poll(cycle)
+		cancel()
+		if err := sink(context.WithoutCancel(ctx), results); err != nil {
+			return fmt.Errorf("hand cycle %s to sink: %w", next.UTC().Format(time.RFC3339), err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}

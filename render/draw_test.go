@@ -1,0 +1,236 @@
+package render
+
+import (
+	"errors"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"testing"
+	"time"
+)
+
+// flatGraph is a day graph with one row per column: row k fills column
+// plotL+k exactly. In is 6 Mb/s and out 3 Mb/s on an 8 Mb/s axis.
+func flatGraph() Graph {
+	end := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	step := Day.Resolution()
+	g := Graph{Period: Day, Step: step, End: end, Start: end.Add(-(plotColumns - 1) * step),
+		In: make([]float64, plotColumns), Out: make([]float64, plotColumns), Speed: 8e6, Unscaled: true}
+	for i := range g.In {
+		g.In[i], g.Out[i] = 6e6, 3e6
+	}
+	return g
+}
+
+func isIn(c color.RGBA) bool  { return c.G > 150 && int(c.G) > int(c.R)+80 && int(c.G) > int(c.B)+80 }
+func isOut(c color.RGBA) bool { return c.B > 150 && int(c.B) > int(c.R)+80 && int(c.B) > int(c.G)+80 }
+
+// countColumn counts the in- and out-coloured pixels of one image column
+// inside the plot.
+func countColumn(img *image.RGBA, x, scale int) (in, out int) {
+	for y := plotT * scale; y < plotB*scale; y++ {
+		c := img.RGBAAt(x, y)
+		if isIn(c) {
+			in++
+		}
+		if isOut(c) {
+			out++
+		}
+	}
+	return in, out
+}
+
+func TestGapIsDrawnAsGap(t *testing.T) {
+	const from, to = 150, 200 // unknown rows: columns plotL+150 … plotL+199
+	for _, scale := range []int{1, 2} {
+		g := flatGraph()
+		g.Scale = scale
+		setGap(&g, from, to)
+		img, err := Draw(g)
+		if err != nil {
+			t.Fatalf("Draw: %v", err)
+		}
+		for col := plotL + from; col < plotL+to; col++ {
+			for sub := range scale {
+				x := col*scale + sub
+				// The out line ends in the middle of the last known row,
+				// its antialiasing may touch the first gap column.
+				if col == plotL+from && sub == 0 {
+					continue
+				}
+				if in, out := countColumn(img, x, scale); in != 0 || out != 0 {
+					t.Errorf("scale %d: gap column %d has %d in and %d out pixels, want none", scale, x, in, out)
+				}
+			}
+		}
+		// The band is light grey, darker than the white plot.
+		x, y := (plotL+from+25)*scale, (plotT+10)*scale
+		if c := img.RGBAAt(x, y); c.R > 230 || c.R < 190 || c.R != c.G || c.G != c.B {
+			t.Errorf("scale %d: gap pixel (%d,%d) = %v, want the light grey band", scale, x, y, c)
+		}
+		// Known columns on both sides are drawn: 6/8 of the plot in green
+		// and the out line in blue.
+		for _, col := range []int{plotL + 10, plotL + from - 5, plotL + to + 5, plotR - 5} {
+			in, out := countColumn(img, col*scale, scale)
+			if want := 75 * scale; in < want-yTicks*scale || in > want {
+				t.Errorf("scale %d: column %d has %d in pixels, want about %d", scale, col, in, want)
+			}
+			if out == 0 {
+				t.Errorf("scale %d: column %d has no out pixel", scale, col)
+			}
+		}
+		// Nothing is drawn in the white part above the data.
+		if c := img.RGBAAt((plotL+10)*scale, (plotT+3)*scale); c != (color.RGBA{255, 255, 255, 255}) {
+			t.Errorf("scale %d: pixel above the data = %v, want white", scale, c)
+		}
+	}
+}
+
+// The in area reaches the height of its value: 6 Mb/s on an 8 Mb/s axis is
+// three quarters of the plot, and the out line crosses at three eighths.
+func TestColoursWhereDataIs(t *testing.T) {
+	g := flatGraph()
+	img, err := Draw(g)
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 500 || b.Dy() != 135 {
+		t.Fatalf("image is %v, want 500x135", b)
+	}
+	col := plotL + 101 // away from the hour lines
+	var top, outRow = -1, -1
+	for y := plotT; y < plotB; y++ {
+		c := img.RGBAAt(col, y)
+		if isIn(c) && top < 0 {
+			top = y
+		}
+		if isOut(c) && outRow < 0 {
+			outRow = y
+		}
+	}
+	if want := plotB - 75; top != want {
+		t.Errorf("in area starts at row %d, want %d", top, want)
+	}
+	if want := plotB - 38; outRow < want-1 || outRow > want+1 {
+		t.Errorf("out line at row %d, want about %d", outRow, want)
+	}
+	// The frame outside the plot is MRTG's light grey.
+	if c := img.RGBAAt(40, 5); c != (color.RGBA{0xf5, 0xf5, 0xf5, 0xff}) {
+		t.Errorf("frame pixel = %v, want #f5f5f5", c)
+	}
+}
+
+// Peaks are drawn as a dark-green area above the in area and a magenta line.
+func TestPeaks(t *testing.T) {
+	g := flatGraph()
+	g.Period = Week
+	g.Step = Week.Resolution()
+	g.Start = g.End.Add(-(plotColumns - 1) * g.Step)
+	g.MaxIn, g.MaxOut = make([]float64, plotColumns), make([]float64, plotColumns)
+	for i := range g.MaxIn {
+		g.MaxIn[i], g.MaxOut[i] = 8e6, 5e6
+	}
+	img, err := Draw(g)
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	dark, magenta := 0, 0
+	col := plotL + 101
+	for y := plotT; y < plotB; y++ {
+		c := img.RGBAAt(col, y)
+		if c == (color.RGBA{0x00, 0x66, 0x00, 0xff}) {
+			dark++
+		}
+		if c.R > 200 && c.B > 200 && c.G < 80 {
+			magenta++
+		}
+	}
+	// 8 Mb/s is the top of a 8 Mb/s axis, in covers 6 of it: 25 rows.
+	if dark < 20 || dark > 25 {
+		t.Errorf("column %d has %d dark-green rows, want about 25", col, dark)
+	}
+	if magenta == 0 {
+		t.Errorf("column %d has no magenta peak-out pixel", col)
+	}
+}
+
+func TestDrawErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(g *Graph)
+		want error
+	}{
+		{"period", func(g *Graph) { g.Period = 9 }, ErrPeriod},
+		{"lengths", func(g *Graph) { g.Out = g.Out[:10] }, ErrSeries},
+		{"peak lengths", func(g *Graph) { g.MaxIn = []float64{1} }, ErrSeries},
+		{"no end", func(g *Graph) { g.End = time.Time{} }, ErrTime},
+		{"no step", func(g *Graph) { g.Step = 0 }, ErrTime},
+		{"scale", func(g *Graph) { g.Scale = 9 }, ErrScale},
+	}
+	for _, tt := range tests {
+		g := flatGraph()
+		tt.edit(&g)
+		if err := PNG(io.Discard, g); !errors.Is(err, tt.want) {
+			t.Errorf("%s: PNG error = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+// Empty series, values beyond the axis and series longer than the plot are
+// drawn without error and stay inside the plot.
+func TestDrawEdgeCases(t *testing.T) {
+	g := flatGraph()
+	g.In[10], g.Out[10] = math.Inf(1), -5
+	long := flatGraph()
+	long.Start = long.Start.Add(-24 * time.Hour)
+	long.In = append(make([]float64, 288), long.In...)
+	long.Out = append(make([]float64, 288), long.Out...)
+	for _, g := range []Graph{{Period: Year, End: time.Unix(0, 0)}, g, long} {
+		img, err := Draw(g)
+		if err != nil {
+			t.Fatalf("Draw: %v", err)
+		}
+		for x := 0; x < imgW; x++ {
+			for _, y := range []int{plotT - 3, plotB + 6} {
+				if c := img.RGBAAt(x, y); isIn(c) || isOut(c) {
+					t.Errorf("pixel (%d,%d) outside the plot is %v", x, y, c)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkPNG(b *testing.B) {
+	end := time.Date(2026, 3, 29, 16, 0, 0, 0, time.UTC)
+	const n = 600
+	step := Day.Span() / n
+	g := Graph{Period: Day, Step: step, End: end, Start: end.Add(-(n - 1) * step),
+		In: make([]float64, n), Out: make([]float64, n), Location: time.UTC}
+	for i := range n {
+		g.In[i] = 5e6 + 4e6*math.Sin(float64(i)/40)
+		g.Out[i] = 2e6 + 1e6*math.Cos(float64(i)/30)
+	}
+	b.Run("draw", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Draw(g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("png", func(b *testing.B) {
+		for b.Loop() {
+			if err := PNG(io.Discard, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	g.Scale = 2
+	b.Run("png2x", func(b *testing.B) {
+		for b.Loop() {
+			if err := PNG(io.Discard, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,505 @@
+package render
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"io"
+	"math"
+	"time"
+
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/font/liberation"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Colours of the graph, as hex for pages that draw a legend. The first four
+// are MRTG's defaults.
+const (
+	ColorIn     = "#00cc00" // in rate, filled area
+	ColorOut    = "#0000ff" // out rate, line
+	ColorMaxIn  = "#006600" // peak in rate, filled area behind the in area
+	ColorMaxOut = "#ff00ff" // peak out rate, line
+	ColorP95In  = "#ff8000" // 95th percentile of in, dashed line
+	ColorP95Out = "#8000ff" // 95th percentile of out, dashed line
+	ColorGap    = "#d9d9d9" // band over unknown samples, as it shows on white
+)
+
+// Graph is everything one PNG shows. Times are absolute; Location only
+// decides the labels and where the period boundaries fall.
+type Graph struct {
+	Period Period
+	// Title is drawn in the top margin; MRTG graphs usually have none.
+	Title string
+	// Start is the time at which In[0] ends: as in RRDtool, the row at t
+	// covers (t-Step, t]. Row i ends at Start + i*Step.
+	Start time.Time
+	// Step is the spacing of the rows.
+	Step time.Duration
+	// In and Out are rates in bits per second; NaN is unknown and is drawn
+	// as a gap with a light shaded band. Out may be empty (in only) and so
+	// may In; otherwise they have the same length.
+	In, Out []float64
+	// MaxIn and MaxOut are optional peaks on the rows of In and Out (MRTG
+	// draws them on the week, month and year graphs): empty, or the same
+	// length as In.
+	MaxIn, MaxOut []float64
+	// End is the right edge of the graph, usually now; new data is on the
+	// right.
+	End time.Time
+	// Span is the time the plot covers; zero means Period.Span().
+	Span time.Duration
+	// Location is the zone of labels and period boundaries; nil is UTC.
+	Location *time.Location
+	// Speed is the interface speed in bits per second, 0 if unknown. When
+	// it falls inside the plot it is marked with a dotted red line, as MRTG
+	// marks MaxBytes.
+	Speed float64
+	// Unscaled makes the y axis reach at least Speed (MRTG's Unscaled[]);
+	// by default the axis is scaled to the data.
+	Unscaled bool
+	// P95In and P95Out draw dashed 95th-percentile lines; NaN or 0 is none.
+	P95In, P95Out float64
+	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a
+	// 400×100 plot, 2 the same picture for high-density screens. 0 means 1.
+	Scale int
+}
+
+// Layout in MRTG pixels (rateup's geometry for a 400×100 plot): the plot
+// occupies columns [plotL, plotR) and rows [plotT, plotB).
+const (
+	imgW  = plotColumns + 100
+	imgH  = plotRows + 35
+	plotL = 81
+	plotR = plotL + plotColumns
+	plotT = 14
+	plotB = plotT + plotRows
+
+	plotRows = 100
+	maxScale = 4
+	fontSize = 10
+)
+
+// Errors returned for a Graph that cannot be drawn.
+var (
+	ErrPeriod = errors.New("unknown period")
+	ErrSeries = errors.New("series lengths differ")
+	ErrTime   = errors.New("bad time range")
+	ErrScale  = errors.New("scale out of range")
+)
+
+var (
+	colBlank = color.NRGBA{0xf5, 0xf5, 0xf5, 0xff} // rateup's c_blank
+	colLight = color.NRGBA{0xc2, 0xc2, 0xc2, 0xff} // c_light, top-left border
+	colDark  = color.NRGBA{0x64, 0x64, 0x64, 0xff} // c_dark, bottom-right border
+	colMajor = color.NRGBA{0xff, 0x00, 0x00, 0xff} // c_major
+	colGrid  = color.NRGBA{0x00, 0x00, 0x00, 0xff}
+	colPlot  = color.NRGBA{0xff, 0xff, 0xff, 0xff}
+	colGap   = color.NRGBA{0x80, 0x80, 0x80, 0x4d} // over white: ColorGap
+)
+
+// PNG draws g and writes it to w as a PNG.
+func PNG(w io.Writer, g Graph) error {
+	img, err := Draw(g)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(bw, img); err != nil {
+		return fmt.Errorf("encode png: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write png: %w", err)
+	}
+	return nil
+}
+
+// Draw draws g into a new image of 500×135 pixels times g.Scale.
+func Draw(g Graph) (*image.RGBA, error) {
+	if err := g.check(); err != nil {
+		return nil, fmt.Errorf("draw %s graph: %w", g.Period, err)
+	}
+	s := g.Scale
+	if s == 0 {
+		s = 1
+	}
+	img := image.NewRGBA(image.Rect(0, 0, imgW*s, imgH*s))
+	// At 72 dpi one vg point is one MRTG pixel; Scale multiplies the dpi.
+	c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(72*s))
+	out, ok := c.Image().(*image.RGBA)
+	if !ok {
+		return nil, fmt.Errorf("draw %s graph: canvas image is %T", g.Period, c.Image())
+	}
+	d := &drawer{c: c, img: out, s: float64(s), g: g, fonts: font.NewCache(liberation.Collection())}
+	d.draw()
+	return out, nil
+}
+
+func (g Graph) check() error {
+	switch {
+	case g.Period < Day || g.Period > Year:
+		return ErrPeriod
+	case g.Scale < 0 || g.Scale > maxScale:
+		return fmt.Errorf("%w: %d, want 1 to %d", ErrScale, g.Scale, maxScale)
+	case g.End.IsZero():
+		return fmt.Errorf("%w: no end time", ErrTime)
+	case g.Span < 0:
+		return fmt.Errorf("%w: negative span %v", ErrTime, g.Span)
+	}
+	n := max(len(g.In), len(g.Out))
+	for _, l := range []struct {
+		name string
+		n    int
+	}{{"in", len(g.In)}, {"out", len(g.Out)}, {"max in", len(g.MaxIn)}, {"max out", len(g.MaxOut)}} {
+		if l.n != 0 && l.n != n {
+			return fmt.Errorf("%w: %s has %d rows, want %d", ErrSeries, l.name, l.n, n)
+		}
+	}
+	if n > 0 && g.Step <= 0 {
+		return fmt.Errorf("%w: step %v", ErrTime, g.Step)
+	}
+	return nil
+}
+
+// drawer holds one drawing. All coordinates are MRTG pixels from the top
+// left; pt converts them to vg's bottom-left points.
+type drawer struct {
+	c     *vgimg.Canvas
+	img   *image.RGBA // the canvas's pixels, for rules set directly
+	s     float64     // device pixels per MRTG pixel
+	g     Graph
+	fonts *font.Cache
+
+	lo, hi time.Time // the time range of the plot
+	top    float64   // bits per second at the top of the plot
+}
+
+func (d *drawer) draw() {
+	g := d.g
+	span := g.Span
+	if span == 0 {
+		span = g.Period.Span()
+	}
+	d.hi = g.End
+	d.lo = g.End.Add(-span)
+
+	var labels []string
+	d.top, labels = yScale(d.dataMax())
+
+	// Frame: rateup's light grey background and 3-D border, white plot.
+	d.fill(0, 0, imgW, imgH, colBlank)
+	d.fill(0, 0, imgW-1, 2, colLight)
+	d.fill(0, 0, 2, imgH-1, colLight)
+	d.fill(imgW-2, 1, imgW, imgH, colDark)
+	d.fill(1, imgH-2, imgW, imgH, colDark)
+	d.fill(plotL, plotT, plotR, plotB, colPlot)
+
+	d.gaps()
+	if len(g.MaxIn) > 0 {
+		d.area(g.MaxIn, parseHex(ColorMaxIn))
+	}
+	d.area(g.In, parseHex(ColorIn))
+	if len(g.MaxOut) > 0 {
+		d.line(g.MaxOut, parseHex(ColorMaxOut))
+	}
+	d.line(g.Out, parseHex(ColorOut))
+
+	ticks, xlabels := timeTicks(g.Period, d.lo, d.hi, g.Location)
+	d.grid(ticks)
+	if g.Speed > 0 && g.Speed < d.top {
+		d.hrule(plotL, plotR, d.y(g.Speed), colMajor, 1, 2)
+	}
+	for _, p := range []struct {
+		v   float64
+		col string
+	}{{g.P95In, ColorP95In}, {g.P95Out, ColorP95Out}} {
+		if p.v > 0 && !math.IsInf(p.v, 0) && p.v <= d.top {
+			d.hrule(plotL, plotR, d.y(p.v), parseHex(p.col), 4, 2)
+		}
+	}
+	d.arrow()
+	d.text(g, labels, xlabels)
+}
+
+// dataMax is the largest value drawn, which the y axis must reach.
+func (d *drawer) dataMax() float64 {
+	m := 0.0
+	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut} {
+		for i, v := range s {
+			if v > m && !math.IsInf(v, 1) && d.visible(i) {
+				m = v
+			}
+		}
+	}
+	for _, v := range []float64{d.g.P95In, d.g.P95Out} {
+		if v > m && !math.IsInf(v, 1) {
+			m = v
+		}
+	}
+	if d.g.Unscaled && d.g.Speed > m {
+		m = d.g.Speed
+	}
+	return m
+}
+
+// rowTimes returns the interval (a, b] covered by row i.
+func (d *drawer) rowTimes(i int) (a, b time.Time) {
+	b = d.g.Start.Add(time.Duration(i) * d.g.Step)
+	return b.Add(-d.g.Step), b
+}
+
+func (d *drawer) visible(i int) bool {
+	a, b := d.rowTimes(i)
+	return b.After(d.lo) && a.Before(d.hi)
+}
+
+// x maps a time to a column, clamped to the plot.
+func (d *drawer) x(t time.Time) float64 {
+	f := float64(t.Sub(d.lo)) / float64(d.hi.Sub(d.lo))
+	return plotL + math.Min(math.Max(f, 0), 1)*plotColumns
+}
+
+// y maps a rate to a row, clamped to the plot as MRTG clamps.
+func (d *drawer) y(v float64) float64 {
+	f := v / d.top
+	if math.IsNaN(f) || f < 0 {
+		f = 0
+	}
+	return plotB - math.Min(f, 1)*plotRows
+}
+
+// snap rounds to the device pixel grid, so that area edges are crisp.
+func (d *drawer) snap(v float64) float64 { return math.Round(v*d.s) / d.s }
+
+func (d *drawer) pt(x, y float64) vg.Point {
+	return vg.Point{X: vg.Length(x), Y: vg.Length(imgH - y)}
+}
+
+func (d *drawer) stroke(col color.Color, width vg.Length, dash []vg.Length, xy ...float64) {
+	var p vg.Path
+	p.Move(d.pt(xy[0], xy[1]))
+	for i := 2; i+1 < len(xy); i += 2 {
+		p.Line(d.pt(xy[i], xy[i+1]))
+	}
+	d.c.SetColor(col)
+	d.c.SetLineWidth(width)
+	d.c.SetLineDash(dash, 0)
+	d.c.Stroke(p)
+}
+
+// runs calls f for every maximal run [i, j) of known visible rows of s.
+func (d *drawer) runs(s []float64, known bool, f func(i, j int)) {
+	i := -1
+	for k := 0; k <= len(s); k++ {
+		ok := k < len(s) && math.IsNaN(s[k]) != known && d.visible(k)
+		switch {
+		case ok && i < 0:
+			i = k
+		case !ok && i >= 0:
+			f(i, k)
+			i = -1
+		}
+	}
+}
+
+// gaps shades the rows where in or out is unknown.
+func (d *drawer) gaps() {
+	n := max(len(d.g.In), len(d.g.Out))
+	unknown := make([]float64, n)
+	for i := range unknown {
+		if (len(d.g.In) > 0 && math.IsNaN(d.g.In[i])) || (len(d.g.Out) > 0 && math.IsNaN(d.g.Out[i])) {
+			unknown[i] = math.NaN()
+		}
+	}
+	d.runs(unknown, false, func(i, j int) {
+		a, _ := d.rowTimes(i)
+		_, b := d.rowTimes(j - 1)
+		d.fill(d.x(a), plotT, d.x(b), plotB, colGap)
+	})
+}
+
+// area fills each run of known rows as steps: a row covers its whole
+// interval, so nothing is drawn over unknown rows.
+func (d *drawer) area(s []float64, col color.Color) {
+	d.c.SetColor(col)
+	d.runs(s, true, func(i, j int) {
+		var p vg.Path
+		a, _ := d.rowTimes(i)
+		p.Move(d.pt(d.snap(d.x(a)), plotB))
+		for k := i; k < j; k++ {
+			a, b := d.rowTimes(k)
+			y := d.snap(d.y(s[k]))
+			p.Line(d.pt(d.snap(d.x(a)), y))
+			p.Line(d.pt(d.snap(d.x(b)), y))
+		}
+		_, b := d.rowTimes(j - 1)
+		p.Line(d.pt(d.snap(d.x(b)), plotB))
+		p.Close()
+		d.c.Fill(p)
+	})
+}
+
+// line joins the middles of the known rows of each run; a run of one row
+// is a flat stroke across its interval. Unknown rows break the line.
+func (d *drawer) line(s []float64, col color.Color) {
+	d.runs(s, true, func(i, j int) {
+		xy := make([]float64, 0, 2*(j-i)+2)
+		if j-i == 1 {
+			a, b := d.rowTimes(i)
+			y := d.y(s[i])
+			xy = append(xy, d.x(a), y, d.x(b), y)
+		} else {
+			for k := i; k < j; k++ {
+				_, b := d.rowTimes(k)
+				xy = append(xy, d.x(b.Add(-d.g.Step/2)), d.y(s[k]))
+			}
+		}
+		d.stroke(col, 1.5, nil, xy...)
+	})
+}
+
+// grid draws rateup's dotted grid, the tick marks outside the frame, the
+// frame itself and the red period boundaries over the data.
+func (d *drawer) grid(ticks []xTick) {
+	for i := 0; i <= yTicks; i++ {
+		y := float64(plotB - i*plotRows/yTicks)
+		switch i {
+		case 0: // the frame's bottom edge
+		case yTicks:
+			y = plotT - 1
+		default:
+			d.hrule(plotL, plotR, y, colGrid, 1, 2)
+		}
+		d.hrule(plotL-3, plotL, y, colGrid, 0, 0)
+		d.hrule(plotR, plotR+3, y, colGrid, 0, 0)
+	}
+	for _, t := range ticks {
+		x := d.x(t.At)
+		d.vrule(x, plotT, plotB, colGrid, 1, 2)
+		d.vrule(x, plotB, plotB+3, colGrid, 0, 0)
+	}
+	// The frame sits just outside the data rows and columns.
+	d.hrule(plotL-1, plotR+1, plotT-1, colGrid, 0, 0)
+	d.hrule(plotL-1, plotR+1, plotB, colGrid, 0, 0)
+	d.vrule(plotL-1, plotT-1, plotB+1, colGrid, 0, 0)
+	d.vrule(plotR, plotT-1, plotB+1, colGrid, 0, 0)
+	for _, t := range ticks {
+		if t.Major {
+			d.vrule(d.x(t.At), plotT, plotB, colMajor, 0, 0)
+		}
+	}
+}
+
+// fill paints the rectangle [x0, x1) × [y0, y1) in MRTG pixels on whole
+// device pixels, blending a translucent colour over what is there.
+func (d *drawer) fill(x0, y0, x1, y1 float64, col color.Color) {
+	r := image.Rect(d.dev(x0), d.dev(y0), d.dev(x1), d.dev(y1))
+	draw.Draw(d.img, r, image.NewUniform(col), image.Point{}, draw.Over)
+}
+
+func (d *drawer) dev(v float64) int { return int(math.Round(v * d.s)) }
+
+// hrule draws a horizontal rule one MRTG pixel thick through the MRTG pixel
+// row holding y, from x0 to x1, dashed on/off MRTG pixels (on = 0: solid).
+// Rules are set on the pixel grid: exact, and far cheaper than stroking
+// dashes.
+func (d *drawer) hrule(x0, x1, y float64, col color.NRGBA, on, off int) {
+	row := d.clampRow(y)
+	x0d, x1d := d.dev(x0), d.dev(x1)
+	w := int(d.s)
+	for x := x0d; x < x1d; x++ {
+		if on > 0 && (x-x0d)%((on+off)*w) >= on*w {
+			continue
+		}
+		for k := range w {
+			d.img.SetRGBA(x, row+k, opaque(col))
+		}
+	}
+}
+
+// vrule is hrule's vertical twin, through the MRTG pixel column holding x.
+func (d *drawer) vrule(x, y0, y1 float64, col color.NRGBA, on, off int) {
+	w := int(d.s)
+	c0 := min(int(math.Floor(x*d.s)), plotR*w-w)
+	if x < plotL || x > plotR {
+		c0 = int(math.Floor(x * d.s))
+	}
+	y0d, y1d := d.dev(y0), d.dev(y1)
+	for y := y0d; y < y1d; y++ {
+		if on > 0 && (y-y0d)%((on+off)*w) >= on*w {
+			continue
+		}
+		for k := range w {
+			d.img.SetRGBA(c0+k, y, opaque(col))
+		}
+	}
+}
+
+// clampRow returns the first device row of the MRTG pixel row holding y,
+// keeping a value at the top of the axis inside the plot.
+func (d *drawer) clampRow(y float64) int {
+	w := int(d.s)
+	row := int(math.Floor(y * d.s))
+	if y >= plotT && y <= plotB {
+		row = min(max(row, plotT*w), plotB*w-w)
+	}
+	return row
+}
+
+func opaque(c color.NRGBA) color.RGBA { return color.RGBA{c.R, c.G, c.B, 0xff} }
+
+// arrow is rateup's small red arrow where time runs out of the plot.
+func (d *drawer) arrow() {
+	var p vg.Path
+	p.Move(d.pt(plotR-1, plotB-3))
+	p.Line(d.pt(plotR+5, plotB+0.5))
+	p.Line(d.pt(plotR-1, plotB+4))
+	p.Close()
+	d.c.SetColor(colMajor)
+	d.c.Fill(p)
+}
+
+func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) {
+	face := d.fonts.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, fontSize)
+	d.c.SetColor(colGrid)
+	ascent := float64(face.Extents().Ascent)
+	// y labels, right-aligned before the tick marks and centred on them.
+	for i, l := range ylabels {
+		y := plotB - float64(i*plotRows/yTicks)
+		w := float64(face.Width(l))
+		d.c.FillString(face, d.pt(plotL-6-w, y+ascent/2-1), l)
+	}
+	// x labels centred under their time; keep them inside the image.
+	for _, l := range xlabels {
+		w := float64(face.Width(l.Text))
+		x := math.Min(math.Max(d.x(l.At)-w/2, 2), imgW-2-w)
+		d.c.FillString(face, d.pt(x, plotB+4+ascent), l.Text)
+	}
+	// "Bits per Second" up the left edge, centred on the plot.
+	legend := "Bits per Second"
+	w := float64(face.Width(legend))
+	d.c.Push()
+	d.c.Translate(d.pt(8+ascent-1, plotB-(plotRows-w)/2))
+	d.c.Rotate(math.Pi / 2)
+	d.c.FillString(face, vg.Point{}, legend)
+	d.c.Pop()
+	if g.Title != "" {
+		d.c.FillString(face, d.pt(plotL, 2+ascent-1), g.Title)
+	}
+}
+
+// parseHex turns "#rrggbb" into an opaque colour.
+func parseHex(s string) color.NRGBA {
+	var c color.NRGBA
+	c.A = 0xff
+	if _, err := fmt.Sscanf(s, "#%02x%02x%02x", &c.R, &c.G, &c.B); err != nil {
+		return color.NRGBA{A: 0xff}
+	}
+	return c
+}

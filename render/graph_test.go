@@ -1,0 +1,184 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata")
+
+// traffic is a deterministic daily rhythm in bits per second: busy in the
+// afternoon of loc, quiet at night and at weekends, growing over the year.
+func traffic(t time.Time, loc *time.Location, peak float64, rng *rand.Rand) float64 {
+	lt := t.In(loc)
+	h := float64(lt.Hour()) + float64(lt.Minute())/60
+	v := 0.55 + 0.4*math.Sin(2*math.Pi*(h-9)/24)
+	if lt.Weekday() == time.Saturday || lt.Weekday() == time.Sunday {
+		v *= 0.6
+	}
+	growth := 0.6 + 0.4*float64(t.Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)).Hours())/(24*455)
+	return peak * growth * v * (0.9 + 0.2*rng.Float64())
+}
+
+// testGraph builds the graph of period p ending at end, one row per column,
+// with every value derived from fixed seeds. A row is the average of
+// 5-minute samples (at most 48 of them) and its peak their maximum, as the
+// store consolidates.
+func testGraph(t *testing.T, p Period, end time.Time, zone string) Graph {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatalf("load zone %s: %v", zone, err)
+	}
+	step := p.Resolution()
+	n := plotColumns
+	g := Graph{
+		Period:   p,
+		Start:    end.Add(-time.Duration(n-1) * step),
+		Step:     step,
+		End:      end,
+		Location: loc,
+		In:       make([]float64, n),
+		Out:      make([]float64, n),
+	}
+	if p != Day {
+		g.MaxIn = make([]float64, n)
+		g.MaxOut = make([]float64, n)
+	}
+	rng := rand.New(rand.NewPCG(1, uint64(p)))
+	samples := min(p.Steps(), 48)
+	for i := range n {
+		rowEnd := g.Start.Add(time.Duration(i) * step)
+		var sumIn, sumOut, maxIn, maxOut float64
+		for k := range samples {
+			at := rowEnd.Add(-time.Duration(k) * step / time.Duration(samples))
+			in, out := traffic(at, loc, 8e6, rng), traffic(at.Add(-2*time.Hour), loc, 3e6, rng)
+			sumIn, sumOut = sumIn+in, sumOut+out
+			maxIn, maxOut = math.Max(maxIn, in), math.Max(maxOut, out)
+		}
+		g.In[i], g.Out[i] = sumIn/float64(samples), sumOut/float64(samples)
+		if p != Day {
+			g.MaxIn[i], g.MaxOut[i] = maxIn, maxOut
+		}
+	}
+	return g
+}
+
+// setGap marks rows [i, j) unknown in every series.
+func setGap(g *Graph, i, j int) {
+	for _, s := range [][]float64{g.In, g.Out, g.MaxIn, g.MaxOut} {
+		for k := i; k < j && k < len(s); k++ {
+			s[k] = math.NaN()
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	berlinDST := time.Date(2026, 3, 29, 16, 0, 0, 0, time.UTC) // 18:00 CEST, the day clocks went forward
+	nyFall := time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)     // 21:00 EST on 1 Nov, the day clocks went back
+	tests := []struct {
+		name  string
+		p     Period
+		end   time.Time
+		zone  string
+		scale int
+		edit  func(g *Graph)
+	}{
+		{name: "day_berlin_dst", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			setGap(g, 250, 280)
+			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
+		}},
+		{name: "day_newyork_fall", p: Day, end: nyFall, zone: "America/New_York"},
+		{name: "day_berlin_dst_2x", p: Day, end: berlinDST, zone: "Europe/Berlin", scale: 2, edit: func(g *Graph) {
+			setGap(g, 250, 280)
+		}},
+		{name: "week_berlin", p: Week, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
+		}},
+		{name: "month_berlin", p: Month, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			setGap(g, 100, 112)
+			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
+		}},
+		{name: "year_utc", p: Year, end: berlinDST, zone: "UTC", edit: func(g *Graph) {
+			g.Speed, g.Unscaled = 10e6, true
+			setGap(g, 0, 60) // an interface added 340 days ago
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := testGraph(t, tt.p, tt.end, tt.zone)
+			g.Scale = tt.scale
+			if tt.edit != nil {
+				tt.edit(&g)
+			}
+			var buf bytes.Buffer
+			if err := PNG(&buf, g); err != nil {
+				t.Fatalf("PNG: %v", err)
+			}
+			golden := filepath.Join("testdata", tt.name+"_golden.png")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatalf("write golden: %v", err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (regenerate with go test ./render -update): %v", err)
+			}
+			if n, total := pixelDiff(decode(t, buf.Bytes()), decode(t, want), 48); n > total/500 {
+				got := filepath.Join(t.TempDir(), tt.name+".png")
+				if err := os.WriteFile(got, buf.Bytes(), 0o644); err != nil {
+					t.Fatalf("write result: %v", err)
+				}
+				t.Errorf("%d of %d pixels differ from %s (result in %s; regenerate with -update)", n, total, golden, got)
+			}
+		})
+	}
+}
+
+func decode(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return img
+}
+
+// pixelDiff counts the pixels whose channels differ by more than tol, a
+// tolerant comparison that survives tiny antialiasing changes. Images of
+// different sizes differ everywhere.
+func pixelDiff(a, b image.Image, tol int) (n, total int) {
+	ab, bb := a.Bounds(), b.Bounds()
+	total = ab.Dx() * ab.Dy()
+	if ab.Size() != bb.Size() {
+		return total, total
+	}
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			p := color.NRGBAModel.Convert(a.At(ab.Min.X+x, ab.Min.Y+y)).(color.NRGBA)
+			q := color.NRGBAModel.Convert(b.At(bb.Min.X+x, bb.Min.Y+y)).(color.NRGBA)
+			if absDiff(p.R, q.R) > tol || absDiff(p.G, q.G) > tol || absDiff(p.B, q.B) > tol || absDiff(p.A, q.A) > tol {
+				n++
+			}
+		}
+	}
+	return n, total
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}

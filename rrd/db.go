@@ -1,0 +1,439 @@
+package rrd
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures Open. A nil *Options means the defaults.
+type Options struct {
+	// Timeout is how long Open waits for another process's lock;
+	// 0 means 5 seconds. Open never waits forever.
+	Timeout time.Duration
+	// ReadOnly opens the file for reading only (a shared lock); writes
+	// return ErrReadOnly.
+	ReadOnly bool
+}
+
+const (
+	defaultTimeout = 5 * time.Second
+	// chunkCols is how many series share one row key (and one state key)
+	// of a group: 1024 series × 2 data sources × 4 bytes = 8 KiB, two pages.
+	chunkCols = 1024
+	// formatVersion is stored in the meta bucket.
+	formatVersion = "1"
+)
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketSeries = []byte("series")
+	bucketGroups = []byte("groups")
+)
+
+// DB is an open store. It is safe for concurrent use: writes (Create,
+// SetMax, Update) are serialized; reads (Fetch, Info, Series) run in
+// parallel with them and with each other.
+type DB struct {
+	path string
+	bolt *bolt.DB
+	ro   bool
+
+	wmu sync.Mutex // serializes writers; held while the catalog changes
+
+	mu     sync.RWMutex // guards series and groups maps for readers
+	series map[string]*series
+	groups map[string]*group // by shape key
+	byID   map[uint32]*group
+	nextID uint32
+}
+
+// series is the in-memory catalog entry of one series. It is replaced,
+// never mutated, so readers may keep a pointer.
+type series struct {
+	name string
+	spec Spec
+	g    *group
+	col  uint32
+	// arch maps spec archive i to its storage archive in g.
+	arch []int
+	hbUs int64
+}
+
+// group is the set of series sharing one shape (step, number of data
+// sources, archives); their values share row keys.
+type group struct {
+	id     uint32
+	key    string
+	stepUs int64
+	nds    int
+	arch   []Archive // storage archives: [0] is the primary-data-point ring
+	bucket []byte
+	cols   uint32 // guarded by DB.wmu
+}
+
+// Open opens (creating, mode 0600, if missing) the store at path. If another
+// process holds it, Open waits up to opts.Timeout and then returns an error
+// wrapping ErrLocked.
+func Open(path string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	bo := &bolt.Options{
+		Timeout:  o.Timeout,
+		ReadOnly: o.ReadOnly,
+		// Rebuilt by a scan on open; saves rewriting the freelist per commit.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		// A write that must grow the mapping waits for open readers; map
+		// generously up front (address space, not memory).
+		InitialMmapSize: 1 << 30,
+	}
+	if o.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	b, err := bolt.Open(path, 0o600, bo)
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, o.Timeout)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{path: path, bolt: b, ro: o.ReadOnly,
+		series: map[string]*series{}, groups: map[string]*group{}, byID: map[uint32]*group{}, nextID: 1}
+	if !o.ReadOnly {
+		err = b.Update(func(tx *bolt.Tx) error {
+			for _, n := range [][]byte{bucketMeta, bucketSeries, bucketGroups} {
+				if _, err := tx.CreateBucketIfNotExists(n); err != nil {
+					return err
+				}
+			}
+			m := tx.Bucket(bucketMeta)
+			if v := m.Get([]byte("version")); v == nil {
+				return m.Put([]byte("version"), []byte(formatVersion))
+			} else if string(v) != formatVersion {
+				return fmt.Errorf("format version %q, want %q", v, formatVersion)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: init: %w", path, err)
+		}
+	}
+	if err := b.View(db.loadCatalog); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open %s: load catalog: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close releases the file and its lock.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path returns the file name the store was opened with.
+func (db *DB) Path() string { return db.path }
+
+// storedSpec is Spec as JSON (NaN bounds as null).
+type storedSpec struct {
+	Step, Heartbeat int64 // seconds
+	DS              []storedDS
+	Archives        []Archive
+}
+
+type storedDS struct {
+	Name     string
+	Type     DSType
+	Min, Max *float64
+	Bits     int
+}
+
+type storedSeries struct {
+	Group uint32
+	Col   uint32
+	Spec  storedSpec
+}
+
+type storedGroup struct {
+	Key      string
+	Step     int64 // microseconds
+	NDS      int
+	Archives []Archive
+	Cols     uint32
+}
+
+func toStored(s Spec) storedSpec {
+	ss := storedSpec{Step: int64(s.Step / time.Second), Heartbeat: int64(s.Heartbeat / time.Second), Archives: s.Archives}
+	for _, d := range s.DS {
+		sd := storedDS{Name: d.Name, Type: d.Type, Bits: d.Bits}
+		if !math.IsNaN(d.Min) {
+			v := d.Min
+			sd.Min = &v
+		}
+		if !math.IsNaN(d.Max) {
+			v := d.Max
+			sd.Max = &v
+		}
+		ss.DS = append(ss.DS, sd)
+	}
+	return ss
+}
+
+func fromStored(ss storedSpec) Spec {
+	s := Spec{Step: time.Duration(ss.Step) * time.Second, Heartbeat: time.Duration(ss.Heartbeat) * time.Second, Archives: ss.Archives}
+	for _, sd := range ss.DS {
+		d := DS{Name: sd.Name, Type: sd.Type, Bits: sd.Bits, Min: math.NaN(), Max: math.NaN()}
+		if sd.Min != nil {
+			d.Min = *sd.Min
+		}
+		if sd.Max != nil {
+			d.Max = *sd.Max
+		}
+		s.DS = append(s.DS, d)
+	}
+	return s
+}
+
+func (db *DB) loadCatalog(tx *bolt.Tx) error {
+	gb := tx.Bucket(bucketGroups)
+	if gb == nil {
+		return nil // read-only open of an empty file
+	}
+	err := gb.ForEach(func(k, v []byte) error {
+		var sg storedGroup
+		if err := json.Unmarshal(v, &sg); err != nil {
+			return fmt.Errorf("group %x: %w", k, err)
+		}
+		id := binary.BigEndian.Uint32(k)
+		g := &group{id: id, key: sg.Key, stepUs: sg.Step, nds: sg.NDS, arch: sg.Archives, bucket: groupBucket(id), cols: sg.Cols}
+		db.groups[g.key] = g
+		db.byID[id] = g
+		if id >= db.nextID {
+			db.nextID = id + 1
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
+		var st storedSeries
+		if err := json.Unmarshal(v, &st); err != nil {
+			return fmt.Errorf("series %q: %w", k, err)
+		}
+		g := db.byID[st.Group]
+		if g == nil {
+			return fmt.Errorf("series %q: group %d missing", k, st.Group)
+		}
+		db.series[string(k)] = newSeries(string(k), fromStored(st.Spec), g, st.Col)
+		return nil
+	})
+}
+
+func groupBucket(id uint32) []byte {
+	b := []byte{'g', 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(b[1:], id)
+	return b
+}
+
+func newSeries(name string, spec Spec, g *group, col uint32) *series {
+	s := &series{name: name, spec: spec, g: g, col: col, hbUs: spec.Heartbeat.Microseconds()}
+	j := 1
+	for _, a := range spec.Archives {
+		if a.Steps == 1 {
+			s.arch = append(s.arch, 0)
+		} else {
+			s.arch = append(s.arch, j)
+			j++
+		}
+	}
+	return s
+}
+
+// shape returns the storage archives and identity key of the group a
+// normalized spec belongs to. One-step archives of any CF are the same
+// primary data points, so they share storage archive 0 (the ring); the
+// ring also keeps enough rows to consolidate the longest archive.
+func shape(s Spec) ([]Archive, string) {
+	ring := Archive{CF: Average, Steps: 1, Rows: 1}
+	cons := []Archive{}
+	for _, a := range s.Archives {
+		if a.Steps == 1 {
+			ring.Rows = max(ring.Rows, a.Rows)
+		} else {
+			ring.Rows = max(ring.Rows, a.Steps)
+			cons = append(cons, a)
+		}
+	}
+	arch := append([]Archive{ring}, cons...)
+	key := fmt.Sprintf("step=%d nds=%d", int64(s.Step/time.Second), len(s.DS))
+	for _, a := range arch {
+		key += fmt.Sprintf(" %s:%d:%d:%g", a.CF, a.Steps, a.Rows, a.XFF)
+	}
+	return arch, key
+}
+
+// Create makes a series with spec, whose first update must be after start.
+// If the series exists with the same shape it succeeds, updating only the
+// data sources' Min and Max; with another shape it returns ErrSpecMismatch.
+func (db *DB) Create(name string, spec Spec, start time.Time) error {
+	return db.CreateBatch([]string{name}, spec, start)
+}
+
+// CreateBatch is Create for many series with one spec, in one transaction.
+func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
+	if db.ro {
+		return fmt.Errorf("create series: %w", ErrReadOnly)
+	}
+	ns, err := spec.normalize()
+	if err != nil {
+		return fmt.Errorf("create series: %w", err)
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	arch, key := shape(ns)
+	g := db.groups[key]
+	newGroup := g == nil
+	if newGroup {
+		g = &group{id: db.nextID, key: key, stepUs: ns.Step.Microseconds(), nds: len(ns.DS), arch: arch, bucket: groupBucket(db.nextID)}
+	}
+	cols := g.cols
+	created := map[string]*series{}
+	for _, name := range names {
+		if name == "" {
+			return fmt.Errorf("create series: empty name")
+		}
+		if old := db.series[name]; old != nil {
+			if !sameShape(old.spec, ns) {
+				return fmt.Errorf("create series %s: %w", name, ErrSpecMismatch)
+			}
+			created[name] = newSeries(name, ns, old.g, old.col)
+			continue
+		}
+		if created[name] != nil {
+			continue
+		}
+		created[name] = newSeries(name, ns, g, cols)
+		cols++
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		gb, err := tx.CreateBucketIfNotExists(g.bucket)
+		if err != nil {
+			return err
+		}
+		if cols != g.cols || newGroup {
+			sg, _ := json.Marshal(storedGroup{Key: key, Step: g.stepUs, NDS: g.nds, Archives: g.arch, Cols: cols})
+			id := make([]byte, 4)
+			binary.BigEndian.PutUint32(id, g.id)
+			if err := tx.Bucket(bucketGroups).Put(id, sg); err != nil {
+				return err
+			}
+		}
+		w := newWork(tx)
+		for _, name := range names {
+			s := created[name]
+			v, _ := json.Marshal(storedSeries{Group: s.g.id, Col: s.col, Spec: toStored(ns)})
+			if err := tx.Bucket(bucketSeries).Put([]byte(name), v); err != nil {
+				return err
+			}
+			if s.g != g || s.col < g.cols {
+				continue // existed
+			}
+			rec := w.stateRec(gb, g, s.col, cols)
+			initState(rec, g, start)
+		}
+		return w.flush(db)
+	})
+	if err != nil {
+		return fmt.Errorf("create series: %w", err)
+	}
+	db.mu.Lock()
+	g.cols = cols
+	if newGroup {
+		db.groups[key] = g
+		db.byID[g.id] = g
+		db.nextID++
+	}
+	for n, s := range created {
+		db.series[n] = s
+	}
+	db.mu.Unlock()
+	return nil
+}
+
+// SetMax changes the upper bound of data source ds of a series (for example
+// when an interface's speed changes). It applies to updates from now on.
+func (db *DB) SetMax(name string, ds int, max float64) error {
+	db.mu.RLock()
+	s := db.series[name]
+	db.mu.RUnlock()
+	if s == nil {
+		return fmt.Errorf("set max %s: %w", name, ErrNoSeries)
+	}
+	if ds < 0 || ds >= len(s.spec.DS) {
+		return fmt.Errorf("set max %s: data source %d out of range", name, ds)
+	}
+	spec := s.spec
+	spec.DS = append([]DS(nil), spec.DS...)
+	spec.DS[ds].Max = max
+	if err := db.CreateBatch([]string{name}, spec, time.Time{}); err != nil {
+		return fmt.Errorf("set max %s: %w", name, err)
+	}
+	return nil
+}
+
+// Series returns the names of all series, sorted.
+func (db *DB) Series() ([]string, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	out := make([]string, 0, len(db.series))
+	for n := range db.series {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Info returns the spec of a series and the time of its last update (the
+// start time given to Create if it has had none).
+func (db *DB) Info(name string) (Spec, time.Time, error) {
+	s := db.lookup(name)
+	if s == nil {
+		return Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, ErrNoSeries)
+	}
+	var last int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		last, err = readLastUp(tx, s)
+		return err
+	})
+	if err != nil {
+		return Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, err)
+	}
+	return s.spec, time.UnixMicro(last).UTC(), nil
+}
+
+func (db *DB) lookup(name string) *series {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.series[name]
+}

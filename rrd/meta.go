@@ -1,0 +1,59 @@
+package rrd
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketNotes holds callers' small facts about series and their sources (an
+// interface's description and speed, a device's last poll), kept in the same file so
+// they share its lock and its crash safety.
+var bucketNotes = []byte("notes")
+
+// PutMeta stores the given keys in one transaction; a nil value deletes its key.
+func (db *DB) PutMeta(kv map[string][]byte) error {
+	if db.ro {
+		return ErrReadOnly
+	}
+	if len(kv) == 0 {
+		return nil
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketNotes)
+		if err != nil {
+			return err
+		}
+		for k, v := range kv {
+			if v == nil {
+				err = b.Delete([]byte(k))
+			} else {
+				err = b.Put([]byte(k), v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put meta: %w", err)
+	}
+	return nil
+}
+
+// Meta returns a copy of the value stored under key by PutMeta, or nil.
+func (db *DB) Meta(key string) ([]byte, error) {
+	var out []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketNotes); b != nil {
+			if v := b.Get([]byte(key)); v != nil {
+				out = append([]byte(nil), v...)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

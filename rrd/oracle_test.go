@@ -1,0 +1,345 @@
+package rrd
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// needTool returns the path of an external program, skipping the test when
+// it is missing outside CI and failing it under CI.
+func needTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found under CI: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// oracleCase is one random series: its spec and its update stream.
+type oracleCase struct {
+	spec  Spec
+	start int64
+	ups   []oracleUp
+}
+
+type oracleUp struct {
+	t    int64 // seconds
+	usec int64
+	vals []Value
+}
+
+func randSpec(r *rand.Rand) Spec {
+	steps := []int{1, 5, 10, 60, 300}
+	step := time.Duration(steps[r.IntN(len(steps))]) * time.Second
+	hb := step * time.Duration(1+r.IntN(3))
+	if r.IntN(4) == 0 {
+		hb = step + time.Duration(r.IntN(int(step/time.Second)+1))*time.Second
+	}
+	spec := Spec{Step: step, Heartbeat: hb}
+	nds := 1 + r.IntN(3)
+	for i := 0; i < nds; i++ {
+		d := DS{Name: fmt.Sprintf("d%d", i), Type: DSType(r.IntN(4)), Min: math.NaN(), Max: math.NaN(), Bits: 64}
+		switch r.IntN(4) {
+		case 0:
+			d.Max = float64(100 + r.IntN(1000))
+		case 1:
+			d.Min = 0
+			d.Max = float64(500 + r.IntN(1000))
+		case 2:
+			d.Min = -float64(r.IntN(100))
+		}
+		spec.DS = append(spec.DS, d)
+	}
+	spec.Archives = append(spec.Archives, Archive{CF: CF(r.IntN(4)), Steps: 1, Rows: 20 + r.IntN(200), XFF: 0.5})
+	for n := 1 + r.IntN(5); n > 0; n-- {
+		ss := []int{2, 3, 4, 5, 6, 12, 24}
+		xffs := []float64{0, 0.25, 0.5, 0.75, 0.99}
+		spec.Archives = append(spec.Archives, Archive{CF: CF(r.IntN(4)), Steps: ss[r.IntN(len(ss))], Rows: 3 + r.IntN(40), XFF: xffs[r.IntN(len(xffs))]})
+	}
+	return spec
+}
+
+// randStream makes updates with irregular intervals, gaps longer than the
+// heartbeat, unknown values, rates above Max and below Min. Counters only
+// increase (wraps are a deliberate difference, tested on their own).
+func randStream(r *rand.Rand, spec Spec, start int64, n int, subsecond bool) []oracleUp {
+	stepS := int64(spec.Step / time.Second)
+	hbS := int64(spec.Heartbeat / time.Second)
+	t, usec := start, int64(0)
+	last := make([]uint64, len(spec.DS))
+	lastI := make([]int64, len(spec.DS))
+	for i := range last {
+		last[i] = r.Uint64N(1 << 40)
+		lastI[i] = r.Int64N(1<<40) - 1<<39
+	}
+	var ups []oracleUp
+	for i := 0; i < n; i++ {
+		var dt int64
+		switch x := r.IntN(20); {
+		case x == 0:
+			dt = hbS + 1 + r.Int64N(4*stepS+1) // beyond the heartbeat
+		case x < 4:
+			dt = 1 + r.Int64N(max(stepS/2, 1)) // several updates in one step
+		default:
+			dt = max(1, stepS-stepS/3+r.Int64N(stepS*2/3+1))
+		}
+		t += dt
+		if subsecond {
+			usec = r.Int64N(1000000)
+		}
+		up := oracleUp{t: t, usec: usec}
+		for d, ds := range spec.DS {
+			rate := r.Float64() * 1200
+			if r.IntN(25) == 0 {
+				up.vals = append(up.vals, Unknown())
+				continue
+			}
+			switch ds.Type {
+			case Gauge:
+				up.vals = append(up.vals, Float(rate-100))
+			case Counter:
+				last[d] += uint64(rate * float64(dt))
+				up.vals = append(up.vals, Uint(last[d]))
+			case Derive:
+				lastI[d] += int64((rate - 200) * float64(dt))
+				up.vals = append(up.vals, Int(lastI[d]))
+			case Absolute:
+				up.vals = append(up.vals, Uint(uint64(rate*float64(dt))))
+			}
+		}
+		ups = append(ups, up)
+	}
+	return ups
+}
+
+func rrdtoolCreateArgs(path string, spec Spec, start int64) []string {
+	args := []string{"create", path, "--start", strconv.FormatInt(start, 10), "--step", strconv.FormatInt(int64(spec.Step/time.Second), 10)}
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return "U"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	for _, d := range spec.DS {
+		args = append(args, fmt.Sprintf("DS:%s:%s:%d:%s:%s", d.Name, d.Type, int64(spec.Heartbeat/time.Second), f(d.Min), f(d.Max)))
+	}
+	for _, a := range spec.Archives {
+		args = append(args, fmt.Sprintf("RRA:%s:%g:%d:%d", a.CF, a.XFF, a.Steps, a.Rows))
+	}
+	return args
+}
+
+func runTool(t testing.TB, tool string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(tool, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rrdtool %s: %v: %s", args[0], err, stderr.String())
+	}
+	return out
+}
+
+// dumpRRA is one archive of an rrdtool dump: row time → values.
+type dumpRRA struct {
+	cf    string
+	steps int
+	times []int64
+	rows  [][]float64
+}
+
+func parseDump(t testing.TB, data []byte) []dumpRRA {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var out []dumpRRA
+	var path []string
+	var cur *dumpRRA
+	var pendingTime int64
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			path = append(path, tk.Name.Local)
+			switch tk.Name.Local {
+			case "rra":
+				out = append(out, dumpRRA{})
+				cur = &out[len(out)-1]
+			case "row":
+				cur.times = append(cur.times, pendingTime)
+				cur.rows = append(cur.rows, nil)
+			}
+		case xml.EndElement:
+			path = path[:len(path)-1]
+		case xml.Comment:
+			s := string(tk)
+			if i := strings.LastIndex(s, "/"); i >= 0 && cur != nil {
+				if v, err := strconv.ParseInt(strings.TrimSpace(s[i+1:]), 10, 64); err == nil {
+					pendingTime = v
+				}
+			}
+		case xml.CharData:
+			if cur == nil || len(path) == 0 {
+				continue
+			}
+			s := strings.TrimSpace(string(tk))
+			switch strings.Join(path[max(0, len(path)-2):], "/") {
+			case "rra/cf":
+				cur.cf = s
+			case "rra/pdp_per_row":
+				cur.steps, _ = strconv.Atoi(s)
+			case "row/v":
+				v, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					v = math.NaN()
+				}
+				cur.rows[len(cur.rows)-1] = append(cur.rows[len(cur.rows)-1], v)
+			}
+		}
+	}
+	return out
+}
+
+func agree(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Abs(a-b) <= 1e-6*math.Max(math.Abs(a), math.Abs(b))+1e-9
+}
+
+// archiveRows reads every row of spec archive i of a series, as rrdtool
+// dump would: the Rows rows ending at the last update's row.
+func archiveRows(t testing.TB, db *DB, name string, i int) ([]int64, [][]float64) {
+	t.Helper()
+	s := db.lookup(name)
+	var res Result
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		lastUs, err := readLastUp(tx, s)
+		if err != nil {
+			return err
+		}
+		lastS := floorDiv(lastUs, 1e6)
+		a := s.spec.Archives[i]
+		rowS := int64(a.Steps) * int64(s.spec.Step/time.Second)
+		calEnd := lastS - floorMod(lastS, rowS)
+		res = fetchArchive(tx, s, i, calEnd-rowS*int64(a.Rows), calEnd, lastS)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var times []int64
+	for r := range res.Rows {
+		times = append(times, res.Time(r).Unix())
+	}
+	return times, res.Rows
+}
+
+// TestOracleRRDtool feeds random update streams to rrdtool and to the store
+// and compares every row of every archive.
+func TestOracleRRDtool(t *testing.T) {
+	tool := needTool(t, "rrdtool")
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, "o.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cases := 40
+	if testing.Short() {
+		cases = 8
+	}
+	for c := 0; c < cases; c++ {
+		r := rand.New(rand.NewPCG(uint64(c), 42))
+		spec := randSpec(r)
+		start := 1700000000 + r.Int64N(1000000)
+		subsecond := false
+		// Two series per spec share a group, so columns are exercised.
+		for k := 0; k < 2; k++ {
+			name := fmt.Sprintf("case%d/%d", c, k)
+			t.Run(name, func(t *testing.T) {
+				ups := randStream(r, spec, start, 150+r.IntN(300), subsecond)
+				compareWithRRDtool(t, tool, db, dir, name, spec, start, ups, r)
+			})
+		}
+	}
+}
+
+func compareWithRRDtool(t *testing.T, tool string, db *DB, dir, name string, spec Spec, start int64, ups []oracleUp, r *rand.Rand) {
+	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".rrd")
+	runTool(t, tool, rrdtoolCreateArgs(file, spec, start)...)
+	args := []string{"update", file}
+	for _, u := range ups {
+		var sb strings.Builder
+		sb.WriteString(strconv.FormatInt(u.t, 10))
+		if u.usec != 0 {
+			fmt.Fprintf(&sb, ".%06d", u.usec)
+		}
+		for _, v := range u.vals {
+			sb.WriteString(":" + v.String())
+		}
+		args = append(args, sb.String())
+	}
+	runTool(t, tool, args...)
+	dump := parseDump(t, runTool(t, tool, "dump", file))
+
+	if err := db.Create(name, spec, time.Unix(start, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(ups); {
+		n := 1 + r.IntN(40)
+		var batch []Update
+		for ; n > 0 && i < len(ups); n, i = n-1, i+1 {
+			batch = append(batch, Update{Series: name, Time: time.Unix(ups[i].t, ups[i].usec*1000), Values: ups[i].vals})
+		}
+		if err := db.Update(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(dump) != len(spec.Archives) {
+		t.Fatalf("rrdtool dump has %d archives, want %d", len(dump), len(spec.Archives))
+	}
+	bad := 0
+	for i, want := range dump {
+		times, rows := archiveRows(t, db, name, i)
+		if len(times) != len(want.times) {
+			t.Fatalf("archive %d: %d rows, rrdtool %d", i, len(times), len(want.times))
+		}
+		for j := range times {
+			if times[j] != want.times[j] {
+				t.Fatalf("archive %d row %d: time %d, rrdtool %d", i, j, times[j], want.times[j])
+			}
+			for d := range rows[j] {
+				if !agree(rows[j][d], want.rows[j][d]) {
+					bad++
+					if bad <= 10 {
+						t.Errorf("archive %d (%s %d steps) row %d (t=%d) ds %d: got %v, rrdtool %v",
+							i, want.cf, want.steps, j, times[j], d, rows[j][d], want.rows[j][d])
+					}
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d values differ; spec %+v", bad, spec)
+	}
+}

@@ -1,0 +1,332 @@
+package rrd
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Update is one sample of one series.
+type Update struct {
+	Series string
+	Time   time.Time
+	// Values holds one reading per data source, in spec order.
+	Values []Value
+	// Discontinuity says the source was reset (agent restart, counter
+	// reset): the interval since the previous update is unknown, and this
+	// sample is the new baseline. It is never turned into a rate.
+	Discontinuity bool
+}
+
+// Update applies ups in order, in one transaction. Updates of one series
+// must be in time order; different series may interleave. An update that
+// cannot apply (unknown series, not after the last update, wrong number of
+// values) is skipped, the rest are committed, and the returned error lists
+// the skipped ones (errors.Is ErrNoSeries, ErrNotAfter or ErrBadValue).
+func (db *DB) Update(ups []Update) error {
+	if db.ro {
+		return fmt.Errorf("update: %w", ErrReadOnly)
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	var skipped []error
+	nskipped := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		w := newWork(tx)
+		u := updater{w: w}
+		for i := range ups {
+			if err := u.apply(db, &ups[i]); err != nil {
+				nskipped++
+				if len(skipped) < 10 {
+					skipped = append(skipped, fmt.Errorf("update %s at %s: %w", ups[i].Series, ups[i].Time.UTC().Format(time.RFC3339), err))
+				}
+			}
+		}
+		return w.flush(db)
+	})
+	if err != nil {
+		return fmt.Errorf("commit updates: %w", err)
+	}
+	if nskipped > len(skipped) {
+		skipped = append(skipped, fmt.Errorf("and %d more skipped updates", nskipped-len(skipped)))
+	}
+	return errors.Join(skipped...)
+}
+
+type updater struct {
+	w      *work
+	pdpNew, first, fill []float64
+	firstS, fillS       []float32
+}
+
+// apply is RRDtool's update (rrd_update.c: update_pdp_prep,
+// calculate_elapsed_steps, simple_update, process_pdp_st, update_cdp_prep)
+// for one sample, with mrtgo's counter rules, and consolidated rows computed
+// from the primary-data-point ring instead of per-archive accumulators.
+func (u *updater) apply(db *DB, up *Update) error {
+	s := db.series[up.Series]
+	if s == nil {
+		return ErrNoSeries
+	}
+	g := s.g
+	nds := g.nds
+	if len(up.Values) != nds {
+		return fmt.Errorf("%w: %d values for %d data sources", ErrBadValue, len(up.Values), nds)
+	}
+	for d, v := range up.Values {
+		if err := checkValue(s.spec.DS[d].Type, v); err != nil {
+			return err
+		}
+	}
+	gw := u.w.group(nil, g, g.cols)
+	st := gw.stateRec(s.col)
+	last := int64(binary.LittleEndian.Uint64(st[0:]))
+	t := up.Time.UnixMicro()
+	if t <= last {
+		return fmt.Errorf("%w (%s)", ErrNotAfter, time.UnixMicro(last).UTC().Format(time.RFC3339Nano))
+	}
+	if cap(u.pdpNew) < nds {
+		u.pdpNew = make([]float64, nds)
+		u.first = make([]float64, nds)
+		u.fill = make([]float64, nds)
+		u.firstS = make([]float32, nds)
+		u.fillS = make([]float32, nds)
+	}
+	pdpNew, first, fill, firstS, fillS := u.pdpNew[:nds], u.first[:nds], u.fill[:nds], u.firstS[:nds], u.fillS[:nds]
+
+	intervalUs := t - last
+	interval := float64(intervalUs) / 1e6
+	hbExceeded := intervalUs > s.hbUs
+
+	// update_pdp_prep: the new reading as rate × seconds (pdp_new).
+	for d := 0; d < nds; d++ {
+		ds := &s.spec.DS[d]
+		r := st[8+d*dsRecSize:]
+		lastV := Value{kind: valueKind(r[0]), bits: binary.LittleEndian.Uint64(r[1:])}
+		if hbExceeded {
+			lastV = Value{}
+		}
+		v := up.Values[d]
+		if ds.Type == Counter && v.kind == kindInt {
+			v.kind = kindUint
+		}
+		pn := math.NaN()
+		if !v.IsUnknown() && !hbExceeded && !up.Discontinuity {
+			rate := math.NaN()
+			switch ds.Type {
+			case Counter:
+				if !lastV.IsUnknown() {
+					pn = counterDelta(lastV.bits, v.bits, ds.Bits)
+					rate = pn / interval
+				}
+			case Derive:
+				if !lastV.IsUnknown() {
+					pn = diff(v, lastV)
+					rate = pn / interval
+				}
+			case Absolute:
+				pn = v.Float64()
+				rate = pn / interval
+			case Gauge:
+				pn = v.Float64() * interval
+				rate = v.Float64()
+			}
+			if !math.IsNaN(rate) && ((!math.IsNaN(ds.Max) && rate > ds.Max) || (!math.IsNaN(ds.Min) && rate < ds.Min)) {
+				pn = math.NaN()
+			}
+		}
+		pdpNew[d] = pn
+		r[0] = byte(v.kind)
+		binary.LittleEndian.PutUint64(r[1:], v.bits)
+	}
+	binary.LittleEndian.PutUint64(st[0:], uint64(t))
+
+	// calculate_elapsed_steps
+	step := g.stepUs
+	stepS := step / 1e6
+	procSt := floorDiv(last, step) * step
+	occuSt := floorDiv(t, step) * step
+	elapsed := (occuSt - procSt) / step
+	if elapsed == 0 {
+		// simple_update
+		for d := 0; d < nds; d++ {
+			r := st[8+d*dsRecSize:]
+			if math.IsNaN(pdpNew[d]) {
+				unkn := binary.LittleEndian.Uint32(r[17:])
+				binary.LittleEndian.PutUint32(r[17:], unkn+uint32(math.Floor(interval)))
+				continue
+			}
+			val := math.Float64frombits(binary.LittleEndian.Uint64(r[9:]))
+			if math.IsNaN(val) {
+				val = pdpNew[d]
+			} else {
+				val += pdpNew[d]
+			}
+			binary.LittleEndian.PutUint64(r[9:], math.Float64bits(val))
+		}
+		return nil
+	}
+	// RRDtool 1.5 and later: the step the previous update was in gets its
+	// own rate (what it had so far plus this update's share of it); every
+	// later step this update covers gets this update's rate.
+	preInt := float64(procSt+step-last) / 1e6
+	postInt := float64(t-occuSt) / 1e6
+	for d := 0; d < nds; d++ {
+		r := st[8+d*dsRecSize:]
+		val := math.Float64frombits(binary.LittleEndian.Uint64(r[9:]))
+		unkn := int64(binary.LittleEndian.Uint32(r[17:]))
+		preUnknown := 0.0
+		if math.IsNaN(pdpNew[d]) {
+			preUnknown = preInt
+		} else {
+			if math.IsNaN(val) {
+				val = 0
+			}
+			val += pdpNew[d] / interval * preInt
+		}
+		if float64(stepS)/2.0 < float64(unkn) {
+			first[d] = math.NaN()
+		} else {
+			first[d] = val / (float64(stepS-unkn) - preUnknown)
+		}
+		fill[d] = pdpNew[d] / interval
+		if math.IsNaN(pdpNew[d]) {
+			binary.LittleEndian.PutUint32(r[17:], uint32(math.Floor(postInt)))
+			binary.LittleEndian.PutUint64(r[9:], math.Float64bits(math.NaN()))
+		} else {
+			binary.LittleEndian.PutUint32(r[17:], 0)
+			binary.LittleEndian.PutUint64(r[9:], math.Float64bits(pdpNew[d]/interval*postInt))
+		}
+		firstS[d] = bounded(first[d], &s.spec.DS[d])
+		fillS[d] = bounded(fill[d], &s.spec.DS[d])
+	}
+
+	p0 := procSt / step // last primary data point already written
+	pEnd := occuSt / step
+	chunk := s.col / chunkCols
+	ringRows := int64(g.arch[0].Rows)
+	pdp := pdpSource{gw: gw, s: s, p0: p0, first: firstS, fill: fillS}
+
+	// Consolidated archives first: a row may need primary data points from
+	// the ring that this update's ring writes could overwrite.
+	for a := 1; a < len(g.arch); a++ {
+		ar := g.arch[a]
+		S := int64(ar.Steps)
+		rows := int64(ar.Rows)
+		q1 := floorDiv(p0, S) + 1
+		qn := floorDiv(pEnd, S)
+		if q1 > qn {
+			continue
+		}
+		for q := max(q1, qn-rows+1); q <= qn; q++ {
+			rb := gw.row(a, floorMod(q, rows), chunk, true)
+			for d := 0; d < nds; d++ {
+				var v float32
+				if q*S-S+1 > p0+1 {
+					v = fillS[d] // every step of the row has the fill rate
+				} else {
+					v = bounded(consolidate(ar, q*S-S+1, q*S, func(p int64) float64 { return pdp.at(p, d) }), &s.spec.DS[d])
+				}
+				rb.set(s.col, nds, d, v)
+			}
+		}
+	}
+	for p := max(p0+1, pEnd-ringRows+1); p <= pEnd; p++ {
+		rb := gw.row(0, floorMod(p, ringRows), chunk, true)
+		for d := 0; d < nds; d++ {
+			rb.set(s.col, nds, d, float32(pdp.at(p, d)))
+		}
+	}
+	return nil
+}
+
+// pdpSource gives the primary data points around an update: from the ring
+// up to p0, then the update's first step, then its fill rate.
+type pdpSource struct {
+	gw          *groupWork
+	s           *series
+	p0          int64
+	first, fill []float32
+}
+
+func (ps *pdpSource) at(p int64, d int) float64 {
+	switch {
+	case p == ps.p0+1:
+		return float64(ps.first[d])
+	case p > ps.p0+1:
+		return float64(ps.fill[d])
+	}
+	ringRows := int64(ps.gw.g.arch[0].Rows)
+	return ps.gw.row(0, floorMod(p, ringRows), ps.s.col/chunkCols, false).get(ps.s.col, ps.gw.g.nds, d)
+}
+
+// consolidate is one archive row from primary data points from..to, as
+// RRDtool's update_cdp: unknown if more than XFF of them are unknown.
+func consolidate(ar Archive, from, to int64, at func(int64) float64) float64 {
+	unknown := int64(0)
+	sum := 0.0
+	mx, mn := math.Inf(-1), math.Inf(1)
+	lastv := math.NaN()
+	for p := from; p <= to; p++ {
+		v := at(p)
+		lastv = v
+		if math.IsNaN(v) {
+			unknown++
+			continue
+		}
+		sum += v
+		mx = math.Max(mx, v)
+		mn = math.Min(mn, v)
+	}
+	S := to - from + 1
+	if float64(unknown) > float64(S)*ar.XFF {
+		return math.NaN()
+	}
+	switch ar.CF {
+	case Average:
+		return sum / float64(S-unknown)
+	case Max:
+		return mx
+	case Min:
+		return mn
+	}
+	return lastv
+}
+
+// counterDelta is the increase of a counter from a to b: a 32-bit counter
+// that went backwards wrapped once; a 64-bit one was reset (unknown).
+func counterDelta(a, b uint64, bits int) float64 {
+	if b >= a {
+		return float64(b - a)
+	}
+	if bits == 32 && a <= math.MaxUint32 && b <= math.MaxUint32 {
+		return float64(b + (1 << 32) - a)
+	}
+	return math.NaN()
+}
+
+// bounded converts a rate to its stored float32, never outside the data
+// source's bounds: rounding may not push a rate at the maximum above it.
+func bounded(v float64, ds *DS) float32 {
+	if math.IsNaN(v) {
+		return float32(math.NaN())
+	}
+	f := float32(v)
+	if !math.IsNaN(ds.Max) && float64(f) > ds.Max {
+		f = float32(ds.Max)
+		if float64(f) > ds.Max {
+			f = math.Nextafter32(f, float32(math.Inf(-1)))
+		}
+	}
+	if !math.IsNaN(ds.Min) && float64(f) < ds.Min {
+		f = float32(ds.Min)
+		if float64(f) < ds.Min {
+			f = math.Nextafter32(f, float32(math.Inf(1)))
+		}
+	}
+	return f
+}

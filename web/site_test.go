@@ -1,0 +1,70 @@
+package web
+
+import (
+	"math"
+	"time"
+)
+
+// sampleSite is a small site with the awkward cases: names with '/',
+// hostile device-supplied text, unknown values, a missing graph, a device
+// whose last poll failed.
+func sampleSite() Site {
+	loc := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, loc)
+	nan := math.NaN()
+	graphs := func(scale float64) []Graph {
+		var gs []Graph
+		for i, p := range []string{"day", "week", "month", "year"} {
+			f := scale * float64(i+1)
+			gs = append(gs, Graph{
+				Period: p,
+				Width:  500, Height: 135,
+				In:  Stats{Max: 812e6 * f / 4, Average: 123.4e6 * f / 4, Current: 98.7e6, P95: 456e6 * f / 4, Total: 1.234e12 * f},
+				Out: Stats{Max: 45.6e6, Average: 12.3e6, Current: 999.6, P95: 33e6, Total: 98.7e9 * f},
+			})
+		}
+		return gs
+	}
+	unknownGraphs := graphs(1)
+	for i := range unknownGraphs {
+		unknownGraphs[i].In = Stats{Max: nan, Average: nan, Current: nan, P95: nan, Total: nan}
+		unknownGraphs[i].Out = Stats{Max: 0, Average: 0, Current: nan, P95: 0, Total: 0}
+		unknownGraphs[i].Width, unknownGraphs[i].Height = 0, 0
+	}
+	return Site{
+		Title:     "mrtgo",
+		Generated: at.Add(30 * time.Second),
+		Location:  loc,
+		Refresh:   5 * time.Minute,
+		Devices: []Device{
+			{
+				Name: "core1", Host: "192.0.2.1",
+				Descr:        `Juniper <b>MX</b> & "friends"`,
+				Uptime:       12*24*time.Hour + 3*time.Hour + 4*time.Minute + 5*time.Second,
+				LastPoll:     at,
+				PollDuration: 850 * time.Millisecond,
+				Interfaces: []Interface{
+					{
+						Name: "ge-0/0/0", Descr: "ge-0/0/0", Alias: "<script>alert(1)</script>",
+						Status: "up", Speed: 1e9, LastUpdate: at, Graphs: graphs(1),
+					},
+					{
+						Name: "xe-1/0/0.100", Descr: "xe-1/0/0.100", Alias: "uplink to isp \"A\" & 'B'",
+						Status: "up", Speed: 10e9, LastUpdate: at, Graphs: graphs(2),
+					},
+					{
+						Name: "index", Descr: "an interface named index", Speed: 0,
+						LastUpdate: at, Graphs: unknownGraphs,
+					},
+				},
+			},
+			{
+				Name: "edge 2", Host: "198.51.100.7",
+				PollError: `get sysUpTime.0: timeout <after 2s>`,
+				Interfaces: []Interface{
+					{Name: "eth0", Descr: "eth0", Speed: 100e6},
+				},
+			},
+		},
+	}
+}

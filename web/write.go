@@ -1,0 +1,355 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed templates/style.css
+var styleCSS string
+
+// parseTemplates parses the embedded page templates. Each page template
+// is cloned from the shared layout so their names do not clash.
+func parseTemplates() (map[string]*template.Template, error) {
+	base, err := template.ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"index", "device", "interface"} {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("clone layout: %w", err)
+		}
+		t, err = t.ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s template: %w", name, err)
+		}
+		pages[name] = t.Lookup(name + ".html")
+	}
+	return pages, nil
+}
+
+// contentSecurityPolicy allows nothing but the site's own images and its
+// one embedded style sheet, so text that slipped past escaping still could
+// not run. It is sent by Handler; file:// readers rely on escaping alone.
+func contentSecurityPolicy() string {
+	sum := sha256.Sum256([]byte(styleCSS))
+	return "default-src 'none'; img-src 'self' data:; style-src 'sha256-" +
+		base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+}
+
+// Page data handed to the templates: every value already formatted, so the
+// templates only place and escape strings.
+type (
+	crumb struct{ Name, Href string }
+
+	page struct {
+		Title       string
+		Site        string
+		Refresh     int // seconds; 0 = no refresh
+		RefreshText string
+		Style       template.CSS
+		Generated   string
+		Crumbs      []crumb
+
+		Devices   []deviceView // index
+		Device    *deviceView  // device and interface pages
+		Interface *ifaceView   // interface page
+	}
+
+	deviceView struct {
+		Name, Host, Descr, Href        string
+		Uptime, LastPoll, PollDuration string
+		PollError                      string
+		Interfaces                     []ifaceView
+	}
+
+	ifaceView struct {
+		Name, Descr, Alias, Status, Href string
+		Speed, LastUpdate, InNow, OutNow string
+		Day                              *graphView
+		Graphs                           []graphView
+	}
+
+	graphView struct {
+		Title, Alt, Link string
+		Src, Srcset      string
+		Width, Height    int
+		Stats            []statsRow
+	}
+
+	statsRow struct {
+		Class, Label string
+		Rates        []rateCell // Max, Average, Current, 95th percentile
+		Total        string
+	}
+
+	rateCell struct{ Value, Pct string }
+)
+
+// view builds the page data shared by all pages of s.
+func view(s Site, css string) page {
+	p := page{
+		Title:     s.Title,
+		Site:      s.Title,
+		Style:     template.CSS(css),
+		Generated: formatTime(s.Generated, location(s)),
+	}
+	if p.Site == "" {
+		p.Site = "mrtgo"
+		p.Title = "mrtgo"
+	}
+	if s.Refresh > 0 {
+		secs := int((s.Refresh + time.Second - 1) / time.Second)
+		p.Refresh = secs
+		p.RefreshText = formatInterval(s.Refresh)
+	}
+	return p
+}
+
+func location(s Site) *time.Location {
+	if s.Location == nil {
+		return time.UTC
+	}
+	return s.Location
+}
+
+// linker turns a path relative to the site root into one relative to the
+// page being written, so links also work from file:// URLs.
+type linker func(rootPath string) string
+
+func fromRoot(p string) string { return p }
+
+// fromDevice links from a page in device's directory.
+func fromDevice(device string) linker {
+	dir := deviceDir(device) + "/"
+	return func(p string) string {
+		if rest, ok := strings.CutPrefix(p, dir); ok {
+			return rest
+		}
+		return "../" + p
+	}
+}
+
+func deviceData(d Device, loc *time.Location, link linker) deviceView {
+	dv := deviceView{
+		Name:         d.Name,
+		Host:         d.Host,
+		Descr:        d.Descr,
+		Href:         link(DevicePage(d.Name)),
+		Uptime:       formatUptime(d.Uptime),
+		LastPoll:     formatTime(d.LastPoll, loc),
+		PollDuration: formatDuration(d.PollDuration),
+		PollError:    d.PollError,
+	}
+	for _, ifc := range d.Interfaces {
+		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
+	}
+	return dv
+}
+
+func ifaceData(device string, ifc Interface, loc *time.Location, link linker) ifaceView {
+	iv := ifaceView{
+		Name:       ifc.Name,
+		Descr:      ifc.Descr,
+		Alias:      ifc.Alias,
+		Status:     ifc.Status,
+		Href:       link(InterfacePage(device, ifc.Name)),
+		Speed:      formatSpeed(ifc.Speed),
+		LastUpdate: formatTime(ifc.LastUpdate, loc),
+		InNow:      unknown,
+		OutNow:     unknown,
+	}
+	iv.Graphs = make([]graphView, len(ifc.Graphs))
+	for i, g := range ifc.Graphs {
+		iv.Graphs[i] = graphData(device, ifc, g, link)
+	}
+	for i, g := range ifc.Graphs {
+		if g.Period == "day" {
+			iv.Day = &iv.Graphs[i]
+			iv.InNow = formatBits(g.In.Current)
+			iv.OutNow = formatBits(g.Out.Current)
+			break
+		}
+	}
+	return iv
+}
+
+func graphData(device string, ifc Interface, g Graph, link linker) graphView {
+	title := g.Title
+	if title == "" {
+		title = PeriodTitle(g.Period)
+	}
+	src := link(GraphFile(device, ifc.Name, g.Period, 1))
+	src2 := link(GraphFile(device, ifc.Name, g.Period, 2))
+	return graphView{
+		Title:  title,
+		Alt:    title + " for " + ifc.Name + " on " + device,
+		Link:   link(InterfacePage(device, ifc.Name)),
+		Src:    src,
+		Srcset: src + " 1x, " + src2 + " 2x",
+		Width:  g.Width,
+		Height: g.Height,
+		Stats: []statsRow{
+			statsData("in", "In", g.In, ifc.Speed),
+			statsData("out", "Out", g.Out, ifc.Speed),
+		},
+	}
+}
+
+func statsData(class, label string, st Stats, speed float64) statsRow {
+	cell := func(v float64) rateCell { return rateCell{formatBits(v), formatPercent(v, speed)} }
+	return statsRow{
+		Class: class,
+		Label: label,
+		Rates: []rateCell{cell(st.Max), cell(st.Average), cell(st.Current), cell(st.P95)},
+		Total: formatBytes(st.Total),
+	}
+}
+
+// Write writes the site for s into dir: index.html, DevicePage for every
+// device and InterfacePage for every interface. Each file is written to a
+// temporary name and renamed, so a reader never sees half a page; a file
+// whose content is unchanged is left alone, keeping its modification time
+// (and so Handler's ETag) stable. Pages of devices or interfaces no longer
+// in s are not removed. Two devices, or two interfaces of one device, with
+// the same name are an error.
+func Write(dir string, s Site) error {
+	pages, err := parseTemplates()
+	if err != nil {
+		return err
+	}
+	css := styleCSS
+	if err := checkNames(s); err != nil {
+		return fmt.Errorf("write site %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
+	loc := location(s)
+	var buf bytes.Buffer
+
+	index := view(s, css)
+	index.Crumbs = []crumb{{Name: index.Site}}
+	for _, d := range s.Devices {
+		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
+	}
+	if err := writePage(dir, "index.html", pages["index"], index, &buf); err != nil {
+		return err
+	}
+
+	// Devices are independent: write their pages on all cores.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, d := range s.Devices {
+		g.Go(func() error { return writeDevice(dir, s, d, pages, css, loc) })
+	}
+	return g.Wait()
+}
+
+// writeDevice writes the page of d and the pages of its interfaces.
+func writeDevice(dir string, s Site, d Device, pages map[string]*template.Template, css string, loc *time.Location) error {
+	if err := os.MkdirAll(filepath.Join(dir, deviceDir(d.Name)), 0o755); err != nil {
+		return fmt.Errorf("write site: %w", err)
+	}
+	var buf bytes.Buffer
+	dv := deviceData(d, loc, fromDevice(d.Name))
+	dp := view(s, css)
+	dp.Title = d.Name + " – " + dp.Site
+	dp.Crumbs = []crumb{{Name: dp.Site, Href: "../index.html"}, {Name: d.Name}}
+	dp.Device = &dv
+	if err := writePage(dir, DevicePage(d.Name), pages["device"], dp, &buf); err != nil {
+		return err
+	}
+	for i, ifc := range d.Interfaces {
+		ip := view(s, css)
+		ip.Title = ifc.Name + " on " + d.Name + " – " + ip.Site
+		ip.Crumbs = []crumb{{Name: ip.Site, Href: "../index.html"}, {Name: d.Name, Href: "index.html"}, {Name: ifc.Name}}
+		ip.Device = &dv
+		ip.Interface = &dv.Interfaces[i]
+		if err := writePage(dir, InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNames(s Site) error {
+	devices := map[string]string{}
+	for _, d := range s.Devices {
+		dir := deviceDir(d.Name)
+		if prev, ok := devices[dir]; ok {
+			return fmt.Errorf("devices %q and %q share directory %q", prev, d.Name, dir)
+		}
+		devices[dir] = d.Name
+		pages := map[string]string{}
+		for _, ifc := range d.Interfaces {
+			p := InterfacePage(d.Name, ifc.Name)
+			if prev, ok := pages[p]; ok {
+				return fmt.Errorf("device %q: interfaces %q and %q share page %q", d.Name, prev, ifc.Name, p)
+			}
+			pages[p] = ifc.Name
+		}
+	}
+	return nil
+}
+
+// writePage executes t with data and writes the result to rel in dir.
+func writePage(dir, rel string, t *template.Template, data page, buf *bytes.Buffer) error {
+	buf.Reset()
+	if err := t.Execute(buf, data); err != nil {
+		return fmt.Errorf("render %s: %w", rel, err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, filepath.FromSlash(rel)), buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces name with data through a temporary file in the
+// same directory and a rename. It does nothing if name already holds data.
+func writeFileAtomic(name string, data []byte) error {
+	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, data) {
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if err := f.Chmod(0o644); err != nil && werr == nil {
+		werr = err
+	}
+	if err := f.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, name)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return werr
+	}
+	return nil
+}
