@@ -27,6 +27,15 @@ type device struct {
 	uptime     uint32 // sysUpTime of the last cycle, in hundredths of a second
 	haveUptime bool
 	bits32     map[string]bool // interfaces known to lack ifHC* counters, by name
+	last       map[string]last // previous sample of each interface, by name
+	readOIDs   []string        // the counter GET of a cycle; nil when the interfaces changed
+}
+
+// last is what the previous sample of an interface needs to tell a discontinuity.
+type last struct {
+	index   int
+	in, out uint64
+	bits    int
 }
 
 // iface is one polled interface as resolved.
@@ -38,7 +47,8 @@ type iface struct {
 }
 
 func newDevice(d config.Device, log *slog.Logger) *device {
-	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d), bits32: map[string]bool{}}
+	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d),
+		bits32: map[string]bool{}, last: map[string]last{}}
 }
 
 // poll runs one cycle on the device with a client of its own.
@@ -121,13 +131,15 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 // read GETs sysUpTime.0 and, per interface, the in and out counters of the width known
 // for it; the answer is in that order.
 func (d *device) read(s *session) ([]value, error) {
-	oids := make([]string, 0, 1+2*len(d.ifaces))
-	oids = append(oids, oidSysUpTime)
-	for _, f := range d.ifaces {
-		in, out := d.counterColumns(f.name)
-		oids = append(oids, instance(in, f.index), instance(out, f.index))
+	if d.readOIDs == nil {
+		d.readOIDs = make([]string, 0, 1+2*len(d.ifaces))
+		d.readOIDs = append(d.readOIDs, oidSysUpTime)
+		for _, f := range d.ifaces {
+			in, out := d.counterColumns(f.name)
+			d.readOIDs = append(d.readOIDs, instance(in, f.index), instance(out, f.index))
+		}
 	}
-	vals, err := s.get(oids)
+	vals, err := s.get(d.readOIDs)
 	if err != nil {
 		return nil, fmt.Errorf("get counters: %w", err)
 	}
@@ -189,6 +201,7 @@ func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []strin
 		}
 		d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "interface", f.name, "ifindex", f.index)
 		d.bits32[f.name] = true
+		d.readOIDs = nil
 		slots[i], have[i] = d.sample(f, in, out, disc), true
 	}
 	return compact(slots, have), vanished, nil
@@ -204,6 +217,10 @@ func compact(slots []Sample, have []bool) []Sample {
 	return out
 }
 
+// sample builds the sample of f and remembers it. Besides an agent restart (disc), a
+// sample is discontinuous when its interface now has another ifIndex or counter width, or
+// when a 64-bit counter went backwards (a reset: 64-bit counters do not wrap in practice;
+// 32-bit decreases are left to the store, which can tell a wrap from the speed).
 func (d *device) sample(f iface, in, out value, disc bool) Sample {
 	inV, _ := toUint64(in.pdu)
 	outV, _ := toUint64(out.pdu)
@@ -215,6 +232,18 @@ func (d *device) sample(f iface, in, out value, disc bool) Sample {
 	if in.pdu.Type == gosnmp.Counter32 || d.is32(f.name) {
 		bits = 32
 	}
+	prev, seen := d.last[f.name]
+	if seen && !disc {
+		switch {
+		case prev.index != f.index, prev.bits != bits:
+			disc = true
+		case bits == 64 && (inV < prev.in || outV < prev.out):
+			disc = true
+			d.log.Info("64-bit counter went backwards; marking a discontinuity", "interface", f.name,
+				"in_before", prev.in, "in_now", inV, "out_before", prev.out, "out_now", outV)
+		}
+	}
+	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits}
 	return Sample{
 		Device:        d.cfg.Name,
 		Interface:     f.name,
@@ -317,7 +346,7 @@ func (d *device) resolve(s *session) error {
 		chosen[i].descr = toString(descr.pdu)
 		chosen[i].alias = toString(alias.pdu)
 	}
-	d.ifaces, d.missing, d.resolved = chosen, missing, true
+	d.ifaces, d.missing, d.resolved, d.readOIDs = chosen, missing, true, nil
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))
 	return nil
 }

@@ -7,7 +7,13 @@
 // the pages. It never opens the database.
 //
 // Unknown samples (NaN) are drawn as a gap with a light shaded band, never as
-// zero or as the last value. Everything is drawn with gonum's vg canvas on
-// pixel-exact coordinates; MRTG's layout constants are kept in "MRTG pixels"
-// so that Scale 2 is the same picture at twice the density.
+// zero or as the last value.
+//
+// Layout constants are rateup's, in "MRTG pixels"; Scale 2 is the same
+// picture at twice the density. Areas are filled through gonum's vg canvas
+// (vgimg on an exact-size RGBA image) with edges on the pixel grid. Rules,
+// the out lines (aliased, stamped with rateup's one-by-two brush) and the
+// text (gonum's embedded Liberation Sans) are set on the same pixels
+// directly: crisp, cheap, and with so few colours that the PNG is written
+// with a palette.
 package render

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/color"
@@ -233,4 +234,98 @@ func BenchmarkPNG(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Graphs are drawn on all cores at once; nothing is shared between draws.
+func TestDrawConcurrent(t *testing.T) {
+	want, err := Draw(flatGraph())
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	errs := make(chan error, 4)
+	imgs := make(chan *image.RGBA, 4)
+	for range 4 {
+		go func() {
+			img, err := Draw(flatGraph())
+			errs <- err
+			imgs <- img
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Draw: %v", err)
+		}
+		if got := <-imgs; !bytes.Equal(got.Pix, want.Pix) {
+			t.Error("a graph drawn concurrently differs from the same graph drawn alone")
+		}
+	}
+}
+
+// The 95th-percentile lines are dashed in their colours and the speed is a
+// dotted red line, each on the row of its value.
+func TestReferenceLines(t *testing.T) {
+	g := flatGraph() // axis 0 … 8 Mb/s: a value v sits on row plotB - v/8e6*100
+	g.P95In, g.P95Out = 7e6, 2e6
+	img, err := Draw(g)
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	speed := flatGraph()
+	speed.Unscaled, speed.Speed = false, 5e6 // axis scaled to the 6 Mb/s data
+	simg, err := Draw(speed)
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	tests := []struct {
+		name     string
+		img      *image.RGBA
+		row      int
+		col      color.RGBA
+		min, max int
+	}{
+		{"p95 in", img, plotB - 88, opaque(parseHex(ColorP95In)), 240, 270},   // 4 on, 2 off
+		{"p95 out", img, plotB - 25, opaque(parseHex(ColorP95Out)), 240, 270}, // over the blue line too
+		{"speed", simg, plotB - 84, color.RGBA{0xff, 0, 0, 0xff}, 125, 135},   // 1 on, 2 off
+	}
+	for _, tt := range tests {
+		n := 0
+		for x := plotL; x < plotR; x++ {
+			if tt.img.RGBAAt(x, tt.row) == tt.col {
+				n++
+			}
+		}
+		if n < tt.min || n > tt.max {
+			t.Errorf("%s: row %d has %d pixels of %v, want %d to %d", tt.name, tt.row, n, tt.col, tt.min, tt.max)
+		}
+	}
+}
+
+// A graph is written as a palette PNG with exactly the drawn colours; a
+// picture with more than 256 colours falls back to full colour.
+func TestPaletted(t *testing.T) {
+	g := flatGraph()
+	setGap(&g, 20, 40)
+	img, err := Draw(g)
+	if err != nil {
+		t.Fatalf("Draw: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := PNG(&buf, g); err != nil {
+		t.Fatalf("PNG: %v", err)
+	}
+	dec := decode(t, buf.Bytes())
+	if _, ok := dec.(*image.Paletted); !ok {
+		t.Errorf("decoded %T, want *image.Paletted", dec)
+	}
+	if n, _ := pixelDiff(dec, img, 0); n != 0 {
+		t.Errorf("%d pixels of the PNG differ from Draw's image", n)
+	}
+
+	many := image.NewRGBA(image.Rect(0, 0, 20, 20))
+	for i := range 400 {
+		many.SetRGBA(i%20, i/20, color.RGBA{uint8(i), uint8(i >> 8), 0, 255})
+	}
+	if p := paletted(many); p != nil {
+		t.Errorf("paletted of 400 colours has %d entries, want nil", len(p.Palette))
+	}
 }

@@ -10,8 +10,12 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"sync"
 	"time"
 
+	xfont "golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/font/liberation"
 	"gonum.org/v1/plot/vg"
@@ -52,7 +56,9 @@ type Graph struct {
 	// End is the right edge of the graph, usually now; new data is on the
 	// right.
 	End time.Time
-	// Span is the time the plot covers; zero means Period.Span().
+	// Span is the time the plot covers; zero means Period.Span(), MRTG's
+	// span for a 5-minute step. With another base step pass
+	// Period.SpanFor(step) to keep one row per column.
 	Span time.Duration
 	// Location is the zone of labels and period boundaries; nil is UTC.
 	Location *time.Location
@@ -85,12 +91,16 @@ const (
 	fontSize = 10
 )
 
-// Errors returned for a Graph that cannot be drawn.
+// Errors returned, wrapped, for a Graph that cannot be drawn.
 var (
+	// ErrPeriod means Graph.Period is not Day, Week, Month or Year.
 	ErrPeriod = errors.New("unknown period")
+	// ErrSeries means the non-empty series do not all have the same length.
 	ErrSeries = errors.New("series lengths differ")
-	ErrTime   = errors.New("bad time range")
-	ErrScale  = errors.New("scale out of range")
+	// ErrTime means End is missing, Span is negative or Step is not positive.
+	ErrTime = errors.New("bad time range")
+	// ErrScale means Scale is outside 0 to 4.
+	ErrScale = errors.New("scale out of range")
 )
 
 var (
@@ -110,8 +120,12 @@ func PNG(w io.Writer, g Graph) error {
 		return err
 	}
 	bw := bufio.NewWriter(w)
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(bw, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: pngBuffers}
+	var src image.Image = img
+	if p := paletted(img); p != nil {
+		src = p
+	}
+	if err := enc.Encode(bw, src); err != nil {
 		return fmt.Errorf("encode png: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -119,6 +133,54 @@ func PNG(w io.Writer, g Graph) error {
 	}
 	return nil
 }
+
+// paletted returns img with a palette of its exact colours, or nil when it
+// has more than 256. Only the text is antialiased, so a graph nearly always
+// fits; a palette PNG is a third of the data to compress, skips PNG's row
+// filters and comes out several times smaller.
+func paletted(img *image.RGBA) *image.Paletted {
+	b := img.Bounds()
+	p := image.NewPaletted(b, make(color.Palette, 0, 256))
+	index := make(map[uint32]uint8, 256)
+	have := false
+	var last uint32
+	var lastIdx uint8
+	for y := 0; y < b.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
+		out := p.Pix[y*p.Stride : y*p.Stride+b.Dx()]
+		for x := range out {
+			px := row[4*x : 4*x+4 : 4*x+4]
+			k := uint32(px[0]) | uint32(px[1])<<8 | uint32(px[2])<<16 | uint32(px[3])<<24
+			if !have || k != last {
+				i, ok := index[k]
+				if !ok {
+					if len(p.Palette) == 256 {
+						return nil
+					}
+					i = uint8(len(p.Palette))
+					index[k] = i
+					p.Palette = append(p.Palette, color.RGBA{px[0], px[1], px[2], px[3]})
+				}
+				have, last, lastIdx = true, k, i
+			}
+			out[x] = lastIdx
+		}
+	}
+	return p
+}
+
+// pngBuffers reuses the encoder's compression state between graphs: a
+// deflate writer is larger than the image it compresses.
+var pngBuffers = &bufferPool{}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e
+}
+
+func (b *bufferPool) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
 // Draw draws g into a new image of 500×135 pixels times g.Scale.
 func Draw(g Graph) (*image.RGBA, error) {
@@ -137,7 +199,9 @@ func Draw(g Graph) (*image.RGBA, error) {
 		return nil, fmt.Errorf("draw %s graph: canvas image is %T", g.Period, c.Image())
 	}
 	d := &drawer{c: c, img: out, s: float64(s), g: g, fonts: font.NewCache(liberation.Collection())}
-	d.draw()
+	if err := d.draw(); err != nil {
+		return nil, fmt.Errorf("draw %s graph: %w", g.Period, err)
+	}
 	return out, nil
 }
 
@@ -180,7 +244,7 @@ type drawer struct {
 	top    float64   // bits per second at the top of the plot
 }
 
-func (d *drawer) draw() {
+func (d *drawer) draw() error {
 	g := d.g
 	span := g.Span
 	if span == 0 {
@@ -224,7 +288,7 @@ func (d *drawer) draw() {
 		}
 	}
 	d.arrow()
-	d.text(g, labels, xlabels)
+	return d.text(g, labels, xlabels)
 }
 
 // dataMax is the largest value drawn, which the y axis must reach.
@@ -281,18 +345,6 @@ func (d *drawer) pt(x, y float64) vg.Point {
 	return vg.Point{X: vg.Length(x), Y: vg.Length(imgH - y)}
 }
 
-func (d *drawer) stroke(col color.Color, width vg.Length, dash []vg.Length, xy ...float64) {
-	var p vg.Path
-	p.Move(d.pt(xy[0], xy[1]))
-	for i := 2; i+1 < len(xy); i += 2 {
-		p.Line(d.pt(xy[i], xy[i+1]))
-	}
-	d.c.SetColor(col)
-	d.c.SetLineWidth(width)
-	d.c.SetLineDash(dash, 0)
-	d.c.Stroke(p)
-}
-
 // runs calls f for every maximal run [i, j) of known visible rows of s.
 func (d *drawer) runs(s []float64, known bool, f func(i, j int)) {
 	i := -1
@@ -346,22 +398,53 @@ func (d *drawer) area(s []float64, col color.Color) {
 }
 
 // line joins the middles of the known rows of each run; a run of one row
-// is a flat stroke across its interval. Unknown rows break the line.
-func (d *drawer) line(s []float64, col color.Color) {
+// is a flat stroke across its interval. Unknown rows break the line. As in
+// rateup, the line is stamped with a brush one pixel wide and two high and
+// not antialiased: it stays as crisp as MRTG's, and the picture keeps few
+// enough colours to be written as a small palette PNG.
+func (d *drawer) line(s []float64, col color.NRGBA) {
+	c := opaque(col)
 	d.runs(s, true, func(i, j int) {
-		xy := make([]float64, 0, 2*(j-i)+2)
 		if j-i == 1 {
 			a, b := d.rowTimes(i)
 			y := d.y(s[i])
-			xy = append(xy, d.x(a), y, d.x(b), y)
-		} else {
-			for k := i; k < j; k++ {
-				_, b := d.rowTimes(k)
-				xy = append(xy, d.x(b.Add(-d.g.Step/2)), d.y(s[k]))
+			d.segment(d.x(a), y, d.x(b), y, c)
+			return
+		}
+		mid := func(k int) (float64, float64) {
+			_, b := d.rowTimes(k)
+			return d.x(b.Add(-d.g.Step / 2)), d.y(s[k])
+		}
+		px, py := mid(i)
+		for k := i + 1; k < j; k++ {
+			nx, ny := mid(k)
+			d.segment(px, py, nx, ny, c)
+			px, py = nx, ny
+		}
+	})
+}
+
+// segment stamps the brush along a straight line, one device pixel at a
+// time along its longer axis, clipped to the plot.
+func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
+	x0, y0, x1, y1 = x0*d.s, y0*d.s, x1*d.s, y1*d.s
+	n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0))))
+	w := int(d.s)
+	clip := image.Rect(plotL*w, plotT*w, plotR*w, plotB*w)
+	for k := 0; k <= n; k++ {
+		t := 0.0
+		if n > 0 {
+			t = float64(k) / float64(n)
+		}
+		x := int(math.Floor(x0 + t*(x1-x0)))
+		y := int(math.Floor(y0 + t*(y1-y0)))
+		r := image.Rect(x, y-w, x+w, y+w).Intersect(clip)
+		for py := r.Min.Y; py < r.Max.Y; py++ {
+			for px := r.Min.X; px < r.Max.X; px++ {
+				d.img.SetRGBA(px, py, c)
 			}
 		}
-		d.stroke(col, 1.5, nil, xy...)
-	})
+	}
 }
 
 // grid draws rateup's dotted grid, the tick marks outside the frame, the
@@ -454,44 +537,80 @@ func (d *drawer) clampRow(y float64) int {
 
 func opaque(c color.NRGBA) color.RGBA { return color.RGBA{c.R, c.G, c.B, 0xff} }
 
-// arrow is rateup's small red arrow where time runs out of the plot.
+// arrow is rateup's small red arrow where time runs out of the plot, set
+// column by column as rateup draws it.
 func (d *drawer) arrow() {
-	var p vg.Path
-	p.Move(d.pt(plotR-1, plotB-3))
-	p.Line(d.pt(plotR+5, plotB+0.5))
-	p.Line(d.pt(plotR-1, plotB+4))
-	p.Close()
-	d.c.SetColor(colMajor)
-	d.c.Fill(p)
+	d.fill(plotR-2, plotB-3, plotR, plotB+4, colMajor)
+	d.fill(plotR, plotB-2, plotR+1, plotB+3, colMajor)
+	d.fill(plotR+1, plotB-1, plotR+3, plotB+2, colMajor)
+	d.fill(plotR+3, plotB, plotR+4, plotB+1, colMajor)
 }
 
-func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) {
-	face := d.fonts.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, fontSize)
-	d.c.SetColor(colGrid)
-	ascent := float64(face.Extents().Ascent)
+// text draws the labels with gonum's embedded Liberation Sans straight
+// onto the pixels: vgimg's FillString would build a face and resample every
+// glyph through an affine transform, which costs more than the rest of the
+// graph.
+func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
+	gf := d.fonts.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, fontSize)
+	face, err := opentype.NewFace(gf.Face, &opentype.FaceOptions{Size: fontSize, DPI: 72 * d.s, Hinting: xfont.HintingFull})
+	if err != nil {
+		return fmt.Errorf("make font face: %w", err)
+	}
+	defer face.Close()
+	// Glyphs are drawn into a coverage mask first and its levels rounded
+	// to 32, so the picture keeps few colours (see paletted).
+	mask := image.NewAlpha(d.img.Bounds())
+	dr := &xfont.Drawer{Dst: mask, Src: image.Opaque, Face: face}
+	width := func(s string) float64 { return float64(dr.MeasureString(s)) / 64 / d.s }
+	put := func(x, baseline float64, s string) {
+		dr.Dot = fixed.Point26_6{X: fixed.Int26_6(math.Round(x * d.s * 64)), Y: fixed.I(int(math.Round(baseline * d.s)))}
+		dr.DrawString(s)
+	}
+	m := face.Metrics()
+	ascent := float64(m.Ascent) / 64 / d.s
+
 	// y labels, right-aligned before the tick marks and centred on them.
 	for i, l := range ylabels {
 		y := plotB - float64(i*plotRows/yTicks)
-		w := float64(face.Width(l))
-		d.c.FillString(face, d.pt(plotL-6-w, y+ascent/2-1), l)
+		put(plotL-6-width(l), y+ascent/2-1, l)
 	}
 	// x labels centred under their time; keep them inside the image.
 	for _, l := range xlabels {
-		w := float64(face.Width(l.Text))
-		x := math.Min(math.Max(d.x(l.At)-w/2, 2), imgW-2-w)
-		d.c.FillString(face, d.pt(x, plotB+4+ascent), l.Text)
+		w := width(l.Text)
+		put(math.Min(math.Max(d.x(l.At)-w/2, 2), imgW-2-w), plotB+4+ascent, l.Text)
 	}
-	// "Bits per Second" up the left edge, centred on the plot.
-	legend := "Bits per Second"
-	w := float64(face.Width(legend))
-	d.c.Push()
-	d.c.Translate(d.pt(8+ascent-1, plotB-(plotRows-w)/2))
-	d.c.Rotate(math.Pi / 2)
-	d.c.FillString(face, vg.Point{}, legend)
-	d.c.Pop()
 	if g.Title != "" {
-		d.c.FillString(face, d.pt(plotL, 2+ascent-1), g.Title)
+		put(plotL, 1+ascent, g.Title)
 	}
+
+	// "Bits per Second" up the left edge, centred on the plot: drawn
+	// flat into a mask, then turned a quarter left pixel by pixel.
+	const legend = "Bits per Second"
+	lw := dr.MeasureString(legend).Ceil()
+	lh := (m.Ascent + m.Descent).Ceil()
+	flat := image.NewAlpha(image.Rect(0, 0, lw, lh))
+	(&xfont.Drawer{Dst: flat, Src: image.Opaque, Face: face, Dot: fixed.P(0, m.Ascent.Ceil())}).DrawString(legend)
+	x0 := int(math.Round(7 * d.s))
+	y0 := int(math.Round((plotB-(plotRows-width(legend))/2)*d.s)) - lw
+	for py := 0; py < lh; py++ {
+		for px := 0; px < lw; px++ {
+			if x, y := x0+py, y0+lw-1-px; image.Pt(x, y).In(mask.Rect) {
+				mask.Pix[y*mask.Stride+x] = max(mask.Pix[y*mask.Stride+x], flat.Pix[py*flat.Stride+px])
+			}
+		}
+	}
+	// Black ink over the opaque picture: each channel times 1-coverage.
+	for i, a := range mask.Pix {
+		if a == 0 {
+			continue
+		}
+		keep := 255 - uint32(min((int(a)+4)&^7, 255))
+		p := d.img.Pix[4*i : 4*i+3 : 4*i+3]
+		for k := range p {
+			p[k] = uint8((uint32(p[k])*keep + 127) / 255)
+		}
+	}
+	return nil
 }
 
 // parseHex turns "#rrggbb" into an opaque colour.

@@ -98,10 +98,15 @@ func TestGolden(t *testing.T) {
 			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
 		}},
 		{name: "day_newyork_fall", p: Day, end: nyFall, zone: "America/New_York"},
+		{name: "month_berlin_2x", p: Month, end: berlinDST, zone: "Europe/Berlin", scale: 2, edit: func(g *Graph) {
+			g.Speed = 8e6 // inside the plot: a dotted red line
+			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
+		}},
 		{name: "day_berlin_dst_2x", p: Day, end: berlinDST, zone: "Europe/Berlin", scale: 2, edit: func(g *Graph) {
 			setGap(g, 250, 280)
 		}},
 		{name: "week_berlin", p: Week, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			g.Title = "core1 ge-0/0/1 <uplink>"
 			g.P95In, g.P95Out = Percentile(g.In, 95), Percentile(g.Out, 95)
 		}},
 		{name: "month_berlin", p: Month, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {

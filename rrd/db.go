@@ -22,6 +22,8 @@ type Options struct {
 	// ReadOnly opens the file for reading only (a shared lock); writes
 	// return ErrReadOnly.
 	ReadOnly bool
+
+	noSync bool // tests only: skip fsync where durability is not under test
 }
 
 const (
@@ -100,6 +102,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		// A write that must grow the mapping waits for open readers; map
 		// generously up front (address space, not memory).
 		InitialMmapSize: 1 << 30,
+		NoSync:          o.noSync,
 	}
 	if o.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
@@ -349,7 +352,9 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 			}
 		}
 		w := newWork(tx)
-		for _, name := range names {
+		sorted := append([]string(nil), names...)
+		sort.Strings(sorted) // bbolt inserts in key order cheaply
+		for _, name := range sorted {
 			s := created[name]
 			v, _ := json.Marshal(storedSeries{Group: s.g.id, Col: s.col, Spec: toStored(ns)})
 			if err := tx.Bucket(bucketSeries).Put([]byte(name), v); err != nil {

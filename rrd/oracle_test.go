@@ -1,9 +1,11 @@
 package rrd
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -145,16 +147,54 @@ func rrdtoolCreateArgs(path string, spec Spec, start int64) []string {
 	return args
 }
 
-func runTool(t testing.TB, tool string, args ...string) []byte {
+// rrdtoolPipe is one "rrdtool -" process running many commands, which
+// saves a process start per command.
+type rrdtoolPipe struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func startRRDtool(t testing.TB, tool string) *rrdtoolPipe {
 	t.Helper()
-	cmd := exec.Command(tool, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	cmd := exec.Command(tool, "-")
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatalf("rrdtool %s: %v: %s", args[0], err, stderr.String())
+		t.Fatal(err)
 	}
-	return out
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &rrdtoolPipe{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
+	t.Cleanup(func() { p.in.Close(); p.cmd.Wait() })
+	return p
+}
+
+// run sends one command and returns its output up to rrdtool's OK line.
+func (p *rrdtoolPipe) run(t testing.TB, args ...string) []byte {
+	t.Helper()
+	if _, err := io.WriteString(p.in, strings.Join(args, " ")+"\n"); err != nil {
+		t.Fatalf("rrdtool %s: %v", args[0], err)
+	}
+	var buf bytes.Buffer
+	for {
+		line, err := p.out.ReadString('\n')
+		if strings.HasPrefix(line, "OK ") {
+			return buf.Bytes()
+		}
+		if strings.HasPrefix(line, "ERROR") {
+			t.Fatalf("rrdtool %s: %s", args[0], line)
+		}
+		buf.WriteString(line)
+		if err != nil {
+			t.Fatalf("rrdtool %s: %v: %s", args[0], err, buf.String())
+		}
+	}
 }
 
 // dumpRRA is one archive of an rrdtool dump: row time → values.
@@ -219,11 +259,37 @@ func parseDump(t testing.TB, data []byte) []dumpRRA {
 	return out
 }
 
-func agree(a, b float64) bool {
+// agree reports whether a and b are equal within 1e-6 relative to the
+// larger of them and scale (see within).
+func agree(a, b float64) bool { return within(a, b, 0) }
+
+func within(a, b, scale float64) bool {
 	if math.IsNaN(a) || math.IsNaN(b) {
 		return math.IsNaN(a) && math.IsNaN(b)
 	}
-	return math.Abs(a-b) <= 1e-6*math.Max(math.Abs(a), math.Abs(b))+1e-9
+	return math.Abs(a-b) <= 1e-6*math.Max(scale, math.Max(math.Abs(a), math.Abs(b)))+1e-9
+}
+
+// cancellationScale is 0 for a data source of non-negative values (rates of
+// traffic: plain relative error applies) and the largest magnitude in the
+// series when values have both signs: an average of float32 primary data
+// points that cancel to near zero is exact only relative to its inputs.
+func cancellationScale(dump []dumpRRA, d int) float64 {
+	neg, big := false, 0.0
+	for _, a := range dump {
+		for _, r := range a.rows {
+			if r[d] < 0 {
+				neg = true
+			}
+			if !math.IsNaN(r[d]) {
+				big = math.Max(big, math.Abs(r[d]))
+			}
+		}
+	}
+	if !neg {
+		return 0
+	}
+	return big
 }
 
 // archiveRows reads every row of spec archive i of a series, as rrdtool
@@ -257,16 +323,16 @@ func archiveRows(t testing.TB, db *DB, name string, i int) ([]int64, [][]float64
 // TestOracleRRDtool feeds random update streams to rrdtool and to the store
 // and compares every row of every archive.
 func TestOracleRRDtool(t *testing.T) {
-	tool := needTool(t, "rrdtool")
+	tool := startRRDtool(t, needTool(t, "rrdtool"))
 	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, "o.db"), nil)
+	db, err := Open(filepath.Join(dir, "o.db"), &Options{noSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cases := 40
+	cases := 60
 	if testing.Short() {
-		cases = 8
+		cases = 10
 	}
 	for c := 0; c < cases; c++ {
 		r := rand.New(rand.NewPCG(uint64(c), 42))
@@ -284,9 +350,9 @@ func TestOracleRRDtool(t *testing.T) {
 	}
 }
 
-func compareWithRRDtool(t *testing.T, tool string, db *DB, dir, name string, spec Spec, start int64, ups []oracleUp, r *rand.Rand) {
+func compareWithRRDtool(t *testing.T, tool *rrdtoolPipe, db *DB, dir, name string, spec Spec, start int64, ups []oracleUp, r *rand.Rand) {
 	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".rrd")
-	runTool(t, tool, rrdtoolCreateArgs(file, spec, start)...)
+	tool.run(t, rrdtoolCreateArgs(file, spec, start)...)
 	args := []string{"update", file}
 	for _, u := range ups {
 		var sb strings.Builder
@@ -299,14 +365,14 @@ func compareWithRRDtool(t *testing.T, tool string, db *DB, dir, name string, spe
 		}
 		args = append(args, sb.String())
 	}
-	runTool(t, tool, args...)
-	dump := parseDump(t, runTool(t, tool, "dump", file))
+	tool.run(t, args...)
+	dump := parseDump(t, tool.run(t, "dump", file))
 
 	if err := db.Create(name, spec, time.Unix(start, 0)); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < len(ups); {
-		n := 1 + r.IntN(40)
+		n := 1 + r.IntN(150)
 		var batch []Update
 		for ; n > 0 && i < len(ups); n, i = n-1, i+1 {
 			batch = append(batch, Update{Series: name, Time: time.Unix(ups[i].t, ups[i].usec*1000), Values: ups[i].vals})
@@ -329,7 +395,7 @@ func compareWithRRDtool(t *testing.T, tool string, db *DB, dir, name string, spe
 				t.Fatalf("archive %d row %d: time %d, rrdtool %d", i, j, times[j], want.times[j])
 			}
 			for d := range rows[j] {
-				if !agree(rows[j][d], want.rows[j][d]) {
+				if !within(rows[j][d], want.rows[j][d], cancellationScale(dump, d)) {
 					bad++
 					if bad <= 10 {
 						t.Errorf("archive %d (%s %d steps) row %d (t=%d) ds %d: got %v, rrdtool %v",
@@ -341,5 +407,75 @@ func compareWithRRDtool(t *testing.T, tool string, db *DB, dir, name string, spe
 	}
 	if bad > 0 {
 		t.Errorf("%d values differ; spec %+v", bad, spec)
+	}
+	compareFetch(t, tool, db, file, name, spec, ups[len(ups)-1].t, r)
+}
+
+// compareFetch checks that Fetch picks the archive rrdtool fetch picks and
+// returns its rows, for random ranges, resolutions and CFs.
+func compareFetch(t *testing.T, tool *rrdtoolPipe, db *DB, file, name string, spec Spec, last int64, r *rand.Rand) {
+	stepS := int64(spec.Step / time.Second)
+	for k := 0; k < 4; k++ {
+		span := stepS * (1 + r.Int64N(300))
+		end := last - r.Int64N(span)
+		start := end - span
+		res := time.Duration(0)
+		if r.IntN(3) > 0 {
+			res = time.Duration(stepS*r.Int64N(30)) * time.Second
+		}
+		cf := spec.Archives[r.IntN(len(spec.Archives))].CF
+		args := []string{"fetch", file, cf.String(), "--start", strconv.FormatInt(start, 10), "--end", strconv.FormatInt(end, 10)}
+		if res > 0 {
+			args = append(args, "--resolution", strconv.FormatInt(int64(res/time.Second), 10))
+		}
+		out := tool.run(t, args...)
+		var times []int64
+		var rows [][]float64
+		for _, line := range strings.Split(string(out), "\n") {
+			ts, vals, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			tm, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+			if err != nil {
+				continue
+			}
+			var row []float64
+			for _, f := range strings.Fields(vals) {
+				v, err := strconv.ParseFloat(f, 64)
+				if err != nil {
+					v = math.NaN()
+				}
+				row = append(row, v)
+			}
+			times = append(times, tm)
+			rows = append(rows, row)
+		}
+		got, err := db.Fetch(name, cf, time.Unix(start, 0), time.Unix(end, 0), res)
+		if err != nil {
+			t.Fatalf("Fetch: %v", err)
+		}
+		if len(times) == 0 {
+			t.Fatalf("rrdtool fetch %v: no rows", args)
+		}
+		if wantStep := time.Duration(times[1%len(times)]-times[0]) * time.Second; len(times) > 1 && got.Step != wantStep {
+			t.Errorf("Fetch %s %d..%d res %v: step %v, rrdtool %v", cf, start, end, res, got.Step, wantStep)
+			continue
+		}
+		if len(got.Rows) > len(rows) || len(rows)-len(got.Rows) > 1 {
+			t.Errorf("Fetch %s %d..%d: %d rows, rrdtool %d", cf, start, end, len(got.Rows), len(rows))
+			continue
+		}
+		for i := range got.Rows {
+			if got.Time(i).Unix() != times[i] {
+				t.Errorf("Fetch row %d time %d, rrdtool %d", i, got.Time(i).Unix(), times[i])
+				break
+			}
+			for d := range got.Rows[i] {
+				if !agree(got.Rows[i][d], rows[i][d]) {
+					t.Errorf("Fetch %s row %d ds %d: got %v, rrdtool %v", cf, i, d, got.Rows[i][d], rows[i][d])
+				}
+			}
+		}
 	}
 }

@@ -58,7 +58,7 @@ func (db *DB) Update(ups []Update) error {
 }
 
 type updater struct {
-	w      *work
+	w                   *work
 	pdpNew, first, fill []float64
 	firstS, fillS       []float32
 }
@@ -175,6 +175,12 @@ func (u *updater) apply(db *DB, up *Update) error {
 	// later step this update covers gets this update's rate.
 	preInt := float64(procSt+step-last) / 1e6
 	postInt := float64(t-occuSt) / 1e6
+	// rrdtool splits an update spanning several steps at the first step
+	// boundary; the heartbeat applies to the part before it.
+	firstLate := hbExceeded
+	if elapsed > 1 {
+		firstLate = procSt+step-last > s.hbUs
+	}
 	for d := 0; d < nds; d++ {
 		r := st[8+d*dsRecSize:]
 		val := math.Float64frombits(binary.LittleEndian.Uint64(r[9:]))
@@ -188,7 +194,7 @@ func (u *updater) apply(db *DB, up *Update) error {
 			}
 			val += pdpNew[d] / interval * preInt
 		}
-		if float64(stepS)/2.0 < float64(unkn) {
+		if firstLate || float64(stepS)/2.0 < float64(unkn) {
 			first[d] = math.NaN()
 		} else {
 			first[d] = val / (float64(stepS-unkn) - preUnknown)

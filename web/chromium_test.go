@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"image"
@@ -53,7 +54,7 @@ func startBrowser(t *testing.T, bin string) *browser {
 	cmd := exec.Command(bin,
 		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--disable-quic", "--disable-extensions",
+		"--disable-sync", "--disable-quic", "--disable-extensions", "--disable-dev-shm-usage",
 		"--hide-scrollbars", "--mute-audio",
 		"--window-size=1200,900",
 		"--user-data-dir="+profile,
@@ -260,15 +261,11 @@ func writeTestPNGs(t *testing.T, dir string, s Site) {
 							img.SetNRGBA(x, y, c)
 						}
 					}
-					name := filepath.Join(dir, filepath.FromSlash(GraphFile(d.Name, ifc.Name, g.Period, scale)))
-					f, err := os.Create(name)
-					if err != nil {
+					var buf bytes.Buffer
+					if err := png.Encode(&buf, img); err != nil {
 						t.Fatal(err)
 					}
-					if err := png.Encode(f, img); err != nil {
-						t.Fatal(err)
-					}
-					if err := f.Close(); err != nil {
+					if err := WriteFile(dir, GraphFile(d.Name, ifc.Name, g.Period, scale), buf.Bytes()); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -310,21 +307,6 @@ func TestChromium(t *testing.T) {
 		{"device", DevicePage("core1"), 3, []string{alias, `Juniper <b>MX</b> & "friends"`, "12 days, 3:04:05"}},
 		{"interface", InterfacePage("core1", "ge-0/0/0"), 4, []string{alias, "'Daily' Graph (5 Minute Average)", "'Yearly' Graph (1 Day Average)", "95th percentile", "203 Mb/s (20.3%)"}},
 	}
-	// The checks must catch a broken page: a test-only page with a missing
-	// image and an inline script (which the Content-Security-Policy blocks).
-	broken := "<!DOCTYPE html><title>broken</title><img src=\"missing.png\"><script>console.error('ran')</script>"
-	if err := os.WriteFile(filepath.Join(dir, "broken.html"), []byte(broken), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rep, errs := b.load(t, srv.URL+"/broken.html", 1)
-	if len(errs) == 0 {
-		t.Errorf("broken page: no errors reported, want the 404 and the blocked script")
-	}
-	if len(rep.Images) != 1 || rep.Images[0].Width != 0 {
-		t.Errorf("broken page: images %+v, want one undecoded image", rep.Images)
-	}
-	t.Logf("broken page errors, as expected: %q", errs)
-
 	type source struct {
 		name, base string
 		scale      int
@@ -370,4 +352,19 @@ func TestChromium(t *testing.T) {
 			})
 		}
 	}
+	// The checks must catch a broken page: a test-only page with a missing
+	// image and an inline script (which the Content-Security-Policy blocks).
+	// It comes last so its errors cannot spill into another page's.
+	broken := "<!DOCTYPE html><title>broken</title><link rel=\"icon\" href=\"data:,\"><img src=\"missing.png\"><script>console.error('ran')</script>"
+	if err := os.WriteFile(filepath.Join(dir, "broken.html"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, errs := b.load(t, srv.URL+"/broken.html", 1)
+	if len(errs) == 0 {
+		t.Errorf("broken page: no errors reported, want the 404 and the blocked script")
+	}
+	if len(rep.Images) != 1 || rep.Images[0].Width != 0 {
+		t.Errorf("broken page: images %+v, want one undecoded image", rep.Images)
+	}
+	t.Logf("broken page errors, as expected: %q", errs)
 }

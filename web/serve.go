@@ -33,9 +33,10 @@ const (
 // directory serves its index.html (there are no listings); names starting
 // with '.' (hidden and temporary files) are not served. Files are opened
 // through an os.Root, so neither "..", absolute paths nor symbolic links
-// reach outside dir. Responses carry an ETag and Last-Modified and answer
-// If-None-Match and If-Modified-Since with 304. dir may not exist yet: it
-// is opened per request.
+// reach outside dir. Responses carry an ETag (a hash of the content) and
+// Last-Modified, and answer If-None-Match and If-Modified-Since with 304;
+// pages also carry a Content-Security-Policy that allows no script. dir
+// may not exist yet: it is opened per request (503 until it does).
 func Handler(dir string) http.Handler {
 	return &handler{dir: dir, csp: contentSecurityPolicy()}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSlug(t *testing.T) {
@@ -112,6 +113,8 @@ func TestFormat(t *testing.T) {
 		{formatUptime(24*3600e9 + 61e9), "1 day, 0:01:01"},
 		{formatDuration(850e6), "850 ms"},
 		{formatInterval(5 * 60e9), "5 min"},
+		{formatTime(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), time.FixedZone("CEST", 7200)), "2026-03-29 03:30:00 CEST"},
+		{formatTime(time.Time{}, time.UTC), "unknown"},
 		{formatInterval(10e9), "10 s"},
 		{formatInterval(1500e6), "1.5 s"},
 		{formatDuration(2346e6), "2.35 s"},

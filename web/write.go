@@ -324,6 +324,25 @@ func writePage(dir, rel string, t *template.Template, data page, buf *bytes.Buff
 	return nil
 }
 
+// WriteFile writes data to rel (a path such as GraphFile returns) under
+// dir the way Write writes pages: parent directories are created, the
+// bytes go to a temporary file that is renamed over rel, and a file that
+// already holds data is left alone. rel must stay inside dir.
+func WriteFile(dir, rel string, data []byte) error {
+	name := filepath.FromSlash(rel)
+	if !filepath.IsLocal(name) {
+		return fmt.Errorf("write %s: path leaves the site directory", rel)
+	}
+	name = filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	if err := writeFileAtomic(name, data); err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	return nil
+}
+
 // writeFileAtomic replaces name with data through a temporary file in the
 // same directory and a rename. It does nothing if name already holds data.
 func writeFileAtomic(name string, data []byte) error {

@@ -287,3 +287,23 @@ func TestWriteEmptySite(t *testing.T) {
 		t.Errorf("index.html has a meta refresh with Refresh = 0")
 	}
 }
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	rel := GraphFile("core1", "ge-0/0/0", "day", 2)
+	if err := WriteFile(dir, rel, []byte("png")); err != nil {
+		t.Fatalf("WriteFile: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil || string(got) != "png" {
+		t.Errorf("read back %q, %v; want %q", got, err, "png")
+	}
+	if files := siteFiles(t, dir); !slices.Equal(files, []string{rel}) {
+		t.Errorf("files = %q, want only %q", files, rel)
+	}
+	for _, bad := range []string{"../x.png", "/tmp/x.png", "a/../../x.png", ""} {
+		if err := WriteFile(dir, bad, []byte("x")); err == nil {
+			t.Errorf("WriteFile(%q) = nil, want error", bad)
+		}
+	}
+}

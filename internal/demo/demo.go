@@ -116,10 +116,12 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("poll simulated %s: %w", r.Device, r.Err)
 		}
 	}
+	bf := time.Now()
 	n, err := backfill(rec, agents, first, o.History, cfg.Step)
 	if err != nil {
 		return err
 	}
+	o.Log.Info("back-filled history", "samples", n, "took", time.Since(bf).Round(time.Millisecond))
 	if err := rec.Record(p.Poll(ctx)); err != nil {
 		return err
 	}
@@ -131,6 +133,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	o.Log.Info("rendered site", "graphs", st.Graphs*2, "took", st.Duration.Round(time.Millisecond))
 	fi, _ := os.Stat(dbPath)
 	fmt.Fprintf(o.Stdout, "demo: %d devices, %d interfaces, %d samples back-filled; store %s (%.1f MB); %d graphs; %s\n",
 		len(agents), st.Interfaces, n, dbPath, float64(fi.Size())/1e6, st.Graphs*2, time.Since(began).Round(time.Millisecond))
@@ -213,7 +216,7 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 	}
 	start := end.Add(-history).Truncate(step)
 	n := 0
-	const perCommit = 24 * time.Hour
+	const perCommit = 7 * 24 * time.Hour // a commit (and its fsync) per simulated week
 	for t0 := start; t0.Before(end); t0 = t0.Add(perCommit) {
 		batch := make([]poller.Result, 0, len(first))
 		for _, r := range first {

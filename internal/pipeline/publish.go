@@ -23,7 +23,8 @@ import (
 // "mrtgo fetch" prints it: bits per second, NaN for unknown.
 type Rates struct {
 	Period        render.Period
-	Start         time.Time // end of the first row's interval
+	Span          time.Duration // time the period covers
+	Start         time.Time     // end of the first row's interval
 	Step          time.Duration
 	In, Out       []float64
 	MaxIn, MaxOut []float64 // peaks, from the MAX archives (nil on the day period)
@@ -32,17 +33,23 @@ type Rates struct {
 // Time returns the end of row i's interval.
 func (r Rates) Time(i int) time.Time { return r.Start.Add(time.Duration(i) * r.Step) }
 
-// FetchRates reads a period of a series ending at end.
+// FetchRates reads a period of a series ending at end. The period's span and resolution
+// follow the series' step (MRTG's 5 minutes gives 33 hours of 5-minute rows on the day graph).
 func FetchRates(db *rrd.DB, series string, p render.Period, end time.Time) (Rates, error) {
-	start := end.Add(-p.Span())
-	avg, err := db.Fetch(series, rrd.Average, start, end, p.Resolution())
+	spec, _, err := db.Info(series)
+	if err != nil {
+		return Rates{}, err
+	}
+	start := end.Add(-p.SpanFor(spec.Step))
+	res := p.ResolutionFor(spec.Step)
+	avg, err := db.Fetch(series, rrd.Average, start, end, res)
 	if err != nil {
 		return Rates{}, fmt.Errorf("fetch %s %s: %w", series, p, err)
 	}
-	r := Rates{Period: p, Start: avg.Time(0), Step: avg.Step}
+	r := Rates{Period: p, Span: p.SpanFor(spec.Step), Start: avg.Time(0), Step: avg.Step}
 	r.In, r.Out = bitsColumns(avg)
 	if p != render.Day {
-		mx, err := db.Fetch(series, rrd.Max, start, end, p.Resolution())
+		mx, err := db.Fetch(series, rrd.Max, start, end, res)
 		if err != nil {
 			return Rates{}, fmt.Errorf("fetch %s %s peaks: %w", series, p, err)
 		}
@@ -181,7 +188,7 @@ func (p *Publisher) drawInterface(device string, ifc *web.Interface, now time.Ti
 		ifc.Graphs[i] = web.Graph{Period: period.String(), Title: periodTitles[period], In: in, Out: out}
 		for _, scale := range []int{1, 2} {
 			g := render.Graph{
-				Period: period, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
+				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
 				In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
 				Speed: ifc.Speed, Scale: scale,
 			}

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/gosnmp/gosnmp"
 )
 
 // DefaultUptime is how long before Start an agent pretends to have booted
@@ -41,7 +38,8 @@ type iface struct {
 	cfg          Interface
 	descr        string
 	ifType, mtu  int
-	mac          []byte
+	mac          string // ifPhysAddress octets
+	shape        phases
 	in, out      profile
 	inPkt, outPk float64 // mean packet sizes in octets
 }
@@ -53,13 +51,15 @@ type Agent struct {
 	dev    DeviceConfig
 	now    func() time.Time
 	log    *slog.Logger
-	offset float64
+	offset int64 // seconds east of UTC of the daily rhythm
 	ifs    []iface
 	cols   []column
+	// objectID is sysObjectID, parsed.
+	objectID []uint32
 
 	mu          sync.RWMutex
 	boot        time.Time
-	bootCum     [][2]float64 // per interface, cum(boot) for in and out
+	bootMarks   [][2]mark // per interface, the integral at boot for in and out
 	cleared     map[int]time.Time
 	indexes     []int       // by position: current ifIndex
 	sorted      []int       // current ifIndexes, ascending
@@ -70,7 +70,6 @@ type Agent struct {
 	delay       time.Duration
 	maxSize     int
 
-	decoder   gosnmp.GoSNMP // used only by the serving goroutine
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -139,6 +138,7 @@ func newAgent(dev DeviceConfig, opts *Options) *Agent {
 		maxSize: DefaultMaxResponseSize,
 		done:    make(chan struct{}),
 	}
+	a.objectID, _ = parseOID(dev.ObjectID) // checked by validate
 	for i, cfg := range dev.Interfaces {
 		a.ifs[i] = newIface(uint64(dev.Seed), i, cfg)
 	}
@@ -157,7 +157,7 @@ func newAgent(dev DeviceConfig, opts *Options) *Agent {
 
 func newIface(seed uint64, pos int, cfg Interface) iface {
 	key := mix(seed*0x2545f4914f6cdd1d ^ uint64(pos)*0x9e3779b97f4a7c15)
-	f := iface{cfg: cfg, descr: cfg.Descr, ifType: cfg.Type, mtu: cfg.MTU, mac: cfg.MAC}
+	f := iface{cfg: cfg, descr: cfg.Descr, ifType: cfg.Type, mtu: cfg.MTU, mac: string(cfg.MAC)}
 	if f.descr == "" {
 		f.descr = cfg.Name
 	}
@@ -167,9 +167,9 @@ func newIface(seed uint64, pos int, cfg Interface) iface {
 	if f.mtu == 0 {
 		f.mtu = 1500
 	}
-	if f.mac == nil {
+	if cfg.MAC == nil {
 		h := mix(key ^ 0xac)
-		f.mac = []byte{0x02, byte(h >> 32), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)}
+		f.mac = string([]byte{0x02, byte(h >> 32), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)})
 	}
 	inBps, outBps := cfg.MeanBps, cfg.MeanOutBps
 	if outBps == 0 {
@@ -178,6 +178,7 @@ func newIface(seed uint64, pos int, cfg Interface) iface {
 	if !cfg.Up {
 		inBps, outBps = 0, 0
 	}
+	f.shape = newPhases(key)
 	f.in = newProfile(inBps, cfg.Speed, mix(key^1))
 	f.out = newProfile(outBps, cfg.Speed, mix(key^2))
 	f.inPkt = 400 + 800*unitFloat(mix(key^3))
@@ -191,12 +192,12 @@ func (a *Agent) setBoot(t time.Time) {
 	a.boot = t
 	a.cleared = nil
 	a.tableChange = time.Time{}
-	s := seconds(t, a.offset)
-	if a.bootCum == nil {
-		a.bootCum = make([][2]float64, len(a.ifs))
+	in := at(t, a.offset)
+	if a.bootMarks == nil {
+		a.bootMarks = make([][2]mark, len(a.ifs))
 	}
 	for i := range a.ifs {
-		a.bootCum[i] = [2]float64{a.ifs[i].in.cum(s), a.ifs[i].out.cum(s)}
+		a.bootMarks[i] = a.ifs[i].marks(in)
 	}
 }
 
@@ -301,28 +302,22 @@ func (a *Agent) Counters(ifIndex int, t time.Time) (in, out uint64) {
 
 // octets is the counter pair of position pos at t. Callers hold mu.
 func (a *Agent) octets(pos int, t time.Time) (in, out uint64) {
-	start, base := a.boot, a.bootCum[pos]
+	f := &a.ifs[pos]
+	start, base := a.boot, a.bootMarks[pos]
 	if c, ok := a.cleared[pos]; ok {
-		s := seconds(c, a.offset)
-		start, base = c, [2]float64{a.ifs[pos].in.cum(s), a.ifs[pos].out.cum(s)}
+		start, base = c, f.marks(at(c, a.offset))
 	}
 	if !t.After(start) {
 		return 0, 0
 	}
-	s := seconds(t, a.offset)
-	f := &a.ifs[pos]
-	return toCounter(f.in.meanBytes * (f.in.cum(s) - base[0])),
-		toCounter(f.out.meanBytes * (f.out.cum(s) - base[1]))
+	now := f.marks(at(t, a.offset))
+	return octetsBetween(base[0], now[0]), octetsBetween(base[1], now[1])
 }
 
-func toCounter(v float64) uint64 {
-	if v <= 0 || math.IsNaN(v) {
-		return 0
-	}
-	if v >= math.MaxUint64 {
-		return math.MaxUint64
-	}
-	return uint64(v)
+// marks is the integral of in and out traffic up to x.
+func (f *iface) marks(x instant) [2]mark {
+	h := f.shape.integral(x.tod)
+	return [2]mark{f.in.mark(x, h), f.out.mark(x, h)}
 }
 
 // Rate returns the instantaneous traffic of the interface that has ifIndex
@@ -334,8 +329,10 @@ func (a *Agent) Rate(ifIndex int, t time.Time) (in, out float64) {
 	if !ok {
 		return 0, 0
 	}
-	s := seconds(t, a.offset)
-	return 8 * a.ifs[pos].in.rate(s), 8 * a.ifs[pos].out.rate(s)
+	f := &a.ifs[pos]
+	x := at(t, a.offset)
+	shape := f.shape.shape(x.tod)
+	return 8 * f.in.rate(x, shape), 8 * f.out.rate(x, shape)
 }
 
 // IfIndex returns the current ifIndex of the interface named name.

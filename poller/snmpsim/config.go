@@ -53,6 +53,11 @@ func (d *DeviceConfig) validate() error {
 	if d.Name == "" {
 		return fmt.Errorf("device name is empty")
 	}
+	if d.ObjectID != "" {
+		if o, ok := parseOID(d.ObjectID); !ok || len(o) < 2 {
+			return fmt.Errorf("device %s: sysObjectID %q is not a dotted OID", d.Name, d.ObjectID)
+		}
+	}
 	seen := make(map[int]string, len(d.Interfaces))
 	names := make(map[string]bool, len(d.Interfaces))
 	for i, ifc := range d.Interfaces {
@@ -91,10 +96,10 @@ func (d *DeviceConfig) ifIndex(pos int) int {
 
 // zoneOffset is the standard UTC offset of the device's zone, taken at a
 // fixed instant so that it is the same whenever the agent starts.
-func (d *DeviceConfig) zoneOffset() float64 {
+func (d *DeviceConfig) zoneOffset() int64 {
 	if d.Zone == nil {
 		return 0
 	}
 	_, off := time.Date(2025, time.January, 15, 12, 0, 0, 0, time.UTC).In(d.Zone).Zone()
-	return float64(off)
+	return int64(off)
 }

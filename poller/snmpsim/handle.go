@@ -1,9 +1,5 @@
 package snmpsim
 
-import (
-	"github.com/gosnmp/gosnmp"
-)
-
 // Limits that keep one request from making the agent build a huge response.
 const (
 	maxRepetitions  = 1000
@@ -11,17 +7,17 @@ const (
 )
 
 // handle answers one request datagram; nil means no answer (silent mode,
-// wrong community, undecodable or unsupported message).
+// wrong community, undecodable or unsupported message), as net-snmp does.
 func (a *Agent) handle(msg []byte) []byte {
-	req, err := a.decoder.SnmpDecodePacket(msg)
+	req, err := decodeMessage(msg)
 	if err != nil {
 		a.log.Debug("decode request", "err", err)
 		return nil
 	}
-	if req.Version != gosnmp.Version1 && req.Version != gosnmp.Version2c {
+	if req.version != version1 && req.version != version2c {
 		return nil
 	}
-	if req.Community != a.dev.Community {
+	if string(req.community) != a.dev.Community {
 		return nil
 	}
 	a.mu.RLock()
@@ -31,128 +27,113 @@ func (a *Agent) handle(msg []byte) []byte {
 	}
 	now := a.now()
 	r := &request{now: now, uptime: ticks(now.Sub(a.boot)), cachePos: -1}
-	v1 := req.Version == gosnmp.Version1
-	resp := &gosnmp.SnmpPacket{
-		Version:   req.Version,
-		Community: req.Community,
-		PDUType:   gosnmp.GetResponse,
-		RequestID: req.RequestID,
-	}
-	switch req.PDUType {
-	case gosnmp.GetRequest:
+	v1 := req.version == version1
+	resp := &response{version: req.version, community: req.community, requestID: req.requestID}
+	switch req.pduType {
+	case pduGet:
 		a.get(r, req, resp, v1)
-	case gosnmp.GetNextRequest:
+	case pduGetNext:
 		a.getNext(r, req, resp, v1)
-	case gosnmp.GetBulkRequest:
+	case pduGetBulk:
 		if v1 {
 			return nil
 		}
 		a.getBulk(r, req, resp)
 		return a.encodeBulk(resp)
-	case gosnmp.SetRequest:
-		resp.Variables = req.Variables
+	case pduSet:
+		status := errNoAccess
 		if v1 {
-			resp.Error = gosnmp.NoSuchName
-		} else {
-			resp.Error = gosnmp.NoAccess
+			status = errNoSuchName
 		}
-		resp.ErrorIndex = 1
+		fail(resp, req, status, 0)
 	default:
 		return nil
 	}
 	return a.encode(resp, req)
 }
 
-// fail turns resp into an SNMPv1-style error response for varbind i.
-func fail(resp, req *gosnmp.SnmpPacket, status gosnmp.SNMPError, i int) {
-	resp.Error = status
-	resp.ErrorIndex = uint8(min(i+1, 255))
-	resp.Variables = make([]gosnmp.SnmpPDU, len(req.Variables))
-	for j, v := range req.Variables {
-		resp.Variables[j] = gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.Null}
+// fail makes resp an error response pointing at varbind i (-1: none),
+// echoing the request's names with NULL values.
+func fail(resp *response, req *message, status, i int) {
+	resp.errStatus = status
+	resp.errIndex = i + 1
+	resp.vbs = make([]varbind, len(req.oids))
+	for j, o := range req.oids {
+		resp.vbs[j] = varbind{oid: o, tag: tagNull}
 	}
 }
 
-func (a *Agent) get(r *request, req, resp *gosnmp.SnmpPacket, v1 bool) {
-	resp.Variables = make([]gosnmp.SnmpPDU, 0, len(req.Variables))
-	for i, v := range req.Variables {
-		o, ok := parseOID(v.Name)
-		col, pos, found := -1, 0, false
-		if ok {
-			col, pos, found = a.lookup(o, v1)
-		}
-		if !found {
-			if v1 {
-				fail(resp, req, gosnmp.NoSuchName, i)
-				return
-			}
-			t := gosnmp.NoSuchObject
-			if col >= 0 {
-				t = gosnmp.NoSuchInstance
-			}
-			resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: v.Name, Type: t})
+func (a *Agent) get(r *request, req *message, resp *response, v1 bool) {
+	resp.vbs = make([]varbind, len(req.oids))
+	for i, o := range req.oids {
+		vb := &resp.vbs[i]
+		vb.oid = o
+		col, pos, found := a.lookup(o, v1)
+		if found {
+			a.cols[col].value(a, r, pos, vb)
 			continue
 		}
-		typ, val := a.cols[col].value(a, r, pos)
-		resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: v.Name, Type: typ, Value: val})
-	}
-}
-
-// nextVarbind is the GETNEXT answer for name; ok is false at the end of the
-// MIB.
-func (a *Agent) nextVarbind(r *request, name string, v1 bool) (gosnmp.SnmpPDU, bool) {
-	o, ok := parseOID(name)
-	if !ok {
-		o = nil // an unparsable OID sorts before everything
-	}
-	col, pos, oid, ok := a.next(o, v1)
-	if !ok {
-		return gosnmp.SnmpPDU{Name: name, Type: gosnmp.EndOfMibView}, false
-	}
-	typ, val := a.cols[col].value(a, r, pos)
-	return gosnmp.SnmpPDU{Name: formatOID(oid), Type: typ, Value: val}, true
-}
-
-func (a *Agent) getNext(r *request, req, resp *gosnmp.SnmpPacket, v1 bool) {
-	resp.Variables = make([]gosnmp.SnmpPDU, 0, len(req.Variables))
-	for i, v := range req.Variables {
-		vb, ok := a.nextVarbind(r, v.Name, v1)
-		if !ok && v1 {
-			fail(resp, req, gosnmp.NoSuchName, i)
+		if v1 {
+			fail(resp, req, errNoSuchName, i)
 			return
 		}
-		resp.Variables = append(resp.Variables, vb)
+		vb.tag = tagNoSuchObj
+		if col >= 0 {
+			vb.tag = tagNoSuchInst
+		}
 	}
 }
 
-func (a *Agent) getBulk(r *request, req, resp *gosnmp.SnmpPacket) {
-	n := min(int(req.NonRepeaters), len(req.Variables))
-	reps := min(int(req.MaxRepetitions), maxRepetitions)
-	rest := req.Variables[n:]
-	resp.Variables = make([]gosnmp.SnmpPDU, 0, n+min(reps*len(rest), maxBulkVarbinds))
-	for _, v := range req.Variables[:n] {
-		vb, _ := a.nextVarbind(r, v.Name, false)
-		resp.Variables = append(resp.Variables, vb)
+// nextVarbind sets vb to the GETNEXT answer for o; false at the end of the
+// MIB (vb is then endOfMibView at o).
+func (a *Agent) nextVarbind(r *request, o []uint32, v1 bool, vb *varbind) bool {
+	col, pos, oid, ok := a.next(o, v1)
+	if !ok {
+		*vb = varbind{oid: o, tag: tagEndOfMib}
+		return false
+	}
+	vb.oid = oid
+	a.cols[col].value(a, r, pos, vb)
+	return true
+}
+
+func (a *Agent) getNext(r *request, req *message, resp *response, v1 bool) {
+	resp.vbs = make([]varbind, len(req.oids))
+	for i, o := range req.oids {
+		if !a.nextVarbind(r, o, v1, &resp.vbs[i]) && v1 {
+			fail(resp, req, errNoSuchName, i)
+			return
+		}
+	}
+}
+
+func (a *Agent) getBulk(r *request, req *message, resp *response) {
+	n := min(max(req.field2, 0), len(req.oids))
+	reps := min(max(req.field3, 0), maxRepetitions)
+	rest := req.oids[n:]
+	resp.vbs = make([]varbind, 0, n+min(reps*len(rest), maxBulkVarbinds))
+	for _, o := range req.oids[:n] {
+		var vb varbind
+		a.nextVarbind(r, o, false, &vb)
+		resp.vbs = append(resp.vbs, vb)
 	}
 	if len(rest) == 0 {
 		return
 	}
-	cursor := make([]string, len(rest))
-	for i, v := range rest {
-		cursor[i] = v.Name
-	}
+	cursor := make([][]uint32, len(rest))
+	copy(cursor, rest)
 	for range reps {
 		allEnd := true
 		for i := range cursor {
-			if len(resp.Variables) >= maxBulkVarbinds {
+			if len(resp.vbs) >= maxBulkVarbinds {
 				return
 			}
-			vb, ok := a.nextVarbind(r, cursor[i], false)
-			if ok {
+			var vb varbind
+			if a.nextVarbind(r, cursor[i], false, &vb) {
 				allEnd = false
-				cursor[i] = vb.Name
+				cursor[i] = vb.oid
 			}
-			resp.Variables = append(resp.Variables, vb)
+			resp.vbs = append(resp.vbs, vb)
 		}
 		if allEnd {
 			return
@@ -160,69 +141,41 @@ func (a *Agent) getBulk(r *request, req, resp *gosnmp.SnmpPacket) {
 	}
 }
 
-// encode marshals resp, or a tooBig error when it exceeds the size limit.
-func (a *Agent) encode(resp, req *gosnmp.SnmpPacket) []byte {
-	out, err := resp.MarshalMsg()
-	if err != nil {
-		a.log.Debug("encode response", "err", err)
-		resp.Variables = nil
-		fail(resp, req, gosnmp.GenErr, 0)
-		if out, err = resp.MarshalMsg(); err != nil {
-			return nil
-		}
+// encode marshals resp, or a tooBig error when it exceeds the size limit
+// (RFC 3416 4.2.1: empty varbinds for v2c; RFC 1157 echoes them for v1).
+func (a *Agent) encode(resp *response, req *message) []byte {
+	if resp.size(len(resp.vbs)) <= a.maxSize {
+		return resp.encode(len(resp.vbs))
 	}
-	if len(out) <= a.maxSize {
-		return out
-	}
-	resp.Error, resp.ErrorIndex = gosnmp.TooBig, 0
-	if resp.Version == gosnmp.Version1 {
-		fail(resp, req, gosnmp.TooBig, -1)
+	if resp.version == version1 {
+		fail(resp, req, errTooBig, -1)
 	} else {
-		resp.Variables = nil
+		resp.errStatus, resp.errIndex, resp.vbs = errTooBig, 0, nil
 	}
-	out, err = resp.MarshalMsg()
-	if err != nil || len(out) > a.maxSize {
+	if resp.size(len(resp.vbs)) > a.maxSize {
 		return nil
 	}
-	return out
+	return resp.encode(len(resp.vbs))
 }
 
 // encodeBulk marshals a GETBULK response, dropping trailing varbinds until
 // it fits the size limit (RFC 3416 4.2.3); tooBig only when none fits.
-func (a *Agent) encodeBulk(resp *gosnmp.SnmpPacket) []byte {
-	all := resp.Variables
-	out, err := resp.MarshalMsg()
-	if err != nil {
-		a.log.Debug("encode response", "err", err)
+func (a *Agent) encodeBulk(resp *response) []byte {
+	// Largest prefix that fits: sizes grow with the count, so bisect.
+	lo, hi := 0, len(resp.vbs)+1 // lo fits, hi does not
+	if resp.size(0) > a.maxSize {
 		return nil
 	}
-	if len(out) <= a.maxSize {
-		return out
-	}
-	// Largest prefix that fits, by bisection on the varbind count.
-	lo, hi := 0, len(all) // lo fits (or is 0), hi does not
-	var best []byte
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		resp.Variables = all[:mid]
-		b, err := resp.MarshalMsg()
-		if err != nil {
-			return nil
-		}
-		if len(b) <= a.maxSize {
-			lo, best = mid, b
+		if resp.size(mid) <= a.maxSize {
+			lo = mid
 		} else {
 			hi = mid
 		}
 	}
-	if best != nil {
-		return best
+	if lo == 0 && len(resp.vbs) > 0 {
+		resp.errStatus, resp.vbs = errTooBig, nil
 	}
-	resp.Variables = nil
-	resp.Error = gosnmp.TooBig
-	out, err = resp.MarshalMsg()
-	if err != nil || len(out) > a.maxSize {
-		return nil
-	}
-	return out
+	return resp.encode(lo)
 }

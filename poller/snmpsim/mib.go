@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gosnmp/gosnmp"
 )
 
 // column is one scalar or one table column of the served MIB. A scalar has
@@ -15,7 +13,7 @@ type column struct {
 	oid    []uint32
 	scalar bool
 	hc     bool // Counter64: hidden from SNMPv1 and in 32-bit-only mode
-	value  func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any)
+	value  func(a *Agent, r *request, pos int, vb *varbind)
 }
 
 // request holds what one PDU's values are computed from.
@@ -50,95 +48,100 @@ func mustOID(s string) []uint32 {
 	return o
 }
 
+func setStr(vb *varbind, s string)           { vb.tag, vb.str = tagOctetString, s }
+func setNum(vb *varbind, tag byte, v uint64) { vb.tag, vb.num = tag, v }
+func setInt(vb *varbind, v int)              { vb.tag, vb.num = tagInteger, uint64(int64(v)) }
+
 // mibColumns lists the served objects in lexicographic OID order.
 func mibColumns() []column {
-	str := func(s string) (gosnmp.Asn1BER, any) { return gosnmp.OctetString, s }
-	sys := func(n string, v func(a *Agent, r *request) (gosnmp.Asn1BER, any)) column {
+	sys := func(n string, v func(a *Agent, r *request, vb *varbind)) column {
 		return column{oid: mustOID(".1.3.6.1.2.1.1." + n), scalar: true,
-			value: func(a *Agent, r *request, _ int) (gosnmp.Asn1BER, any) { return v(a, r) }}
+			value: func(a *Agent, r *request, _ int, vb *varbind) { v(a, r, vb) }}
 	}
-	ift := func(n string, v func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any)) column {
+	ift := func(n string, v func(a *Agent, r *request, pos int, vb *varbind)) column {
 		return column{oid: mustOID(".1.3.6.1.2.1.2.2.1." + n), value: v}
 	}
-	ifx := func(n string, hc bool, v func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any)) column {
+	ifx := func(n string, hc bool, v func(a *Agent, r *request, pos int, vb *varbind)) column {
 		return column{oid: mustOID(".1.3.6.1.2.1.31.1.1.1." + n), hc: hc, value: v}
 	}
-	status := func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) {
+	status := func(a *Agent, _ *request, pos int, vb *varbind) {
 		if a.ifs[pos].cfg.Up {
-			return gosnmp.Integer, 1
+			setInt(vb, 1)
+		} else {
+			setInt(vb, 2)
 		}
-		return gosnmp.Integer, 2
 	}
 	cols := []column{
-		sys("1", func(a *Agent, _ *request) (gosnmp.Asn1BER, any) { return str(a.dev.Descr) }),
-		sys("2", func(a *Agent, _ *request) (gosnmp.Asn1BER, any) { return gosnmp.ObjectIdentifier, a.dev.ObjectID }),
-		sys("3", func(_ *Agent, r *request) (gosnmp.Asn1BER, any) { return gosnmp.TimeTicks, r.uptime }),
-		sys("4", func(a *Agent, _ *request) (gosnmp.Asn1BER, any) { return str(a.dev.Contact) }),
-		sys("5", func(a *Agent, _ *request) (gosnmp.Asn1BER, any) { return str(a.dev.Name) }),
-		sys("6", func(a *Agent, _ *request) (gosnmp.Asn1BER, any) { return str(a.dev.Location) }),
-		{oid: mustOID(".1.3.6.1.2.1.2.1"), scalar: true, value: func(a *Agent, _ *request, _ int) (gosnmp.Asn1BER, any) {
-			return gosnmp.Integer, len(a.ifs)
+		sys("1", func(a *Agent, _ *request, vb *varbind) { setStr(vb, a.dev.Descr) }),
+		sys("2", func(a *Agent, _ *request, vb *varbind) { vb.tag, vb.ref = tagOID, a.objectID }),
+		sys("3", func(_ *Agent, r *request, vb *varbind) { setNum(vb, tagTimeTicks, uint64(r.uptime)) }),
+		sys("4", func(a *Agent, _ *request, vb *varbind) { setStr(vb, a.dev.Contact) }),
+		sys("5", func(a *Agent, _ *request, vb *varbind) { setStr(vb, a.dev.Name) }),
+		sys("6", func(a *Agent, _ *request, vb *varbind) { setStr(vb, a.dev.Location) }),
+		{oid: mustOID(".1.3.6.1.2.1.2.1"), scalar: true, value: func(a *Agent, _ *request, _ int, vb *varbind) {
+			setInt(vb, len(a.ifs))
 		}},
-		ift("1", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return gosnmp.Integer, a.indexes[pos] }),
-		ift("2", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return str(a.ifs[pos].descr) }),
-		ift("3", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return gosnmp.Integer, a.ifs[pos].ifType }),
-		ift("4", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return gosnmp.Integer, a.ifs[pos].mtu }),
-		ift("5", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) {
-			return gosnmp.Gauge32, uint32(min(a.ifs[pos].cfg.Speed, 4294967295))
+		ift("1", func(a *Agent, _ *request, pos int, vb *varbind) { setInt(vb, a.indexes[pos]) }),
+		ift("2", func(a *Agent, _ *request, pos int, vb *varbind) { setStr(vb, a.ifs[pos].descr) }),
+		ift("3", func(a *Agent, _ *request, pos int, vb *varbind) { setInt(vb, a.ifs[pos].ifType) }),
+		ift("4", func(a *Agent, _ *request, pos int, vb *varbind) { setInt(vb, a.ifs[pos].mtu) }),
+		ift("5", func(a *Agent, _ *request, pos int, vb *varbind) {
+			setNum(vb, tagGauge32, min(a.ifs[pos].cfg.Speed, 4294967295))
 		}),
-		ift("6", func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return gosnmp.OctetString, a.ifs[pos].mac }),
+		ift("6", func(a *Agent, _ *request, pos int, vb *varbind) { setStr(vb, a.ifs[pos].mac) }),
 		ift("7", status),
 		ift("8", status),
-		ift("9", func(_ *Agent, _ *request, _ int) (gosnmp.Asn1BER, any) { return gosnmp.TimeTicks, uint32(0) }),
-		ift("10", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("9", func(_ *Agent, _ *request, _ int, vb *varbind) { setNum(vb, tagTimeTicks, 0) }),
+		ift("10", func(a *Agent, r *request, pos int, vb *varbind) {
 			in, _ := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(in)
+			setNum(vb, tagCounter32, in&0xffffffff)
 		}),
-		ift("11", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("11", func(a *Agent, r *request, pos int, vb *varbind) {
 			in, _ := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(uint64(float64(in) / a.ifs[pos].inPkt))
+			setNum(vb, tagCounter32, uint64(float64(in)/a.ifs[pos].inPkt)&0xffffffff)
 		}),
-		ift("14", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("14", func(a *Agent, r *request, pos int, vb *varbind) {
 			in, _ := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(in / 7_000_000_000)
+			setNum(vb, tagCounter32, (in/7_000_000_000)&0xffffffff)
 		}),
-		ift("16", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("16", func(a *Agent, r *request, pos int, vb *varbind) {
 			_, out := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(out)
+			setNum(vb, tagCounter32, out&0xffffffff)
 		}),
-		ift("17", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("17", func(a *Agent, r *request, pos int, vb *varbind) {
 			_, out := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(uint64(float64(out) / a.ifs[pos].outPk))
+			setNum(vb, tagCounter32, uint64(float64(out)/a.ifs[pos].outPk)&0xffffffff)
 		}),
-		ift("20", func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ift("20", func(a *Agent, r *request, pos int, vb *varbind) {
 			_, out := r.octets(a, pos)
-			return gosnmp.Counter32, uint32(out / 11_000_000_000)
+			setNum(vb, tagCounter32, (out/11_000_000_000)&0xffffffff)
 		}),
-		ifx("1", false, func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return str(a.ifs[pos].cfg.Name) }),
-		ifx("6", true, func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ifx("1", false, func(a *Agent, _ *request, pos int, vb *varbind) { setStr(vb, a.ifs[pos].cfg.Name) }),
+		ifx("6", true, func(a *Agent, r *request, pos int, vb *varbind) {
 			in, _ := r.octets(a, pos)
-			return gosnmp.Counter64, in
+			setNum(vb, tagCounter64, in)
 		}),
-		ifx("10", true, func(a *Agent, r *request, pos int) (gosnmp.Asn1BER, any) {
+		ifx("10", true, func(a *Agent, r *request, pos int, vb *varbind) {
 			_, out := r.octets(a, pos)
-			return gosnmp.Counter64, out
+			setNum(vb, tagCounter64, out)
 		}),
-		ifx("15", false, func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) {
-			return gosnmp.Gauge32, uint32(min(a.ifs[pos].cfg.Speed/1_000_000, 4294967295))
+		ifx("15", false, func(a *Agent, _ *request, pos int, vb *varbind) {
+			setNum(vb, tagGauge32, min(a.ifs[pos].cfg.Speed/1_000_000, 4294967295))
 		}),
-		ifx("18", false, func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) { return str(a.ifs[pos].cfg.Alias) }),
-		ifx("19", false, func(a *Agent, _ *request, pos int) (gosnmp.Asn1BER, any) {
-			c, ok := a.cleared[pos]
-			if !ok {
-				return gosnmp.TimeTicks, uint32(0)
+		ifx("18", false, func(a *Agent, _ *request, pos int, vb *varbind) { setStr(vb, a.ifs[pos].cfg.Alias) }),
+		ifx("19", false, func(a *Agent, _ *request, pos int, vb *varbind) {
+			var t uint32
+			if c, ok := a.cleared[pos]; ok {
+				t = ticks(c.Sub(a.boot))
 			}
-			return gosnmp.TimeTicks, ticks(c.Sub(a.boot))
+			setNum(vb, tagTimeTicks, uint64(t))
 		}),
-		{oid: mustOID(".1.3.6.1.2.1.31.1.5"), scalar: true, value: func(a *Agent, _ *request, _ int) (gosnmp.Asn1BER, any) {
-			if a.tableChange.IsZero() {
-				return gosnmp.TimeTicks, uint32(0)
+		{oid: mustOID(".1.3.6.1.2.1.31.1.5"), scalar: true, value: func(a *Agent, _ *request, _ int, vb *varbind) {
+			var t uint32
+			if !a.tableChange.IsZero() {
+				t = ticks(a.tableChange.Sub(a.boot))
 			}
-			return gosnmp.TimeTicks, ticks(a.tableChange.Sub(a.boot))
+			setNum(vb, tagTimeTicks, uint64(t))
 		}},
 	}
 	slices.SortFunc(cols, func(x, y column) int { return compareOID(x.oid, y.oid) })
@@ -214,34 +217,44 @@ func (a *Agent) instanceAfter(c *column, s uint32, from bool) (int, bool) {
 	return a.sorted[i], true
 }
 
+// firstColumn is the first column that can hold o or an instance after it:
+// the column whose OID prefixes o if there is one, else the first column
+// above o. Columns are sorted and none prefixes another.
+func (a *Agent) firstColumn(o []uint32) int {
+	i, _ := slices.BinarySearchFunc(a.cols, o, func(c column, o []uint32) int { return compareOID(c.oid, o) })
+	// cols[i-1] is the last column at or below o.
+	if i > 0 && hasPrefix(o, a.cols[i-1].oid) {
+		return i - 1
+	}
+	return i
+}
+
 // lookup finds the object instance o. found is false with col >= 0 when the
 // object exists but not the instance. Callers hold mu.
 func (a *Agent) lookup(o []uint32, v1 bool) (col, pos int, found bool) {
-	for ci := range a.cols {
-		c := &a.cols[ci]
-		if !hasPrefix(o, c.oid) {
-			continue
-		}
-		if !a.visible(c, v1) {
-			return -1, 0, false
-		}
-		suffix := o[len(c.oid):]
-		if len(suffix) != 1 {
-			return ci, 0, false
-		}
-		if c.scalar {
-			return ci, 0, suffix[0] == 0
-		}
-		p, ok := a.posOf[int(suffix[0])]
-		return ci, p, ok
+	ci := a.firstColumn(o)
+	if ci >= len(a.cols) {
+		return -1, 0, false
 	}
-	return -1, 0, false
+	c := &a.cols[ci]
+	if !hasPrefix(o, c.oid) || !a.visible(c, v1) {
+		return -1, 0, false
+	}
+	suffix := o[len(c.oid):]
+	if len(suffix) != 1 {
+		return ci, 0, false
+	}
+	if c.scalar {
+		return ci, 0, suffix[0] == 0
+	}
+	p, ok := a.posOf[int(suffix[0])]
+	return ci, p, ok
 }
 
 // next finds the first served instance after o in lexicographic order and
 // returns its column, position and OID. Callers hold mu.
 func (a *Agent) next(o []uint32, v1 bool) (col, pos int, oid []uint32, ok bool) {
-	for ci := range a.cols {
+	for ci := a.firstColumn(o); ci < len(a.cols); ci++ {
 		c := &a.cols[ci]
 		if !a.visible(c, v1) {
 			continue

@@ -1,0 +1,99 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/web"
+)
+
+// The demo, once, produces an index page and four decodable, non-blank graphs per
+// interface, from a store filled through the real update path.
+func TestDemoOnce(t *testing.T) {
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	err := Run(context.Background(), Options{
+		Out: out, Once: true, History: 40 * 24 * time.Hour, Location: time.UTC,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "open file://") {
+		t.Errorf("stdout %q does not say what to open", stdout.String())
+	}
+	index, err := os.ReadFile(filepath.Join(out, "site", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{"core1", "access1"} {
+		if !bytes.Contains(index, []byte(dev)) {
+			t.Errorf("index.html does not mention %s", dev)
+		}
+	}
+	pngs, _ := filepath.Glob(filepath.Join(out, "site", "*", "*.png"))
+	pages, _ := filepath.Glob(filepath.Join(out, "site", "*", "*.html"))
+	// Each interface page has day, week, month and year graphs at two scales.
+	if len(pngs) == 0 || len(pngs) < 8*(len(pages)-5) {
+		t.Fatalf("%d PNGs for %d pages", len(pngs), len(pages))
+	}
+	for _, p := range pngs {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 100 {
+			t.Errorf("%s is %dx%d", p, b.Dx(), b.Dy())
+		}
+	}
+	// A day graph of an up interface carries the in colour (#00cc00) somewhere.
+	day := filepath.Join(out, "site", web.GraphFile("core1", "ge-0/0/0", "day", 1))
+	f, err := os.Open(day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	green := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if r>>8 == 0 && g>>8 == 0xcc && b>>8 == 0 {
+				green++
+			}
+		}
+	}
+	if green < 1000 {
+		t.Errorf("%s has %d in-traffic pixels, want a filled area", day, green)
+	}
+}
+
+// BenchmarkDemoOnce is the whole demo: a year of back-fill for the demo network and the
+// full site.
+func BenchmarkDemoOnce(b *testing.B) {
+	for b.Loop() {
+		err := Run(context.Background(), Options{
+			Out: b.TempDir(), Once: true, Location: time.UTC,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
