@@ -34,6 +34,9 @@ type Device struct {
 	Host       string   // address or host name of the agent
 	SNMP       SNMP     // the [snmp] defaults with this device's overrides applied
 	Interfaces []string // ifName values; ["*"] means every interface that is up
+	// Speed overrides the agent's ifHighSpeed/ifSpeed for some interfaces, in bits/s.
+	// The speed is the series' maximum: a rate above it is stored as unknown.
+	Speed map[string]uint64
 }
 
 // AllInterfaces reports whether the device polls every interface that is up.

@@ -23,8 +23,11 @@ func TestLoadValid(t *testing.T) {
 	if c.Location.String() != "UTC" {
 		t.Errorf("location = %s, want UTC", c.Location)
 	}
-	if len(c.Devices) != 2 {
-		t.Fatalf("got %d devices, want 2", len(c.Devices))
+	if len(c.Devices) != 3 {
+		t.Fatalf("got %d devices, want 3", len(c.Devices))
+	}
+	if got := c.Devices[2].Speed; got["lo"] != 10e9 || got["eth0"] != 100e6 || len(got) != 2 {
+		t.Errorf("lab speed overrides = %v, want lo 10G, eth0 100M", got)
 	}
 	core, edge := c.Devices[0], c.Devices[1]
 	if core.SNMP != c.SNMP {
@@ -82,6 +85,8 @@ func TestInvalid(t *testing.T) {
 		{"bad-timezone", 1, `timezone: unknown time zone "Mars/Olympus"`},
 		{"syntax", 1, "expected end of table array name delimiter"},
 		{"star-and-names", 4, `device[1].interfaces: "*" must be the only entry`},
+		{"bad-speed", 7, `bad speed "fast"`},
+		{"speed-unknown-interface", 1, `device[1].speed: speed given for "ge-0/0/1", which is not in interfaces`},
 		{"slash-name", 2, `device name "core/1" may not contain /`},
 	}
 	for _, tt := range tests {
@@ -117,6 +122,26 @@ func TestInvalidFilesCovered(t *testing.T) {
 	for _, f := range files {
 		if _, err := Load(f); err == nil {
 			t.Errorf("%s loads without error", f)
+		}
+	}
+}
+
+func TestParseSpeed(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint64
+	}{
+		{"1000000000", 1e9}, {"1G", 1e9}, {"2.5G", 2.5e9}, {"100M", 1e8}, {"100Mbps", 1e8},
+		{"64k", 64e3}, {"10 G", 10e9}, {"1T", 1e12}, {"100b/s", 100},
+	}
+	for _, tt := range tests {
+		if got, err := ParseSpeed(tt.in); err != nil || got != tt.want {
+			t.Errorf("ParseSpeed(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "G", "fast", "-1G", "0", "1P", "1e99"} {
+		if got, err := ParseSpeed(bad); err == nil {
+			t.Errorf("ParseSpeed(%q) = %d, want an error", bad, got)
 		}
 	}
 }

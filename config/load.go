@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,10 +81,52 @@ type snmpFile struct {
 }
 
 type deviceFile struct {
-	Name       *string  `toml:"name"`
-	Host       *string  `toml:"host"`
-	Interfaces []string `toml:"interfaces"`
+	Name       *string          `toml:"name"`
+	Host       *string          `toml:"host"`
+	Interfaces []string         `toml:"interfaces"`
+	Speed      map[string]speed `toml:"speed"`
 	snmpFile
+}
+
+// speed is a rate in bits/s written as a number or with an SI suffix: 10000000, "10M",
+// "1G", "2.5G", "100Mbps".
+type speed uint64
+
+func (s *speed) UnmarshalText(b []byte) error {
+	v, err := ParseSpeed(string(b))
+	if err != nil {
+		return err
+	}
+	*s = speed(v)
+	return nil
+}
+
+// ParseSpeed reads a rate in bits/s: a plain number, or one with a k, M, G or T suffix
+// (powers of 1000, as interface speeds are), optionally followed by "bps" or "b/s".
+func ParseSpeed(text string) (uint64, error) {
+	t := strings.TrimSpace(text)
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "bps"), "b/s")
+	mult := 1.0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k', 'K':
+			mult = 1e3
+		case 'M':
+			mult = 1e6
+		case 'G':
+			mult = 1e9
+		case 'T':
+			mult = 1e12
+		}
+		if mult != 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || v*mult > 1e15 {
+		return 0, fmt.Errorf("bad speed %q (use bits/s, e.g. 1000000000, \"1G\", \"100M\")", text)
+	}
+	return uint64(math.Round(v * mult)), nil
 }
 
 type file struct {
@@ -223,11 +267,22 @@ func Parse(name string, src []byte) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		var speeds map[string]uint64
+		for n, v := range d.Speed {
+			if !ifs[n] && !ifs["*"] {
+				return nil, fail("speed", "speed given for %q, which is not in interfaces", n)
+			}
+			if speeds == nil {
+				speeds = map[string]uint64{}
+			}
+			speeds[n] = uint64(v)
+		}
 		c.Devices = append(c.Devices, Device{
 			Name:       *d.Name,
 			Host:       strings.TrimSpace(*d.Host),
 			SNMP:       s,
 			Interfaces: d.Interfaces,
+			Speed:      speeds,
 		})
 	}
 	return c, nil
@@ -297,7 +352,7 @@ var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)
 
 // known lists every key for spelling suggestions.
 var known = []string{"step", "data", "site", "timezone", "snmp", "device", "name", "host",
-	"interfaces", "version", "community", "port", "timeout", "retries", "max_oids"}
+	"interfaces", "speed", "version", "community", "port", "timeout", "retries", "max_oids"}
 
 func suggest(k string) string {
 	best, bd := "", 3

@@ -21,6 +21,11 @@ const DefaultUptime = 400 * 24 * time.Hour
 // SetMaxResponseSize lowers it: what fits in one UDP datagram.
 const DefaultMaxResponseSize = 65507
 
+// maxRequestSize bounds the requests an agent reads (longer datagrams are
+// truncated and dropped as malformed): a 60-OID GET is about 2 KB, and
+// a smaller buffer keeps 1,000 idle agents small.
+const maxRequestSize = 16384
+
 // Options tunes an agent. A nil *Options means all defaults.
 type Options struct {
 	// Now is the agent's clock; nil means time.Now. Every value the agent
@@ -245,7 +250,7 @@ func (a *Agent) Close() error {
 
 func (a *Agent) serve() {
 	defer a.wg.Done()
-	buf := make([]byte, 65536)
+	buf := make([]byte, maxRequestSize)
 	for {
 		n, from, err := a.conn.ReadFromUDP(buf)
 		if err != nil {

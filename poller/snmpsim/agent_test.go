@@ -637,3 +637,40 @@ func TestStartRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestGetBulkAndEndOfMib(t *testing.T) {
+	dev := testDevice()
+	a, _ := startAgent(t, dev)
+	g := client(t, a, gosnmp.Version2c, dev.Community)
+	res, err := g.GetBulk([]string{".1.3.6.1.2.1.1.3", oidIfName, oidIfHCIn}, 1, 3)
+	if err != nil {
+		t.Fatalf("GetBulk: %v", err)
+	}
+	want := []string{oidSysUpTime,
+		oidIfName + ".1", oidIfHCIn + ".1",
+		oidIfName + ".2", oidIfHCIn + ".2",
+		oidIfName + ".3", oidIfHCIn + ".3"}
+	var got []string
+	for _, p := range res.Variables {
+		got = append(got, p.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("GetBulk names:\n got %v\nwant %v", got, want)
+	}
+
+	// Past the last object: endOfMibView, repeated for every repetition.
+	res, err = g.GetBulk([]string{oidIfTableLC}, 0, 2)
+	if err != nil {
+		t.Fatalf("GetBulk: %v", err)
+	}
+	if len(res.Variables) != 1 || res.Variables[0].Type != gosnmp.EndOfMibView {
+		t.Errorf("GetBulk past the end: got %v, want one endOfMibView", res.Variables)
+	}
+	res, err = g.GetNext([]string{oidIfTableLC, oidSysName})
+	if err != nil {
+		t.Fatalf("GetNext: %v", err)
+	}
+	if res.Variables[0].Type != gosnmp.EndOfMibView || res.Variables[1].Name != ".1.3.6.1.2.1.1.6.0" {
+		t.Errorf("GetNext: got %v, want endOfMibView then sysLocation.0", res.Variables)
+	}
+}

@@ -10,6 +10,14 @@
 // (reboot, cleared counters, 32-bit only, ifIndex renumbering, silence,
 // delay, tooBig above a size) can be switched on while the agent serves.
 //
+// Typical use:
+//
+//	clock := snmpsim.NewManualClock(start)
+//	agents, err := snmpsim.StartNetwork(ctx, "127.0.0.1:0", snmpsim.DemoNetwork(), &snmpsim.Options{Now: clock.Now})
+//	// poll agents[i].Port() with community agents[i].Community() ...
+//	in, out := agents[0].Counters(1, t) // what ifHCInOctets.1 / ifHCOutOctets.1 read at t
+//	agents[0].Reboot()
+//
 // The agent only listens on loopback addresses. It is not meant for
 // production paths other than the demo.
 package snmpsim

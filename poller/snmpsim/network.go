@@ -103,7 +103,7 @@ func DemoNetwork() []DeviceConfig {
 	}
 }
 
-// Network returns devices generated devices named dev0001, dev0002, …, each
+// Network returns that many generated devices, named dev0001, dev0002, …, each
 // with ifaces interfaces (xe-0/0/N at 10 Gbit/s every fourth one, ge-0/0/N at
 // 1 Gbit/s otherwise), for benchmarks at scale. The same seed gives the same
 // network.
