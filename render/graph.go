@@ -76,6 +76,13 @@ type Graph struct {
 	Scale int
 }
 
+// Width and Height are the size in pixels of a graph at Scale 1 (MRTG's 500×135);
+// Scale n multiplies both by n.
+const (
+	Width  = imgW
+	Height = imgH
+)
+
 // Layout in MRTG pixels (rateup's geometry for a 400×100 plot): the plot
 // occupies columns [plotL, plotR) and rows [plotT, plotB).
 const (

@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"errors"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"time"
@@ -170,13 +167,6 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Duration: time.Since(began)}, nil
 }
 
-var periodTitles = map[render.Period]string{
-	render.Day:   "'Daily' Graph (5 Minute Average)",
-	render.Week:  "'Weekly' Graph (30 Minute Average)",
-	render.Month: "'Monthly' Graph (2 Hour Average)",
-	render.Year:  "'Yearly' Graph (1 Day Average)",
-}
-
 func (p *Publisher) drawInterface(device string, ifc *web.Interface, now time.Time) error {
 	series := SeriesName(device, ifc.Name)
 	for i, period := range render.Periods {
@@ -185,7 +175,7 @@ func (p *Publisher) drawInterface(device string, ifc *web.Interface, now time.Ti
 			return err
 		}
 		in, out := Summary(r)
-		ifc.Graphs[i] = web.Graph{Period: period.String(), Title: periodTitles[period], In: in, Out: out}
+		ifc.Graphs[i] = web.Graph{Period: period.String(), Width: render.Width, Height: render.Height, In: in, Out: out}
 		for _, scale := range []int{1, 2} {
 			g := render.Graph{
 				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
@@ -199,7 +189,7 @@ func (p *Publisher) drawInterface(device string, ifc *web.Interface, now time.Ti
 			if err := render.PNG(&buf, g); err != nil {
 				return fmt.Errorf("draw %s %s: %w", series, period, err)
 			}
-			if err := writeFile(filepath.Join(p.Dir, web.GraphFile(device, ifc.Name, period.String(), scale)), buf.Bytes()); err != nil {
+			if err := web.WriteFile(p.Dir, web.GraphFile(device, ifc.Name, period.String(), scale), buf.Bytes()); err != nil {
 				return err
 			}
 		}
@@ -224,27 +214,4 @@ func (p *Publisher) deviceOrder(byDevice map[string][]string) []string {
 	}
 	sort.Strings(rest)
 	return append(order, rest...)
-}
-
-// writeFile writes data to a temporary name beside path and renames it into place, so a
-// reader never sees half a file.
-func writeFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

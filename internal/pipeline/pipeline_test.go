@@ -1,0 +1,255 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
+	"github.com/mrtgo/mrtgo/render"
+	"github.com/mrtgo/mrtgo/rrd"
+	"github.com/mrtgo/mrtgo/web"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func openDB(tb testing.TB) *rrd.DB {
+	tb.Helper()
+	db, err := rrd.Open(filepath.Join(tb.TempDir(), "mrtgo.db"), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func sample(dev, ifc string, t time.Time, in, out uint64, speed uint64) poller.Sample {
+	return poller.Sample{Device: dev, Interface: ifc, Index: 1, Time: t, In: in, Out: out, Bits: 64,
+		Speed: speed, Alias: "uplink <b>", Descr: ifc}
+}
+
+// Counters recorded a step apart become rates; the facts and health are kept for the
+// pages; a rate above the interface speed is unknown.
+func TestRecorder(t *testing.T) {
+	db := openDB(t)
+	step := time.Minute
+	rec := NewRecorder(db, step, map[string]string{"r1": "192.0.2.1"}, quiet)
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	const speed = 100e6 // bits/s
+	// 1 Mbit/s in, 2 Mbit/s out for 10 minutes, then a burst above the speed.
+	for i := 0; i <= 10; i++ {
+		ti := t0.Add(time.Duration(i) * step)
+		rs := []poller.Result{{Device: "r1", Samples: []poller.Sample{
+			sample("r1", "ge-0/0/0", ti, uint64(i)*125000*60, uint64(i)*250000*60, speed),
+		}}}
+		if err := rec.Record(rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	burst := t0.Add(11 * step)
+	err := rec.Record([]poller.Result{{Device: "r1", Samples: []poller.Sample{
+		sample("r1", "ge-0/0/0", burst, 10*125000*60+1e12, 10*250000*60, speed),
+	}}, {Device: "r2", Err: errors.New("request timeout")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := db.Fetch(SeriesName("r1", "ge-0/0/0"), rrd.Average, t0, burst, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := bitsColumns(res)
+	known, sawBurst := 0, false
+	for i := range in {
+		ti := res.Time(i)
+		switch {
+		case ti.After(t0) && !ti.After(t0.Add(10*step)):
+			known++
+			if math.Abs(in[i]-1e6) > 1e-3 || math.Abs(out[i]-2e6) > 1e-3 {
+				t.Errorf("%s: in %v out %v, want 1e6 2e6", ti.Format("15:04"), in[i], out[i])
+			}
+		case ti.Equal(burst):
+			sawBurst = true
+			if !math.IsNaN(in[i]) {
+				t.Errorf("%s: in %v above the speed, want unknown", ti.Format("15:04"), in[i])
+			}
+		}
+	}
+	if known != 10 || !sawBurst {
+		t.Errorf("fetched %d rows of steady traffic (want 10), burst row present: %v", known, sawBurst)
+	}
+	info, err := Interface(db, SeriesName("r1", "ge-0/0/0"))
+	if err != nil || info.Speed != speed || info.Alias != "uplink <b>" {
+		t.Errorf("facts = %+v, %v", info, err)
+	}
+	h, ok := Health(db, "r1")
+	if !ok || h.Host != "192.0.2.1" || h.Error != "" || !h.LastSuccess.Equal(burst) {
+		t.Errorf("r1 health = %+v", h)
+	}
+	h, ok = Health(db, "r2")
+	if !ok || h.Error != "request timeout" || !h.LastSuccess.IsZero() {
+		t.Errorf("r2 health = %+v", h)
+	}
+}
+
+// A second recorder (the next cron run) finds the series and follows a speed change.
+func TestRecorderSpeedChange(t *testing.T) {
+	db := openDB(t)
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	name := SeriesName("r1", "xe-0/0/0")
+	for i, speed := range []uint64{1e9, 1e9, 10e9} {
+		rec := NewRecorder(db, time.Minute, nil, quiet)
+		s := sample("r1", "xe-0/0/0", t0.Add(time.Duration(i)*time.Minute), uint64(i)*1000, 0, speed)
+		if err := rec.Record([]poller.Result{{Device: "r1", Samples: []poller.Sample{s}}}); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		spec, _, err := db.Info(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := float64(speed) / 8; spec.DS[0].Max != want || spec.DS[1].Max != want {
+			t.Errorf("after speed %d: max %v %v, want %v", speed, spec.DS[0].Max, spec.DS[1].Max, want)
+		}
+	}
+}
+
+// Publish writes every page and both sizes of every graph, and what the pages say
+// agrees with FetchRates (which "mrtgo fetch" prints).
+func TestPublish(t *testing.T) {
+	db := openDB(t)
+	step := 5 * time.Minute
+	rec := NewRecorder(db, step, nil, quiet)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	start := now.Add(-3 * 24 * time.Hour)
+	for ti, n := start, uint64(0); !ti.After(now); ti, n = ti.Add(step), n+1 {
+		// 8 Mbit/s in, 4 Mbit/s out.
+		s := sample("r1", "ge-0/0/0", ti, n*1e6*300, n*5e5*300, 1e9)
+		if err := rec.Record([]poller.Result{{Device: "r1", Samples: []poller.Sample{s}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
+	st, err := pub.Publish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Interfaces != 1 || st.Graphs != 4 {
+		t.Errorf("published %+v", st)
+	}
+	for _, p := range render.Periods {
+		for _, scale := range []int{1, 2} {
+			if fi, err := os.Stat(filepath.Join(dir, web.GraphFile("r1", "ge-0/0/0", p.String(), scale))); err != nil || fi.Size() == 0 {
+				t.Errorf("%s x%d graph: %v", p, scale, err)
+			}
+		}
+	}
+	for _, page := range []string{"index.html", web.DevicePage("r1"), web.InterfacePage("r1", "ge-0/0/0")} {
+		if _, err := os.Stat(filepath.Join(dir, page)); err != nil {
+			t.Error(err)
+		}
+	}
+	r, err := FetchRates(db, SeriesName("r1", "ge-0/0/0"), render.Day, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := Summary(r)
+	if math.Abs(in.Average-8e6) > 1 || math.Abs(out.Current-4e6) > 1 || math.Abs(in.Max-8e6) > 1 {
+		t.Errorf("day stats in %+v out %+v, want 8 Mbit/s in, 4 out", in, out)
+	}
+	if want := 8e6 / 8 * r.Span.Seconds(); in.Total > want*1.01 || in.Total < want*0.5 {
+		t.Errorf("day total in %v bytes, want about %v", in.Total, want)
+	}
+}
+
+// simNetwork starts devices×ifaces simulated interfaces on a manual clock.
+func simNetwork(tb testing.TB, devices, ifaces int, clock *snmpsim.ManualClock) []config.Device {
+	tb.Helper()
+	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", snmpsim.Network(devices, ifaces, 1), &snmpsim.Options{Now: clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		for _, a := range agents {
+			a.Close()
+		}
+	})
+	var devs []config.Device
+	for _, a := range agents {
+		devs = append(devs, config.Device{Name: a.Name(), Host: "127.0.0.1", Interfaces: []string{"*"},
+			SNMP: config.SNMP{Version: "2c", Community: a.Community(), Port: a.Port(), Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}})
+	}
+	return devs
+}
+
+// BenchmarkPollCommit is one production cycle: poll every simulated interface over
+// loopback SNMP and commit the samples to the store.
+func BenchmarkPollCommit(b *testing.B) {
+	for _, size := range []struct{ devices, ifaces int }{{1, 1000}, {10, 100}, {100, 100}} {
+		b.Run(fmt.Sprintf("devices=%d/interfaces=%d", size.devices, size.devices*size.ifaces), func(b *testing.B) {
+			clock := snmpsim.NewManualClock(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+			devs := simNetwork(b, size.devices, size.ifaces, clock)
+			db := openDB(b)
+			p := poller.New(devs, poller.Options{Now: clock.Now, Logger: quiet})
+			rec := NewRecorder(db, 5*time.Minute, nil, quiet)
+			if err := rec.Record(p.Poll(context.Background())); err != nil { // resolve and create
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				clock.Advance(5 * time.Minute)
+				rs := p.Poll(context.Background())
+				for _, r := range rs {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+				if err := rec.Record(rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPublish draws and writes the whole site (8 PNGs and a page per interface)
+// from a store holding a day of data.
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{100} {
+		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
+			db := openDB(b)
+			step := 5 * time.Minute
+			rec := NewRecorder(db, step, nil, quiet)
+			now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+			var rs []poller.Result
+			for ti, k := now.Add(-24*time.Hour), uint64(0); !ti.After(now); ti, k = ti.Add(step), k+1 {
+				var ss []poller.Sample
+				for i := range n {
+					ss = append(ss, sample("r1", fmt.Sprintf("ge-0/0/%d", i), ti, k*uint64(i+1)*1e6, k*uint64(i+1)*5e5, 1e9))
+				}
+				rs = append(rs, poller.Result{Device: "r1", Samples: ss})
+			}
+			if err := rec.Record(rs); err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := pub.Publish(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*8), "pngs/op")
+		})
+	}
+}
