@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -64,17 +65,18 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 		err = d.cycle(ctx, dial, s, &res)
 	}
 	res.Requests = s.requests
+	res.Retries = max(s.sent-s.requests, 0)
 	res.Duration = now().Sub(start)
 	if err != nil {
 		res.Err = fmt.Errorf("poll %s: %w", d.cfg.Name, err)
 		res.Samples = nil
-		d.log.Warn("poll failed", "err", err, "requests", s.requests, "duration", res.Duration)
+		d.log.Warn("poll failed", "err", err, "requests", s.requests, "retries", res.Retries, "duration", res.Duration)
 	}
 	return res
 }
 
 func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Result) error {
-	c, err := dial(ctx, d.cfg)
+	c, err := dial(ctx, d.cfg, func() { s.sent++ })
 	if err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	res.Samples = samples
 	res.Missing = append(slices.Clone(d.missing), vanished...)
 	if len(vanished) > 0 {
-		d.log.Warn("interfaces vanished; resolving again next cycle", "interfaces", vanished)
+		d.log.Warn("interfaces vanished; resolving again next cycle", "count", len(vanished), "interfaces", abbrev(vanished, 8))
 		d.resolved = false
 	}
 	return nil
@@ -192,6 +194,7 @@ func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("get 32-bit counters: %w", err)
 	}
+	var fell []string
 	for k, i := range retry {
 		f := d.ifaces[i]
 		in, out := vals32[2*k], vals32[2*k+1]
@@ -199,10 +202,14 @@ func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []strin
 			vanished = append(vanished, f.name)
 			continue
 		}
-		d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "interface", f.name, "ifindex", f.index)
 		d.bits32[f.name] = true
 		d.readOIDs = nil
+		fell = append(fell, f.name)
 		slots[i], have[i] = d.sample(f, in, out, disc), true
+	}
+	if len(fell) > 0 {
+		// Once per interface and device lifetime, in one line per cycle.
+		d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "count", len(fell), "interfaces", abbrev(fell, 8))
 	}
 	return compact(slots, have), vanished, nil
 }
@@ -323,7 +330,7 @@ func (d *device) resolve(s *session) error {
 		}
 	}
 	if len(missing) > 0 {
-		d.log.Warn("configured interfaces not found on the agent", "interfaces", missing)
+		d.log.Warn("configured interfaces not found on the agent", "count", len(missing), "interfaces", abbrev(missing, 8))
 	}
 
 	oids := make([]string, 0, 4*len(chosen))
@@ -349,4 +356,12 @@ func (d *device) resolve(s *session) error {
 	d.ifaces, d.missing, d.resolved, d.readOIDs = chosen, missing, true, nil
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))
 	return nil
+}
+
+// abbrev keeps log lines short on devices with thousands of interfaces.
+func abbrev(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ",")
+	}
+	return strings.Join(names[:n], ",") + fmt.Sprintf(",… (%d more)", len(names)-n)
 }

@@ -277,7 +277,7 @@ type fakeNet struct {
 	agents map[string]*fakeAgent
 }
 
-func (n *fakeNet) dial(_ context.Context, d config.Device) (snmpClient, error) {
+func (n *fakeNet) dial(_ context.Context, d config.Device, _ func()) (snmpClient, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	a, ok := n.agents[d.Host]

@@ -41,6 +41,7 @@ type Result struct {
 	Err      error         // nil if the device answered
 	Duration time.Duration // wall time spent on the device in this cycle
 	Requests int           // PDUs sent
+	Retries  int           // PDUs sent again after a timeout (counted with a real agent only)
 }
 
 // Options tunes a Poller. The zero value works: the real clock, a discarding logger and

@@ -351,6 +351,7 @@ func TestPollAllInterfacesUp(t *testing.T) {
 	a.addIf(fakeIf{index: 2, name: "down", in: 2, out: 2, down: true})
 	a.addIf(fakeIf{index: 3, name: "shut", in: 3, out: 3, down: true, adminDown: true})
 	a.addIf(fakeIf{index: 4, name: "eth0", in: 4, out: 4})
+	a.addIf(fakeIf{index: 5, name: "admin-down", in: 5, out: 5, adminDown: true}) // oper up(1) as some agents report
 	f := newFixture([]config.Device{dev("r1", "2c", 0, "*")}, map[string]*fakeAgent{"r1": a})
 	r := onlyResult(t, f.p.Poll(context.Background()))
 	if r.Err != nil {

@@ -27,10 +27,11 @@ type snmpClient interface {
 
 var _ snmpClient = (*gosnmp.GoSNMP)(nil)
 
-// dialFunc builds an unconnected client for d; ctx bounds every request it sends.
-type dialFunc func(ctx context.Context, d config.Device) (snmpClient, error)
+// dialFunc builds an unconnected client for d; ctx bounds every request it sends and
+// onSent, if not nil, is called for every datagram sent (retries included).
+type dialFunc func(ctx context.Context, d config.Device, onSent func()) (snmpClient, error)
 
-func dialGoSNMP(ctx context.Context, d config.Device) (snmpClient, error) {
+func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
 	var v gosnmp.SnmpVersion
 	switch d.SNMP.Version {
 	case "1":
@@ -51,7 +52,7 @@ func dialGoSNMP(ctx context.Context, d config.Device) (snmpClient, error) {
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	return &gosnmp.GoSNMP{
+	c := &gosnmp.GoSNMP{
 		Target:    d.Host,
 		Port:      uint16(port),
 		Transport: "udp",
@@ -63,7 +64,11 @@ func dialGoSNMP(ctx context.Context, d config.Device) (snmpClient, error) {
 		// A fixed timeout keeps an unreachable device's cost at timeout × (retries+1).
 		ExponentialTimeout: false,
 		MaxOids:            maxOIDs(d),
-	}, nil
+	}
+	if onSent != nil {
+		c.OnSent = func(*gosnmp.GoSNMP) { onSent() }
+	}
+	return c, nil
 }
 
 func maxOIDs(d config.Device) int {
@@ -99,7 +104,8 @@ type session struct {
 	v1       bool
 	maxOIDs  *int // the device's current PDU size; halved for good on tooBig
 	now      func() time.Time
-	requests int
+	requests int // PDUs asked for
+	sent     int // datagrams sent, retries included
 	onShrink func(from, to int)
 }
 
@@ -170,7 +176,7 @@ func (s *session) getChunk(oids []string, out []value) (int, error) {
 				if s.onShrink != nil {
 					s.onShrink(*s.maxOIDs, half)
 				}
-				_ = half
+				*s.maxOIDs = half
 			}
 			return 0, nil // caller comes back with the smaller size
 		case gosnmp.NoSuchName:
@@ -273,6 +279,9 @@ func (s *session) walk(columns []string) ([]map[int]gosnmp.SnmpPDU, error) {
 				continue
 			}
 			if idx < 0 { // a row index we don't use; keep walking past it
+				if pdu.Name == cur[c] {
+					return nil, fmt.Errorf("walk %s: agent answered %s again", columns[c], pdu.Name)
+				}
 				cur[c] = pdu.Name
 				continue
 			}

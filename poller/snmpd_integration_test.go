@@ -229,8 +229,12 @@ func TestSnmpdUnreachableDeviceDoesNotStopOthers(t *testing.T) {
 			t.Errorf("%s: Err %q does not name the device", r.Device, r.Err)
 		}
 	}
-	if rs[1].Err != nil || len(rs[1].Samples) != 1 {
-		t.Errorf("alive: Err %v, %d samples; want nil, 1", rs[1].Err, len(rs[1].Samples))
+	// wrong-community: its first PDU is sent twice (retries = 1) and never answered.
+	if rs[2].Requests != 1 || rs[2].Retries != 1 {
+		t.Errorf("wrong-community: Requests %d Retries %d, want 1 and 1", rs[2].Requests, rs[2].Retries)
+	}
+	if rs[1].Err != nil || len(rs[1].Samples) != 1 || rs[1].Retries != 0 {
+		t.Errorf("alive: Err %v, %d samples, %d retries; want nil, 1, 0", rs[1].Err, len(rs[1].Samples), rs[1].Retries)
 	}
 	t.Logf("errors: %v; %v", rs[0].Err, rs[2].Err)
 	logs := logBuf.String()
@@ -272,7 +276,7 @@ func BenchmarkPollSnmpd(b *testing.B) {
 // snmpdIfNames lists the agent's ifName values with a one-off Poller resolve.
 func snmpdIfNames(s *testSnmpd) ([]string, error) {
 	d := newDevice(snmpdDevice(s, "names", "2c", "*"), slog.New(slog.DiscardHandler))
-	c, err := dialGoSNMP(context.Background(), d.cfg)
+	c, err := dialGoSNMP(context.Background(), d.cfg, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,15 @@
 package rrd
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func benchSpec() Spec {
@@ -67,5 +71,137 @@ func BenchmarkCommitCycle(b *testing.B) {
 			fi, _ := os.Stat(path)
 			b.ReportMetric(float64(fi.Size())/float64(n), "filebytes/series")
 		})
+	}
+}
+
+// fillRetention writes every row key of the group of names[0] at full
+// width, as a store looks after one full retention period.
+func fillRetention(tb testing.TB, db *DB, name string) {
+	tb.Helper()
+	s := db.lookup(name)
+	g := s.g
+	for a, ar := range g.arch {
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(g.bucket)
+			for slot := 0; slot < ar.Rows; slot++ {
+				for c := 0; c < chunks(g.cols); c++ {
+					row := make([]byte, colsIn(g.cols, uint32(c))*g.nds*4)
+					for i := 0; i < len(row); i += 4 {
+						binary.LittleEndian.PutUint32(row[i:], math.Float32bits(float32(slot+i)))
+					}
+					if err := b.Put(rowKey(a, int64(slot), uint32(c)), row); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFileSize reports the file size per series once every row of the
+// default retention exists.
+func BenchmarkFileSize(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				path := filepath.Join(b.TempDir(), "size.db")
+				db, err := Open(path, &Options{noSync: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				names := benchNames(n)
+				if err := db.CreateBatch(names, benchSpec(), time.Unix(1700000000, 0)); err != nil {
+					b.Fatal(err)
+				}
+				fillRetention(b, db, names[0])
+				db.Close()
+				fi, err := os.Stat(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(fi.Size())/float64(n), "bytes/series")
+			}
+		})
+	}
+}
+
+// BenchmarkFetchMonth fetches 31 days of five-minute rows of one series.
+func BenchmarkFetchMonth(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			db, err := Open(filepath.Join(b.TempDir(), "f.db"), &Options{noSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			names := benchNames(n)
+			t0 := time.Unix(1700000000, 0)
+			if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
+				b.Fatal(err)
+			}
+			s := db.lookup(names[0])
+			g := s.g
+			err = db.bolt.Update(func(tx *bolt.Tx) error {
+				bk := tx.Bucket(g.bucket)
+				for slot := 0; slot < g.arch[0].Rows; slot++ {
+					for c := 0; c < chunks(g.cols); c++ {
+						if err := bk.Put(rowKey(0, int64(slot), uint32(c)), make([]byte, colsIn(g.cols, uint32(c))*g.nds*4)); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			end := t0.Add(31 * 24 * time.Hour)
+			var ups []Update
+			for _, nm := range names {
+				ups = append(ups, Update{Series: nm, Time: end, Values: []Value{Unknown(), Unknown()}})
+			}
+			if err := db.Update(ups); err != nil {
+				b.Fatal(err)
+			}
+			victim := names[n/2]
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := db.Fetch(victim, Average, end.Add(-31*24*time.Hour), end, 0)
+				if err != nil || len(res.Rows) < 8928 {
+					b.Fatalf("fetch: %d rows, %v", len(res.Rows), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRRDtoolCycle is rrdtool's cost for the same 1k-series cycle: one
+// update per .rrd file (default retention), through one "rrdtool -"
+// process so that process start-up is not counted.
+func BenchmarkRRDtoolCycle(b *testing.B) {
+	const n = 1000
+	tool := startRRDtool(b, needTool(b, "rrdtool"))
+	dir := b.TempDir()
+	spec := benchSpec()
+	start := int64(1700000000)
+	files := make([]string, n)
+	for i := range files {
+		files[i] = filepath.Join(dir, fmt.Sprintf("if%d.rrd", i))
+		tool.run(b, rrdtoolCreateArgs(files[i], spec, start)...)
+	}
+	cycle := func(k int64) {
+		tm := start + k*300
+		for i, f := range files {
+			tool.run(b, "update", f, fmt.Sprintf("%d:%d:%d", tm, k*1000000*int64(1+i%7), k*300000*int64(1+i%5)))
+		}
+	}
+	cycle(1)
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		cycle(int64(k) + 2)
 	}
 }

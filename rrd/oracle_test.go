@@ -131,12 +131,16 @@ func randStream(r *rand.Rand, spec Spec, start int64, n int, subsecond bool) []o
 }
 
 func rrdtoolCreateArgs(path string, spec Spec, start int64) []string {
+	spec, err := spec.normalize()
+	if err != nil {
+		panic(err)
+	}
 	args := []string{"create", path, "--start", strconv.FormatInt(start, 10), "--step", strconv.FormatInt(int64(spec.Step/time.Second), 10)}
 	f := func(v float64) string {
 		if math.IsNaN(v) {
 			return "U"
 		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	for _, d := range spec.DS {
 		args = append(args, fmt.Sprintf("DS:%s:%s:%d:%s:%s", d.Name, d.Type, int64(spec.Heartbeat/time.Second), f(d.Min), f(d.Max)))
