@@ -27,6 +27,10 @@ type device struct {
 
 	uptime     uint32 // sysUpTime of the last cycle, in hundredths of a second
 	haveUptime bool
+	change     uint32          // ifTableLastChange of the last cycle
+	haveChange bool            // the last cycle read ifTableLastChange
+	noChange   bool            // the agent lacks ifTableLastChange: stop asking
+	lastOK     time.Time       // end of the last cycle the device answered
 	bits32     map[string]bool // interfaces known to lack ifHC* counters, by name
 	last       map[string]last // previous sample of each interface, by name
 	readOIDs   []string        // the counter GET of a cycle; nil when the interfaces changed
@@ -66,7 +70,12 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 	}
 	res.Requests = s.requests
 	res.Retries = max(s.sent-s.requests, 0)
-	res.Duration = now().Sub(start)
+	end := now()
+	res.Duration = end.Sub(start)
+	if err == nil {
+		d.lastOK = end
+	}
+	res.LastSuccess = d.lastOK
 	if err != nil {
 		res.Err = fmt.Errorf("poll %s: %w", d.cfg.Name, err)
 		res.Samples = nil
@@ -91,33 +100,45 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 			return err
 		}
 	}
-	vals, err := d.read(s)
+	rd, err := d.read(s)
 	if err != nil {
 		return err
 	}
-	up, ok := toUint64(vals[0].pdu)
-	if vals[0].absent() || !ok {
+	up, ok := toUint64(rd.uptime.pdu)
+	if rd.uptime.absent() || !ok {
 		return errors.New("get sysUpTime: agent has no sysUpTime.0")
 	}
+	change, haveChange := lastChange(rd.change)
 	disc := d.haveUptime && uint32(up) < d.uptime
-	if disc {
-		// The agent restarted: ifIndexes may have moved, so resolve again and read the
-		// counters of the interfaces as they are now numbered.
-		d.log.Info("agent restarted (sysUpTime went back); resolving interfaces again",
-			"uptime_before", d.uptime, "uptime_now", up)
+	moved := !disc && haveChange && d.haveChange && change != d.change
+	if disc || moved {
+		// The agent restarted, or rows were added to or removed from ifTable: ifIndexes
+		// may have moved, so resolve again and read the counters of the interfaces as
+		// they are now numbered. After a restart every counter starts over; after a
+		// renumbering only interfaces with a new ifIndex do (see sample).
+		if disc {
+			d.log.Info("agent restarted (sysUpTime went back); resolving interfaces again",
+				"uptime_before", d.uptime, "uptime_now", up)
+		} else {
+			d.log.Info("ifTableLastChange moved; resolving interfaces again",
+				"before", d.change, "now", change)
+		}
 		if err := d.resolve(s); err != nil {
 			return err
 		}
-		if vals, err = d.read(s); err != nil {
+		if rd, err = d.read(s); err != nil {
 			return err
 		}
-		if u, ok := toUint64(vals[0].pdu); ok {
+		if u, ok := toUint64(rd.uptime.pdu); ok {
 			up = u
 		}
+		change, haveChange = lastChange(rd.change)
 	}
 	d.uptime, d.haveUptime = uint32(up), true
+	d.change, d.haveChange = change, haveChange
+	res.Uptime = time.Duration(uint32(up)) * 10 * time.Millisecond
 
-	samples, vanished, err := d.samples(s, vals[1:], disc)
+	samples, vanished, err := d.samples(s, rd.counters, disc)
 	if err != nil {
 		return err
 	}
@@ -130,12 +151,23 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	return nil
 }
 
-// read GETs sysUpTime.0 and, per interface, the in and out counters of the width known
-// for it; the answer is in that order.
-func (d *device) read(s *session) ([]value, error) {
+// reading is one cycle's GET answer.
+type reading struct {
+	uptime   value   // sysUpTime.0
+	change   value   // ifTableLastChange.0; absent where the agent lacks it
+	counters []value // in and out of each of d.ifaces, in order
+}
+
+// read GETs sysUpTime.0, ifTableLastChange.0 (until the agent shows it lacks it: on
+// SNMPv1 asking costs a second PDU) and, per interface, the in and out counters of the
+// width known for it.
+func (d *device) read(s *session) (reading, error) {
 	if d.readOIDs == nil {
-		d.readOIDs = make([]string, 0, 1+2*len(d.ifaces))
+		d.readOIDs = make([]string, 0, 2+2*len(d.ifaces))
 		d.readOIDs = append(d.readOIDs, oidSysUpTime)
+		if !d.noChange {
+			d.readOIDs = append(d.readOIDs, oidIfTableLastChange)
+		}
 		for _, f := range d.ifaces {
 			in, out := d.counterColumns(f.name)
 			d.readOIDs = append(d.readOIDs, instance(in, f.index), instance(out, f.index))
@@ -143,9 +175,19 @@ func (d *device) read(s *session) ([]value, error) {
 	}
 	vals, err := s.get(d.readOIDs)
 	if err != nil {
-		return nil, fmt.Errorf("get counters: %w", err)
+		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
-	return vals, nil
+	r := reading{uptime: vals[0], change: value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}}
+	head := 1
+	if !d.noChange {
+		r.change = vals[1]
+		head = 2
+		if r.change.absent() {
+			d.noChange, d.readOIDs = true, nil
+		}
+	}
+	r.counters = vals[head:]
+	return r, nil
 }
 
 func (d *device) counterColumns(name string) (in, out string) {
@@ -350,6 +392,9 @@ func (d *device) resolve(s *session) error {
 		} else if v, ok := toUint64(speed.pdu); ok && !speed.absent() {
 			chosen[i].speed = v
 		}
+		if v, ok := d.cfg.Speed[chosen[i].name]; ok {
+			chosen[i].speed = v // the operator knows better (lo, tunnels, sub-rate circuits)
+		}
 		chosen[i].descr = toString(descr.pdu)
 		chosen[i].alias = toString(alias.pdu)
 	}
@@ -364,4 +409,13 @@ func abbrev(names []string, n int) string {
 		return strings.Join(names, ",")
 	}
 	return strings.Join(names[:n], ",") + fmt.Sprintf(",… (%d more)", len(names)-n)
+}
+
+// lastChange reads ifTableLastChange.0, which agents without IF-MIB's ifMIBObjects lack.
+func lastChange(v value) (uint32, bool) {
+	if v.absent() {
+		return 0, false
+	}
+	n, ok := toUint64(v.pdu)
+	return uint32(n), ok
 }

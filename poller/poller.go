@@ -4,8 +4,9 @@
 // samples go back to the caller (Poll) or to a sink once per cycle (Run).
 //
 // A Poller keeps per-device state between cycles (resolved indexes, counter width, the
-// last sysUpTime, the PDU size the agent accepts) and is meant to live as long as the
-// process. Poll and Run must not be called concurrently on the same Poller.
+// last sysUpTime and ifTableLastChange, the PDU size the agent accepts) and is meant to
+// live as long as the process: names are resolved again when the agent restarts, when
+// ifTableLastChange moves, or when a polled interface vanishes. Poll and Run must not be called concurrently on the same Poller.
 package poller
 
 import (
@@ -29,7 +30,9 @@ type Sample struct {
 	Speed             uint64    // bits/s, 0 unknown
 	Descr, Alias      string    // ifDescr and ifAlias, for the pages
 	// Discontinuity is set when the counters cannot be compared with the previous
-	// cycle's (the agent restarted: sysUpTime went back).
+	// sample of the interface: the agent restarted (sysUpTime went back, on every
+	// sample of the device), the interface has another ifIndex or counter width than
+	// last time, or a 64-bit counter went backwards.
 	Discontinuity bool
 }
 
@@ -42,6 +45,11 @@ type Result struct {
 	Duration time.Duration // wall time spent on the device in this cycle
 	Requests int           // PDUs sent
 	Retries  int           // PDUs sent again after a timeout (counted with a real agent only)
+	// LastSuccess is when the device last answered a whole cycle: the end of this one if
+	// Err is nil, zero if it never has since the Poller was made.
+	LastSuccess time.Time
+	// Uptime is the agent's sysUpTime in this cycle (it wraps after 497 days).
+	Uptime time.Duration
 }
 
 // Options tunes a Poller. The zero value works: the real clock, a discarding logger and
@@ -50,6 +58,9 @@ type Options struct {
 	Now      func() time.Time // clock for sample times and durations
 	Logger   *slog.Logger     // narrowed per device; never given a community or secret
 	Parallel int              // devices polled at once; 0 means DefaultParallel
+	// Spread makes Run start the devices evenly over the first half of each step
+	// instead of all at its beginning, each at the same offset every cycle.
+	Spread bool
 }
 
 // DefaultParallel is the number of devices polled at once when Options.Parallel is 0.
@@ -65,6 +76,7 @@ type Poller struct {
 	now      func() time.Time
 	log      *slog.Logger
 	parallel int
+	spread   bool
 	dial     dialFunc
 	mu       sync.Mutex // serialises cycles: device state belongs to one cycle at a time
 }
@@ -79,6 +91,7 @@ func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
 		now:      opts.Now,
 		log:      opts.Logger,
 		parallel: opts.Parallel,
+		spread:   opts.Spread,
 		dial:     dial,
 	}
 	if p.now == nil {
@@ -101,12 +114,30 @@ func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
 // costs only its own timeout × (retries+1) and is reported in its Result's Err. Cancelling
 // ctx aborts requests in flight; devices not started yet report ctx's error.
 func (p *Poller) Poll(ctx context.Context) []Result {
+	return p.poll(ctx, 0)
+}
+
+// poll starts device i at spread×i/len(devices) after the call (and once a slot among
+// Options.Parallel is free), so that over a step the requests do not leave in one burst.
+func (p *Poller) poll(ctx context.Context, spread time.Duration) []Result {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	start := time.Now() // real time, not Options.Now: this schedules timers
 	results := make([]Result, len(p.devices))
 	sem := make(chan struct{}, p.parallel)
 	var wg sync.WaitGroup
 	for i, d := range p.devices {
+		if spread > 0 && i > 0 {
+			wait := spread*time.Duration(i)/time.Duration(len(p.devices)) - time.Since(start)
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done(): // the devices left report ctx's error at once
+				}
+				t.Stop()
+			}
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -119,7 +150,9 @@ func (p *Poller) Poll(ctx context.Context) []Result {
 }
 
 // Run polls on step boundaries (wall-clock multiples of step, as cron would) and hands each
-// cycle's results to sink. Each cycle is given at most one step. When ctx is cancelled Run
+// cycle's results to sink. Each cycle is given at most one step: a device still busy at
+// the next boundary is cut off and reports the deadline. With Options.Spread the devices
+// start over the first half of the step. When ctx is cancelled Run
 // finishes the cycle in flight, including its sink call (which gets a context that is not
 // cancelled), and returns nil. A sink error stops Run and is returned.
 func (p *Poller) Run(ctx context.Context, step time.Duration, sink func(context.Context, []Result) error) error {
@@ -140,7 +173,11 @@ func (p *Poller) Run(ctx context.Context, step time.Duration, sink func(context.
 		case <-timer.C:
 		}
 		cycle, cancel := context.WithTimeout(context.WithoutCancel(ctx), step)
-		results := p.Poll(cycle)
+		var spread time.Duration
+		if p.spread {
+			spread = step / 2
+		}
+		results := p.poll(cycle, spread)
 		cancel()
 		if err := sink(context.WithoutCancel(ctx), results); err != nil {
 			return fmt.Errorf("hand cycle %s to sink: %w", next.UTC().Format(time.RFC3339), err)

@@ -46,6 +46,7 @@ func agentWith(n int, v1 bool) (*fakeAgent, []string) {
 	a := newFakeAgent()
 	a.v1 = v1
 	a.uptime(1000)
+	a.set(oidIfTableLastChange, gosnmp.TimeTicks, uint32(0))
 	var names []string
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("eth%d", i)
@@ -101,12 +102,12 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 		name    string
 		maxOIDs int
 		ifs     int
-		want    []int // OIDs per GET in a cycle after the first
+		want    []int // OIDs per GET in a cycle after the first: 2 scalars + 2 per interface
 	}{
-		{"default 60", 0, 100, []int{60, 60, 60, 21}},
-		{"configured 60", 60, 100, []int{60, 60, 60, 21}},
-		{"configured 25", 25, 30, []int{25, 25, 11}},
-		{"fits one PDU", 60, 29, []int{59}},
+		{"default 60", 0, 100, []int{60, 60, 60, 22}},
+		{"configured 60", 60, 100, []int{60, 60, 60, 22}},
+		{"configured 25", 25, 30, []int{25, 25, 12}},
+		{"fits one PDU", 60, 29, []int{60}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,8 +159,8 @@ func TestPollHalvesOnTooBig(t *testing.T) {
 			}
 		}
 		if cycle == 2 {
-			// 60 → 30 → 15 was learnt in cycle 1: 201 OIDs in 13 PDUs of 15 and one of 6.
-			want := append(slices.Repeat([]int{15}, 13), 6)
+			// 60 → 30 → 15 was learnt in cycle 1: 202 OIDs in 13 PDUs of 15 and one of 7.
+			want := append(slices.Repeat([]int{15}, 13), 7)
 			if got := a.getSizes(mark); !slices.Equal(got, want) {
 				t.Errorf("cycle 2 OIDs per GET = %v, want %v", got, want)
 			}
@@ -185,7 +186,7 @@ func TestPollTooBigForOneOID(t *testing.T) {
 	if !errors.Is(r.Err, errTooBig) {
 		t.Errorf("Err = %v, want errTooBig", r.Err)
 	}
-	if got, want := a.getSizes(0), []int{5, 2, 1}; !slices.Equal(got, want) {
+	if got, want := a.getSizes(0), []int{6, 3, 1}; !slices.Equal(got, want) {
 		t.Errorf("OIDs per GET = %v, want %v", got, want)
 	}
 }
@@ -196,6 +197,7 @@ func TestPollFallsBackTo32Bit(t *testing.T) {
 	a.addIf(fakeIf{index: 1, name: "ge1", in: 10, out: 20, highSpeed: 1000})
 	a.addIf(fakeIf{index: 2, name: "old", in: 30, out: 40, no64: true, speed: 10_000_000})
 	a.addIf(fakeIf{index: 3, name: "ge3", in: 50, out: 60, highSpeed: 10000})
+	a.set(oidIfTableLastChange, gosnmp.TimeTicks, uint32(0))
 	f := newFixture([]config.Device{dev("r1", "2c", 0, "ge1", "old", "ge3")}, map[string]*fakeAgent{"r1": a})
 	for cycle := 1; cycle <= 2; cycle++ {
 		mark := a.getCount()
@@ -289,6 +291,13 @@ func TestPollDiscontinuity(t *testing.T) {
 			a.set(instance(oidIfHCOutOctets, 8), gosnmp.Counter64, uint64(3))
 		}, []bool{false, true}, []int{7, 8}, []uint64{11, 21}},
 		{"counters go on", func() { a.uptime(90300) }, []bool{false, false}, []int{7, 8}, []uint64{11, 21}},
+		{"eth2 renumbered without a reboot", func() {
+			a.uptime(120300)
+			a.set(oidIfTableLastChange, gosnmp.TimeTicks, uint32(120000))
+			a.delIf(8)
+			a.addIf(fakeIf{index: 9, name: "eth2", in: 31, out: 32})
+		}, []bool{false, true}, []int{7, 9}, []uint64{11, 31}},
+		{"same numbering", func() { a.uptime(150300) }, []bool{false, false}, []int{7, 9}, []uint64{11, 31}},
 	}
 	for _, st := range steps {
 		st.change()
@@ -486,5 +495,88 @@ func TestRunStops(t *testing.T) {
 	called := false
 	if err := p.Run(ctx, time.Hour, func(context.Context, []Result) error { called = true; return nil }); err != nil || called {
 		t.Errorf("Run on a cancelled context = %v, sink called %v; want nil, false", err, called)
+	}
+}
+
+func TestPollSpreadStaggersDevices(t *testing.T) {
+	const n, spread = 4, 40 * time.Millisecond
+	agents := map[string]*fakeAgent{}
+	var devices []config.Device
+	for i := range n {
+		name := fmt.Sprintf("r%d", i)
+		agents[name], _ = agentWith(1, false)
+		devices = append(devices, dev(name, "2c", 0, "eth1"))
+	}
+	p := newPoller(devices, Options{}, (&fakeNet{agents: agents}).dial)
+	before := time.Now()
+	rs := p.poll(context.Background(), spread)
+	for i, r := range rs {
+		if r.Err != nil || len(r.Samples) != 1 {
+			t.Fatalf("%s: Err %v, %d samples", r.Device, r.Err, len(r.Samples))
+		}
+		earliest := before.Add(spread * time.Duration(i) / n)
+		if got := r.Samples[0].Time; got.Before(earliest) {
+			t.Errorf("%s polled at +%v, want not before +%v", r.Device, got.Sub(before), earliest.Sub(before))
+		}
+	}
+}
+
+func TestPollLastSuccess(t *testing.T) {
+	a, _ := agentWith(1, false)
+	f := newFixture([]config.Device{dev("r1", "2c", 0, "eth1")}, map[string]*fakeAgent{"r1": a})
+	r1 := onlyResult(t, f.p.Poll(context.Background()))
+	if r1.Err != nil || r1.LastSuccess.IsZero() {
+		t.Fatalf("cycle 1: Err %v, LastSuccess %v; want nil and set", r1.Err, r1.LastSuccess)
+	}
+	a.mu.Lock()
+	a.reqErr = errors.New("request timeout")
+	a.mu.Unlock()
+	r2 := onlyResult(t, f.p.Poll(context.Background()))
+	if r2.Err == nil || !r2.LastSuccess.Equal(r1.LastSuccess) {
+		t.Errorf("cycle 2: Err %v, LastSuccess %v; want an error and %v", r2.Err, r2.LastSuccess, r1.LastSuccess)
+	}
+	a.mu.Lock()
+	a.reqErr = nil
+	a.mu.Unlock()
+	r3 := onlyResult(t, f.p.Poll(context.Background()))
+	if r3.Err != nil || !r3.LastSuccess.After(r1.LastSuccess) {
+		t.Errorf("cycle 3: Err %v, LastSuccess %v; want nil and after %v", r3.Err, r3.LastSuccess, r1.LastSuccess)
+	}
+}
+
+func TestPollV1WithoutIfTableLastChange(t *testing.T) {
+	a, _ := agentWith(2, true)
+	a.del(oidIfTableLastChange) // v1 answers noSuchName for the whole PDU
+	f := newFixture([]config.Device{dev("r1", "1", 0, "eth1", "eth2")}, map[string]*fakeAgent{"r1": a})
+	for cycle := 1; cycle <= 3; cycle++ {
+		mark := a.getCount()
+		r := onlyResult(t, f.p.Poll(context.Background()))
+		if r.Err != nil || len(r.Samples) != 2 {
+			t.Fatalf("cycle %d: Err %v, %d samples; want nil, 2", cycle, r.Err, len(r.Samples))
+		}
+		if cycle > 1 {
+			// Asked once, learnt absent: later cycles send one PDU of uptime + 4 counters.
+			if got := a.getSizes(mark); !slices.Equal(got, []int{5}) {
+				t.Errorf("cycle %d: OIDs per GET %v, want [5]", cycle, got)
+			}
+		}
+	}
+}
+
+// A configured speed replaces the agent's; the agent's uptime is reported.
+func TestPollSpeedOverrideAndUptime(t *testing.T) {
+	a, _ := agentWith(2, false)
+	d := dev("r1", "2c", 0, "eth1", "eth2")
+	d.Speed = map[string]uint64{"eth2": 10_000_000_000}
+	f := newFixture([]config.Device{d}, map[string]*fakeAgent{"r1": a})
+	r := onlyResult(t, f.p.Poll(context.Background()))
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if got := []uint64{r.Samples[0].Speed, r.Samples[1].Speed}; got[0] != 1e9 || got[1] != 10e9 {
+		t.Errorf("speeds = %v, want the agent's 1e9 for eth1 and the configured 1e10 for eth2", got)
+	}
+	if r.Uptime != 10*time.Second {
+		t.Errorf("Uptime = %v, want 10s (1000 ticks)", r.Uptime)
 	}
 }

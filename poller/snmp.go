@@ -92,6 +92,8 @@ const (
 	oidIfHCOutOctets = ".1.3.6.1.2.1.31.1.1.1.10"
 	oidIfHighSpeed   = ".1.3.6.1.2.1.31.1.1.1.15"
 	oidIfAlias       = ".1.3.6.1.2.1.31.1.1.1.18"
+	// ifTableLastChange: sysUpTime when a row was last added to or removed from ifTable.
+	oidIfTableLastChange = ".1.3.6.1.2.1.31.1.5.0"
 )
 
 func instance(column string, index int) string {

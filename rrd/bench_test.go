@@ -205,3 +205,73 @@ func BenchmarkRRDtoolCycle(b *testing.B) {
 		cycle(int64(k) + 2)
 	}
 }
+
+// BenchmarkCommitDayBoundary measures the costliest cycle of the day: the
+// one that completes the one-day rows (288 steps) of every series, read
+// back from the five-minute ring.
+func BenchmarkCommitDayBoundary(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			db, err := Open(filepath.Join(b.TempDir(), "d.db"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			names := benchNames(n)
+			day := int64(86400)
+			t0 := time.Unix(1700000000/day*day, 0)
+			if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
+				b.Fatal(err)
+			}
+			ups := make([]Update, n)
+			cycle := func(k int64) {
+				for i := range ups {
+					ups[i] = Update{Series: names[i], Time: t0.Add(time.Duration(k) * 5 * time.Minute),
+						Values: []Value{Uint(uint64(k) * 1e6 * uint64(1+i%7)), Uint(uint64(k) * 3e5 * uint64(1+i%5))}}
+				}
+				if err := db.Update(ups); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				base := int64(i) * 288
+				cycle(base + 286)
+				cycle(base + 287)
+				b.StartTimer()
+				cycle(base + 288)
+			}
+		})
+	}
+}
+
+// BenchmarkBackfillYear is the demo's back-fill: a year of five-minute
+// samples for 60 series, one Update per day (17 280 updates each).
+func BenchmarkBackfillYear(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		db, err := Open(filepath.Join(b.TempDir(), "y.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		names := benchNames(60)
+		t0 := time.Unix(1700000000/86400*86400, 0)
+		if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
+			b.Fatal(err)
+		}
+		ups := make([]Update, 0, 288*60)
+		for day := int64(0); day < 365; day++ {
+			ups = ups[:0]
+			for k := day*288 + 1; k <= day*288+288; k++ {
+				for j, n := range names {
+					ups = append(ups, Update{Series: n, Time: t0.Add(time.Duration(k) * 5 * time.Minute),
+						Values: []Value{Uint(uint64(k) * 1e6 * uint64(1+j%7)), Uint(uint64(k) * 3e5)}})
+				}
+			}
+			if err := db.Update(ups); err != nil {
+				b.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configures Open. A nil *Options means the defaults.
@@ -96,9 +97,10 @@ func Open(path string, opts *Options) (*DB, error) {
 	bo := &bolt.Options{
 		Timeout:  o.Timeout,
 		ReadOnly: o.ReadOnly,
-		// Rebuilt by a scan on open; saves rewriting the freelist per commit.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		// The freelist is written with every commit (a few KB): rebuilding it
+		// instead would scan every page on each open, and cron-style
+		// one-shot runs open the file every cycle.
+		FreelistType: bolt.FreelistMapType,
 		// A write that must grow the mapping waits for open readers; map
 		// generously up front (address space, not memory).
 		InitialMmapSize: 1 << 30,
@@ -111,7 +113,7 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	b, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, o.Timeout)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -31,6 +31,9 @@ func (db *DB) Update(ups []Update) error {
 	if db.ro {
 		return fmt.Errorf("update: %w", ErrReadOnly)
 	}
+	if len(ups) == 0 {
+		return nil
+	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var skipped []error
@@ -61,6 +64,7 @@ type updater struct {
 	w                   *work
 	pdpNew, first, fill []float64
 	firstS, fillS       []float32
+	old                 []float64
 }
 
 // apply is RRDtool's update (rrd_update.c: update_pdp_prep,
@@ -215,7 +219,26 @@ func (u *updater) apply(db *DB, up *Update) error {
 	pEnd := occuSt / step
 	chunk := s.col / chunkCols
 	ringRows := int64(g.arch[0].Rows)
-	pdp := pdpSource{gw: gw, s: s, p0: p0, first: firstS, fill: fillS}
+	pdp := pdpSource{p0: p0, first: firstS, fill: fillS, nds: nds}
+	// The old primary data points the completed rows need, read from the
+	// ring once for every archive and data source.
+	minP := p0 + 1
+	for a := 1; a < len(g.arch); a++ {
+		S, rows := int64(g.arch[a].Steps), int64(g.arch[a].Rows)
+		q1, qn := floorDiv(p0, S)+1, floorDiv(pEnd, S)
+		if q1 <= qn && q1 > qn-rows {
+			minP = min(minP, q1*S-S+1)
+		}
+	}
+	pdp.minP = minP
+	u.old = u.old[:0]
+	for p := minP; p <= p0; p++ {
+		rb := gw.row(0, floorMod(p, ringRows), chunk, false)
+		for d := 0; d < nds; d++ {
+			u.old = append(u.old, rb.get(s.col, nds, d))
+		}
+	}
+	pdp.old = u.old
 
 	// Consolidated archives first: a row may need primary data points from
 	// the ring that this update's ring writes could overwrite.
@@ -253,9 +276,9 @@ func (u *updater) apply(db *DB, up *Update) error {
 // pdpSource gives the primary data points around an update: from the ring
 // up to p0, then the update's first step, then its fill rate.
 type pdpSource struct {
-	gw          *groupWork
-	s           *series
-	p0          int64
+	p0, minP    int64
+	nds         int
+	old         []float64 // minP..p0 × nds
 	first, fill []float32
 }
 
@@ -265,9 +288,10 @@ func (ps *pdpSource) at(p int64, d int) float64 {
 		return float64(ps.first[d])
 	case p > ps.p0+1:
 		return float64(ps.fill[d])
+	case p < ps.minP:
+		return math.NaN() // not needed by any row
 	}
-	ringRows := int64(ps.gw.g.arch[0].Rows)
-	return ps.gw.row(0, floorMod(p, ringRows), ps.s.col/chunkCols, false).get(ps.s.col, ps.gw.g.nds, d)
+	return ps.old[int(p-ps.minP)*ps.nds+d]
 }
 
 // consolidate is one archive row from primary data points from..to, as
@@ -285,8 +309,12 @@ func consolidate(ar Archive, from, to int64, at func(int64) float64) float64 {
 			continue
 		}
 		sum += v
-		mx = math.Max(mx, v)
-		mn = math.Min(mn, v)
+		if v > mx {
+			mx = v
+		}
+		if v < mn {
+			mn = v
+		}
 	}
 	S := to - from + 1
 	if float64(unknown) > float64(S)*ar.XFF {

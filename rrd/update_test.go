@@ -305,3 +305,37 @@ func TestPersistence(t *testing.T) {
 		}
 	}
 }
+
+func TestReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ro.db")
+	if _, err := Open(path, &Options{ReadOnly: true}); err == nil {
+		t.Error("read-only open of a missing file: no error")
+	}
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN()
+	if err := db.Create("s", oneDSSpec(DS{Name: "g", Type: Gauge, Min: nan, Max: nan}), at(t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update([]Update{{Series: "s", Time: at(t0 + 10), Values: []Value{Float(4)}}, {Series: "s", Time: at(t0 + 20), Values: []Value{Float(6)}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Update([]Update{{Series: "s", Time: at(t0 + 30), Values: []Value{Float(1)}}}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Update on read-only: %v, want ErrReadOnly", err)
+	}
+	if err := ro.Create("x", oneDSSpec(DS{Name: "g", Type: Gauge, Min: nan, Max: nan}), at(t0)); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Create on read-only: %v, want ErrReadOnly", err)
+	}
+	res, err := ro.Fetch("s", Average, at(t0), at(t0+20), 0)
+	if err != nil || len(res.Rows) != 2 || res.Rows[1][0] != 6 {
+		t.Errorf("Fetch read-only: %+v, %v; want rows [4 6]", res.Rows, err)
+	}
+}

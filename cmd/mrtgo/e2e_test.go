@@ -58,7 +58,7 @@ func TestEndToEndSnmpd(t *testing.T) {
 	agent := testsnmpd.Start(t, "e2e-ro", "")
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "targets.toml")
-	cfg := fmt.Sprintf(`step = "2s"
+	cfg := fmt.Sprintf(`step = "5s"  # heartbeat 10s: two polls 7s apart give known rows
 timezone = "UTC"
 [snmp]
 community = %q
@@ -95,7 +95,8 @@ interfaces = ["eth0"]
 	t1 := time.Now()
 	const traffic = 64 << 20
 	sendLoopback(t, traffic)
-	// snmpd caches its interface table for about 5 s: poll again after that expired.
+	// snmpd caches its interface table for a few seconds: poll again after that expired,
+	// within the heartbeat.
 	time.Sleep(time.Until(t1.Add(7 * time.Second)))
 	if code, _, errs := runCmd(t, "poll", "--once", "-c", cfgPath); code != exitSomeFailed {
 		t.Fatalf("second poll: exit %d: %s", code, errs)
@@ -106,12 +107,11 @@ interfaces = ["eth0"]
 	if code != exitOK {
 		t.Fatalf("fetch: exit %d: %s", code, errs)
 	}
-	t.Logf("fetch:\n%s", out)
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) < 10 || rows[0][1] != "in_bps" {
+	if len(rows) < 100 || rows[0][1] != "in_bps" {
 		t.Fatalf("fetch printed %d rows, header %v", len(rows), rows[0])
 	}
 	maxIn, known := 0.0, 0
@@ -128,7 +128,7 @@ interfaces = ["eth0"]
 	}
 	// Loopback counts the traffic once in and once out; other processes may add more.
 	want := float64(traffic) * 8 / elapsed.Seconds()
-	if known < 2 || maxIn < want {
+	if known < 1 || maxIn < want {
 		t.Errorf("stored lo in-rate %.0f bit/s over %d known rows, want at least %.0f (64 MiB in %s)",
 			maxIn, known, want, elapsed)
 	}

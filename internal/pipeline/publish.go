@@ -116,6 +116,9 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 				dev.Host = h.Host
 			}
 			dev.LastPoll, dev.PollDuration, dev.PollError = h.LastPoll, h.Duration, h.Error
+			if h.Error == "" {
+				dev.Uptime = h.Uptime
+			}
 		}
 		names := byDevice[name]
 		sort.Strings(names)

@@ -39,6 +39,8 @@ type DeviceHealth struct {
 	LastSuccess time.Time     `json:"last_success,omitzero"`
 	Duration    time.Duration `json:"duration"`
 	Requests    int           `json:"requests"`
+	Retries     int           `json:"retries,omitempty"`
+	Uptime      time.Duration `json:"uptime,omitempty"` // agent's sysUpTime at LastPoll
 	Error       string        `json:"error,omitempty"`
 	Missing     []string      `json:"missing,omitempty"`
 }
@@ -95,6 +97,8 @@ func (r *Recorder) Record(results []poller.Result) error {
 			LastPoll: when,
 			Duration: res.Duration,
 			Requests: res.Requests,
+			Retries:  res.Retries,
+			Uptime:   res.Uptime,
 			Missing:  res.Missing,
 		}
 		if res.Err != nil {
@@ -142,7 +146,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		spec, _, err := r.db.Info(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
-			if err := r.db.Create(name, Spec(r.step, info.Speed, s.Bits), s.Time.Add(-r.step)); err != nil {
+			if err := r.db.Create(name, Spec(r.step, info.Speed, s.Bits), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
 				return fmt.Errorf("create series %s: %w", name, err)
 			}
 			old.Speed = info.Speed
