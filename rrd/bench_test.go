@@ -68,8 +68,6 @@ func BenchmarkCommitCycle(b *testing.B) {
 			st := st1.Sub(&st0)
 			// Pages allocated by the commits: what bbolt writes per cycle.
 			b.ReportMetric(float64(st.TxStats.GetPageAlloc())/float64(b.N), "bytes-written/cycle")
-			fi, _ := os.Stat(path)
-			b.ReportMetric(float64(fi.Size())/float64(n), "filebytes/series")
 		})
 	}
 }

@@ -21,7 +21,7 @@ func TestDemoOnce(t *testing.T) {
 	out := t.TempDir()
 	var stdout bytes.Buffer
 	err := Run(context.Background(), Options{
-		Out: out, Once: true, History: 40 * 24 * time.Hour, Location: time.UTC,
+		Out: out, Once: true, History: 15 * 24 * time.Hour, Location: time.UTC,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
 	})
 	if err != nil {
