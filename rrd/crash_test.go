@@ -110,8 +110,14 @@ func TestCrashRecovery(t *testing.T) {
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		cmd.Wait()
+		// Read everything the child printed before it died, then reap it
+		// (Wait closes the pipe).
+		var said []string
 		for l := range lines {
+			said = append(said, l)
+		}
+		cmd.Wait()
+		for _, l := range said {
 			k, err := strconv.ParseInt(l, 10, 64)
 			if err != nil {
 				t.Fatalf("kill %d: child said %q", i, l)
@@ -120,6 +126,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		checkCrashDB(t, path, committed)
 	}
+	t.Logf("%d cycles committed across %d kills", committed, kills)
 	if committed < int64(kills) {
 		t.Errorf("only %d cycles committed over %d runs; the child should make progress", committed, kills)
 	}

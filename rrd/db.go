@@ -368,7 +368,7 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 			rec := w.stateRec(gb, g, s.col, cols)
 			initState(rec, g, start)
 		}
-		return w.flush(db)
+		return w.flush()
 	})
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)

@@ -31,6 +31,9 @@
 //     before the sample unknown; the sample is the new baseline.
 //   - An update with a sub-second timestamp that spans several steps is
 //     apportioned by time; rrdtool 1.7 subtracts the microseconds twice.
+//   - After a gap longer than an archive, rrdtool writes the row it was
+//     consolidating before the gap into the archive's oldest slot, under
+//     that slot's (later) time; mrtgo keeps each row at its own time.
 //   - Stored values never exceed Max (rounding is clamped).
 //   - Fetch ends at the row containing end; rrdtool adds a row when end
 //     falls on a row boundary.

@@ -1,6 +1,7 @@
 package rrd
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"time"
@@ -33,7 +34,7 @@ func (r Result) Column(d int) []float64 {
 }
 
 // Fetch returns the rows of series name whose intervals overlap
-// [start, end], from the archive rrdtool fetch would pick: among archives
+// (start, end], from the archive rrdtool fetch would pick: among archives
 // with consolidation function cf (or one step, which serve every function),
 // the one covering start whose row length is closest to resolution, else
 // the one covering most of the range. resolution 0 means the finest.
@@ -99,7 +100,7 @@ func chooseArchive(s *series, cf CF, startS, endS, resS, lastS int64) int {
 func fetch(tx *bolt.Tx, s *series, cf CF, start, end time.Time, resolution time.Duration, lastUs int64) (Result, error) {
 	startS, endS := start.Unix(), end.Unix()
 	if end.Nanosecond() > 0 {
-		endS++ // [start, end] reaches into the next second
+		endS++ // (start, end] reaches into the next second
 	}
 	resS := int64(resolution / time.Second)
 	if resS < 1 {
@@ -113,7 +114,7 @@ func fetch(tx *bolt.Tx, s *series, cf CF, start, end time.Time, resolution time.
 	return fetchArchive(tx, s, i, startS, endS, lastS), nil
 }
 
-// fetchArchive reads spec archive i of s for rows overlapping [startS, endS].
+// fetchArchive reads spec archive i of s for rows overlapping (startS, endS].
 func fetchArchive(tx *bolt.Tx, s *series, i int, startS, endS, lastS int64) Result {
 	a := s.spec.Archives[i]
 	sa := s.arch[i]
@@ -136,6 +137,7 @@ func fetchArchive(tx *bolt.Tx, s *series, i int, startS, endS, lastS int64) Resu
 	chunk := s.col / chunkCols
 	c := b.Cursor()
 	var prev []byte
+	tryNext := true
 	for r := 0; r < n; r++ {
 		row := flat[r*nds : (r+1)*nds : (r+1)*nds]
 		res.Rows = append(res.Rows, row)
@@ -147,16 +149,19 @@ func fetchArchive(tx *bolt.Tx, s *series, i int, startS, endS, lastS int64) Resu
 			continue
 		}
 		key := rowKey(sa, floorMod(t/rowS, storeRows), chunk)
-		// Neighbouring slots are usually neighbouring keys: try Next first.
+		// With one chunk, the next slot is the next key. With several, the
+		// keys between belong to other series: seeking touches fewer pages
+		// than stepping over them.
 		var k, v []byte
-		if prev != nil {
+		if prev != nil && tryNext {
 			k, v = c.Next()
+			tryNext = bytes.Equal(k, key)
 		}
-		if k == nil || string(k) != string(key) {
+		if !bytes.Equal(k, key) {
 			k, v = c.Seek(key)
 		}
 		prev = k
-		if k == nil || string(k) != string(key) {
+		if !bytes.Equal(k, key) {
 			continue
 		}
 		rb := rowBuf{data: v}

@@ -83,7 +83,7 @@ func (db *DB) Reshape(name string, spec Spec) error {
 		copy(nw.stateRec(col), ow.stateRec(old.col))
 		lastUs := int64(binary.LittleEndian.Uint64(ow.stateRec(old.col)))
 		rebuild(tx, old, s, nw, floorDiv(lastUs, 1e6))
-		return w.flush(db)
+		return w.flush()
 	})
 	if err != nil {
 		return fmt.Errorf("reshape %s: %w", name, err)

@@ -36,8 +36,8 @@ func TestReshapeKeepsHistory(t *testing.T) {
 	coarse := Spec{Step: step, DS: ds, Archives: []Archive{{Average, 1, 200, 0.5}, {Average, 12, 200, 0.5}, {Max, 18, 100, 0.5}}}
 
 	r := rand.New(rand.NewPCG(3, 3))
-	stream := randStream(r, long, t0, 2000, false)
-	more := randStream(r, long, stream[len(stream)-1].t, 200, false)
+	stream := randStream(r, long, t0, 2000, false, false)
+	more := randStream(r, long, stream[len(stream)-1].t, 200, false, false)
 	// randStream starts counters afresh: continue them from the stream.
 	for i := range more {
 		for d := range more[i].vals {

@@ -49,7 +49,7 @@ func (db *DB) Update(ups []Update) error {
 				}
 			}
 		}
-		return w.flush(db)
+		return w.flush()
 	})
 	if err != nil {
 		return fmt.Errorf("commit updates: %w", err)

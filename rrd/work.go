@@ -175,7 +175,7 @@ func (rb *rowBuf) set(col uint32, nds, d int, v float32) {
 }
 
 // flush writes every modified key back, in key order.
-func (w *work) flush(db *DB) error {
+func (w *work) flush() error {
 	for _, gw := range w.order {
 		for c, p := range gw.states {
 			if p == nil {
