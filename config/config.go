@@ -4,7 +4,10 @@
 // the file it is asked to read.
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Config is a validated targets file with every default applied.
 type Config struct {
@@ -16,17 +19,83 @@ type Config struct {
 	Location *time.Location // Timezone loaded
 	SNMP     SNMP           // defaults for every device
 	Devices  []Device
+	// Retention is how long each resolution of the store is kept. Changing it re-shapes
+	// the existing series from the data they hold; no history is deleted.
+	Retention Retention
+}
+
+// Retention is the time kept at each of the four resolutions behind MRTG's graphs.
+type Retention struct {
+	Daily   time.Duration // rows at the poll step (5-minute): the day graph and the 95th percentile
+	Weekly  time.Duration // 6-step rows (30-minute), average and maximum
+	Monthly time.Duration // 24-step rows (2-hour), average and maximum
+	Yearly  time.Duration // 288-step rows (1-day), average and maximum
+}
+
+// DefaultRetention keeps 31 days of 5-minute rows (an exact 95th percentile over a
+// billing month) and MRTG's 800 rows at each coarser resolution.
+var DefaultRetention = Retention{
+	Daily:   31 * 24 * time.Hour,
+	Weekly:  800 * 30 * time.Minute,
+	Monthly: 800 * 2 * time.Hour,
+	Yearly:  800 * 24 * time.Hour,
 }
 
 // SNMP holds the agent settings of one device (or the defaults for all).
 type SNMP struct {
-	Version   string        // "1" or "2c"
-	Community string        // never logged
+	Version   string        // "1", "2c" or "3"
+	Community string        // v1 and v2c; never logged
 	Port      int           // UDP port, 161 by default
 	Timeout   time.Duration // per request
 	Retries   int           // per request
 	MaxOIDs   int           // OIDs per GET PDU
+
+	// SNMPv3 (USM). Protocol names are canonical after loading: AuthProtocols and
+	// PrivProtocols list them.
+	Username      string // security name
+	SecurityLevel string // "noAuthNoPriv", "authNoPriv" or "authPriv"
+	AuthProtocol  string // "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"; "" without auth
+	AuthPassword  string // never logged
+	PrivProtocol  string // "DES", "AES", "AES-192", "AES-256", "AES-192C", "AES-256C"; "" without priv
+	PrivPassword  string // never logged
+	Context       string // context name; "" is the default context
 }
+
+// SNMPv3 security levels.
+const (
+	NoAuthNoPriv = "noAuthNoPriv"
+	AuthNoPriv   = "authNoPriv"
+	AuthPriv     = "authPriv"
+)
+
+// AuthProtocols are the SNMPv3 authentication protocols, by canonical name.
+var AuthProtocols = []string{"MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"}
+
+// PrivProtocols are the SNMPv3 privacy protocols, by canonical name. AES-192 and AES-256
+// extend the key as in draft-blumenthal-aes-usm; AES-192C and AES-256C as in
+// draft-reeder-snmpv3-usm-3desede (Cisco, and net-snmp's AES-192/AES-256).
+var PrivProtocols = []string{"DES", "AES", "AES-192", "AES-256", "AES-192C", "AES-256C"}
+
+// String shows the settings with the community and passwords replaced, so that a
+// stray %v cannot leak them into a log or a page.
+func (s SNMP) String() string {
+	hide := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return "<hidden>"
+	}
+	if s.Version == "3" {
+		return fmt.Sprintf("{v3 port=%d timeout=%s retries=%d max_oids=%d user=%q level=%s auth=%s:%s priv=%s:%s context=%q}",
+			s.Port, s.Timeout, s.Retries, s.MaxOIDs, s.Username, s.SecurityLevel,
+			s.AuthProtocol, hide(s.AuthPassword), s.PrivProtocol, hide(s.PrivPassword), s.Context)
+	}
+	return fmt.Sprintf("{v%s community=%s port=%d timeout=%s retries=%d max_oids=%d}",
+		s.Version, hide(s.Community), s.Port, s.Timeout, s.Retries, s.MaxOIDs)
+}
+
+// GoString keeps %#v from printing secrets too.
+func (s SNMP) GoString() string { return "config.SNMP" + s.String() }
 
 // Device is one SNMP agent and the interfaces to poll on it.
 type Device struct {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,10 @@ func TestLoadValid(t *testing.T) {
 	}
 	if want := filepath.Join("testdata", "var/mrtgo.db"); c.Data != want {
 		t.Errorf("data = %q, want %q", c.Data, want)
+	}
+	if want := (Retention{Daily: 62 * 24 * time.Hour, Weekly: DefaultRetention.Weekly,
+		Monthly: DefaultRetention.Monthly, Yearly: 5 * 365 * 24 * time.Hour}); c.Retention != want {
+		t.Errorf("retention = %+v, want %+v", c.Retention, want)
 	}
 	if c.Location.String() != "UTC" {
 		t.Errorf("location = %s, want UTC", c.Location)
@@ -49,6 +54,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Step != DefaultStep || c.Data != DefaultData || c.Site != DefaultSite || c.Timezone != DefaultTimezone {
 		t.Errorf("top-level defaults = %s %q %q %q", c.Step, c.Data, c.Site, c.Timezone)
+	}
+	if c.Retention != DefaultRetention {
+		t.Errorf("retention = %+v, want the default", c.Retention)
 	}
 	want := SNMP{Version: "2c", Community: "public", Port: 161, Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}
 	if c.Devices[0].SNMP != want {
@@ -87,7 +95,17 @@ func TestInvalid(t *testing.T) {
 		{"star-and-names", 4, `device[1].interfaces: "*" must be the only entry`},
 		{"bad-speed", 7, `bad speed "fast"`},
 		{"speed-unknown-interface", 1, `device[1].speed: speed given for "ge-0/0/1", which is not in interfaces`},
+		{"bad-retention", 5, `bad retention "forever"`},
+		{"short-retention", 4, "retention.yearly: 12h0m0s keeps less than one 24h0m0s row"},
 		{"slash-name", 2, `device name "core/1" may not contain /`},
+		{"v3-no-username", 1, `device[1].username: SNMP version "3" needs a username`},
+		{"v3-bad-auth-protocol", 4, `snmp.auth_protocol: auth_protocol "SHA-1024" is not one of MD5, SHA,`},
+		{"v3-short-password", 7, "device[1].auth_password: security level authNoPriv needs an auth_password of at least 8 characters"},
+		{"v3-bad-level", 6, `device[1].security_level: security level "authAndPriv" is not one of`},
+		{"v3-key-on-v2c", 5, `device[1].priv_password: priv_password is an SNMPv3 key but the device uses version "2c"`},
+		{"v3-priv-without-protocol", 4, "device[1].priv_protocol: security level authPriv needs priv_protocol"},
+		{"v3-community", 5, `device[1].community: community is not used with SNMP version "3"`},
+		{"v3-unknown-key", 4, `snmp.auth_pasword: unknown key (did you mean "auth_password"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -142,6 +160,108 @@ func TestParseSpeed(t *testing.T) {
 	for _, bad := range []string{"", "G", "fast", "-1G", "0", "1P", "1e99"} {
 		if got, err := ParseSpeed(bad); err == nil {
 			t.Errorf("ParseSpeed(%q) = %d, want an error", bad, got)
+		}
+	}
+}
+
+func TestSNMPv3(t *testing.T) {
+	src := `
+[snmp]
+version = "3"
+username = "mrtgo"
+auth_protocol = "sha256"
+auth_password = "authpass-default"
+
+[[device]]
+name = "authpriv"
+host = "192.0.2.1"
+priv_protocol = "AES-256C"
+priv_password = "privpass-1"
+context = "vrf-blue"
+interfaces = ["*"]
+
+[[device]]
+name = "authnopriv"
+host = "192.0.2.2"
+interfaces = ["*"]
+
+[[device]]
+name = "noauth"
+host = "192.0.2.3"
+username = "public-user"
+security_level = "noauthnopriv"
+interfaces = ["*"]
+
+[[device]]
+name = "v2"
+host = "192.0.2.4"
+version = "2c"
+interfaces = ["*"]
+`
+	c, err := Parse("t.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := SNMP{Version: "3", Community: DefaultCommunity, Port: DefaultPort, Timeout: DefaultTimeout,
+		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs, Username: "mrtgo"}
+	want := []SNMP{base, base, base, base}
+	want[0].SecurityLevel, want[0].AuthProtocol, want[0].AuthPassword = AuthPriv, "SHA-256", "authpass-default"
+	want[0].PrivProtocol, want[0].PrivPassword, want[0].Context = "AES-256C", "privpass-1", "vrf-blue"
+	want[1].SecurityLevel, want[1].AuthProtocol, want[1].AuthPassword = AuthNoPriv, "SHA-256", "authpass-default"
+	want[2].SecurityLevel, want[2].Username = NoAuthNoPriv, "public-user"
+	// A v2c device drops the inherited v3 defaults.
+	want[3] = SNMP{Version: "2c", Community: DefaultCommunity, Port: DefaultPort, Timeout: DefaultTimeout,
+		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs}
+	for i, d := range c.Devices {
+		if d.SNMP != want[i] {
+			t.Errorf("%s: snmp = %#v, want %#v", d.Name, d.SNMP, want[i])
+		}
+	}
+	if c.SNMP.SecurityLevel != "" || c.SNMP.AuthProtocol != "SHA-256" {
+		t.Errorf("[snmp] = %v, want no level (each device derives its own) and SHA-256", c.SNMP)
+	}
+}
+
+// Every spelling gosnmp knows maps to a canonical name; others are rejected.
+func TestSNMPv3Protocols(t *testing.T) {
+	for _, tt := range []struct{ auth, priv, wantAuth, wantPriv string }{
+		{"md5", "des", "MD5", "DES"},
+		{"SHA", "AES", "SHA", "AES"},
+		{"SHA-224", "AES-128", "SHA-224", "AES"},
+		{"sha_384", "aes192", "SHA-384", "AES-192"},
+		{"SHA512", "AES-256", "SHA-512", "AES-256"},
+		{"SHA-256", "aes-192c", "SHA-256", "AES-192C"},
+		{"SHA-256", "AES256C", "SHA-256", "AES-256C"},
+	} {
+		src := fmt.Sprintf("[[device]]\nname = \"a\"\nhost = \"h\"\nversion = \"3\"\nusername = \"u\"\n"+
+			"auth_protocol = %q\nauth_password = \"12345678\"\npriv_protocol = %q\npriv_password = \"abcdefgh\"\ninterfaces = [\"*\"]\n", tt.auth, tt.priv)
+		c, err := Parse("t.toml", []byte(src))
+		if err != nil {
+			t.Errorf("%s/%s: %v", tt.auth, tt.priv, err)
+			continue
+		}
+		s := c.Devices[0].SNMP
+		if s.AuthProtocol != tt.wantAuth || s.PrivProtocol != tt.wantPriv || s.SecurityLevel != AuthPriv {
+			t.Errorf("%s/%s: got %s/%s level %s, want %s/%s authPriv", tt.auth, tt.priv, s.AuthProtocol, s.PrivProtocol, s.SecurityLevel, tt.wantAuth, tt.wantPriv)
+		}
+	}
+}
+
+// Neither errors nor the printed settings show a password or community.
+func TestSecretsNotShown(t *testing.T) {
+	_, err := Load("testdata/invalid-v3-short-password.toml")
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("error %v shows the password", err)
+	}
+	s := SNMP{Version: "3", Username: "u", SecurityLevel: AuthPriv, AuthProtocol: "SHA", AuthPassword: "auth-secret-1",
+		PrivProtocol: "AES", PrivPassword: "priv-secret-1", Community: "comm-secret"}
+	v2 := SNMP{Version: "2c", Community: "comm-secret"}
+	for _, text := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprint(v2),
+		fmt.Sprintf("%+v", Device{Name: "d", SNMP: s}), fmt.Sprintf("%v", v2)} {
+		for _, secret := range []string{"auth-secret-1", "priv-secret-1", "comm-secret"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q shows %s", text, secret)
+			}
 		}
 	}
 }

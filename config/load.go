@@ -78,6 +78,14 @@ type snmpFile struct {
 	Timeout   *duration `toml:"timeout"`
 	Retries   *int      `toml:"retries"`
 	MaxOIDs   *int      `toml:"max_oids"`
+
+	Username      *string `toml:"username"`
+	SecurityLevel *string `toml:"security_level"`
+	AuthProtocol  *string `toml:"auth_protocol"`
+	AuthPassword  *string `toml:"auth_password"`
+	PrivProtocol  *string `toml:"priv_protocol"`
+	PrivPassword  *string `toml:"priv_password"`
+	Context       *string `toml:"context"`
 }
 
 type deviceFile struct {
@@ -130,12 +138,49 @@ func ParseSpeed(text string) (uint64, error) {
 }
 
 type file struct {
-	Step     *duration    `toml:"step"`
-	Data     *string      `toml:"data"`
-	Site     *string      `toml:"site"`
-	Timezone *string      `toml:"timezone"`
-	SNMP     snmpFile     `toml:"snmp"`
-	Devices  []deviceFile `toml:"device"`
+	Step      *duration    `toml:"step"`
+	Data      *string      `toml:"data"`
+	Site      *string      `toml:"site"`
+	Timezone  *string      `toml:"timezone"`
+	SNMP      snmpFile     `toml:"snmp"`
+	Devices   []deviceFile `toml:"device"`
+	Retention struct {
+		Daily   *span `toml:"daily"`
+		Weekly  *span `toml:"weekly"`
+		Monthly *span `toml:"monthly"`
+		Yearly  *span `toml:"yearly"`
+	} `toml:"retention"`
+}
+
+// span is a retention period: a Go duration or a number of days, weeks or years
+// ("31d", "8w", "2y"; a year is 365 days).
+type span struct{ d time.Duration }
+
+func (s *span) UnmarshalText(b []byte) error {
+	t := strings.TrimSpace(string(b))
+	unit := time.Duration(0)
+	switch {
+	case strings.HasSuffix(t, "d"):
+		unit = 24 * time.Hour
+	case strings.HasSuffix(t, "w"):
+		unit = 7 * 24 * time.Hour
+	case strings.HasSuffix(t, "y"):
+		unit = 365 * 24 * time.Hour
+	}
+	if unit != 0 {
+		n, err := strconv.ParseFloat(t[:len(t)-1], 64)
+		if err != nil || n <= 0 || n > 100*365 {
+			return fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", b)
+		}
+		s.d = time.Duration(n * float64(unit))
+		return nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", b)
+	}
+	s.d = d
+	return nil
 }
 
 // Load reads and validates the targets file at path. Relative data and site paths are
@@ -209,6 +254,26 @@ func Parse(name string, src []byte) (*Config, error) {
 	if f.Timezone != nil {
 		c.Timezone = *f.Timezone
 	}
+	c.Retention = DefaultRetention
+	for _, r := range []struct {
+		key   string
+		val   *span
+		dst   *time.Duration
+		steps int
+	}{
+		{"daily", f.Retention.Daily, &c.Retention.Daily, 1},
+		{"weekly", f.Retention.Weekly, &c.Retention.Weekly, 6},
+		{"monthly", f.Retention.Monthly, &c.Retention.Monthly, 24},
+		{"yearly", f.Retention.Yearly, &c.Retention.Yearly, 288},
+	} {
+		if r.val == nil {
+			continue
+		}
+		if res := time.Duration(r.steps) * c.Step; r.val.d < res {
+			return nil, bad("retention", -1, r.key, "%s keeps less than one %s row", r.val.d, res)
+		}
+		*r.dst = r.val.d
+	}
 	c.Location, err = time.LoadLocation(c.Timezone)
 	if err != nil {
 		return nil, bad("", -1, "timezone", "unknown time zone %q", c.Timezone)
@@ -222,7 +287,7 @@ func Parse(name string, src []byte) (*Config, error) {
 		Retries:   DefaultRetries,
 		MaxOIDs:   DefaultMaxOIDs,
 	}
-	c.SNMP, err = f.SNMP.apply(base, func(field, format string, args ...any) error {
+	c.SNMP, err = f.SNMP.apply(base, false, func(field, format string, args ...any) error {
 		return bad("snmp", -1, field, format, args...)
 	})
 	if err != nil {
@@ -263,7 +328,7 @@ func Parse(name string, src []byte) (*Config, error) {
 			}
 			ifs[n] = true
 		}
-		s, err := d.snmpFile.apply(c.SNMP, fail)
+		s, err := d.snmpFile.apply(c.SNMP, true, fail)
 		if err != nil {
 			return nil, err
 		}
@@ -288,8 +353,10 @@ func Parse(name string, src []byte) (*Config, error) {
 	return c, nil
 }
 
-// apply overlays the keys set in s on base and validates the result.
-func (s snmpFile) apply(base SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+// apply overlays the keys set in s on base and validates the result. A device (device
+// true) may not set keys its SNMP version does not use; the [snmp] table may, as
+// defaults for the devices that do.
+func (s snmpFile) apply(base SNMP, device bool, fail func(field, format string, args ...any) error) (SNMP, error) {
 	out := base
 	if s.Version != nil {
 		out.Version = *s.Version
@@ -309,9 +376,34 @@ func (s snmpFile) apply(base SNMP, fail func(field, format string, args ...any) 
 	if s.MaxOIDs != nil {
 		out.MaxOIDs = *s.MaxOIDs
 	}
+	v3 := []struct {
+		key string
+		src *string
+		dst *string
+	}{
+		{"username", s.Username, &out.Username},
+		{"security_level", s.SecurityLevel, &out.SecurityLevel},
+		{"auth_protocol", s.AuthProtocol, &out.AuthProtocol},
+		{"auth_password", s.AuthPassword, &out.AuthPassword},
+		{"priv_protocol", s.PrivProtocol, &out.PrivProtocol},
+		{"priv_password", s.PrivPassword, &out.PrivPassword},
+		{"context", s.Context, &out.Context},
+	}
+	for _, k := range v3 {
+		if k.src == nil {
+			continue
+		}
+		if device && out.Version != "3" {
+			return out, fail(k.key, "%s is an SNMPv3 key but the device uses version %q (set version = \"3\")", k.key, out.Version)
+		}
+		*k.dst = *k.src
+	}
+	if device && s.Community != nil && out.Version == "3" {
+		return out, fail("community", "community is not used with SNMP version \"3\" (use username and passwords)")
+	}
 	switch {
-	case out.Version != "1" && out.Version != "2c":
-		return out, fail("version", "SNMP version %q is not supported (use \"1\" or \"2c\")", out.Version)
+	case out.Version != "1" && out.Version != "2c" && out.Version != "3":
+		return out, fail("version", "SNMP version %q is not supported (use \"1\", \"2c\" or \"3\")", out.Version)
 	case out.Port < 1 || out.Port > 65535:
 		return out, fail("port", "port %d out of range 1-65535", out.Port)
 	case out.Timeout <= 0:
@@ -321,7 +413,109 @@ func (s snmpFile) apply(base SNMP, fail func(field, format string, args ...any) 
 	case out.MaxOIDs < 1 || out.MaxOIDs > 1000:
 		return out, fail("max_oids", "max_oids %d out of range 1-1000", out.MaxOIDs)
 	}
+	switch {
+	case !device:
+		return usmNames(out, fail) // defaults: devices check what they end up with
+	case out.Version == "3":
+		return usm(out, fail)
+	}
+	out.Username, out.SecurityLevel, out.Context = "", "", ""
+	out.AuthProtocol, out.AuthPassword, out.PrivProtocol, out.PrivPassword = "", "", "", ""
 	return out, nil
+}
+
+// usmNames makes the SNMPv3 names given in s canonical, without asking for the keys a
+// level needs.
+func usmNames(s SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+	if s.SecurityLevel != "" {
+		l, ok := canonical(s.SecurityLevel, []string{NoAuthNoPriv, AuthNoPriv, AuthPriv})
+		if !ok {
+			return s, fail("security_level", "security level %q is not one of noAuthNoPriv, authNoPriv, authPriv", s.SecurityLevel)
+		}
+		s.SecurityLevel = l
+	}
+	if s.AuthProtocol != "" {
+		p, ok := canonical(s.AuthProtocol, AuthProtocols)
+		if !ok {
+			return s, fail("auth_protocol", "auth_protocol %q is not one of %s", s.AuthProtocol, strings.Join(AuthProtocols, ", "))
+		}
+		s.AuthProtocol = p
+	}
+	if s.PrivProtocol != "" {
+		p, ok := canonical(s.PrivProtocol, PrivProtocols)
+		if !ok {
+			return s, fail("priv_protocol", "priv_protocol %q is not one of %s", s.PrivProtocol, strings.Join(PrivProtocols, ", "))
+		}
+		s.PrivProtocol = p
+	}
+	return s, nil
+}
+
+// minPassword is the shortest USM password: RFC 3414 §11.2 asks for at least eight
+// characters, and net-snmp refuses shorter ones.
+const minPassword = 8
+
+// usm validates the SNMPv3 settings of s and makes its names canonical. Messages name
+// the key, never a password.
+func usm(s SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+	if strings.TrimSpace(s.Username) == "" {
+		return s, fail("username", "SNMP version \"3\" needs a username")
+	}
+	s, err := usmNames(s, fail)
+	if err != nil {
+		return s, err
+	}
+	switch s.SecurityLevel {
+	case "":
+		// Follow the passwords given, so that the common cases need no level.
+		switch {
+		case s.PrivPassword != "":
+			s.SecurityLevel = AuthPriv
+		case s.AuthPassword != "":
+			s.SecurityLevel = AuthNoPriv
+		default:
+			s.SecurityLevel = NoAuthNoPriv
+		}
+	}
+	if s.SecurityLevel == NoAuthNoPriv {
+		s.AuthProtocol, s.AuthPassword, s.PrivProtocol, s.PrivPassword = "", "", "", ""
+		return s, nil
+	}
+	switch {
+	case s.AuthProtocol == "":
+		return s, fail("auth_protocol", "security level %s needs auth_protocol (one of %s)", s.SecurityLevel, strings.Join(AuthProtocols, ", "))
+	case len(s.AuthPassword) < minPassword:
+		return s, fail("auth_password", "security level %s needs an auth_password of at least %d characters", s.SecurityLevel, minPassword)
+	}
+	if s.SecurityLevel == AuthNoPriv {
+		s.PrivProtocol, s.PrivPassword = "", ""
+		return s, nil
+	}
+	switch {
+	case s.PrivProtocol == "":
+		return s, fail("priv_protocol", "security level authPriv needs priv_protocol (one of %s)", strings.Join(PrivProtocols, ", "))
+	case len(s.PrivPassword) < minPassword:
+		return s, fail("priv_password", "security level authPriv needs a priv_password of at least %d characters", minPassword)
+	}
+	return s, nil
+}
+
+// canonical finds name among names ignoring case, dashes and underscores ("sha256",
+// "SHA-256"); "AES-128" is AES.
+func canonical(name string, names []string) (string, bool) {
+	fold := func(s string) string {
+		return strings.NewReplacer("-", "", "_", "").Replace(strings.ToUpper(strings.TrimSpace(s)))
+	}
+	n := fold(name)
+	if n == "AES128" {
+		n = "AES"
+	}
+	for _, c := range names {
+		if fold(c) == n {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // decodeError turns a decoder error into an *Error with the line when the decoder knows it.
@@ -352,7 +546,8 @@ var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)
 
 // known lists every key for spelling suggestions.
 var known = []string{"step", "data", "site", "timezone", "snmp", "device", "name", "host",
-	"interfaces", "speed", "version", "community", "port", "timeout", "retries", "max_oids"}
+	"interfaces", "speed", "retention", "daily", "weekly", "monthly", "yearly", "version", "community", "port", "timeout", "retries", "max_oids",
+	"username", "security_level", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"}
 
 func suggest(k string) string {
 	best, bd := "", 3

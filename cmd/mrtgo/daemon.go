@@ -27,6 +27,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
+	rec.SetRetention(cfg.Retention)
 	pub := publisher(cfg, db, e)
 	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
 

@@ -26,6 +26,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
+	rec.SetRetention(cfg.Retention)
 	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
 	if !*once {
 		return p.Run(ctx, cfg.Step, func(ctx context.Context, rs []poller.Result) error {

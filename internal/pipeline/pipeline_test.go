@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -221,35 +222,60 @@ func BenchmarkPollCommit(b *testing.B) {
 	}
 }
 
-// BenchmarkPublish draws and writes the whole site (8 PNGs and a page per interface)
-// from a store holding a day of data.
-func BenchmarkPublish(b *testing.B) {
-	for _, n := range []int{100} {
-		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
-			db := openDB(b)
-			step := 5 * time.Minute
-			rec := NewRecorder(db, step, nil, quiet)
-			now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-			var rs []poller.Result
-			for ti, k := now.Add(-24*time.Hour), uint64(0); !ti.After(now); ti, k = ti.Add(step), k+1 {
-				var ss []poller.Sample
-				for i := range n {
-					ss = append(ss, sample("r1", fmt.Sprintf("ge-0/0/%d", i), ti, k*uint64(i+1)*1e6, k*uint64(i+1)*5e5, 1e9))
-				}
-				rs = append(rs, poller.Result{Device: "r1", Samples: ss})
+// Changing the retention re-shapes an existing series on the next run and keeps its
+// history; the same retention leaves it alone.
+func TestRecorderRetentionChange(t *testing.T) {
+	db := openDB(t)
+	step := 5 * time.Minute
+	name := SeriesName("r1", "ge-0/0/0")
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	record := func(keep config.Retention, from, n int) {
+		t.Helper()
+		rec := NewRecorder(db, step, nil, quiet)
+		rec.SetRetention(keep)
+		for i := from; i < from+n; i++ {
+			s := sample("r1", "ge-0/0/0", t0.Add(time.Duration(i)*step), uint64(i)*300e3, uint64(i)*150e3, 1e9)
+			if err := rec.Record([]poller.Result{{Device: "r1", Samples: []poller.Sample{s}}}); err != nil {
+				t.Fatal(err)
 			}
-			if err := rec.Record(rs); err != nil {
-				b.Fatal(err)
-			}
-			dir := b.TempDir()
-			pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := pub.Publish(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(n*8), "pngs/op")
-		})
+		}
+	}
+	record(config.DefaultRetention, 0, 100)
+	spec, _, err := db.Info(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spec.Archives, Archives(step, config.DefaultRetention); !slices.Equal(got, want) {
+		t.Fatalf("archives %+v, want %+v", got, want)
+	}
+	if spec.Archives[0].Rows != 8928 || spec.Archives[2].Rows != 800 || spec.Archives[6].Rows != 800 {
+		t.Errorf("default rows %d/%d/%d, want 8928 (31 days of 5 minutes) and MRTG's 800", spec.Archives[0].Rows, spec.Archives[2].Rows, spec.Archives[6].Rows)
+	}
+	longer := config.DefaultRetention
+	longer.Daily = 62 * 24 * time.Hour
+	record(longer, 100, 10)
+	spec, _, err = db.Info(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Archives[0].Rows != 2*8928 {
+		t.Errorf("after the change: %d rows of 5 minutes, want %d", spec.Archives[0].Rows, 2*8928)
+	}
+	res, err := db.Fetch(name, rrd.Average, t0, t0.Add(110*step), step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := 0
+	for i, row := range res.Rows {
+		if math.IsNaN(row[0]) {
+			continue
+		}
+		known++
+		if math.Abs(row[0]-1000) > 1e-3 {
+			t.Errorf("%s: %v octets/s, want 1000", res.Time(i).Format("15:04"), row[0])
+		}
+	}
+	if known < 105 {
+		t.Errorf("%d known rows after re-shaping, want the history kept (>= 105)", known)
 	}
 }

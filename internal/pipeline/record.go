@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -48,9 +50,32 @@ type DeviceHealth struct {
 func ifaceKey(series string) string  { return "if:" + series }
 func deviceKey(device string) string { return "dev:" + device }
 
+// Archives turns a retention into the store's archives: AVERAGE and MAX at 1, 6, 24 and
+// 288 steps (MRTG's 5 minutes, 30 minutes, 2 hours and 1 day), each keeping its time.
+func Archives(step time.Duration, keep config.Retention) []rrd.Archive {
+	var as []rrd.Archive
+	for _, a := range []struct {
+		steps int
+		keep  time.Duration
+	}{{1, keep.Daily}, {6, keep.Weekly}, {24, keep.Monthly}, {288, keep.Yearly}} {
+		res := time.Duration(a.steps) * step
+		rows := int((a.keep + res - 1) / res)
+		as = append(as,
+			rrd.Archive{CF: rrd.Average, Steps: a.steps, Rows: rows, XFF: 0.5},
+			rrd.Archive{CF: rrd.Max, Steps: a.steps, Rows: rows, XFF: 0.5})
+	}
+	return as
+}
+
 // Spec is the store layout of an interface series: octet counters in and out, each
-// capped at the interface speed so that a rate above it is stored as unknown.
+// capped at the interface speed so that a rate above it is stored as unknown, kept for
+// the default retention.
 func Spec(step time.Duration, speed float64, bits int) rrd.Spec {
+	return SpecWith(step, speed, bits, Archives(step, config.DefaultRetention))
+}
+
+// SpecWith is Spec with the given archives.
+func SpecWith(step time.Duration, speed float64, bits int, archives []rrd.Archive) rrd.Spec {
 	max := math.NaN()
 	if speed > 0 {
 		max = speed / 8
@@ -62,7 +87,7 @@ func Spec(step time.Duration, speed float64, bits int) rrd.Spec {
 		Step:      step,
 		Heartbeat: 2 * step,
 		DS:        []rrd.DS{ds("in"), ds("out")},
-		Archives:  rrd.DefaultArchives(step),
+		Archives:  archives,
 	}
 }
 
@@ -75,12 +100,20 @@ type Recorder struct {
 	hosts map[string]string
 	info  map[string]InterfaceInfo // last written, to skip unchanged facts
 	now   func() time.Time
+	arch  []rrd.Archive
+}
+
+// SetRetention sets the retention of the series this Recorder creates; series that
+// exist with another retention are re-shaped from the data they hold on first sight.
+func (r *Recorder) SetRetention(keep config.Retention) {
+	r.arch = Archives(r.step, keep)
 }
 
 // NewRecorder returns a Recorder for a store whose series use step. hosts maps device
 // names to their configured host, shown on the device pages.
 func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *slog.Logger) *Recorder {
-	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]InterfaceInfo{}, now: time.Now}
+	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]InterfaceInfo{}, now: time.Now,
+		arch: Archives(step, config.DefaultRetention)}
 }
 
 // Record stores one cycle's results.
@@ -146,13 +179,21 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		spec, _, err := r.db.Info(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
-			if err := r.db.Create(name, Spec(r.step, info.Speed, s.Bits), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
+			if err := r.db.Create(name, SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
 				return fmt.Errorf("create series %s: %w", name, err)
 			}
 			old.Speed = info.Speed
 		case err != nil:
 			return err
 		default:
+			if !slices.Equal(spec.Archives, r.arch) {
+				want := spec
+				want.Archives = r.arch
+				if err := r.db.Reshape(name, want); err != nil {
+					return fmt.Errorf("change retention of %s: %w", name, err)
+				}
+				r.log.Info("retention changed; series re-shaped", "series", name)
+			}
 			old.Speed = math.NaN() // compare with what is stored below
 			if m := spec.DS[0].Max; !math.IsNaN(m) {
 				old.Speed = m * 8
