@@ -94,6 +94,10 @@ func (w *work) group(b *bolt.Bucket, g *group, cols uint32) *groupWork {
 		if b == nil {
 			b = w.tx.Bucket(g.bucket)
 		}
+		// Row keys are written in ascending slot order the first time round the
+		// ring and overwritten in place after: pack pages nearly full instead of
+		// bbolt's half-full split, or a small store takes twice its size.
+		b.FillPercent = 0.95
 		gw = &groupWork{g: g, b: b, cols: cols, rows: make([][][]*rowBuf, len(g.arch))}
 		w.groups[g.id] = gw
 		w.order = append(w.order, gw)
