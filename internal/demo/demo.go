@@ -221,7 +221,7 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 		batch := make([]poller.Result, 0, len(first))
 		for _, r := range first {
 			a := byName[r.Device]
-			res := poller.Result{Device: r.Device}
+			res := poller.Result{Device: r.Device, Samples: make([]poller.Sample, 0, len(r.Samples)*int(perCommit/step))}
 			for t := t0; t.Before(t0.Add(perCommit)) && t.Before(end); t = t.Add(step) {
 				for _, s := range r.Samples {
 					s.In, s.Out = a.Counters(s.Index, t)

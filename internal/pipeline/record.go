@@ -118,7 +118,14 @@ func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *s
 
 // Record stores one cycle's results.
 func (r *Recorder) Record(results []poller.Result) error {
-	var ups []rrd.Update
+	n := 0
+	for _, res := range results {
+		n += len(res.Samples)
+	}
+	// One allocation for all updates and one for their values: a back-fill hands over
+	// hundreds of thousands of samples at once.
+	ups := make([]rrd.Update, 0, n)
+	vals := make([]rrd.Value, 2*n)
 	meta := map[string][]byte{}
 	for _, res := range results {
 		when := r.now()
@@ -150,12 +157,9 @@ func (r *Recorder) Record(results []poller.Result) error {
 			if err := r.ensure(name, s, meta); err != nil {
 				return err
 			}
-			ups = append(ups, rrd.Update{
-				Series:        name,
-				Time:          s.Time,
-				Values:        []rrd.Value{rrd.Uint(s.In), rrd.Uint(s.Out)},
-				Discontinuity: s.Discontinuity,
-			})
+			v := vals[2*len(ups) : 2*len(ups)+2 : 2*len(ups)+2]
+			v[0], v[1] = rrd.Uint(s.In), rrd.Uint(s.Out)
+			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
 		}
 	}
 	if err := r.db.Update(ups); err != nil {
