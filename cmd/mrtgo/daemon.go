@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/web"
 )
@@ -21,15 +20,13 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cfg.Data, false)
+	w, err := openWriter(cfg, e)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
-	rec.SetRetention(cfg.Retention)
+	defer w.db.Close()
+	db, rec, p := w.db, w.rec, w.poller
 	pub := publisher(cfg, db, e)
-	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
 
 	// Publish what the store holds before the first poll, so the server has pages.
 	if _, err := pub.Publish(ctx); err != nil {

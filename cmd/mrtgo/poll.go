@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/mrtgo/mrtgo/config"
-	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 )
 
@@ -20,14 +18,12 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cfg.Data, false)
+	w, err := openWriter(cfg, e)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
-	rec.SetRetention(cfg.Retention)
-	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
+	defer w.db.Close()
+	rec, p := w.rec, w.poller
 	if !*once {
 		return p.Run(ctx, cfg.Step, func(ctx context.Context, rs []poller.Result) error {
 			return rec.Record(rs)

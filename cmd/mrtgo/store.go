@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -27,4 +30,23 @@ func openStore(path string, readOnly bool) (*rrd.DB, error) {
 		return nil, withCode(exitLocked, err)
 	}
 	return db, err
+}
+
+// writer is what the polling commands share: the store open for writing, the recorder
+// that fills it and the poller of the configured devices.
+type writer struct {
+	db     *rrd.DB
+	rec    *pipeline.Recorder
+	poller *poller.Poller
+}
+
+func openWriter(cfg *config.Config, e *env) (*writer, error) {
+	db, err := openStore(cfg.Data, false)
+	if err != nil {
+		return nil, err
+	}
+	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
+	rec.SetRetention(cfg.Retention)
+	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
+	return &writer{db: db, rec: rec, poller: p}, nil
 }
