@@ -99,14 +99,31 @@ func (s SNMP) GoString() string { return "config.SNMP" + s.String() }
 
 // Device is one SNMP agent and the interfaces to poll on it.
 type Device struct {
-	Name       string   // unique; names the device in the store and on the pages
-	Host       string   // address or host name of the agent
-	SNMP       SNMP     // the [snmp] defaults with this device's overrides applied
-	Interfaces []string // ifName values; ["*"] means every interface that is up
+	Name string // unique; names the device in the store and on the pages
+	Host string // address or host name of the agent
+	SNMP SNMP   // the [snmp] defaults with this device's overrides applied
+	// Key is what names an interface, and so its history: one of Keys, "ifName" by
+	// default. It is looked up again when the agent renumbers its interfaces.
+	Key string
+	// Interfaces lists the Key values to poll (MAC addresses as aa:bb:cc:dd:ee:ff,
+	// ifIndex as a decimal number); ["*"] means every interface that is up.
+	Interfaces []string
 	// Speed overrides the agent's ifHighSpeed/ifSpeed for some interfaces, in bits/s.
 	// The speed is the series' maximum: a rate above it is stored as unknown.
 	Speed map[string]uint64
 }
+
+// Interface keys: the IF-MIB object whose value names an interface.
+const (
+	KeyIfName  = "ifName"
+	KeyIfDescr = "ifDescr"
+	KeyIfAlias = "ifAlias"
+	KeyMAC     = "mac" // ifPhysAddress
+	KeyIfIndex = "ifIndex"
+)
+
+// Keys lists the interface keys.
+var Keys = []string{KeyIfName, KeyIfDescr, KeyIfAlias, KeyMAC, KeyIfIndex}
 
 // AllInterfaces reports whether the device polls every interface that is up.
 func (d Device) AllInterfaces() bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,8 @@ func TestInvalid(t *testing.T) {
 		{"bad-retention", 5, `bad retention "forever"`},
 		{"short-retention", 4, "retention.yearly: 12h0m0s keeps less than one 24h0m0s row"},
 		{"slash-name", 2, `device name "core/1" may not contain /`},
+		{"bad-interface-key", 4, `device[1].interface_key: interface key "ifHCName" is not one of ifName, ifDescr, ifAlias, mac, ifIndex`},
+		{"bad-mac", 5, `device[1].interfaces: "00:11:22:33:44" is not a MAC address`},
 		{"v3-no-username", 1, `device[1].username: SNMP version "3" needs a username`},
 		{"v3-bad-auth-protocol", 4, `snmp.auth_protocol: auth_protocol "SHA-1024" is not one of MD5, SHA,`},
 		{"v3-short-password", 7, "device[1].auth_password: security level authNoPriv needs an auth_password of at least 8 characters"},
@@ -219,6 +222,41 @@ interfaces = ["*"]
 	}
 	if c.SNMP.SecurityLevel != "" || c.SNMP.AuthProtocol != "SHA-256" {
 		t.Errorf("[snmp] = %v, want no level (each device derives its own) and SHA-256", c.SNMP)
+	}
+}
+
+// Interfaces are written the way the poller compares them under each key.
+func TestInterfaceKey(t *testing.T) {
+	tests := []struct {
+		key, ifs, speed string
+		wantKey         string
+		want            []string
+	}{
+		{"", `["ge-0/0/0"]`, `"ge-0/0/0"`, KeyIfName, []string{"ge-0/0/0"}},
+		{"ifdescr", `["GigabitEthernet0/1"]`, `"GigabitEthernet0/1"`, KeyIfDescr, []string{"GigabitEthernet0/1"}},
+		{"IfAlias", `["uplink"]`, `"uplink"`, KeyIfAlias, []string{"uplink"}},
+		{"MAC", `["00-1A-2b-3C-4d-5E", "0011.2233.4455"]`, `"00:1a:2b:3c:4d:5e"`, KeyMAC, []string{"00:1a:2b:3c:4d:5e", "00:11:22:33:44:55"}},
+		{"ifIndex", `["007", "12"]`, `"7"`, KeyIfIndex, []string{"7", "12"}},
+	}
+	for _, tt := range tests {
+		key := ""
+		if tt.key != "" {
+			key = fmt.Sprintf("interface_key = %q\n", tt.key)
+		}
+		src := fmt.Sprintf("[[device]]\nname = \"a\"\nhost = \"h\"\n%sinterfaces = %s\nspeed = { %s = \"1G\" }\n", key, tt.ifs, tt.speed)
+		c, err := Parse("t.toml", []byte(src))
+		if err != nil {
+			t.Errorf("key %q: %v", tt.key, err)
+			continue
+		}
+		d := c.Devices[0]
+		if d.Key != tt.wantKey || !slices.Equal(d.Interfaces, tt.want) || d.Speed[tt.want[0]] != 1e9 {
+			t.Errorf("key %q: got %s %v speed %v, want %s %v with %s at 1G", tt.key, d.Key, d.Interfaces, d.Speed, tt.wantKey, tt.want, tt.want[0])
+		}
+	}
+	if _, err := Parse("t.toml", []byte("[[device]]\nname = \"a\"\nhost = \"h\"\ninterface_key = \"ifIndex\"\ninterfaces = [\"0\"]\n")); err == nil ||
+		!strings.Contains(err.Error(), `"0" is not an ifIndex`) {
+		t.Errorf("ifIndex 0: err = %v", err)
 	}
 }
 

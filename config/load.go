@@ -93,6 +93,7 @@ type deviceFile struct {
 	Host       *string          `toml:"host"`
 	Interfaces []string         `toml:"interfaces"`
 	Speed      map[string]speed `toml:"speed"`
+	Key        *string          `toml:"interface_key"`
 	snmpFile
 }
 
@@ -316,8 +317,23 @@ func Parse(name string, src []byte) (*Config, error) {
 		if len(d.Interfaces) == 0 {
 			return nil, fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", *d.Name)
 		}
+		key := KeyIfName
+		if d.Key != nil {
+			k, ok := canonical(*d.Key, Keys)
+			if !ok {
+				return nil, fail("interface_key", "interface key %q is not one of %s", *d.Key, strings.Join(Keys, ", "))
+			}
+			key = k
+		}
 		ifs := map[string]bool{}
-		for _, n := range d.Interfaces {
+		for j, n := range d.Interfaces {
+			if n != "*" && n != "" {
+				v, err := interfaceValue(key, n)
+				if err != nil {
+					return nil, fail("interfaces", "%v", err)
+				}
+				n, d.Interfaces[j] = v, v
+			}
 			switch {
 			case n == "":
 				return nil, fail("interfaces", "empty interface name")
@@ -334,6 +350,9 @@ func Parse(name string, src []byte) (*Config, error) {
 		}
 		var speeds map[string]uint64
 		for n, v := range d.Speed {
+			if k, err := interfaceValue(key, n); err == nil {
+				n = k
+			}
 			if !ifs[n] && !ifs["*"] {
 				return nil, fail("speed", "speed given for %q, which is not in interfaces", n)
 			}
@@ -346,11 +365,52 @@ func Parse(name string, src []byte) (*Config, error) {
 			Name:       *d.Name,
 			Host:       strings.TrimSpace(*d.Host),
 			SNMP:       s,
+			Key:        key,
 			Interfaces: d.Interfaces,
 			Speed:      speeds,
 		})
 	}
 	return c, nil
+}
+
+// interfaceValue checks an interface as listed for key and writes it the way the poller
+// compares it: MAC addresses as lowercase aa:bb:cc:dd:ee:ff, ifIndex without leading zeros.
+func interfaceValue(key, v string) (string, error) {
+	switch key {
+	case KeyMAC:
+		mac, ok := ParseMAC(v)
+		if !ok {
+			return "", fmt.Errorf("%q is not a MAC address (use aa:bb:cc:dd:ee:ff)", v)
+		}
+		return mac, nil
+	case KeyIfIndex:
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return "", fmt.Errorf("%q is not an ifIndex (a positive number)", v)
+		}
+		return strconv.Itoa(n), nil
+	}
+	return v, nil
+}
+
+// ParseMAC reads six octets written in hex as aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff,
+// aabb.ccdd.eeff or aabbccddeeff, and returns them as lowercase aa:bb:cc:dd:ee:ff.
+func ParseMAC(s string) (string, bool) {
+	h := strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.ToLower(strings.TrimSpace(s)))
+	if len(h) != 12 {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < 12; i += 2 {
+		if _, err := strconv.ParseUint(h[i:i+2], 16, 8); err != nil {
+			return "", false
+		}
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String(), true
 }
 
 // apply overlays the keys set in s on base and validates the result. A device (device
@@ -546,7 +606,7 @@ var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)
 
 // known lists every key for spelling suggestions.
 var known = []string{"step", "data", "site", "timezone", "snmp", "device", "name", "host",
-	"interfaces", "speed", "retention", "daily", "weekly", "monthly", "yearly", "version", "community", "port", "timeout", "retries", "max_oids",
+	"interfaces", "speed", "retention", "daily", "weekly", "monthly", "yearly", "version", "community", "port", "timeout", "retries", "max_oids", "interface_key",
 	"username", "security_level", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"}
 
 func suggest(k string) string {

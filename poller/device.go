@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,20 +28,38 @@ type device struct {
 
 	uptime     uint32 // sysUpTime of the last cycle, in hundredths of a second
 	haveUptime bool
-	change     uint32          // ifTableLastChange of the last cycle
-	haveChange bool            // the last cycle read ifTableLastChange
-	noChange   bool            // the agent lacks ifTableLastChange: stop asking
-	lastOK     time.Time       // end of the last cycle the device answered
-	bits32     map[string]bool // interfaces known to lack ifHC* counters, by name
-	last       map[string]last // previous sample of each interface, by name
-	readOIDs   []string        // the counter GET of a cycle; nil when the interfaces changed
+	change     uint32 // ifTableLastChange of the last cycle
+	haveChange bool   // the last cycle read ifTableLastChange
+	noChange   bool   // the agent lacks ifTableLastChange: stop asking
+	number     uint32 // ifNumber of the last cycle
+	haveNumber bool   // the last cycle read ifNumber
+	noNumber   bool   // the agent lacks ifNumber: stop asking
+	noDisc     bool   // the agent lacks ifCounterDiscontinuityTime: stop asking
+	// haveDiscProbe: a resolve has asked for one ifCounterDiscontinuityTime.
+	haveDiscProbe bool
+	lastOK        time.Time       // end of the last cycle the device answered
+	failed        bool            // the last cycle ended in an error
+	bits32        map[string]bool // interfaces known to lack ifHC* counters, by name
+	last          map[string]last // previous sample of each interface, by name
+	readOIDs      []string        // the counter GET of a cycle; nil when the interfaces changed
+	// resolveEvery is the number of cycles after which a device polling ["*"], or
+	// missing some configured interfaces, resolves again to pick up new ones (<= 0: never).
+	resolveEvery int
+	sinceResolve int // cycles since the last resolve
+
+	// client is kept between cycles for SNMPv3, so that engine discovery and key
+	// localisation happen once; it is dropped after an error and dialled again.
+	client snmpClient
+	cur    *session // the cycle in flight, which counts the datagrams client sends
 }
 
 // last is what the previous sample of an interface needs to tell a discontinuity.
 type last struct {
-	index   int
-	in, out uint64
-	bits    int
+	index    int
+	in, out  uint64
+	bits     int
+	disc     uint32 // ifCounterDiscontinuityTime
+	haveDisc bool
 }
 
 // iface is one polled interface as resolved.
@@ -51,14 +70,21 @@ type iface struct {
 	descr, alias string
 }
 
+// DefaultResolveEvery is how many cycles pass before a device polling ["*"] (or missing
+// some of its configured interfaces) walks its interface names again, when
+// Options.ResolveEvery is 0: an hour at the usual five-minute step. Added or removed
+// ifTable rows are noticed at once through ifNumber and ifTableLastChange; this catches
+// interfaces that came up, and agents that keep neither.
+const DefaultResolveEvery = 12
+
 func newDevice(d config.Device, log *slog.Logger) *device {
-	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d),
+	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d), resolveEvery: DefaultResolveEvery,
 		bits32: map[string]bool{}, last: map[string]last{}}
 }
 
 // poll runs one cycle on the device with a client of its own.
 func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) Result {
-	start := now()
+	start := time.Now() // wall time spent, whatever clock the samples are stamped with
 	res := Result{Device: d.cfg.Name}
 	s := &session{v1: d.cfg.SNMP.Version == "1", maxOIDs: &d.maxOIDs, now: now}
 	s.onShrink = func(from, to int) {
@@ -66,17 +92,35 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 	}
 	err := ctx.Err()
 	if err == nil {
+		d.cur = s
 		err = d.cycle(ctx, dial, s, &res)
+		d.cur = nil
+	}
+	discovered := false
+	if err != nil && d.client != nil {
+		if e, ok := d.client.(interface{ engineKnown() bool }); ok {
+			discovered = e.engineKnown()
+		}
+		// A v3 session that failed may hold a stale engine time or boots: start over.
+		_ = d.client.Close()
+		d.client = nil
 	}
 	res.Requests = s.requests
 	res.Retries = max(s.sent-s.requests, 0)
-	end := now()
-	res.Duration = end.Sub(start)
+	res.Timeouts = res.Retries
+	if errors.Is(err, gosnmp.ErrMaxRetriesExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		res.Timeouts++
+	}
+	res.Duration = time.Since(start)
+	d.failed = err != nil
 	if err == nil {
-		d.lastOK = end
+		d.lastOK = now()
 	}
 	res.LastSuccess = d.lastOK
 	if err != nil {
+		if d.cfg.SNMP.Version == "3" {
+			err = usmError(err, d.cfg.SNMP, discovered)
+		}
 		res.Err = fmt.Errorf("poll %s: %w", d.cfg.Name, err)
 		res.Samples = nil
 		d.log.Warn("poll failed", "err", err, "requests", s.requests, "retries", res.Retries, "duration", res.Duration)
@@ -84,17 +128,60 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 	return res
 }
 
+// connect returns the client for this cycle: a new one for v1 and v2c (closed by the
+// caller through the returned func), the kept one for v3.
+func (d *device) connect(ctx context.Context, dial dialFunc) (snmpClient, func(), error) {
+	if d.client != nil {
+		if cs, ok := d.client.(contextSetter); ok {
+			cs.setContext(ctx)
+		}
+		return d.client, func() {}, nil
+	}
+	c, err := dial(ctx, d.cfg, func() {
+		if d.cur != nil {
+			d.cur.sent++
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.Connect(); err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	if d.cfg.SNMP.Version == "3" {
+		// The first request of a new v3 client is preceded by engine discovery, one
+		// more round trip: count it as a request, not as a retry.
+		if d.cur != nil {
+			d.cur.requests++
+		}
+		d.client = c
+		return c, func() {}, nil
+	}
+	return c, func() { _ = c.Close() }, nil
+}
+
+// close releases the client kept between cycles.
+func (d *device) close() {
+	if d.client != nil {
+		_ = d.client.Close()
+		d.client = nil
+	}
+}
+
 func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Result) error {
-	c, err := dial(ctx, d.cfg, func() { s.sent++ })
+	c, done, err := d.connect(ctx, dial)
 	if err != nil {
 		return err
 	}
-	if err := c.Connect(); err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer c.Close()
+	defer done()
 	s.c = c
 
+	d.sinceResolve++
+	if d.resolved && d.resolveEvery > 0 && d.sinceResolve >= d.resolveEvery &&
+		(d.cfg.AllInterfaces() || len(d.missing) > 0) {
+		d.log.Debug("resolving interfaces again to pick up new ones", "cycles", d.sinceResolve)
+		d.resolved = false
+	}
 	if !d.resolved {
 		if err := d.resolve(s); err != nil {
 			return err
@@ -108,20 +195,25 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	if rd.uptime.absent() || !ok {
 		return errors.New("get sysUpTime: agent has no sysUpTime.0")
 	}
-	change, haveChange := lastChange(rd.change)
+	change, haveChange := ticksValue(rd.change)
+	number, haveNumber := ticksValue(rd.number)
 	disc := d.haveUptime && uint32(up) < d.uptime
 	moved := !disc && haveChange && d.haveChange && change != d.change
-	if disc || moved {
+	grew := !disc && !moved && haveNumber && d.haveNumber && number != d.number
+	if disc || moved || grew {
 		// The agent restarted, or rows were added to or removed from ifTable: ifIndexes
 		// may have moved, so resolve again and read the counters of the interfaces as
 		// they are now numbered. After a restart every counter starts over; after a
 		// renumbering only interfaces with a new ifIndex do (see sample).
-		if disc {
+		switch {
+		case disc:
 			d.log.Info("agent restarted (sysUpTime went back); resolving interfaces again",
 				"uptime_before", d.uptime, "uptime_now", up)
-		} else {
+		case moved:
 			d.log.Info("ifTableLastChange moved; resolving interfaces again",
 				"before", d.change, "now", change)
+		default:
+			d.log.Info("ifNumber changed; resolving interfaces again", "before", d.number, "now", number)
 		}
 		if err := d.resolve(s); err != nil {
 			return err
@@ -132,13 +224,15 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 		if u, ok := toUint64(rd.uptime.pdu); ok {
 			up = u
 		}
-		change, haveChange = lastChange(rd.change)
+		change, haveChange = ticksValue(rd.change)
+		number, haveNumber = ticksValue(rd.number)
 	}
 	d.uptime, d.haveUptime = uint32(up), true
 	d.change, d.haveChange = change, haveChange
+	d.number, d.haveNumber = number, haveNumber
 	res.Uptime = time.Duration(uint32(up)) * 10 * time.Millisecond
 
-	samples, vanished, err := d.samples(s, rd.counters, disc)
+	samples, vanished, err := d.samples(s, rd, disc)
 	if err != nil {
 		return err
 	}
@@ -153,40 +247,87 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 
 // reading is one cycle's GET answer.
 type reading struct {
-	uptime   value   // sysUpTime.0
-	change   value   // ifTableLastChange.0; absent where the agent lacks it
-	counters []value // in and out of each of d.ifaces, in order
+	uptime value // sysUpTime.0
+	change value // ifTableLastChange.0; absent where the agent lacks it
+	number value // ifNumber.0; absent where the agent lacks it
+	// per holds, for each of d.ifaces in order, the in and out counters and, unless the
+	// agent lacks it, ifCounterDiscontinuityTime.
+	per    []value
+	stride int // values per interface in per: 2 or 3
 }
 
-// read GETs sysUpTime.0, ifTableLastChange.0 (until the agent shows it lacks it: on
-// SNMPv1 asking costs a second PDU) and, per interface, the in and out counters of the
-// width known for it.
+func (r reading) counters(i int) (in, out value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
+
+// discTime is interface i's ifCounterDiscontinuityTime.
+func (r reading) discTime(i int) (uint32, bool) {
+	if r.stride < 3 {
+		return 0, false
+	}
+	return ticksValue(r.per[r.stride*i+2])
+}
+
+var absentValue = value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}
+
+// read GETs sysUpTime.0, ifTableLastChange.0 and ifNumber.0 (until the agent shows it
+// lacks them: on SNMPv1 asking costs a PDU more) and, per interface, the in and out
+// counters of the width known for it and ifCounterDiscontinuityTime, all in as few PDUs
+// as the agent takes.
 func (d *device) read(s *session) (reading, error) {
+	stride := 3
+	if d.noDisc {
+		stride = 2
+	}
 	if d.readOIDs == nil {
-		d.readOIDs = make([]string, 0, 2+2*len(d.ifaces))
+		d.readOIDs = make([]string, 0, 3+stride*len(d.ifaces))
 		d.readOIDs = append(d.readOIDs, oidSysUpTime)
 		if !d.noChange {
 			d.readOIDs = append(d.readOIDs, oidIfTableLastChange)
 		}
+		if !d.noNumber {
+			d.readOIDs = append(d.readOIDs, oidIfNumber)
+		}
 		for _, f := range d.ifaces {
 			in, out := d.counterColumns(f.name)
 			d.readOIDs = append(d.readOIDs, instance(in, f.index), instance(out, f.index))
+			if !d.noDisc {
+				d.readOIDs = append(d.readOIDs, instance(oidIfCounterDiscontinuityTime, f.index))
+			}
 		}
 	}
 	vals, err := s.get(d.readOIDs)
 	if err != nil {
 		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
-	r := reading{uptime: vals[0], change: value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}}
+	r := reading{uptime: vals[0], change: absentValue, number: absentValue, stride: stride}
 	head := 1
 	if !d.noChange {
-		r.change = vals[1]
-		head = 2
+		r.change = vals[head]
+		head++
 		if r.change.absent() {
 			d.noChange, d.readOIDs = true, nil
 		}
 	}
-	r.counters = vals[head:]
+	if !d.noNumber {
+		r.number = vals[head]
+		head++
+		if r.number.absent() {
+			d.noNumber, d.readOIDs = true, nil
+		}
+	}
+	r.per = vals[head:]
+	if stride == 3 && len(d.ifaces) > 0 {
+		absent := true
+		for i := range d.ifaces {
+			if !r.per[3*i+2].absent() {
+				absent = false
+				break
+			}
+		}
+		if absent {
+			d.log.Debug("agent has no ifCounterDiscontinuityTime; no longer asking")
+			d.noDisc, d.readOIDs = true, nil
+		}
+	}
 	return r, nil
 }
 
@@ -206,14 +347,14 @@ func (d *device) is32(name string) bool {
 // samples turns the counter values (two per interface) into samples. Interfaces without
 // 64-bit counters fall back to 32-bit ones, read at once and remembered; interfaces with
 // neither are returned as vanished.
-func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []string, error) {
+func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string, error) {
 	// Slots keep configuration order whatever the fallbacks do.
 	slots := make([]Sample, len(d.ifaces))
 	have := make([]bool, len(d.ifaces))
 	var retry []int // positions in d.ifaces needing 32-bit counters now
 	var vanished []string
 	for i, f := range d.ifaces {
-		in, out := vals[2*i], vals[2*i+1]
+		in, out := rd.counters(i)
 		if in.absent() || out.absent() {
 			if d.is32(f.name) {
 				vanished = append(vanished, f.name)
@@ -222,7 +363,7 @@ func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []strin
 			}
 			continue
 		}
-		slots[i], have[i] = d.sample(f, in, out, disc), true
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
 	}
 	if len(retry) == 0 {
 		return compact(slots, have), vanished, nil
@@ -247,7 +388,7 @@ func (d *device) samples(s *session, vals []value, disc bool) ([]Sample, []strin
 		d.bits32[f.name] = true
 		d.readOIDs = nil
 		fell = append(fell, f.name)
-		slots[i], have[i] = d.sample(f, in, out, disc), true
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
 	}
 	if len(fell) > 0 {
 		// Once per interface and device lifetime, in one line per cycle.
@@ -266,11 +407,13 @@ func compact(slots []Sample, have []bool) []Sample {
 	return out
 }
 
-// sample builds the sample of f and remembers it. Besides an agent restart (disc), a
-// sample is discontinuous when its interface now has another ifIndex or counter width, or
-// when a 64-bit counter went backwards (a reset: 64-bit counters do not wrap in practice;
-// 32-bit decreases are left to the store, which can tell a wrap from the speed).
-func (d *device) sample(f iface, in, out value, disc bool) Sample {
+// sample builds the sample of f (interface i of the reading) and remembers it. Besides an
+// agent restart (disc), a sample is discontinuous when its interface now has another
+// ifIndex or counter width, when its ifCounterDiscontinuityTime moved ("clear
+// counters"), or when a 64-bit counter went backwards (a reset: 64-bit counters do not
+// wrap in practice; 32-bit decreases are left to the store, which can tell a wrap from
+// the speed).
+func (d *device) sample(f iface, in, out value, rd reading, i int, disc bool) Sample {
 	inV, _ := toUint64(in.pdu)
 	outV, _ := toUint64(out.pdu)
 	at := in.at
@@ -281,18 +424,23 @@ func (d *device) sample(f iface, in, out value, disc bool) Sample {
 	if in.pdu.Type == gosnmp.Counter32 || d.is32(f.name) {
 		bits = 32
 	}
+	dt, haveDT := rd.discTime(i)
 	prev, seen := d.last[f.name]
 	if seen && !disc {
 		switch {
 		case prev.index != f.index, prev.bits != bits:
 			disc = true
+		case haveDT && prev.haveDisc && dt != prev.disc:
+			disc = true
+			d.log.Info("ifCounterDiscontinuityTime moved; marking a discontinuity", "interface", f.name,
+				"before", prev.disc, "now", dt)
 		case bits == 64 && (inV < prev.in || outV < prev.out):
 			disc = true
 			d.log.Info("64-bit counter went backwards; marking a discontinuity", "interface", f.name,
 				"in_before", prev.in, "in_now", inV, "out_before", prev.out, "out_now", outV)
 		}
 	}
-	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits}
+	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits, disc: dt, haveDisc: haveDT}
 	return Sample{
 		Device:        d.cfg.Name,
 		Interface:     f.name,
@@ -308,21 +456,51 @@ func (d *device) sample(f iface, in, out value, disc bool) Sample {
 	}
 }
 
-// resolve maps the configured interface names to ifIndex by walking ifName (ifDescr on
-// agents without ifXTable), picks every interface up if the device asks for ["*"], and
-// reads speed, ifDescr and ifAlias of the chosen ones.
+// keyColumns maps config's interface keys to the column walked to find them (for
+// ifIndex, any column present on every row).
+var keyColumns = map[string]struct{ oid, name string }{
+	config.KeyIfName:  {oidIfName, "ifName"},
+	config.KeyIfDescr: {oidIfDescr, "ifDescr"},
+	config.KeyIfAlias: {oidIfAlias, "ifAlias"},
+	config.KeyMAC:     {oidIfPhysAddress, "ifPhysAddress"},
+	config.KeyIfIndex: {oidIfDescr, "ifDescr"},
+}
+
+// keyOf is the interface key of row idx whose key column holds pdu, "" if it has none.
+func (d *device) keyOf(idx int, pdu gosnmp.SnmpPDU) string {
+	switch d.cfg.Key {
+	case config.KeyIfIndex:
+		return strconv.Itoa(idx)
+	case config.KeyMAC:
+		b, ok := pdu.Value.([]byte)
+		if !ok || len(b) != 6 {
+			return ""
+		}
+		return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5])
+	}
+	return toString(pdu)
+}
+
+// resolve maps the configured interfaces to ifIndex by walking the column of the
+// device's interface key (ifName by default; ifDescr on agents without ifXTable), picks
+// every interface up if the device asks for ["*"], and reads speed, ifDescr and ifAlias
+// of the chosen ones.
 func (d *device) resolve(s *session) error {
 	all := d.cfg.AllInterfaces()
-	cols := []string{oidIfName}
+	key, ok := keyColumns[d.cfg.Key]
+	if !ok {
+		key = keyColumns[config.KeyIfName]
+	}
+	cols := []string{key.oid}
 	if all {
 		cols = append(cols, oidIfAdminStatus, oidIfOperStatus)
 	}
 	tables, err := s.walk(cols)
 	if err != nil {
-		return fmt.Errorf("walk ifName: %w", err)
+		return fmt.Errorf("walk %s: %w", key.name, err)
 	}
 	names := tables[0]
-	if len(names) == 0 {
+	if len(names) == 0 && key.oid == oidIfName {
 		t, err := s.walk([]string{oidIfDescr})
 		if err != nil {
 			return fmt.Errorf("walk ifDescr: %w", err)
@@ -336,12 +514,12 @@ func (d *device) resolve(s *session) error {
 	}
 	slices.Sort(indexes)
 	for _, idx := range indexes {
-		n := toString(names[idx])
+		n := d.keyOf(idx, names[idx])
 		if n == "" {
 			continue
 		}
 		if prev, dup := byName[n]; dup {
-			d.log.Warn("interface name on several ifIndexes; using the lowest", "interface", n, "ifindex", prev, "duplicate", idx)
+			d.log.Warn("interface key on several ifIndexes; using the lowest", "key", key.name, "interface", n, "ifindex", prev, "duplicate", idx)
 			continue
 		}
 		byName[n] = idx
@@ -351,13 +529,14 @@ func (d *device) resolve(s *session) error {
 	var missing []string
 	if all {
 		for _, idx := range indexes {
-			n := toString(names[idx])
+			n := d.keyOf(idx, names[idx])
 			if n == "" || byName[n] != idx {
 				continue
 			}
 			admin, _ := toUint64(tables[1][idx])
 			oper, _ := toUint64(tables[2][idx])
-			if admin == 1 && oper == 1 {
+			_, polled := d.last[n] // keep an interface once polled, even when it goes down
+			if admin == 1 && oper == 1 || polled {
 				chosen = append(chosen, iface{name: n, index: idx})
 			}
 		}
@@ -381,9 +560,22 @@ func (d *device) resolve(s *session) error {
 			instance(oidIfHighSpeed, f.index), instance(oidIfSpeed, f.index),
 			instance(oidIfDescr, f.index), instance(oidIfAlias, f.index))
 	}
+	probe := !d.noDisc && !d.haveDiscProbe && len(chosen) > 0
+	if probe {
+		// Ask for one ifCounterDiscontinuityTime before asking for all in every cycle:
+		// an SNMPv1 agent without it would refuse each in a PDU of its own.
+		oids = append(oids, instance(oidIfCounterDiscontinuityTime, chosen[0].index))
+	}
 	vals, err := s.get(oids)
 	if err != nil {
 		return fmt.Errorf("get interface speed and names: %w", err)
+	}
+	if probe {
+		d.haveDiscProbe = true
+		if vals[len(vals)-1].absent() {
+			d.noDisc = true
+			d.log.Debug("agent has no ifCounterDiscontinuityTime; not asking for it")
+		}
 	}
 	for i := range chosen {
 		high, speed, descr, alias := vals[4*i], vals[4*i+1], vals[4*i+2], vals[4*i+3]
@@ -399,6 +591,7 @@ func (d *device) resolve(s *session) error {
 		chosen[i].alias = toString(alias.pdu)
 	}
 	d.ifaces, d.missing, d.resolved, d.readOIDs = chosen, missing, true, nil
+	d.sinceResolve = 0
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))
 	return nil
 }
@@ -411,8 +604,9 @@ func abbrev(names []string, n int) string {
 	return strings.Join(names[:n], ",") + fmt.Sprintf(",… (%d more)", len(names)-n)
 }
 
-// lastChange reads ifTableLastChange.0, which agents without IF-MIB's ifMIBObjects lack.
-func lastChange(v value) (uint32, bool) {
+// ticksValue reads a TimeTicks or integer object (ifTableLastChange.0, ifNumber.0,
+// ifCounterDiscontinuityTime), which some agents lack.
+func ticksValue(v value) (uint32, bool) {
 	if v.absent() {
 		return 0, false
 	}

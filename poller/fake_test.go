@@ -275,11 +275,13 @@ func (c *fakeClient) GetBulk(oids []string, nonRepeaters uint8, reps uint32) (*g
 type fakeNet struct {
 	mu     sync.Mutex
 	agents map[string]*fakeAgent
+	dialed []string // device names in the order dialled
 }
 
 func (n *fakeNet) dial(_ context.Context, d config.Device, _ func()) (snmpClient, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.dialed = append(n.dialed, d.Name)
 	a, ok := n.agents[d.Host]
 	if !ok {
 		return nil, errors.New("no route to host")

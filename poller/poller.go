@@ -1,12 +1,16 @@
-// Package poller turns configured devices into interface counter samples over SNMP.
-// It resolves interface names to ifIndex, reads sysUpTime and the octet counters of every
-// interface packed many per PDU, and flags discontinuities; it never writes the store:
-// samples go back to the caller (Poll) or to a sink once per cycle (Run).
+// Package poller turns configured devices into interface counter samples over SNMP v1,
+// v2c or v3. It resolves interfaces by their configured key (ifName, ifDescr, ifAlias,
+// MAC or ifIndex) to ifIndex, reads sysUpTime and the octet counters of every interface
+// packed many per PDU, and flags discontinuities; it never writes the store: samples go
+// back to the caller (Poll) or to a sink once per cycle (Run).
 //
 // A Poller keeps per-device state between cycles (resolved indexes, counter width, the
-// last sysUpTime and ifTableLastChange, the PDU size the agent accepts) and is meant to
-// live as long as the process: names are resolved again when the agent restarts, when
-// ifTableLastChange moves, or when a polled interface vanishes. Poll and Run must not be called concurrently on the same Poller.
+// last sysUpTime, ifTableLastChange, ifNumber and ifCounterDiscontinuityTime, the PDU size
+// the agent accepts, and for SNMPv3 the client with its discovered engine) and is meant
+// to live as long as the process: names are resolved again when the agent restarts, when
+// ifTableLastChange or ifNumber moves, when a polled interface vanishes, and every
+// Options.ResolveEvery cycles on devices polling ["*"]. Poll and Run must not be called
+// concurrently on the same Poller.
 package poller
 
 import (
@@ -42,9 +46,12 @@ type Result struct {
 	Samples  []Sample
 	Missing  []string      // configured interfaces the agent doesn't have (or no longer has)
 	Err      error         // nil if the device answered
-	Duration time.Duration // wall time spent on the device in this cycle
+	Duration time.Duration // wall time spent on the device in this cycle (real time, not Options.Now)
 	Requests int           // PDUs sent
 	Retries  int           // PDUs sent again after a timeout (counted with a real agent only)
+	// Timeouts counts the datagrams that got no answer in time: one before each retry,
+	// and the last one when the device gave up on a request.
+	Timeouts int
 	// LastSuccess is when the device last answered a whole cycle: the end of this one if
 	// Err is nil, zero if it never has since the Poller was made.
 	LastSuccess time.Time
@@ -61,6 +68,10 @@ type Options struct {
 	// Spread makes Run start the devices evenly over the first half of each step
 	// instead of all at its beginning, each at the same offset every cycle.
 	Spread bool
+	// ResolveEvery is the number of cycles after which devices polling ["*"] (or
+	// missing configured interfaces) walk their interface names again; 0 means
+	// DefaultResolveEvery, a negative value never.
+	ResolveEvery int
 }
 
 // DefaultParallel is the number of devices polled at once when Options.Parallel is 0.
@@ -104,31 +115,49 @@ func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
 		p.parallel = DefaultParallel
 	}
 	for _, d := range devices {
-		p.devices = append(p.devices, newDevice(d, p.log.With("device", d.Name)))
+		dev := newDevice(d, p.log.With("device", d.Name))
+		if opts.ResolveEvery != 0 {
+			dev.resolveEvery = opts.ResolveEvery
+		}
+		p.devices = append(p.devices, dev)
 	}
 	return p
 }
 
+// Close releases the clients kept between cycles (SNMPv3 sessions). The Poller may be
+// used again afterwards: it dials anew.
+func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.devices {
+		d.close()
+	}
+	return nil
+}
+
 // Poll runs one cycle over all devices, concurrently (at most Options.Parallel at once),
 // and returns one Result per device in configuration order. A device that does not answer
-// costs only its own timeout × (retries+1) and is reported in its Result's Err. Cancelling
-// ctx aborts requests in flight; devices not started yet report ctx's error.
+// costs only its own timeout × (retries+1) and is reported in its Result's Err; in the
+// next cycle it starts after the devices that answered. Cancelling ctx aborts requests in
+// flight; devices not started yet report ctx's error.
 func (p *Poller) Poll(ctx context.Context) []Result {
-	return p.poll(ctx, 0)
+	return p.poll(ctx, 0, 0)
 }
 
 // poll starts device i at spread×i/len(devices) after the call (and once a slot among
 // Options.Parallel is free), so that over a step the requests do not leave in one burst.
-func (p *Poller) poll(ctx context.Context, spread time.Duration) []Result {
+// A positive budget is each device's deadline, counted from its own start.
+func (p *Poller) poll(ctx context.Context, spread, budget time.Duration) []Result {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	start := time.Now() // real time, not Options.Now: this schedules timers
 	results := make([]Result, len(p.devices))
 	sem := make(chan struct{}, p.parallel)
 	var wg sync.WaitGroup
-	for i, d := range p.devices {
-		if spread > 0 && i > 0 {
-			wait := spread*time.Duration(i)/time.Duration(len(p.devices)) - time.Since(start)
+	for k, i := range p.order(spread > 0) {
+		d := p.devices[i]
+		if spread > 0 && k > 0 {
+			wait := spread*time.Duration(k)/time.Duration(len(p.devices)) - time.Since(start)
 			if wait > 0 {
 				t := time.NewTimer(wait)
 				select {
@@ -142,17 +171,47 @@ func (p *Poller) poll(ctx context.Context, spread time.Duration) []Result {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = d.poll(ctx, p.dial, p.now)
+			dctx := ctx
+			if budget > 0 {
+				var cancel context.CancelFunc
+				dctx, cancel = context.WithTimeout(ctx, budget)
+				defer cancel()
+			}
+			results[i] = d.poll(dctx, p.dial, p.now)
 		}()
 	}
 	wg.Wait()
 	return results
 }
 
+// order is the order devices start in: configuration order when spread (each device
+// keeps its offset in the step), else the devices that answered last time first, so
+// that when more than Options.Parallel devices are down, waiting out their timeouts
+// does not hold up the devices that answer.
+func (p *Poller) order(spread bool) []int {
+	order := make([]int, 0, len(p.devices))
+	for i, d := range p.devices {
+		if spread || !d.failed {
+			order = append(order, i)
+		}
+	}
+	if spread {
+		return order
+	}
+	for i, d := range p.devices {
+		if d.failed {
+			order = append(order, i)
+		}
+	}
+	return order
+}
+
 // Run polls on step boundaries (wall-clock multiples of step, as cron would) and hands each
-// cycle's results to sink. Each cycle is given at most one step: a device still busy at
-// the next boundary is cut off and reports the deadline. With Options.Spread the devices
-// start over the first half of the step. When ctx is cancelled Run
+// cycle's results to sink. Each device has its own deadline inside the step: half a step
+// from its start with Options.Spread (devices start over the first half of the step, so
+// all are done by its end), nine tenths of a step otherwise (leaving the rest to the
+// sink); a device still busy then is cut off and reports the deadline, and the others
+// are not held up by it. When ctx is cancelled Run
 // finishes the cycle in flight, including its sink call (which gets a context that is not
 // cancelled), and returns nil. A sink error stops Run and is returned.
 func (p *Poller) Run(ctx context.Context, step time.Duration, sink func(context.Context, []Result) error) error {
@@ -173,11 +232,11 @@ func (p *Poller) Run(ctx context.Context, step time.Duration, sink func(context.
 		case <-timer.C:
 		}
 		cycle, cancel := context.WithTimeout(context.WithoutCancel(ctx), step)
-		var spread time.Duration
+		spread, budget := time.Duration(0), step*9/10
 		if p.spread {
-			spread = step / 2
+			spread, budget = step/2, step/2
 		}
-		results := p.poll(cycle, spread)
+		results := p.poll(cycle, spread, budget)
 		cancel()
 		if err := sink(context.WithoutCancel(ctx), results); err != nil {
 			return fmt.Errorf("hand cycle %s to sink: %w", next.UTC().Format(time.RFC3339), err)

@@ -186,7 +186,8 @@ func TestPollTooBigForOneOID(t *testing.T) {
 	if !errors.Is(r.Err, errTooBig) {
 		t.Errorf("Err = %v, want errTooBig", r.Err)
 	}
-	if got, want := a.getSizes(0), []int{6, 3, 1}; !slices.Equal(got, want) {
+	// sysUpTime, ifTableLastChange, ifNumber and three objects per interface: 9 → 4 → 2 → 1.
+	if got, want := a.getSizes(0), []int{9, 4, 2, 1}; !slices.Equal(got, want) {
 		t.Errorf("OIDs per GET = %v, want %v", got, want)
 	}
 }
@@ -509,7 +510,7 @@ func TestPollSpreadStaggersDevices(t *testing.T) {
 	}
 	p := newPoller(devices, Options{}, (&fakeNet{agents: agents}).dial)
 	before := time.Now()
-	rs := p.poll(context.Background(), spread)
+	rs := p.poll(context.Background(), spread, 0)
 	for i, r := range rs {
 		if r.Err != nil || len(r.Samples) != 1 {
 			t.Fatalf("%s: Err %v, %d samples", r.Device, r.Err, len(r.Samples))

@@ -31,6 +31,26 @@ var _ snmpClient = (*gosnmp.GoSNMP)(nil)
 // onSent, if not nil, is called for every datagram sent (retries included).
 type dialFunc func(ctx context.Context, d config.Device, onSent func()) (snmpClient, error)
 
+// contextSetter is implemented by clients that outlive one cycle (SNMPv3): each cycle
+// bounds the client's requests with its own context.
+type contextSetter interface {
+	setContext(ctx context.Context)
+}
+
+// goSNMP adapts *gosnmp.GoSNMP to a client that can be reused across cycles.
+type goSNMP struct{ *gosnmp.GoSNMP }
+
+func (c goSNMP) setContext(ctx context.Context) { c.Context = ctx }
+
+// engineKnown reports whether a v3 client has learnt the agent's engine ID, that is
+// whether the agent answered engine discovery.
+func (c goSNMP) engineKnown() bool {
+	sp, ok := c.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	return ok && sp.AuthoritativeEngineID != ""
+}
+
+var _ contextSetter = goSNMP{}
+
 func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
 	var v gosnmp.SnmpVersion
 	switch d.SNMP.Version {
@@ -38,6 +58,8 @@ func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient
 		v = gosnmp.Version1
 	case "2c", "":
 		v = gosnmp.Version2c
+	case "3":
+		v = gosnmp.Version3
 	default:
 		return nil, fmt.Errorf("dial: snmp version %q not supported", d.SNMP.Version)
 	}
@@ -68,7 +90,89 @@ func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient
 	if onSent != nil {
 		c.OnSent = func(*gosnmp.GoSNMP) { onSent() }
 	}
-	return c, nil
+	if v == gosnmp.Version3 {
+		if err := usm(c, d.SNMP); err != nil {
+			return nil, fmt.Errorf("dial: %w", err)
+		}
+		c.Community = ""
+	}
+	return goSNMP{c}, nil
+}
+
+// Protocol names as config makes them canonical.
+var (
+	authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
+		"MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA-224": gosnmp.SHA224,
+		"SHA-256": gosnmp.SHA256, "SHA-384": gosnmp.SHA384, "SHA-512": gosnmp.SHA512,
+	}
+	privProtocols = map[string]gosnmp.SnmpV3PrivProtocol{
+		"DES": gosnmp.DES, "AES": gosnmp.AES, "AES-192": gosnmp.AES192, "AES-256": gosnmp.AES256,
+		"AES-192C": gosnmp.AES192C, "AES-256C": gosnmp.AES256C,
+	}
+)
+
+// usm sets c up for SNMPv3 with the user-based security model. Errors name protocols and
+// levels, never a password.
+func usm(c *gosnmp.GoSNMP, s config.SNMP) error {
+	sp := &gosnmp.UsmSecurityParameters{UserName: s.Username,
+		AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
+	switch s.SecurityLevel {
+	case config.NoAuthNoPriv, "":
+		c.MsgFlags = gosnmp.NoAuthNoPriv
+	case config.AuthNoPriv:
+		c.MsgFlags = gosnmp.AuthNoPriv
+	case config.AuthPriv:
+		c.MsgFlags = gosnmp.AuthPriv
+	default:
+		return fmt.Errorf("snmpv3 security level %q unknown", s.SecurityLevel)
+	}
+	if c.MsgFlags&gosnmp.AuthNoPriv != 0 {
+		p, ok := authProtocols[s.AuthProtocol]
+		if !ok {
+			return fmt.Errorf("snmpv3 auth protocol %q unknown", s.AuthProtocol)
+		}
+		sp.AuthenticationProtocol, sp.AuthenticationPassphrase = p, s.AuthPassword
+	}
+	if c.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv {
+		p, ok := privProtocols[s.PrivProtocol]
+		if !ok {
+			return fmt.Errorf("snmpv3 priv protocol %q unknown", s.PrivProtocol)
+		}
+		sp.PrivacyProtocol, sp.PrivacyPassphrase = p, s.PrivPassword
+	}
+	c.SecurityModel = gosnmp.UserSecurityModel
+	c.SecurityParameters = sp
+	c.ContextName = s.Context
+	return nil
+}
+
+// usmError says what an SNMPv3 failure most likely means for the configuration; other
+// errors come back unchanged. discovered tells whether the agent answered engine
+// discovery in the failed cycle.
+func usmError(err error, s config.SNMP, discovered bool) error {
+	var hint string
+	switch {
+	case errors.Is(err, gosnmp.ErrWrongDigest),
+		// gosnmp checks the agent's report (usmStatsWrongDigests, usmStatsUnknownUserNames)
+		// against our key first and says only this.
+		strings.Contains(err.Error(), "not authentic"):
+		hint = "authentication failed: check username, auth_protocol and auth_password"
+	case discovered && s.SecurityLevel == config.AuthPriv && strings.Contains(err.Error(), "timeout"):
+		// Agents drop what they cannot decrypt, so a wrong privacy key is a timeout
+		// after a discovery that worked.
+		hint = "the agent answered engine discovery but not the request: check priv_protocol and priv_password"
+	case errors.Is(err, gosnmp.ErrUnknownUsername):
+		hint = "the agent has no such user"
+	case errors.Is(err, gosnmp.ErrDecryption):
+		hint = "decryption failed: check priv_protocol and priv_password"
+	case errors.Is(err, gosnmp.ErrUnknownSecurityLevel):
+		hint = fmt.Sprintf("the agent refuses security level %s for this user", s.SecurityLevel)
+	case errors.Is(err, gosnmp.ErrNotInTimeWindow), errors.Is(err, gosnmp.ErrUnknownEngineID):
+		hint = "engine discovery failed"
+	default:
+		return err
+	}
+	return fmt.Errorf("snmpv3 user %q: %s: %w", s.Username, hint, err)
 }
 
 func maxOIDs(d config.Device) int {
@@ -81,8 +185,10 @@ func maxOIDs(d config.Device) int {
 // OIDs read by the poller (IF-MIB, SNMPv2-MIB).
 const (
 	oidSysUpTime     = ".1.3.6.1.2.1.1.3.0"
+	oidIfNumber      = ".1.3.6.1.2.1.2.1.0"
 	oidIfDescr       = ".1.3.6.1.2.1.2.2.1.2"
 	oidIfSpeed       = ".1.3.6.1.2.1.2.2.1.5"
+	oidIfPhysAddress = ".1.3.6.1.2.1.2.2.1.6"
 	oidIfAdminStatus = ".1.3.6.1.2.1.2.2.1.7"
 	oidIfOperStatus  = ".1.3.6.1.2.1.2.2.1.8"
 	oidIfInOctets    = ".1.3.6.1.2.1.2.2.1.10"
@@ -92,6 +198,9 @@ const (
 	oidIfHCOutOctets = ".1.3.6.1.2.1.31.1.1.1.10"
 	oidIfHighSpeed   = ".1.3.6.1.2.1.31.1.1.1.15"
 	oidIfAlias       = ".1.3.6.1.2.1.31.1.1.1.18"
+	// ifCounterDiscontinuityTime: sysUpTime of the last counter discontinuity of the
+	// interface ("clear counters", a module swap), 0 if none since the agent started.
+	oidIfCounterDiscontinuityTime = ".1.3.6.1.2.1.31.1.1.1.19"
 	// ifTableLastChange: sysUpTime when a row was last added to or removed from ifTable.
 	oidIfTableLastChange = ".1.3.6.1.2.1.31.1.5.0"
 )

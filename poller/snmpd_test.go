@@ -1,34 +1,27 @@
 package poller
 
-// This file starts a private net-snmp snmpd on 127.0.0.1 for tests. It depends on nothing
-// else in the package so that it can be copied (or moved into an internal package) as is.
+// Helpers for the tests against a real net-snmp snmpd (internal/testsnmpd).
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/gosnmp/gosnmp"
+	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
-// testSnmpd is a running snmpd answering on 127.0.0.1:Port.
-type testSnmpd struct {
-	Host      string // always "127.0.0.1"
-	Port      int
-	Community string // read-only community for 127.0.0.1
-	Dir       string // private configuration, pid file and persistent state
+type testSnmpd = testsnmpd.Agent
+
+// startSnmpd runs a private snmpd answering community (and whatever extraConf sets up).
+func startSnmpd(tb testing.TB, community, extraConf string) *testSnmpd {
+	tb.Helper()
+	return testsnmpd.Start(tb, community, extraConf)
 }
 
-// syncBuffer collects the agent's output for the test log.
+// syncBuffer collects log output written from several goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -44,124 +37,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// snmpdPath finds snmpd; a test without it skips, unless CI is set, where it fails.
-func snmpdPath(tb testing.TB) string {
-	tb.Helper()
-	if p, err := exec.LookPath("snmpd"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/snmpd", "/usr/local/sbin/snmpd"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		tb.Fatal("snmpd not installed (apt-get install snmpd); required under CI")
-	}
-	tb.Skip("snmpd not installed; set CI=1 to make this a failure")
-	return ""
-}
-
-// startSnmpd runs snmpd in the foreground with a private configuration (community plus
-// extraConf lines) under tb.TempDir(), waits until it answers, and stops it when the test
-// ends. The agent's log is printed if the test fails.
-func startSnmpd(tb testing.TB, community, extraConf string) *testSnmpd {
-	tb.Helper()
-	bin := snmpdPath(tb)
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ { // the free port may be taken before snmpd binds it
-		s, err := trySnmpd(tb, bin, community, extraConf)
-		if err == nil {
-			return s
-		}
-		lastErr = err
-	}
-	tb.Fatalf("start snmpd: %v", lastErr)
-	return nil
-}
-
-func trySnmpd(tb testing.TB, bin, community, extraConf string) (*testSnmpd, error) {
-	dir := tb.TempDir()
-	port, err := freeUDPPort()
-	if err != nil {
-		return nil, err
-	}
-	conf := filepath.Join(dir, "snmpd.conf")
-	text := fmt.Sprintf("rocommunity %s 127.0.0.1\n%s\n", community, extraConf)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		return nil, err
-	}
-	mibs := filepath.Join(dir, "mibs") // empty: no MIB files to parse, none needed
-	if err := os.Mkdir(mibs, 0o755); err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("udp:127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"),
-		"-M", mibs, "-m", "", addr)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"HOME="+dir,
-		"SNMP_PERSISTENT_DIR="+filepath.Join(dir, "persist"),
-		"SNMPCONFPATH="+dir,
-		"MIBDIRS="+mibs,
-	)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-
-	s := &testSnmpd{Host: "127.0.0.1", Port: port, Community: community, Dir: dir}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err // let stop() see it
-			return nil, fmt.Errorf("snmpd exited (%v): %s", err, strings.TrimSpace(out.String()))
-		default:
-		}
-		if s.answers() {
-			break
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("snmpd on %s did not answer: %s", addr, strings.TrimSpace(out.String()))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Cleanup(func() {
-		stop()
-		if tb.Failed() {
-			tb.Logf("snmpd on %s:\n%s", addr, out.String())
-		}
-	})
-	return s, nil
-}
-
-// answers reports whether the agent answers a GET of sysUpTime.0.
-func (s *testSnmpd) answers() bool {
-	c := &gosnmp.GoSNMP{Target: s.Host, Port: uint16(s.Port), Community: s.Community,
-		Version: gosnmp.Version2c, Timeout: 200 * time.Millisecond, Retries: 0, MaxOids: 1}
-	if err := c.Connect(); err != nil {
-		return false
-	}
-	defer c.Close()
-	pkt, err := c.Get([]string{".1.3.6.1.2.1.1.3.0"})
-	return err == nil && pkt.Error == gosnmp.NoError && len(pkt.Variables) == 1 &&
-		pkt.Variables[0].Type == gosnmp.TimeTicks
 }
 
 // freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.

@@ -5,7 +5,10 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,9 +161,13 @@ func TestSimulatorDeadDeviceDoesNotStopOthers(t *testing.T) {
 	rs := p.Poll(context.Background())
 	for i, r := range rs {
 		if i == 1 {
-			if r.Err == nil || r.Retries != 1 {
-				t.Errorf("silent %s: Err %v, Retries %d; want an error after 1 retry", r.Device, r.Err, r.Retries)
+			if r.Err == nil || r.Retries != 1 || r.Timeouts != 2 {
+				t.Errorf("silent %s: Err %v, Retries %d, Timeouts %d; want an error after 1 retry and 2 timeouts", r.Device, r.Err, r.Retries, r.Timeouts)
 			}
+			continue
+		}
+		if r.Timeouts != 0 {
+			t.Errorf("%s: %d timeouts, want 0", r.Device, r.Timeouts)
 			continue
 		}
 		checkCounters(t, r.Device, agents[i], r, clock.Now(), false)
@@ -170,18 +177,24 @@ func TestSimulatorDeadDeviceDoesNotStopOthers(t *testing.T) {
 	}
 }
 
-func BenchmarkPollSimulator(b *testing.B) {
-	for _, bc := range []struct{ devices, ifs int }{{1, 1000}, {100, 100}} {
-		b.Run(fmt.Sprintf("%ddev×%dif", bc.devices, bc.ifs), func(b *testing.B) {
-			_, cfg, clock := simNet(b, snmpsim.Network(bc.devices, bc.ifs, 3))
-			p := New(cfg, Options{})
+// BenchmarkCycle is one poll cycle (no store) over simulated devices on loopback, after
+// a first cycle has resolved the interface names. The simulator runs in the same process
+// and shares its CPU and memory: cpu-s/op and peak-heap-MB count both.
+func BenchmarkCycle(b *testing.B) {
+	for _, bc := range []struct{ devices, ifs int }{{1, 1000}, {100, 10_000}, {1000, 100_000}} {
+		b.Run(fmt.Sprintf("devices=%d/interfaces=%d", bc.devices, bc.ifs), func(b *testing.B) {
+			_, cfg, clock := simNet(b, snmpsim.Network(bc.devices, bc.ifs/bc.devices, 3))
+			p := New(cfg, Options{Now: clock.Now})
 			ctx := context.Background()
 			for _, r := range p.Poll(ctx) {
-				if r.Err != nil || len(r.Samples) != bc.ifs {
+				if r.Err != nil || len(r.Samples) != bc.ifs/bc.devices {
 					b.Fatalf("first poll %s: Err %v, %d samples", r.Device, r.Err, len(r.Samples))
 				}
 			}
+			peak := watchHeap()
+			cpu0 := cpuTime()
 			pdus := 0
+			b.ResetTimer()
 			for b.Loop() {
 				clock.Advance(time.Minute)
 				for _, r := range p.Poll(ctx) {
@@ -191,8 +204,71 @@ func BenchmarkPollSimulator(b *testing.B) {
 					pdus += r.Requests
 				}
 			}
-			b.ReportMetric(float64(bc.devices*bc.ifs), "interfaces")
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 			b.ReportMetric(float64(pdus)/float64(b.N), "PDUs/op")
 		})
+	}
+}
+
+// watchHeap samples the heap in use until the returned func is called, which reports
+// the largest value seen.
+func watchHeap() func() uint64 {
+	var peak uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	read := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		peak = max(peak, m.HeapInuse)
+	}
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		read()
+		return peak
+	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Each device's deadline inside the step (the budget Run gives it) cuts off a device
+// that answers too slowly, without holding up the others.
+func TestPollDeviceBudget(t *testing.T) {
+	agents, cfg, clock := simNet(t, snmpsim.Network(2, 4, 5))
+	agents[0].SetDelay(5 * time.Second) // beyond the budget, within the timeout
+	for i := range cfg {
+		cfg[i].SNMP.Timeout = 10 * time.Second
+	}
+	p := New(cfg, Options{Logger: testLogger(t)})
+	rs := p.poll(context.Background(), 0, 200*time.Millisecond)
+	if !errors.Is(rs[0].Err, context.DeadlineExceeded) {
+		t.Errorf("slow %s: Err = %v, want the deadline", rs[0].Device, rs[0].Err)
+	}
+	checkCounters(t, rs[1].Device, agents[1], rs[1], clock.Now(), false)
+	if len(rs[1].Samples) != 4 {
+		t.Errorf("%s: %d samples, want 4", rs[1].Device, len(rs[1].Samples))
 	}
 }

@@ -66,13 +66,33 @@ func snmpdPath(tb testing.TB) string {
 
 // Start runs snmpd in the foreground with a private configuration (community plus
 // extraConf lines) under tb.TempDir(), waits until it answers, and stops it when the test
-// ends. The agent's log is printed if the test fails.
+// ends. The agent's log is printed if the test fails. SNMPv3 users go in extraConf as
+// net-snmp's "createUser NAME SHA \"authpass\" AES \"privpass\"" plus "rouser NAME priv"
+// lines: snmpd reads them at start and keeps the localised keys in its private state.
 func Start(tb testing.TB, community, extraConf string) *Agent {
+	tb.Helper()
+	return StartWith(tb, Options{Community: community, ExtraConf: extraConf})
+}
+
+// Options says how to run the agent.
+type Options struct {
+	Community string
+	ExtraConf string // more snmpd.conf lines
+	// Prefix is put before the snmpd command line, e.g. {"ip", "netns", "exec", "ns1"}
+	// to run the agent in a network namespace.
+	Prefix []string
+	// Answers replaces the readiness check (a v2c GET of sysUpTime.0 from this
+	// process), e.g. when the agent's 127.0.0.1 is another namespace's.
+	Answers func(*Agent) bool
+}
+
+// StartWith is Start with more options.
+func StartWith(tb testing.TB, o Options) *Agent {
 	tb.Helper()
 	bin := snmpdPath(tb)
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ { // the free port may be taken before snmpd binds it
-		s, err := trySnmpd(tb, bin, community, extraConf)
+		s, err := trySnmpd(tb, bin, o)
 		if err == nil {
 			return s
 		}
@@ -82,7 +102,8 @@ func Start(tb testing.TB, community, extraConf string) *Agent {
 	return nil
 }
 
-func trySnmpd(tb testing.TB, bin, community, extraConf string) (*Agent, error) {
+func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
+	community, extraConf := o.Community, o.ExtraConf
 	dir := tb.TempDir()
 	port, err := freeUDPPort()
 	if err != nil {
@@ -98,8 +119,9 @@ func trySnmpd(tb testing.TB, bin, community, extraConf string) (*Agent, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("udp:127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"),
+	args := append(append([]string{}, o.Prefix...), bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"),
 		"-M", mibs, "-m", "", addr)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"HOME="+dir,
@@ -110,7 +132,7 @@ func trySnmpd(tb testing.TB, bin, community, extraConf string) (*Agent, error) {
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin, err)
+		return nil, fmt.Errorf("run %s: %w", args[0], err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -133,7 +155,11 @@ func trySnmpd(tb testing.TB, bin, community, extraConf string) (*Agent, error) {
 			return nil, fmt.Errorf("snmpd exited (%v): %s", err, strings.TrimSpace(out.String()))
 		default:
 		}
-		if s.answers() {
+		ready := s.answers
+		if o.Answers != nil {
+			ready = func() bool { return o.Answers(s) }
+		}
+		if ready() {
 			break
 		}
 		if time.Now().After(deadline) {

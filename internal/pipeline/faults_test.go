@@ -1,0 +1,432 @@
+package pipeline
+
+// The end-to-end fault matrix: simulated agents on loopback → poller → Recorder → store.
+// Each fault the simulator can inject must leave unknowns where the truth cannot be
+// known, the true rate everywhere else, and never a stored rate above the interface speed.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+const (
+	faultStep   = time.Minute
+	faultCycles = 10
+	// faultSpeed caps the simulated peak below 2^32 octets per step, so that a 32-bit
+	// counter wraps at most once between polls (and does wrap: the mean is near the cap).
+	faultSpeed = 500_000_000
+)
+
+var faultT0 = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+
+func faultDevices(n int) []snmpsim.DeviceConfig {
+	var devs []snmpsim.DeviceConfig
+	for d := range n {
+		dev := snmpsim.DeviceConfig{Name: fmt.Sprintf("r%d", d+1), Seed: int64(d + 7)}
+		for i := range 3 {
+			dev.Interfaces = append(dev.Interfaces, snmpsim.Interface{
+				Name: fmt.Sprintf("ge-0/0/%d", i), Speed: faultSpeed, Up: true, MeanBps: 1e12, // capped by the speed
+			})
+		}
+		devs = append(devs, dev)
+	}
+	return devs
+}
+
+// faultRun is one case's network, poller and store, and what happened in each cycle.
+type faultRun struct {
+	t       *testing.T
+	clock   *snmpsim.ManualClock
+	agents  []*snmpsim.Agent
+	p       *poller.Poller
+	db      *rrd.DB
+	rec     *Recorder
+	results [][]poller.Result
+	// truth[series][cycle] is the agent's 64-bit in and out counters at the poll.
+	truth map[string][][2]uint64
+}
+
+func startFaultRun(t *testing.T, devices int, tune func(*config.Device)) *faultRun {
+	t.Helper()
+	clock := snmpsim.NewManualClock(faultT0)
+	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", faultDevices(devices), &snmpsim.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, a := range agents {
+			a.Close()
+		}
+	})
+	var cfg []config.Device
+	for _, a := range agents {
+		d := config.Device{Name: a.Name(), Host: "127.0.0.1", Interfaces: []string{"ge-0/0/0", "ge-0/0/1", "ge-0/0/2"},
+			SNMP: config.SNMP{Version: "2c", Community: a.Community(), Port: a.Port(), Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}}
+		if tune != nil {
+			tune(&d)
+		}
+		cfg = append(cfg, d)
+	}
+	db := openDB(t)
+	return &faultRun{
+		t: t, clock: clock, agents: agents, db: db,
+		p:     poller.New(cfg, poller.Options{Now: clock.Now, Logger: quiet}),
+		rec:   NewRecorder(db, faultStep, nil, quiet),
+		truth: map[string][][2]uint64{},
+	}
+}
+
+func cycleTime(i int) time.Time { return faultT0.Add(time.Duration(i) * faultStep) }
+
+// cycle moves the clock to cycle i's boundary, polls and records.
+func (f *faultRun) cycle(i int) []poller.Result {
+	f.t.Helper()
+	f.clock.Set(cycleTime(i))
+	rs := f.p.Poll(context.Background())
+	if err := f.rec.Record(rs); err != nil {
+		f.t.Fatalf("cycle %d: record: %v", i, err)
+	}
+	f.results = append(f.results, rs)
+	for _, a := range f.agents {
+		for pos := range 3 {
+			name := fmt.Sprintf("ge-0/0/%d", pos)
+			idx, _ := a.IfIndex(name)
+			in, out := a.Counters(idx, cycleTime(i))
+			s := SeriesName(a.Name(), name)
+			f.truth[s] = append(f.truth[s], [2]uint64{in, out})
+		}
+	}
+	return rs
+}
+
+// sampleAt returns series' sample in cycle i.
+func (f *faultRun) sampleAt(series string, i int) (poller.Sample, bool) {
+	for _, r := range f.results[i] {
+		for _, s := range r.Samples {
+			if SeriesName(s.Device, s.Interface) == series {
+				return s, true
+			}
+		}
+	}
+	return poller.Sample{}, false
+}
+
+// check compares the store with the truth. A slot (interval ending at cycle i) must be
+// unknown when mustUnknown says so, or when the poller marked the sample ending it as a
+// discontinuity, or when it ends a gap longer than the heartbeat; it may be unknown when
+// mayUnknown says so; otherwise it must hold the true rate. No known slot may exceed the
+// interface speed.
+func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool) (unknown int) {
+	f.t.Helper()
+	series, err := f.db.Series()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var want []string
+	for s := range f.truth {
+		want = append(want, s)
+	}
+	slices.Sort(want)
+	slices.Sort(series)
+	if !slices.Equal(series, want) {
+		f.t.Errorf("store has series %v, want %v", series, want)
+	}
+	n := len(f.results)
+	limit := float64(faultSpeed) / 8
+	for _, name := range want {
+		res, err := f.db.Fetch(name, rrd.Average, cycleTime(0), cycleTime(n-1), faultStep)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		stored := map[time.Time][2]float64{}
+		for r := range res.Rows {
+			stored[res.Time(r)] = [2]float64{res.Rows[r][0], res.Rows[r][1]}
+		}
+		prev := -1 // cycle of the previous sample
+		for i := range n {
+			s, ok := f.sampleAt(name, i)
+			if !ok {
+				continue
+			}
+			if prev < 0 {
+				prev = i
+				continue
+			}
+			gap := i - prev
+			known := !s.Discontinuity && time.Duration(gap)*faultStep <= 2*faultStep
+			for k := prev + 1; k <= i; k++ {
+				got, ok := stored[cycleTime(k)]
+				if !ok {
+					f.t.Errorf("%s cycle %d: no stored row", name, k)
+					continue
+				}
+				for d := range 2 {
+					v := got[d]
+					at := fmt.Sprintf("%s %s cycle %d", name, []string{"in", "out"}[d], k)
+					if !math.IsNaN(v) && v > limit*(1+1e-6) {
+						f.t.Errorf("%s: stored %.0f B/s, above the speed %.0f B/s", at, v, limit)
+					}
+					if math.IsNaN(v) {
+						if d == 0 {
+							unknown++
+						}
+						if known && !(mayUnknown != nil && mayUnknown(name, k)) {
+							f.t.Errorf("%s: unknown, want a rate", at)
+						}
+						continue
+					}
+					if !known || (mustUnknown != nil && mustUnknown(name, k)) {
+						f.t.Errorf("%s: stored %.0f B/s, want unknown (disc %v, gap %d)", at, v, s.Discontinuity, gap)
+						continue
+					}
+					tr := f.truth[name]
+					rate := float64(tr[i][d]-tr[prev][d]) / (time.Duration(gap) * faultStep).Seconds()
+					if math.Abs(v-rate) > 1e-4*rate+1 {
+						f.t.Errorf("%s: stored %.1f B/s, true rate %.1f", at, v, rate)
+					}
+				}
+			}
+			prev = i
+		}
+	}
+	return unknown
+}
+
+func faultsOf(device string, iface string, cycles ...int) func(string, int) bool {
+	return func(series string, i int) bool {
+		return (series == SeriesName(device, iface) || iface == "*" && len(series) > len(device) && series[:len(device)+1] == device+"/") &&
+			slices.Contains(cycles, i)
+	}
+}
+
+func TestFaultMatrix(t *testing.T) {
+	mid := func(i int) time.Time { return cycleTime(i - 1).Add(faultStep / 2) }
+	tests := []struct {
+		name        string
+		devices     int
+		tune        func(*config.Device)
+		before      func(f *faultRun, i int) // called before cycle i's poll
+		after       func(t *testing.T, f *faultRun, i int, rs []poller.Result)
+		final       func(t *testing.T, f *faultRun)
+		mustUnknown func(string, int) bool
+		mayUnknown  func(string, int) bool
+		minUnknown  int // unknown in-slots expected at least, over the series
+	}{
+		{name: "no fault", devices: 1},
+		{
+			name: "reboot", devices: 2,
+			before: func(f *faultRun, i int) {
+				if i == 5 {
+					f.clock.Set(mid(5))
+					f.agents[0].Reboot()
+				}
+			},
+			mustUnknown: faultsOf("r1", "*", 5), minUnknown: 3,
+		},
+		{
+			name: "32-bit only, counters wrap", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 0 {
+					f.agents[0].SetOnly32(true)
+				}
+			},
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				for _, s := range rs[0].Samples {
+					if s.Bits != 32 {
+						t.Errorf("cycle %d: %s read with %d bits, want 32", i, s.Interface, s.Bits)
+					}
+				}
+			},
+			final: func(t *testing.T, f *faultRun) {
+				wraps := 0
+				for i := 1; i < len(f.results); i++ {
+					for k, s := range f.results[i][0].Samples {
+						if s.In < f.results[i-1][0].Samples[k].In {
+							wraps++
+						}
+					}
+				}
+				if wraps < 3 {
+					t.Errorf("%d wraps of ifInOctets seen, want several", wraps)
+				}
+			},
+		},
+		{
+			name: "SNMPv1, counters wrap", devices: 1,
+			tune: func(d *config.Device) { d.SNMP.Version = "1" },
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				if rs[0].Err != nil || len(rs[0].Samples) != 3 || rs[0].Samples[0].Bits != 32 {
+					t.Errorf("cycle %d: Err %v, samples %+v; want three 32-bit samples", i, rs[0].Err, rs[0].Samples)
+				}
+			},
+		},
+		{
+			name: "64-bit counters vanish", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 5 {
+					f.agents[0].SetOnly32(true)
+				}
+			},
+			mustUnknown: faultsOf("r1", "*", 5), minUnknown: 3,
+			// The series keeps its 64-bit counter width in the store, where a later
+			// 32-bit wrap reads as a reset: unknown, never a spike.
+			mayUnknown: func(_ string, i int) bool { return i > 5 },
+		},
+		{
+			name: "ifIndex renumbering", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 5 {
+					f.clock.Set(mid(5))
+					if err := f.agents[0].ShiftIndexes(1000); err != nil {
+						f.t.Fatal(err)
+					}
+				}
+			},
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				for _, s := range rs[0].Samples {
+					if want := map[bool]int{false: 1, true: 1001}[i >= 5] + int(s.Interface[len(s.Interface)-1]-'0'); s.Index != want {
+						t.Errorf("cycle %d: %s at ifIndex %d, want %d", i, s.Interface, s.Index, want)
+					}
+				}
+			},
+			mustUnknown: faultsOf("r1", "*", 5), minUnknown: 3,
+		},
+		{
+			name: "reboot with renumbering", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 4 {
+					f.clock.Set(mid(4))
+					f.agents[0].Reboot()
+					if err := f.agents[0].Renumber([]int{30, 10, 20}); err != nil {
+						f.t.Fatal(err)
+					}
+				}
+			},
+			mustUnknown: faultsOf("r1", "*", 4), minUnknown: 3,
+		},
+		{
+			name: "counter clear", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 5 {
+					f.clock.Set(mid(5))
+					if err := f.agents[0].ClearCounters(2); err != nil {
+						f.t.Fatal(err)
+					}
+				}
+			},
+			mustUnknown: faultsOf("r1", "ge-0/0/1", 5), minUnknown: 1,
+		},
+		{
+			// A cleared 32-bit counter looks like a wrap; only ifCounterDiscontinuityTime
+			// tells it apart.
+			name: "counter clear, 32-bit", devices: 1,
+			before: func(f *faultRun, i int) {
+				switch i {
+				case 0:
+					f.agents[0].SetOnly32(true)
+				case 5:
+					f.clock.Set(mid(5))
+					if err := f.agents[0].ClearCounters(2); err != nil {
+						f.t.Fatal(err)
+					}
+				}
+			},
+			mustUnknown: faultsOf("r1", "ge-0/0/1", 5), minUnknown: 1,
+		},
+		{
+			name: "tooBig above 150 octets", devices: 1,
+			before: func(f *faultRun, i int) {
+				if i == 3 {
+					f.agents[0].SetMaxResponseSize(150)
+				}
+			},
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				if i == 4 && rs[0].Requests <= f.results[2][0].Requests {
+					t.Errorf("cycle 4: %d requests, cycle 2: %d; want more PDUs once responses must be small",
+						rs[0].Requests, f.results[2][0].Requests)
+				}
+			},
+		},
+		{
+			name: "slow answer", devices: 2,
+			before: func(f *faultRun, i int) {
+				switch i {
+				case 4:
+					f.agents[0].SetDelay(30 * time.Millisecond)
+				case 7:
+					f.agents[0].SetDelay(0)
+				}
+			},
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				if i >= 4 && i < 7 && rs[0].Duration < time.Duration(rs[0].Requests)*30*time.Millisecond {
+					t.Errorf("cycle %d: slow device took %v for %d requests delayed 30ms each", i, rs[0].Duration, rs[0].Requests)
+				}
+			},
+		},
+		{
+			// Two cycles without an answer: a gap longer than the heartbeat, unknown up to
+			// the next answer; the live device goes on at its own pace.
+			name: "no answer", devices: 3,
+			tune: func(d *config.Device) {
+				if d.Name == "r1" {
+					d.SNMP.Timeout, d.SNMP.Retries = 300*time.Millisecond, 1
+				}
+			},
+			before: func(f *faultRun, i int) {
+				switch i {
+				case 4:
+					f.agents[0].SetSilent(true)
+				case 6:
+					f.agents[0].SetSilent(false)
+				}
+			},
+			after: func(t *testing.T, f *faultRun, i int, rs []poller.Result) {
+				if i != 4 && i != 5 {
+					return
+				}
+				dead := 300 * time.Millisecond * 2
+				if rs[0].Err == nil || rs[0].Retries != 1 {
+					t.Errorf("cycle %d: silent r1: Err %v, %d retries; want an error after 1 retry", i, rs[0].Err, rs[0].Retries)
+				}
+				if rs[0].Duration < dead {
+					t.Errorf("cycle %d: silent r1 gave up after %v, before timeout × (retries+1) = %v", i, rs[0].Duration, dead)
+				}
+				for _, r := range rs[1:] {
+					if r.Err != nil || r.Duration > dead/4 {
+						t.Errorf("cycle %d: live %s: Err %v after %v; want samples well within %v", i, r.Device, r.Err, r.Duration, dead/4)
+					}
+				}
+			},
+			mustUnknown: faultsOf("r1", "*", 4, 5, 6), minUnknown: 9,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFaultRun(t, tt.devices, tt.tune)
+			for i := range faultCycles {
+				if tt.before != nil {
+					tt.before(f, i)
+				}
+				rs := f.cycle(i)
+				if tt.after != nil {
+					tt.after(t, f, i, rs)
+				}
+			}
+			if tt.final != nil {
+				tt.final(t, f)
+			}
+			if got := f.check(tt.mustUnknown, tt.mayUnknown); got < tt.minUnknown {
+				t.Errorf("%d unknown slots, want at least %d", got, tt.minUnknown)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package poller
+
+// A cycle over 1,000 interfaces of a real net-snmp snmpd. The interfaces are veth links
+// in a network namespace of the benchmark's own, where snmpd runs on the namespace's
+// 127.0.0.1; the poller's sockets are opened inside it (see nsClient), so no packet
+// leaves the namespace's loopback and the host's interfaces are left alone.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+)
+
+// nsClient opens its socket inside a network namespace: the calling thread enters it
+// for the Connect and leaves again. A socket stays in the namespace it was made in.
+type nsClient struct {
+	snmpClient
+	ns *os.File
+}
+
+func setns(f *os.File) error { return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET) }
+
+func (c nsClient) Connect() error {
+	runtime.LockOSThread()
+	home, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("open own namespace: %w", err)
+	}
+	defer home.Close()
+	if err := setns(c.ns); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("enter namespace: %w", err)
+	}
+	err = c.snmpClient.Connect()
+	if setns(home) != nil {
+		// The thread is stuck in the namespace: keep it locked so that it ends with
+		// the goroutine instead of serving others.
+		return err
+	}
+	runtime.UnlockOSThread()
+	return err
+}
+
+func nsDial(ns *os.File) dialFunc {
+	return func(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
+		c, err := dialGoSNMP(ctx, d, onSent)
+		if err != nil {
+			return nil, err
+		}
+		return nsClient{snmpClient: c, ns: ns}, nil
+	}
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// BenchmarkSnmpdCycle polls 1,000 interfaces of a real snmpd (ifHC* in and out,
+// sysUpTime, ifTableLastChange, ifNumber, ifCounterDiscontinuityTime), and reports as
+// bulkwalk-floor-ms the best of three runs of two snmpbulkwalks of ifHCInOctets and
+// ifHCOutOctets on the same agent. It needs root and iproute2 and skips without them.
+func BenchmarkSnmpdCycle(b *testing.B) {
+	b.Run("interfaces=1000", func(b *testing.B) {
+		const n = 1000
+		if os.Geteuid() != 0 {
+			b.Skip("needs root to make a network namespace")
+		}
+		ip, err := exec.LookPath("ip")
+		if err != nil {
+			b.Skip("needs iproute2's ip")
+		}
+		ns := fmt.Sprintf("mrtgo-bench-%d", os.Getpid())
+		if err := run(ip, "netns", "add", ns); err != nil {
+			b.Skip(err) // no namespaces here (a container without CAP_SYS_ADMIN)
+		}
+		b.Cleanup(func() {
+			if err := run(ip, "netns", "delete", ns); err != nil {
+				b.Error(err)
+			}
+		})
+		var batch strings.Builder
+		batch.WriteString("link set lo up\n")
+		// veth pairs with both ends in the namespace: the dummy link type is a module
+		// that containers often lack.
+		names := make([]string, 0, n)
+		for i := range n / 2 {
+			a, z := fmt.Sprintf("v%da", i), fmt.Sprintf("v%db", i)
+			fmt.Fprintf(&batch, "link add %s type veth peer name %s\nlink set %s up\nlink set %s up\n", a, z, a, z)
+			names = append(names, a, z)
+		}
+		bf := filepath.Join(b.TempDir(), "links")
+		if err := os.WriteFile(bf, []byte(batch.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		if err := run(ip, "-n", ns, "-batch", bf); err != nil {
+			b.Fatal(err)
+		}
+		inNS := []string{ip, "netns", "exec", ns}
+		snmpget, err := exec.LookPath("snmpget")
+		if err != nil {
+			b.Skip("needs net-snmp's snmpget and snmpbulkwalk")
+		}
+		agent := testsnmpd.StartWith(b, testsnmpd.Options{
+			Community: testCommunity,
+			Prefix:    inNS,
+			Answers: func(a *testsnmpd.Agent) bool {
+				return run(ip, "netns", "exec", ns, snmpget, "-v2c", "-c", a.Community, "-r0", "-t0.3",
+					"-m", "", "-On", fmt.Sprintf("127.0.0.1:%d", a.Port), ".1.3.6.1.2.1.1.3.0") == nil
+			},
+		})
+		nsFile, err := os.Open("/run/netns/" + ns)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nsFile.Close()
+
+		d := snmpdDevice(agent, "netns", "2c", names...)
+		d.SNMP.Timeout = 5 * time.Second // a thousand interfaces keep snmpd busy
+		p := newPoller([]config.Device{d}, Options{}, nsDial(nsFile))
+		ctx := context.Background()
+		if r := onlyResult(b, p.Poll(ctx)); r.Err != nil || len(r.Samples) != n {
+			b.Fatalf("first poll: Err %v, %d samples, want %d", r.Err, len(r.Samples), n)
+		}
+		requests := 0
+		b.ResetTimer()
+		for b.Loop() {
+			r := p.Poll(ctx)[0]
+			if r.Err != nil || len(r.Samples) != n {
+				b.Fatalf("poll: Err %v, %d samples", r.Err, len(r.Samples))
+			}
+			requests += r.Requests
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(requests)/float64(b.N), "PDUs/op")
+
+		walk, err := exec.LookPath("snmpbulkwalk")
+		if err != nil {
+			return
+		}
+		floor := time.Duration(1<<63 - 1)
+		for range 3 {
+			start := time.Now()
+			for _, col := range []string{oidIfHCInOctets, oidIfHCOutOctets} {
+				args := append(append([]string{}, inNS[1:]...), walk, "-v2c", "-c", agent.Community, "-Cr60",
+					"-m", "", "-On", "-Oq", fmt.Sprintf("127.0.0.1:%d", agent.Port), col)
+				if err := run(ip, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			floor = min(floor, time.Since(start))
+		}
+		b.ReportMetric(float64(floor.Microseconds())/1000, "bulkwalk-floor-ms")
+	})
+}
