@@ -24,7 +24,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer w.db.Close()
+	defer w.Close()
 	db, rec, p := w.db, w.rec, w.poller
 	pub := publisher(cfg, db, e)
 

@@ -22,7 +22,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer w.db.Close()
+	defer w.Close()
 	rec, p := w.rec, w.poller
 	if !*once {
 		return p.Run(ctx, cfg.Step, func(ctx context.Context, rs []poller.Result) error {

@@ -47,6 +47,14 @@ func openWriter(cfg *config.Config, e *env) (*writer, error) {
 	}
 	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
 	rec.SetRetention(cfg.Retention)
-	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now})
+	// Spread only matters to Run (the daemon): devices start evenly over the first half
+	// of each step instead of all at once.
+	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now, Spread: true})
 	return &writer{db: db, rec: rec, poller: p}, nil
+}
+
+// Close ends the SNMP sessions (SNMPv3 clients live across cycles) and the store.
+func (w *writer) Close() error {
+	w.poller.Close()
+	return w.db.Close()
 }

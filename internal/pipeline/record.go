@@ -42,6 +42,7 @@ type DeviceHealth struct {
 	Duration    time.Duration `json:"duration"`
 	Requests    int           `json:"requests"`
 	Retries     int           `json:"retries,omitempty"`
+	Timeouts    int           `json:"timeouts,omitempty"`
 	Uptime      time.Duration `json:"uptime,omitempty"` // agent's sysUpTime at LastPoll
 	Error       string        `json:"error,omitempty"`
 	Missing     []string      `json:"missing,omitempty"`
@@ -138,6 +139,7 @@ func (r *Recorder) Record(results []poller.Result) error {
 			Duration: res.Duration,
 			Requests: res.Requests,
 			Retries:  res.Retries,
+			Timeouts: res.Timeouts,
 			Uptime:   res.Uptime,
 			Missing:  res.Missing,
 		}
