@@ -20,7 +20,7 @@ func TestCheckValid(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, errs)
 	}
-	if !strings.Contains(out, "ok: 2 devices") {
+	if !strings.Contains(out, "ok: 3 devices") {
 		t.Errorf("stdout %q does not report the devices", out)
 	}
 }
