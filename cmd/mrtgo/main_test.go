@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/rrd"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -71,4 +78,54 @@ func TestUsage(t *testing.T) {
 			t.Errorf("mrtgo %v: exit %d, output %q; want exit %d and %q", tt.args, code, out+errs, tt.code, tt.want)
 		}
 	}
+}
+
+// A second "poll --once" while another process holds the store waits, then gives up
+// with exit code 5 and says why: overlapping cron runs never double-count.
+func TestPollLocked(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "targets.toml")
+	cfg := "[[device]]\nname = \"r1\"\nhost = \"127.0.0.1\"\nport = 9\ntimeout = \"100ms\"\nretries = 0\ninterfaces = [\"*\"]\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "var"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Another process (this test binary again) holds the store open.
+	holder := exec.Command(os.Args[0], "-test.run=^TestHoldStore$")
+	holder.Env = append(os.Environ(), "MRTGO_HOLD_STORE="+filepath.Join(dir, "var", "mrtgo.db"))
+	stdout, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil { // "held"
+		t.Fatal(err)
+	}
+	old := lockWait
+	lockWait = 300 * time.Millisecond
+	defer func() { lockWait = old }()
+	code, _, errs := runCmd(t, "poll", "--once", "-c", cfgPath)
+	if code != exitLocked || !strings.Contains(errs, "locked") {
+		t.Errorf("exit %d, stderr %q; want %d and a message about the lock", code, errs, exitLocked)
+	}
+}
+
+// TestHoldStore is the other process of TestPollLocked.
+func TestHoldStore(t *testing.T) {
+	path := os.Getenv("MRTGO_HOLD_STORE")
+	if path == "" {
+		t.Skip("helper process for TestPollLocked")
+	}
+	db, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fmt.Println("held")
+	time.Sleep(time.Minute)
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
-// lockWait is how long a command waits for another mrtgo process to release the store.
-const lockWait = 10 * time.Second
+// lockWait is how long a command waits for another mrtgo process to release the store
+// (a variable so that tests need not wait as long).
+var lockWait = 10 * time.Second
 
 // openStore opens the store, mapping "locked by another process" to exitLocked.
 func openStore(path string, readOnly bool) (*rrd.DB, error) {
