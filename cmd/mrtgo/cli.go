@@ -38,6 +38,8 @@ Commands:
   serve     serve the static site over HTTP
   fetch     print one interface's stored rates as CSV or JSON
   check     validate the targets file and exit
+  discover  walk SNMP agents and write or merge their interfaces into the targets file
+  import    translate an MRTG mrtg.cfg into the targets file and import its history
   version   print the version
 
 Every command takes -c FILE (default ./targets.toml). "mrtgo COMMAND -h" lists its flags.
@@ -80,14 +82,16 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"check":   {"validate the targets file", runCheck},
-		"poll":    {"poll every device once", runPoll},
-		"render":  {"write the static site", runRender},
-		"serve":   {"serve the static site", runServe},
-		"run":     {"daemon: poll, render, serve", runDaemon},
-		"fetch":   {"print stored rates", runFetch},
-		"demo":    {"built-in simulated network", runDemo},
-		"version": {"print the version", runVersion},
+		"check":    {"validate the targets file", runCheck},
+		"poll":     {"poll every device once", runPoll},
+		"render":   {"write the static site", runRender},
+		"serve":    {"serve the static site", runServe},
+		"run":      {"daemon: poll, render, serve", runDaemon},
+		"fetch":    {"print stored rates", runFetch},
+		"demo":     {"built-in simulated network", runDemo},
+		"discover": {"walk agents and write targets.toml", runDiscover},
+		"import":   {"import an MRTG configuration and its history", runImport},
+		"version":  {"print the version", runVersion},
 	}
 }
 

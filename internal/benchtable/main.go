@@ -20,7 +20,7 @@ import (
 func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime")
 	bench := flag.String("bench", ".", "go test -bench pattern")
-	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./internal/...", "packages to benchmark")
+	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/...", "packages to benchmark")
 	flag.Parse()
 	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-benchtime", *benchtime}, strings.Fields(*pkgs)...)
 	cmd := exec.Command("go", args...)

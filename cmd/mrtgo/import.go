@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/discover"
+	"github.com/mrtgo/mrtgo/mrtgimport"
+)
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs, c := newFlags(e, "import", "[-c FILE] [--dry-run] [--offline] [--no-history] mrtg.cfg")
+	dry := fs.Bool("dry-run", false, "print the report and the changes to the targets file; write nothing")
+	offline := fs.Bool("offline", false, "do not ask agents to map ifIndex, ifDescr, IP or MAC targets to ifNames (such targets are skipped)")
+	noHistory := fs.Bool("no-history", false, "translate the configuration only; do not import .log or .rrd history")
+	var cfgPath string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return withCode(exitUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if cfgPath != "" {
+			return withCode(exitUsage, fmt.Errorf("more than one mrtg.cfg given (%q, %q)", cfgPath, fs.Arg(0)))
+		}
+		cfgPath, rest = fs.Arg(0), fs.Args()[1:]
+	}
+	if err := parse(fs, c, e, nil); err != nil {
+		return err
+	}
+	if cfgPath == "" {
+		return withCode(exitUsage, fmt.Errorf("no mrtg.cfg given"))
+	}
+	mc, err := mrtgimport.Load(cfgPath)
+	if err != nil {
+		var me *mrtgimport.Error
+		if errors.As(err, &me) {
+			return withCode(exitUsage, err)
+		}
+		return err
+	}
+	var agent *mrtgimport.Agent
+	if !*offline {
+		agent = &mrtgimport.Agent{Walk: discover.Walk, LookupIP: discover.LookupIP}
+	}
+	found, plans := mrtgimport.Translate(ctx, mc, agent)
+	mrtgimport.Report(e.stdout, mc, plans)
+
+	src, err := os.ReadFile(c.config)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read targets: %w", err)
+	}
+	base := src
+	if len(strings.TrimSpace(string(src))) == 0 {
+		base = mrtgimport.Header(mc)
+	}
+	out, changes, err := discover.Merge(c.config, base, found)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	for _, ch := range changes {
+		for _, k := range ch.SpeedNotWritten {
+			fmt.Fprintf(e.stdout, "device %s: speed of %s (AbsMax) not written: add it to the device's speed table\n", ch.Device, k)
+		}
+	}
+	if *dry {
+		fmt.Fprint(e.stdout, discover.Diff(c.config, c.config+" (imported)", src, out))
+		return nil
+	}
+	if string(out) != string(src) {
+		if err := writeFileAtomic(c.config, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s\n", c.config)
+	}
+	if *noHistory {
+		return nil
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	db, err := openStore(cfg.Data, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ims, err := mrtgimport.ImportHistory(ctx, db, mc, plans, cfg.Step, e.log)
+	mrtgimport.ReportHistory(e.stdout, ims)
+	return err
+}

@@ -1,0 +1,5 @@
+// Package discover finds the interfaces of SNMP agents and writes them into targets.toml.
+// It walks system, ifTable and ifXTable, decides which interfaces are worth polling (and
+// says why the others are not), and merges the result into an existing targets file line
+// by line, so that comments and hand edits survive a re-run.
+package discover

@@ -1,0 +1,110 @@
+package discover
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ParseHost reads "[community@]host[:port]" (IPv6 as "[::1]:161") over the settings of base.
+func ParseHost(s string, base Target) (Target, error) {
+	t := base
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		t.Community, s = s[:at], s[at+1:]
+	}
+	host := s
+	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
+		h, p, err := net.SplitHostPort(s)
+		if err != nil {
+			return t, fmt.Errorf("bad host %q: %w", s, err)
+		}
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 1 || port > 65535 {
+			return t, fmt.Errorf("bad host %q: port %q out of range 1-65535", s, p)
+		}
+		host, t.Port = h, port
+	}
+	if host == "" {
+		return t, fmt.Errorf("bad host %q: empty host name", s)
+	}
+	t.Host = host
+	return t, nil
+}
+
+// WalkAll walks every target, at most limit at a time. Devices and errors are in the
+// order of targets; exactly one of them is set for each.
+func WalkAll(ctx context.Context, targets []Target, limit int) ([]*Device, []error) {
+	devs := make([]*Device, len(targets))
+	errs := make([]error, len(targets))
+	var g errgroup.Group
+	g.SetLimit(max(limit, 1))
+	var mu sync.Mutex
+	for i, t := range targets {
+		g.Go(func() error {
+			d, err := Walk(ctx, t)
+			mu.Lock()
+			devs[i], errs[i] = d, err
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return devs, errs
+}
+
+// Report writes, per device, what the merge did and which interfaces were skipped and why.
+func Report(w io.Writer, found []Found, changes []Change) {
+	for i, ch := range changes {
+		f := found[i]
+		verb := "updated"
+		switch {
+		case ch.New:
+			verb = "new device"
+		case ch.Empty:
+			verb = "nothing chosen, not written"
+		case len(ch.Added) == 0:
+			verb = "unchanged"
+		}
+		fmt.Fprintf(w, "%s (%s): %s: %d interfaces on the agent, %d chosen, %d added, %d skipped\n",
+			ch.Device, f.Target.Host, verb, len(f.All), len(f.Keep), len(ch.Added), len(f.Skip))
+		if ch.KeyConflict != "" {
+			fmt.Fprintf(w, "  the file names this device's interfaces by %s, this run by %s: nothing added (use --key %s)\n", ch.KeyConflict, keyOr(f.Key), ch.KeyConflict)
+		}
+		if ch.Wildcard {
+			fmt.Fprintf(w, "  interfaces = [\"*\"]: every interface that is up is polled; nothing added\n")
+		}
+		for _, s := range f.Skip {
+			name := s.Key
+			if name == "" {
+				name = fmt.Sprintf("ifIndex %d", s.Index)
+			}
+			fmt.Fprintf(w, "  skipped %s: %s%s\n", name, s.Reason, hint(s.Reason))
+		}
+		for _, k := range ch.Vanished {
+			fmt.Fprintf(w, "  vanished %s: in the targets file but not on the agent (left in place)\n", k)
+		}
+		for _, k := range ch.Skipped {
+			fmt.Fprintf(w, "  note %s: in the targets file but skipped by this selection (left in place)\n", k)
+		}
+	}
+}
+
+func hint(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "administratively"):
+		return " (--admin-down to include)"
+	case strings.HasPrefix(reason, "operationally"):
+		return " (--oper-down to include)"
+	case reason == "loopback":
+		return " (--loopback to include)"
+	case reason == "speed 0":
+		return " (--zero-speed to include)"
+	}
+	return ""
+}

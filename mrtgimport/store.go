@@ -1,0 +1,126 @@
+package mrtgimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"time"
+
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// Imported is the outcome of one target's history import.
+type Imported struct {
+	Plan     *Plan
+	Source   string    // the .log or .rrd file read
+	Rows     int       // MRTG rows replayed
+	From, To time.Time // the span imported
+	Skipped  string    // why nothing was imported ("" when rows were)
+}
+
+// batch is the most updates one store transaction takes; group is how many series are
+// replayed together (about 3 MB each for two years of MRTG history).
+const (
+	batch = 200_000
+	group = 128
+)
+
+// ImportHistory reads the history of every planned target and replays it into db, whose
+// series have the given step. A target whose series already holds data from the span of
+// the history is left alone (importing twice is harmless); a missing file is reported, not
+// an error.
+func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, step time.Duration, log *slog.Logger) ([]Imported, error) {
+	var out []Imported
+	var rs []*replayed
+	write := func(ups []rrd.Update) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return db.Update(ups)
+	}
+	var errs []error
+	for _, p := range plans {
+		if p.Series == "" {
+			continue
+		}
+		im := Imported{Plan: p}
+		var h *History
+		var err error
+		base := p.Target.LogBase(c)
+		if c.LogFormat == "rrdtool" {
+			im.Source = base + ".rrd"
+			h, err = ReadRRD(ctx, im.Source)
+		} else {
+			im.Source = base + ".log"
+			h, err = ReadLog(im.Source)
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				im.Skipped = "no history file " + im.Source
+			} else {
+				im.Skipped = err.Error()
+			}
+			out = append(out, im)
+			continue
+		}
+		rp, err := replay(h, step, p.MaxRate, p.Bits)
+		if err != nil {
+			im.Skipped = err.Error()
+			out = append(out, im)
+			continue
+		}
+		_, last, err := db.Info(p.Series)
+		switch {
+		case errors.Is(err, rrd.ErrNoSeries):
+			speed := p.MaxRate * 8
+			if math.IsNaN(speed) {
+				speed = 0
+			}
+			if err := db.Create(p.Series, pipeline.Spec(step, speed, p.Bits), rp.start); err != nil {
+				return out, fmt.Errorf("create series %s: %w", p.Series, err)
+			}
+		case err != nil:
+			return out, err
+		case last.UnixMicro() >= rp.t[0]:
+			im.Skipped = fmt.Sprintf("series %s already holds data up to %s", p.Series, last.Format(time.RFC3339))
+			out = append(out, im)
+			continue
+		}
+		im.Rows, im.From, im.To = len(h.Rows), h.Rows[0].Start, h.Rows[len(h.Rows)-1].End
+		rp.series = p.Series
+		rs = append(rs, rp)
+		out = append(out, im)
+		log.Debug("history read", "target", p.Target.Name, "series", p.Series, "rows", im.Rows, "updates", len(rp.t))
+		if len(rs) == group {
+			errs = append(errs, feed(rs, batch, write))
+			rs = rs[:0]
+		}
+	}
+	errs = append(errs, feed(rs, batch, write))
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	infos := map[string]pipeline.InterfaceInfo{}
+	for _, im := range out {
+		if im.Skipped != "" {
+			continue
+		}
+		p := im.Plan
+		speed := p.MaxRate * 8
+		if math.IsNaN(speed) {
+			speed = 0
+		}
+		infos[p.Series] = pipeline.InterfaceInfo{Index: p.Index, Descr: p.Descr, Speed: speed, Bits: p.Bits}
+	}
+	if err := pipeline.PutInterfaces(db, infos); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("store history: %w", err)
+	}
+	return out, nil
+}
