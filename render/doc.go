@@ -2,18 +2,22 @@
 // were already fetched from the store, in MRTG's look: a 500×135 image with a
 // 400×100 plot, the in rate as a filled green area, the out rate as a blue
 // line, peaks on the week, month and year graphs, red lines at period
-// boundaries and wall-clock labels in the configured time zone. It also
-// summarises a series (max, average, current, 95th percentile, volume) for
-// the pages. It never opens the database.
+// boundaries and wall-clock labels in the configured time zone. The
+// statistics it marks (95th percentile) are computed by rrd.Summarize and
+// handed in. It never opens the database.
 //
 // Unknown samples (NaN) are drawn as a gap with a light shaded band, never as
 // zero or as the last value.
 //
 // Layout constants are rateup's, in "MRTG pixels"; Scale 2 is the same
-// picture at twice the density. Areas are filled through gonum's vg canvas
-// (vgimg on an exact-size RGBA image) with edges on the pixel grid. Rules,
-// the out lines (aliased, stamped with rateup's one-by-two brush) and the
-// text (gonum's embedded Liberation Sans) are set on the same pixels
-// directly: crisp, cheap, and with so few colours that the PNG is written
-// with a palette.
+// picture at twice the density. Everything is set directly on an RGBA image
+// with edges on the device pixel grid: the areas (one rectangle of whole
+// pixels per row), the rules, the out lines (aliased, stamped with rateup's
+// one-by-two brush) and the text (gonum's embedded Liberation Sans, each
+// label rasterized once per process and scale and kept). The picture is
+// crisp, cheap (about 0.5 ms for a 1x graph and 1.5 ms for a 2x one,
+// encoded), and has so few colours that the PNG is written with a palette.
+// Filling areas through gonum's vg canvas cost five times as much: vgimg
+// copies the image into its own context and rasterizes every path with
+// antialiasing that the pixel-grid edges never need.
 package render

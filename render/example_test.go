@@ -42,10 +42,7 @@ func ExamplePNG() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := render.Summarize(g.In, g.Step, 100e6)
 	fmt.Println("rows:", n, "image:", img.Bounds().Size())
-	fmt.Printf("in: max %s, %.0f%% of speed, current %s\n", render.FormatBits(s.Max), s.MaxPct, render.FormatBits(s.Current))
 	// Output:
 	// rows: 400 image: (500,135)
-	// in: max 40.0 Mb/s, 40% of speed, current 40.0 Mb/s
 }

@@ -2,24 +2,16 @@ package render
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/png"
 	"io"
 	"math"
 	"sync"
 	"time"
-
-	xfont "golang.org/x/image/font"
-	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/math/fixed"
-	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/font/liberation"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Colours of the graph, as hex for pages that draw a legend. The first four
@@ -122,8 +114,19 @@ var (
 
 // PNG draws g and writes it to w as a PNG.
 func PNG(w io.Writer, g Graph) error {
-	img, err := Draw(g)
-	if err != nil {
+	if err := g.check(); err != nil {
+		return fmt.Errorf("draw %s graph: %w", g.Period, err)
+	}
+	// The pixels live only until they are encoded: reuse them (a 2x
+	// picture is a megabyte, and clearing fresh memory costs as much as
+	// drawing on it; the frame covers every pixel).
+	s := max(g.Scale, 1)
+	img, _ := pictures[s].Get().(*image.RGBA)
+	if img == nil {
+		img = image.NewRGBA(image.Rect(0, 0, imgW*s, imgH*s))
+	}
+	defer pictures[s].Put(img)
+	if err := draw(img, g); err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(w)
@@ -131,6 +134,7 @@ func PNG(w io.Writer, g Graph) error {
 	var src image.Image = img
 	if p := paletted(img); p != nil {
 		src = p
+		defer palettes[s].Put(p)
 	}
 	if err := enc.Encode(bw, src); err != nil {
 		return fmt.Errorf("encode png: %w", err)
@@ -147,34 +151,60 @@ func PNG(w io.Writer, g Graph) error {
 // filters and comes out several times smaller.
 func paletted(img *image.RGBA) *image.Paletted {
 	b := img.Bounds()
-	p := image.NewPaletted(b, make(color.Palette, 0, 256))
-	index := make(map[uint32]uint8, 256)
+	s := b.Dx() / imgW
+	p, _ := palettes[s].Get().(*image.Paletted)
+	if p == nil || p.Rect != b {
+		p = image.NewPaletted(b, make(color.Palette, 0, 256))
+	}
+	p.Palette = p.Palette[:0]
+	// Colours to palette indexes: open addressing in a table four times
+	// the palette's size (a map costs more than the rest of this loop).
+	var index [1024]struct {
+		key  uint32
+		idx  uint8
+		used bool
+	}
 	have := false
 	var last uint32
 	var lastIdx uint8
 	for y := 0; y < b.Dy(); y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
 		out := p.Pix[y*p.Stride : y*p.Stride+b.Dx()]
-		for x := range out {
+		for x := 0; x < len(out); x++ {
+			// Runs of one colour are long: test two pixels at once.
+			if have && x+1 < len(out) && binary.LittleEndian.Uint64(row[4*x:]) == uint64(last)|uint64(last)<<32 {
+				out[x], out[x+1] = lastIdx, lastIdx
+				x++
+				continue
+			}
 			px := row[4*x : 4*x+4 : 4*x+4]
-			k := uint32(px[0]) | uint32(px[1])<<8 | uint32(px[2])<<16 | uint32(px[3])<<24
+			k := binary.LittleEndian.Uint32(px)
 			if !have || k != last {
-				i, ok := index[k]
-				if !ok {
+				h := (k * 2654435761) >> 22
+				for index[h].used && index[h].key != k {
+					h = (h + 1) % uint32(len(index))
+				}
+				e := &index[h]
+				if !e.used {
 					if len(p.Palette) == 256 {
 						return nil
 					}
-					i = uint8(len(p.Palette))
-					index[k] = i
+					e.key, e.idx, e.used = k, uint8(len(p.Palette)), true
 					p.Palette = append(p.Palette, color.RGBA{px[0], px[1], px[2], px[3]})
 				}
-				have, last, lastIdx = true, k, i
+				have, last, lastIdx = true, k, e.idx
 			}
 			out[x] = lastIdx
 		}
 	}
 	return p
 }
+
+// pictures and palettes keep the pixels of graphs being encoded, by scale.
+var (
+	pictures [maxScale + 1]sync.Pool
+	palettes [maxScale + 1]sync.Pool
+)
 
 // pngBuffers reuses the encoder's compression state between graphs: a
 // deflate writer is larger than the image it compresses.
@@ -194,22 +224,21 @@ func Draw(g Graph) (*image.RGBA, error) {
 	if err := g.check(); err != nil {
 		return nil, fmt.Errorf("draw %s graph: %w", g.Period, err)
 	}
-	s := g.Scale
-	if s == 0 {
-		s = 1
-	}
+	s := max(g.Scale, 1)
 	img := image.NewRGBA(image.Rect(0, 0, imgW*s, imgH*s))
-	// At 72 dpi one vg point is one MRTG pixel; Scale multiplies the dpi.
-	c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(72*s))
-	out, ok := c.Image().(*image.RGBA)
-	if !ok {
-		return nil, fmt.Errorf("draw %s graph: canvas image is %T", g.Period, c.Image())
+	if err := draw(img, g); err != nil {
+		return nil, err
 	}
-	d := &drawer{c: c, img: out, s: float64(s), g: g, fonts: font.NewCache(liberation.Collection())}
+	return img, nil
+}
+
+// draw draws a checked g onto img, which has g's size; every pixel is set.
+func draw(img *image.RGBA, g Graph) error {
+	d := &drawer{img: img, s: float64(max(g.Scale, 1)), g: g}
 	if err := d.draw(); err != nil {
-		return nil, fmt.Errorf("draw %s graph: %w", g.Period, err)
+		return fmt.Errorf("draw %s graph: %w", g.Period, err)
 	}
-	return out, nil
+	return nil
 }
 
 func (g Graph) check() error {
@@ -239,13 +268,11 @@ func (g Graph) check() error {
 }
 
 // drawer holds one drawing. All coordinates are MRTG pixels from the top
-// left; pt converts them to vg's bottom-left points.
+// left; dev converts them to device pixels.
 type drawer struct {
-	c     *vgimg.Canvas
-	img   *image.RGBA // the canvas's pixels, for rules set directly
-	s     float64     // device pixels per MRTG pixel
-	g     Graph
-	fonts *font.Cache
+	img *image.RGBA
+	s   float64 // device pixels per MRTG pixel
+	g   Graph
 
 	lo, hi time.Time // the time range of the plot
 	top    float64   // bits per second at the top of the plot
@@ -345,13 +372,6 @@ func (d *drawer) y(v float64) float64 {
 	return plotB - math.Min(f, 1)*plotRows
 }
 
-// snap rounds to the device pixel grid, so that area edges are crisp.
-func (d *drawer) snap(v float64) float64 { return math.Round(v*d.s) / d.s }
-
-func (d *drawer) pt(x, y float64) vg.Point {
-	return vg.Point{X: vg.Length(x), Y: vg.Length(imgH - y)}
-}
-
 // runs calls f for every maximal run [i, j) of known visible rows of s.
 func (d *drawer) runs(s []float64, known bool, f func(i, j int)) {
 	i := -1
@@ -384,23 +404,14 @@ func (d *drawer) gaps() {
 }
 
 // area fills each run of known rows as steps: a row covers its whole
-// interval, so nothing is drawn over unknown rows.
-func (d *drawer) area(s []float64, col color.Color) {
-	d.c.SetColor(col)
+// interval, so nothing is drawn over unknown rows. Edges are on the device
+// pixel grid, so each row is a rectangle of whole pixels, set directly.
+func (d *drawer) area(s []float64, col color.NRGBA) {
 	d.runs(s, true, func(i, j int) {
-		var p vg.Path
-		a, _ := d.rowTimes(i)
-		p.Move(d.pt(d.snap(d.x(a)), plotB))
 		for k := i; k < j; k++ {
 			a, b := d.rowTimes(k)
-			y := d.snap(d.y(s[k]))
-			p.Line(d.pt(d.snap(d.x(a)), y))
-			p.Line(d.pt(d.snap(d.x(b)), y))
+			d.rect(image.Rect(d.dev(d.x(a)), d.dev(d.y(s[k])), d.dev(d.x(b)), plotB*int(d.s)), col)
 		}
-		_, b := d.rowTimes(j - 1)
-		p.Line(d.pt(d.snap(d.x(b)), plotB))
-		p.Close()
-		d.c.Fill(p)
 	})
 }
 
@@ -488,9 +499,47 @@ func (d *drawer) grid(ticks []xTick) {
 
 // fill paints the rectangle [x0, x1) × [y0, y1) in MRTG pixels on whole
 // device pixels, blending a translucent colour over what is there.
-func (d *drawer) fill(x0, y0, x1, y1 float64, col color.Color) {
-	r := image.Rect(d.dev(x0), d.dev(y0), d.dev(x1), d.dev(y1))
-	draw.Draw(d.img, r, image.NewUniform(col), image.Point{}, draw.Over)
+func (d *drawer) fill(x0, y0, x1, y1 float64, col color.NRGBA) {
+	d.rect(image.Rect(d.dev(x0), d.dev(y0), d.dev(x1), d.dev(y1)), col)
+}
+
+// rect paints r in device pixels with col, blended over what is there.
+func (d *drawer) rect(r image.Rectangle, col color.NRGBA) {
+	r = r.Intersect(d.img.Rect)
+	if r.Empty() {
+		return
+	}
+	first := d.img.Pix[d.img.PixOffset(r.Min.X, r.Min.Y):d.img.PixOffset(r.Max.X, r.Min.Y)]
+	if col.A == 0xff {
+		// One row, then copies of it.
+		for i := 0; i < len(first); i += 4 {
+			p := first[i : i+4 : i+4]
+			p[0], p[1], p[2], p[3] = col.R, col.G, col.B, 0xff
+		}
+		for y := r.Min.Y + 1; y < r.Max.Y; y++ {
+			copy(d.img.Pix[d.img.PixOffset(r.Min.X, y):], first)
+		}
+		return
+	}
+	// Source over an opaque picture: out = src·a + dst·(1-a). What lies
+	// under a band is mostly one colour: blend each run of it once.
+	a := uint32(col.A)
+	var in, out [3]uint8
+	have := false
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := d.img.Pix[d.img.PixOffset(r.Min.X, y):d.img.PixOffset(r.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			p := row[i : i+4 : i+4]
+			if !have || p[0] != in[0] || p[1] != in[1] || p[2] != in[2] {
+				in = [3]uint8{p[0], p[1], p[2]}
+				for k, c := range [3]uint8{col.R, col.G, col.B} {
+					out[k] = uint8((uint32(c)*a + uint32(in[k])*(255-a) + 127) / 255)
+				}
+				have = true
+			}
+			p[0], p[1], p[2], p[3] = out[0], out[1], out[2], 0xff
+		}
+	}
 }
 
 func (d *drawer) dev(v float64) int { return int(math.Round(v * d.s)) }
@@ -551,73 +600,6 @@ func (d *drawer) arrow() {
 	d.fill(plotR, plotB-2, plotR+1, plotB+3, colMajor)
 	d.fill(plotR+1, plotB-1, plotR+3, plotB+2, colMajor)
 	d.fill(plotR+3, plotB, plotR+4, plotB+1, colMajor)
-}
-
-// text draws the labels with gonum's embedded Liberation Sans straight
-// onto the pixels: vgimg's FillString would build a face and resample every
-// glyph through an affine transform, which costs more than the rest of the
-// graph.
-func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
-	gf := d.fonts.Lookup(font.Font{Typeface: "Liberation", Variant: "Sans"}, fontSize)
-	face, err := opentype.NewFace(gf.Face, &opentype.FaceOptions{Size: fontSize, DPI: 72 * d.s, Hinting: xfont.HintingFull})
-	if err != nil {
-		return fmt.Errorf("make font face: %w", err)
-	}
-	defer face.Close()
-	// Glyphs are drawn into a coverage mask first and its levels rounded
-	// to 32, so the picture keeps few colours (see paletted).
-	mask := image.NewAlpha(d.img.Bounds())
-	dr := &xfont.Drawer{Dst: mask, Src: image.Opaque, Face: face}
-	width := func(s string) float64 { return float64(dr.MeasureString(s)) / 64 / d.s }
-	put := func(x, baseline float64, s string) {
-		dr.Dot = fixed.Point26_6{X: fixed.Int26_6(math.Round(x * d.s * 64)), Y: fixed.I(int(math.Round(baseline * d.s)))}
-		dr.DrawString(s)
-	}
-	m := face.Metrics()
-	ascent := float64(m.Ascent) / 64 / d.s
-
-	// y labels, right-aligned before the tick marks and centred on them.
-	for i, l := range ylabels {
-		y := plotB - float64(i*plotRows/yTicks)
-		put(plotL-6-width(l), y+ascent/2-1, l)
-	}
-	// x labels centred under their time; keep them inside the image.
-	for _, l := range xlabels {
-		w := width(l.Text)
-		put(math.Min(math.Max(d.x(l.At)-w/2, 2), imgW-2-w), plotB+4+ascent, l.Text)
-	}
-	if g.Title != "" {
-		put(plotL, 1+ascent, g.Title)
-	}
-
-	// "Bits per Second" up the left edge, centred on the plot: drawn
-	// flat into a mask, then turned a quarter left pixel by pixel.
-	const legend = "Bits per Second"
-	lw := dr.MeasureString(legend).Ceil()
-	lh := (m.Ascent + m.Descent).Ceil()
-	flat := image.NewAlpha(image.Rect(0, 0, lw, lh))
-	(&xfont.Drawer{Dst: flat, Src: image.Opaque, Face: face, Dot: fixed.P(0, m.Ascent.Ceil())}).DrawString(legend)
-	x0 := int(math.Round(7 * d.s))
-	y0 := int(math.Round((plotB-(plotRows-width(legend))/2)*d.s)) - lw
-	for py := 0; py < lh; py++ {
-		for px := 0; px < lw; px++ {
-			if x, y := x0+py, y0+lw-1-px; image.Pt(x, y).In(mask.Rect) {
-				mask.Pix[y*mask.Stride+x] = max(mask.Pix[y*mask.Stride+x], flat.Pix[py*flat.Stride+px])
-			}
-		}
-	}
-	// Black ink over the opaque picture: each channel times 1-coverage.
-	for i, a := range mask.Pix {
-		if a == 0 {
-			continue
-		}
-		keep := 255 - uint32(min((int(a)+4)&^7, 255))
-		p := d.img.Pix[4*i : 4*i+3 : 4*i+3]
-		for k := range p {
-			p[k] = uint8((uint32(p[k])*keep + 127) / 255)
-		}
-	}
-	return nil
 }
 
 // parseHex turns "#rrggbb" into an opaque colour.

@@ -58,34 +58,3 @@ func yScale(max float64) (top float64, labels []string) {
 	}
 	return top, labels
 }
-
-// FormatBits formats a rate in bits per second with an SI prefix and three
-// significant digits, as on MRTG's pages: "12.3 Mb/s". NaN is "-".
-func FormatBits(v float64) string { return formatSI(v, "b/s") }
-
-// FormatBytes formats a volume in octets with an SI prefix: "4.56 GB".
-// NaN is "-".
-func FormatBytes(v float64) string { return formatSI(v, "B") }
-
-func formatSI(v float64, unit string) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	i := 0
-	a := math.Abs(v)
-	for a >= 999.5 && i < len(siPrefixes)-1 {
-		a /= 1000
-		v /= 1000
-		i++
-	}
-	var num string
-	switch {
-	case a >= 99.95 || i == 0 && a == math.Trunc(a):
-		num = fmt.Sprintf("%.0f", v)
-	case a >= 9.995:
-		num = fmt.Sprintf("%.1f", v)
-	default:
-		num = fmt.Sprintf("%.2f", v)
-	}
-	return num + " " + siPrefixes[i] + unit
-}

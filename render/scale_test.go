@@ -46,24 +46,3 @@ func TestYScaleCovers(t *testing.T) {
 		}
 	}
 }
-
-func TestFormat(t *testing.T) {
-	tests := []struct {
-		got, want string
-	}{
-		{FormatBits(0), "0 b/s"},
-		{FormatBits(999), "999 b/s"},
-		{FormatBits(12345678), "12.3 Mb/s"},
-		{FormatBits(1e9), "1.00 Gb/s"},
-		{FormatBits(456.7e3), "457 kb/s"},
-		{FormatBits(math.NaN()), "-"},
-		{FormatBytes(4.56e9), "4.56 GB"},
-		{FormatBytes(2.5e12), "2.50 TB"},
-		{FormatBytes(7.5e15), "7500 TB"},
-	}
-	for _, tt := range tests {
-		if tt.got != tt.want {
-			t.Errorf("got %q, want %q", tt.got, tt.want)
-		}
-	}
-}

@@ -19,8 +19,9 @@ func sampleSite() Site {
 			gs = append(gs, Graph{
 				Period: p,
 				Width:  500, Height: 135,
-				In:  Stats{Max: 812e6 * f / 4, Average: 123.4e6 * f / 4, Current: 98.7e6, P95: 456e6 * f / 4, Total: 1.234e12 * f},
-				Out: Stats{Max: 45.6e6, Average: 12.3e6, Current: 999.6, P95: 33e6, Total: 98.7e9 * f},
+				In:       Stats{Max: 812e6 * f / 4, Average: 123.4e6 * f / 4, Current: 98.7e6, P95: 456e6 * f / 4, Total: 1.234e12 * f},
+				Out:      Stats{Max: 45.6e6, Average: 12.3e6, Current: 999.6, P95: 33e6, Total: 98.7e9 * f},
+				P95Basis: "of 5-minute averages over " + p + " <rows>",
 			})
 		}
 		return gs
@@ -42,7 +43,10 @@ func sampleSite() Site {
 				Descr:        `Juniper <b>MX</b> & "friends"`,
 				Uptime:       12*24*time.Hour + 3*time.Hour + 4*time.Minute + 5*time.Second,
 				LastPoll:     at,
+				LastSuccess:  at,
 				PollDuration: 850 * time.Millisecond,
+				Requests:     17,
+				Retries:      2,
 				Interfaces: []Interface{
 					{
 						Name: "ge-0/0/0", Descr: "ge-0/0/0", Alias: "<script>alert(1)</script>",
@@ -61,6 +65,9 @@ func sampleSite() Site {
 			{
 				Name: "edge 2", Host: "198.51.100.7",
 				PollError: `get sysUpTime.0: timeout <after 2s>`,
+				LastPoll:  at,
+				Requests:  3,
+				Missing:   []string{"eth9", "<b>gone</b>"},
 				Interfaces: []Interface{
 					{Name: "eth0", Descr: "eth0", Speed: 100e6},
 				},

@@ -34,9 +34,13 @@ type Device struct {
 	Uptime time.Duration // sysUpTime as of LastPoll; 0 = unknown
 
 	// Poll health; zero values mean unknown.
-	LastPoll     time.Time     // last successful poll
-	PollDuration time.Duration // how long that poll took
+	LastPoll     time.Time     // last poll, answered or not
+	LastSuccess  time.Time     // last poll the device answered
+	PollDuration time.Duration // how long the last poll took
+	Requests     int           // SNMP requests the last poll sent
+	Retries      int           // requests of the last poll sent again after a timeout
 	PollError    string        // last poll error; empty = none
+	Missing      []string      // configured interfaces the device does not have
 
 	Interfaces []Interface
 }
@@ -46,7 +50,7 @@ type Interface struct {
 	Name       string  // configured name (ifName by default); names its files
 	Descr      string  // ifDescr
 	Alias      string  // ifAlias
-	Status     string  // ifOperStatus as text ("up", "down"); optional
+	Status     string  // state as text ("up", "down", "no data"); optional
 	Speed      float64 // bits/s; 0 = unknown
 	LastUpdate time.Time
 	Graphs     []Graph // in order day, week, month, year
@@ -63,6 +67,11 @@ type Graph struct {
 	Width, Height int
 
 	In, Out Stats // rates in bits/s; Total in bytes
+
+	// P95Basis says which rows the 95th percentile was taken over, after
+	// "95th percentile": "of 5-minute averages over 8 days 8 hours".
+	// Empty leaves the note out.
+	P95Basis string
 }
 
 // Stats summarises one direction over one period. NaN means unknown.
@@ -275,6 +284,14 @@ func pad2(v int64) string {
 		return "0" + strconv.FormatInt(v, 10)
 	}
 	return strconv.FormatInt(v, 10)
+}
+
+// formatCount formats a number of requests, or "unknown" for a device never polled.
+func formatCount(n int, polled bool) string {
+	if !polled {
+		return "unknown"
+	}
+	return strconv.Itoa(n)
 }
 
 // formatDuration formats a poll duration: "850 ms", "2.35 s".

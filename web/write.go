@@ -78,7 +78,9 @@ type (
 	deviceView struct {
 		Name, Host, Descr, Href        string
 		Uptime, LastPoll, PollDuration string
+		LastSuccess, Requests, Retries string
 		PollError                      string
+		Missing                        []string
 		Interfaces                     []ifaceView
 	}
 
@@ -92,6 +94,7 @@ type (
 	graphView struct {
 		Title, Alt, Link string
 		Src, Srcset      string
+		P95Basis         string
 		Width, Height    int
 		Stats            []statsRow
 	}
@@ -158,7 +161,11 @@ func deviceData(d Device, loc *time.Location, link linker) deviceView {
 		Uptime:       formatUptime(d.Uptime),
 		LastPoll:     formatTime(d.LastPoll, loc),
 		PollDuration: formatDuration(d.PollDuration),
+		LastSuccess:  formatTime(d.LastSuccess, loc),
+		Requests:     formatCount(d.Requests, !d.LastPoll.IsZero()),
+		Retries:      formatCount(d.Retries, !d.LastPoll.IsZero()),
 		PollError:    d.PollError,
+		Missing:      d.Missing,
 	}
 	for _, ifc := range d.Interfaces {
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
@@ -201,13 +208,14 @@ func graphData(device string, ifc Interface, g Graph, link linker) graphView {
 	src := link(GraphFile(device, ifc.Name, g.Period, 1))
 	src2 := link(GraphFile(device, ifc.Name, g.Period, 2))
 	return graphView{
-		Title:  title,
-		Alt:    title + " for " + ifc.Name + " on " + device,
-		Link:   link(InterfacePage(device, ifc.Name)),
-		Src:    src,
-		Srcset: src + " 1x, " + src2 + " 2x",
-		Width:  g.Width,
-		Height: g.Height,
+		Title:    title,
+		Alt:      title + " for " + ifc.Name + " on " + device,
+		Link:     link(InterfacePage(device, ifc.Name)),
+		Src:      src,
+		Srcset:   src + " 1x, " + src2 + " 2x",
+		P95Basis: g.P95Basis,
+		Width:    g.Width,
+		Height:   g.Height,
 		Stats: []statsRow{
 			statsData("in", "In", g.In, ifc.Speed),
 			statsData("out", "Out", g.Out, ifc.Speed),
@@ -346,8 +354,13 @@ func WriteFile(dir, rel string, data []byte) error {
 // writeFileAtomic replaces name with data through a temporary file in the
 // same directory and a rename. It does nothing if name already holds data.
 func writeFileAtomic(name string, data []byte) error {
-	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, data) {
-		return nil
+	// A file of another size differs: only one of the same size is read back.
+	if fi, err := os.Stat(name); err == nil && fi.Size() == int64(len(data)) {
+		if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, data) {
+			return nil
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

@@ -165,6 +165,9 @@ func TestWritePageContent(t *testing.T) {
 			`<a href="../index.html">mrtgo</a>`,
 			"<tr><th>Up for</th><td>12 days, 3:04:05</td></tr>",
 			"<tr><th>Poll took</th><td>850 ms</td></tr>",
+			"<tr><th>Last success</th><td>2026-03-14 15:09:26 CET</td></tr>",
+			"<tr><th>Requests</th><td>17</td></tr>",
+			"<tr><th>Retries</th><td>2</td></tr>",
 			`<span class="ok">OK</span>`,
 			`<td><a href="ge-0_0_0.html">ge-0/0/0</a></td>`,
 			`<td>98.7 Mb/s</td>`,
@@ -182,6 +185,12 @@ func TestWritePageContent(t *testing.T) {
 			"<tr><th>Speed</th><td>1 Gb/s</td></tr>",
 			"last updated <b>2026-03-14 15:09:26 CET</b>",
 			"up for <b>12 days, 3:04:05</b>",
+			`<p class="note">95th percentile of 5-minute averages over week &lt;rows&gt;.</p>`,
+		}},
+		{"edge=202/index.html", []string{
+			"<tr><th>Last success</th><td>unknown</td></tr>",
+			"<tr><th>Requests</th><td>3</td></tr>",
+			`<tr><th>Not found</th><td class="err">eth9, &lt;b&gt;gone&lt;/b&gt;</td></tr>`,
 		}},
 		{"core1/index=.html", []string{
 			`<td>–</td>`,

@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -16,66 +19,17 @@ import (
 	"github.com/mrtgo/mrtgo/web"
 )
 
-// Rates is one interface's traffic over one period, as the pages show it and as
-// "mrtgo fetch" prints it: bits per second, NaN for unknown.
-type Rates struct {
-	Period        render.Period
-	Span          time.Duration // time the period covers
-	Start         time.Time     // end of the first row's interval
-	Step          time.Duration
-	In, Out       []float64
-	MaxIn, MaxOut []float64 // peaks, from the MAX archives (nil on the day period)
-}
-
-// Time returns the end of row i's interval.
-func (r Rates) Time(i int) time.Time { return r.Start.Add(time.Duration(i) * r.Step) }
-
-// FetchRates reads a period of a series ending at end. The period's span and resolution
-// follow the series' step (MRTG's 5 minutes gives 33 hours of 5-minute rows on the day graph).
-func FetchRates(db *rrd.DB, series string, p render.Period, end time.Time) (Rates, error) {
-	spec, _, err := db.Info(series)
-	if err != nil {
-		return Rates{}, err
-	}
-	start := end.Add(-p.SpanFor(spec.Step))
-	res := p.ResolutionFor(spec.Step)
-	avg, err := db.Fetch(series, rrd.Average, start, end, res)
-	if err != nil {
-		return Rates{}, fmt.Errorf("fetch %s %s: %w", series, p, err)
-	}
-	r := Rates{Period: p, Span: p.SpanFor(spec.Step), Start: avg.Time(0), Step: avg.Step}
-	r.In, r.Out = bitsColumns(avg)
-	if p != render.Day {
-		mx, err := db.Fetch(series, rrd.Max, start, end, res)
-		if err != nil {
-			return Rates{}, fmt.Errorf("fetch %s %s peaks: %w", series, p, err)
-		}
-		r.MaxIn, r.MaxOut = bitsColumns(mx)
-	}
-	return r, nil
-}
-
-// bitsColumns turns octets/s rows into two bits/s columns.
-func bitsColumns(res rrd.Result) (in, out []float64) {
-	in = make([]float64, len(res.Rows))
-	out = make([]float64, len(res.Rows))
-	for i, row := range res.Rows {
-		in[i], out[i] = row[0]*8, row[1]*8
-	}
-	return in, out
-}
-
-// Summary returns the stats the pages show for a period: rates in bits/s, Total in bytes.
-func Summary(r Rates) (in, out web.Stats) {
-	return stats(r.In, r.Step), stats(r.Out, r.Step)
-}
-
-func stats(bits []float64, step time.Duration) web.Stats {
-	s := rrd.Summarize(bits, step)
-	return web.Stats{Max: s.Max, Average: s.Average, Current: s.Current, P95: s.P95, Total: s.Total / 8}
-}
-
 // Publisher writes the static site from the store.
+//
+// It is incremental: a graph is drawn again only when its period has moved on since
+// it was last drawn, that is when the store has a new row of the period's resolution
+// (the day graph every step, the week graph every 6 steps, the month graph every 24,
+// the year graph every 288) or the clock has passed into a new row (so that a device
+// that stopped answering shows a growing gap), or when anything else it shows changed
+// (speed, time zone, step). What was drawn is kept in memory between calls and in a
+// small state file in the site directory (stateFile), so a fresh process, such as
+// "mrtgo render" from cron, redraws only what changed too. Graphs are drawn on all
+// cores; every file is written to a temporary name and renamed.
 type Publisher struct {
 	DB       *rrd.DB
 	Dir      string         // site directory
@@ -86,22 +40,128 @@ type Publisher struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Workers  int // graphs drawn at once; 0 = GOMAXPROCS
+
+	mu    sync.Mutex
+	drawn drawnGraphs // nil until loaded from the state file
+	bufs  sync.Pool   // *bytes.Buffer for encoded PNGs
 }
 
 // PublishStats says what one Publish did.
 type PublishStats struct {
-	Interfaces, Graphs int
-	Duration           time.Duration
+	Interfaces int
+	Graphs     int // graphs on the pages: Interfaces × 4
+	Drawn      int // graphs drawn again (each as two PNGs, 1x and 2x); the rest were current
+	Duration   time.Duration
 }
 
-// Publish draws every graph and writes every page.
+// Publish draws the graphs whose period has new data and writes every page (a page
+// whose content did not change is left alone).
 func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	began := time.Now()
 	now := p.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn == nil {
+		p.drawn = loadDrawn(p.Dir, p.Log)
+	}
+
+	site, specs, err := p.site(now)
+	if err != nil {
+		return PublishStats{}, err
+	}
+
+	// One job per interface, on all cores; each fills its own slots of the site.
+	g, gctx := errgroup.WithContext(ctx)
+	workers := p.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(workers)
+	var (
+		stateMu sync.Mutex
+		drawn   int
+	)
+	n := 0
+	for di := range site.Devices {
+		dev := &site.Devices[di]
+		for ii := range dev.Interfaces {
+			ifc := &dev.Interfaces[ii]
+			n++
+			g.Go(func() error {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				series := SeriesName(dev.Name, ifc.Name)
+				spec := specs[series]
+				ifc.Graphs = make([]web.Graph, len(render.Periods))
+				var due []int
+				want := make([]drawnGraph, len(render.Periods))
+				stateMu.Lock()
+				for i, period := range render.Periods {
+					want[i] = p.wantState(spec, ifc, period, now)
+					if old, ok := p.drawn[graphKey(series, period)]; ok && old.current(want[i]) {
+						ifc.Graphs[i] = old.graph(period)
+						continue
+					}
+					due = append(due, i)
+				}
+				stateMu.Unlock()
+				// Kept graphs whose PNGs went missing are drawn again.
+				for i, period := range render.Periods {
+					if len(ifc.Graphs[i].Period) > 0 && !p.filesExist(dev.Name, ifc.Name, period) {
+						due = append(due, i)
+					}
+				}
+				// When both the week and the month are drawn, their percentiles
+				// share one fetch of the base-step rows.
+				var ring *ringRows
+				if slices.Contains(due, int(render.Week)) && slices.Contains(due, int(render.Month)) {
+					ring = &ringRows{span: fineSpan(spec, render.Month.SpanFor(spec.Step), now, ifc.LastUpdate)}
+				}
+				for _, i := range due {
+					st, err := p.draw(dev.Name, ifc, render.Periods[i], now, want[i], ring)
+					if err != nil {
+						return err
+					}
+					ifc.Graphs[i] = st.graph(render.Periods[i])
+					stateMu.Lock()
+					p.drawn[graphKey(series, render.Periods[i])] = st
+					drawn++
+					stateMu.Unlock()
+				}
+				if now.Sub(ifc.LastUpdate) > spec.Heartbeat {
+					// As Summary says: a silent series has no current rate (kept
+					// graphs were summarized while it spoke).
+					for i := range ifc.Graphs {
+						ifc.Graphs[i].In.Current, ifc.Graphs[i].Out.Current = math.NaN(), math.NaN()
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return PublishStats{}, err
+	}
+	if drawn > 0 {
+		if err := saveDrawn(p.Dir, p.drawn); err != nil {
+			return PublishStats{}, err
+		}
+	}
+	if err := web.Write(p.Dir, site); err != nil {
+		return PublishStats{}, fmt.Errorf("write site: %w", err)
+	}
+	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}, nil
+}
+
+// site is the site's model without the graphs (devices, their health, interfaces),
+// and the spec of every series in it.
+func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 	series, err := p.DB.Series()
 	if err != nil {
-		return PublishStats{}, fmt.Errorf("list series: %w", err)
+		return web.Site{}, nil, fmt.Errorf("list series: %w", err)
 	}
+	specs := make(map[string]rrd.Spec, len(series))
 	byDevice := map[string][]string{}
 	for _, s := range series {
 		if d, _, ok := SplitSeries(s); ok {
@@ -111,11 +171,13 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	site := web.Site{Title: "mrtgo", Generated: now, Location: p.Location, Refresh: p.Step}
 	for _, name := range p.deviceOrder(byDevice) {
 		dev := web.Device{Name: name, Host: p.Hosts[name]}
-		if h, ok := Health(p.DB, name); ok {
+		h, polled := Health(p.DB, name)
+		if polled {
 			if dev.Host == "" {
 				dev.Host = h.Host
 			}
-			dev.LastPoll, dev.PollDuration, dev.PollError = h.LastPoll, h.Duration, h.Error
+			dev.LastPoll, dev.LastSuccess, dev.PollDuration, dev.PollError = h.LastPoll, h.LastSuccess, h.Duration, h.Error
+			dev.Requests, dev.Retries, dev.Missing = h.Requests, h.Retries, h.Missing
 			if h.Error == "" {
 				dev.Uptime = h.Uptime
 			}
@@ -126,78 +188,83 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			_, iface, _ := SplitSeries(s)
 			info, err := Interface(p.DB, s)
 			if err != nil {
-				return PublishStats{}, fmt.Errorf("read facts of %s: %w", s, err)
+				return web.Site{}, nil, fmt.Errorf("read facts of %s: %w", s, err)
 			}
-			_, last, err := p.DB.Info(s)
+			spec, last, err := p.DB.Info(s)
 			if err != nil {
-				return PublishStats{}, fmt.Errorf("read %s: %w", s, err)
+				return web.Site{}, nil, fmt.Errorf("read %s: %w", s, err)
 			}
+			specs[s] = spec
 			dev.Interfaces = append(dev.Interfaces, web.Interface{
 				Name: iface, Descr: info.Descr, Alias: info.Alias, Speed: info.Speed, LastUpdate: last,
+				Status: status(iface, last, now, spec.Heartbeat, h, polled),
 			})
 		}
 		site.Devices = append(site.Devices, dev)
 	}
-
-	// Fetch and draw on all cores; each job fills its own slot of the site.
-	g, gctx := errgroup.WithContext(ctx)
-	workers := p.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(workers)
-	n := 0
-	for di := range site.Devices {
-		dev := &site.Devices[di]
-		for ii := range dev.Interfaces {
-			ifc := &dev.Interfaces[ii]
-			ifc.Graphs = make([]web.Graph, len(render.Periods))
-			n++
-			g.Go(func() error {
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				return p.drawInterface(dev.Name, ifc, now)
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return PublishStats{}, err
-	}
-	if err := web.Write(p.Dir, site); err != nil {
-		return PublishStats{}, fmt.Errorf("write site: %w", err)
-	}
-	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Duration: time.Since(began)}, nil
+	return site, specs, nil
 }
 
-func (p *Publisher) drawInterface(device string, ifc *web.Interface, now time.Time) error {
-	series := SeriesName(device, ifc.Name)
-	for i, period := range render.Periods {
-		r, err := FetchRates(p.DB, series, period, now)
-		if err != nil {
-			return err
-		}
-		in, out := Summary(r)
-		ifc.Graphs[i] = web.Graph{Period: period.String(), Width: render.Width, Height: render.Height, In: in, Out: out}
-		for _, scale := range []int{1, 2} {
-			g := render.Graph{
-				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
-				In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
-				Speed: ifc.Speed, Scale: scale,
-			}
-			if period != render.Year {
-				g.P95In, g.P95Out = in.P95, out.P95
-			}
-			var buf bytes.Buffer
-			if err := render.PNG(&buf, g); err != nil {
-				return fmt.Errorf("draw %s %s: %w", series, period, err)
-			}
-			if err := web.WriteFile(p.Dir, web.GraphFile(device, ifc.Name, period.String(), scale), buf.Bytes()); err != nil {
-				return err
+// status says whether an interface is being recorded: "up" when its last sample is
+// within the heartbeat, "not found" when the device answered without it, else "no data".
+// (The poller reads counters, not ifOperStatus.)
+func status(iface string, last, now time.Time, heartbeat time.Duration, h DeviceHealth, polled bool) string {
+	if polled {
+		for _, m := range h.Missing {
+			if m == iface {
+				return "not found"
 			}
 		}
 	}
-	return nil
+	if now.Sub(last) <= heartbeat {
+		return "up"
+	}
+	return "no data"
+}
+
+// wantState is what a graph drawn now would be keyed by.
+func (p *Publisher) wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time) drawnGraph {
+	res := period.ResolutionFor(spec.Step)
+	return drawnGraph{
+		Clock:  now.Truncate(res).Unix(),
+		Data:   ifc.LastUpdate.Truncate(res).Unix(),
+		Inputs: inputs(ifc.Speed, p.Location, spec.Step),
+	}
+}
+
+// draw fetches one period of an interface, draws it at both scales and returns
+// what was drawn.
+func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+	series := SeriesName(device, ifc.Name)
+	r, err := fetchRates(p.DB, series, period, now, ring)
+	if err != nil {
+		return drawnGraph{}, err
+	}
+	st.In, st.Out = Summary(r)
+	st.P95Basis = p95Basis(r)
+	buf, _ := p.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer p.bufs.Put(buf)
+	for _, scale := range []int{1, 2} {
+		g := render.Graph{
+			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
+			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
+			Speed: ifc.Speed, Scale: scale,
+		}
+		if period != render.Year {
+			g.P95In, g.P95Out = st.In.P95, st.Out.P95
+		}
+		buf.Reset()
+		if err := render.PNG(buf, g); err != nil {
+			return drawnGraph{}, fmt.Errorf("draw %s %s: %w", series, period, err)
+		}
+		if err := web.WriteFile(p.Dir, web.GraphFile(device, ifc.Name, period.String(), scale), buf.Bytes()); err != nil {
+			return drawnGraph{}, err
+		}
+	}
+	return st, nil
 }
 
 func (p *Publisher) deviceOrder(byDevice map[string][]string) []string {

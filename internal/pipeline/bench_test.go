@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/render"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// benchStore is a store of n interfaces on one device with 40 days of 5-minute
+// history ending at the returned time (the day, week and month graphs full, the
+// year graph a tenth full), with a daily rhythm so the graphs are not flat.
+func benchStore(b *testing.B, n int) (*rrd.DB, *Recorder, []string, map[string][2]uint64, time.Time) {
+	b.Helper()
+	db := openDB(b)
+	step := 5 * time.Minute
+	rec := NewRecorder(db, step, nil, quiet)
+	ifaces := make([]string, n)
+	for i := range ifaces {
+		ifaces[i] = fmt.Sprintf("ge-%d/0/%d", i/48, i%48)
+	}
+	end := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	counters := map[string][2]uint64{}
+	for day := 40; day > 0; day-- { // a commit a day keeps the batches small
+		from := end.Add(-time.Duration(day) * 24 * time.Hour)
+		history(b, rec, "r1", ifaces, from, from.Add(24*time.Hour), step, counters, rhythm)
+	}
+	return db, rec, ifaces, counters, end
+}
+
+// rhythm is a day's traffic in octets/s, different per interface.
+func rhythm(iface string, t time.Time) (float64, float64) {
+	h := float64(t.Unix()%86400) / 86400 * 2 * math.Pi
+	k := float64(len(iface)%7+1) * 1e6
+	return k * (2 + math.Sin(h)), k * (1 + 0.5*math.Cos(h))
+}
+
+// BenchmarkSite publishes a site of 1,000 interfaces: "full" from scratch into an
+// empty directory (4,000 graphs, each as a 1x and a 2x PNG, and every page),
+// "incremental" after one new step (the 1,000 day graphs and the pages). cpu-s/op is
+// the CPU time the process used (at most 2 s per second on this 2-core machine).
+func BenchmarkSite(b *testing.B) {
+	for _, n := range []int{1000} {
+		db, rec, ifaces, counters, end := benchStore(b, n)
+		step := 5 * time.Minute
+		now := end.Add(10 * time.Second)
+		b.Run(fmt.Sprintf("full/interfaces=%d", n), func(b *testing.B) {
+			var drawn int
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				dir, err := os.MkdirTemp(b.TempDir(), "site")
+				if err != nil {
+					b.Fatal(err)
+				}
+				pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
+				b.StartTimer()
+				drawn = timedPublish(b, pub, &cpu).Drawn
+			}
+			b.ReportMetric(float64(2*drawn), "pngs/op")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+		b.Run(fmt.Sprintf("incremental/interfaces=%d", n), func(b *testing.B) {
+			pub := &Publisher{DB: db, Dir: b.TempDir(), Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
+			if _, err := pub.Publish(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			var drawn int
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				history(b, rec, "r1", ifaces, end, end.Add(step), step, counters, rhythm)
+				end, now = end.Add(step), now.Add(step)
+				b.StartTimer()
+				drawn = timedPublish(b, pub, &cpu).Drawn
+			}
+			b.ReportMetric(float64(2*drawn), "pngs/op")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// BenchmarkGraph is one interface's day graph from the store: fetch, summarize and
+// draw the 1x PNG ("mrtgo"), against rrdtool graph drawing the same rates from an RRD
+// file with the same look (in as an area, out as a line, 400×100 plot).
+func BenchmarkGraph(b *testing.B) {
+	db, _, ifaces, _, end := benchStore(b, 1)
+	series := SeriesName("r1", ifaces[0])
+	b.Run("mrtgo/graphs=1", func(b *testing.B) {
+		one := func() {
+			r, err := FetchRates(db, series, render.Day, end)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in, out := Summary(r)
+			g := render.Graph{Period: render.Day, Span: r.Span, Start: r.Start, Step: r.Step, End: end, Location: time.UTC,
+				In: r.In, Out: r.Out, P95In: in.P95, P95Out: out.P95, Speed: 1e9}
+			if err := render.PNG(discard{}, g); err != nil {
+				b.Fatal(err)
+			}
+		}
+		one() // rasterizes the labels, as the first graph of a process does
+		for b.Loop() {
+			one()
+		}
+	})
+	b.Run("rrdtool/graphs=1", func(b *testing.B) {
+		bin := rrdtool(b)
+		_, graph := rrdFile(b, bin, db, series, end)
+		for b.Loop() {
+			run(b, bin, graph...)
+		}
+	})
+	// The same graph 100 times through one "rrdtool -" process: rrdtool's own
+	// drawing, without a process start and font set-up per graph.
+	b.Run("rrdtool-pipe/graphs=100", func(b *testing.B) {
+		bin := rrdtool(b)
+		file, graph := rrdFile(b, bin, db, series, end)
+		var script strings.Builder
+		for range 100 {
+			script.WriteString(strings.Join(graph, " ") + "\n")
+		}
+		for b.Loop() {
+			cmd := exec.Command(bin, "-")
+			cmd.Stdin = strings.NewReader(script.String())
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.Count(string(out), "OK ") != 100 {
+				b.Fatalf("rrdtool - on %s: %v: %.500s", file, err, out)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/100, "ms/graph")
+	})
+}
+
+// rrdtool finds the rrdtool command; without it the benchmark is skipped, except
+// under CI where it fails.
+func rrdtool(b *testing.B) string {
+	b.Helper()
+	bin, err := exec.LookPath("rrdtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			b.Fatalf("rrdtool is required under CI: %v", err)
+		}
+		b.Skipf("rrdtool not installed: %v", err)
+	}
+	return bin
+}
+
+// rrdFile writes the day's rates of series into an RRD file and returns it with
+// the arguments of an rrdtool graph of them in MRTG's look (in as an area, out
+// as a line, 400×100 plot).
+func rrdFile(b *testing.B, bin string, db *rrd.DB, series string, end time.Time) (string, []string) {
+	b.Helper()
+	r, err := FetchRates(db, series, render.Day, end)
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "if.rrd")
+	start := r.Start.Add(-r.Step)
+	run(b, bin, "create", file, "--step", strconv.Itoa(int(r.Step.Seconds())), "--start", strconv.FormatInt(start.Unix(), 10),
+		"DS:in:GAUGE:600:0:U", "DS:out:GAUGE:600:0:U", "RRA:AVERAGE:0.5:1:800")
+	args := []string{"update", file}
+	for i := range r.In {
+		args = append(args, fmt.Sprintf("%d:%s:%s", r.Time(i).Unix(), rrdNum(r.In[i]), rrdNum(r.Out[i])))
+	}
+	run(b, bin, args...)
+	png := filepath.Join(b.TempDir(), "day.png")
+	return file, []string{"graph", png, "--start", strconv.FormatInt(end.Add(-r.Span).Unix(), 10), "--end", strconv.FormatInt(end.Unix(), 10),
+		"--width", "400", "--height", "100", "--imgformat", "PNG",
+		"DEF:in=" + file + ":in:AVERAGE", "DEF:out=" + file + ":out:AVERAGE",
+		"AREA:in#00cc00:In", "LINE1:out#0000ff:Out"}
+}
+
+func run(b *testing.B, bin string, args ...string) {
+	b.Helper()
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		b.Fatalf("rrdtool %s: %v: %s", args[0], err, strings.TrimSpace(string(out)))
+	}
+}
+
+func rrdNum(v float64) string {
+	if math.IsNaN(v) {
+		return "U"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// timedPublish publishes, adding the CPU time it took to cpu.
+func timedPublish(b *testing.B, pub *Publisher, cpu *time.Duration) PublishStats {
+	b.Helper()
+	c0 := cpuTime()
+	st, err := pub.Publish(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	*cpu += cpuTime() - c0
+	return st
+}
+
+// cpuTime is the CPU time (user and system) the process has used: on a machine
+// shared with other work, CPU seconds per operation vary less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
