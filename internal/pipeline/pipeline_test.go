@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -193,18 +194,24 @@ func simNetwork(tb testing.TB, devices, ifaces int, clock *snmpsim.ManualClock) 
 }
 
 // BenchmarkPollCommit is one production cycle: poll every simulated interface over
-// loopback SNMP and commit the samples to the store.
+// loopback SNMP and commit the samples to the store. The simulated agents run in the
+// same process, so the CPU and memory figures include them.
 func BenchmarkPollCommit(b *testing.B) {
-	for _, size := range []struct{ devices, ifaces int }{{1, 1000}, {10, 100}, {100, 100}} {
+	for _, size := range []struct{ devices, ifaces int }{{1, 1000}, {100, 100}, {1000, 100}} {
 		b.Run(fmt.Sprintf("devices=%d/interfaces=%d", size.devices, size.devices*size.ifaces), func(b *testing.B) {
 			clock := snmpsim.NewManualClock(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
 			devs := simNetwork(b, size.devices, size.ifaces, clock)
 			db := openDB(b)
 			p := poller.New(devs, poller.Options{Now: clock.Now, Logger: quiet})
+			defer p.Close()
 			rec := NewRecorder(db, 5*time.Minute, nil, quiet)
 			if err := rec.Record(p.Poll(context.Background())); err != nil { // resolve and create
 				b.Fatal(err)
 			}
+			runtime.GC()
+			var peak uint64
+			stop := sampleHeap(&peak)
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
 				clock.Advance(5 * time.Minute)
@@ -218,8 +225,34 @@ func BenchmarkPollCommit(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			stop()
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
+}
+
+// sampleHeap records the largest in-use heap seen every 10 ms until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			*peak = max(*peak, ms.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // Changing the retention re-shapes an existing series on the next run and keeps its

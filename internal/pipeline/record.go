@@ -128,6 +128,9 @@ func (r *Recorder) Record(results []poller.Result) error {
 	ups := make([]rrd.Update, 0, n)
 	vals := make([]rrd.Value, 2*n)
 	meta := map[string][]byte{}
+	if err := r.createNew(results); err != nil {
+		return err
+	}
 	for _, res := range results {
 		when := r.now()
 		if len(res.Samples) > 0 {
@@ -145,11 +148,11 @@ func (r *Recorder) Record(results []poller.Result) error {
 		}
 		if res.Err != nil {
 			h.Error = res.Err.Error()
+			if old, err := r.health(res.Device); err == nil {
+				h.LastSuccess = old.LastSuccess
+			}
 		} else {
 			h.LastSuccess = when
-		}
-		if old, err := r.health(res.Device); err == nil && res.Err != nil {
-			h.LastSuccess = old.LastSuccess
 		}
 		b, _ := json.Marshal(h)
 		meta[deviceKey(res.Device)] = b
@@ -173,6 +176,44 @@ func (r *Recorder) Record(results []poller.Result) error {
 	return nil
 }
 
+// createNew creates the series seen for the first time, a transaction per distinct
+// layout rather than one per series: the first poll of a large network meets
+// thousands of them at once.
+func (r *Recorder) createNew(results []poller.Result) error {
+	type layout struct {
+		speed uint64
+		bits  int
+	}
+	batch := map[layout][]string{}
+	start := map[layout]time.Time{}
+	queued := map[string]bool{}
+	for _, res := range results {
+		for _, s := range res.Samples {
+			name := SeriesName(s.Device, s.Interface)
+			if _, seen := r.info[name]; seen || queued[name] {
+				continue
+			}
+			queued[name] = true
+			if _, _, err := r.db.Info(name); !errors.Is(err, rrd.ErrNoSeries) {
+				continue // exists (an earlier run made it), or ensure reports the error
+			}
+			l := layout{s.Speed, s.Bits}
+			batch[l] = append(batch[l], name)
+			// Before the first sample, on a whole second as rrdtool's create.
+			t := s.Time.Add(-r.step).Truncate(time.Second)
+			if old, ok := start[l]; !ok || t.Before(old) {
+				start[l] = t
+			}
+		}
+	}
+	for l, names := range batch {
+		if err := r.db.CreateBatch(names, SpecWith(r.step, float64(l.speed), l.bits, r.arch), start[l]); err != nil {
+			return fmt.Errorf("create %d series: %w", len(names), err)
+		}
+	}
+	return nil
+}
+
 // ensure creates the series on first sight and keeps its maximum and facts current.
 func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) error {
 	info := InterfaceInfo{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits}
@@ -181,7 +222,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		return nil
 	}
 	if !seen {
-		// Another process (an earlier cron run) may have created it.
+		// createNew made it, or another process (an earlier cron run) did.
 		spec, _, err := r.db.Info(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
