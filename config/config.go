@@ -22,6 +22,10 @@ type Config struct {
 	// Retention is how long each resolution of the store is kept. Changing it re-shapes
 	// the existing series from the data they hold; no history is deleted.
 	Retention Retention
+	// Thresholds are the [thresholds] limits, the base of every device's; Alert is
+	// what runs when an interface crosses one.
+	Thresholds Thresholds
+	Alert      Alert
 }
 
 // Retention is the time kept at each of the four resolutions behind MRTG's graphs.
@@ -111,6 +115,19 @@ type Device struct {
 	// Speed overrides the agent's ifHighSpeed/ifSpeed for some interfaces, in bits/s.
 	// The speed is the series' maximum: a rate above it is stored as unknown.
 	Speed map[string]uint64
+	// Thresholds are the limits of this device's interfaces ([thresholds] with the
+	// device's own over them); InterfaceThresholds those of single interfaces, by the
+	// same names as Interfaces, complete (they include the device's).
+	Thresholds          Thresholds
+	InterfaceThresholds map[string]Thresholds
+}
+
+// ThresholdsFor returns the limits of one interface of the device.
+func (d Device) ThresholdsFor(iface string) Thresholds {
+	if t, ok := d.InterfaceThresholds[iface]; ok {
+		return t
+	}
+	return d.Thresholds
 }
 
 // Interface keys: the IF-MIB object whose value names an interface.

@@ -89,11 +89,13 @@ type snmpFile struct {
 }
 
 type deviceFile struct {
-	Name       *string          `toml:"name"`
-	Host       *string          `toml:"host"`
-	Interfaces []string         `toml:"interfaces"`
-	Speed      map[string]speed `toml:"speed"`
-	Key        *string          `toml:"interface_key"`
+	Name       *string                    `toml:"name"`
+	Host       *string                    `toml:"host"`
+	Interfaces []string                   `toml:"interfaces"`
+	Speed      map[string]speed           `toml:"speed"`
+	Key        *string                    `toml:"interface_key"`
+	Thresholds *thresholdsFile            `toml:"thresholds"`
+	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
 	snmpFile
 }
 
@@ -151,6 +153,7 @@ type file struct {
 		Monthly *span `toml:"monthly"`
 		Yearly  *span `toml:"yearly"`
 	} `toml:"retention"`
+	Thresholds globalThresholdsFile `toml:"thresholds"`
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years
@@ -280,6 +283,18 @@ func Parse(name string, src []byte) (*Config, error) {
 		return nil, bad("", -1, "timezone", "unknown time zone %q", c.Timezone)
 	}
 
+	c.Thresholds = f.Thresholds.over(Thresholds{Hysteresis: DefaultHysteresis})
+	c.Alert.Timeout = DefaultAlertTimeout
+	if f.Thresholds.Command != nil {
+		c.Alert.Command = strings.TrimSpace(*f.Thresholds.Command)
+	}
+	if f.Thresholds.Timeout != nil {
+		if f.Thresholds.Timeout.d <= 0 {
+			return nil, bad("thresholds", -1, "command_timeout", "must be positive")
+		}
+		c.Alert.Timeout = f.Thresholds.Timeout.d
+	}
+
 	base := SNMP{
 		Version:   DefaultVersion,
 		Community: DefaultCommunity,
@@ -361,13 +376,29 @@ func Parse(name string, src []byte) (*Config, error) {
 			}
 			speeds[n] = uint64(v)
 		}
+		th := d.Thresholds.over(c.Thresholds)
+		var ifTh map[string]Thresholds
+		for n, t := range d.IfThresh {
+			if k, err := interfaceValue(key, n); err == nil {
+				n = k
+			}
+			if !ifs[n] && !ifs["*"] {
+				return nil, fail("interface_thresholds", "thresholds given for %q, which is not in interfaces", n)
+			}
+			if ifTh == nil {
+				ifTh = map[string]Thresholds{}
+			}
+			ifTh[n] = t.over(th)
+		}
 		c.Devices = append(c.Devices, Device{
-			Name:       *d.Name,
-			Host:       strings.TrimSpace(*d.Host),
-			SNMP:       s,
-			Key:        key,
-			Interfaces: d.Interfaces,
-			Speed:      speeds,
+			Name:                *d.Name,
+			Host:                strings.TrimSpace(*d.Host),
+			SNMP:                s,
+			Key:                 key,
+			Interfaces:          d.Interfaces,
+			Speed:               speeds,
+			Thresholds:          th,
+			InterfaceThresholds: ifTh,
 		})
 	}
 	return c, nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,10 +61,12 @@ func BenchmarkCommitCycle(b *testing.B) {
 			cycle(1)
 			st0 := db.bolt.Stats()
 			b.ResetTimer()
+			c0 := cpuTime()
 			for k := 0; k < b.N; k++ {
 				cycle(k + 2)
 			}
 			b.StopTimer()
+			reportCPU(b, c0)
 			st1 := db.bolt.Stats()
 			st := st1.Sub(&st0)
 			// Pages allocated by the commits: what bbolt writes per cycle.
@@ -127,52 +130,86 @@ func BenchmarkFileSize(b *testing.B) {
 	}
 }
 
+// monthStore is a store of n series whose five-minute ring is full, last
+// updated at the returned time.
+func monthStore(b *testing.B, n int) (*DB, []string, time.Time) {
+	b.Helper()
+	db, err := Open(filepath.Join(b.TempDir(), "f.db"), &Options{noSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	names := benchNames(n)
+	t0 := time.Unix(1700000000, 0)
+	if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
+		b.Fatal(err)
+	}
+	s := db.lookup(names[0])
+	g := s.g
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(g.bucket)
+		for slot := 0; slot < g.arch[0].Rows; slot++ {
+			for c := 0; c < chunks(g.cols); c++ {
+				if err := bk.Put(rowKey(0, int64(slot), uint32(c)), make([]byte, colsIn(g.cols, uint32(c))*g.nds*4)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := t0.Add(31 * 24 * time.Hour)
+	var ups []Update
+	for _, nm := range names {
+		ups = append(ups, Update{Series: nm, Time: end, Values: []Value{Unknown(), Unknown()}})
+	}
+	if err := db.Update(ups); err != nil {
+		b.Fatal(err)
+	}
+	return db, names, end
+}
+
 // BenchmarkFetchMonth fetches 31 days of five-minute rows of one series.
 func BenchmarkFetchMonth(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
-			db, err := Open(filepath.Join(b.TempDir(), "f.db"), &Options{noSync: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			names := benchNames(n)
-			t0 := time.Unix(1700000000, 0)
-			if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
-				b.Fatal(err)
-			}
-			s := db.lookup(names[0])
-			g := s.g
-			err = db.bolt.Update(func(tx *bolt.Tx) error {
-				bk := tx.Bucket(g.bucket)
-				for slot := 0; slot < g.arch[0].Rows; slot++ {
-					for c := 0; c < chunks(g.cols); c++ {
-						if err := bk.Put(rowKey(0, int64(slot), uint32(c)), make([]byte, colsIn(g.cols, uint32(c))*g.nds*4)); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			end := t0.Add(31 * 24 * time.Hour)
-			var ups []Update
-			for _, nm := range names {
-				ups = append(ups, Update{Series: nm, Time: end, Values: []Value{Unknown(), Unknown()}})
-			}
-			if err := db.Update(ups); err != nil {
-				b.Fatal(err)
-			}
+			db, names, end := monthStore(b, n)
 			victim := names[n/2]
 			b.ResetTimer()
+			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				res, err := db.Fetch(victim, Average, end.Add(-31*24*time.Hour), end, 0)
 				if err != nil || len(res.Rows) < 8928 {
 					b.Fatalf("fetch: %d rows, %v", len(res.Rows), err)
 				}
 			}
+			b.StopTimer()
+			reportCPU(b, c0)
+		})
+	}
+}
+
+// BenchmarkFetchMonthMany fetches 31 days of five-minute rows of 64
+// neighbouring series with one FetchMany; per-series is the cost of each.
+func BenchmarkFetchMonthMany(b *testing.B) {
+	const batch = 64
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("series=%d/batch=%d", n, batch), func(b *testing.B) {
+			db, names, end := monthStore(b, n)
+			some := names[n/2 : n/2+batch]
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				res, err := db.FetchMany(some, Average, end.Add(-31*24*time.Hour), end, 0)
+				if err != nil || len(res) != batch || len(res[batch-1].Rows) < 8928 {
+					b.Fatalf("fetch many: %d results, %v", len(res), err)
+				}
+			}
+			b.StopTimer()
+			reportCPU(b, c0)
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N*batch), "ms/series")
 		})
 	}
 }
@@ -234,14 +271,20 @@ func BenchmarkCommitDayBoundary(b *testing.B) {
 				}
 			}
 			b.ResetTimer()
+			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				base := int64(i) * 288
 				cycle(base + 286)
 				cycle(base + 287)
+				c0 := cpuTime()
 				b.StartTimer()
 				cycle(base + 288)
+				b.StopTimer()
+				cpu += cpuTime() - c0
+				b.StartTimer()
 			}
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -274,4 +317,19 @@ func BenchmarkBackfillYear(b *testing.B) {
 		}
 		db.Close()
 	}
+}
+
+// cpuTime is the CPU time (user and system) the process has used: on a
+// shared machine it varies less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time used since c0 per iteration.
+func reportCPU(b *testing.B, c0 time.Duration) {
+	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }

@@ -57,6 +57,11 @@ type DB struct {
 	groups map[string]*group // by shape key
 	byID   map[uint32]*group
 	nextID uint32
+
+	// resolved is the previous Update call's series, by position; guarded
+	// by wmu and cleared whenever the catalog changes.
+	resolved []resolvedName
+	bufs     bufPool // write buffers, reused by Update; guarded by wmu
 }
 
 // series is the in-memory catalog entry of one series. It is replaced,
@@ -374,6 +379,7 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 		return fmt.Errorf("create series: %w", err)
 	}
 	db.mu.Lock()
+	db.resolved = nil
 	g.cols = cols
 	if newGroup {
 		db.groups[key] = g

@@ -8,7 +8,8 @@
 // Open a file with Open, describe each series (an interface: data sources
 // "in" and "out") with a Spec and Create it, then hand every poll cycle's
 // samples to Update in one call: one transaction, one fsync. Read with
-// Fetch, which picks an archive as rrdtool fetch does, and Summarize.
+// Fetch, which picks an archive as rrdtool fetch does, and Summarize;
+// FetchMany reads many series' rows in one pass over the row keys.
 // One process writes; others wait for its lock up to Options.Timeout and
 // then fail with ErrLocked. Within a process any number of goroutines may
 // read while one writes.
@@ -54,7 +55,9 @@
 // archive's current slot (neighbours in key order: the same pages), the
 // state keys, and now and then one slot of a consolidated archive: its cost
 // depends on the number of series, never on the length of history. Fetching
-// one series reads one value from each row key in the range, in key order.
+// one series reads one value from each row key in the range, in key order;
+// FetchMany reads each row key once for all the series of a chunk it is
+// asked for, which is what reading many series' months should use.
 //
 // One-step archives of any consolidation function hold the same primary
 // data points, so they are stored once (the ring, archive 0). Consolidated

@@ -2,6 +2,7 @@ package rrd
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -116,58 +117,169 @@ func fetch(tx *bolt.Tx, s *series, cf CF, start, end time.Time, resolution time.
 
 // fetchArchive reads spec archive i of s for rows overlapping (startS, endS].
 func fetchArchive(tx *bolt.Tx, s *series, i int, startS, endS, lastS int64) Result {
-	a := s.spec.Archives[i]
-	sa := s.arch[i]
-	storeRows := int64(s.g.arch[sa].Rows)
-	rowS := int64(a.Steps) * (s.g.stepUs / 1e6)
-	calEnd := lastS - floorMod(lastS, rowS)
-	calStart := calEnd - rowS*int64(a.Rows)
+	var res Result
+	readColumns(tx, []column{{s: s, i: i, lastS: lastS, res: &res}}, startS, endS)
+	return res
+}
+
+// column is one series' part of a read: spec archive i of s, last
+// updated at lastS, into res.
+type column struct {
+	s     *series
+	i     int
+	lastS int64
+	res   *Result
+}
+
+// readColumns reads the rows overlapping (startS, endS] of columns that
+// share a group, a storage archive and a chunk, reading each row key once.
+func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
+	s0 := cols[0].s
+	g := s0.g
+	sa := s0.arch[cols[0].i]
+	storeRows := int64(g.arch[sa].Rows)
+	rowS := int64(g.arch[sa].Steps) * (g.stepUs / 1e6)
 	first := startS - floorMod(startS, rowS) + rowS
 	n := int((endS-first+rowS-1)/rowS) + 1
 	if first >= endS+rowS {
 		n = 0
 	}
-	res := Result{Start: time.Unix(first-rowS, 0).UTC(), Step: time.Duration(rowS) * time.Second}
-	for _, d := range s.spec.DS {
-		res.DS = append(res.DS, d.Name)
+	nds := g.nds
+	type span struct{ calStart, calEnd int64 }
+	spans := make([]span, len(cols))
+	for j, c := range cols {
+		a := c.s.spec.Archives[c.i]
+		calEnd := c.lastS - floorMod(c.lastS, rowS)
+		spans[j] = span{calEnd - rowS*int64(a.Rows), calEnd}
+		res := Result{Start: time.Unix(first-rowS, 0).UTC(), Step: time.Duration(rowS) * time.Second, DS: make([]string, 0, nds)}
+		for _, d := range c.s.spec.DS {
+			res.DS = append(res.DS, d.Name)
+		}
+		flat := make([]float64, n*nds)
+		for k := range flat {
+			flat[k] = math.NaN()
+		}
+		res.Rows = make([][]float64, n)
+		for r := range res.Rows {
+			res.Rows[r] = flat[r*nds : (r+1)*nds : (r+1)*nds]
+		}
+		*c.res = res
 	}
-	nds := s.g.nds
-	flat := make([]float64, n*nds)
-	b := tx.Bucket(s.g.bucket)
-	chunk := s.col / chunkCols
+	b := tx.Bucket(g.bucket)
+	chunk := s0.col / chunkCols
 	c := b.Cursor()
-	var prev []byte
+	key := make([]byte, rowKeyLen)
+	var k, v []byte
+	positioned := false
 	tryNext := true
 	for r := 0; r < n; r++ {
-		row := flat[r*nds : (r+1)*nds : (r+1)*nds]
-		res.Rows = append(res.Rows, row)
 		t := first + int64(r)*rowS
-		for d := range row {
-			row[d] = math.NaN()
+		wanted := false
+		for _, sp := range spans {
+			if t > sp.calStart && t <= sp.calEnd {
+				wanted = true
+				break
+			}
 		}
-		if t <= calStart || t > calEnd {
+		if !wanted {
 			continue
 		}
-		key := rowKey(sa, floorMod(t/rowS, storeRows), chunk)
-		// With one chunk, the next slot is the next key. With several, the
-		// keys between belong to other series: seeking touches fewer pages
-		// than stepping over them.
-		var k, v []byte
-		if prev != nil && tryNext {
+		putRowKey(key, sa, floorMod(t/rowS, storeRows), chunk)
+		// The next slot is usually the next key: with one chunk always,
+		// but after the ring wraps. With several chunks the keys between
+		// belong to other series, and seeking touches fewer pages than
+		// stepping over them.
+		found := false
+		if positioned && tryNext {
 			k, v = c.Next()
-			tryNext = bytes.Equal(k, key)
+			found = bytes.Equal(k, key)
+			if !found && len(k) == rowKeyLen && bytes.Equal(k[:6], key[:6]) {
+				tryNext = false // another chunk of the same slot
+			}
 		}
-		if !bytes.Equal(k, key) {
+		if !found {
 			k, v = c.Seek(key)
+			found = bytes.Equal(k, key)
 		}
-		prev = k
-		if !bytes.Equal(k, key) {
+		positioned = k != nil
+		if !found {
 			continue
 		}
-		rb := rowBuf{data: v}
-		for d := range row {
-			row[d] = rb.get(s.col, nds, d)
+		for j, cl := range cols {
+			if t <= spans[j].calStart || t > spans[j].calEnd {
+				continue
+			}
+			off := int(cl.s.col%chunkCols) * nds * 4
+			if off+nds*4 > len(v) {
+				continue
+			}
+			row := cl.res.Rows[r]
+			for d := range row {
+				row[d] = float64(math.Float32frombits(binary.LittleEndian.Uint32(v[off+4*d:])))
+			}
 		}
 	}
-	return res
+}
+
+// FetchMany is Fetch for many series at once, in one read transaction:
+// result i is what Fetch(names[i], cf, start, end, resolution) returns.
+// Series whose rows share row keys (same shape, the same archive chosen,
+// neighbouring columns) are read together, each row key once, so a batch
+// costs about as much as fetching one of its series. It fails as a whole
+// if any name is unknown. Results hold every row in memory: a month of
+// five-minute rows is about 140 KB per series, so batch accordingly.
+func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution time.Duration) ([]Result, error) {
+	if !end.After(start) {
+		return nil, fmt.Errorf("fetch many: end %s not after start %s", end, start)
+	}
+	ss := make([]*series, len(names))
+	db.mu.RLock()
+	for i, n := range names {
+		ss[i] = db.series[n]
+	}
+	db.mu.RUnlock()
+	for i, s := range ss {
+		if s == nil {
+			return nil, fmt.Errorf("fetch %s: %w", names[i], ErrNoSeries)
+		}
+	}
+	startS, endS := start.Unix(), end.Unix()
+	if end.Nanosecond() > 0 {
+		endS++ // (start, end] reaches into the next second
+	}
+	resS := max(int64(resolution/time.Second), 1)
+	out := make([]Result, len(names))
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		type batchKey struct {
+			g     uint32
+			sa    int
+			chunk uint32
+		}
+		batches := map[batchKey][]column{}
+		var order []batchKey
+		for i, s := range ss {
+			lastUs, err := readLastUp(tx, s)
+			if err != nil {
+				return fmt.Errorf("fetch %s: %w", names[i], err)
+			}
+			lastS := floorDiv(lastUs, 1e6)
+			a := chooseArchive(s, cf, startS, endS, resS, lastS)
+			if a < 0 {
+				return fmt.Errorf("fetch %s: no archive with %s", names[i], cf)
+			}
+			bk := batchKey{s.g.id, s.arch[a], s.col / chunkCols}
+			if batches[bk] == nil {
+				order = append(order, bk)
+			}
+			batches[bk] = append(batches[bk], column{s: s, i: a, lastS: lastS, res: &out[i]})
+		}
+		for _, bk := range order {
+			readColumns(tx, batches[bk], startS, endS)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch many: %w", err)
+	}
+	return out, nil
 }

@@ -52,6 +52,7 @@ func (db *DB) Reshape(name string, spec Spec) error {
 		}
 		db.mu.Lock()
 		db.series[name] = s
+		db.resolved = nil
 		db.mu.Unlock()
 		return nil
 	}
@@ -96,6 +97,7 @@ func (db *DB) Reshape(name string, spec Spec) error {
 		db.nextID++
 	}
 	db.series[name] = s
+	db.resolved = nil
 	db.mu.Unlock()
 	return nil
 }

@@ -2,6 +2,8 @@ package rrd
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -100,5 +102,34 @@ func TestFetchPicksArchive(t *testing.T) {
 	}
 	if _, err := db.Fetch("nope", Average, start, end, 0); err == nil {
 		t.Error("Fetch of a missing series: no error")
+	}
+}
+
+// TestNthSmallest checks the selection behind P95 against sorting, on data
+// with many ties, sorted and reversed runs and random values.
+func TestNthSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	gens := map[string]func(i, n int) float64{
+		"random":   func(i, n int) float64 { return r.Float64() * 1e9 },
+		"ties":     func(i, n int) float64 { return float64(r.IntN(3)) },
+		"sorted":   func(i, n int) float64 { return float64(i) },
+		"reversed": func(i, n int) float64 { return float64(n - i) },
+		"constant": func(i, n int) float64 { return 42 },
+		"zigzag":   func(i, n int) float64 { return float64(i%2*n + i) },
+	}
+	for name, gen := range gens {
+		for _, n := range []int{1, 2, 3, 5, 17, 100, 1001, 8928} {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = gen(i, n)
+			}
+			sorted := slices.Clone(xs)
+			slices.Sort(sorted)
+			for _, k := range []int{0, n / 2, int(math.Ceil(0.95*float64(n))) - 1, n - 1} {
+				if got, want := nthSmallest(slices.Clone(xs), k), sorted[k]; got != want {
+					t.Errorf("%s n=%d k=%d: got %v, want %v", name, n, k, got, want)
+				}
+			}
+		}
 	}
 }

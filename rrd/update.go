@@ -38,11 +38,13 @@ func (db *DB) Update(ups []Update) error {
 	defer db.wmu.Unlock()
 	var skipped []error
 	nskipped := 0
+	resolved := db.resolve(ups)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		w := newWork(tx)
+		w.pool = &db.bufs
 		u := updater{w: w}
 		for i := range ups {
-			if err := u.apply(db, &ups[i]); err != nil {
+			if err := u.apply(resolved[i].s, &ups[i]); err != nil {
 				nskipped++
 				if len(skipped) < 10 {
 					skipped = append(skipped, fmt.Errorf("update %s at %s: %w", ups[i].Series, ups[i].Time.UTC().Format(time.RFC3339), err))
@@ -51,6 +53,7 @@ func (db *DB) Update(ups []Update) error {
 		}
 		return w.flush()
 	})
+	db.bufs.release()
 	if err != nil {
 		return fmt.Errorf("commit updates: %w", err)
 	}
@@ -60,19 +63,49 @@ func (db *DB) Update(ups []Update) error {
 	return errors.Join(skipped...)
 }
 
+// resolvedName is a series name an Update call named, and its series.
+type resolvedName struct {
+	name string
+	s    *series
+}
+
+// resolve looks up the series of every update. A poller names the same
+// series in the same order every cycle, so the previous call's answers are
+// checked by position first and the catalog map is consulted only where
+// the name differs. The caller holds db.wmu, which also guards every
+// change of the catalog (each of which forgets db.resolved).
+func (db *DB) resolve(ups []Update) []resolvedName {
+	prev := db.resolved
+	if cap(prev) < len(ups) {
+		db.resolved = make([]resolvedName, len(ups))
+		copy(db.resolved, prev)
+	}
+	r := db.resolved[:len(ups)]
+	for i := range ups {
+		if i < len(prev) && r[i].s != nil && r[i].name == ups[i].Series {
+			continue
+		}
+		r[i] = resolvedName{name: ups[i].Series, s: db.series[ups[i].Series]}
+	}
+	db.resolved = r
+	return r
+}
+
 type updater struct {
 	w                   *work
+	g                   *group
+	gw                  *groupWork
 	pdpNew, first, fill []float64
 	firstS, fillS       []float32
-	old                 []float64
+	old, vals           []float64
+	pl                  stepPlan
 }
 
 // apply is RRDtool's update (rrd_update.c: update_pdp_prep,
 // calculate_elapsed_steps, simple_update, process_pdp_st, update_cdp_prep)
 // for one sample, with mrtgo's counter rules, and consolidated rows computed
 // from the primary-data-point ring instead of per-archive accumulators.
-func (u *updater) apply(db *DB, up *Update) error {
-	s := db.series[up.Series]
+func (u *updater) apply(s *series, up *Update) error {
 	if s == nil {
 		return ErrNoSeries
 	}
@@ -86,7 +119,10 @@ func (u *updater) apply(db *DB, up *Update) error {
 			return err
 		}
 	}
-	gw := u.w.group(nil, g, g.cols)
+	if u.g != g {
+		u.g, u.gw = g, u.w.group(nil, g, g.cols)
+	}
+	gw := u.gw
 	st := gw.stateRec(s.col)
 	last := int64(binary.LittleEndian.Uint64(st[0:]))
 	t := up.Time.UnixMicro()
@@ -218,59 +254,108 @@ func (u *updater) apply(db *DB, up *Update) error {
 	p0 := procSt / step // last primary data point already written
 	pEnd := occuSt / step
 	chunk := s.col / chunkCols
-	ringRows := int64(g.arch[0].Rows)
-	pdp := pdpSource{p0: p0, first: firstS, fill: fillS, nds: nds}
+	pl := u.plan(gw, p0, pEnd, chunk)
 	// The old primary data points the completed rows need, read from the
 	// ring once for every archive and data source.
-	minP := p0 + 1
-	for a := 1; a < len(g.arch); a++ {
-		S, rows := int64(g.arch[a].Steps), int64(g.arch[a].Rows)
-		q1, qn := floorDiv(p0, S)+1, floorDiv(pEnd, S)
-		if q1 <= qn && q1 > qn-rows {
-			minP = min(minP, q1*S-S+1)
-		}
-	}
-	pdp.minP = minP
 	u.old = u.old[:0]
-	for p := minP; p <= p0; p++ {
-		rb := gw.row(0, floorMod(p, ringRows), chunk, false)
+	for _, rb := range pl.old {
 		for d := 0; d < nds; d++ {
 			u.old = append(u.old, rb.get(s.col, nds, d))
 		}
 	}
-	pdp.old = u.old
+	pdp := pdpSource{p0: p0, minP: pl.minP, first: firstS, fill: fillS, nds: nds, old: u.old}
 
 	// Consolidated archives first: a row may need primary data points from
 	// the ring that this update's ring writes could overwrite.
-	for a := 1; a < len(g.arch); a++ {
-		ar := g.arch[a]
+	for _, ap := range pl.arch {
+		ar := g.arch[ap.a]
 		S := int64(ar.Steps)
-		rows := int64(ar.Rows)
-		q1 := floorDiv(p0, S) + 1
-		qn := floorDiv(pEnd, S)
-		if q1 > qn {
-			continue
-		}
-		for q := max(q1, qn-rows+1); q <= qn; q++ {
-			rb := gw.row(a, floorMod(q, rows), chunk, true)
+		for i, rb := range ap.rows {
+			q := ap.q + int64(i)
 			for d := 0; d < nds; d++ {
 				var v float32
 				if q*S-S+1 > p0+1 {
 					v = fillS[d] // every step of the row has the fill rate
 				} else {
-					v = bounded(consolidate(ar, q*S-S+1, q*S, func(p int64) float64 { return pdp.at(p, d) }), &s.spec.DS[d])
+					u.vals = u.vals[:0]
+					for p := q*S - S + 1; p <= q*S; p++ {
+						u.vals = append(u.vals, pdp.at(p, d))
+					}
+					v = bounded(consolidateVals(ar, u.vals), &s.spec.DS[d])
 				}
 				rb.set(s.col, nds, d, v)
 			}
 		}
 	}
-	for p := max(p0+1, pEnd-ringRows+1); p <= pEnd; p++ {
-		rb := gw.row(0, floorMod(p, ringRows), chunk, true)
+	for i, rb := range pl.ring {
+		p := pl.ringP + int64(i)
 		for d := 0; d < nds; d++ {
 			rb.set(s.col, nds, d, float32(pdp.at(p, d)))
 		}
 	}
 	return nil
+}
+
+// stepPlan is what an update from primary data point p0 to pEnd touches
+// in one chunk of a group: the same for every series updated in the same
+// steps, so it is worked out once for all of them.
+type stepPlan struct {
+	g        *group
+	p0, pEnd int64
+	chunk    uint32
+	minP     int64     // first old primary data point needed
+	old      []*rowBuf // ring rows minP..p0, for reading
+	arch     []archPlan
+	ringP    int64     // first ring row written
+	ring     []*rowBuf // ring rows ringP..pEnd, for writing
+}
+
+// archPlan is the consolidated rows q.. of storage archive a that an
+// update completes.
+type archPlan struct {
+	a    int
+	q    int64
+	rows []*rowBuf
+}
+
+// plan returns the stepPlan of an update of chunk of gw's group from p0 to
+// pEnd, reusing the previous one when it is the same.
+func (u *updater) plan(gw *groupWork, p0, pEnd int64, chunk uint32) *stepPlan {
+	pl := &u.pl
+	if pl.g == gw.g && pl.p0 == p0 && pl.pEnd == pEnd && pl.chunk == chunk && pl.old != nil {
+		return pl
+	}
+	g := gw.g
+	*pl = stepPlan{g: g, p0: p0, pEnd: pEnd, chunk: chunk, old: pl.old[:0], arch: pl.arch[:0], ring: pl.ring[:0]}
+	ringRows := int64(g.arch[0].Rows)
+	minP := p0 + 1
+	for a := 1; a < len(g.arch); a++ {
+		S, rows := int64(g.arch[a].Steps), int64(g.arch[a].Rows)
+		q1, qn := floorDiv(p0, S)+1, floorDiv(pEnd, S)
+		if q1 > qn {
+			continue
+		}
+		if q1 > qn-rows {
+			minP = min(minP, q1*S-S+1)
+		}
+		ap := archPlan{a: a, q: max(q1, qn-rows+1)}
+		for q := ap.q; q <= qn; q++ {
+			ap.rows = append(ap.rows, gw.row(a, floorMod(q, rows), chunk, true))
+		}
+		pl.arch = append(pl.arch, ap)
+	}
+	pl.minP = minP
+	for p := minP; p <= p0; p++ {
+		pl.old = append(pl.old, gw.row(0, floorMod(p, ringRows), chunk, false))
+	}
+	if pl.old == nil {
+		pl.old = []*rowBuf{} // marks the plan valid
+	}
+	pl.ringP = max(p0+1, pEnd-ringRows+1)
+	for p := pl.ringP; p <= pEnd; p++ {
+		pl.ring = append(pl.ring, gw.row(0, floorMod(p, ringRows), chunk, true))
+	}
+	return pl
 }
 
 // pdpSource gives the primary data points around an update: from the ring
@@ -317,6 +402,41 @@ func consolidate(ar Archive, from, to int64, at func(int64) float64) float64 {
 		}
 	}
 	S := to - from + 1
+	if float64(unknown) > float64(S)*ar.XFF {
+		return math.NaN()
+	}
+	switch ar.CF {
+	case Average:
+		return sum / float64(S-unknown)
+	case Max:
+		return mx
+	case Min:
+		return mn
+	}
+	return lastv
+}
+
+// consolidateVals is consolidate over the primary data points vals.
+func consolidateVals(ar Archive, vals []float64) float64 {
+	unknown := 0
+	sum := 0.0
+	mx, mn := math.Inf(-1), math.Inf(1)
+	lastv := math.NaN()
+	for _, v := range vals {
+		lastv = v
+		if math.IsNaN(v) {
+			unknown++
+			continue
+		}
+		sum += v
+		if v > mx {
+			mx = v
+		}
+		if v < mn {
+			mn = v
+		}
+	}
+	S := len(vals)
 	if float64(unknown) > float64(S)*ar.XFF {
 		return math.NaN()
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,13 +27,19 @@ func stateKey(chunk uint32) []byte {
 	return k
 }
 
+const rowKeyLen = 10
+
 func rowKey(arch int, slot int64, chunk uint32) []byte {
-	k := make([]byte, 10)
+	k := make([]byte, rowKeyLen)
+	putRowKey(k, arch, slot, chunk)
+	return k
+}
+
+func putRowKey(k []byte, arch int, slot int64, chunk uint32) {
 	k[0] = 'r'
 	k[1] = byte(arch)
 	binary.BigEndian.PutUint32(k[2:], uint32(slot))
 	binary.BigEndian.PutUint32(k[6:], chunk)
-	return k
 }
 
 // initState writes the state of a new series created at start: no last
@@ -71,11 +78,16 @@ type rowBuf struct {
 
 // groupWork is the write set of one group in one transaction.
 type groupWork struct {
+	w      *work
 	g      *group
 	b      *bolt.Bucket
 	cols   uint32
-	states []*[]byte     // by chunk
-	rows   [][][]*rowBuf // [archive][slot][chunk]
+	states []*[]byte             // by chunk
+	rows   []map[int64][]*rowBuf // [archive] slot → by chunk
+	last   []struct {            // [archive] the slot used last
+		slot int64
+		sl   []*rowBuf
+	}
 }
 
 // work collects the rows and states a transaction touches, so each key is
@@ -84,9 +96,46 @@ type work struct {
 	tx     *bolt.Tx
 	groups map[uint32]*groupWork
 	order  []*groupWork
+	pool   *bufPool // nil: allocate
 }
 
 func newWork(tx *bolt.Tx) *work { return &work{tx: tx, groups: map[uint32]*groupWork{}} }
+
+// bufPool keeps the buffers of one write transaction's keys for the next:
+// bbolt holds on to a value until its transaction ends, so buffers are
+// handed out during one and taken back only after it.
+type bufPool struct {
+	free map[int][][]byte // by length
+	used [][]byte
+}
+
+func (p *bufPool) get(n int) []byte {
+	if p == nil {
+		return make([]byte, n)
+	}
+	var b []byte
+	if f := p.free[n]; len(f) > 0 {
+		b = f[len(f)-1]
+		p.free[n] = f[:len(f)-1]
+	} else {
+		b = make([]byte, n)
+	}
+	p.used = append(p.used, b)
+	return b
+}
+
+// release makes every buffer handed out since the last release free again;
+// call it only once the transaction that used them has ended.
+func (p *bufPool) release() {
+	if p.free == nil {
+		p.free = map[int][][]byte{}
+	}
+	for i, b := range p.used {
+		p.free[len(b)] = append(p.free[len(b)], b)
+		p.used[i] = nil
+	}
+	p.used = p.used[:0]
+}
 
 func (w *work) group(b *bolt.Bucket, g *group, cols uint32) *groupWork {
 	gw := w.groups[g.id]
@@ -98,7 +147,11 @@ func (w *work) group(b *bolt.Bucket, g *group, cols uint32) *groupWork {
 		// ring and overwritten in place after: pack pages nearly full instead of
 		// bbolt's half-full split, or a small store takes twice its size.
 		b.FillPercent = 0.95
-		gw = &groupWork{g: g, b: b, cols: cols, rows: make([][][]*rowBuf, len(g.arch))}
+		gw = &groupWork{w: w, g: g, b: b, cols: cols, rows: make([]map[int64][]*rowBuf, len(g.arch))}
+		gw.last = make([]struct {
+			slot int64
+			sl   []*rowBuf
+		}, len(g.arch))
 		w.groups[g.id] = gw
 		w.order = append(w.order, gw)
 	}
@@ -126,8 +179,9 @@ func (gw *groupWork) stateRec(col uint32) []byte {
 	rs := recSize(gw.g.nds)
 	if gw.states[c] == nil {
 		want := colsIn(gw.cols, c) * rs
-		buf := make([]byte, want)
-		copy(buf, gw.b.Get(stateKey(c)))
+		buf := gw.w.pool.get(want)
+		n := copy(buf, gw.b.Get(stateKey(c)))
+		clear(buf[n:])
 		gw.states[c] = &buf
 	}
 	buf := *gw.states[c]
@@ -138,13 +192,19 @@ func (gw *groupWork) stateRec(col uint32) []byte {
 // row returns the row chunk of archive a at slot; for writing it is a
 // private copy at full width, unknown where nothing was stored.
 func (gw *groupWork) row(a int, slot int64, chunk uint32, write bool) *rowBuf {
-	if gw.rows[a] == nil {
-		gw.rows[a] = make([][]*rowBuf, gw.g.arch[a].Rows)
-	}
-	sl := gw.rows[a][slot]
-	if sl == nil {
-		sl = make([]*rowBuf, chunks(gw.cols))
-		gw.rows[a][slot] = sl
+	var sl []*rowBuf
+	if l := &gw.last[a]; l.sl != nil && l.slot == slot {
+		sl = l.sl
+	} else {
+		if gw.rows[a] == nil {
+			gw.rows[a] = map[int64][]*rowBuf{}
+		}
+		sl = gw.rows[a][slot]
+		if sl == nil {
+			sl = make([]*rowBuf, chunks(gw.cols))
+			gw.rows[a][slot] = sl
+		}
+		l.slot, l.sl = slot, sl
 	}
 	rb := sl[chunk]
 	if rb == nil {
@@ -153,7 +213,7 @@ func (gw *groupWork) row(a int, slot int64, chunk uint32, write bool) *rowBuf {
 	}
 	if write && !rb.dirty {
 		width := colsIn(gw.cols, chunk) * gw.g.nds * 4
-		buf := make([]byte, width)
+		buf := gw.w.pool.get(width)
 		n := copy(buf, rb.data)
 		for i := n &^ 3; i < width; i += 4 {
 			binary.LittleEndian.PutUint32(buf[i:], nanBits32)
@@ -190,8 +250,13 @@ func (w *work) flush() error {
 			}
 		}
 		for a, slots := range gw.rows {
-			for slot, sl := range slots {
-				for c, rb := range sl {
+			order := make([]int64, 0, len(slots))
+			for slot := range slots {
+				order = append(order, slot)
+			}
+			slices.Sort(order)
+			for _, slot := range order {
+				for c, rb := range slots[slot] {
 					if rb == nil || !rb.dirty {
 						continue
 					}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/mrtgo/mrtgo/config"
 )
@@ -24,6 +26,7 @@ const (
 	defaultConfig   = "targets.toml"
 	defaultListen   = "127.0.0.1:8080"
 	defaultLogLevel = "info"
+	defaultLogFmt   = "text"
 )
 
 const usage = `mrtgo — MRTG-style interface traffic graphs from SNMP, in one binary.
@@ -42,7 +45,8 @@ Commands:
   import    translate an MRTG mrtg.cfg into the targets file and import its history
   version   print the version
 
-Every command takes -c FILE (default ./targets.toml). "mrtgo COMMAND -h" lists its flags.
+Every command takes -c FILE (default ./targets.toml), -log-level debug|info|warn|error
+and -log-format text|json. "mrtgo COMMAND -h" lists its flags.
 
 Exit codes:
   0  success
@@ -78,6 +82,17 @@ type command struct {
 type env struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// hangups returns the channel on which "mrtgo run" is told to reload its targets
+	// file (SIGHUP in main) and a function that stops the delivery.
+	hangups func() (<-chan os.Signal, func())
+}
+
+// sighup delivers SIGHUP, for the commands that reload on it; the others keep its
+// default action.
+func sighup() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
 }
 
 func commands() map[string]command {
@@ -96,6 +111,12 @@ func commands() map[string]command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, &env{stdout: stdout, stderr: stderr, hangups: sighup}, args)
+}
+
+// runEnv is run with the environment given, so that tests can send reloads.
+func runEnv(ctx context.Context, e *env, args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -108,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mrtgo: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	e.log = slog.New(slog.NewTextHandler(stderr, nil))
 	err := cmd.run(ctx, e, args[1:])
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -125,10 +146,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitError
 }
 
-// flags returns a FlagSet for a subcommand with the shared -c flag and logging flags.
+// common holds the flags every subcommand shares: -c and the logging flags.
 type common struct {
-	config   string
-	logLevel string
+	config    string
+	logLevel  string
+	logFormat string
 }
 
 func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *common) {
@@ -137,6 +159,7 @@ func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *common) {
 	c := &common{}
 	fs.StringVar(&c.config, "c", defaultConfig, "targets `file`")
 	fs.StringVar(&c.logLevel, "log-level", defaultLogLevel, "log `level`: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", defaultLogFmt, "log `format`: text or json")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: mrtgo %s %s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
@@ -155,15 +178,31 @@ func parse(fs *flag.FlagSet, c *common, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return withCode(exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.ToUpper(c.logLevel))); err != nil {
-		return withCode(exitUsage, fmt.Errorf("bad -log-level %q", c.logLevel))
+	log, err := newLogger(e.stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
-	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	e.log = log
 	return nil
 }
 
-func loadConfig(c *common) (*config.Config, error) {
+// newLogger builds the logger the logging flags ask for.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("bad -log-level %q (want debug, info, warn or error)", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("bad -log-format %q (want text or json)", format)
+}
+
+func loadConfig(c *common, e *env) (*config.Config, error) {
 	cfg, err := config.Load(c.config)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -171,5 +210,37 @@ func loadConfig(c *common) (*config.Config, error) {
 		}
 		return nil, withCode(exitUsage, err)
 	}
+	warnExposedSecrets(cfg, e.log)
 	return cfg, nil
+}
+
+// warnExposedSecrets warns when the targets file holds secrets (a community other
+// than "public", SNMPv3 passwords) and others than its owner may read it.
+func warnExposedSecrets(cfg *config.Config, log *slog.Logger) {
+	if !hasSecrets(cfg) {
+		return
+	}
+	fi, err := os.Stat(cfg.File)
+	if err != nil {
+		return
+	}
+	if mode := fi.Mode().Perm(); mode&0o044 != 0 {
+		log.Warn("targets file holds SNMP secrets and is readable by group or others; chmod 600 it",
+			"file", cfg.File, "mode", fmt.Sprintf("%04o", mode))
+	}
+}
+
+func hasSecrets(cfg *config.Config) bool {
+	secret := func(s config.SNMP) bool {
+		return (s.Community != "" && s.Community != "public") || s.AuthPassword != "" || s.PrivPassword != ""
+	}
+	if secret(cfg.SNMP) {
+		return true
+	}
+	for _, d := range cfg.Devices {
+		if secret(d.SNMP) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return withCode(exitUsage, fmt.Errorf("--format %q: use csv or json", *format))
 	}
-	cfg, err := loadConfig(c)
+	cfg, err := loadConfig(c, e)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c)
+	cfg, err := loadConfig(c, e)
 	if err != nil {
 		return err
 	}

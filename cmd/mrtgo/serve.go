@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/mrtgo/mrtgo/web"
+	"github.com/mrtgo/mrtgo/internal/metrics"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -12,9 +12,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c)
+	cfg, err := loadConfig(c, e)
 	if err != nil {
 		return err
 	}
-	return web.Serve(ctx, *listen, cfg.Site, e.log)
+	// No poller here: /metrics shows what the store holds, read on each scrape.
+	m := metrics.StoreHandler(cfg.Data, lockWait/2, e.log)
+	return serveHTTP(ctx, *listen, siteMux(cfg.Site, m), e.log)
 }

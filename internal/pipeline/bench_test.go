@@ -220,3 +220,48 @@ func cpuTime() time.Duration {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkRings reads the month of base-step rows the week and month percentiles
+// of 1,000 interfaces need: "each" one fetch per interface, as fetchRates does
+// alone; "batched" through fetchRings (rrd.FetchMany, 64 interfaces a read).
+func BenchmarkRings(b *testing.B) {
+	const n = 1000
+	db, _, ifaces, _, end := benchStore(b, n)
+	step := 5 * time.Minute
+	now := end.Add(10 * time.Second)
+	series := make([]string, n)
+	spans := make([]time.Duration, n)
+	for i, ifc := range ifaces {
+		series[i] = SeriesName("r1", ifc)
+		spec, last, err := db.Info(series[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		spans[i] = fineSpan(spec, render.Month.SpanFor(spec.Step), now, last)
+	}
+	b.Run(fmt.Sprintf("each/interfaces=%d", n), func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			for i, s := range series {
+				rr := &ringRows{span: spans[i]}
+				if _, _, ok, err := rr.rows(db, s, now, spans[i], step); err != nil || !ok {
+					b.Fatalf("rows of %s: ok %v, %v", s, ok, err)
+				}
+			}
+		}
+		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	})
+	b.Run(fmt.Sprintf("batched/interfaces=%d", n), func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			for lo := 0; lo < n; lo += ringBatch {
+				hi := min(lo+ringBatch, n)
+				rings, err := fetchRings(db, series[lo:hi], spans[lo:hi], now, step)
+				if err != nil || rings[0] == nil {
+					b.Fatalf("fetch rings: %v", err)
+				}
+			}
+		}
+		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	})
+}

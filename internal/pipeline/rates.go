@@ -140,6 +140,51 @@ func (rr *ringRows) rows(db *rrd.DB, series string, end time.Time, span, step ti
 	return rr.in[i:], rr.out[i:], rr.res.Step == step, nil
 }
 
+// ringBatch is how many series fetchRings reads with one rrd.FetchMany: enough to
+// read each row key once for many series, few enough that a month of rows of each
+// (about 140 KB a series) stays small.
+const ringBatch = 64
+
+// fetchRings returns the ringRows of many series up to end, fetched together:
+// rrd.FetchMany reads each base-step row once for neighbouring series, where a
+// fetch per series reads a month of rows for each. spans[i] is the longest span
+// that will be asked of series[i] (see fineSpan); series with the same span share
+// fetches, and a span of 0 gives a nil *ringRows (fetchRates then fetches itself).
+func fetchRings(db *rrd.DB, series []string, spans []time.Duration, end time.Time, step time.Duration) ([]*ringRows, error) {
+	out := make([]*ringRows, len(series))
+	bySpan := map[time.Duration][]int{}
+	var order []time.Duration
+	for i, sp := range spans {
+		if sp <= 0 {
+			continue
+		}
+		if bySpan[sp] == nil {
+			order = append(order, sp)
+		}
+		bySpan[sp] = append(bySpan[sp], i)
+	}
+	for _, sp := range order {
+		idx := bySpan[sp]
+		for lo := 0; lo < len(idx); lo += ringBatch {
+			batch := idx[lo:min(lo+ringBatch, len(idx))]
+			names := make([]string, len(batch))
+			for j, i := range batch {
+				names[j] = series[i]
+			}
+			res, err := db.FetchMany(names, rrd.Average, end.Add(-sp), end, step)
+			if err != nil {
+				return nil, fmt.Errorf("fetch base-step rows: %w", err)
+			}
+			for j, i := range batch {
+				rr := &ringRows{span: sp, fetched: true, res: res[j]}
+				rr.in, rr.out = bitsColumns(res[j])
+				out[i] = rr
+			}
+		}
+	}
+	return out, nil
+}
+
 // bitsColumns turns octets/s rows into two bits/s columns.
 func bitsColumns(res rrd.Result) (in, out []float64) {
 	in = make([]float64, len(res.Rows))

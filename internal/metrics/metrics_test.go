@@ -1,0 +1,168 @@
+package metrics
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// promtoolCheck runs "promtool check metrics" (Debian package prometheus) on a scrape.
+func promtoolCheck(t *testing.T, body string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not installed (apt-get install prometheus)")
+		}
+		t.Skip("promtool not installed")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+
+// cycle is one poll of device r1 (two interfaces) at t0+i steps, at 1000 and 2000
+// octets/s on eth0 and a fixed counter on lo.
+func cycle(i int, step time.Duration, fail bool) poller.Result {
+	when := t0.Add(time.Duration(i) * step)
+	secs := uint64(time.Duration(i) * step / time.Second)
+	r := poller.Result{Device: "r1", Duration: 20 * time.Millisecond, Requests: 3, Retries: 1, Timeouts: 1}
+	if fail {
+		r.Err = errors.New("timeout")
+		return r
+	}
+	r.LastSuccess = when
+	r.Samples = []poller.Sample{
+		{Device: "r1", Interface: "eth0", Index: 2, Time: when, In: 1e6 + 1000*secs, Out: 2000 * secs, Bits: 64, Speed: 1e9, Descr: "eth0", Alias: "to \"core\""},
+		{Device: "r1", Interface: "lo", Index: 1, Time: when, In: 5, Out: 5, Bits: 64, Descr: "lo"},
+	}
+	return r
+}
+
+func TestObservePoll(t *testing.T) {
+	m := New()
+	m.ObservePoll([]poller.Result{cycle(0, time.Minute, false), {Device: "r2", Err: errors.New("timeout"), Timeouts: 2}})
+	m.ObservePoll([]poller.Result{cycle(1, time.Minute, false), {Device: "r2", Err: errors.New("timeout"), Timeouts: 2}})
+	m.ObserveCommit(3 * time.Millisecond)
+	m.ObserveRender(time.Second, 8, 2*time.Second)
+	m.ObserveReload(false)
+	m.SetThreshold("r1", "eth0", "in", "max", true)
+	body := scrape(t, m.Handler())
+	for _, want := range []string{
+		`mrtgo_interface_in_octets_total{description="to \"core\"",device="r1",interface="eth0"} 1.06e+06`,
+		`mrtgo_interface_out_octets_total{description="to \"core\"",device="r1",interface="eth0"} 120000`,
+		`mrtgo_interface_speed_bytes{description="to \"core\"",device="r1",interface="eth0"} 1.25e+08`,
+		`mrtgo_interface_in_octets_total{description="lo",device="r1",interface="lo"} 5`,
+		`mrtgo_poll_duration_seconds_count{device="r1"} 2`,
+		`mrtgo_poll_requests_total{device="r1"} 6`,
+		`mrtgo_poll_retries_total{device="r1"} 2`,
+		`mrtgo_poll_timeouts_total{device="r2"} 4`,
+		`mrtgo_poll_errors_total{device="r2"} 2`,
+		`mrtgo_poll_errors_total{device="r1"} 0`,
+		`mrtgo_device_up{device="r1"} 1`,
+		`mrtgo_device_up{device="r2"} 0`,
+		`mrtgo_poll_last_success_timestamp_seconds{device="r1"} 1.79576646e+09`,
+		`mrtgo_store_commit_duration_seconds_count 1`,
+		`mrtgo_render_duration_seconds_sum 1`,
+		`mrtgo_render_graphs_drawn_total 8`,
+		`mrtgo_cycle_lag_seconds 2`,
+		`mrtgo_config_reloads_total{result="error"} 1`,
+		`mrtgo_config_reloads_total{result="ok"} 0`,
+		`mrtgo_threshold_exceeded{bound="max",device="r1",direction="in",interface="eth0"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `mrtgo_poll_last_success_timestamp_seconds{device="r2"}`) {
+		t.Error("a device that never answered has a last success time")
+	}
+	promtoolCheck(t, body)
+
+	// A failed cycle drops the device's interfaces; Retain drops removed devices.
+	m.ObservePoll([]poller.Result{cycle(2, time.Minute, true)})
+	if body := scrape(t, m.Handler()); strings.Contains(body, `interface="eth0"} 1.06e+06`) || strings.Contains(body, "mrtgo_interface_in_octets_total{") {
+		t.Error("interfaces of a device that did not answer are still exported")
+	}
+	m.Retain([]string{"r1"})
+	body = scrape(t, m.Handler())
+	if strings.Contains(body, `device="r2"`) {
+		t.Error("removed device r2 still exported")
+	}
+	if !strings.Contains(body, `mrtgo_device_up{device="r1"} 0`) {
+		t.Error("kept device r1 lost its metrics")
+	}
+}
+
+func TestStoreHandler(t *testing.T) {
+	const step = time.Minute
+	path := filepath.Join(t.TempDir(), "mrtgo.db")
+	db, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := pipeline.NewRecorder(db, step, map[string]string{"r1": "192.0.2.1"}, slog.New(slog.DiscardHandler))
+	for i := range 4 {
+		if err := rec.Record([]poller.Result{cycle(i, step, false)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h := StoreHandler(path, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	body := scrape(t, h)
+	for _, want := range []string{
+		"mrtgo_store_up 1",
+		`mrtgo_interface_in_bytes_per_second{description="to \"core\"",device="r1",interface="eth0"} 1000`,
+		`mrtgo_interface_out_bytes_per_second{description="to \"core\"",device="r1",interface="eth0"} 2000`,
+		`mrtgo_interface_speed_bytes{description="to \"core\"",device="r1",interface="eth0"} 1.25e+08`,
+		`mrtgo_interface_in_bytes_per_second{description="lo",device="r1",interface="lo"} 0`,
+		`mrtgo_interface_last_update_timestamp_seconds{description="lo",device="r1",interface="lo"} 1.79576658e+09`,
+		`mrtgo_device_up{device="r1"} 1`,
+		`mrtgo_poll_last_duration_seconds{device="r1"} 0.02`,
+		`mrtgo_poll_last_success_timestamp_seconds{device="r1"} 1.79576658e+09`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	promtoolCheck(t, body)
+
+	// A store held by a writer is reported, not waited on forever.
+	w, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	h = StoreHandler(path, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if body := scrape(t, h); !strings.Contains(body, "mrtgo_store_up 0") {
+		t.Errorf("locked store not reported as down")
+	}
+}

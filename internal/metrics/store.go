@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+var (
+	inRate        = prometheus.NewDesc(namespace+"_interface_in_bytes_per_second", "Last stored inbound rate of the interface in bytes/s (average over one step); absent when unknown.", labels, nil)
+	outRate       = prometheus.NewDesc(namespace+"_interface_out_bytes_per_second", "Last stored outbound rate of the interface in bytes/s (average over one step); absent when unknown.", labels, nil)
+	lastUpdate    = prometheus.NewDesc(namespace+"_interface_last_update_timestamp_seconds", "When the interface's series was last updated, in Unix seconds.", labels, nil)
+	storeUp       = prometheus.NewDesc(namespace+"_store_up", "1 if the store could be read for this scrape, else 0.", nil, nil)
+	storeDevUp    = prometheus.NewDesc(namespace+"_device_up", "1 if the device answered its last poll, else 0.", []string{"device"}, nil)
+	storeLastOK   = prometheus.NewDesc(namespace+"_poll_last_success_timestamp_seconds", "When the device last answered a whole cycle, in Unix seconds.", []string{"device"}, nil)
+	storeLastPoll = prometheus.NewDesc(namespace+"_poll_last_duration_seconds", "Wall time spent polling the device in its last cycle.", []string{"device"}, nil)
+)
+
+// StoreHandler serves /metrics for "mrtgo serve", which runs no poller: what the store
+// at path knows, read afresh on each scrape (each interface's last rate and speed, each
+// device's last poll), with Go runtime and process metrics. The store is opened
+// read-only for the scrape only, so that "mrtgo poll" from cron can still write to it;
+// a store that stays locked for longer than wait is reported as mrtgo_store_up 0.
+func StoreHandler(path string, wait time.Duration, log *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&storeCollector{path: path, wait: wait, log: log})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+type storeCollector struct {
+	path string
+	wait time.Duration
+	log  *slog.Logger
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{inRate, outRate, speedDesc, lastUpdate, storeUp, storeDevUp, storeLastOK, storeLastPoll} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	db, err := rrd.Open(c.path, &rrd.Options{ReadOnly: true, Timeout: c.wait})
+	if err != nil {
+		c.log.Warn("metrics: open store", "err", err)
+		ch <- prometheus.MustNewConstMetric(storeUp, prometheus.GaugeValue, 0)
+		return
+	}
+	defer db.Close()
+	names, err := db.Series()
+	if err != nil {
+		c.log.Warn("metrics: list series", "err", err)
+		ch <- prometheus.MustNewConstMetric(storeUp, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(storeUp, prometheus.GaugeValue, 1)
+	devices := map[string]bool{}
+	for _, name := range names {
+		device, iface, ok := pipeline.SplitSeries(name)
+		if !ok {
+			continue
+		}
+		devices[device] = true
+		info, err := pipeline.Interface(db, name)
+		if err != nil {
+			continue
+		}
+		lv := []string{device, iface, description(info.Alias, info.Descr)}
+		ch <- prometheus.MustNewConstMetric(speedDesc, prometheus.GaugeValue, info.Speed/8, lv...)
+		spec, last, err := db.Info(name)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(lastUpdate, prometheus.GaugeValue, float64(last.UnixNano())/1e9, lv...)
+		// The last complete row: the newest known one among the last few.
+		end := last.Truncate(spec.Step)
+		res, err := db.Fetch(name, rrd.Average, end.Add(-3*spec.Step), end, spec.Step)
+		if err != nil {
+			continue
+		}
+		for d, desc := range []*prometheus.Desc{inRate, outRate} {
+			for i := len(res.Rows) - 1; i >= 0; i-- {
+				if v := res.Rows[i][d]; !math.IsNaN(v) && !res.Time(i).After(last) {
+					ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, lv...)
+					break
+				}
+			}
+		}
+	}
+	for device := range devices {
+		h, ok := pipeline.Health(db, device)
+		if !ok {
+			continue
+		}
+		up := 1.0
+		if h.Error != "" {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(storeDevUp, prometheus.GaugeValue, up, device)
+		ch <- prometheus.MustNewConstMetric(storeLastPoll, prometheus.GaugeValue, h.Duration.Seconds(), device)
+		if !h.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(storeLastOK, prometheus.GaugeValue, float64(h.LastSuccess.UnixNano())/1e9, device)
+		}
+	}
+}
