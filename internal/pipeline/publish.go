@@ -70,7 +70,20 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 		return PublishStats{}, err
 	}
 
-	// One job per interface, on all cores; each fills its own slots of the site.
+	// Plan first: which graphs of each interface are due. Kept graphs fill their slots
+	// of the site at once.
+	var jobs []*ifaceJob
+	for di := range site.Devices {
+		dev := &site.Devices[di]
+		for ii := range dev.Interfaces {
+			ifc := &dev.Interfaces[ii]
+			jobs = append(jobs, p.plan(dev.Name, ifc, specs[SeriesName(dev.Name, ifc.Name)], now))
+		}
+	}
+
+	// Interfaces whose week and month are both due read their base-step rows (for the
+	// percentiles) together, a batch at a time; then every interface is drawn, one job
+	// per batch or interface, on all cores. Each job fills its own slots of the site.
 	g, gctx := errgroup.WithContext(ctx)
 	workers := p.Workers
 	if workers <= 0 {
@@ -81,65 +94,58 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 		stateMu sync.Mutex
 		drawn   int
 	)
-	n := 0
-	for di := range site.Devices {
-		dev := &site.Devices[di]
-		for ii := range dev.Interfaces {
-			ifc := &dev.Interfaces[ii]
-			n++
-			g.Go(func() error {
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				series := SeriesName(dev.Name, ifc.Name)
-				spec := specs[series]
-				ifc.Graphs = make([]web.Graph, len(render.Periods))
-				var due []int
-				want := make([]drawnGraph, len(render.Periods))
-				stateMu.Lock()
-				for i, period := range render.Periods {
-					want[i] = p.wantState(spec, ifc, period, now)
-					if old, ok := p.drawn[graphKey(series, period)]; ok && old.current(want[i]) {
-						ifc.Graphs[i] = old.graph(period)
-						continue
-					}
-					due = append(due, i)
-				}
-				stateMu.Unlock()
-				// Kept graphs whose PNGs went missing are drawn again.
-				for i, period := range render.Periods {
-					if len(ifc.Graphs[i].Period) > 0 && !p.filesExist(dev.Name, ifc.Name, period) {
-						due = append(due, i)
-					}
-				}
-				// When both the week and the month are drawn, their percentiles
-				// share one fetch of the base-step rows.
-				var ring *ringRows
-				if slices.Contains(due, int(render.Week)) && slices.Contains(due, int(render.Month)) {
-					ring = &ringRows{span: fineSpan(spec, render.Month.SpanFor(spec.Step), now, ifc.LastUpdate)}
-				}
-				for _, i := range due {
-					st, err := p.draw(dev.Name, ifc, render.Periods[i], now, want[i], ring)
-					if err != nil {
-						return err
-					}
-					ifc.Graphs[i] = st.graph(render.Periods[i])
-					stateMu.Lock()
-					p.drawn[graphKey(series, render.Periods[i])] = st
-					drawn++
-					stateMu.Unlock()
-				}
-				if now.Sub(ifc.LastUpdate) > spec.Heartbeat {
-					// As Summary says: a silent series has no current rate (kept
-					// graphs were summarized while it spoke).
-					for i := range ifc.Graphs {
-						ifc.Graphs[i].In.Current, ifc.Graphs[i].Out.Current = math.NaN(), math.NaN()
-					}
-				}
-				return nil
-			})
+	drawJob := func(j *ifaceJob) error {
+		for _, i := range j.due {
+			st, err := p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring)
+			if err != nil {
+				return err
+			}
+			j.ifc.Graphs[i] = st.graph(render.Periods[i])
+			stateMu.Lock()
+			p.drawn[graphKey(j.series, render.Periods[i])] = st
+			drawn++
+			stateMu.Unlock()
 		}
+		if now.Sub(j.ifc.LastUpdate) > j.spec.Heartbeat {
+			// As Summary says: a silent series has no current rate (kept graphs were
+			// summarized while it spoke).
+			for i := range j.ifc.Graphs {
+				j.ifc.Graphs[i].In.Current, j.ifc.Graphs[i].Out.Current = math.NaN(), math.NaN()
+			}
+		}
+		return nil
 	}
+	var shared []*ifaceJob
+	for _, j := range jobs {
+		if j.ringSpan > 0 {
+			shared = append(shared, j)
+			continue
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			return drawJob(j)
+		})
+	}
+	for lo := 0; lo < len(shared); lo += ringBatch {
+		batch := shared[lo:min(lo+ringBatch, len(shared))]
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			if err := p.fetchRings(batch, now); err != nil {
+				return err
+			}
+			for _, j := range batch {
+				if err := drawJob(j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	n := len(jobs)
 	if err := g.Wait(); err != nil {
 		return PublishStats{}, err
 	}
@@ -152,6 +158,64 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 		return PublishStats{}, fmt.Errorf("write site: %w", err)
 	}
 	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}, nil
+}
+
+// ifaceJob is one interface's share of a Publish: the graphs due and what they will
+// be drawn from.
+type ifaceJob struct {
+	device, series string
+	ifc            *web.Interface
+	spec           rrd.Spec
+	due            []int        // indexes into render.Periods
+	want           []drawnGraph // by period
+	ringSpan       time.Duration
+	ring           *ringRows
+}
+
+// plan decides which graphs of an interface are due and fills the slots of the others
+// from what they were drawn with.
+func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time) *ifaceJob {
+	j := &ifaceJob{device: device, series: SeriesName(device, ifc.Name), ifc: ifc, spec: spec,
+		want: make([]drawnGraph, len(render.Periods))}
+	ifc.Graphs = make([]web.Graph, len(render.Periods))
+	for i, period := range render.Periods {
+		j.want[i] = p.wantState(spec, ifc, period, now)
+		if old, ok := p.drawn[graphKey(j.series, period)]; ok && old.current(j.want[i]) && p.filesExist(device, ifc.Name, period) {
+			ifc.Graphs[i] = old.graph(period)
+			continue
+		}
+		j.due = append(j.due, i)
+	}
+	// When both the week and the month are drawn, their percentiles share one fetch of
+	// the base-step rows.
+	if slices.Contains(j.due, int(render.Week)) && slices.Contains(j.due, int(render.Month)) {
+		j.ringSpan = fineSpan(spec, render.Month.SpanFor(spec.Step), now, ifc.LastUpdate)
+	}
+	return j
+}
+
+// fetchRings reads the base-step rows of a batch of interfaces with one store read per
+// step size (see fetchRings in rates.go).
+func (p *Publisher) fetchRings(batch []*ifaceJob, now time.Time) error {
+	byStep := map[time.Duration][]*ifaceJob{}
+	for _, j := range batch {
+		byStep[j.spec.Step] = append(byStep[j.spec.Step], j)
+	}
+	for step, js := range byStep {
+		names := make([]string, len(js))
+		spans := make([]time.Duration, len(js))
+		for i, j := range js {
+			names[i], spans[i] = j.series, j.ringSpan
+		}
+		rings, err := fetchRings(p.DB, names, spans, now, step)
+		if err != nil {
+			return err
+		}
+		for i, j := range js {
+			j.ring = rings[i]
+		}
+	}
+	return nil
 }
 
 // site is the site's model without the graphs (devices, their health, interfaces),
