@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_OUT    ?= var/demo
 BENCHTIME   ?= 1x
 
-.PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench clean
+.PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench fuzz clean
 
 all: build
 
@@ -40,6 +40,16 @@ demo-once: build
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
 bench:
 	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME)
+
+# Each fuzz target for FUZZTIME (plain `go test` already runs their seed corpora).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./config     -run '^$$' -fuzz '^FuzzParse$$'     -fuzztime $(FUZZTIME)
+	$(GO) test ./mrtgimport -run '^$$' -fuzz '^FuzzParse$$'     -fuzztime $(FUZZTIME)
+	$(GO) test ./mrtgimport -run '^$$' -fuzz '^FuzzReadLog$$'   -fuzztime $(FUZZTIME)
+	$(GO) test ./mrtgimport -run '^$$' -fuzz '^FuzzParseDump$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rrd        -run '^$$' -fuzz '^FuzzUpdate$$'    -fuzztime $(FUZZTIME)
+	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzResponses$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin var
