@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -423,6 +424,9 @@ func (d *device) sample(f iface, in, out value, rd reading, i int, disc bool) Sa
 	bits := 64
 	if in.pdu.Type == gosnmp.Counter32 || d.is32(f.name) {
 		bits = 32
+		// A broken agent may send a Counter32 wider than 32 bits: keep what such a
+		// counter holds, so that the store can still tell a wrap.
+		inV, outV = inV&math.MaxUint32, outV&math.MaxUint32
 	}
 	dt, haveDT := rd.discTime(i)
 	prev, seen := d.last[f.name]

@@ -55,6 +55,9 @@ func FuzzResponses(f *testing.F) {
 				if s.Bits != 32 && s.Bits != 64 {
 					t.Errorf("cycle %d: %s counter width %d", cycle, s.Interface, s.Bits)
 				}
+				if s.Bits == 32 && (s.In > math.MaxUint32 || s.Out > math.MaxUint32) {
+					t.Errorf("cycle %d: %s 32-bit sample with counters %d %d", cycle, s.Interface, s.In, s.Out)
+				}
 			}
 		}
 	})
