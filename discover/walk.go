@@ -12,6 +12,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/poller"
 )
 
 // Target is one agent to walk, with the SNMP settings targets.toml knows (SNMP.MaxOIDs
@@ -176,59 +177,12 @@ func dial(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
 		MaxOids:   gosnmp.MaxOids,
 	}
 	if v == gosnmp.Version3 {
-		if err := usm(c, t.SNMP); err != nil {
+		if err := poller.SetupUSM(c, t.SNMP); err != nil {
 			return nil, fmt.Errorf("dial %s: %w", t.Host, err)
 		}
 		c.Community = ""
 	}
 	return c, nil
-}
-
-// Protocol names as config makes them canonical.
-var (
-	authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
-		"MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA-224": gosnmp.SHA224,
-		"SHA-256": gosnmp.SHA256, "SHA-384": gosnmp.SHA384, "SHA-512": gosnmp.SHA512,
-	}
-	privProtocols = map[string]gosnmp.SnmpV3PrivProtocol{
-		"DES": gosnmp.DES, "AES": gosnmp.AES, "AES-192": gosnmp.AES192, "AES-256": gosnmp.AES256,
-		"AES-192C": gosnmp.AES192C, "AES-256C": gosnmp.AES256C,
-	}
-)
-
-// usm sets c up for SNMPv3 with the user-based security model. Errors name protocols and
-// levels, never a password.
-func usm(c *gosnmp.GoSNMP, s config.SNMP) error {
-	sp := &gosnmp.UsmSecurityParameters{UserName: s.Username,
-		AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
-	switch s.SecurityLevel {
-	case config.NoAuthNoPriv, "":
-		c.MsgFlags = gosnmp.NoAuthNoPriv
-	case config.AuthNoPriv:
-		c.MsgFlags = gosnmp.AuthNoPriv
-	case config.AuthPriv:
-		c.MsgFlags = gosnmp.AuthPriv
-	default:
-		return fmt.Errorf("snmpv3 security level %q unknown", s.SecurityLevel)
-	}
-	if c.MsgFlags&gosnmp.AuthNoPriv != 0 {
-		p, ok := authProtocols[s.AuthProtocol]
-		if !ok {
-			return fmt.Errorf("snmpv3 auth protocol %q unknown", s.AuthProtocol)
-		}
-		sp.AuthenticationProtocol, sp.AuthenticationPassphrase = p, s.AuthPassword
-	}
-	if c.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv {
-		p, ok := privProtocols[s.PrivProtocol]
-		if !ok {
-			return fmt.Errorf("snmpv3 priv protocol %q unknown", s.PrivProtocol)
-		}
-		sp.PrivacyProtocol, sp.PrivacyPassphrase = p, s.PrivPassword
-	}
-	c.SecurityModel = gosnmp.UserSecurityModel
-	c.SecurityParameters = sp
-	c.ContextName = s.Context
-	return nil
 }
 
 // walker walks one table column at a time: GETBULK for v2c, GETNEXT for v1. gosnmp's own

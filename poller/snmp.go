@@ -91,7 +91,7 @@ func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient
 		c.OnSent = func(*gosnmp.GoSNMP) { onSent() }
 	}
 	if v == gosnmp.Version3 {
-		if err := usm(c, d.SNMP); err != nil {
+		if err := SetupUSM(c, d.SNMP); err != nil {
 			return nil, fmt.Errorf("dial: %w", err)
 		}
 		c.Community = ""
@@ -111,9 +111,9 @@ var (
 	}
 )
 
-// usm sets c up for SNMPv3 with the user-based security model. Errors name protocols and
-// levels, never a password.
-func usm(c *gosnmp.GoSNMP, s config.SNMP) error {
+// SetupUSM sets c up for SNMPv3 with the user-based security model of s (discover
+// uses it too). Errors name protocols and levels, never a password.
+func SetupUSM(c *gosnmp.GoSNMP, s config.SNMP) error {
 	sp := &gosnmp.UsmSecurityParameters{UserName: s.Username,
 		AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
 	switch s.SecurityLevel {
