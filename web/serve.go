@@ -171,18 +171,24 @@ func httpError(w http.ResponseWriter, r *http.Request, err error) {
 // then shuts the server down gracefully and returns nil. It returns an
 // error if listen cannot be bound or the server fails.
 func Serve(ctx context.Context, listen, dir string, log *slog.Logger) error {
+	return ServeHandler(ctx, listen, Handler(dir), log)
+}
+
+// ServeHandler is Serve for any handler (the daemon adds /metrics in front of the
+// site), with the same timeouts and graceful shutdown.
+func ServeHandler(ctx context.Context, listen string, h http.Handler, log *slog.Logger) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", listen, err)
 	}
-	return serve(ctx, ln, dir, log)
+	return serve(ctx, ln, h, log)
 }
 
-// serve is Serve on an open listener, which it closes.
-func serve(ctx context.Context, ln net.Listener, dir string, log *slog.Logger) error {
-	srv := newServer(ctx, dir, log)
-	log.Info("serving site", "addr", "http://"+ln.Addr().String()+"/", "dir", dir)
+// serve serves h on an open listener, which it closes.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := newServer(ctx, h, log)
+	log.Info("serving site", "addr", "http://"+ln.Addr().String()+"/")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -204,9 +210,9 @@ func serve(ctx context.Context, ln net.Listener, dir string, log *slog.Logger) e
 	return nil
 }
 
-func newServer(ctx context.Context, dir string, log *slog.Logger) *http.Server {
+func newServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           Handler(dir),
+		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

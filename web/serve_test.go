@@ -253,7 +253,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	log := slog.New(slog.DiscardHandler)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, site, log) }()
+	go func() { done <- serve(ctx, ln, Handler(site), log) }()
 
 	resp, err := http.Get("http://" + ln.Addr().String() + "/")
 	if err != nil {
@@ -287,7 +287,7 @@ func TestServeBadListen(t *testing.T) {
 }
 
 func TestServerTimeouts(t *testing.T) {
-	srv := newServer(t.Context(), t.TempDir(), slog.New(slog.DiscardHandler))
+	srv := newServer(t.Context(), Handler(t.TempDir()), slog.New(slog.DiscardHandler))
 	for name, d := range map[string]time.Duration{
 		"ReadHeaderTimeout": srv.ReadHeaderTimeout,
 		"ReadTimeout":       srv.ReadTimeout,

@@ -14,6 +14,7 @@ import (
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/web"
 )
 
 func runDaemon(ctx context.Context, e *env, args []string) error {
@@ -61,7 +62,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		}()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(gctx, *listen, siteMux(cfg.Site, d.metrics.Handler()), e.log) })
+	g.Go(func() error { return web.ServeHandler(gctx, *listen, siteMux(cfg.Site, d.metrics.Handler()), e.log) })
 	g.Go(func() error { return d.run(gctx, hup) })
 	g.Go(func() error { d.render(gctx); return nil })
 	return g.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mrtgo/mrtgo/internal/metrics"
+	"github.com/mrtgo/mrtgo/web"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -18,5 +19,5 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// No poller here: /metrics shows what the store holds, read on each scrape.
 	m := metrics.StoreHandler(cfg.Data, lockWait/2, e.log)
-	return serveHTTP(ctx, *listen, siteMux(cfg.Site, m), e.log)
+	return web.ServeHandler(ctx, *listen, siteMux(cfg.Site, m), e.log)
 }
