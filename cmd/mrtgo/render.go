@@ -28,8 +28,9 @@ func runRender(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %d graphs for %d interfaces to %s in %s\n",
-		st.Graphs, st.Interfaces, cfg.Site, st.Duration.Round(time.Millisecond))
+	// Graphs whose period has no new data since they were drawn are kept.
+	fmt.Fprintf(e.stdout, "drew %d of %d graphs for %d interfaces in %s (%s)\n",
+		st.Drawn, st.Graphs, st.Interfaces, cfg.Site, st.Duration.Round(time.Millisecond))
 	return nil
 }
 
