@@ -11,6 +11,7 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ type Interface struct {
 	Descr      string  // ifDescr
 	Alias      string  // ifAlias
 	Status     string  // state as text ("up", "down", "no data"); optional
+	// Alerts are the thresholds the interface is over; such an interface stands out on
+	// every page that shows it.
+	Alerts []Alert
 	Speed      float64 // bits/s; 0 = unknown
 	LastUpdate time.Time
 	Graphs     []Graph // in order day, week, month, year
@@ -228,6 +232,21 @@ func formatSI(v float64, unit string) string {
 
 // formatBits formats a rate in bits/s: "12.3 Mb/s".
 func formatBits(v float64) string { return formatSI(v, "b/s") }
+
+// Alert is one threshold an interface is over.
+type Alert struct {
+	Direction string  // "in" or "out"
+	Bound     string  // "max" (the rate is above Limit) or "min" (below it)
+	Limit     float64 // bits/s
+}
+
+func (a Alert) String() string {
+	rel := "above"
+	if a.Bound == "min" {
+		rel = "below"
+	}
+	return fmt.Sprintf("%s %s %s", a.Direction, rel, formatBits(a.Limit))
+}
 
 // formatBytes formats a byte count: "1.23 GB".
 func formatBytes(v float64) string { return formatSI(v, "B") }

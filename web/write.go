@@ -87,6 +87,7 @@ type (
 	ifaceView struct {
 		Name, Descr, Alias, Status, Href string
 		Speed, LastUpdate, InNow, OutNow string
+		Alerts                           []string
 		Day                              *graphView
 		Graphs                           []graphView
 	}
@@ -184,6 +185,9 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 		LastUpdate: formatTime(ifc.LastUpdate, loc),
 		InNow:      unknown,
 		OutNow:     unknown,
+	}
+	for _, a := range ifc.Alerts {
+		iv.Alerts = append(iv.Alerts, a.String())
 	}
 	iv.Graphs = make([]graphView, len(ifc.Graphs))
 	for i, g := range ifc.Graphs {

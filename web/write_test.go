@@ -102,6 +102,35 @@ func firstDiff(got, want string) string {
 	return "(no line differs)"
 }
 
+// An interface over a threshold stands out on the index, its device page and its own.
+func TestWriteAlerts(t *testing.T) {
+	dir := t.TempDir()
+	s := sampleSite()
+	s.Devices[0].Interfaces[0].Alerts = []Alert{{Direction: "in", Bound: "max", Limit: 900e6}, {Direction: "out", Bound: "min", Limit: 1e6}}
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	ifc := s.Devices[0].Interfaces[0]
+	for file, want := range map[string][]string{
+		"index.html": {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s", "Over threshold: out below 1.00 Mb/s"},
+		DevicePage(s.Devices[0].Name): {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s"},
+		InterfacePage(s.Devices[0].Name, ifc.Name): {`<td class="err">over: in above 900 Mb/s</td>`, `<td class="err">over: out below 1.00 Mb/s</td>`},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: missing %q", file, w)
+			}
+		}
+		if n := strings.Count(string(b), `class="graph alert"`); file != InterfacePage(s.Devices[0].Name, ifc.Name) && n != 1 {
+			t.Errorf("%s: %d interfaces stand out, want 1", file, n)
+		}
+	}
+}
+
 func TestWriteEscapes(t *testing.T) {
 	dir := t.TempDir()
 	s := sampleSite()

@@ -83,9 +83,10 @@ type daemon struct {
 	// each committed cycle asks for one, and requests made while one is drawn fold
 	// into the next. mu guards the fields the render goroutine reads.
 	mu        sync.Mutex
-	renderCfg *config.Config // configuration the next render uses
-	began     time.Time      // step boundary of the newest cycle asking for a render
-	want      chan struct{}  // capacity 1: a render is pending
+	renderCfg *config.Config         // configuration the next render uses
+	began     time.Time              // step boundary of the newest cycle asking for a render
+	over      map[string][]web.Alert // thresholds crossed, by series, for the pages
+	want      chan struct{}          // capacity 1: a render is pending
 }
 
 // requestRender asks the render goroutine to publish; it never blocks.
@@ -109,9 +110,10 @@ func (d *daemon) render(ctx context.Context) {
 		case <-d.want:
 		}
 		d.mu.Lock()
-		cfg, began := d.renderCfg, d.began
+		cfg, began, over := d.renderCfg, d.began, d.over
 		d.mu.Unlock()
 		d.pub.Order, d.pub.Hosts, d.pub.Location = deviceOrder(cfg), hosts(cfg), cfg.Location
+		d.pub.Alerts = over
 		// Shutting down abandons a render in flight: every file is written whole (to
 		// a temporary name, then renamed), and the next start redraws what is stale.
 		st, err := d.pub.Publish(ctx)
@@ -168,6 +170,10 @@ func (d *daemon) cycle(ctx context.Context, rs []poller.Result) error {
 		d.alerts.Send(ev)
 		d.metrics.SetThreshold(ev.Device, ev.Interface, ev.Direction, ev.Bound, ev.State == pipeline.StateExceeded)
 	}
+	over := d.watch.Alerts()
+	d.mu.Lock()
+	d.over = over
+	d.mu.Unlock()
 	n, failed := 0, 0
 	for _, r := range rs {
 		n += len(r.Samples)

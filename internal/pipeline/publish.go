@@ -40,6 +40,9 @@ type Publisher struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Workers  int // graphs drawn at once; 0 = GOMAXPROCS
+	// Alerts are the thresholds each series (by SeriesName) is over, from the daemon's
+	// Watcher; nil when nobody evaluates thresholds ("mrtgo render").
+	Alerts map[string][]web.Alert
 
 	mu    sync.Mutex
 	drawn drawnGraphs // nil until loaded from the state file
@@ -262,6 +265,7 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 			dev.Interfaces = append(dev.Interfaces, web.Interface{
 				Name: iface, Descr: info.Descr, Alias: info.Alias, Speed: info.Speed, LastUpdate: last,
 				Status: status(iface, last, now, spec.Heartbeat, h, polled),
+				Alerts: p.Alerts[s],
 			})
 		}
 		site.Devices = append(site.Devices, dev)

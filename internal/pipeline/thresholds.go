@@ -7,12 +7,15 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/web"
 )
 
 // Threshold states, as MRTGO_STATE gives them.
@@ -76,6 +79,33 @@ func (w *Watcher) Configure(cfg *config.Config) {
 // Active reports whether a limit of an interface is crossed.
 func (w *Watcher) Active(device, iface, direction, bound string) bool {
 	return w.active[watchKey{SeriesName(device, iface), direction, bound}]
+}
+
+// Alerts lists, by series, the limits now crossed, for the pages. The limit is in bits/s
+// for the interface's last known speed.
+func (w *Watcher) Alerts() map[string][]web.Alert {
+	out := map[string][]web.Alert{}
+	for k, on := range w.active {
+		if !on {
+			continue
+		}
+		dev, iface, _ := SplitSeries(k.series)
+		d, ok := w.devices[dev]
+		if !ok {
+			continue
+		}
+		limit, ok := limitOf(d.ThresholdsFor(iface), k.direction, k.bound).Bits(float64(w.last[k.series].Speed))
+		if !ok {
+			continue
+		}
+		out[k.series] = append(out[k.series], web.Alert{Direction: k.direction, Bound: k.bound, Limit: limit})
+	}
+	for _, as := range out {
+		slices.SortFunc(as, func(a, b web.Alert) int {
+			return strings.Compare(a.Direction+a.Bound, b.Direction+b.Bound)
+		})
+	}
+	return out
 }
 
 func limitOf(t config.Thresholds, direction, bound string) config.Limit {

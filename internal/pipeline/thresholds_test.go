@@ -59,11 +59,25 @@ interface_thresholds = { eth0 = { in_max = "50%%" } }
 	// Mbit/s in; out stays at 1 Mbit/s and has no limit.
 	ramp := []float64{0, 100, 300, 480, 520, 600, 480, 460, 440, 300, 499, 510, 900, 100, 100}
 	var events []Event
+	sawAlert := false
 	for _, mbps := range ramp {
 		for _, ev := range w.Observe(l.next(mbps*1e6, 1e6)) {
 			events = append(events, ev)
 			a.Send(ev)
 		}
+		// What the pages show follows the crossings.
+		alerts := w.Alerts()[SeriesName("r1", "eth0")]
+		if w.Active("r1", "eth0", "in", "max") {
+			sawAlert = true
+			if len(alerts) != 1 || alerts[0].Direction != "in" || alerts[0].Bound != "max" || alerts[0].Limit != 500e6 {
+				t.Errorf("at %v Mbit/s: alerts %+v, want in above 500 Mbit/s", mbps, alerts)
+			}
+		} else if len(alerts) != 0 {
+			t.Errorf("at %v Mbit/s: alerts %+v while no limit is crossed", mbps, alerts)
+		}
+	}
+	if !sawAlert {
+		t.Error("the limit was never shown as crossed")
 	}
 	a.Close()
 	if got := w.Active("r1", "eth0", "in", "max"); got {
