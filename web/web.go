@@ -48,13 +48,13 @@ type Device struct {
 
 // Interface is one graphed interface of a device.
 type Interface struct {
-	Name       string  // configured name (ifName by default); names its files
-	Descr      string  // ifDescr
-	Alias      string  // ifAlias
-	Status     string  // state as text ("up", "down", "no data"); optional
+	Name   string // configured name (ifName by default); names its files
+	Descr  string // ifDescr
+	Alias  string // ifAlias
+	Status string // state as text ("up", "down", "no data"); optional
 	// Alerts are the thresholds the interface is over; such an interface stands out on
 	// every page that shows it.
-	Alerts []Alert
+	Alerts     []Alert
 	Speed      float64 // bits/s; 0 = unknown
 	LastUpdate time.Time
 	Graphs     []Graph // in order day, week, month, year

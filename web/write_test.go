@@ -112,8 +112,8 @@ func TestWriteAlerts(t *testing.T) {
 	}
 	ifc := s.Devices[0].Interfaces[0]
 	for file, want := range map[string][]string{
-		"index.html": {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s", "Over threshold: out below 1.00 Mb/s"},
-		DevicePage(s.Devices[0].Name): {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s"},
+		"index.html":                               {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s", "Over threshold: out below 1.00 Mb/s"},
+		DevicePage(s.Devices[0].Name):              {`<div class="graph alert">`, "Over threshold: in above 900 Mb/s"},
 		InterfacePage(s.Devices[0].Name, ifc.Name): {`<td class="err">over: in above 900 Mb/s</td>`, `<td class="err">over: out below 1.00 Mb/s</td>`},
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
