@@ -643,7 +643,7 @@ var known = []string{"step", "data", "site", "timezone", "snmp", "device", "name
 func suggest(k string) string {
 	best, bd := "", 3
 	for _, w := range known {
-		if d := editDistance(k, w); d < bd {
+		if d := EditDistance(k, w); d < bd {
 			best, bd = w, d
 		}
 	}
@@ -653,7 +653,9 @@ func suggest(k string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, for "did you mean" hints
+// on misspelt keys (here and in MRTG configurations).
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mrtgo/mrtgo/config"
 )
 
 // Error is a mistake in mrtg.cfg that stops the import. Its text names file and line.
@@ -431,7 +433,7 @@ func suggestKw(kw string) string {
 	}
 	slices.Sort(all)
 	for _, w := range all {
-		if d := editDistance(kw, w); d < bd {
+		if d := config.EditDistance(kw, w); d < bd {
 			best, bd = w, d
 		}
 	}
@@ -442,24 +444,4 @@ func suggestKw(kw string) string {
 		best = c
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
