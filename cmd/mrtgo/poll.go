@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 )
 
@@ -33,6 +34,9 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err := rec.Record(rs); err != nil {
 		return err
 	}
+	if err := checkThresholds(cfg, w, rs, e); err != nil {
+		return err
+	}
 	failed, samples := 0, 0
 	for _, r := range rs {
 		samples += len(r.Samples)
@@ -48,6 +52,31 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
 	}
 	return nil
+}
+
+// checkThresholds evaluates the thresholds on one cron cycle, as the daemon does on each
+// of its cycles: the previous samples and crossed limits come from the store, where this
+// run leaves its own for the next. Alert commands finish before it returns.
+func checkThresholds(cfg *config.Config, w *writer, rs []poller.Result, e *env) error {
+	watch := pipeline.NewWatcher(cfg)
+	b, err := w.db.Meta(pipeline.WatcherStateKey)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		if err := watch.Load(b); err != nil {
+			e.log.Warn("threshold state unreadable; starting afresh", "err", err)
+		}
+	}
+	alerts := pipeline.NewAlerter(cfg.Alert, e.log)
+	for _, ev := range watch.Observe(rs) {
+		alerts.Send(ev)
+	}
+	alerts.Close()
+	if b, err = watch.Save(); err != nil {
+		return err
+	}
+	return w.db.PutMeta(map[string][]byte{pipeline.WatcherStateKey: b})
 }
 
 func hosts(cfg *config.Config) map[string]string {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -67,6 +69,11 @@ func (w *Watcher) Configure(cfg *config.Config) {
 		w.devices[d.Name] = d
 	}
 	w.heartbeat = 2 * cfg.Step
+	w.prune()
+}
+
+// prune forgets crossed limits the configuration no longer has.
+func (w *Watcher) prune() {
 	for k := range w.active {
 		dev, iface, _ := SplitSeries(k.series)
 		d, ok := w.devices[dev]
@@ -306,5 +313,52 @@ func runAlert(alert config.Alert, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("run %q: %w: %.200s", alert.Command, err, out)
 	}
+	return nil
+}
+
+// watcherState is what a Watcher carries from one "mrtgo poll --once" to the next: the
+// previous sample of every interface with a threshold, and the limits crossed.
+type watcherState struct {
+	Last   map[string]poller.Sample `json:"last"`
+	Active []watchKeyState          `json:"active"`
+}
+
+type watchKeyState struct {
+	Series    string `json:"series"`
+	Direction string `json:"direction"`
+	Bound     string `json:"bound"`
+}
+
+// WatcherStateKey is the store's meta key for a saved Watcher.
+const WatcherStateKey = "thresholds"
+
+// Save encodes the Watcher's state for Load in the next process. Interfaces without
+// thresholds are left out: nothing is evaluated for them.
+func (w *Watcher) Save() ([]byte, error) {
+	st := watcherState{Last: map[string]poller.Sample{}}
+	for name, s := range w.last {
+		if d, ok := w.devices[s.Device]; ok && d.ThresholdsFor(s.Interface).Any() {
+			st.Last[name] = s
+		}
+	}
+	for k, on := range w.active {
+		if on {
+			st.Active = append(st.Active, watchKeyState{k.series, k.direction, k.bound})
+		}
+	}
+	return json.Marshal(st)
+}
+
+// Load restores what Save encoded, then drops limits the configuration no longer has.
+func (w *Watcher) Load(b []byte) error {
+	var st watcherState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("read threshold state: %w", err)
+	}
+	maps.Copy(w.last, st.Last)
+	for _, k := range st.Active {
+		w.active[watchKey{k.Series, k.Direction, k.Bound}] = true
+	}
+	w.prune()
 	return nil
 }
