@@ -224,7 +224,22 @@ func (d *daemon) reload() {
 	d.renderCfg = cfg
 	d.mu.Unlock()
 	d.metrics.Retain(deviceOrder(cfg))
+	before := d.watch.Alerts()
 	d.watch.Configure(cfg)
+	after := d.watch.Alerts()
+	// A limit the new file no longer has is no longer exceeded (the metrics of removed
+	// devices are gone already).
+	for series, as := range before {
+		dev, iface, _ := pipeline.SplitSeries(series)
+		if !slices.Contains(deviceOrder(cfg), dev) {
+			continue
+		}
+		for _, a := range as {
+			if !slices.ContainsFunc(after[series], func(b web.Alert) bool { return b.Direction == a.Direction && b.Bound == a.Bound }) {
+				d.metrics.SetThreshold(dev, iface, a.Direction, a.Bound, false)
+			}
+		}
+	}
 	d.alerts.SetAlert(cfg.Alert)
 	d.cfg = cfg
 	d.metrics.ObserveReload(true)
