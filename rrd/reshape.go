@@ -167,10 +167,11 @@ func rebuiltValue(olds []*oldArchive, ar Archive, t, stepS int64, d int) float64
 	}
 	n := S / best.steps
 	if best.steps == 1 {
-		return consolidate(ar, 0, n-1, func(p int64) float64 {
-			v, _ := best.value(t-(n-1-p)*best.rowS, d)
-			return v
-		})
+		vals := make([]float64, n)
+		for p := range vals {
+			vals[p], _ = best.value(t-(n-1-int64(p))*best.rowS, d)
+		}
+		return consolidateVals(ar, vals)
 	}
 	// Rows of best.steps primary data points each: weight them so.
 	unknown, sum := int64(0), 0.0

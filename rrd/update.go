@@ -379,44 +379,8 @@ func (ps *pdpSource) at(p int64, d int) float64 {
 	return ps.old[int(p-ps.minP)*ps.nds+d]
 }
 
-// consolidate is one archive row from primary data points from..to, as
+// consolidateVals is one archive row from the primary data points vals, as
 // RRDtool's update_cdp: unknown if more than XFF of them are unknown.
-func consolidate(ar Archive, from, to int64, at func(int64) float64) float64 {
-	unknown := int64(0)
-	sum := 0.0
-	mx, mn := math.Inf(-1), math.Inf(1)
-	lastv := math.NaN()
-	for p := from; p <= to; p++ {
-		v := at(p)
-		lastv = v
-		if math.IsNaN(v) {
-			unknown++
-			continue
-		}
-		sum += v
-		if v > mx {
-			mx = v
-		}
-		if v < mn {
-			mn = v
-		}
-	}
-	S := to - from + 1
-	if float64(unknown) > float64(S)*ar.XFF {
-		return math.NaN()
-	}
-	switch ar.CF {
-	case Average:
-		return sum / float64(S-unknown)
-	case Max:
-		return mx
-	case Min:
-		return mn
-	}
-	return lastv
-}
-
-// consolidateVals is consolidate over the primary data points vals.
 func consolidateVals(ar Archive, vals []float64) float64 {
 	unknown := 0
 	sum := 0.0
