@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
 const testCommunity = "mrtgo-ro-7d1f"
@@ -232,7 +233,7 @@ func TestSnmpdAllInterfacesUp(t *testing.T) {
 
 func TestSnmpdUnreachableDeviceDoesNotStopOthers(t *testing.T) {
 	s := startSnmpd(t, testCommunity, "")
-	deadPort, err := freeUDPPort() // nobody listens there
+	deadPort, err := testsnmpd.FreeUDPPort() // nobody listens there
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,6 @@ package poller
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"net"
 	"sync"
 	"testing"
 
@@ -37,18 +34,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free udp port: %w", err)
-	}
-	defer c.Close()
-	a, ok := c.LocalAddr().(*net.UDPAddr)
-	if !ok {
-		return 0, errors.New("find a free udp port: not a udp address")
-	}
-	return a.Port, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
 // v3User is one USM user created in the private snmpd.
@@ -107,7 +108,7 @@ func TestSnmpdV3WrongPassword(t *testing.T) {
 	wrongPriv.SNMP.PrivPassword = "not-the-priv-pass"
 	unknown := good.device(s, "core-unknown-user")
 	unknown.SNMP.Username = "no-such-user"
-	port, err := freeUDPPort()
+	port, err := testsnmpd.FreeUDPPort()
 	if err != nil {
 		t.Fatal(err)
 	}

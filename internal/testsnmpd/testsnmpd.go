@@ -105,7 +105,7 @@ func StartWith(tb testing.TB, o Options) *Agent {
 func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
 	community, extraConf := o.Community, o.ExtraConf
 	dir := tb.TempDir()
-	port, err := freeUDPPort()
+	port, err := FreeUDPPort()
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +190,8 @@ func (s *Agent) answers() bool {
 		pkt.Variables[0].Type == gosnmp.TimeTicks
 }
 
-// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func freeUDPPort() (int, error) {
+// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func FreeUDPPort() (int, error) {
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free udp port: %w", err)
