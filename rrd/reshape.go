@@ -165,37 +165,12 @@ func rebuiltValue(olds []*oldArchive, ar Archive, t, stepS int64, d int) float64
 	if best == nil {
 		return math.NaN()
 	}
-	n := S / best.steps
-	if best.steps == 1 {
-		vals := make([]float64, n)
-		for p := range vals {
-			vals[p], _ = best.value(t-(n-1-int64(p))*best.rowS, d)
-		}
-		return consolidateVals(ar, vals)
-	}
 	// Rows of best.steps primary data points each: weight them so.
-	unknown, sum := int64(0), 0.0
-	mx, mn, last := math.Inf(-1), math.Inf(1), math.NaN()
+	n := S / best.steps
+	c := newCDP()
 	for p := int64(0); p < n; p++ {
 		v, _ := best.value(t-(n-1-p)*best.rowS, d)
-		last = v
-		if math.IsNaN(v) {
-			unknown += best.steps
-			continue
-		}
-		sum += v * float64(best.steps)
-		mx, mn = math.Max(mx, v), math.Min(mn, v)
+		c.add(v, best.steps)
 	}
-	if float64(unknown) > float64(S)*ar.XFF {
-		return math.NaN()
-	}
-	switch ar.CF {
-	case Average:
-		return sum / float64(S-unknown)
-	case Max:
-		return mx
-	case Min:
-		return mn
-	}
-	return last
+	return c.value(ar)
 }

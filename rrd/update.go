@@ -97,8 +97,8 @@ type updater struct {
 	gw                  *groupWork
 	pdpNew, first, fill []float64
 	firstS, fillS       []float32
-	old, vals           []float64
 	pl                  stepPlan
+	win                 []cdpWindow // windows of the current update
 }
 
 // apply is RRDtool's update (rrd_update.c: update_pdp_prep,
@@ -255,45 +255,68 @@ func (u *updater) apply(s *series, up *Update) error {
 	pEnd := occuSt / step
 	chunk := s.col / chunkCols
 	pl := u.plan(gw, p0, pEnd, chunk)
-	// The old primary data points the completed rows need, read from the
-	// ring once for every archive and data source.
-	u.old = u.old[:0]
-	for _, rb := range pl.old {
-		for d := 0; d < nds; d++ {
-			u.old = append(u.old, rb.get(s.col, nds, d))
-		}
-	}
-	pdp := pdpSource{p0: p0, minP: pl.minP, first: firstS, fill: fillS, nds: nds, old: u.old}
 
 	// Consolidated archives first: a row may need primary data points from
-	// the ring that this update's ring writes could overwrite.
+	// the ring that this update's ring writes could overwrite. Archives of
+	// the same length (AVERAGE and MAX of 6 steps) share one pass over the
+	// primary data points.
 	for _, ap := range pl.arch {
 		ar := g.arch[ap.a]
 		S := int64(ar.Steps)
 		for i, rb := range ap.rows {
 			q := ap.q + int64(i)
 			for d := 0; d < nds; d++ {
-				var v float32
-				if q*S-S+1 > p0+1 {
-					v = fillS[d] // every step of the row has the fill rate
-				} else {
-					u.vals = u.vals[:0]
-					for p := q*S - S + 1; p <= q*S; p++ {
-						u.vals = append(u.vals, pdp.at(p, d))
-					}
-					v = bounded(consolidateVals(ar, u.vals), &s.spec.DS[d])
-				}
-				rb.set(s.col, nds, d, v)
+				c := u.window(pl, s.col, nds, d, S, q)
+				rb.set(s.col, nds, d, bounded(c.value(ar), &s.spec.DS[d]))
 			}
 		}
 	}
 	for i, rb := range pl.ring {
 		p := pl.ringP + int64(i)
 		for d := 0; d < nds; d++ {
-			rb.set(s.col, nds, d, float32(pdp.at(p, d)))
+			v := fillS[d]
+			if p == p0+1 {
+				v = firstS[d]
+			}
+			rb.set(s.col, nds, d, v)
 		}
 	}
+	u.win = u.win[:0]
 	return nil
+}
+
+// window returns the primary data points q*S-S+1 .. q*S of data source d
+// of column col, accumulated: from the ring up to the plan's p0, then the
+// update's first step, then its fill rate. Windows are remembered until
+// the update ends, so archives of the same length read the ring once.
+func (u *updater) window(pl *stepPlan, col uint32, nds, d int, S, q int64) *cdp {
+	for i := range u.win {
+		if w := &u.win[i]; w.S == S && w.q == q && w.d == d {
+			return &w.c
+		}
+	}
+	lo, hi := q*S-S+1, q*S
+	c := newCDP()
+	p0 := pl.p0
+	if lo < pl.minP {
+		// Not needed by any row (the plan reads back only as far as one does).
+		c.add(math.NaN(), min(hi, pl.minP-1)-lo+1)
+	}
+	for p := max(lo, pl.minP); p <= min(hi, p0); p++ {
+		c.add(pl.old[p-pl.minP].get(col, nds, d), 1)
+	}
+	if lo <= p0+1 && p0+1 <= hi {
+		c.add(float64(u.firstS[d]), 1)
+	}
+	c.add(float64(u.fillS[d]), hi-max(lo, p0+2)+1)
+	u.win = append(u.win, cdpWindow{S: S, q: q, d: d, c: c})
+	return &u.win[len(u.win)-1].c
+}
+
+type cdpWindow struct {
+	S, q int64
+	d    int
+	c    cdp
 }
 
 // stepPlan is what an update from primary data point p0 to pEnd touches
@@ -358,61 +381,50 @@ func (u *updater) plan(gw *groupWork, p0, pEnd int64, chunk uint32) *stepPlan {
 	return pl
 }
 
-// pdpSource gives the primary data points around an update: from the ring
-// up to p0, then the update's first step, then its fill rate.
-type pdpSource struct {
-	p0, minP    int64
-	nds         int
-	old         []float64 // minP..p0 × nds
-	first, fill []float32
+// cdp accumulates primary data points into one consolidated row, as
+// RRDtool's update_cdp: the row is unknown if more than XFF of its points
+// are unknown. It is the one consolidation of the package.
+type cdp struct {
+	n, unknown          int64
+	sum, max, min, last float64
 }
 
-func (ps *pdpSource) at(p int64, d int) float64 {
-	switch {
-	case p == ps.p0+1:
-		return float64(ps.first[d])
-	case p > ps.p0+1:
-		return float64(ps.fill[d])
-	case p < ps.minP:
-		return math.NaN() // not needed by any row
+func newCDP() cdp { return cdp{max: math.Inf(-1), min: math.Inf(1), last: math.NaN()} }
+
+// add adds k primary data points of value v.
+func (c *cdp) add(v float64, k int64) {
+	if k <= 0 {
+		return
 	}
-	return ps.old[int(p-ps.minP)*ps.nds+d]
+	c.n += k
+	c.last = v
+	if math.IsNaN(v) {
+		c.unknown += k
+		return
+	}
+	c.sum += v * float64(k)
+	if v > c.max {
+		c.max = v
+	}
+	if v < c.min {
+		c.min = v
+	}
 }
 
-// consolidateVals is one archive row from the primary data points vals, as
-// RRDtool's update_cdp: unknown if more than XFF of them are unknown.
-func consolidateVals(ar Archive, vals []float64) float64 {
-	unknown := 0
-	sum := 0.0
-	mx, mn := math.Inf(-1), math.Inf(1)
-	lastv := math.NaN()
-	for _, v := range vals {
-		lastv = v
-		if math.IsNaN(v) {
-			unknown++
-			continue
-		}
-		sum += v
-		if v > mx {
-			mx = v
-		}
-		if v < mn {
-			mn = v
-		}
-	}
-	S := len(vals)
-	if float64(unknown) > float64(S)*ar.XFF {
+// value is the consolidated row for archive ar.
+func (c *cdp) value(ar Archive) float64 {
+	if c.n == 0 || float64(c.unknown) > float64(c.n)*ar.XFF {
 		return math.NaN()
 	}
 	switch ar.CF {
 	case Average:
-		return sum / float64(S-unknown)
+		return c.sum / float64(c.n-c.unknown)
 	case Max:
-		return mx
+		return c.max
 	case Min:
-		return mn
+		return c.min
 	}
-	return lastv
+	return c.last
 }
 
 // counterDelta is the increase of a counter from a to b: a 32-bit counter
