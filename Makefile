@@ -4,6 +4,7 @@ BIN         := bin/mrtgo
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_OUT    ?= var/demo
 BENCHTIME   ?= 1x
+TEST_FUZZTIME ?= 5s
 
 .PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench fuzz clean
 
@@ -12,9 +13,11 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/mrtgo
 
-# Everything CI checks: formatting, vet, staticcheck, then all tests with the race detector.
+# Everything CI checks: formatting, vet, staticcheck, all tests with the race detector,
+# then each fuzz target for a few seconds beyond its committed seed corpus.
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 lint: fmt-check vet staticcheck
 
@@ -41,7 +44,8 @@ demo-once: build
 bench:
 	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME)
 
-# Each fuzz target for FUZZTIME (plain `go test` already runs their seed corpora).
+# Each fuzz target for FUZZTIME (plain `go test` already runs their seed corpora). A
+# failure leaves the input under the package's testdata/fuzz; commit it with the fix.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./config     -run '^$$' -fuzz '^FuzzParse$$'     -fuzztime $(FUZZTIME)

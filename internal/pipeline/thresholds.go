@@ -72,12 +72,16 @@ func (w *Watcher) Configure(cfg *config.Config) {
 	w.prune()
 }
 
-// prune forgets crossed limits the configuration no longer has.
+// prune forgets crossed limits the configuration no longer has: of devices removed,
+// of interfaces no longer listed, and limits no longer set. (An interface of a device
+// polling ["*"] that is no longer up keeps its state: a quiet link is what a minimum
+// is there to report.)
 func (w *Watcher) prune() {
 	for k := range w.active {
 		dev, iface, _ := SplitSeries(k.series)
 		d, ok := w.devices[dev]
-		if !ok || !limitOf(d.ThresholdsFor(iface), k.direction, k.bound).Set {
+		if !ok || !limitOf(d.ThresholdsFor(iface), k.direction, k.bound).Set ||
+			(!d.AllInterfaces() && !slices.Contains(d.Interfaces, iface)) {
 			delete(w.active, k)
 		}
 	}

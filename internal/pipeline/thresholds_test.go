@@ -169,6 +169,37 @@ func TestThresholdUnknownRate(t *testing.T) {
 	}
 }
 
+// A reload that stops polling an interface forgets its crossings; one that keeps it, or
+// switches the device to ["*"], keeps them.
+func TestThresholdInterfaceRemoved(t *testing.T) {
+	parse := func(ifaces string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse("t.toml", []byte("step = \"1m\"\n[thresholds]\nin_max = \"1M\"\n[[device]]\nname = \"r1\"\nhost = \"h\"\ninterfaces = "+ifaces+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	w := NewWatcher(parse(`["eth0", "eth1"]`))
+	l := &link{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC), step: time.Minute}
+	w.Observe(l.next(0, 0))
+	if evs := w.Observe(l.next(1e8, 0)); len(evs) != 1 {
+		t.Fatalf("%d events, want the crossing", len(evs))
+	}
+	for _, step := range []struct {
+		ifaces string
+		active bool
+	}{{`["eth1", "eth0"]`, true}, {`["*"]`, true}, {`["eth1"]`, false}} {
+		w.Configure(parse(step.ifaces))
+		if got := w.Active("r1", "eth0", "in", "max"); got != step.active {
+			t.Errorf("interfaces = %s: crossing kept %v, want %v", step.ifaces, got, step.active)
+		}
+		if got := len(w.Alerts()) == 1; got != step.active {
+			t.Errorf("interfaces = %s: alerts %v", step.ifaces, w.Alerts())
+		}
+	}
+}
+
 // A command that hangs is killed after the timeout and the failure logged.
 func TestAlertTimeout(t *testing.T) {
 	var logBuf syncBuffer
