@@ -304,7 +304,8 @@ func shape(s Spec) ([]Archive, string) {
 
 // Create makes a series with spec, whose first update must be after start.
 // If the series exists with the same shape it succeeds, updating only the
-// data sources' Min and Max; with another shape it returns ErrSpecMismatch.
+// data sources' Min, Max and Bits; with another shape it returns
+// ErrSpecMismatch.
 func (db *DB) Create(name string, spec Spec, start time.Time) error {
 	return db.CreateBatch([]string{name}, spec, start)
 }
@@ -396,20 +397,35 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 // SetMax changes the upper bound of data source ds of a series (for example
 // when an interface's speed changes). It applies to updates from now on.
 func (db *DB) SetMax(name string, ds int, max float64) error {
+	return db.setDS("set max", name, ds, func(d *DS) { d.Max = max })
+}
+
+// SetBits changes the counter width (32 or 64) of data source ds of a
+// series, for an agent that stopped or started answering for its 64-bit
+// counters. It applies to updates from now on; the update that follows the
+// change should carry Discontinuity, since the two counters differ.
+func (db *DB) SetBits(name string, ds int, bits int) error {
+	if bits != 32 && bits != 64 {
+		return fmt.Errorf("set bits %s: %d: must be 32 or 64", name, bits)
+	}
+	return db.setDS("set bits", name, ds, func(d *DS) { d.Bits = bits })
+}
+
+func (db *DB) setDS(op, name string, ds int, f func(*DS)) error {
 	db.mu.RLock()
 	s := db.series[name]
 	db.mu.RUnlock()
 	if s == nil {
-		return fmt.Errorf("set max %s: %w", name, ErrNoSeries)
+		return fmt.Errorf("%s %s: %w", op, name, ErrNoSeries)
 	}
 	if ds < 0 || ds >= len(s.spec.DS) {
-		return fmt.Errorf("set max %s: data source %d out of range", name, ds)
+		return fmt.Errorf("%s %s: data source %d out of range", op, name, ds)
 	}
 	spec := s.spec
 	spec.DS = append([]DS(nil), spec.DS...)
-	spec.DS[ds].Max = max
+	f(&spec.DS[ds])
 	if err := db.CreateBatch([]string{name}, spec, time.Time{}); err != nil {
-		return fmt.Errorf("set max %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return nil
 }

@@ -190,14 +190,15 @@ func (s Spec) normalize() (Spec, error) {
 	return n, nil
 }
 
-// sameShape reports whether a and b differ at most in their DS bounds.
+// sameShape reports whether a and b differ at most in their DS bounds and
+// counter widths: how later updates are read, not how rows are kept.
 func sameShape(a, b Spec) bool {
 	if a.Step != b.Step || a.Heartbeat != b.Heartbeat || len(a.DS) != len(b.DS) || len(a.Archives) != len(b.Archives) {
 		return false
 	}
 	for i := range a.DS {
 		x, y := a.DS[i], b.DS[i]
-		if x.Name != y.Name || x.Type != y.Type || x.Bits != y.Bits {
+		if x.Name != y.Name || x.Type != y.Type {
 			return false
 		}
 	}

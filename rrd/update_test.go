@@ -256,6 +256,30 @@ func TestCreateIdempotentAndMismatch(t *testing.T) {
 	if got, _, _ := db.Info("s"); got.DS[0].Max != 50 {
 		t.Errorf("after SetMax: max %v, want 50", got.DS[0].Max)
 	}
+	// A 64-bit counter that goes backwards is unknown; after SetBits(32) a
+	// 32-bit counter that goes backwards wrapped.
+	for i, v := range []uint64{1<<32 - 100, 100} {
+		if err := db.Update([]Update{{Series: "s", Time: at(t0 + 10*int64(i+1)), Values: []Value{Uint(v)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SetBits("s", 0, 32); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := db.Info("s"); got.DS[0].Bits != 32 || got.DS[0].Max != 50 {
+		t.Errorf("after SetBits: %+v, want bits 32 and max 50 kept", got.DS[0])
+	}
+	if err := db.Update([]Update{{Series: "s", Time: at(t0 + 30), Values: []Value{Uint(1<<32 - 50)}},
+		{Series: "s", Time: at(t0 + 40), Values: []Value{Uint(250)}}}); err != nil {
+		t.Fatal(err)
+	}
+	rates := pdps(t, db, "s", 0, t0+20, t0+40)
+	if !math.IsNaN(rates[t0+20]) || rates[t0+40] != 30 {
+		t.Errorf("rates %v: want unknown (64-bit reset) at %d and 30 (32-bit wrap) at %d", rates, t0+20, t0+40)
+	}
+	if err := db.SetBits("s", 0, 16); err == nil {
+		t.Error("SetBits(16) accepted")
+	}
 	bad := []Spec{
 		{Step: 0, DS: spec.DS, Archives: spec.Archives},
 		{Step: 1500 * time.Millisecond, DS: spec.DS, Archives: spec.Archives},

@@ -229,7 +229,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 			if err := r.db.Create(name, SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
 				return fmt.Errorf("create series %s: %w", name, err)
 			}
-			old.Speed = info.Speed
+			old.Speed, old.Bits = info.Speed, info.Bits
 		case err != nil:
 			return err
 		default:
@@ -241,6 +241,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 				}
 				r.log.Info("retention changed; series re-shaped", "series", name)
 			}
+			old.Bits = spec.DS[0].Bits
 			old.Speed = math.NaN() // compare with what is stored below
 			if m := spec.DS[0].Max; !math.IsNaN(m) {
 				old.Speed = m * 8
@@ -262,6 +263,16 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		if seen {
 			r.log.Info("interface speed changed", "series", name, "from", old.Speed, "to", info.Speed)
 		}
+	}
+	if old.Bits != info.Bits && info.Bits != 0 {
+		// The agent lost (or regained) its 64-bit counters: the poller marks the
+		// sample a discontinuity, and later 32-bit wraps must read as wraps.
+		for ds := range 2 {
+			if err := r.db.SetBits(name, ds, info.Bits); err != nil {
+				return fmt.Errorf("set counter width of %s: %w", name, err)
+			}
+		}
+		r.log.Info("interface counter width changed", "series", name, "from", old.Bits, "to", info.Bits)
 	}
 	b, _ := json.Marshal(info)
 	meta[ifaceKey(name)] = b
