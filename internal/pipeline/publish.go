@@ -144,6 +144,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 				if err := drawJob(j); err != nil {
 					return err
 				}
+				j.ring = nil // a month of rows: keep only a batch's at a time
 			}
 			return nil
 		})
