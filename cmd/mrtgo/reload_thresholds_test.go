@@ -1,37 +1,19 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/mrtgo/mrtgo/poller/snmpsim"
 )
 
 // A reload that removes a crossed limit sets its mrtgo_threshold_exceeded gauge back
 // to 0 (the Watcher forgets the limit, so no recovery would ever do it); a limit the
 // new file still has, even written elsewhere, stays at 1 without alerting again.
 func TestRunReloadThresholds(t *testing.T) {
-	dev := snmpsim.DemoNetwork()[0]
-	agent, err := snmpsim.Start(context.Background(), "127.0.0.1:0", dev, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Close()
-	iface := ""
-	for _, ifc := range dev.Interfaces {
-		if ifc.Up && ifc.MeanBps > 1e6 {
-			iface = ifc.Name
-			break
-		}
-	}
-	if iface == "" {
-		t.Fatal("no busy interface in the demo device")
-	}
+	agent, iface := busyAgent(t)
 	cfgPath := filepath.Join(t.TempDir(), "targets.toml")
 	device := fmt.Sprintf("[[device]]\nname = %q\nhost = \"127.0.0.1\"\nport = %d\ncommunity = %q\ninterfaces = [%q]\n",
 		agent.Name(), agent.Port(), agent.Community(), iface)

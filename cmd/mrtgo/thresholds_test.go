@@ -16,22 +16,7 @@ import (
 // crosses the limit and runs the command once, the third (still over) does not run it
 // again; the state lives in the store between runs.
 func TestPollOnceThresholds(t *testing.T) {
-	dev := snmpsim.DemoNetwork()[0]
-	agent, err := snmpsim.Start(context.Background(), "127.0.0.1:0", dev, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Close()
-	iface := ""
-	for _, ifc := range dev.Interfaces {
-		if ifc.Up && ifc.MeanBps > 1e6 {
-			iface = ifc.Name
-			break
-		}
-	}
-	if iface == "" {
-		t.Fatal("no busy interface in the demo device")
-	}
+	agent, iface := busyAgent(t)
 	dir := t.TempDir()
 	alerts := filepath.Join(dir, "alerts")
 	cfgPath := filepath.Join(dir, "targets.toml")
@@ -46,7 +31,7 @@ host = "127.0.0.1"
 port = %d
 community = %q
 interfaces = [%q]
-`, alerts, dev.Name, agent.Port(), agent.Community(), iface)
+`, alerts, agent.Name(), agent.Port(), agent.Community(), iface)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +50,26 @@ interfaces = [%q]
 			t.Fatalf("after poll %d: commands ran %d times (%v), want %d", i+1, len(got), got, want)
 		}
 	}
-	if got, want := lines()[0], strings.Join([]string{dev.Name, iface, "in", "max", "exceeded"}, "_"); got != want {
+	if got, want := lines()[0], strings.Join([]string{agent.Name(), iface, "in", "max", "exceeded"}, "_"); got != want {
 		t.Errorf("command saw %q, want %q", got, want)
 	}
+}
+
+// busyAgent starts the demo network's first device on a free loopback port and
+// returns it with the name of an interface that carries traffic.
+func busyAgent(t *testing.T) (*snmpsim.Agent, string) {
+	t.Helper()
+	dev := snmpsim.DemoNetwork()[0]
+	agent, err := snmpsim.Start(context.Background(), "127.0.0.1:0", dev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Close() })
+	for _, ifc := range dev.Interfaces {
+		if ifc.Up && ifc.MeanBps > 1e6 {
+			return agent, ifc.Name
+		}
+	}
+	t.Fatal("no busy interface in the demo device")
+	return nil, ""
 }
