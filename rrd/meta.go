@@ -21,25 +21,29 @@ func (db *DB) PutMeta(kv map[string][]byte) error {
 	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketNotes)
-		if err != nil {
-			return err
-		}
-		for k, v := range kv {
-			if v == nil {
-				err = b.Delete([]byte(k))
-			} else {
-				err = b.Put([]byte(k), v)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return putMeta(tx, kv) }); err != nil {
 		return fmt.Errorf("put meta: %w", err)
+	}
+	return nil
+}
+
+func putMeta(tx *bolt.Tx, kv map[string][]byte) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketNotes)
+	if err != nil {
+		return err
+	}
+	for k, v := range kv {
+		if v == nil {
+			err = b.Delete([]byte(k))
+		} else {
+			err = b.Put([]byte(k), v)
+		}
+		if err != nil {
+			return fmt.Errorf("put meta %q: %w", k, err)
+		}
 	}
 	return nil
 }

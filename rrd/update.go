@@ -27,19 +27,32 @@ type Update struct {
 // cannot apply (unknown series, not after the last update, wrong number of
 // values) is skipped, the rest are committed, and the returned error lists
 // the skipped ones (errors.Is ErrNoSeries, ErrNotAfter or ErrBadValue).
-func (db *DB) Update(ups []Update) error {
+func (db *DB) Update(ups []Update) error { return db.UpdateMeta(ups, nil) }
+
+// UpdateMeta is Update and PutMeta in one transaction: a poll cycle's samples
+// and the facts that go with them cost one commit and one fsync.
+func (db *DB) UpdateMeta(ups []Update, meta map[string][]byte) error {
 	if db.ro {
 		return fmt.Errorf("update: %w", ErrReadOnly)
 	}
-	if len(ups) == 0 {
+	if len(ups) == 0 && len(meta) == 0 {
 		return nil
 	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var skipped []error
 	nskipped := 0
-	resolved := db.resolve(ups)
+	var resolved []resolvedName
+	if len(ups) > 0 {
+		resolved = db.resolve(ups)
+	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := putMeta(tx, meta); err != nil {
+			return err
+		}
+		if len(ups) == 0 {
+			return nil
+		}
 		w := newWork(tx)
 		w.pool = &db.bufs
 		u := updater{w: w}

@@ -92,8 +92,8 @@ func SpecWith(step time.Duration, speed float64, bits int, archives []rrd.Archiv
 	}
 }
 
-// Recorder writes poll results to the store: one commit per cycle for the rates, one for
-// the facts the pages show.
+// Recorder writes poll results to the store: one commit per cycle for the rates and the
+// facts the pages show.
 type Recorder struct {
 	db    *rrd.DB
 	step  time.Duration
@@ -167,11 +167,8 @@ func (r *Recorder) Record(results []poller.Result) error {
 			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
 		}
 	}
-	if err := r.db.Update(ups); err != nil {
-		return fmt.Errorf("store %d samples: %w", len(ups), err)
-	}
-	if err := r.db.PutMeta(meta); err != nil {
-		return fmt.Errorf("store poll facts: %w", err)
+	if err := r.db.UpdateMeta(ups, meta); err != nil {
+		return fmt.Errorf("store %d samples and their facts: %w", len(ups), err)
 	}
 	return nil
 }
