@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -199,8 +198,14 @@ func rrdNum(v float64) string {
 // timedPublish publishes, adding the CPU time it took to cpu.
 func timedPublish(b *testing.B, pub *Publisher, cpu *time.Duration) PublishStats {
 	b.Helper()
-	stop := peakHeap(b)
-	defer stop()
+	// What a publish holds at once (a regression once held every interface's month
+	// of rows until the end).
+	var peak uint64
+	stop := sampleHeap(&peak)
+	defer func() {
+		stop()
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	}()
 	c0 := cpuTime()
 	st, err := pub.Publish(context.Background())
 	if err != nil {
@@ -208,34 +213,6 @@ func timedPublish(b *testing.B, pub *Publisher, cpu *time.Duration) PublishStats
 	}
 	*cpu += cpuTime() - c0
 	return st
-}
-
-// peakHeap samples the live heap until the returned func is called, which reports
-// the largest sample as peak-heap-MB: what a publish holds at once (a regression
-// once held every interface's month of rows until the end).
-func peakHeap(b *testing.B) func() {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			peak = max(peak, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	}
 }
 
 // cpuTime is the CPU time (user and system) the process has used: on a machine
