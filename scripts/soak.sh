@@ -52,7 +52,9 @@ metric() { # name -> value of the first sample of that metric (no labels)
 	printf '%s\n' "$SCRAPE" | awk -v m="$1" '$1 == m { print $2; exit }'
 }
 
-echo "elapsed_s,rss_kb,goroutines,heap_bytes,cycle_lag_s,render_skipped,reloads_ok,cycles" >"$OUT/samples.csv"
+# rss_file_kb is mostly the store's mapped pages, which grow with the file over the first
+# retention period; rss_anon_kb is the process's own memory.
+echo "elapsed_s,rss_kb,rss_anon_kb,rss_file_kb,goroutines,heap_bytes,cycle_lag_s,render_skipped,reloads_ok,cycles" >"$OUT/samples.csv"
 start=$(date +%s)
 next_reload=$RELOAD_EVERY
 alt=0
@@ -63,9 +65,11 @@ while :; do
 	kill -0 "$MRTGO" 2>/dev/null || { echo "soak: mrtgo died; see $OUT/mrtgo.log" >&2; exit 1; }
 	SCRAPE=$(curl -s --max-time 5 "http://$LISTEN/metrics" || true)
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$MRTGO/status")
+	anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$MRTGO/status")
+	file=$(awk '/^RssFile/ { print $2 }' "/proc/$MRTGO/status")
 	cycles=$(grep -c '"cycle done"' "$OUT/mrtgo.log" || true)
 	reloads=$(printf '%s\n' "$SCRAPE" | awk '$1 == "mrtgo_config_reloads_total{result=\"ok\"}" { print $2 }')
-	echo "$el,$rss,$(metric go_goroutines),$(metric go_memstats_heap_alloc_bytes),$(metric mrtgo_cycle_lag_seconds),$(metric mrtgo_render_backlog_skipped_total),$reloads,$cycles" >>"$OUT/samples.csv"
+	echo "$el,$rss,$anon,$file,$(metric go_goroutines),$(metric go_memstats_heap_alloc_bytes),$(metric mrtgo_cycle_lag_seconds),$(metric mrtgo_render_backlog_skipped_total),$reloads,$cycles" >>"$OUT/samples.csv"
 	if [ "$el" -ge "$next_reload" ]; then
 		if [ $alt -eq 0 ]; then cp "$OUT/targets-alt.toml" "$OUT/run.toml"; alt=1; else cp "$OUT/targets.toml" "$OUT/run.toml"; alt=0; fi
 		kill -HUP "$MRTGO"
@@ -92,7 +96,11 @@ unknown=$(awk -F, -v a="$since" -v b="$until" '$1 >= a && $1 <= b && ($2 == "" |
 echo "soak: $DEVICES devices x $IFACES interfaces, step ${STEP}s, ${DURATION}s, reload every ${RELOAD_EVERY}s"
 echo "cycles: $cycles run, about $expected expected; error log lines: $errors"
 echo "steady interface ${steady:-dev0002} xe-0/0/0: $unknown unknown of $rows rows after the first two minutes"
-echo "first and last samples (elapsed_s,rss_kb,goroutines,heap_bytes,cycle_lag_s,render_skipped,reloads_ok,cycles):"
+grep '"cycle done"' "$OUT/mrtgo.log" | sed -n 's/.*"commit":\([0-9]*\).*/\1/p' | sort -n |
+	awk '{ a[NR] = $1 / 1e6 } END { if (NR) printf "commit ms: median %g, p95 %g, max %g\n", a[int((NR+1)/2)], a[int(NR*0.95)+0], a[NR] }'
+grep '"render done"' "$OUT/mrtgo.log" | sed -n 's/.*"drawn":\([0-9]*\),"render":\([0-9]*\).*/\1 \2/p' |
+	awk '{ n++; g += $1; s += $2 / 1e9; if ($2 / 1e9 > m) m = $2 / 1e9 } END { if (n) printf "render passes: %d, %d graphs, mean %.1f s, max %.1f s\n", n, g, s / n, m }'
+echo "first and last samples (elapsed_s,rss_kb,rss_anon_kb,rss_file_kb,goroutines,heap_bytes,cycle_lag_s,render_skipped,reloads_ok,cycles):"
 sed -n 2,3p "$OUT/samples.csv"
 tail -2 "$OUT/samples.csv"
 echo "all samples: $OUT/samples.csv; logs: $OUT/mrtgo.log, $OUT/soaksim.log"
