@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
@@ -245,7 +246,7 @@ func TestSnmpdUnreachableDeviceDoesNotStopOthers(t *testing.T) {
 	wrong.SNMP.Community = "not-" + testCommunity
 	wrong.SNMP.Timeout = 200 * time.Millisecond
 	wrong.SNMP.Retries = 1
-	var logBuf syncBuffer
+	var logBuf syncbuf.Buffer
 	p := New([]config.Device{dead, snmpdDevice(s, "alive", "2c", "lo"), wrong},
 		Options{Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	rs := p.Poll(context.Background())

@@ -10,6 +10,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
@@ -118,7 +119,7 @@ func TestSnmpdV3WrongPassword(t *testing.T) {
 		d.SNMP.Timeout /= 4
 		d.SNMP.Retries = 0
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	p := New([]config.Device{wrongAuth, wrongPriv, unknown, good.device(s, "core-ok"), dead},
 		Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	defer p.Close()

@@ -9,30 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 )
-
-// syncBuf is a bytes.Buffer safe for the daemon's goroutines.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeTCPAddr(t *testing.T) string {
 	t.Helper()
@@ -63,7 +45,7 @@ func TestRunDaemon(t *testing.T) {
 	listen := freeTCPAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuf
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"run", "-c", cfgPath, "--listen", listen}, io.Discard, &stderr) }()
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -52,7 +53,7 @@ type daemonHarness struct {
 	cfg    string
 	listen string
 	hup    chan os.Signal
-	stderr *syncBuf
+	stderr *syncbuf.Buffer
 	done   chan int
 	cancel context.CancelFunc
 }
@@ -60,7 +61,7 @@ type daemonHarness struct {
 func startDaemon(t *testing.T, cfgPath string, extra ...string) *daemonHarness {
 	t.Helper()
 	h := &daemonHarness{t: t, cfg: cfgPath, listen: freeTCPAddr(t), hup: make(chan os.Signal, 1),
-		stderr: &syncBuf{}, done: make(chan int, 1)}
+		stderr: &syncbuf.Buffer{}, done: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	e := &env{stdout: io.Discard, stderr: h.stderr, hangups: func() (<-chan os.Signal, func()) { return h.hup, func() {} }}
@@ -194,7 +195,7 @@ func TestServeMetrics(t *testing.T) {
 
 	listen := freeTCPAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuf
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve", "-c", cfgPath, "--listen", listen}, io.Discard, &stderr) }()
 	defer func() {

@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller"
 )
 
@@ -51,7 +51,7 @@ interface_thresholds = { eth0 = { in_max = "50%%" } }
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logBuf syncBuffer
+	var logBuf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	w := NewWatcher(cfg)
 	a := NewAlerter(cfg.Alert, log)
@@ -202,29 +202,11 @@ func TestThresholdInterfaceRemoved(t *testing.T) {
 
 // A command that hangs is killed after the timeout and the failure logged.
 func TestAlertTimeout(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf syncbuf.Buffer
 	a := NewAlerter(config.Alert{Command: "sleep 30", Timeout: 100 * time.Millisecond}, slog.New(slog.NewTextHandler(&logBuf, nil)))
 	a.Send(Event{Device: "r1", Interface: "eth0", Direction: "in", Bound: "max", State: StateExceeded})
 	a.Close()
 	if !strings.Contains(logBuf.String(), "killed after 100ms") {
 		t.Errorf("log does not report the kill:\n%s", logBuf.String())
 	}
-}
-
-// syncBuffer is a log destination safe for the Alerter's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -4,7 +4,6 @@
 package testsnmpd
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -12,12 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 )
 
 // Agent is a running snmpd answering on 127.0.0.1:Port.
@@ -26,24 +26,6 @@ type Agent struct {
 	Port      int
 	Community string // read-only community for 127.0.0.1
 	Dir       string // private configuration, pid file and persistent state
-}
-
-// syncBuffer collects the agent's output for the test log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // snmpdPath finds snmpd; a test without it skips, unless CI is set, where it fails.
@@ -129,7 +111,7 @@ func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
 		"SNMPCONFPATH="+dir,
 		"MIBDIRS="+mibs,
 	)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", args[0], err)
