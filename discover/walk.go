@@ -35,7 +35,7 @@ type Interface struct {
 	Oper      int    // ifOperStatus: 1 up, 2 down, ...
 	Speed     uint64 // ifSpeed, bits/s (saturates at 2^32-1)
 	HighSpeed uint64 // ifHighSpeed, Mbit/s
-	MAC       string // ifPhysAddress as aa:bb:cc:dd:ee:ff; "" when empty
+	MAC       string // ifPhysAddress as aa:bb:cc:dd:ee:ff; "" unless six bytes, as the poller reads it
 }
 
 // Bps is the interface speed in bits/s: ifHighSpeed where it is set, else ifSpeed.
@@ -94,9 +94,9 @@ func Walk(ctx context.Context, t Target) (*Device, error) {
 	for _, v := range pkt.Variables {
 		switch strings.TrimPrefix(v.Name, ".") {
 		case oidSysName[1:]:
-			dev.SysName = str(v)
+			dev.SysName = poller.PDUString(v)
 		case oidSysDescr[1:]:
-			dev.SysDescr = str(v)
+			dev.SysDescr = poller.PDUString(v)
 		}
 	}
 
@@ -113,15 +113,15 @@ func Walk(ctx context.Context, t Target) (*Device, error) {
 		oid string
 		set func(f *Interface, v gosnmp.SnmpPDU)
 	}{
-		{oidIfDescr, func(f *Interface, v gosnmp.SnmpPDU) { f.Descr = str(v) }},
+		{oidIfDescr, func(f *Interface, v gosnmp.SnmpPDU) { f.Descr = poller.PDUString(v) }},
 		{oidIfType, func(f *Interface, v gosnmp.SnmpPDU) { f.Type = int(num(v)) }},
 		{oidIfSpeed, func(f *Interface, v gosnmp.SnmpPDU) { f.Speed = num(v) }},
 		{oidIfAdminStatus, func(f *Interface, v gosnmp.SnmpPDU) { f.Admin = int(num(v)) }},
 		{oidIfOperStatus, func(f *Interface, v gosnmp.SnmpPDU) { f.Oper = int(num(v)) }},
-		{oidIfPhysAddress, func(f *Interface, v gosnmp.SnmpPDU) { f.MAC = mac(v) }},
-		{oidIfName, func(f *Interface, v gosnmp.SnmpPDU) { f.Name = str(v) }},
+		{oidIfPhysAddress, func(f *Interface, v gosnmp.SnmpPDU) { f.MAC = poller.PDUMAC(v) }},
+		{oidIfName, func(f *Interface, v gosnmp.SnmpPDU) { f.Name = poller.PDUString(v) }},
 		{oidIfHighSpeed, func(f *Interface, v gosnmp.SnmpPDU) { f.HighSpeed = num(v) }},
-		{oidIfAlias, func(f *Interface, v gosnmp.SnmpPDU) { f.Alias = str(v) }},
+		{oidIfAlias, func(f *Interface, v gosnmp.SnmpPDU) { f.Alias = poller.PDUString(v) }},
 	}
 	for _, col := range columns {
 		err := w.walk(col.oid, func(idx int, v gosnmp.SnmpPDU) {
@@ -261,46 +261,10 @@ func oidAfter(a, b string) bool {
 	return len(as) > len(bs)
 }
 
-func str(v gosnmp.SnmpPDU) string {
-	switch x := v.Value.(type) {
-	case []byte:
-		return string(x)
-	case string:
-		return x
-	}
-	return ""
-}
-
-func mac(v gosnmp.SnmpPDU) string {
-	b, _ := v.Value.([]byte)
-	if len(b) == 0 {
-		return ""
-	}
-	parts := make([]string, len(b))
-	for i, x := range b {
-		parts[i] = fmt.Sprintf("%02x", x)
-	}
-	return strings.Join(parts, ":")
-}
-
+// num reads a number column; 0 when the value is not an unsigned number.
 func num(v gosnmp.SnmpPDU) uint64 {
-	switch x := v.Value.(type) {
-	case uint64:
-		return x
-	case uint:
-		return uint64(x)
-	case uint32:
-		return uint64(x)
-	case int:
-		if x >= 0 {
-			return uint64(x)
-		}
-	case int64:
-		if x >= 0 {
-			return uint64(x)
-		}
-	}
-	return 0
+	n, _ := poller.PDUUint64(v)
+	return n
 }
 
 // LookupIP returns the ifIndex of the interface holding the IPv4 address ip (ipAdEntIfIndex).

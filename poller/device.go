@@ -192,7 +192,7 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	if err != nil {
 		return err
 	}
-	up, ok := toUint64(rd.uptime.pdu)
+	up, ok := PDUUint64(rd.uptime.pdu)
 	if rd.uptime.absent() || !ok {
 		return errors.New("get sysUpTime: agent has no sysUpTime.0")
 	}
@@ -222,7 +222,7 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 		if rd, err = d.read(s); err != nil {
 			return err
 		}
-		if u, ok := toUint64(rd.uptime.pdu); ok {
+		if u, ok := PDUUint64(rd.uptime.pdu); ok {
 			up = u
 		}
 		change, haveChange = ticksValue(rd.change)
@@ -415,8 +415,8 @@ func compact(slots []Sample, have []bool) []Sample {
 // wrap in practice; 32-bit decreases are left to the store, which can tell a wrap from
 // the speed).
 func (d *device) sample(f iface, in, out value, rd reading, i int, disc bool) Sample {
-	inV, _ := toUint64(in.pdu)
-	outV, _ := toUint64(out.pdu)
+	inV, _ := PDUUint64(in.pdu)
+	outV, _ := PDUUint64(out.pdu)
 	at := in.at
 	if out.at.After(at) {
 		at = out.at
@@ -476,13 +476,9 @@ func (d *device) keyOf(idx int, pdu gosnmp.SnmpPDU) string {
 	case config.KeyIfIndex:
 		return strconv.Itoa(idx)
 	case config.KeyMAC:
-		b, ok := pdu.Value.([]byte)
-		if !ok || len(b) != 6 {
-			return ""
-		}
-		return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5])
+		return PDUMAC(pdu)
 	}
-	return toString(pdu)
+	return PDUString(pdu)
 }
 
 // resolve maps the configured interfaces to ifIndex by walking the column of the
@@ -537,8 +533,8 @@ func (d *device) resolve(s *session) error {
 			if n == "" || byName[n] != idx {
 				continue
 			}
-			admin, _ := toUint64(tables[1][idx])
-			oper, _ := toUint64(tables[2][idx])
+			admin, _ := PDUUint64(tables[1][idx])
+			oper, _ := PDUUint64(tables[2][idx])
 			_, polled := d.last[n] // keep an interface once polled, even when it goes down
 			if admin == 1 && oper == 1 || polled {
 				chosen = append(chosen, iface{name: n, index: idx})
@@ -583,16 +579,16 @@ func (d *device) resolve(s *session) error {
 	}
 	for i := range chosen {
 		high, speed, descr, alias := vals[4*i], vals[4*i+1], vals[4*i+2], vals[4*i+3]
-		if v, ok := toUint64(high.pdu); ok && !high.absent() && v > 0 {
+		if v, ok := PDUUint64(high.pdu); ok && !high.absent() && v > 0 {
 			chosen[i].speed = v * 1_000_000
-		} else if v, ok := toUint64(speed.pdu); ok && !speed.absent() {
+		} else if v, ok := PDUUint64(speed.pdu); ok && !speed.absent() {
 			chosen[i].speed = v
 		}
 		if v, ok := d.cfg.Speed[chosen[i].name]; ok {
 			chosen[i].speed = v // the operator knows better (lo, tunnels, sub-rate circuits)
 		}
-		chosen[i].descr = toString(descr.pdu)
-		chosen[i].alias = toString(alias.pdu)
+		chosen[i].descr = PDUString(descr.pdu)
+		chosen[i].alias = PDUString(alias.pdu)
 	}
 	d.ifaces, d.missing, d.resolved, d.readOIDs = chosen, missing, true, nil
 	d.sinceResolve = 0
@@ -614,6 +610,6 @@ func ticksValue(v value) (uint32, bool) {
 	if v.absent() {
 		return 0, false
 	}
-	n, ok := toUint64(v.pdu)
+	n, ok := PDUUint64(v.pdu)
 	return uint32(n), ok
 }

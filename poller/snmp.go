@@ -433,8 +433,8 @@ func columnIndex(column string, pdu gosnmp.SnmpPDU) (int, bool) {
 	return idx, true
 }
 
-// toUint64 reads an unsigned SNMP value (Counter32/64, Gauge32, TimeTicks, Integer ≥ 0).
-func toUint64(pdu gosnmp.SnmpPDU) (uint64, bool) {
+// PDUUint64 reads an unsigned SNMP value (Counter32/64, Gauge32, TimeTicks, Integer ≥ 0).
+func PDUUint64(pdu gosnmp.SnmpPDU) (uint64, bool) {
 	switch x := pdu.Value.(type) {
 	case uint64:
 		return x, true
@@ -454,7 +454,8 @@ func toUint64(pdu gosnmp.SnmpPDU) (uint64, bool) {
 	return 0, false
 }
 
-func toString(pdu gosnmp.SnmpPDU) string {
+// PDUString reads an OCTET STRING (DisplayString) value, "" for any other type.
+func PDUString(pdu gosnmp.SnmpPDU) string {
 	switch x := pdu.Value.(type) {
 	case []byte:
 		return string(x)
@@ -462,4 +463,14 @@ func toString(pdu gosnmp.SnmpPDU) string {
 		return x
 	}
 	return ""
+}
+
+// PDUMAC reads an ifPhysAddress as interface_key "mac" names it (aa:bb:cc:dd:ee:ff),
+// "" unless it is six bytes.
+func PDUMAC(pdu gosnmp.SnmpPDU) string {
+	b, ok := pdu.Value.([]byte)
+	if !ok || len(b) != 6 {
+		return ""
+	}
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5])
 }

@@ -322,7 +322,7 @@ func snmpdIfNames(s *testSnmpd) ([]string, error) {
 	}
 	var names []string
 	for _, pdu := range t[0] {
-		names = append(names, toString(pdu))
+		names = append(names, PDUString(pdu))
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("agent has no ifName")
