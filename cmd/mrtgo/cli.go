@@ -169,21 +169,36 @@ func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *common) {
 
 // parse parses args and applies the logging flags to e.
 func parse(fs *flag.FlagSet, c *common, e *env, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return withCode(exitUsage, err)
+	pos, err := parseArgs(fs, c, e, args)
+	if err == nil && len(pos) > 0 {
+		err = withCode(exitUsage, fmt.Errorf("unexpected argument %q", pos[0]))
 	}
-	if fs.NArg() > 0 {
-		return withCode(exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	return err
+}
+
+// parseArgs is parse for commands that take arguments: flags may come before, between
+// and after them. It returns the arguments.
+func parseArgs(fs *flag.FlagSet, c *common, e *env, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, withCode(exitUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	log, err := newLogger(e.stderr, c.logLevel, c.logFormat)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return nil, withCode(exitUsage, err)
 	}
 	e.log = log
-	return nil
+	return pos, nil
 }
 
 // newLogger builds the logger the logging flags ask for.

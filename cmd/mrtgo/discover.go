@@ -58,23 +58,8 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	fs.Var(&inc, "include", "keep only interfaces matching `[field=]regexp` (field: name, descr, alias, type); repeatable")
 	fs.Var(&exc, "exclude", "drop interfaces matching `[field=]regexp`; repeatable")
 
-	// Flags may follow the hosts: parse, take a host, parse the rest.
-	var hosts []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return withCode(exitUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		hosts = append(hosts, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if err := parse(fs, c, e, nil); err != nil {
+	hosts, err := parseArgs(fs, c, e, args)
+	if err != nil {
 		return err
 	}
 	if len(hosts) == 0 {

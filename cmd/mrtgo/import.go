@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -18,25 +17,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	dry := fs.Bool("dry-run", false, "print the report and the changes to the targets file; write nothing")
 	offline := fs.Bool("offline", false, "do not ask agents to map ifIndex, ifDescr, IP or MAC targets to ifNames (such targets are skipped)")
 	noHistory := fs.Bool("no-history", false, "translate the configuration only; do not import .log or .rrd history")
-	var cfgPath string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return withCode(exitUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if cfgPath != "" {
-			return withCode(exitUsage, fmt.Errorf("more than one mrtg.cfg given (%q, %q)", cfgPath, fs.Arg(0)))
-		}
-		cfgPath, rest = fs.Arg(0), fs.Args()[1:]
-	}
-	if err := parse(fs, c, e, nil); err != nil {
+	pos, err := parseArgs(fs, c, e, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 1 {
+		return withCode(exitUsage, fmt.Errorf("more than one mrtg.cfg given (%q, %q)", pos[0], pos[1]))
+	}
+	cfgPath := ""
+	if len(pos) == 1 {
+		cfgPath = pos[0]
 	}
 	if cfgPath == "" {
 		return withCode(exitUsage, fmt.Errorf("no mrtg.cfg given"))

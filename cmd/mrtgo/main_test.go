@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,4 +129,22 @@ func TestHoldStore(t *testing.T) {
 	defer db.Close()
 	fmt.Println("held")
 	time.Sleep(time.Minute)
+}
+
+// Flags may come before, between and after a command's arguments.
+func TestParseArgsInterspersed(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	fs, c := newFlags(e, "discover", "HOST...")
+	dry := fs.Bool("dry-run", false, "")
+	pos, err := parseArgs(fs, c, e, []string{"-c", "t.toml", "h1", "--dry-run", "h2", "-log-format", "json", "h3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(pos, ",") != "h1,h2,h3" || !*dry || c.config != "t.toml" || c.logFormat != "json" {
+		t.Errorf("args %q, dry-run %v, -c %q, -log-format %q", pos, *dry, c.config, c.logFormat)
+	}
+	fs, c = newFlags(e, "check", "")
+	if err := parse(fs, c, e, []string{"extra"}); err == nil || !strings.Contains(err.Error(), `unexpected argument "extra"`) {
+		t.Errorf("parse with an argument: %v", err)
+	}
 }
