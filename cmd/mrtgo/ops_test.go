@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,29 +16,12 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/promtooltest"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
 )
-
-// promtoolCheck runs "promtool check metrics" (Debian package prometheus) on a scrape.
-func promtoolCheck(t *testing.T, body string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (apt-get install prometheus)")
-		}
-		t.Skip("promtool not installed")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
 
 // deviceBlock is a [[device]] table for a simulated agent.
 func deviceBlock(a *snmpsim.Agent) string {
@@ -162,7 +144,7 @@ func TestRunMetrics(t *testing.T) {
 		b := h.scrape()
 		return strings.Contains(b, "mrtgo_render_duration_seconds_count") && !strings.Contains(b, "mrtgo_render_duration_seconds_count 0")
 	})
-	promtoolCheck(t, body)
+	promtooltest.Check(t, body)
 }
 
 // "mrtgo serve" has no poller: its /metrics shows what the store holds.
@@ -221,7 +203,7 @@ func TestServeMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s:\n%s", want, body)
 		}
 	}
-	promtoolCheck(t, body)
+	promtooltest.Check(t, body)
 }
 
 // SIGHUP makes "mrtgo run" read the targets file again between cycles: a new device is

@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/promtooltest"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -26,23 +25,6 @@ func scrape(t *testing.T, h http.Handler) string {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
 	}
 	return rec.Body.String()
-}
-
-// promtoolCheck runs "promtool check metrics" (Debian package prometheus) on a scrape.
-func promtoolCheck(t *testing.T, body string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (apt-get install prometheus)")
-		}
-		t.Skip("promtool not installed")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
 }
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
@@ -103,7 +85,7 @@ func TestObservePoll(t *testing.T) {
 	if strings.Contains(body, `mrtgo_poll_last_success_timestamp_seconds{device="r2"}`) {
 		t.Error("a device that never answered has a last success time")
 	}
-	promtoolCheck(t, body)
+	promtooltest.Check(t, body)
 
 	// A failed cycle drops the device's interfaces; Retain drops removed devices.
 	m.ObservePoll([]poller.Result{cycle(2, time.Minute, true)})
@@ -153,7 +135,7 @@ func TestStoreHandler(t *testing.T) {
 			t.Errorf("scrape lacks %s", want)
 		}
 	}
-	promtoolCheck(t, body)
+	promtooltest.Check(t, body)
 
 	// A store held by a writer is reported, not waited on forever.
 	w, err := rrd.Open(path, nil)
