@@ -143,16 +143,9 @@ func Walk(ctx context.Context, t Target) (*Device, error) {
 }
 
 func dial(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
-	var v gosnmp.SnmpVersion
-	switch t.Version {
-	case "1":
-		v = gosnmp.Version1
-	case "2c", "":
-		v = gosnmp.Version2c
-	case "3":
-		v = gosnmp.Version3
-	default:
-		return nil, fmt.Errorf("dial %s: SNMP version %q not supported (use \"1\", \"2c\" or \"3\")", t.Host, t.Version)
+	v, err := poller.Version(t.Version)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", t.Host, err)
 	}
 	port := t.Port
 	if port == 0 {

@@ -51,17 +51,23 @@ func (c goSNMP) engineKnown() bool {
 
 var _ contextSetter = goSNMP{}
 
-func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
-	var v gosnmp.SnmpVersion
-	switch d.SNMP.Version {
+// Version is gosnmp's value for a configured SNMP version: "1", "2c" (or "") or "3".
+func Version(s string) (gosnmp.SnmpVersion, error) {
+	switch s {
 	case "1":
-		v = gosnmp.Version1
+		return gosnmp.Version1, nil
 	case "2c", "":
-		v = gosnmp.Version2c
+		return gosnmp.Version2c, nil
 	case "3":
-		v = gosnmp.Version3
-	default:
-		return nil, fmt.Errorf("dial: snmp version %q not supported", d.SNMP.Version)
+		return gosnmp.Version3, nil
+	}
+	return 0, fmt.Errorf("SNMP version %q not supported (use \"1\", \"2c\" or \"3\")", s)
+}
+
+func dialGoSNMP(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
+	v, err := Version(d.SNMP.Version)
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
 	}
 	port := d.SNMP.Port
 	if port == 0 {
