@@ -58,23 +58,11 @@ type faultRun struct {
 func startFaultRun(t *testing.T, devices int, tune func(*config.Device)) *faultRun {
 	t.Helper()
 	clock := snmpsim.NewManualClock(faultT0)
-	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", faultDevices(devices), &snmpsim.Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, a := range agents {
-			a.Close()
+	agents, cfg := startSim(t, faultDevices(devices), clock, []string{"ge-0/0/0", "ge-0/0/1", "ge-0/0/2"})
+	if tune != nil {
+		for i := range cfg {
+			tune(&cfg[i])
 		}
-	})
-	var cfg []config.Device
-	for _, a := range agents {
-		d := config.Device{Name: a.Name(), Host: "127.0.0.1", Interfaces: []string{"ge-0/0/0", "ge-0/0/1", "ge-0/0/2"},
-			SNMP: config.SNMP{Version: "2c", Community: a.Community(), Port: a.Port(), Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}}
-		if tune != nil {
-			tune(&d)
-		}
-		cfg = append(cfg, d)
 	}
 	db := openDB(t)
 	return &faultRun{

@@ -175,8 +175,15 @@ func TestPublish(t *testing.T) {
 
 // simNetwork starts devices×ifaces simulated interfaces on a manual clock.
 func simNetwork(tb testing.TB, devices, ifaces int, clock *snmpsim.ManualClock) []config.Device {
+	_, devs := startSim(tb, snmpsim.Network(devices, ifaces, 1), clock, []string{"*"})
+	return devs
+}
+
+// startSim starts the simulated devices on loopback, on clock, and returns their agents
+// and a configuration polling the given interfaces of each over SNMPv2c.
+func startSim(tb testing.TB, sims []snmpsim.DeviceConfig, clock *snmpsim.ManualClock, ifaces []string) ([]*snmpsim.Agent, []config.Device) {
 	tb.Helper()
-	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", snmpsim.Network(devices, ifaces, 1), &snmpsim.Options{Now: clock.Now})
+	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", sims, &snmpsim.Options{Now: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -187,10 +194,10 @@ func simNetwork(tb testing.TB, devices, ifaces int, clock *snmpsim.ManualClock) 
 	})
 	var devs []config.Device
 	for _, a := range agents {
-		devs = append(devs, config.Device{Name: a.Name(), Host: "127.0.0.1", Interfaces: []string{"*"},
+		devs = append(devs, config.Device{Name: a.Name(), Host: "127.0.0.1", Interfaces: ifaces,
 			SNMP: config.SNMP{Version: "2c", Community: a.Community(), Port: a.Port(), Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}})
 	}
-	return devs
+	return agents, devs
 }
 
 // BenchmarkPollCommit is one production cycle: poll every simulated interface over
