@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test ./mrtgimport -run '^$$' -fuzz '^FuzzParseDump$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./rrd        -run '^$$' -fuzz '^FuzzUpdate$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzResponses$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzRestore$$'   -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin var

@@ -52,6 +52,16 @@ type device struct {
 	// localisation happen once; it is dropped after an error and dialled again.
 	client snmpClient
 	cur    *session // the cycle in flight, which counts the datagrams client sends
+
+	// mappingHash identifies the mapping last handed back in a Result (or restored),
+	// so that it is handed back again only when it changes.
+	mappingHash uint64
+	// distrust is set when the memory a previous process left was of another agent
+	// (host, port, version, context or interface key changed) or unreadable: the first
+	// sample of each interface is then a discontinuity. A device without any memory
+	// (a new store, or one imported from MRTG, which ends on MRTG's last counters)
+	// trusts the store, as a new daemon does.
+	distrust bool
 }
 
 // last is what the previous sample of an interface needs to tell a discontinuity.
@@ -118,6 +128,7 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 		d.lastOK = now()
 	}
 	res.LastSuccess = d.lastOK
+	res.Mapping, res.State = d.memory(now())
 	if err != nil {
 		if d.cfg.SNMP.Version == "3" {
 			err = usmError(err, d.cfg.SNMP, discovered)
@@ -430,6 +441,11 @@ func (d *device) sample(f iface, in, out value, rd reading, i int, disc bool) Sa
 	}
 	dt, haveDT := rd.discTime(i)
 	prev, seen := d.last[f.name]
+	if !seen && d.distrust {
+		// The memory of the last cycle was of another agent or unreadable: nothing
+		// vouches that these counters continue the ones stored under this name.
+		disc = true
+	}
 	if seen && !disc {
 		switch {
 		case prev.index != f.index, prev.bits != bits:
@@ -507,22 +523,14 @@ func (d *device) resolve(s *session) error {
 		}
 		names = t[0]
 	}
-	byName := make(map[string]int, len(names))
 	indexes := make([]int, 0, len(names))
 	for idx := range names {
 		indexes = append(indexes, idx)
 	}
 	slices.Sort(indexes)
-	for _, idx := range indexes {
-		n := d.keyOf(idx, names[idx])
-		if n == "" {
-			continue
-		}
-		if prev, dup := byName[n]; dup {
-			d.log.Warn("interface key on several ifIndexes; using the lowest", "key", key.name, "interface", n, "ifindex", prev, "duplicate", idx)
-			continue
-		}
-		byName[n] = idx
+	byName, err := d.pickTwins(s, key.name, indexes, names)
+	if err != nil {
+		return err
 	}
 
 	var chosen []iface
@@ -594,6 +602,86 @@ func (d *device) resolve(s *session) error {
 	d.sinceResolve = 0
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))
 	return nil
+}
+
+// pickTwins maps each interface key to its ifIndex. Where several rows share a key (an
+// agent such as net-snmp keeps a deleted interface under its name, down and with frozen
+// counters, beside the re-created one at a higher ifIndex) the live one wins: up in
+// both ifAdminStatus and ifOperStatus, then the most recent ifLastChange, then the
+// highest ifIndex. Never a dead twin over a live one. The twins' status is read with one
+// GET, so agents without twins pay nothing.
+func (d *device) pickTwins(s *session, keyName string, indexes []int, names map[int]gosnmp.SnmpPDU) (map[string]int, error) {
+	byName := make(map[string]int, len(names))
+	twins := map[string][]int{}
+	for _, idx := range indexes {
+		n := d.keyOf(idx, names[idx])
+		if n == "" {
+			continue
+		}
+		if prev, dup := byName[n]; dup {
+			if len(twins[n]) == 0 {
+				twins[n] = append(twins[n], prev)
+			}
+			twins[n] = append(twins[n], idx)
+			continue
+		}
+		byName[n] = idx
+	}
+	if len(twins) == 0 {
+		return byName, nil
+	}
+	var dups []int
+	for _, idxs := range twins {
+		dups = append(dups, idxs...)
+	}
+	slices.Sort(dups)
+	oids := make([]string, 0, 3*len(dups))
+	for _, idx := range dups {
+		oids = append(oids, instance(oidIfAdminStatus, idx), instance(oidIfOperStatus, idx), instance(oidIfLastChange, idx))
+	}
+	vals, err := s.get(oids)
+	if err != nil {
+		return nil, fmt.Errorf("get status of interfaces sharing a %s: %w", keyName, err)
+	}
+	type status struct {
+		up     bool
+		change uint32
+	}
+	st := make(map[int]status, len(dups))
+	for k, idx := range dups {
+		a, _ := PDUUint64(vals[3*k].pdu)
+		o, _ := PDUUint64(vals[3*k+1].pdu)
+		c, _ := ticksValue(vals[3*k+2])
+		st[idx] = status{up: a == 1 && o == 1, change: c}
+	}
+	names2 := make([]string, 0, len(twins))
+	for n := range twins {
+		names2 = append(names2, n)
+	}
+	slices.Sort(names2)
+	for _, n := range names2 {
+		idxs := twins[n]
+		best := idxs[0]
+		for _, idx := range idxs[1:] {
+			b, c := st[best], st[idx]
+			switch {
+			case c.up != b.up:
+				if c.up {
+					best = idx
+				}
+			case c.change != b.change:
+				if c.change > b.change {
+					best = idx
+				}
+			case idx > best:
+				best = idx
+			}
+		}
+		byName[n] = best
+		d.log.Info("interface key on several ifIndexes; polling the live one", "key", keyName, "interface", n,
+			"ifindex", best, "up", st[best].up, "twins", fmt.Sprint(idxs))
+	}
+	return byName, nil
 }
 
 // abbrev keeps log lines short on devices with thousands of interfaces.

@@ -305,3 +305,10 @@ func (c *fakeClock) now() time.Time {
 	c.t = c.t.Add(c.tick)
 	return c.t
 }
+
+// walkCount is the number of GETNEXT and GETBULK requests answered: a walk.
+func (a *fakeAgent) walkCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.nexts + a.bulks
+}

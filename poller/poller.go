@@ -57,6 +57,11 @@ type Result struct {
 	LastSuccess time.Time
 	// Uptime is the agent's sysUpTime in this cycle (it wraps after 497 days).
 	Uptime time.Duration
+	// State is the device's memory after this cycle (the agent's clocks, counter
+	// widths and last counters), and Mapping its resolved interfaces, set only in a
+	// cycle that changed them. A caller that keeps both (the latest of each) and hands
+	// them to Restore in a later process makes that process decide as this one would.
+	State, Mapping []byte
 }
 
 // Options tunes a Poller. The zero value works: the real clock, a discarding logger and
@@ -122,6 +127,29 @@ func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
 		p.devices = append(p.devices, dev)
 	}
 	return p
+}
+
+// Restore gives each device the memory a previous process handed back in its last
+// Result (State, and the latest Mapping), before the first Poll: memory returns them for
+// a device name, nil for a device it knows nothing of. Memory learnt under another host,
+// port, SNMP version, context or interface key is ignored, and a mapping resolved for
+// other interfaces or speeds is walked again. A malformed blob leaves its device as new
+// and is reported in the returned error; the other devices are restored.
+func (p *Poller) Restore(memory func(device string) (state, mapping []byte)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, d := range p.devices {
+		state, mapping := memory(d.cfg.Name)
+		if err := d.restore(mapping, state); err != nil {
+			fresh := newDevice(d.cfg, d.log)
+			fresh.resolveEvery = d.resolveEvery
+			fresh.distrust = true
+			*d = *fresh
+			errs = append(errs, fmt.Errorf("restore %s: %w", d.cfg.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close releases the clients kept between cycles (SNMPv3 sessions). The Poller may be

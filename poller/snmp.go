@@ -197,6 +197,7 @@ const (
 	oidIfPhysAddress = ".1.3.6.1.2.1.2.2.1.6"
 	oidIfAdminStatus = ".1.3.6.1.2.1.2.2.1.7"
 	oidIfOperStatus  = ".1.3.6.1.2.1.2.2.1.8"
+	oidIfLastChange  = ".1.3.6.1.2.1.2.2.1.9"
 	oidIfInOctets    = ".1.3.6.1.2.1.2.2.1.10"
 	oidIfOutOctets   = ".1.3.6.1.2.1.2.2.1.16"
 	oidIfName        = ".1.3.6.1.2.1.31.1.1.1.1"

@@ -218,6 +218,10 @@ func (d *daemon) reload() {
 	w := d.w
 	w.poller.Close()
 	w.poller = poller.New(cfg.Devices, poller.Options{Logger: d.e.log, Now: time.Now, Spread: true})
+	// The new poller remembers what the old one committed, as a new process would.
+	if err := pipeline.RestorePoller(w.db, w.poller, log); err != nil {
+		log.Warn("reload: poller memory unreadable; devices start afresh", "err", err)
+	}
 	w.rec = pipeline.NewRecorder(w.db, cfg.Step, hosts(cfg), d.e.log)
 	w.rec.SetRetention(cfg.Retention)
 	d.mu.Lock()

@@ -51,6 +51,12 @@ func openWriter(cfg *config.Config, e *env) (*writer, error) {
 	// Spread only matters to Run (the daemon): devices start evenly over the first half
 	// of each step instead of all at once.
 	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now, Spread: true})
+	// Cron's "poll --once" and a restarted daemon take up where the last cycle left
+	// off: the same interface mapping, clocks and counters, so the same decisions.
+	if err := pipeline.RestorePoller(db, p, e.log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &writer{db: db, rec: rec, poller: p}, nil
 }
 

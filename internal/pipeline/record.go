@@ -51,6 +51,39 @@ type DeviceHealth struct {
 func ifaceKey(series string) string  { return "if:" + series }
 func deviceKey(device string) string { return "dev:" + device }
 
+// The poller's memory of a device (see poller.Result.State), kept in the commit of the
+// cycle it describes so that the next process, cron's or the daemon's after a restart or
+// reload, takes up exactly where this one left off.
+func pollStateKey(device string) string   { return "poll:" + device }
+func pollMappingKey(device string) string { return "pollmap:" + device }
+
+// RestorePoller hands p the memory of every device as the last committed cycle left it.
+// A device without memory (new, or a store written before memory was kept) starts
+// afresh: it walks its interfaces, and each interface's first sample is a
+// discontinuity. An unreadable memory is logged and costs the same.
+func RestorePoller(db *rrd.DB, p *poller.Poller, log *slog.Logger) error {
+	var readErr error
+	err := p.Restore(func(device string) (state, mapping []byte) {
+		state, err := db.Meta(pollStateKey(device))
+		if err != nil {
+			readErr = err
+			return nil, nil
+		}
+		if mapping, err = db.Meta(pollMappingKey(device)); err != nil {
+			readErr = err
+			return nil, nil
+		}
+		return state, mapping
+	})
+	if readErr != nil {
+		return fmt.Errorf("read poller memory: %w", readErr)
+	}
+	if err != nil {
+		log.Warn("poller memory unreadable; those devices start afresh", "err", err)
+	}
+	return nil
+}
+
 // Archives turns a retention into the store's archives: AVERAGE and MAX at 1, 6, 24 and
 // 288 steps (MRTG's 5 minutes, 30 minutes, 2 hours and 1 day), each keeping its time.
 func Archives(step time.Duration, keep config.Retention) []rrd.Archive {
@@ -156,6 +189,12 @@ func (r *Recorder) Record(results []poller.Result) error {
 		}
 		b, _ := json.Marshal(h)
 		meta[deviceKey(res.Device)] = b
+		if res.State != nil {
+			meta[pollStateKey(res.Device)] = res.State
+		}
+		if res.Mapping != nil {
+			meta[pollMappingKey(res.Device)] = res.Mapping
+		}
 
 		for _, s := range res.Samples {
 			name := SeriesName(s.Device, s.Interface)
