@@ -130,7 +130,7 @@ func TestMemoryTwinDiscontinuities(t *testing.T) {
 	f := newFixture([]config.Device{dev("r1", "2c", 0, "eth1", "eth2", "eth3")}, map[string]*fakeAgent{"r1": a})
 	want := map[string][]string{
 		"eth3 deleted and re-created: its dead twin stays under its name": {"eth3@7 disc=true"},
-		"the live eth3 counts on": {"eth3@7 disc=false"},
+		"the live eth3 counts on":                                {"eth3@7 disc=false"},
 		"agent restarts: the dead twin is gone, eth3 renumbered": {"eth1@1 disc=true", "eth3@3 disc=true"},
 	}
 	for _, st := range memoryScenario() {
