@@ -70,6 +70,10 @@ type Agent struct {
 	sorted      []int       // current ifIndexes, ascending
 	posOf       map[int]int // ifIndex → position
 	tableChange time.Time   // last renumbering; zero: none since boot
+	// frozen holds the counters of dead twins: positions past the configured
+	// interfaces, each a deleted interface the agent keeps under its name (down,
+	// counters frozen) until it restarts, as net-snmp does.
+	frozen map[int][2]uint64
 	only32      bool
 	silent      bool
 	delay       time.Duration
@@ -307,6 +311,9 @@ func (a *Agent) Counters(ifIndex int, t time.Time) (in, out uint64) {
 
 // octets is the counter pair of position pos at t. Callers hold mu.
 func (a *Agent) octets(pos int, t time.Time) (in, out uint64) {
+	if c, ok := a.frozen[pos]; ok {
+		return c[0], c[1]
+	}
 	f := &a.ifs[pos]
 	start, base := a.boot, a.bootMarks[pos]
 	if c, ok := a.cleared[pos]; ok {
@@ -357,7 +364,7 @@ func (a *Agent) IfIndex(name string) (int, bool) {
 func (a *Agent) Indexes() []int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return slices.Clone(a.indexes)
+	return slices.Clone(a.indexes[:len(a.dev.Interfaces)])
 }
 
 // BootTime returns when the agent last booted.
@@ -368,13 +375,60 @@ func (a *Agent) BootTime() time.Time {
 }
 
 // Reboot restarts the simulated device now: sysUpTime and every counter
-// start again from zero, and cleared counters and renumbering are
-// forgotten (interfaces keep their current ifIndex).
+// start again from zero, and cleared counters, renumbering and dead twins
+// are forgotten (interfaces keep their current ifIndex).
 func (a *Agent) Reboot() {
 	t := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	n := len(a.dev.Interfaces)
+	a.ifs, a.indexes, a.frozen = a.ifs[:n], a.indexes[:n], nil
+	a.bootMarks = a.bootMarks[:n]
+	a.reindex()
 	a.setBoot(t)
+}
+
+// Recreate deletes the interface named name and creates it again now, as
+// when a tunnel, VLAN or LAG member is rebuilt, the way net-snmp shows it: the
+// deleted row stays in the interface table under the same name, admin and
+// oper down with its counters frozen, until the agent restarts; the new one
+// gets the next free ifIndex, counters from zero and an
+// ifCounterDiscontinuityTime of now. ifNumber grows by one and
+// ifTableLastChange moves. It returns the dead twin's ifIndex and the new one.
+func (a *Agent) Recreate(name string) (dead, live int, err error) {
+	t := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pos := -1
+	for p := range a.dev.Interfaces {
+		if a.ifs[p].cfg.Name == name {
+			pos = p
+			break
+		}
+	}
+	if pos < 0 {
+		return 0, 0, fmt.Errorf("recreate %s %s: no such interface", a.dev.Name, name)
+	}
+	twin := a.ifs[pos]
+	twin.cfg.Up = false
+	in, out := a.octets(pos, t)
+	dead = a.indexes[pos]
+	live = a.sorted[len(a.sorted)-1] + 1
+	if a.frozen == nil {
+		a.frozen = map[int][2]uint64{}
+	}
+	a.frozen[len(a.ifs)] = [2]uint64{in, out}
+	a.ifs = append(a.ifs, twin)
+	a.bootMarks = append(a.bootMarks, a.bootMarks[pos])
+	a.indexes = append(a.indexes, dead)
+	a.indexes[pos] = live
+	a.reindex()
+	if a.cleared == nil {
+		a.cleared = make(map[int]time.Time)
+	}
+	a.cleared[pos] = t
+	a.tableChange = t
+	return dead, live, nil
 }
 
 // ClearCounters resets the counters of the interface with ifIndex to zero
@@ -405,12 +459,19 @@ func (a *Agent) SetOnly32(only bool) {
 
 // Renumber gives the interfaces new ifIndexes: indexes[i] becomes the
 // ifIndex of the i-th configured interface. The values must be distinct and
-// positive. ifTableLastChange is set to the current sysUpTime.
+// positive. ifTableLastChange is set to the current sysUpTime. Dead twins
+// keep theirs.
 func (a *Agent) Renumber(indexes []int) error {
-	if len(indexes) != len(a.ifs) {
-		return fmt.Errorf("renumber %s: got %d indexes, want %d", a.dev.Name, len(indexes), len(a.ifs))
+	n := len(a.dev.Interfaces)
+	if len(indexes) != n {
+		return fmt.Errorf("renumber %s: got %d indexes, want %d", a.dev.Name, len(indexes), n)
 	}
 	seen := make(map[int]bool, len(indexes))
+	a.mu.RLock()
+	for _, idx := range a.indexes[n:] {
+		seen[idx] = true
+	}
+	a.mu.RUnlock()
 	for _, idx := range indexes {
 		if idx <= 0 || idx > 2147483647 {
 			return fmt.Errorf("renumber %s: ifIndex %d out of range", a.dev.Name, idx)
@@ -423,7 +484,7 @@ func (a *Agent) Renumber(indexes []int) error {
 	t := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.indexes = slices.Clone(indexes)
+	copy(a.indexes, indexes)
 	a.reindex()
 	a.tableChange = t
 	return nil

@@ -674,3 +674,67 @@ func TestGetBulkAndEndOfMib(t *testing.T) {
 		t.Errorf("GetNext: got %v, want endOfMibView then sysLocation.0", res.Variables)
 	}
 }
+
+// TestRecreate: a deleted and re-created interface leaves its dead twin in the table
+// under the same name, down and frozen, beside the live one at a new ifIndex, until the
+// agent restarts.
+func TestRecreate(t *testing.T) {
+	dev := testDevice()
+	a, clock := startAgent(t, dev)
+	g := client(t, a, gosnmp.Version2c, dev.Community)
+	name := dev.Interfaces[0].Name
+	old, _ := a.IfIndex(name)
+	clock.Advance(time.Hour)
+	before, _ := a.Counters(old, clock.Now())
+	dead, live, err := a.Recreate(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dead != old || live <= slices.Max(a.Indexes()[1:]) {
+		t.Fatalf("Recreate: dead %d live %d, want dead %d and a live ifIndex above every other", dead, live, old)
+	}
+	if idx, _ := a.IfIndex(name); idx != live {
+		t.Errorf("IfIndex(%s) = %d, want the live %d", name, idx, live)
+	}
+	clock.Advance(5 * time.Minute)
+	if in, _ := a.Counters(dead, clock.Now()); in != before {
+		t.Errorf("dead twin's counter %d, want it frozen at %d", in, before)
+	}
+	if in, _ := a.Counters(live, clock.Now()); in == 0 || in >= before {
+		t.Errorf("live counter %d five minutes after creation, want a fresh count", in)
+	}
+	names, err := g.BulkWalkAll(oidIfName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins := 0
+	for _, p := range names {
+		if string(p.Value.([]byte)) == name {
+			twins++
+		}
+	}
+	r, err := g.Get([]string{".1.3.6.1.2.1.2.1.0",
+		fmt.Sprintf(".1.3.6.1.2.1.2.2.1.8.%d", dead), fmt.Sprintf(".1.3.6.1.2.1.2.2.1.8.%d", live),
+		".1.3.6.1.2.1.31.1.5.0", fmt.Sprintf(".1.3.6.1.2.1.31.1.1.1.19.%d", live)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := gosnmp.ToBigInt(r.Variables[0].Value).Int64()
+	if twins != 2 || number != int64(len(dev.Interfaces)+1) {
+		t.Errorf("%d rows named %s, ifNumber %d; want 2 and %d", twins, name, number, len(dev.Interfaces)+1)
+	}
+	if d, l := gosnmp.ToBigInt(r.Variables[1].Value).Int64(), gosnmp.ToBigInt(r.Variables[2].Value).Int64(); d != 2 || l != 1 {
+		t.Errorf("ifOperStatus dead %d live %d, want 2 and 1", d, l)
+	}
+	if c, disc := gosnmp.ToBigInt(r.Variables[3].Value).Int64(), gosnmp.ToBigInt(r.Variables[4].Value).Int64(); c == 0 || disc != c {
+		t.Errorf("ifTableLastChange %d, live ifCounterDiscontinuityTime %d; want both at the re-creation", c, disc)
+	}
+
+	a.Reboot()
+	if in, _ := a.Counters(dead, clock.Now()); in != 0 {
+		t.Errorf("dead twin still served after a restart (counter %d)", in)
+	}
+	if idx, _ := a.IfIndex(name); idx != live || len(a.Indexes()) != len(dev.Interfaces) {
+		t.Errorf("after the restart: %s at %d, %d interfaces; want %d and %d", name, idx, len(a.Indexes()), live, len(dev.Interfaces))
+	}
+}
