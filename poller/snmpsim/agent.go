@@ -73,11 +73,11 @@ type Agent struct {
 	// frozen holds the counters of dead twins: positions past the configured
 	// interfaces, each a deleted interface the agent keeps under its name (down,
 	// counters frozen) until it restarts, as net-snmp does.
-	frozen map[int][2]uint64
-	only32      bool
-	silent      bool
-	delay       time.Duration
-	maxSize     int
+	frozen  map[int][2]uint64
+	only32  bool
+	silent  bool
+	delay   time.Duration
+	maxSize int
 
 	done      chan struct{}
 	wg        sync.WaitGroup
