@@ -20,6 +20,11 @@ type Update struct {
 	// reset): the interval since the previous update is unknown, and this
 	// sample is the new baseline. It is never turned into a rate.
 	Discontinuity bool
+	// Refused is set by Update, not read: bit d says data source d's rate
+	// since the previous update fell outside [Min, Max] and was stored as
+	// unknown (above an interface's speed, say), so that callers can count
+	// and show what was refused rather than leave a silent gap.
+	Refused uint64
 }
 
 // Update applies ups in order, in one transaction. Updates of one series
@@ -150,6 +155,7 @@ func (u *updater) apply(s *series, up *Update) error {
 		u.fillS = make([]float32, nds)
 	}
 	pdpNew, first, fill, firstS, fillS := u.pdpNew[:nds], u.first[:nds], u.fill[:nds], u.firstS[:nds], u.fillS[:nds]
+	up.Refused = 0
 
 	intervalUs := t - last
 	interval := float64(intervalUs) / 1e6
@@ -190,6 +196,9 @@ func (u *updater) apply(s *series, up *Update) error {
 			}
 			if !math.IsNaN(rate) && ((!math.IsNaN(ds.Max) && rate > ds.Max) || (!math.IsNaN(ds.Min) && rate < ds.Min)) {
 				pn = math.NaN()
+				if d < 64 {
+					up.Refused |= 1 << d
+				}
 			}
 		}
 		pdpNew[d] = pn

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +102,11 @@ func TestCounterRules(t *testing.T) {
 			[]sample{{10, Int(100), false}, {10, Int(-100), false}},
 			[]float64{-20}},
 	}
+	// The updates whose rate fell outside [Min, Max]: Update marks them Refused.
+	refusedAt := map[string][]int{
+		"32-bit backwards above max is unknown": {1},
+		"rate above max is unknown":             {2},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTest(t)
@@ -115,6 +121,15 @@ func TestCounterRules(t *testing.T) {
 			}
 			if err := db.Update(ups); err != nil {
 				t.Fatal(err)
+			}
+			var refused []int
+			for i, u := range ups {
+				if u.Refused != 0 {
+					refused = append(refused, i)
+				}
+			}
+			if !slices.Equal(refused, refusedAt[tc.name]) {
+				t.Errorf("updates marked Refused %v, want %v", refused, refusedAt[tc.name])
 			}
 			first := t0 + tc.samples[0].dt
 			got := pdps(t, db, "s", 0, first+10, now)

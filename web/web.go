@@ -54,10 +54,14 @@ type Interface struct {
 	Status string // state as text ("up", "down", "no data"); optional
 	// Alerts are the thresholds the interface is over; such an interface stands out on
 	// every page that shows it.
-	Alerts     []Alert
-	Speed      float64 // bits/s; 0 = unknown
-	LastUpdate time.Time
-	Graphs     []Graph // in order day, week, month, year
+	Alerts []Alert
+	Speed  float64 // bits/s; 0 = unknown
+	// AboveSpeed counts the steps whose rate was above Speed and so was stored as
+	// unknown, in and out; AboveSpeedLast is the last. The page explains the gaps.
+	AboveSpeed     [2]int64
+	AboveSpeedLast time.Time
+	LastUpdate     time.Time
+	Graphs         []Graph // in order day, week, month, year
 }
 
 // Graph is one period's PNG (drawn by render) and its statistics.

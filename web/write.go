@@ -88,6 +88,7 @@ type (
 		Name, Descr, Alias, Status, Href string
 		Speed, LastUpdate, InNow, OutNow string
 		Alerts                           []string
+		AboveSpeed                       string // refused rates, explained; empty = none
 		Day                              *graphView
 		Graphs                           []graphView
 	}
@@ -188,6 +189,10 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 	}
 	for _, a := range ifc.Alerts {
 		iv.Alerts = append(iv.Alerts, a.String())
+	}
+	if in, out := ifc.AboveSpeed[0], ifc.AboveSpeed[1]; in+out > 0 {
+		iv.AboveSpeed = fmt.Sprintf("%d steps in and %d out were faster than %s and are stored as unknown (the last ended %s)",
+			in, out, iv.Speed, formatTime(ifc.AboveSpeedLast, loc))
 	}
 	iv.Graphs = make([]graphView, len(ifc.Graphs))
 	for i, g := range ifc.Graphs {

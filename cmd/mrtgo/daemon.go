@@ -166,6 +166,7 @@ func (d *daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	}
 	commit := time.Since(t)
 	d.metrics.ObserveCommit(commit)
+	d.metrics.ObserveRefused(d.w.rec.LastRefused())
 	for _, ev := range d.watch.Observe(rs) {
 		d.alerts.Send(ev)
 		d.metrics.SetThreshold(ev.Device, ev.Interface, ev.Direction, ev.Bound, ev.State == pipeline.StateExceeded)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 )
 
@@ -38,6 +39,7 @@ type Metrics struct {
 	skipped      prometheus.Counter
 	reloads      *prometheus.CounterVec
 	thresholds   *prometheus.GaugeVec
+	refused      *prometheus.CounterVec
 
 	ifaces *ifaceCollector
 }
@@ -105,10 +107,13 @@ func newBare() *Metrics {
 			Namespace: namespace, Name: "threshold_exceeded",
 			Help: "1 while an interface is past a threshold, else 0.",
 		}, []string{"device", "interface", "direction", "bound"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "interface_rates_refused_total", Help: refusedHelp,
+		}, []string{"device", "interface", "direction"}),
 		ifaces: &ifaceCollector{byDevice: map[string][]poller.Sample{}},
 	}
 	m.reg.MustRegister(m.pollDuration, m.requests, m.retries, m.timeouts, m.errors, m.up, m.lastSuccess,
-		m.commit, m.render, m.drawn, m.lag, m.skipped, m.reloads, m.thresholds, m.ifaces)
+		m.commit, m.render, m.drawn, m.lag, m.skipped, m.reloads, m.thresholds, m.refused, m.ifaces)
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("error")
 	return m
@@ -168,6 +173,17 @@ func (m *Metrics) ObserveReload(ok bool) {
 	}
 }
 
+const refusedHelp = "Steps whose rate was above the interface speed and was stored as unknown; set the interface's speed in the targets file if the link is faster than its agent says."
+
+// ObserveRefused counts the rates the store refused in one cycle for being above
+// their interface's speed.
+func (m *Metrics) ObserveRefused(refused []pipeline.Refused) {
+	for _, r := range refused {
+		dev, iface, _ := pipeline.SplitSeries(r.Series)
+		m.refused.WithLabelValues(dev, iface, r.Direction).Inc()
+	}
+}
+
 // SetThreshold records whether an interface is past one of its thresholds.
 // direction is "in" or "out", bound "max" or "min".
 func (m *Metrics) SetThreshold(device, iface, direction, bound string, exceeded bool) {
@@ -191,7 +207,7 @@ func (m *Metrics) Retain(devices []string) {
 	}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{m.pollDuration, m.requests, m.retries, m.timeouts, m.errors, m.up, m.lastSuccess, m.thresholds} {
+	}{m.pollDuration, m.requests, m.retries, m.timeouts, m.errors, m.up, m.lastSuccess, m.thresholds, m.refused} {
 		for _, name := range m.known() {
 			if !keep[name] {
 				v.DeletePartialMatch(prometheus.Labels{"device": name})

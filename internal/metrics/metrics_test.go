@@ -148,3 +148,39 @@ func TestStoreHandler(t *testing.T) {
 		t.Errorf("locked store not reported as down")
 	}
 }
+
+// Rates refused for exceeding the interface speed are counted on both handlers: the
+// daemon's from each cycle, serve's from the store.
+func TestRefusedRates(t *testing.T) {
+	const step = time.Minute
+	path := filepath.Join(t.TempDir(), "mrtgo.db")
+	db, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newBare()
+	rec := pipeline.NewRecorder(db, step, nil, slog.New(slog.DiscardHandler))
+	for i := range 4 {
+		r := cycle(i, step, false)
+		if i == 2 {
+			r.Samples[0].In += 1e12 // far above 1 Gb/s
+		}
+		if err := rec.Record([]poller.Result{r}); err != nil {
+			t.Fatal(err)
+		}
+		m.ObserveRefused(rec.LastRefused())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	daemon := scrape(t, m.Handler())
+	serve := scrape(t, StoreHandler(path, time.Second, slog.New(slog.DiscardHandler)))
+	for name, body := range map[string]string{"daemon": daemon, "serve": serve} {
+		// The burst's step only: after it the counter comes back down, and a 64-bit
+		// counter going back is a reset, not a refused rate.
+		if want := `mrtgo_interface_rates_refused_total{device="r1",direction="in",interface="eth0"} 1`; !strings.Contains(body, want) {
+			t.Errorf("%s scrape lacks %s", name, want)
+		}
+		promtooltest.Check(t, body)
+	}
+}

@@ -21,6 +21,7 @@ var (
 	storeUp       = prometheus.NewDesc(namespace+"_store_up", "1 if the store could be read for this scrape, else 0.", nil, nil)
 	storeDevUp    = prometheus.NewDesc(namespace+"_device_up", "1 if the device answered its last poll, else 0.", []string{"device"}, nil)
 	storeLastOK   = prometheus.NewDesc(namespace+"_poll_last_success_timestamp_seconds", "When the device last answered a whole cycle, in Unix seconds.", []string{"device"}, nil)
+	storeRefused  = prometheus.NewDesc(namespace+"_interface_rates_refused_total", refusedHelp, []string{"device", "interface", "direction"}, nil)
 	storeLastPoll = prometheus.NewDesc(namespace+"_poll_last_duration_seconds", "Wall time spent polling the device in its last cycle.", []string{"device"}, nil)
 )
 
@@ -43,7 +44,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{inRate, outRate, speedDesc, lastUpdate, storeUp, storeDevUp, storeLastOK, storeLastPoll} {
+	for _, d := range []*prometheus.Desc{inRate, outRate, speedDesc, lastUpdate, storeUp, storeDevUp, storeLastOK, storeLastPoll, storeRefused} {
 		ch <- d
 	}
 }
@@ -76,6 +77,10 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		lv := []string{device, iface, description(info.Alias, info.Descr)}
 		ch <- prometheus.MustNewConstMetric(speedDesc, prometheus.GaugeValue, info.Speed/8, lv...)
+		if rf, err := pipeline.RefusalsOf(db, name); err == nil && rf.In+rf.Out > 0 {
+			ch <- prometheus.MustNewConstMetric(storeRefused, prometheus.CounterValue, float64(rf.In), device, iface, "in")
+			ch <- prometheus.MustNewConstMetric(storeRefused, prometheus.CounterValue, float64(rf.Out), device, iface, "out")
+		}
 		spec, last, err := db.Info(name)
 		if err != nil {
 			continue

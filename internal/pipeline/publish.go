@@ -263,10 +263,15 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 				return web.Site{}, nil, fmt.Errorf("read %s: %w", s, err)
 			}
 			specs[s] = spec
+			rf, err := RefusalsOf(p.DB, s)
+			if err != nil {
+				return web.Site{}, nil, err
+			}
 			dev.Interfaces = append(dev.Interfaces, web.Interface{
 				Name: iface, Descr: info.Descr, Alias: info.Alias, Speed: info.Speed, LastUpdate: last,
-				Status: status(iface, last, now, spec.Heartbeat, h, polled),
-				Alerts: p.Alerts[s],
+				Status:     status(iface, last, now, spec.Heartbeat, h, polled),
+				Alerts:     p.Alerts[s],
+				AboveSpeed: [2]int64{rf.In, rf.Out}, AboveSpeedLast: rf.Last,
 			})
 		}
 		site.Devices = append(site.Devices, dev)

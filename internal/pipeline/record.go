@@ -135,6 +135,8 @@ type Recorder struct {
 	info  map[string]InterfaceInfo // last written, to skip unchanged facts
 	now   func() time.Time
 	arch  []rrd.Archive
+	// refused lists the rates the last Record saw refused.
+	refused []Refused
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -209,7 +211,7 @@ func (r *Recorder) Record(results []poller.Result) error {
 	if err := r.db.UpdateMeta(ups, meta); err != nil {
 		return fmt.Errorf("store %d samples and their facts: %w", len(ups), err)
 	}
-	return nil
+	return r.countRefused(ups)
 }
 
 // createNew creates the series seen for the first time, a transaction per distinct

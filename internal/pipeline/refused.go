@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// Refusals counts the steps of an interface whose rate the store refused because it
+// was above the interface's speed (stored as unknown, never as a spike): an agent that
+// under-reports a speed (net-snmp's lo at 10 Mb/s, tunnels, sub-rate circuits) makes
+// gaps that the pages and /metrics must explain. It is kept in the store, so that cron
+// runs add to the same count as the daemon.
+type Refusals struct {
+	In    int64     `json:"in"`
+	Out   int64     `json:"out"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+}
+
+// Refused is one update of the last Record call whose rate was refused.
+type Refused struct {
+	Series    string
+	Direction string // "in" or "out"
+}
+
+func refusedKey(series string) string { return "refused:" + series }
+
+// RefusalsOf reads the refusals counted for a series; none is the zero value.
+func RefusalsOf(db *rrd.DB, series string) (Refusals, error) {
+	var rf Refusals
+	b, err := db.Meta(refusedKey(series))
+	if err != nil || b == nil {
+		return rf, err
+	}
+	if err := json.Unmarshal(b, &rf); err != nil {
+		return rf, fmt.Errorf("read refusals of %s: %w", series, err)
+	}
+	return rf, nil
+}
+
+// countRefused adds the updates the store marked Refused to their series' counts, in
+// one more small commit when there are any, and logs the first refusal of a series
+// with the remedy.
+func (r *Recorder) countRefused(ups []rrd.Update) error {
+	r.refused = r.refused[:0]
+	var counts map[string]Refusals
+	for i := range ups {
+		u := &ups[i]
+		if u.Refused == 0 {
+			continue
+		}
+		if counts == nil {
+			counts = map[string]Refusals{}
+		}
+		rf, ok := counts[u.Series]
+		if !ok {
+			var err error
+			if rf, err = RefusalsOf(r.db, u.Series); err != nil {
+				return err
+			}
+			if rf.In+rf.Out == 0 {
+				dev, iface, _ := SplitSeries(u.Series)
+				r.log.Warn("rate above the interface speed stored as unknown; if the link is faster than the agent says, set its speed in the targets file",
+					"device", dev, "interface", iface, "speed", r.info[u.Series].Speed,
+					"remedy", fmt.Sprintf(`speed = { %q = "10G" } under [[device]] name = %q`, iface, dev))
+			}
+		}
+		for d, dir := range []string{"in", "out"} {
+			if u.Refused&(1<<d) == 0 {
+				continue
+			}
+			if d == 0 {
+				rf.In++
+			} else {
+				rf.Out++
+			}
+			r.refused = append(r.refused, Refused{Series: u.Series, Direction: dir})
+		}
+		if rf.First.IsZero() {
+			rf.First = u.Time
+		}
+		rf.Last = u.Time
+		counts[u.Series] = rf
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	meta := make(map[string][]byte, len(counts))
+	for s, rf := range counts {
+		b, _ := json.Marshal(rf)
+		meta[refusedKey(s)] = b
+	}
+	if err := r.db.PutMeta(meta); err != nil {
+		return fmt.Errorf("count refused rates: %w", err)
+	}
+	return nil
+}
+
+// LastRefused lists the rates the last Record call saw refused, for /metrics.
+func (r *Recorder) LastRefused() []Refused { return r.refused }
