@@ -26,6 +26,18 @@ type Agent struct {
 	Port      int
 	Community string // read-only community for 127.0.0.1
 	Dir       string // private configuration, pid file and persistent state
+
+	restart func() error // stops the agent and starts it again, same port and state
+}
+
+// Restart stops the agent and starts it again on the same port with the same
+// configuration and state, as a reboot of the device would: sysUpTime starts over, and
+// interfaces it kept after their deletion are gone.
+func (s *Agent) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.restart(); err != nil {
+		tb.Fatalf("restart snmpd: %v", err)
+	}
 }
 
 // snmpdPath finds snmpd; a test without it skips, unless CI is set, where it fails.
@@ -85,13 +97,18 @@ func StartWith(tb testing.TB, o Options) *Agent {
 }
 
 func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
-	community, extraConf := o.Community, o.ExtraConf
 	dir := tb.TempDir()
 	port, err := FreeUDPPort()
 	if err != nil {
 		return nil, err
 	}
+	return runSnmpd(tb, bin, o, dir, port)
+}
+
+func runSnmpd(tb testing.TB, bin string, o Options, dir string, port int) (*Agent, error) {
+	community, extraConf := o.Community, o.ExtraConf
 	conf := filepath.Join(dir, "snmpd.conf")
+	_ = os.RemoveAll(filepath.Join(dir, "mibs")) // a restart makes them again
 	text := fmt.Sprintf("rocommunity %s 127.0.0.1\n%s\n", community, extraConf)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
@@ -129,6 +146,19 @@ func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
 	}
 
 	s := &Agent{Host: "127.0.0.1", Port: port, Community: community, Dir: dir}
+	stopped := false
+	s.restart = func() error {
+		if !stopped {
+			stop()
+			stopped = true
+		}
+		again, err := runSnmpd(tb, bin, o, dir, port)
+		if err != nil {
+			return err
+		}
+		s.restart = again.restart
+		return nil
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		select {
@@ -151,7 +181,9 @@ func trySnmpd(tb testing.TB, bin string, o Options) (*Agent, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	tb.Cleanup(func() {
-		stop()
+		if !stopped {
+			stop()
+		}
 		if tb.Failed() {
 			tb.Logf("snmpd on %s:\n%s", addr, out.String())
 		}
