@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
@@ -30,10 +31,13 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 			return rec.Record(rs)
 		})
 	}
+	began := time.Now()
 	rs := p.Poll(ctx)
+	polled := time.Now()
 	if err := rec.Record(rs); err != nil {
 		return err
 	}
+	committed := time.Now()
 	if err := checkThresholds(cfg, w, rs, e); err != nil {
 		return err
 	}
@@ -44,7 +48,9 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 			failed++
 		}
 	}
-	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples)
+	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples,
+		"poll", polled.Sub(began).Round(time.Microsecond), "commit", committed.Sub(polled).Round(time.Microsecond),
+		"thresholds", time.Since(committed).Round(time.Microsecond))
 	switch {
 	case len(rs) > 0 && failed == len(rs):
 		return withCode(exitAllFailed, fmt.Errorf("no device answered (%d devices)", failed))
