@@ -74,15 +74,21 @@ func ParseHost(s string) (host string, port int, err error) {
 		}
 		return h, port, nil
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() {
-		return "", 0, fmt.Errorf("host %q is not an IPv6 address (IPv6 with a port is written \"[2001:db8::1]:161\")", s)
-	}
 	// "::1:161" is an address, but one that reads as "::1" with port 161: ask which.
-	if i := strings.LastIndexByte(s, ':'); i > 0 && isDigits(s[i+1:]) {
-		if _, err := netip.ParseAddr(s[:i]); err == nil {
-			return "", 0, fmt.Errorf("host %q is ambiguous: write \"[%s]\" for the address or \"[%s]:%s\" for port %s", s, s, s[:i], s[i+1:], s[i+1:])
-		}
+	// "::1:16161" is not, but means the same.
+	withPort := false
+	i := strings.LastIndexByte(s, ':')
+	if _, err := netip.ParseAddr(s[:i]); err == nil && isDigits(s[i+1:]) {
+		withPort = true
+	}
+	a, err := netip.ParseAddr(s)
+	switch {
+	case (err != nil || !a.Is6()) && withPort:
+		return "", 0, fmt.Errorf("host %q: IPv6 with a port is written \"[%s]:%s\"", s, s[:i], s[i+1:])
+	case err != nil || !a.Is6():
+		return "", 0, fmt.Errorf("host %q is not an IPv6 address (IPv6 with a port is written \"[2001:db8::1]:161\")", s)
+	case withPort:
+		return "", 0, fmt.Errorf("host %q is ambiguous: write \"[%s]\" for the address or \"[%s]:%s\" for port %s", s, s, s[:i], s[i+1:], s[i+1:])
 	}
 	return s, 0, nil
 }

@@ -34,6 +34,8 @@ func TestHostForms(t *testing.T) {
 		{"  192.0.2.1  ", "192.0.2.1", 1161, ""},
 
 		{"::1:161", "", 0, `host "::1:161" is ambiguous: write "[::1:161]" for the address or "[::1]:161" for port 161`},
+		{"::1:16161", "", 0, `host "::1:16161": IPv6 with a port is written "[::1]:16161"`},
+		{"2001:db8::1:1161", "", 0, `is ambiguous: write "[2001:db8::1:1161]" for the address or "[2001:db8::1]:1161" for port 1161`},
 		{"[::1", "", 0, `host "[::1" has no closing "]"`},
 		{"::1]", "", 0, `unbalanced "]"`},
 		{"[::1]16161", "", 0, `unexpected "16161" after "]"`},
