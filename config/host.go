@@ -105,18 +105,6 @@ func ParsePort(s string) (int, error) {
 	return n, nil
 }
 
-// JoinHost writes host and port the way ParseHost reads them back ("[::1]:1161"); with
-// port 0, the host alone, in brackets if it is an IPv6 address.
-func JoinHost(host string, port int) string {
-	if port == 0 {
-		if strings.Contains(host, ":") {
-			return "[" + host + "]"
-		}
-		return host
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
-}
-
 // Addr is the address the poller dials: the host and the SNMP port, "[::1]:161" for IPv6.
 func (d Device) Addr() string {
 	return net.JoinHostPort(d.Host, strconv.Itoa(d.SNMP.Port))

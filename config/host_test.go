@@ -87,25 +87,6 @@ func TestHostForms(t *testing.T) {
 	}
 }
 
-func TestJoinHost(t *testing.T) {
-	for _, tt := range []struct {
-		host string
-		port int
-		want string
-	}{
-		{"192.0.2.1", 0, "192.0.2.1"}, {"192.0.2.1", 161, "192.0.2.1:161"},
-		{"::1", 0, "[::1]"}, {"::1", 16161, "[::1]:16161"}, {"router", 1161, "router:1161"},
-	} {
-		got := JoinHost(tt.host, tt.port)
-		if got != tt.want {
-			t.Errorf("JoinHost(%q, %d) = %q, want %q", tt.host, tt.port, got, tt.want)
-		}
-		if h, p, err := ParseHost(got); err != nil || h != tt.host || p != tt.port {
-			t.Errorf("ParseHost(%q) = %q %d %v, want %q %d", got, h, p, err, tt.host, tt.port)
-		}
-	}
-}
-
 // A file with five mistakes gets five errors, each at its line, in file order.
 func TestAllErrors(t *testing.T) {
 	src := `step = "5 minutes"

@@ -22,7 +22,7 @@ func ParseHost(s string, base Target) (Target, error) {
 	}
 	host, port, err := config.ParseHost(s)
 	if err != nil {
-		return t, fmt.Errorf("bad host: %w", err)
+		return t, err // it names the host
 	}
 	t.Host = host
 	if port != 0 {
