@@ -104,8 +104,12 @@ func (s SNMP) GoString() string { return "config.SNMP" + s.String() }
 // Device is one SNMP agent and the interfaces to poll on it.
 type Device struct {
 	Name string // unique; names the device in the store and on the pages
-	Host string // address or host name of the agent
-	SNMP SNMP   // the [snmp] defaults with this device's overrides applied
+	// Host is the agent's IP address or DNS name, bare: no brackets, no port (a port
+	// written with it is in SNMP.Port). Addr joins the two for dialling.
+	Host string
+	// HostLine is the line of the host key in the file, for messages about it.
+	HostLine int
+	SNMP     SNMP // the [snmp] defaults with this device's overrides applied
 	// Key is what names an interface, and so its history: one of Keys, "ifName" by
 	// default. It is looked up again when the agent renumbers its interfaces.
 	Key string

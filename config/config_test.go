@@ -76,7 +76,7 @@ func TestInvalid(t *testing.T) {
 	tests := []struct {
 		file string
 		line int
-		want string // substring of the message
+		want string // substring of the (first) message
 	}{
 		{"unknown-top", 2, `stepp: unknown key (did you mean "step"?)`},
 		{"unknown-snmp", 3, `snmp.tmeout: unknown key (did you mean "timeout"?)`},
@@ -95,7 +95,9 @@ func TestInvalid(t *testing.T) {
 		{"syntax", 1, "expected end of table array name delimiter"},
 		{"star-and-names", 4, `device[1].interfaces: "*" must be the only entry`},
 		{"bad-speed", 7, `bad speed "fast"`},
-		{"speed-unknown-interface", 1, `device[1].speed: speed given for "ge-0/0/1", which is not in interfaces`},
+		{"speed-unknown-interface", 7, `device[1].speed."ge-0/0/1": speed given for "ge-0/0/1", which is not in interfaces`},
+		{"host-ambiguous", 3, `device[1].host: host "2001:db8::1:161" is ambiguous: write "[2001:db8::1:161]" for the address or "[2001:db8::1]:161" for port 161`},
+		{"host-url", 8, `device[2].host: host "udp://192.0.2.2:161" is a URL`},
 		{"bad-retention", 5, `bad retention "forever"`},
 		{"short-retention", 4, "retention.yearly: 12h0m0s keeps less than one 24h0m0s row"},
 		{"slash-name", 2, `device name "core/1" may not contain /`},
@@ -110,6 +112,8 @@ func TestInvalid(t *testing.T) {
 		{"v3-community", 5, `device[1].community: community is not used with SNMP version "3"`},
 		{"v3-unknown-key", 4, `snmp.auth_pasword: unknown key (did you mean "auth_password"?)`},
 	}
+	// Each file holds one mistake, but for these.
+	mistakes := map[string]int{"missing-host": 2}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "invalid-"+tt.file+".toml")
@@ -127,8 +131,17 @@ func TestInvalid(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), path+":") {
-				t.Errorf("error %q does not start with the file name", err)
+			var all Errors
+			if !errors.As(err, &all) {
+				t.Fatalf("error %T is not config.Errors", err)
+			}
+			if want := max(mistakes[tt.file], 1); len(all) != want {
+				t.Errorf("got %d errors, want %d:\n%v", len(all), want, err)
+			}
+			for _, e := range all {
+				if !strings.HasPrefix(e.Error(), path+":") {
+					t.Errorf("error %q does not start with the file name", e)
+				}
 			}
 		})
 	}

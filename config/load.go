@@ -3,12 +3,15 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,19 +56,44 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// duration is a TOML string such as "5m" or "2s". It implements TextUnmarshaler so that
-// a bad value is reported by the decoder with its line.
+// Errors is every mistake found in a targets file, in file order (those whose line is
+// unknown last). Loading goes on after a mistake wherever the rest can still be
+// checked, so that one run lists them all; a TOML syntax error stops it. errors.As
+// finds the first *Error in it.
+type Errors []*Error
+
+// Error is one mistake per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the mistakes, for errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// duration is a TOML string such as "5m" or "2s". A bad value does not stop the
+// decoder: it is kept in err and reported with the others, at its key's line.
 type duration struct {
 	d   time.Duration
-	set bool
+	err error
 }
 
 func (d *duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("bad duration %q (use e.g. \"30s\", \"5m\", \"1h\")", b)
+		d.err = fmt.Errorf("bad duration %q (use e.g. \"30s\", \"5m\", \"1h\")", b)
+		return nil
 	}
-	d.d, d.set = v, true
+	d.d = v
 	return nil
 }
 
@@ -100,15 +128,14 @@ type deviceFile struct {
 }
 
 // speed is a rate in bits/s written as a number or with an SI suffix: 10000000, "10M",
-// "1G", "2.5G", "100Mbps".
-type speed uint64
+// "1G", "2.5G", "100Mbps". A bad value is kept in err, as for duration.
+type speed struct {
+	v   uint64
+	err error
+}
 
 func (s *speed) UnmarshalText(b []byte) error {
-	v, err := ParseSpeed(string(b))
-	if err != nil {
-		return err
-	}
-	*s = speed(v)
+	s.v, s.err = ParseSpeed(string(b))
 	return nil
 }
 
@@ -157,11 +184,20 @@ type file struct {
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years
-// ("31d", "8w", "2y"; a year is 365 days).
-type span struct{ d time.Duration }
+// ("31d", "8w", "2y"; a year is 365 days). A bad value is kept in err, as for duration.
+type span struct {
+	d   time.Duration
+	err error
+}
 
 func (s *span) UnmarshalText(b []byte) error {
-	t := strings.TrimSpace(string(b))
+	s.d, s.err = parseSpan(string(b))
+	return nil
+}
+
+func parseSpan(text string) (time.Duration, error) {
+	t := strings.TrimSpace(text)
+	bad := fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", text)
 	unit := time.Duration(0)
 	switch {
 	case strings.HasSuffix(t, "d"):
@@ -174,17 +210,15 @@ func (s *span) UnmarshalText(b []byte) error {
 	if unit != 0 {
 		n, err := strconv.ParseFloat(t[:len(t)-1], 64)
 		if err != nil || n <= 0 || n > 100*365 {
-			return fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", b)
+			return 0, bad
 		}
-		s.d = time.Duration(n * float64(unit))
-		return nil
+		return time.Duration(n * float64(unit)), nil
 	}
 	d, err := time.ParseDuration(t)
 	if err != nil || d <= 0 {
-		return fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", b)
+		return 0, bad
 	}
-	s.d = d
-	return nil
+	return d, nil
 }
 
 // Load reads and validates the targets file at path. Relative data and site paths are
@@ -209,51 +243,97 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates the targets file src, using name in error messages. Paths are left as
-// written.
+// written. Its error is Errors: every mistake found, in file order.
 func Parse(name string, src []byte) (*Config, error) {
 	var f file
 	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&f)
 	if err != nil {
-		return nil, decodeError(name, err)
+		return nil, Errors{decodeError(name, err)}
 	}
-	loc := locator{src: src}
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0]
-		line, key := loc.find(k)
-		return nil, &Error{File: name, Line: line, Key: key, Msg: "unknown key" + suggest(k[len(k)-1])}
+	p := &parser{name: name, loc: newLocator(src)}
+	p.undecoded(md.Undecoded())
+	c := p.config(&f)
+	if len(p.errs) > 0 {
+		// Unknown lines (0) go last.
+		slices.SortStableFunc(p.errs, func(a, b *Error) int {
+			return cmp.Compare(uint(a.Line-1), uint(b.Line-1))
+		})
+		return nil, p.errs
 	}
-	bad := func(key string, idx int, field, format string, args ...any) error {
-		line, k := loc.line(key, idx, field)
-		return &Error{File: name, Line: line, Key: k, Msg: fmt.Sprintf(format, args...)}
-	}
+	return c, nil
+}
 
+// parser collects the mistakes of one file.
+type parser struct {
+	name string
+	loc  *locator
+	errs Errors
+}
+
+// bad records a mistake in field of table (its idx-th entry for an array of tables,
+// -1 otherwise), at sub within the field's value if given.
+func (p *parser) bad(table string, idx int, field string, sub []string, format string, args ...any) {
+	line, key := p.loc.line(table, idx, field, sub...)
+	p.errs = append(p.errs, &Error{File: p.name, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// undecoded reports every key the file's types do not know, once each and where it is;
+// the keys under an unknown table go with the table.
+func (p *parser) undecoded(keys []toml.Key) {
+	done := map[string]bool{}
+	for _, k := range keys {
+		under := false
+		for i := 1; i < len(k); i++ {
+			under = under || done[k[:i].String()]
+		}
+		if under || done[k.String()] {
+			continue
+		}
+		done[k.String()] = true
+		for _, at := range p.loc.find(k) {
+			p.errs = append(p.errs, &Error{File: p.name, Line: at.line, Key: at.key, Msg: "unknown key" + suggest(k[len(k)-1])})
+		}
+	}
+}
+
+// config checks f and applies the defaults. A value found wrong is reported and left
+// at its default, so that what depends on it is still checked where that is sound.
+func (p *parser) config(f *file) *Config {
 	c := &Config{
-		File:     name,
+		File:     p.name,
 		Step:     DefaultStep,
 		Data:     DefaultData,
 		Site:     DefaultSite,
 		Timezone: DefaultTimezone,
 	}
+	top := func(field, format string, args ...any) { p.bad("", -1, field, nil, format, args...) }
+	stepOK := true
 	if f.Step != nil {
-		c.Step = f.Step.d
-		if c.Step < time.Second {
-			return nil, bad("", -1, "step", "step %s is shorter than 1s", c.Step)
-		}
-		if c.Step%time.Second != 0 {
-			return nil, bad("", -1, "step", "step %s is not a whole number of seconds", c.Step)
+		stepOK = false
+		switch s := f.Step.d; {
+		case f.Step.err != nil:
+			top("step", "%v", f.Step.err)
+		case s < time.Second:
+			top("step", "step %s is shorter than 1s", s)
+		case s%time.Second != 0:
+			top("step", "step %s is not a whole number of seconds", s)
+		default:
+			c.Step, stepOK = s, true
 		}
 	}
 	if f.Data != nil {
 		if *f.Data == "" {
-			return nil, bad("", -1, "data", "must not be empty")
+			top("data", "must not be empty")
+		} else {
+			c.Data = *f.Data
 		}
-		c.Data = *f.Data
 	}
 	if f.Site != nil {
 		if *f.Site == "" {
-			return nil, bad("", -1, "site", "must not be empty")
+			top("site", "must not be empty")
+		} else {
+			c.Site = *f.Site
 		}
-		c.Site = *f.Site
 	}
 	if f.Timezone != nil {
 		c.Timezone = *f.Timezone
@@ -270,29 +350,37 @@ func Parse(name string, src []byte) (*Config, error) {
 		{"monthly", f.Retention.Monthly, &c.Retention.Monthly, 24},
 		{"yearly", f.Retention.Yearly, &c.Retention.Yearly, 288},
 	} {
-		if r.val == nil {
-			continue
+		switch {
+		case r.val == nil:
+		case r.val.err != nil:
+			p.bad("retention", -1, r.key, nil, "%v", r.val.err)
+		case stepOK && r.val.d < time.Duration(r.steps)*c.Step:
+			p.bad("retention", -1, r.key, nil, "%s keeps less than one %s row", r.val.d, time.Duration(r.steps)*c.Step)
+		default:
+			*r.dst = r.val.d
 		}
-		if res := time.Duration(r.steps) * c.Step; r.val.d < res {
-			return nil, bad("retention", -1, r.key, "%s keeps less than one %s row", r.val.d, res)
-		}
-		*r.dst = r.val.d
 	}
-	c.Location, err = time.LoadLocation(c.Timezone)
-	if err != nil {
-		return nil, bad("", -1, "timezone", "unknown time zone %q", c.Timezone)
+	var err error
+	if c.Location, err = time.LoadLocation(c.Timezone); err != nil {
+		top("timezone", "unknown time zone %q", c.Timezone)
 	}
 
-	c.Thresholds = f.Thresholds.over(Thresholds{Hysteresis: DefaultHysteresis})
+	c.Thresholds = f.Thresholds.over(Thresholds{Hysteresis: DefaultHysteresis}, func(field string, err error) {
+		p.bad("thresholds", -1, field, nil, "%v", err)
+	})
 	c.Alert.Timeout = DefaultAlertTimeout
 	if f.Thresholds.Command != nil {
 		c.Alert.Command = strings.TrimSpace(*f.Thresholds.Command)
 	}
-	if f.Thresholds.Timeout != nil {
-		if f.Thresholds.Timeout.d <= 0 {
-			return nil, bad("thresholds", -1, "command_timeout", "must be positive")
+	if t := f.Thresholds.Timeout; t != nil {
+		switch {
+		case t.err != nil:
+			p.bad("thresholds", -1, "command_timeout", nil, "%v", t.err)
+		case t.d <= 0:
+			p.bad("thresholds", -1, "command_timeout", nil, "must be positive")
+		default:
+			c.Alert.Timeout = t.d
 		}
-		c.Alert.Timeout = f.Thresholds.Timeout.d
 	}
 
 	base := SNMP{
@@ -303,105 +391,141 @@ func Parse(name string, src []byte) (*Config, error) {
 		Retries:   DefaultRetries,
 		MaxOIDs:   DefaultMaxOIDs,
 	}
-	c.SNMP, err = f.SNMP.apply(base, false, func(field, format string, args ...any) error {
-		return bad("snmp", -1, field, format, args...)
+	// A device does not repeat a mistake of [snmp] it inherits: it was reported there.
+	badSNMP := map[string]bool{}
+	c.SNMP = f.SNMP.apply(base, false, func(field, format string, args ...any) {
+		badSNMP[field] = true
+		p.bad("snmp", -1, field, nil, format, args...)
 	})
-	if err != nil {
-		return nil, err
-	}
 
 	seen := map[string]int{}
 	for i, d := range f.Devices {
-		fail := func(field, format string, args ...any) error {
-			return bad("device", i, field, format, args...)
+		at := func(field string, sub ...string) func(format string, args ...any) {
+			return func(format string, args ...any) { p.bad("device", i, field, sub, format, args...) }
 		}
-		if d.Name == nil || strings.TrimSpace(*d.Name) == "" {
-			return nil, fail("name", "device has no name")
+		fail := func(field, format string, args ...any) { at(field)(format, args...) }
+		name := ""
+		if d.Name != nil {
+			name = *d.Name
 		}
+		switch j, dup := seen[name]; {
+		case strings.TrimSpace(name) == "":
+			fail("name", "device has no name")
+		case dup:
+			line, _ := p.loc.line("device", j, "name")
+			fail("name", "duplicate device name %q (first at line %d)", name, line)
+		case strings.ContainsAny(name, "/\\") || name == "." || name == "..":
+			fail("name", "device name %q may not contain / or \\ or be . or ..", name)
+		}
+		if _, dup := seen[name]; !dup {
+			seen[name] = i
+		}
+		var host string
+		hostPort := 0
 		if d.Host == nil || strings.TrimSpace(*d.Host) == "" {
-			return nil, fail("host", "device %q has no host", *d.Name)
-		}
-		if j, dup := seen[*d.Name]; dup {
-			line, _ := loc.line("device", j, "name")
-			return nil, fail("name", "duplicate device name %q (first at line %d)", *d.Name, line)
-		}
-		seen[*d.Name] = i
-		if strings.ContainsAny(*d.Name, "/\\") || *d.Name == "." || *d.Name == ".." {
-			return nil, fail("name", "device name %q may not contain / or \\ or be . or ..", *d.Name)
+			fail("host", "device %q has no host", name)
+		} else if host, hostPort, err = ParseHost(strings.TrimSpace(*d.Host)); err != nil {
+			fail("host", "%v", err)
 		}
 		if len(d.Interfaces) == 0 {
-			return nil, fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", *d.Name)
+			fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", name)
 		}
 		key := KeyIfName
 		if d.Key != nil {
-			k, ok := canonical(*d.Key, Keys)
-			if !ok {
-				return nil, fail("interface_key", "interface key %q is not one of %s", *d.Key, strings.Join(Keys, ", "))
+			if k, ok := canonical(*d.Key, Keys); ok {
+				key = k
+			} else {
+				fail("interface_key", "interface key %q is not one of %s", *d.Key, strings.Join(Keys, ", "))
 			}
-			key = k
 		}
 		ifs := map[string]bool{}
-		for j, n := range d.Interfaces {
+		var list []string
+		for _, n := range d.Interfaces {
 			if n != "*" && n != "" {
 				v, err := interfaceValue(key, n)
 				if err != nil {
-					return nil, fail("interfaces", "%v", err)
+					fail("interfaces", "%v", err)
+					continue
 				}
-				n, d.Interfaces[j] = v, v
+				n = v
 			}
 			switch {
 			case n == "":
-				return nil, fail("interfaces", "empty interface name")
+				fail("interfaces", "empty interface name")
+				continue
 			case n == "*" && len(d.Interfaces) > 1:
-				return nil, fail("interfaces", "\"*\" must be the only entry")
+				fail("interfaces", "\"*\" must be the only entry")
+				continue
 			case ifs[n]:
-				return nil, fail("interfaces", "interface %q listed twice", n)
+				fail("interfaces", "interface %q listed twice", n)
+				continue
 			}
 			ifs[n] = true
+			list = append(list, n)
 		}
-		s, err := d.snmpFile.apply(c.SNMP, true, fail)
-		if err != nil {
-			return nil, err
+		own := d.snmpFile.keys()
+		s := d.snmpFile.apply(c.SNMP, true, func(field, format string, args ...any) {
+			if !badSNMP[field] || own[field] {
+				fail(field, format, args...)
+			}
+		})
+		if hostPort != 0 {
+			s.Port = hostPort // "host:port" wins over the port key
 		}
 		var speeds map[string]uint64
-		for n, v := range d.Speed {
+		for _, n := range slices.Sorted(maps.Keys(d.Speed)) {
+			v := d.Speed[n]
+			if v.err != nil {
+				at("speed", n)("%v", v.err)
+				continue
+			}
 			if k, err := interfaceValue(key, n); err == nil {
 				n = k
 			}
 			if !ifs[n] && !ifs["*"] {
-				return nil, fail("speed", "speed given for %q, which is not in interfaces", n)
+				at("speed", n)("speed given for %q, which is not in interfaces", n)
+				continue
 			}
 			if speeds == nil {
 				speeds = map[string]uint64{}
 			}
-			speeds[n] = uint64(v)
+			speeds[n] = v.v
 		}
-		th := d.Thresholds.over(c.Thresholds)
+		th := d.Thresholds.over(c.Thresholds, func(field string, err error) {
+			at("thresholds", field)("%v", err)
+		})
 		var ifTh map[string]Thresholds
-		for n, t := range d.IfThresh {
+		for _, n := range slices.Sorted(maps.Keys(d.IfThresh)) {
+			t := d.IfThresh[n]
+			written := n
 			if k, err := interfaceValue(key, n); err == nil {
 				n = k
 			}
 			if !ifs[n] && !ifs["*"] {
-				return nil, fail("interface_thresholds", "thresholds given for %q, which is not in interfaces", n)
+				at("interface_thresholds", written)("thresholds given for %q, which is not in interfaces", n)
+				continue
 			}
 			if ifTh == nil {
 				ifTh = map[string]Thresholds{}
 			}
-			ifTh[n] = t.over(th)
+			ifTh[n] = t.over(th, func(field string, err error) {
+				at("interface_thresholds", written, field)("%v", err)
+			})
 		}
+		hostLine, _ := p.loc.line("device", i, "host")
 		c.Devices = append(c.Devices, Device{
-			Name:                *d.Name,
-			Host:                strings.TrimSpace(*d.Host),
+			Name:                name,
+			Host:                host,
+			HostLine:            hostLine,
 			SNMP:                s,
 			Key:                 key,
-			Interfaces:          d.Interfaces,
+			Interfaces:          list,
 			Speed:               speeds,
 			Thresholds:          th,
 			InterfaceThresholds: ifTh,
 		})
 	}
-	return c, nil
+	return c
 }
 
 // interfaceValue checks an interface as listed for key and writes it the way the poller
@@ -444,10 +568,28 @@ func ParseMAC(s string) (string, bool) {
 	return b.String(), true
 }
 
-// apply overlays the keys set in s on base and validates the result. A device (device
-// true) may not set keys its SNMP version does not use; the [snmp] table may, as
-// defaults for the devices that do.
-func (s snmpFile) apply(base SNMP, device bool, fail func(field, format string, args ...any) error) (SNMP, error) {
+// keys lists the keys set in s, by their names in the file.
+func (s snmpFile) keys() map[string]bool {
+	set := map[string]bool{}
+	for k, v := range map[string]bool{
+		"version": s.Version != nil, "community": s.Community != nil, "port": s.Port != nil,
+		"timeout": s.Timeout != nil, "retries": s.Retries != nil, "max_oids": s.MaxOIDs != nil,
+		"username": s.Username != nil, "security_level": s.SecurityLevel != nil,
+		"auth_protocol": s.AuthProtocol != nil, "auth_password": s.AuthPassword != nil,
+		"priv_protocol": s.PrivProtocol != nil, "priv_password": s.PrivPassword != nil,
+		"context": s.Context != nil,
+	} {
+		if v {
+			set[k] = true
+		}
+	}
+	return set
+}
+
+// apply overlays the keys set in s on base and validates the result, reporting every
+// mistake to fail. A device (device true) may not set keys its SNMP version does not
+// use; the [snmp] table may, as defaults for the devices that do.
+func (s snmpFile) apply(base SNMP, device bool, fail func(field, format string, args ...any)) SNMP {
 	out := base
 	if s.Version != nil {
 		out.Version = *s.Version
@@ -459,13 +601,22 @@ func (s snmpFile) apply(base SNMP, device bool, fail func(field, format string, 
 		out.Port = *s.Port
 	}
 	if s.Timeout != nil {
-		out.Timeout = s.Timeout.d
+		if s.Timeout.err != nil {
+			fail("timeout", "%v", s.Timeout.err)
+		} else {
+			out.Timeout = s.Timeout.d
+		}
 	}
 	if s.Retries != nil {
 		out.Retries = *s.Retries
 	}
 	if s.MaxOIDs != nil {
 		out.MaxOIDs = *s.MaxOIDs
+	}
+	if out.Version != "1" && out.Version != "2c" && out.Version != "3" {
+		// What else is right or wrong depends on the version.
+		fail("version", "SNMP version %q is not supported (use \"1\", \"2c\" or \"3\")", out.Version)
+		return out
 	}
 	v3 := []struct {
 		key string
@@ -485,61 +636,65 @@ func (s snmpFile) apply(base SNMP, device bool, fail func(field, format string, 
 			continue
 		}
 		if device && out.Version != "3" {
-			return out, fail(k.key, "%s is an SNMPv3 key but the device uses version %q (set version = \"3\")", k.key, out.Version)
+			fail(k.key, "%s is an SNMPv3 key but the device uses version %q (set version = \"3\")", k.key, out.Version)
+			continue
 		}
 		*k.dst = *k.src
 	}
 	if device && s.Community != nil && out.Version == "3" {
-		return out, fail("community", "community is not used with SNMP version \"3\" (use username and passwords)")
+		fail("community", "community is not used with SNMP version \"3\" (use username and passwords)")
 	}
-	switch {
-	case out.Version != "1" && out.Version != "2c" && out.Version != "3":
-		return out, fail("version", "SNMP version %q is not supported (use \"1\", \"2c\" or \"3\")", out.Version)
-	case out.Port < 1 || out.Port > 65535:
-		return out, fail("port", "port %d out of range 1-65535", out.Port)
-	case out.Timeout <= 0:
-		return out, fail("timeout", "timeout must be positive")
-	case out.Retries < 0 || out.Retries > 10:
-		return out, fail("retries", "retries %d out of range 0-10", out.Retries)
-	case out.MaxOIDs < 1 || out.MaxOIDs > 1000:
-		return out, fail("max_oids", "max_oids %d out of range 1-1000", out.MaxOIDs)
+	if out.Port < 1 || out.Port > 65535 {
+		fail("port", "port %d out of range 1-65535", out.Port)
+	}
+	if out.Timeout <= 0 {
+		fail("timeout", "timeout must be positive")
+	}
+	if out.Retries < 0 || out.Retries > 10 {
+		fail("retries", "retries %d out of range 0-10", out.Retries)
+	}
+	if out.MaxOIDs < 1 || out.MaxOIDs > 1000 {
+		fail("max_oids", "max_oids %d out of range 1-1000", out.MaxOIDs)
 	}
 	switch {
 	case !device:
-		return usmNames(out, fail) // defaults: devices check what they end up with
+		out, _ = usmNames(out, fail) // defaults: devices check what they end up with
+		return out
 	case out.Version == "3":
 		return usm(out, fail)
 	}
 	out.Username, out.SecurityLevel, out.Context = "", "", ""
 	out.AuthProtocol, out.AuthPassword, out.PrivProtocol, out.PrivPassword = "", "", "", ""
-	return out, nil
+	return out
 }
 
 // usmNames makes the SNMPv3 names given in s canonical, without asking for the keys a
-// level needs.
-func usmNames(s SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+// level needs. It reports whether the security level is known (or not given).
+func usmNames(s SNMP, fail func(field, format string, args ...any)) (SNMP, bool) {
+	levelOK := true
 	if s.SecurityLevel != "" {
-		l, ok := canonical(s.SecurityLevel, []string{NoAuthNoPriv, AuthNoPriv, AuthPriv})
-		if !ok {
-			return s, fail("security_level", "security level %q is not one of noAuthNoPriv, authNoPriv, authPriv", s.SecurityLevel)
+		if l, ok := canonical(s.SecurityLevel, []string{NoAuthNoPriv, AuthNoPriv, AuthPriv}); ok {
+			s.SecurityLevel = l
+		} else {
+			fail("security_level", "security level %q is not one of noAuthNoPriv, authNoPriv, authPriv", s.SecurityLevel)
+			levelOK = false
 		}
-		s.SecurityLevel = l
 	}
 	if s.AuthProtocol != "" {
-		p, ok := canonical(s.AuthProtocol, AuthProtocols)
-		if !ok {
-			return s, fail("auth_protocol", "auth_protocol %q is not one of %s", s.AuthProtocol, strings.Join(AuthProtocols, ", "))
+		if p, ok := canonical(s.AuthProtocol, AuthProtocols); ok {
+			s.AuthProtocol = p
+		} else {
+			fail("auth_protocol", "auth_protocol %q is not one of %s", s.AuthProtocol, strings.Join(AuthProtocols, ", "))
 		}
-		s.AuthProtocol = p
 	}
 	if s.PrivProtocol != "" {
-		p, ok := canonical(s.PrivProtocol, PrivProtocols)
-		if !ok {
-			return s, fail("priv_protocol", "priv_protocol %q is not one of %s", s.PrivProtocol, strings.Join(PrivProtocols, ", "))
+		if p, ok := canonical(s.PrivProtocol, PrivProtocols); ok {
+			s.PrivProtocol = p
+		} else {
+			fail("priv_protocol", "priv_protocol %q is not one of %s", s.PrivProtocol, strings.Join(PrivProtocols, ", "))
 		}
-		s.PrivProtocol = p
 	}
-	return s, nil
+	return s, levelOK
 }
 
 // minPassword is the shortest USM password: RFC 3414 §11.2 asks for at least eight
@@ -548,16 +703,15 @@ const minPassword = 8
 
 // usm validates the SNMPv3 settings of s and makes its names canonical. Messages name
 // the key, never a password.
-func usm(s SNMP, fail func(field, format string, args ...any) error) (SNMP, error) {
+func usm(s SNMP, fail func(field, format string, args ...any)) SNMP {
 	if strings.TrimSpace(s.Username) == "" {
-		return s, fail("username", "SNMP version \"3\" needs a username")
+		fail("username", "SNMP version \"3\" needs a username")
 	}
-	s, err := usmNames(s, fail)
-	if err != nil {
-		return s, err
+	s, levelOK := usmNames(s, fail)
+	if !levelOK {
+		return s // which keys are needed depends on the level
 	}
-	switch s.SecurityLevel {
-	case "":
+	if s.SecurityLevel == "" {
 		// Follow the passwords given, so that the common cases need no level.
 		switch {
 		case s.PrivPassword != "":
@@ -570,25 +724,25 @@ func usm(s SNMP, fail func(field, format string, args ...any) error) (SNMP, erro
 	}
 	if s.SecurityLevel == NoAuthNoPriv {
 		s.AuthProtocol, s.AuthPassword, s.PrivProtocol, s.PrivPassword = "", "", "", ""
-		return s, nil
+		return s
 	}
-	switch {
-	case s.AuthProtocol == "":
-		return s, fail("auth_protocol", "security level %s needs auth_protocol (one of %s)", s.SecurityLevel, strings.Join(AuthProtocols, ", "))
-	case len(s.AuthPassword) < minPassword:
-		return s, fail("auth_password", "security level %s needs an auth_password of at least %d characters", s.SecurityLevel, minPassword)
+	if s.AuthProtocol == "" {
+		fail("auth_protocol", "security level %s needs auth_protocol (one of %s)", s.SecurityLevel, strings.Join(AuthProtocols, ", "))
+	}
+	if len(s.AuthPassword) < minPassword {
+		fail("auth_password", "security level %s needs an auth_password of at least %d characters", s.SecurityLevel, minPassword)
 	}
 	if s.SecurityLevel == AuthNoPriv {
 		s.PrivProtocol, s.PrivPassword = "", ""
-		return s, nil
+		return s
 	}
-	switch {
-	case s.PrivProtocol == "":
-		return s, fail("priv_protocol", "security level authPriv needs priv_protocol (one of %s)", strings.Join(PrivProtocols, ", "))
-	case len(s.PrivPassword) < minPassword:
-		return s, fail("priv_password", "security level authPriv needs a priv_password of at least %d characters", minPassword)
+	if s.PrivProtocol == "" {
+		fail("priv_protocol", "security level authPriv needs priv_protocol (one of %s)", strings.Join(PrivProtocols, ", "))
 	}
-	return s, nil
+	if len(s.PrivPassword) < minPassword {
+		fail("priv_password", "security level authPriv needs a priv_password of at least %d characters", minPassword)
+	}
+	return s
 }
 
 // canonical finds name among names ignoring case, dashes and underscores ("sha256",
@@ -610,7 +764,7 @@ func canonical(name string, names []string) (string, bool) {
 }
 
 // decodeError turns a decoder error into an *Error with the line when the decoder knows it.
-func decodeError(name string, err error) error {
+func decodeError(name string, err error) *Error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		msg := pe.Message
@@ -676,78 +830,204 @@ func EditDistance(a, b string) int {
 }
 
 // locator finds the line of a key in the source. The TOML decoder keeps key positions
-// to itself, so this scans the file's table headers and key assignments; it only has to
-// be good enough to point a person at the right line.
-type locator struct{ src []byte }
+// to itself, so this reads the table headers and key assignments of each line; it only
+// has to be good enough to point a person at the right line. Keys inside inline tables
+// and multi-line values are found at the line of the key that holds them.
+type locator struct {
+	keys  []keyLine
+	lines []string
+}
 
-var (
-	headerRe = regexp.MustCompile(`^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?`)
-	keyRe    = regexp.MustCompile(`^\s*"?([A-Za-z0-9_-]+)"?\s*=`)
-)
+// keyLine is a table header or key assignment: its full dotted path and, inside an
+// array of tables ([[device]]), the index of the entry.
+type keyLine struct {
+	line int
+	path []string
+	idx  int // -1 outside an array of tables
+}
 
-// line returns the line of field in table (""=top level); idx counts [[table]] entries
-// (-1 for a plain table). When field is absent it returns the table header's line.
-func (l locator) line(table string, idx int, field string) (int, string) {
-	key := field
-	switch {
-	case table != "" && idx >= 0:
-		key = fmt.Sprintf("%s[%d].%s", table, idx+1, field)
-	case table != "":
-		key = table + "." + field
-	}
-	cur, n, header := "", -1, 0
-	sc := bufio.NewScanner(bytes.NewReader(l.src))
+func newLocator(src []byte) *locator {
+	l := &locator{lines: strings.Split(string(src), "\n")}
+	var table []string
+	array, idx := "", -1
+	count := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	sc.Buffer(nil, len(src)+1)
 	for ln := 1; sc.Scan(); ln++ {
-		t := sc.Text()
-		if m := headerRe.FindStringSubmatch(t); m != nil {
-			if header > 0 && cur == table && (idx < 0 || n == idx) {
-				return header, key // field absent: point at the table
+		t := strings.TrimLeft(sc.Text(), " \t")
+		switch {
+		case strings.HasPrefix(t, "[["):
+			k, rest, ok := parseKey(t[2:])
+			if !ok || !strings.HasPrefix(rest, "]]") {
+				continue
 			}
-			cur = m[2]
-			if cur == table {
-				n++
-				if idx < 0 || n == idx {
-					header = ln
+			name := strings.Join(k, ".")
+			table, array, idx = k, name, count[name]
+			count[name]++
+			l.keys = append(l.keys, keyLine{ln, k, idx})
+		case strings.HasPrefix(t, "["):
+			k, rest, ok := parseKey(t[1:])
+			if !ok || !strings.HasPrefix(rest, "]") {
+				continue
+			}
+			if array == "" || !strings.HasPrefix(strings.Join(k, ".")+".", array+".") {
+				array, idx = "", -1
+			}
+			table = k
+			l.keys = append(l.keys, keyLine{ln, k, idx})
+		default:
+			k, rest, ok := parseKey(t)
+			if !ok || !strings.HasPrefix(rest, "=") {
+				continue
+			}
+			l.keys = append(l.keys, keyLine{ln, append(slices.Clip(table), k...), idx})
+		}
+	}
+	return l
+}
+
+// parseKey reads a dotted TOML key (bare, "quoted" or 'literal' parts) at the start of
+// s and returns its parts and the rest of s after blanks.
+func parseKey(s string) (parts []string, rest string, ok bool) {
+	for {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			return nil, "", false
+		}
+		var part string
+		switch s[0] {
+		case '"':
+			end := 1
+			for end < len(s) && s[end] != '"' {
+				if s[end] == '\\' {
+					end++
 				}
+				end++
 			}
-			continue
-		}
-		if cur == table && (idx < 0 || n == idx) {
-			if m := keyRe.FindStringSubmatch(t); m != nil && m[1] == field {
-				return ln, key
+			if end >= len(s) {
+				return nil, "", false
 			}
+			part = s[1:end]
+			if u, err := strconv.Unquote(s[:end+1]); err == nil {
+				part = u
+			}
+			s = s[end+1:]
+		case '\'':
+			end := strings.IndexByte(s[1:], '\'')
+			if end < 0 {
+				return nil, "", false
+			}
+			part, s = s[1:end+1], s[end+2:]
+		default:
+			n := 0
+			for n < len(s) && isBare(s[n]) {
+				n++
+			}
+			if n == 0 {
+				return nil, "", false
+			}
+			part, s = s[:n], s[n:]
 		}
+		parts = append(parts, part)
+		s = strings.TrimLeft(s, " \t")
+		if !strings.HasPrefix(s, ".") {
+			return parts, s, true
+		}
+		s = s[1:]
 	}
-	return header, key
 }
 
-// find locates an undecoded key such as device.commnity or snmp.tmeout.
-func (l locator) find(k toml.Key) (int, string) {
-	switch len(k) {
-	case 1:
-		ln, _ := l.line("", -1, k[0])
-		return ln, k[0]
-	default:
-		table, field := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
-		// Which [[table]] entry holds it is unknown to the decoder: take the first that does.
-		for i := -1; i < 1000; i++ {
-			ln, key := l.line(table, i, field)
-			if ln == 0 {
-				break
-			}
-			if l.isKeyLine(ln, field) {
-				return ln, key
-			}
-		}
-		return 0, k.String()
-	}
+func isBare(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-func (l locator) isKeyLine(ln int, field string) bool {
-	lines := bytes.Split(l.src, []byte("\n"))
-	if ln < 1 || ln > len(lines) {
-		return false
+// line returns the line of field in table ("" for the top level; its idx-th entry for
+// an array of tables, idx -1 otherwise), or of sub within the field's value, and the key
+// as messages name it ("device[2].timeout", "device[1].speed.\"ge-0/0/0\""). A key that
+// is absent, or inside an inline table, is found at the nearest key or table header
+// that holds it.
+func (l *locator) line(table string, idx int, field string, sub ...string) (int, string) {
+	var path []string
+	if table != "" {
+		path = strings.Split(table, ".")
 	}
-	m := keyRe.FindSubmatch(lines[ln-1])
-	return m != nil && string(m[1]) == field
+	path = append(append(path, field), sub...)
+	key := formatKey(path[:len(path)-len(sub)-1], idx, path[len(path)-len(sub)-1:])
+	for n := len(path); n > 0; n-- {
+		for _, k := range l.keys {
+			if k.idx == idx && slices.Equal(k.path, path[:n]) {
+				return k.line, key
+			}
+		}
+	}
+	return 0, key
+}
+
+// at is where one key is in the file.
+type at struct {
+	line int
+	key  string
+}
+
+// find locates every occurrence of an undecoded key such as device.commnity (in each
+// [[device]] that has it) or snmp.tmeout.
+func (l *locator) find(k toml.Key) []at {
+	var found []at
+	for n := len(k); n > 0 && found == nil; n-- {
+		for _, kl := range l.keys {
+			if !slices.Equal(kl.path, k[:n]) {
+				continue
+			}
+			// Inside an inline table: keep the lines that name the key.
+			if n < len(k) && !strings.Contains(l.text(kl.line), k[len(k)-1]) {
+				continue
+			}
+			table, rest := k[:0], []string(k)
+			if kl.idx >= 0 {
+				table, rest = k[:1], k[1:] // arrays of tables are top-level here
+			}
+			found = append(found, at{kl.line, formatKey(table, kl.idx, rest)})
+		}
+	}
+	if found == nil {
+		return []at{{0, formatKey(nil, -1, k)}}
+	}
+	return found
+}
+
+func (l *locator) text(line int) string {
+	if line < 1 || line > len(l.lines) {
+		return ""
+	}
+	return l.lines[line-1]
+}
+
+// formatKey writes table[idx+1].rest, quoting the parts that are not bare keys.
+func formatKey(table []string, idx int, rest []string) string {
+	var b strings.Builder
+	part := func(p string) {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		for i := 0; i < len(p); i++ {
+			if !isBare(p[i]) {
+				b.WriteString(strconv.Quote(p))
+				return
+			}
+		}
+		b.WriteString(p)
+	}
+	for _, p := range table {
+		part(p)
+	}
+	if idx >= 0 && len(table) > 0 {
+		fmt.Fprintf(&b, "[%d]", idx+1)
+	}
+	for _, p := range rest {
+		part(p)
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return b.String()
 }

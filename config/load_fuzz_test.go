@@ -9,8 +9,8 @@ import (
 )
 
 // FuzzParse feeds arbitrary bytes to the targets file loader: it returns a valid
-// Config or a *Error naming the file, never panics, and a Config it accepts is one it
-// accepts again (the defaults it applies are themselves valid).
+// Config or Errors, each naming the file, in line order; it never panics; and the
+// devices it accepts have a bare host that reads back, with the port, as what is dialled.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.toml")
 	for _, name := range files {
@@ -23,12 +23,21 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		c, err := Parse("targets.toml", src)
 		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("error %v (%T) is not a *config.Error", err, err)
+			var all Errors
+			if !errors.As(err, &all) || len(all) == 0 {
+				t.Fatalf("error %v (%T) is not config.Errors", err, err)
 			}
-			if ce.File != "targets.toml" || !strings.HasPrefix(err.Error(), "targets.toml") {
-				t.Errorf("error %q does not name the file", err)
+			var ce *Error
+			if !errors.As(err, &ce) || ce != all[0] {
+				t.Errorf("errors.As finds %v, not the first error", ce)
+			}
+			for i, e := range all {
+				if e.File != "targets.toml" || !strings.HasPrefix(e.Error(), "targets.toml") {
+					t.Errorf("error %q does not name the file", e)
+				}
+				if i > 0 && e.Line != 0 && (all[i-1].Line > e.Line || all[i-1].Line == 0) {
+					t.Errorf("error at line %d after one at line %d", e.Line, all[i-1].Line)
+				}
 			}
 			return
 		}
@@ -41,6 +50,9 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("accepted device %q host %q", d.Name, d.Host)
 			}
 			names[d.Name] = true
+			if h, p, err := ParseHost(d.Addr()); err != nil || h != d.Host || p != d.SNMP.Port || p < 1 || p > 65535 {
+				t.Errorf("device %s dials %q, which reads back as %q %d %v", d.Name, d.Addr(), h, p, err)
+			}
 			if len(d.Interfaces) == 0 {
 				t.Errorf("device %s has no interfaces", d.Name)
 			}

@@ -74,55 +74,76 @@ type globalThresholdsFile struct {
 	Timeout *duration `toml:"command_timeout"`
 }
 
-// limit is "90%" or a rate as ParseSpeed reads it ("800M", 1000000).
-type limit Limit
+// limit is "90%" or a rate as ParseSpeed reads it ("800M", 1000000). A bad value does
+// not stop the decoder: it is kept in err and reported with the others.
+type limit struct {
+	Limit
+	err error
+}
 
 func (l *limit) UnmarshalText(b []byte) error {
 	t := strings.TrimSpace(string(b))
+	bad := fmt.Errorf("bad threshold %q (use a rate such as \"800M\" or a percentage of the speed such as \"90%%\")", b)
 	if p, ok := strings.CutSuffix(t, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || v < 0 || v > 1000 || v != v {
-			return fmt.Errorf("bad threshold %q (use a rate such as \"800M\" or a percentage of the speed such as \"90%%\")", b)
+			l.err = bad
+			return nil
 		}
-		*l = limit{Set: true, Value: v, Percent: true}
+		l.Limit = Limit{Set: true, Value: v, Percent: true}
 		return nil
 	}
 	v, err := ParseSpeed(t)
 	if err != nil {
-		return fmt.Errorf("bad threshold %q (use a rate such as \"800M\" or a percentage of the speed such as \"90%%\")", b)
+		l.err = bad
+		return nil
 	}
-	*l = limit{Set: true, Value: float64(v)}
+	l.Limit = Limit{Set: true, Value: float64(v)}
 	return nil
 }
 
-// percent is "5%", as a fraction.
-type percent float64
+// percent is "5%", as a fraction; a bad value is kept in err.
+type percent struct {
+	v   float64
+	err error
+}
 
 func (p *percent) UnmarshalText(b []byte) error {
 	t, ok := strings.CutSuffix(strings.TrimSpace(string(b)), "%")
 	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
 	if !ok || err != nil || v < 0 || v >= 100 {
-		return fmt.Errorf("bad hysteresis %q (use a percentage below 100%%, e.g. \"5%%\")", b)
+		p.err = fmt.Errorf("bad hysteresis %q (use a percentage below 100%%, e.g. \"5%%\")", b)
+		return nil
 	}
-	*p = percent(v / 100)
+	p.v = v / 100
 	return nil
 }
 
-// over returns t with the limits set in f replacing its own.
-func (f *thresholdsFile) over(t Thresholds) Thresholds {
+// over returns t with the limits set in f replacing its own. A bad value is reported
+// to bad, by its key, and leaves t's.
+func (f *thresholdsFile) over(t Thresholds, bad func(field string, err error)) Thresholds {
 	if f == nil {
 		return t
 	}
 	for _, x := range []struct {
+		key string
 		src *limit
 		dst *Limit
-	}{{f.InMax, &t.InMax}, {f.OutMax, &t.OutMax}, {f.InMin, &t.InMin}, {f.OutMin, &t.OutMin}} {
-		if x.src != nil {
-			*x.dst = Limit(*x.src)
+	}{{"in_max", f.InMax, &t.InMax}, {"out_max", f.OutMax, &t.OutMax}, {"in_min", f.InMin, &t.InMin}, {"out_min", f.OutMin, &t.OutMin}} {
+		switch {
+		case x.src == nil:
+		case x.src.err != nil:
+			bad(x.key, x.src.err)
+		default:
+			*x.dst = x.src.Limit
 		}
 	}
-	if f.Hysteresis != nil {
-		t.Hysteresis = float64(*f.Hysteresis)
+	switch h := f.Hysteresis; {
+	case h == nil:
+	case h.err != nil:
+		bad("hysteresis", h.err)
+	default:
+		t.Hysteresis = h.v
 	}
 	return t
 }

@@ -359,7 +359,8 @@ func pickBlock(blocks []*block, f Found) *block {
 		}
 	}
 	for _, b := range blocks {
-		if b.host == f.Target.Host && b.host != "" {
+		// The file may write the host in another form ("[::1]:161" for "::1").
+		if h, _, err := config.ParseHost(b.host); err == nil && h == f.Target.Host {
 			return b
 		}
 	}

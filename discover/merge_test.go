@@ -271,8 +271,16 @@ func TestParseHost(t *testing.T) {
 		{"secret@127.0.0.1:1161", "127.0.0.1", "secret", 1161, ""},
 		{"a@b@[::1]:162", "::1", "a@b", 162, ""},
 		{"::1", "::1", "public", 161, ""},
+		{"public@[::1]:16161", "::1", "public", 16161, ""},
+		{"public@[::1]", "::1", "public", 161, ""},
+		{"public@127.0.0.1:16161", "127.0.0.1", "public", 16161, ""},
+		{"localhost:16161", "localhost", "public", 16161, ""},
 		{"host:99999", "", "", 0, "port \"99999\" out of range"},
-		{"c@", "", "", 0, "empty host name"},
+		{"c@", "", "", 0, "empty host"},
+		{"public@::1:16161", "", "", 0, `IPv6 with a port is written "[::1]:16161"`},
+		{"public@::1:161", "", "", 0, "ambiguous"},
+		{"public@[::1", "", "", 0, `no closing "]"`},
+		{"public@[router]:161", "", "", 0, "brackets hold an IPv6 address only"},
 	}
 	for _, tt := range tests {
 		got, err := ParseHost(tt.in, base)

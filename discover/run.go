@@ -4,36 +4,30 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/mrtgo/mrtgo/config"
 )
 
-// ParseHost reads "[community@]host[:port]" (IPv6 as "[::1]:161") over the settings of base.
+// ParseHost reads "[community@]host[:port]" over the settings of base. The host takes
+// the forms of targets.toml, read by config.ParseHost: "192.0.2.1", "::1", "[::1]:1161",
+// "router.example.net:1161".
 func ParseHost(s string, base Target) (Target, error) {
 	t := base
 	if at := strings.LastIndexByte(s, '@'); at >= 0 {
 		t.Community, s = s[:at], s[at+1:]
 	}
-	host := s
-	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
-		h, p, err := net.SplitHostPort(s)
-		if err != nil {
-			return t, fmt.Errorf("bad host %q: %w", s, err)
-		}
-		port, err := strconv.Atoi(p)
-		if err != nil || port < 1 || port > 65535 {
-			return t, fmt.Errorf("bad host %q: port %q out of range 1-65535", s, p)
-		}
-		host, t.Port = h, port
-	}
-	if host == "" {
-		return t, fmt.Errorf("bad host %q: empty host name", s)
+	host, port, err := config.ParseHost(s)
+	if err != nil {
+		return t, err // it names the host
 	}
 	t.Host = host
+	if port != 0 {
+		t.Port = port
+	}
 	return t, nil
 }
 

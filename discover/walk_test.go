@@ -240,3 +240,29 @@ func TestWalkSnmpdV3(t *testing.T) {
 		t.Errorf("merge by another key: %+v, %v", chg, err)
 	}
 }
+
+// The host forms of "mrtgo discover" reach a real agent listening on 127.0.0.1 and ::1.
+func TestWalkSnmpdHostForms(t *testing.T) {
+	testsnmpd.NeedIPv6Loopback(t)
+	a := testsnmpd.StartWith(t, testsnmpd.Options{Community: "disc0ver", ExtraConf: "sysName dual.example\n", IPv6: true})
+	base := Target{SNMP: config.SNMP{Version: "2c", Community: "wrong", Port: 1, Timeout: time.Second, Retries: 1}}
+	for _, arg := range []string{
+		fmt.Sprintf("disc0ver@127.0.0.1:%d", a.Port),
+		fmt.Sprintf("disc0ver@[::1]:%d", a.Port),
+		fmt.Sprintf("disc0ver@localhost:%d", a.Port),
+	} {
+		tgt, err := ParseHost(arg, base)
+		if err != nil {
+			t.Errorf("%s: %v", arg, err)
+			continue
+		}
+		dev, err := Walk(context.Background(), tgt)
+		if err != nil {
+			t.Errorf("%s: %v", arg, err)
+			continue
+		}
+		if dev.SysName != "dual.example" {
+			t.Errorf("%s: sysName %q, want dual.example", arg, dev.SysName)
+		}
+	}
+}

@@ -158,3 +158,40 @@ func TestParseExotic(t *testing.T) {
 		t.Errorf("global notes:\n%s", g)
 	}
 }
+
+// Target[] hosts are read by config.ParseHost: MRTG's IPv6 form is "[addr]", with the
+// port in the field after it.
+func TestTargetHosts(t *testing.T) {
+	tests := []struct {
+		raw  string
+		host string
+		port int
+		skip string
+	}{
+		{"2:public@127.0.0.1", "127.0.0.1", 161, ""},
+		{"2:public@127.0.0.1:16161", "127.0.0.1", 16161, ""},
+		{"2:public@localhost:16161::::2", "localhost", 16161, ""},
+		{"2:public@[::1]", "::1", 161, ""},
+		{"2:public@[::1]:16161", "::1", 16161, ""},
+		{`#eth0:pub\@lic@[2001:db8::1]:1161:2:1:1:2`, "2001:db8::1", 1161, ""},
+		{"2:public@[::ffff:192.0.2.1]:161", "::ffff:192.0.2.1", 161, ""},
+		{"2:public@[router1]:161", "", 0, `Target[t]: host "[router1]": brackets hold an IPv6 address only`},
+		{"2:public@[]", "", 0, "brackets hold an IPv6 address only"},
+		{"2:public@192.0.2.300", "", 0, `host "192.0.2.300": not an IPv4 address`},
+		{"2:public@127.0.0.1:99999", "", 0, `Target[t]: port "99999" out of range 1-65535`},
+		{"2:public@[::1", "", 0, "is not a target form mrtgo knows"},
+	}
+	for _, tt := range tests {
+		tg := &Target{Name: "t", Raw: tt.raw}
+		tg.parseTarget(false)
+		if tt.skip != "" {
+			if !strings.Contains(tg.Skip, tt.skip) {
+				t.Errorf("%s: Skip %q, want %q", tt.raw, tg.Skip, tt.skip)
+			}
+			continue
+		}
+		if tg.Skip != "" || tg.Host != tt.host || tg.Port != tt.port {
+			t.Errorf("%s: host %q port %d skip %q, want %q %d", tt.raw, tg.Host, tg.Port, tg.Skip, tt.host, tt.port)
+		}
+	}
+}

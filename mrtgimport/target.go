@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mrtgo/mrtgo/config"
 )
 
 // target checks one target's keywords and translates its Target[] value.
@@ -151,7 +153,7 @@ func option(o string) (note, skip string, ok bool) {
 var (
 	simpleRe     = regexp.MustCompile(`^(-)?(\d+|/\d+(?:\.\d+){3}|\\(?:\\[\s:&@]|[^\s:&@])+|#(?:\\[\s:&@]|[^\s:&@])+|![a-fA-F0-9]+(?:-[a-fA-F0-9]+)+|%\d+):` + comHost + `$`)
 	oidsRe       = regexp.MustCompile(`^([A-Za-z0-9.]+)&([A-Za-z0-9.]+):` + comHost + `$`)
-	comHost      = `((?:\\[@ ]|[^\s@])+)@(\[[a-fA-F0-9:]*\]|[-\w]+(?:\.[-\w]+)*)((?::[\d.!]*)*)(?:\|([a-zA-Z_]\w*))?`
+	comHost      = `((?:\\[@ ]|[^\s@])+)@(\[[^\]\s@]*\]|[-\w]+(?:\.[-\w]+)*)((?::[\d.!]*)*)(?:\|([a-zA-Z_]\w*))?`
 	targetLikeRe = regexp.MustCompile(`(?:\d+|#\S+|\\\S+|/[\d.]+|![-\w]+|[\w.]+&[\w.]+):\S+@`)
 )
 
@@ -231,7 +233,13 @@ func (t *Target) parseTarget(nohc bool) {
 	}
 	community, host, info, conv := m[0], m[1], m[2], m[3]
 	t.Community = strings.NewReplacer(`\@`, "@", `\ `, " ").Replace(community)
-	t.Host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	// The host is read as targets.toml reads it; the port is the first of the fields after it.
+	h, _, err := config.ParseHost(host)
+	if err != nil {
+		skip("%s: %v", key, err)
+		return
+	}
+	t.Host = h
 	if conv != "" {
 		skip("%s: converts values with the Perl subroutine %s", key, conv)
 		return
@@ -249,9 +257,9 @@ func (t *Target) parseTarget(nohc bool) {
 	}
 	t.Port = 161
 	if p := get(0); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			skip("%s: port %q out of range 1-65535", key, p)
+		n, err := config.ParsePort(p)
+		if err != nil {
+			skip("%s: %v", key, err)
 			return
 		}
 		t.Port = n

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -85,6 +86,8 @@ type env struct {
 	// hangups returns the channel on which "mrtgo run" is told to reload its targets
 	// file (SIGHUP in main) and a function that stops the delivery.
 	hangups func() (<-chan os.Signal, func())
+	// resolver looks up host names for check; nil is net.DefaultResolver.
+	resolver *net.Resolver
 }
 
 // sighup delivers SIGHUP, for the commands that reload on it; the others keep its
@@ -134,7 +137,15 @@ func runEnv(ctx context.Context, e *env, args []string) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "mrtgo %s: %v\n", args[0], err)
+	// Every mistake in a targets file on its own line, each with the command's prefix.
+	var all config.Errors
+	if errors.As(err, &all) && err.Error() == all.Error() {
+		for _, e := range all {
+			fmt.Fprintf(stderr, "mrtgo %s: %v\n", args[0], e)
+		}
+	} else {
+		fmt.Fprintf(stderr, "mrtgo %s: %v\n", args[0], err)
+	}
 	var ce *codeError
 	if errors.As(err, &ce) {
 		return ce.code

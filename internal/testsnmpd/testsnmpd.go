@@ -1,6 +1,7 @@
-// Package testsnmpd starts a private net-snmp snmpd on 127.0.0.1 at a free port for tests:
-// its own configuration, pid file and state under the test's temporary directory, stopped
-// when the test ends. A test without snmpd skips, unless CI is set, where it fails.
+// Package testsnmpd starts a private net-snmp snmpd on 127.0.0.1 (and, when asked, on
+// ::1 at the same port) at a free port for tests: its own configuration, pid file and
+// state under the test's temporary directory, stopped when the test ends. A test without
+// snmpd skips, unless CI is set, where it fails.
 package testsnmpd
 
 import (
@@ -20,10 +21,11 @@ import (
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 )
 
-// Agent is a running snmpd answering on 127.0.0.1:Port.
+// Agent is a running snmpd answering on 127.0.0.1:Port, and on [::1]:Port with IPv6.
 type Agent struct {
 	Host      string // always "127.0.0.1"
 	Port      int
+	IPv6      bool   // also answers on [::1]:Port
 	Community string // read-only community for 127.0.0.1
 	Dir       string // private configuration, pid file and persistent state
 
@@ -78,6 +80,24 @@ type Options struct {
 	// Answers replaces the readiness check (a v2c GET of sysUpTime.0 from this
 	// process), e.g. when the agent's 127.0.0.1 is another namespace's.
 	Answers func(*Agent) bool
+	// IPv6 makes the agent listen on [::1] as well, at the same port, and answer the
+	// community from there. The test needs IPv6 loopback: see NeedIPv6Loopback.
+	IPv6 bool
+}
+
+// NeedIPv6Loopback stops a test that needs ::1 where the machine has none (no IPv6 on
+// lo): it skips, unless CI is set, where it fails.
+func NeedIPv6Loopback(tb testing.TB) {
+	tb.Helper()
+	c, err := net.ListenPacket("udp6", "[::1]:0")
+	if err == nil {
+		c.Close()
+		return
+	}
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("IPv6 loopback ::1 unavailable (%v); required under CI", err)
+	}
+	tb.Skipf("IPv6 loopback ::1 unavailable (%v); set CI=1 to make this a failure", err)
 }
 
 // StartWith is Start with more options.
@@ -109,7 +129,11 @@ func runSnmpd(tb testing.TB, bin string, o Options, dir string, port int) (*Agen
 	community, extraConf := o.Community, o.ExtraConf
 	conf := filepath.Join(dir, "snmpd.conf")
 	_ = os.RemoveAll(filepath.Join(dir, "mibs")) // a restart makes them again
-	text := fmt.Sprintf("rocommunity %s 127.0.0.1\n%s\n", community, extraConf)
+	text := fmt.Sprintf("rocommunity %s 127.0.0.1\n", community)
+	if o.IPv6 {
+		text += fmt.Sprintf("rocommunity6 %s ::1\n", community)
+	}
+	text += extraConf + "\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
@@ -118,6 +142,9 @@ func runSnmpd(tb testing.TB, bin string, o Options, dir string, port int) (*Agen
 		return nil, err
 	}
 	addr := fmt.Sprintf("udp:127.0.0.1:%d", port)
+	if o.IPv6 {
+		addr += fmt.Sprintf(",udp6:[::1]:%d", port) // may be taken there: then the attempt fails and another port is tried
+	}
 	args := append(append([]string{}, o.Prefix...), bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"),
 		"-M", mibs, "-m", "", addr)
 	cmd := exec.Command(args[0], args[1:]...)
@@ -145,7 +172,7 @@ func runSnmpd(tb testing.TB, bin string, o Options, dir string, port int) (*Agen
 		}
 	}
 
-	s := &Agent{Host: "127.0.0.1", Port: port, Community: community, Dir: dir}
+	s := &Agent{Host: "127.0.0.1", Port: port, IPv6: o.IPv6, Community: community, Dir: dir}
 	stopped := false
 	s.restart = func() error {
 		if !stopped {
@@ -191,9 +218,16 @@ func runSnmpd(tb testing.TB, bin string, o Options, dir string, port int) (*Agen
 	return s, nil
 }
 
-// answers reports whether the agent answers a GET of sysUpTime.0.
+// answers reports whether the agent answers a GET of sysUpTime.0, on ::1 too with IPv6.
 func (s *Agent) answers() bool {
-	c := &gosnmp.GoSNMP{Target: s.Host, Port: uint16(s.Port), Community: s.Community,
+	if s.IPv6 && !s.answersOn("::1") {
+		return false
+	}
+	return s.answersOn(s.Host)
+}
+
+func (s *Agent) answersOn(host string) bool {
+	c := &gosnmp.GoSNMP{Target: host, Port: uint16(s.Port), Community: s.Community,
 		Version: gosnmp.Version2c, Timeout: 200 * time.Millisecond, Retries: 0, MaxOids: 1}
 	if err := c.Connect(); err != nil {
 		return false
