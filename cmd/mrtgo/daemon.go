@@ -32,8 +32,13 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer func() { w.Close() }()
+	// The thresholds take up where the last committed cycle left them, as cron does.
+	watch, err := pipeline.LoadWatcher(w.db, cfg, e.log)
+	if err != nil {
+		return err
+	}
 	d := &daemon{cfg: cfg, e: e, w: w, pub: publisher(cfg, w.db, e), metrics: metrics.New(),
-		watch: pipeline.NewWatcher(cfg), alerts: pipeline.NewAlerter(cfg.Alert, e.log),
+		watch: watch, alerts: pipeline.NewAlerter(cfg.Alert, e.log),
 		renderCfg: cfg, want: make(chan struct{}, 1)}
 	defer d.alerts.Close()
 
@@ -155,19 +160,32 @@ func (d *daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	}
 }
 
-// cycle is the poller's sink: store the results, check the thresholds, then ask for a
-// render.
+// cycle is the poller's sink: check the thresholds, store the results with the
+// thresholds' state, alert, then ask for a render.
 func (d *daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	began := time.Now().Truncate(d.cfg.Step) // the step boundary the cycle started on
 	d.metrics.ObservePoll(rs)
+	events := d.watch.Observe(rs)
+	// The crossed limits are stored with the cycle that crossed them, so that a restart
+	// neither forgets them nor alerts again. (Cron stores the state every run; the
+	// daemon keeps its previous samples in memory and spares large networks writing
+	// them every step.)
+	var facts map[string][]byte
+	if len(events) > 0 {
+		state, err := d.watch.Save()
+		if err != nil {
+			return err
+		}
+		facts = map[string][]byte{pipeline.WatcherStateKey: state}
+	}
 	t := time.Now()
-	if err := d.w.rec.Record(rs); err != nil {
+	if err := d.w.rec.RecordWith(rs, facts); err != nil {
 		return err
 	}
 	commit := time.Since(t)
 	d.metrics.ObserveCommit(commit)
 	d.metrics.ObserveRefused(d.w.rec.LastRefused())
-	for _, ev := range d.watch.Observe(rs) {
+	for _, ev := range events {
 		d.alerts.Send(ev)
 		d.metrics.SetThreshold(ev.Device, ev.Interface, ev.Direction, ev.Bound, ev.State == pipeline.StateExceeded)
 	}

@@ -31,16 +31,30 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 			return rec.Record(rs)
 		})
 	}
+	// Thresholds see the cycle before it is stored, so that their state (previous
+	// samples, crossed limits) goes into the same commit as the rates.
+	watch, err := pipeline.LoadWatcher(w.db, cfg, e.log)
+	if err != nil {
+		return err
+	}
 	began := time.Now()
 	rs := p.Poll(ctx)
 	polled := time.Now()
-	if err := rec.Record(rs); err != nil {
+	events := watch.Observe(rs)
+	state, err := watch.Save()
+	if err != nil {
+		return err
+	}
+	if err := rec.RecordWith(rs, map[string][]byte{pipeline.WatcherStateKey: state}); err != nil {
 		return err
 	}
 	committed := time.Now()
-	if err := checkThresholds(cfg, w, rs, e); err != nil {
-		return err
+	// Alert commands run once the crossing is stored, and finish before the exit.
+	alerts := pipeline.NewAlerter(cfg.Alert, e.log)
+	for _, ev := range events {
+		alerts.Send(ev)
 	}
+	alerts.Close()
 	failed, samples := 0, 0
 	for _, r := range rs {
 		samples += len(r.Samples)
@@ -50,7 +64,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples,
 		"poll", polled.Sub(began).Round(time.Microsecond), "commit", committed.Sub(polled).Round(time.Microsecond),
-		"thresholds", time.Since(committed).Round(time.Microsecond))
+		"alerts", time.Since(committed).Round(time.Microsecond))
 	switch {
 	case len(rs) > 0 && failed == len(rs):
 		return withCode(exitAllFailed, fmt.Errorf("no device answered (%d devices)", failed))
@@ -58,31 +72,6 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
 	}
 	return nil
-}
-
-// checkThresholds evaluates the thresholds on one cron cycle, as the daemon does on each
-// of its cycles: the previous samples and crossed limits come from the store, where this
-// run leaves its own for the next. Alert commands finish before it returns.
-func checkThresholds(cfg *config.Config, w *writer, rs []poller.Result, e *env) error {
-	watch := pipeline.NewWatcher(cfg)
-	b, err := w.db.Meta(pipeline.WatcherStateKey)
-	if err != nil {
-		return err
-	}
-	if b != nil {
-		if err := watch.Load(b); err != nil {
-			e.log.Warn("threshold state unreadable; starting afresh", "err", err)
-		}
-	}
-	alerts := pipeline.NewAlerter(cfg.Alert, e.log)
-	for _, ev := range watch.Observe(rs) {
-		alerts.Send(ev)
-	}
-	alerts.Close()
-	if b, err = watch.Save(); err != nil {
-		return err
-	}
-	return w.db.PutMeta(map[string][]byte{pipeline.WatcherStateKey: b})
 }
 
 func hosts(cfg *config.Config) map[string]string {

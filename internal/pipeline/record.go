@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -153,7 +154,11 @@ func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *s
 }
 
 // Record stores one cycle's results.
-func (r *Recorder) Record(results []poller.Result) error {
+func (r *Recorder) Record(results []poller.Result) error { return r.RecordWith(results, nil) }
+
+// RecordWith stores one cycle's results and the given facts (a Watcher's saved state,
+// say) in the same commit.
+func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) error {
 	n := 0
 	for _, res := range results {
 		n += len(res.Samples)
@@ -162,7 +167,10 @@ func (r *Recorder) Record(results []poller.Result) error {
 	// hundreds of thousands of samples at once.
 	ups := make([]rrd.Update, 0, n)
 	vals := make([]rrd.Value, 2*n)
-	meta := map[string][]byte{}
+	meta := maps.Clone(facts)
+	if meta == nil {
+		meta = map[string][]byte{}
+	}
 	if err := r.createNew(results); err != nil {
 		return err
 	}

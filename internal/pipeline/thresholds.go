@@ -17,6 +17,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
 )
 
@@ -351,6 +352,24 @@ func (w *Watcher) Save() ([]byte, error) {
 		}
 	}
 	return json.Marshal(st)
+}
+
+// LoadWatcher returns a Watcher for cfg holding what the last committed cycle saved
+// (previous samples and crossed limits), so that a new process, cron's or a restarted
+// daemon's, alerts on the same crossings as a long-lived one. An unreadable state is
+// logged and costs only the previous samples.
+func LoadWatcher(db *rrd.DB, cfg *config.Config, log *slog.Logger) (*Watcher, error) {
+	w := NewWatcher(cfg)
+	b, err := db.Meta(WatcherStateKey)
+	if err != nil {
+		return nil, fmt.Errorf("read threshold state: %w", err)
+	}
+	if b != nil {
+		if err := w.Load(b); err != nil {
+			log.Warn("threshold state unreadable; starting afresh", "err", err)
+		}
+	}
+	return w, nil
 }
 
 // Load restores what Save encoded, then drops limits the configuration no longer has.
