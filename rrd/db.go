@@ -1,12 +1,14 @@
 package rrd
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -245,18 +247,72 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
+	// Most series share a spec (those of one layout differ only in their speed), and
+	// decoding a spec is most of the cost of opening a large store: decode each
+	// distinct one once, then give every series its own copy of the data sources
+	// (SetMax and SetBits change them in place).
+	specs := map[string]Spec{}
 	return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
-		var st storedSeries
-		if err := json.Unmarshal(v, &st); err != nil {
-			return fmt.Errorf("series %q: %w", k, err)
+		st, ok := splitStoredSeries(v)
+		if !ok {
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("series %q: %w", k, err)
+			}
 		}
 		g := db.byID[st.Group]
 		if g == nil {
 			return fmt.Errorf("series %q: group %d missing", k, st.Group)
 		}
-		db.series[string(k)] = newSeries(string(k), fromStored(st.Spec), g, st.Col)
+		spec, ok := specs[string(st.Spec)]
+		if !ok {
+			var ss storedSpec
+			if err := json.Unmarshal(st.Spec, &ss); err != nil {
+				return fmt.Errorf("series %q: %w", k, err)
+			}
+			spec = fromStored(ss)
+			specs[string(st.Spec)] = spec
+		}
+		spec.DS = slices.Clone(spec.DS)
+		db.series[string(k)] = newSeries(string(k), spec, g, st.Col)
 		return nil
 	})
+}
+
+// rawSeries is a stored series with its spec left encoded.
+type rawSeries struct {
+	Group, Col uint32
+	Spec       json.RawMessage
+}
+
+// splitStoredSeries reads the record storedSeries encodes to,
+// {"Group":G,"Col":C,"Spec":{...}}, without scanning the spec, which is
+// checked when it is decoded; anything else is left to encoding/json.
+func splitStoredSeries(v []byte) (rawSeries, bool) {
+	var st rawSeries
+	num := func(prefix string) (uint32, bool) {
+		if !bytes.HasPrefix(v, []byte(prefix)) {
+			return 0, false
+		}
+		v = v[len(prefix):]
+		n, i := uint64(0), 0
+		for ; i < len(v) && v[i] >= '0' && v[i] <= '9' && i < 10; i++ {
+			n = n*10 + uint64(v[i]-'0')
+		}
+		if i == 0 || n > math.MaxUint32 {
+			return 0, false
+		}
+		v = v[i:]
+		return uint32(n), true
+	}
+	var ok1, ok2 bool
+	if st.Group, ok1 = num(`{"Group":`); !ok1 {
+		return st, false
+	}
+	if st.Col, ok2 = num(`,"Col":`); !ok2 || !bytes.HasPrefix(v, []byte(`,"Spec":{`)) || !bytes.HasSuffix(v, []byte("}}")) {
+		return st, false
+	}
+	st.Spec = v[len(`,"Spec":`) : len(v)-1]
+	return st, true
 }
 
 func groupBucket(id uint32) []byte {

@@ -1,0 +1,46 @@
+package rrd
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// The catalog reader's shortcut reads exactly what encoding/json writes for a series,
+// and leaves every other shape to encoding/json.
+func TestSplitStoredSeries(t *testing.T) {
+	spec := Spec{Step: 5 * time.Minute, Heartbeat: 10 * time.Minute,
+		DS:       []DS{{Name: "in", Type: Counter, Bits: 64, Min: 0, Max: 1.25e8}, {Name: "out", Type: Counter, Bits: 32, Min: math.NaN(), Max: math.NaN()}},
+		Archives: []Archive{{Average, 1, 8928, 0.5}, {Max, 288, 800, 0.5}}}
+	for _, st := range []storedSeries{{Group: 0, Col: 0, Spec: toStored(spec)}, {Group: 4294967295, Col: 123456, Spec: toStored(spec)}} {
+		b, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, ok := splitStoredSeries(b)
+		if !ok {
+			t.Fatalf("%s: not read", b)
+		}
+		var want rawSeries
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(raw, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", b, raw, want)
+		}
+	}
+	for _, b := range []string{
+		`{"Col":1,"Group":2,"Spec":{}}`,
+		`{"Group":1,"Col":2,"Spec":{}} `,
+		`{"Group":99999999999,"Col":2,"Spec":{}}`,
+		`{"Group":,"Col":2,"Spec":{}}`,
+		`{"Group":1, "Col":2,"Spec":{}}`,
+		`{"Group":1,"Col":2,"Spec":[]}`,
+	} {
+		if raw, ok := splitStoredSeries([]byte(b)); ok {
+			t.Errorf("%s read as %+v; want it left to encoding/json", b, raw)
+		}
+	}
+}
