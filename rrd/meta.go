@@ -1,6 +1,7 @@
 package rrd
 
 import (
+	"bytes"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,6 +57,25 @@ func (db *DB) Meta(key string) ([]byte, error) {
 			if v := b.Get([]byte(key)); v != nil {
 				out = append([]byte(nil), v...)
 			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MetaPrefix returns a copy of every value stored by PutMeta under a key starting with
+// prefix, by key, in one read transaction.
+func (db *DB) MetaPrefix(prefix string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketNotes)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		p := []byte(prefix)
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			out[string(k)] = append([]byte(nil), v...)
 		}
 		return nil
 	})

@@ -134,6 +134,9 @@ type Recorder struct {
 	log   *slog.Logger
 	hosts map[string]string
 	info  map[string]InterfaceInfo // last written, to skip unchanged facts
+	// stored holds the facts an earlier process wrote, read once on the first Record,
+	// so that a cron run rewrites only the facts that changed.
+	stored map[string]InterfaceInfo
 	now   func() time.Time
 	arch  []rrd.Archive
 	// refused lists the rates the last Record saw refused.
@@ -170,6 +173,19 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	meta := maps.Clone(facts)
 	if meta == nil {
 		meta = map[string][]byte{}
+	}
+	if r.stored == nil {
+		kv, err := r.db.MetaPrefix(ifaceKey(""))
+		if err != nil {
+			return fmt.Errorf("read interface facts: %w", err)
+		}
+		r.stored = make(map[string]InterfaceInfo, len(kv))
+		for k, b := range kv {
+			var info InterfaceInfo
+			if json.Unmarshal(b, &info) == nil {
+				r.stored[strings.TrimPrefix(k, ifaceKey(""))] = info
+			}
+		}
 	}
 	if err := r.createNew(results); err != nil {
 		return err
@@ -320,9 +336,12 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		}
 		r.log.Info("interface counter width changed", "series", name, "from", old.Bits, "to", info.Bits)
 	}
+	r.info[name] = info
+	if st, ok := r.stored[name]; ok && !seen && st == info {
+		return nil // an earlier process wrote the same
+	}
 	b, _ := json.Marshal(info)
 	meta[ifaceKey(name)] = b
-	r.info[name] = info
 	return nil
 }
 
