@@ -137,8 +137,8 @@ type Recorder struct {
 	// stored holds the facts an earlier process wrote, read once on the first Record,
 	// so that a cron run rewrites only the facts that changed.
 	stored map[string]InterfaceInfo
-	now   func() time.Time
-	arch  []rrd.Archive
+	now    func() time.Time
+	arch   []rrd.Archive
 	// refused lists the rates the last Record saw refused.
 	refused []Refused
 }
