@@ -42,7 +42,10 @@ type device struct {
 	failed        bool            // the last cycle ended in an error
 	bits32        map[string]bool // interfaces known to lack ifHC* counters, by name
 	last          map[string]last // previous sample of each interface, by name
-	readOIDs      []string        // the counter GET of a cycle; nil when the interfaces changed
+	readPlan      *readPlan       // how a cycle reads the counters; nil when the interfaces changed
+	// rows are the agent's interface table rows (ifIndexes, ascending) as the last
+	// resolve walked them: interfaces on consecutive rows are read with GETBULK.
+	rows []int
 	// resolveEvery is the number of cycles after which a device polling ["*"], or
 	// missing some configured interfaces, resolves again to pick up new ones (<= 0: never).
 	resolveEvery int
@@ -257,92 +260,6 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	return nil
 }
 
-// reading is one cycle's GET answer.
-type reading struct {
-	uptime value // sysUpTime.0
-	change value // ifTableLastChange.0; absent where the agent lacks it
-	number value // ifNumber.0; absent where the agent lacks it
-	// per holds, for each of d.ifaces in order, the in and out counters and, unless the
-	// agent lacks it, ifCounterDiscontinuityTime.
-	per    []value
-	stride int // values per interface in per: 2 or 3
-}
-
-func (r reading) counters(i int) (in, out value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
-
-// discTime is interface i's ifCounterDiscontinuityTime.
-func (r reading) discTime(i int) (uint32, bool) {
-	if r.stride < 3 {
-		return 0, false
-	}
-	return ticksValue(r.per[r.stride*i+2])
-}
-
-var absentValue = value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}
-
-// read GETs sysUpTime.0, ifTableLastChange.0 and ifNumber.0 (until the agent shows it
-// lacks them: on SNMPv1 asking costs a PDU more) and, per interface, the in and out
-// counters of the width known for it and ifCounterDiscontinuityTime, all in as few PDUs
-// as the agent takes.
-func (d *device) read(s *session) (reading, error) {
-	stride := 3
-	if d.noDisc {
-		stride = 2
-	}
-	if d.readOIDs == nil {
-		d.readOIDs = make([]string, 0, 3+stride*len(d.ifaces))
-		d.readOIDs = append(d.readOIDs, oidSysUpTime)
-		if !d.noChange {
-			d.readOIDs = append(d.readOIDs, oidIfTableLastChange)
-		}
-		if !d.noNumber {
-			d.readOIDs = append(d.readOIDs, oidIfNumber)
-		}
-		for _, f := range d.ifaces {
-			in, out := d.counterColumns(f.name)
-			d.readOIDs = append(d.readOIDs, instance(in, f.index), instance(out, f.index))
-			if !d.noDisc {
-				d.readOIDs = append(d.readOIDs, instance(oidIfCounterDiscontinuityTime, f.index))
-			}
-		}
-	}
-	vals, err := s.get(d.readOIDs)
-	if err != nil {
-		return reading{}, fmt.Errorf("get counters: %w", err)
-	}
-	r := reading{uptime: vals[0], change: absentValue, number: absentValue, stride: stride}
-	head := 1
-	if !d.noChange {
-		r.change = vals[head]
-		head++
-		if r.change.absent() {
-			d.noChange, d.readOIDs = true, nil
-		}
-	}
-	if !d.noNumber {
-		r.number = vals[head]
-		head++
-		if r.number.absent() {
-			d.noNumber, d.readOIDs = true, nil
-		}
-	}
-	r.per = vals[head:]
-	if stride == 3 && len(d.ifaces) > 0 {
-		absent := true
-		for i := range d.ifaces {
-			if !r.per[3*i+2].absent() {
-				absent = false
-				break
-			}
-		}
-		if absent {
-			d.log.Debug("agent has no ifCounterDiscontinuityTime; no longer asking")
-			d.noDisc, d.readOIDs = true, nil
-		}
-	}
-	return r, nil
-}
-
 func (d *device) counterColumns(name string) (in, out string) {
 	if d.is32(name) {
 		return oidIfInOctets, oidIfOutOctets
@@ -398,7 +315,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 			continue
 		}
 		d.bits32[f.name] = true
-		d.readOIDs = nil
+		d.readPlan = nil
 		fell = append(fell, f.name)
 		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
 	}
@@ -598,7 +515,8 @@ func (d *device) resolve(s *session) error {
 		chosen[i].descr = PDUString(descr.pdu)
 		chosen[i].alias = PDUString(alias.pdu)
 	}
-	d.ifaces, d.missing, d.resolved, d.readOIDs = chosen, missing, true, nil
+	d.ifaces, d.missing, d.resolved, d.readPlan = chosen, missing, true, nil
+	d.rows = indexes
 	d.sinceResolve = 0
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))
 	return nil

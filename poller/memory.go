@@ -95,6 +95,13 @@ func (d *device) encodeMapping() []byte {
 		b = appendString(b, f.descr)
 		b = appendString(b, f.alias)
 	}
+	// The table's rows, as deltas: which polled interfaces are consecutive rows.
+	b = binary.AppendUvarint(b, uint64(len(d.rows)))
+	prev := 0
+	for _, idx := range d.rows {
+		b = binary.AppendUvarint(b, uint64(idx-prev))
+		prev = idx
+	}
 	return b
 }
 
@@ -236,6 +243,7 @@ func (d *device) restore(mapping, state []byte) (err error) {
 	// resolved for the interfaces configured now.
 	var ifaces []iface
 	var missing []string
+	var rows []int
 	useMap := fl&stResolved != 0 && len(mapping) > 0 && mappingHash(mapping) == mhash
 	if useMap {
 		m := &reader{b: mapping}
@@ -249,6 +257,13 @@ func (d *device) restore(mapping, state []byte) (err error) {
 				f := iface{name: m.string(), index: int(m.uvarint()), speed: m.uvarint()}
 				f.descr, f.alias = m.string(), m.string()
 				ifaces = append(ifaces, f)
+			}
+			n = m.count()
+			rows = make([]int, 0, n)
+			prev := 0
+			for range n {
+				prev += int(m.uvarint())
+				rows = append(rows, prev)
 			}
 			if m.err != nil {
 				return fmt.Errorf("read interface mapping: %w", m.err)
@@ -297,7 +312,7 @@ func (d *device) restore(mapping, state []byte) (err error) {
 	}
 
 	d.resolved = useMap
-	d.ifaces, d.missing = ifaces, missing
+	d.ifaces, d.missing, d.rows = ifaces, missing, rows
 	if useMap {
 		d.mappingHash = mhash
 	}
@@ -314,7 +329,7 @@ func (d *device) restore(mapping, state []byte) (err error) {
 		d.lastOK = time.UnixMicro(lastOK)
 	}
 	d.last, d.bits32 = lasts, bits32
-	d.readOIDs = nil
+	d.readPlan = nil
 	return nil
 }
 

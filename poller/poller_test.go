@@ -104,6 +104,8 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 		ifs     int
 		want    []int // OIDs per GET in a cycle after the first: 2 scalars + 2 per interface
 	}{
+		// Every other row of the agent's table is polled: no two are consecutive rows,
+		// so all are read with GET.
 		{"default 60", 0, 100, []int{60, 60, 60, 22}},
 		{"configured 60", 60, 100, []int{60, 60, 60, 22}},
 		{"configured 25", 25, 30, []int{25, 25, 12}},
@@ -111,7 +113,11 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, names := agentWith(tt.ifs, false)
+			a, all := agentWith(2*tt.ifs, false)
+			var names []string
+			for i := 0; i < len(all); i += 2 {
+				names = append(names, all[i])
+			}
 			f := newFixture([]config.Device{dev("r1", "2c", tt.maxOIDs, names...)}, map[string]*fakeAgent{"r1": a})
 			if r := onlyResult(t, f.p.Poll(context.Background())); r.Err != nil {
 				t.Fatalf("first Poll: %v", r.Err)
@@ -131,9 +137,10 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 				t.Fatalf("got %d samples, want %d", len(r.Samples), tt.ifs)
 			}
 			for i, s := range r.Samples {
-				if s.Index != i+1 || s.In != uint64(1000*(i+1)) || s.Out != uint64(2000*(i+1)) {
+				k := 2*i + 1
+				if s.Index != k || s.In != uint64(1000*k) || s.Out != uint64(2000*k) {
 					t.Errorf("sample %d = %s idx %d in %d out %d, want idx %d in %d out %d",
-						i, s.Interface, s.Index, s.In, s.Out, i+1, 1000*(i+1), 2000*(i+1))
+						i, s.Interface, s.Index, s.In, s.Out, k, 1000*k, 2000*k)
 				}
 			}
 		})
@@ -141,7 +148,11 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 }
 
 func TestPollHalvesOnTooBig(t *testing.T) {
-	a, names := agentWith(100, false)
+	a, all := agentWith(200, false)
+	var names []string // every other row: read with GET
+	for i := 0; i < len(all); i += 2 {
+		names = append(names, all[i])
+	}
 	a.maxVars = 20 // GETs above 20 OIDs and GETBULK answers above 20 varbinds are tooBig
 	f := newFixture([]config.Device{dev("r1", "2c", 60, names...)}, map[string]*fakeAgent{"r1": a})
 	for cycle := 1; cycle <= 2; cycle++ {
@@ -154,8 +165,8 @@ func TestPollHalvesOnTooBig(t *testing.T) {
 			t.Fatalf("cycle %d: got %d samples, want 100", cycle, len(r.Samples))
 		}
 		for i, s := range r.Samples {
-			if s.In != uint64(1000*(i+1)) {
-				t.Fatalf("cycle %d: sample %d In = %d, want %d", cycle, i, s.In, 1000*(i+1))
+			if s.In != uint64(1000*(2*i+1)) {
+				t.Fatalf("cycle %d: sample %d In = %d, want %d", cycle, i, s.In, 1000*(2*i+1))
 			}
 		}
 		if cycle == 2 {

@@ -1,0 +1,292 @@
+package poller
+
+// A cycle's read of the counters. Interfaces that are consecutive rows of the agent's
+// interface table are read with GETBULK from the row before them; the rest, and the
+// scalars, with GET. On net-snmp a GETBULK costs the agent a quarter of a GET of the
+// same objects (1,000 interfaces: about 20 ms against 80 ms), and any agent answers it
+// in as many PDUs as the GET would take. A bulk answer is taken only where every
+// varbind is the expected instance; from the first that is not (a row added or removed
+// since the mapping was made, a counter the row lacks) the run's remaining interfaces
+// are read with GET, so the result is exactly what the GET would have returned.
+
+import (
+	"fmt"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// minBulkRun is the shortest run of consecutive rows read with GETBULK: shorter runs
+// pack better into the GET.
+const minBulkRun = 8
+
+// reading is one cycle's answer.
+type reading struct {
+	uptime value // sysUpTime.0
+	change value // ifTableLastChange.0; absent where the agent lacks it
+	number value // ifNumber.0; absent where the agent lacks it
+	// per holds, for each of d.ifaces in order, the in and out counters and, unless the
+	// agent lacks it, ifCounterDiscontinuityTime.
+	per    []value
+	stride int // values per interface in per: 2 or 3
+}
+
+func (r reading) counters(i int) (in, out value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
+
+// discTime is interface i's ifCounterDiscontinuityTime.
+func (r reading) discTime(i int) (uint32, bool) {
+	if r.stride < 3 {
+		return 0, false
+	}
+	return ticksValue(r.per[r.stride*i+2])
+}
+
+var absentValue = value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}
+
+// readPlan is how a cycle reads: the GET (scalars first, then the interfaces in getIfs
+// order, stride OIDs each) and the bulk runs.
+type readPlan struct {
+	get    []string
+	getIfs []int // positions in d.ifaces
+	runs   []bulkRun
+	stride int
+}
+
+// bulkRun is interfaces that are consecutive rows of the agent's table, with the same
+// counter columns.
+type bulkRun struct {
+	cols  []string // in, out and, unless the agent lacks it, ifCounterDiscontinuityTime
+	after int      // ifIndex of the row before the first; 0 when it is the table's first
+	ifs   []int    // positions in d.ifaces, in row order
+}
+
+// plan builds the read of the current mapping.
+func (d *device) plan() *readPlan {
+	p := &readPlan{stride: 3}
+	if d.noDisc {
+		p.stride = 2
+	}
+	p.get = make([]string, 0, 3+p.stride*len(d.ifaces))
+	p.get = append(p.get, oidSysUpTime)
+	if !d.noChange {
+		p.get = append(p.get, oidIfTableLastChange)
+	}
+	if !d.noNumber {
+		p.get = append(p.get, oidIfNumber)
+	}
+	cols := func(f iface) []string {
+		in, out := d.counterColumns(f.name)
+		if d.noDisc {
+			return []string{in, out}
+		}
+		return []string{in, out, oidIfCounterDiscontinuityTime}
+	}
+	inGet := make([]bool, len(d.ifaces))
+	for i := range inGet {
+		inGet[i] = true
+	}
+	if d.cfg.SNMP.Version != "1" && len(d.rows) > 0 {
+		// Rows of the agent's table by ifIndex, and the polled interfaces in row order.
+		row := make(map[int]int, len(d.rows))
+		for k, idx := range d.rows {
+			row[idx] = k
+		}
+		order := make([]int, 0, len(d.ifaces))
+		for i, f := range d.ifaces {
+			if _, ok := row[f.index]; ok {
+				order = append(order, i)
+			}
+		}
+		sortByRow(order, d.ifaces, row)
+		for start := 0; start < len(order); {
+			end := start + 1
+			for end < len(order) {
+				a, b := d.ifaces[order[end-1]], d.ifaces[order[end]]
+				if row[b.index] != row[a.index]+1 || d.is32(a.name) != d.is32(b.name) {
+					break
+				}
+				end++
+			}
+			if end-start >= minBulkRun {
+				first := d.ifaces[order[start]]
+				r := bulkRun{cols: cols(first), ifs: order[start:end]}
+				if k := row[first.index]; k > 0 {
+					r.after = d.rows[k-1]
+				}
+				p.runs = append(p.runs, r)
+				for _, i := range order[start:end] {
+					inGet[i] = false
+				}
+			}
+			start = end
+		}
+	}
+	for i, f := range d.ifaces {
+		if !inGet[i] {
+			continue
+		}
+		p.getIfs = append(p.getIfs, i)
+		for _, c := range cols(f) {
+			p.get = append(p.get, instance(c, f.index))
+		}
+	}
+	return p
+}
+
+func sortByRow(order []int, ifs []iface, row map[int]int) {
+	// Insertion sort: the interfaces come in configuration order, usually row order.
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && row[ifs[order[j]].index] < row[ifs[order[j-1]].index]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+}
+
+// read reads sysUpTime.0, ifTableLastChange.0 and ifNumber.0 (until the agent shows it
+// lacks them: on SNMPv1 asking costs a PDU more) and, per interface, the in and out
+// counters of the width known for it and ifCounterDiscontinuityTime, all in as few PDUs
+// as the agent takes.
+func (d *device) read(s *session) (reading, error) {
+	if d.readPlan == nil {
+		d.readPlan = d.plan()
+	}
+	p := d.readPlan
+	vals, err := s.get(p.get)
+	if err != nil {
+		return reading{}, fmt.Errorf("get counters: %w", err)
+	}
+	r := reading{uptime: vals[0], change: absentValue, number: absentValue, stride: p.stride}
+	head := 1
+	if !d.noChange {
+		r.change = vals[head]
+		head++
+		if r.change.absent() {
+			d.noChange, d.readPlan = true, nil
+		}
+	}
+	if !d.noNumber {
+		r.number = vals[head]
+		head++
+		if r.number.absent() {
+			d.noNumber, d.readPlan = true, nil
+		}
+	}
+	r.per = make([]value, p.stride*len(d.ifaces))
+	for k, i := range p.getIfs {
+		copy(r.per[p.stride*i:p.stride*(i+1)], vals[head+p.stride*k:head+p.stride*(k+1)])
+	}
+	for _, run := range p.runs {
+		got, err := s.bulkRows(run.cols, run.after, d.indexesOf(run.ifs))
+		if err != nil {
+			return reading{}, fmt.Errorf("get counters: %w", err)
+		}
+		for k, i := range run.ifs[:len(got)] {
+			copy(r.per[p.stride*i:p.stride*(i+1)], got[k])
+		}
+		if rest := run.ifs[len(got):]; len(rest) > 0 {
+			// The table is not as mapped, or a row lacks a column: the rest by GET,
+			// which tells an absent counter from a moved row.
+			oids := make([]string, 0, p.stride*len(rest))
+			for _, i := range rest {
+				for _, c := range run.cols {
+					oids = append(oids, instance(c, d.ifaces[i].index))
+				}
+			}
+			vs, err := s.get(oids)
+			if err != nil {
+				return reading{}, fmt.Errorf("get counters: %w", err)
+			}
+			for k, i := range rest {
+				copy(r.per[p.stride*i:p.stride*(i+1)], vs[p.stride*k:p.stride*(k+1)])
+			}
+		}
+	}
+	if p.stride == 3 && len(d.ifaces) > 0 {
+		absent := true
+		for i := range d.ifaces {
+			if !r.per[3*i+2].absent() {
+				absent = false
+				break
+			}
+		}
+		if absent {
+			d.log.Debug("agent has no ifCounterDiscontinuityTime; no longer asking")
+			d.noDisc, d.readPlan = true, nil
+		}
+	}
+	return r, nil
+}
+
+func (d *device) indexesOf(ifs []int) []int {
+	idx := make([]int, len(ifs))
+	for k, i := range ifs {
+		idx[k] = d.ifaces[i].index
+	}
+	return idx
+}
+
+// bulkRows reads columns cols of the rows with ifIndexes idx, which follow the row
+// after, with GETBULK, as many repetitions per PDU as *maxOIDs allows. It returns the
+// values of the leading rows the agent answered exactly (each varbind the column's
+// instance of the expected row), stopping at the first that it did not.
+func (s *session) bulkRows(cols []string, after int, idx []int) ([][]value, error) {
+	out := make([][]value, 0, len(idx))
+	cur := after
+	reps := max(*s.maxOIDs/len(cols), 1)
+	for len(out) < len(idx) {
+		r := min(reps, len(idx)-len(out))
+		req := make([]string, len(cols))
+		for c, col := range cols {
+			req[c] = col
+			if cur > 0 {
+				req[c] = instance(col, cur)
+			}
+		}
+		s.requests++
+		pkt, err := s.c.GetBulk(req, 0, uint32(r))
+		if err != nil {
+			return nil, err
+		}
+		at := s.now()
+		switch pkt.Error {
+		case gosnmp.NoError:
+		case gosnmp.TooBig:
+			if r == 1 {
+				return out, nil // the GET will tell
+			}
+			reps = max(r/2, 1)
+			// An agent that cannot answer this many varbinds at once cannot in a
+			// GET either: learn the smaller PDU for good.
+			if n := reps * len(cols); n < *s.maxOIDs {
+				if s.onShrink != nil {
+					s.onShrink(*s.maxOIDs, n)
+				}
+				*s.maxOIDs = n
+			}
+			continue
+		default:
+			return nil, fmt.Errorf("agent error %v at varbind %d", pkt.Error, pkt.ErrorIndex)
+		}
+		rows := len(pkt.Variables) / len(cols)
+		if rows == 0 {
+			return out, nil
+		}
+		for k := 0; k < rows && len(out) < len(idx); k++ {
+			want := idx[len(out)]
+			row := make([]value, len(cols))
+			for c, col := range cols {
+				pdu := pkt.Variables[k*len(cols)+c]
+				if trimDot(pdu.Name) != trimDot(instance(col, want)) {
+					return out, nil
+				}
+				switch pdu.Type {
+				case gosnmp.EndOfMibView, gosnmp.NoSuchObject, gosnmp.NoSuchInstance:
+					return out, nil
+				}
+				row[c] = value{pdu: pdu, at: at}
+			}
+			out = append(out, row)
+			cur = want
+		}
+	}
+	return out, nil
+}

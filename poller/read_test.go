@@ -1,0 +1,97 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/mrtgo/mrtgo/config"
+)
+
+// Interfaces on consecutive rows of the agent's table are read with GETBULK, and the
+// answer is what a GET would have given, whatever the table did since it was mapped.
+func TestPollBulkReadsConsecutiveRows(t *testing.T) {
+	a, names := agentWith(100, false)
+	a.addIf(fakeIf{index: 200, name: "lonely", in: 7, out: 8, highSpeed: 1000})
+	a.delIf(40)
+	a.addIf(fakeIf{index: 40, name: "eth40", in: 40000, out: 80000, no64: true, highSpeed: 1000})
+	names = append(names, "lonely")
+	f := newFixture([]config.Device{dev("r1", "2c", 0, names...)}, map[string]*fakeAgent{"r1": a})
+	check := func(cycle string, r Result, skip ...string) {
+		t.Helper()
+		if r.Err != nil {
+			t.Fatalf("%s: %v", cycle, r.Err)
+		}
+		var got []string
+		for _, s := range r.Samples {
+			got = append(got, fmt.Sprintf("%s@%d=%d/%d/%d", s.Interface, s.Index, s.In, s.Out, s.Bits))
+		}
+		var want []string
+		for i := 1; i <= 100; i++ {
+			name := fmt.Sprintf("eth%d", i)
+			if slices.Contains(skip, name) {
+				continue
+			}
+			bits := 64
+			if i == 40 {
+				bits = 32
+			}
+			want = append(want, fmt.Sprintf("%s@%d=%d/%d/%d", name, i, 1000*i, 2000*i, bits))
+		}
+		want = append(want, "lonely@200=7/8/64")
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: samples\n%v\nwant\n%v", cycle, got, want)
+		}
+	}
+	check("first", onlyResult(t, f.p.Poll(context.Background())))
+
+	mark, bulks := a.getCount(), a.bulks
+	r := onlyResult(t, f.p.Poll(context.Background()))
+	check("second", r)
+	// One GET: 2 scalars and eth40 (32-bit, a run of its own); eth1-39, and eth41-100
+	// with lonely (ifIndex 200 is the row after 100) in GETBULKs of up to 30 rows (60
+	// OIDs / 2 columns): 30+9 and 30+30+1.
+	if got := a.getSizes(mark); !slices.Equal(got, []int{2 + 2}) {
+		t.Errorf("OIDs per GET = %v, want [4]", got)
+	}
+	if got, want := a.bulks-bulks, 2+3; got != want {
+		t.Errorf("%d GETBULKs, want %d", got, want)
+	}
+	if r.Requests != 1+5 {
+		t.Errorf("Requests = %d, want 6", r.Requests)
+	}
+
+	// A row deleted without the agent saying so (no ifNumber, ifTableLastChange
+	// unchanged): the bulk answer shows eth51 where eth50 was expected, the rest of
+	// the run is read with GET, and eth50 is missing as a GET would say.
+	a.delIf(50)
+	r = onlyResult(t, f.p.Poll(context.Background()))
+	check("row gone", r, "eth50")
+	if !slices.Contains(r.Missing, "eth50") {
+		t.Errorf("Missing = %v, want eth50", r.Missing)
+	}
+}
+
+// An agent that answers tooBig to a GETBULK makes the poller ask for fewer rows, and
+// remember the smaller PDU.
+func TestPollBulkTooBig(t *testing.T) {
+	a, names := agentWith(100, false)
+	a.maxVars = 20
+	f := newFixture([]config.Device{dev("r1", "2c", 60, names...)}, map[string]*fakeAgent{"r1": a})
+	for cycle := range 3 {
+		r := onlyResult(t, f.p.Poll(context.Background()))
+		if r.Err != nil || len(r.Samples) != 100 {
+			t.Fatalf("cycle %d: Err %v, %d samples", cycle, r.Err, len(r.Samples))
+		}
+		for i, s := range r.Samples {
+			if s.In != uint64(1000*(i+1)) {
+				t.Fatalf("cycle %d: sample %d In = %d", cycle, i, s.In)
+			}
+		}
+	}
+	asked := a.bulkRepsAsked[len(a.bulkRepsAsked)-1]
+	if asked == 0 || asked*2 > 20 {
+		t.Errorf("last GETBULK asked for %d rows of 2 columns, want at most 10", asked)
+	}
+}
