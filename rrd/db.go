@@ -498,6 +498,17 @@ func (db *DB) Series() ([]string, error) {
 	return out, nil
 }
 
+// Spec returns a series' spec, without its last update (no read of the file).
+func (db *DB) Spec(name string) (Spec, error) {
+	s := db.lookup(name)
+	if s == nil {
+		return Spec{}, fmt.Errorf("spec %s: %w", name, ErrNoSeries)
+	}
+	spec := s.spec
+	spec.DS = slices.Clone(spec.DS)
+	return spec, nil
+}
+
 // Info returns the spec of a series and the time of its last update (the
 // start time given to Create if it has had none).
 func (db *DB) Info(name string) (Spec, time.Time, error) {

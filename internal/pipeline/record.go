@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,7 +137,7 @@ type Recorder struct {
 	info  map[string]InterfaceInfo // last written, to skip unchanged facts
 	// stored holds the facts an earlier process wrote, read once on the first Record,
 	// so that a cron run rewrites only the facts that changed.
-	stored map[string]InterfaceInfo
+	stored map[string][]byte
 	now    func() time.Time
 	arch   []rrd.Archive
 	// refused lists the rates the last Record saw refused.
@@ -179,12 +180,9 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		if err != nil {
 			return fmt.Errorf("read interface facts: %w", err)
 		}
-		r.stored = make(map[string]InterfaceInfo, len(kv))
+		r.stored = make(map[string][]byte, len(kv))
 		for k, b := range kv {
-			var info InterfaceInfo
-			if json.Unmarshal(b, &info) == nil {
-				r.stored[strings.TrimPrefix(k, ifaceKey(""))] = info
-			}
+			r.stored[strings.TrimPrefix(k, ifaceKey(""))] = b
 		}
 	}
 	if err := r.createNew(results); err != nil {
@@ -256,7 +254,7 @@ func (r *Recorder) createNew(results []poller.Result) error {
 				continue
 			}
 			queued[name] = true
-			if _, _, err := r.db.Info(name); !errors.Is(err, rrd.ErrNoSeries) {
+			if _, err := r.db.Spec(name); !errors.Is(err, rrd.ErrNoSeries) {
 				continue // exists (an earlier run made it), or ensure reports the error
 			}
 			l := layout{s.Speed, s.Bits}
@@ -285,7 +283,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 	}
 	if !seen {
 		// createNew made it, or another process (an earlier cron run) did.
-		spec, _, err := r.db.Info(name)
+		spec, err := r.db.Spec(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
 			if err := r.db.Create(name, SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
@@ -337,10 +335,10 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		r.log.Info("interface counter width changed", "series", name, "from", old.Bits, "to", info.Bits)
 	}
 	r.info[name] = info
-	if st, ok := r.stored[name]; ok && !seen && st == info {
+	b, _ := json.Marshal(info)
+	if !seen && bytes.Equal(r.stored[name], b) {
 		return nil // an earlier process wrote the same
 	}
-	b, _ := json.Marshal(info)
 	meta[ifaceKey(name)] = b
 	return nil
 }
