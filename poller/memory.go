@@ -270,7 +270,7 @@ func (d *device) restore(mapping, state []byte) (err error) {
 			}
 		}
 	}
-	lasts := map[string]last{}
+	lasts := make(map[string]last, len(ifaces))
 	bits32 := map[string]bool{}
 	readIface := func(name string) {
 		f := r.byte()
