@@ -95,7 +95,7 @@ type profile struct {
 	dayOctets  [7]int64 // octets of each whole day of the week, 0 Sunday
 	before     [7]int64 // octets of a week's days before its i-th (weeks start on Thursday, day 0)
 	weekOctets int64    // octets of a whole week
-	noiseScale float64  // octets per unit of the noise level S
+	noiseScale float64  // octets per unit of the noise level
 	key        uint64   // noise stream
 }
 
@@ -266,7 +266,8 @@ func octetsBetween(a, b mark) uint64 {
 	return uint64(v)
 }
 
-// noiseLevel is the cosine interpolation S between the knots around in.
+// noiseLevel is the cosine interpolation between the knots around in: the
+// integral of n up to in, plus a constant, in units of noiseKnot/π.
 func (p *profile) noiseLevel(in instant) float64 {
 	k0, k1 := p.knotValue(in.knot), p.knotValue(in.knot+1)
 	return k0 + (k1-k0)*(1-math.Cos(math.Pi*in.f))/2
