@@ -3,7 +3,9 @@ GO          ?= go
 BIN         := bin/mrtgo
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_OUT    ?= var/demo
-BENCHTIME   ?= 1x
+BENCHTIME   ?= 200ms
+# Runs of each benchmark: three, or one for a quick look (BENCHTIME=1x).
+BENCHCOUNT  ?= $(if $(filter 1x,$(BENCHTIME)),1,3)
 TEST_FUZZTIME ?= 2000x
 
 .PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench fuzz clean
@@ -43,8 +45,14 @@ demo-once: build
 	./$(BIN) demo --once --out $(DEMO_OUT)
 
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
+# Each benchmark runs BENCHCOUNT times; each run repeats the operation until BENCHTIME
+# has passed (at least once) and reports the mean. The table shows, per benchmark and
+# size, the median of the runs for every figure and the fastest and slowest run's
+# time/op. Stores that take seconds to build are built once per process, so the
+# figures are for a warm process. `make bench BENCHTIME=1x` is a quick look: one run,
+# one operation each, no range.
 bench:
-	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME)
+	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT)
 
 # Each fuzz target for FUZZTIME (plain `go test` already runs their seed corpora). A
 # failure leaves the input under the package's testdata/fuzz; commit it with the fix.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,56 +29,117 @@ func benchNames(n int) []string {
 	return names
 }
 
+// A benchmark runs more than once in a process: once per -count, and again with a
+// larger b.N while a -benchtime duration is not filled. Stores that take seconds to
+// build are therefore built once per process, kept in fixtureDir and removed by
+// TestMain, so that repeated runs time the operation and not the set-up.
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	commits     = map[int]*commitFixture{}
+	months      = map[int]*monthFixture{}
+	fileSizes   = map[int]float64{}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, f := range commits {
+		f.db.Close()
+	}
+	for _, f := range months {
+		f.db.Close()
+	}
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// fixturePath is a path for a store that lives as long as the process.
+func fixturePath(tb testing.TB, name string) string {
+	tb.Helper()
+	fixtureOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rrd-bench-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fixtureDir = dir
+	})
+	if fixtureDir == "" {
+		tb.Fatal("no fixture directory")
+	}
+	return filepath.Join(fixtureDir, name)
+}
+
 // BenchmarkCommitCycle measures one poll cycle's commit: one sample for
 // every series in one Update.
 func BenchmarkCommitCycle(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
-			path := filepath.Join(b.TempDir(), "b.db")
-			db, err := Open(path, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			names := benchNames(n)
-			t0 := time.Unix(1700000000, 0)
-			if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
-				b.Fatal(err)
-			}
-			ups := make([]Update, n)
-			for i := range ups {
-				ups[i] = Update{Series: names[i], Values: []Value{Uint(0), Uint(0)}}
-			}
-			cycle := func(k int) {
-				for i := range ups {
-					ups[i].Time = t0.Add(time.Duration(k) * 5 * time.Minute).Add(time.Duration(i%60) * time.Second)
-					ups[i].Values[0] = Uint(uint64(k) * 1e6 * uint64(1+i%7))
-					ups[i].Values[1] = Uint(uint64(k) * 3e5 * uint64(1+i%5))
-				}
-				if err := db.Update(ups); err != nil {
-					b.Fatal(err)
-				}
-			}
-			// Time a store that has been running: the first cycles after opening pay
-			// for mapping the file's pages in, which a daemon pays once.
-			const warm = 50
-			for k := 1; k <= warm; k++ {
-				cycle(k)
-			}
-			st0 := db.bolt.Stats()
+			f := commitStore(b, n)
+			st0 := f.db.bolt.Stats()
 			b.ResetTimer()
 			c0 := cpuTime()
-			for k := 0; k < b.N; k++ {
-				cycle(warm + 1 + k)
+			for range b.N {
+				f.cycle(b)
 			}
 			b.StopTimer()
 			reportCPU(b, c0)
-			st1 := db.bolt.Stats()
+			st1 := f.db.bolt.Stats()
 			st := st1.Sub(&st0)
 			// Pages allocated by the commits: what bbolt writes per cycle.
 			b.ReportMetric(float64(st.TxStats.GetPageAlloc())/float64(b.N), "bytes-written/cycle")
 		})
 	}
+}
+
+// commitFixture is a store of n series that has been committing cycles; cycle
+// commits the next one.
+type commitFixture struct {
+	db   *DB
+	ups  []Update
+	t0   time.Time
+	next int
+}
+
+func (f *commitFixture) cycle(tb testing.TB) {
+	k := f.next
+	f.next++
+	for i := range f.ups {
+		f.ups[i].Time = f.t0.Add(time.Duration(k) * 5 * time.Minute).Add(time.Duration(i%60) * time.Second)
+		f.ups[i].Values[0] = Uint(uint64(k) * 1e6 * uint64(1+i%7))
+		f.ups[i].Values[1] = Uint(uint64(k) * 3e5 * uint64(1+i%5))
+	}
+	if err := f.db.Update(f.ups); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// commitStore is the process's commit fixture of n series.
+func commitStore(tb testing.TB, n int) *commitFixture {
+	tb.Helper()
+	if f := commits[n]; f != nil {
+		return f
+	}
+	db, err := Open(fixturePath(tb, fmt.Sprintf("commit-%d.db", n)), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	names := benchNames(n)
+	f := &commitFixture{db: db, ups: make([]Update, n), t0: time.Unix(1700000000, 0), next: 1}
+	if err := db.CreateBatch(names, benchSpec(), f.t0); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range f.ups {
+		f.ups[i] = Update{Series: names[i], Values: []Value{Uint(0), Uint(0)}}
+	}
+	// Time a store that has been running: the first cycles after opening pay for
+	// mapping the file's pages in, which a daemon pays once.
+	for range 50 {
+		f.cycle(tb)
+	}
+	commits[n] = f
+	return f
 }
 
 // fillRetention writes every row key of the group of names[0] at full
@@ -113,7 +175,10 @@ func fillRetention(tb testing.TB, db *DB, name string) {
 func BenchmarkFileSize(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
+			// The size is the result, not the time it takes to fill a store (seconds):
+			// measured once per process, and no time per operation reported.
+			size, ok := fileSizes[n]
+			if !ok {
 				path := filepath.Join(b.TempDir(), "size.db")
 				db, err := Open(path, &Options{noSync: true})
 				if err != nil {
@@ -129,21 +194,33 @@ func BenchmarkFileSize(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				b.ReportMetric(float64(fi.Size())/float64(n), "bytes/series")
+				size = float64(fi.Size()) / float64(n)
+				fileSizes[n] = size
 			}
+			b.ReportMetric(size, "bytes/series")
+			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-// monthStore is a store of n series whose five-minute ring is full, last
-// updated at the returned time.
+// monthFixture is a store of n series whose five-minute ring is full, last updated
+// at end.
+type monthFixture struct {
+	db    *DB
+	names []string
+	end   time.Time
+}
+
+// monthStore is the process's month fixture of n series.
 func monthStore(b *testing.B, n int) (*DB, []string, time.Time) {
 	b.Helper()
-	db, err := Open(filepath.Join(b.TempDir(), "f.db"), &Options{noSync: true})
+	if f := months[n]; f != nil {
+		return f.db, f.names, f.end
+	}
+	db, err := Open(fixturePath(b, fmt.Sprintf("month-%d.db", n)), &Options{noSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
 	names := benchNames(n)
 	t0 := time.Unix(1700000000, 0)
 	if err := db.CreateBatch(names, benchSpec(), t0); err != nil {
@@ -173,6 +250,7 @@ func monthStore(b *testing.B, n int) (*DB, []string, time.Time) {
 	if err := db.Update(ups); err != nil {
 		b.Fatal(err)
 	}
+	months[n] = &monthFixture{db: db, names: names, end: end}
 	return db, names, end
 }
 

@@ -1,6 +1,12 @@
-// Command benchtable runs mrtgo's benchmarks (poll cycle, store commit, render, site) and
-// prints them as one table, with the sizes each ran at taken from the sub-benchmark
-// names (for example BenchmarkCommit/series=10000). It is what "make bench" runs.
+// Command benchtable runs mrtgo's benchmarks (poll cycle, store commit, render, site)
+// several times and prints one table: for each benchmark and size, the median of every
+// figure over the runs and, for the time per operation, the range the runs fell in. The
+// sizes are taken from the sub-benchmark names (for example BenchmarkCommit/series=10000).
+// It is what "make bench" runs.
+//
+// A single run on a busy 2-core machine can be off by a factor of two or three; the
+// median of a few runs moves far less, and the range shows how far one run can be
+// trusted.
 package main
 
 import (
@@ -11,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,11 +25,13 @@ import (
 )
 
 func main() {
-	benchtime := flag.String("benchtime", "1x", "go test -benchtime")
+	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
+	count := flag.Int("count", 5, "runs of each benchmark (go test -count); the table shows their median")
 	bench := flag.String("bench", ".", "go test -bench pattern")
 	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/...", "packages to benchmark")
 	flag.Parse()
-	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-benchtime", *benchtime}, strings.Fields(*pkgs)...)
+	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
+		"-benchtime", *benchtime, "-count", strconv.Itoa(max(*count, 1))}, strings.Fields(*pkgs)...)
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -30,20 +39,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	rows := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
+	runs := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
 	werr := cmd.Wait()
-	print(os.Stdout, rows)
+	print(os.Stdout, summarize(runs))
+	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark (-benchtime %s) in %s; figures are medians, range is the fastest and slowest run.\n",
+		max(*count, 1), *benchtime, time.Since(start).Round(time.Second))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		os.Exit(1)
 	}
 }
 
-type row struct {
+// run is one result line of go test -bench.
+type run struct {
 	pkg, name, size string
 	n               int
 	metrics         map[string]float64
@@ -55,8 +68,8 @@ var (
 	pkgHeader = regexp.MustCompile(`^pkg: (\S+)`)
 )
 
-func parse(r io.Reader) []row {
-	var rows []row
+func parse(r io.Reader) []run {
+	var runs []run
 	pkg := ""
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -70,7 +83,7 @@ func parse(r io.Reader) []row {
 			continue
 		}
 		n, _ := strconv.Atoi(m[2])
-		rw := row{pkg: pkg, n: n, metrics: map[string]float64{}}
+		rw := run{pkg: pkg, n: n, metrics: map[string]float64{}}
 		rw.name, rw.size = splitName(m[1])
 		f := strings.Fields(m[3])
 		for i := 0; i+1 < len(f); i += 2 {
@@ -81,9 +94,9 @@ func parse(r io.Reader) []row {
 			rw.metrics[f[i+1]] = v
 			rw.order = append(rw.order, f[i+1])
 		}
-		rows = append(rows, rw)
+		runs = append(runs, rw)
 	}
-	return rows
+	return runs
 }
 
 // splitName separates the sizes (key=value parts) from a benchmark's name.
@@ -100,9 +113,63 @@ func splitName(full string) (name, size string) {
 	return strings.Join(names, "/"), strings.Join(sizes, " ")
 }
 
+// row is one benchmark at one size over all its runs.
+type row struct {
+	pkg, name, size string
+	runs            int
+	median          map[string]float64
+	lo, hi          map[string]float64 // fastest and slowest run of each metric
+	order           []string
+}
+
+// summarize groups the runs of each benchmark (in the order they first ran) into
+// medians and ranges.
+func summarize(runs []run) []row {
+	var rows []row
+	index := map[string]int{}
+	values := map[string]map[string][]float64{}
+	for _, r := range runs {
+		key := r.pkg + "\x00" + r.name + "\x00" + r.size
+		i, ok := index[key]
+		if !ok {
+			i = len(rows)
+			index[key] = i
+			rows = append(rows, row{pkg: r.pkg, name: r.name, size: r.size})
+			values[key] = map[string][]float64{}
+		}
+		rows[i].runs++
+		for _, k := range r.order {
+			if !slices.Contains(rows[i].order, k) {
+				rows[i].order = append(rows[i].order, k)
+			}
+			values[key][k] = append(values[key][k], r.metrics[k])
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.median, r.lo, r.hi = map[string]float64{}, map[string]float64{}, map[string]float64{}
+		for k, v := range values[r.pkg+"\x00"+r.name+"\x00"+r.size] {
+			r.median[k] = median(v)
+			r.lo[k], r.hi[k] = slices.Min(v), slices.Max(v)
+		}
+	}
+	return rows
+}
+
+// median is the middle value, or the mean of the two middle values.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 func print(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "package\tbenchmark\tsize\ttime/op\tallocs/op\tmemory/op\tother")
+	fmt.Fprintln(tw, "package\tbenchmark\tsize\ttime/op\trange\tallocs/op\tmemory/op\tother")
 	for _, r := range rows {
 		var other []string
 		for _, k := range r.order {
@@ -110,13 +177,37 @@ func print(w io.Writer, rows []row) {
 			case "ns/op", "B/op", "allocs/op":
 				continue
 			}
-			other = append(other, fmt.Sprintf("%s %s", human(r.metrics[k]), k))
+			other = append(other, fmt.Sprintf("%s %s", human(r.median[k]), k))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.pkg, r.name, dash(r.size),
-			time.Duration(r.metrics["ns/op"]).Round(time.Microsecond),
-			human(r.metrics["allocs/op"]), bytes(r.metrics["B/op"]), strings.Join(other, ", "))
+		// A benchmark whose result is not a time (a file size) reports no ns/op, and
+		// its allocations are those of whichever run built the result.
+		perOp, spread, allocs, memory := "-", "-", "-", "-"
+		if _, ok := r.median["ns/op"]; ok {
+			perOp = duration(r.median["ns/op"])
+			if r.runs > 1 {
+				spread = fmt.Sprintf("%s–%s", duration(r.lo["ns/op"]), duration(r.hi["ns/op"]))
+			}
+			allocs, memory = human(r.median["allocs/op"]), bytes(r.median["B/op"])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.pkg, r.name, dash(r.size),
+			perOp, spread, allocs, memory, strings.Join(other, ", "))
 	}
 	tw.Flush()
+}
+
+// duration prints nanoseconds to three significant digits at most.
+func duration(ns float64) string {
+	d := time.Duration(ns)
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	case d >= 100*time.Microsecond:
+		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(10 * time.Nanosecond).String()
+	}
 }
 
 func dash(s string) string {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,12 +18,66 @@ import (
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
-// benchStore is a store of n interfaces on one device with 40 days of 5-minute
-// history ending at the returned time (the day, week and month graphs full, the
-// year graph a tenth full), with a daily rhythm so the graphs are not flat.
-func benchStore(b *testing.B, n int) (*rrd.DB, *Recorder, []string, map[string][2]uint64, time.Time) {
+// benchFixture is a store of n interfaces on one device with 40 days of 5-minute
+// history ending at end (the day, week and month graphs full, the year graph a tenth
+// full), with a daily rhythm so the graphs are not flat. The incremental site
+// benchmark moves end on, a step at a time, and keeps its site in site.
+type benchFixture struct {
+	db       *rrd.DB
+	rec      *Recorder
+	ifaces   []string
+	counters map[string][2]uint64
+	end      time.Time
+	site     *Publisher // nil until the incremental benchmark first publishes
+	now      time.Time  // the site's clock
+}
+
+// A benchmark runs more than once in a process: once per -count, and again while a
+// -benchtime duration is not filled. The stores take seconds to fill, so each size is
+// built once per process in fixtureDir, which TestMain removes.
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	fixtures    = map[int]*benchFixture{}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, f := range fixtures {
+		f.db.Close()
+	}
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// fixturePath is a path that lives as long as the process.
+func fixturePath(tb testing.TB, name string) string {
+	tb.Helper()
+	fixtureOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pipeline-bench-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fixtureDir = dir
+	})
+	if fixtureDir == "" {
+		tb.Fatal("no fixture directory")
+	}
+	return filepath.Join(fixtureDir, name)
+}
+
+// benchStore is the process's fixture of n interfaces.
+func benchStore(b *testing.B, n int) *benchFixture {
 	b.Helper()
-	db := openDB(b)
+	if f := fixtures[n]; f != nil {
+		return f
+	}
+	db, err := rrd.Open(fixturePath(b, fmt.Sprintf("store-%d.db", n)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	step := 5 * time.Minute
 	rec := NewRecorder(db, step, nil, quiet)
 	ifaces := make([]string, n)
@@ -35,7 +90,9 @@ func benchStore(b *testing.B, n int) (*rrd.DB, *Recorder, []string, map[string][
 		from := end.Add(-time.Duration(day) * 24 * time.Hour)
 		history(b, rec, "r1", ifaces, from, from.Add(24*time.Hour), step, counters, rhythm)
 	}
-	return db, rec, ifaces, counters, end
+	f := &benchFixture{db: db, rec: rec, ifaces: ifaces, counters: counters, end: end}
+	fixtures[n] = f
+	return f
 }
 
 // rhythm is a day's traffic in octets/s, different per interface.
@@ -51,10 +108,10 @@ func rhythm(iface string, t time.Time) (float64, float64) {
 // the CPU time the process used (at most 2 s per second on this 2-core machine).
 func BenchmarkSite(b *testing.B) {
 	for _, n := range []int{1000} {
-		db, rec, ifaces, counters, end := benchStore(b, n)
+		f := benchStore(b, n)
 		step := 5 * time.Minute
-		now := end.Add(10 * time.Second)
 		b.Run(fmt.Sprintf("full/interfaces=%d", n), func(b *testing.B) {
+			now := f.end.Add(10 * time.Second)
 			var drawn int
 			var cpu time.Duration
 			for b.Loop() {
@@ -63,7 +120,7 @@ func BenchmarkSite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
+				pub := &Publisher{DB: f.db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
 				b.StartTimer()
 				drawn = timedPublish(b, pub, &cpu).Drawn
 			}
@@ -71,18 +128,22 @@ func BenchmarkSite(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 		})
 		b.Run(fmt.Sprintf("incremental/interfaces=%d", n), func(b *testing.B) {
-			pub := &Publisher{DB: db, Dir: b.TempDir(), Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now }}
-			if _, err := pub.Publish(context.Background()); err != nil {
-				b.Fatal(err)
+			if f.site == nil {
+				f.now = f.end.Add(10 * time.Second)
+				f.site = &Publisher{DB: f.db, Dir: fixturePath(b, fmt.Sprintf("site-%d", n)), Location: time.UTC, Step: step,
+					Log: quiet, Now: func() time.Time { return f.now }}
+				if _, err := f.site.Publish(context.Background()); err != nil {
+					b.Fatal(err)
+				}
 			}
 			var drawn int
 			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				history(b, rec, "r1", ifaces, end, end.Add(step), step, counters, rhythm)
-				end, now = end.Add(step), now.Add(step)
+				history(b, f.rec, "r1", f.ifaces, f.end, f.end.Add(step), step, f.counters, rhythm)
+				f.end, f.now = f.end.Add(step), f.now.Add(step)
 				b.StartTimer()
-				drawn = timedPublish(b, pub, &cpu).Drawn
+				drawn = timedPublish(b, f.site, &cpu).Drawn
 			}
 			b.ReportMetric(float64(2*drawn), "pngs/op")
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
@@ -94,8 +155,9 @@ func BenchmarkSite(b *testing.B) {
 // draw the 1x PNG ("mrtgo"), against rrdtool graph drawing the same rates from an RRD
 // file with the same look (in as an area, out as a line, 400×100 plot).
 func BenchmarkGraph(b *testing.B) {
-	db, _, ifaces, _, end := benchStore(b, 1)
-	series := SeriesName("r1", ifaces[0])
+	f := benchStore(b, 1)
+	db, end := f.db, f.end
+	series := SeriesName("r1", f.ifaces[0])
 	b.Run("mrtgo/graphs=1", func(b *testing.B) {
 		one := func() {
 			r, err := FetchRates(db, series, render.Day, end)
@@ -234,7 +296,8 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // alone; "batched" through fetchRings (rrd.FetchMany, 64 interfaces a read).
 func BenchmarkRings(b *testing.B) {
 	const n = 1000
-	db, _, ifaces, _, end := benchStore(b, n)
+	f := benchStore(b, n)
+	db, ifaces, end := f.db, f.ifaces, f.end
 	step := 5 * time.Minute
 	now := end.Add(10 * time.Second)
 	series := make([]string, n)

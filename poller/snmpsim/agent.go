@@ -188,8 +188,8 @@ func newIface(seed uint64, pos int, cfg Interface) iface {
 		inBps, outBps = 0, 0
 	}
 	f.shape = newPhases(key)
-	f.in = newProfile(inBps, cfg.Speed, mix(key^1))
-	f.out = newProfile(outBps, cfg.Speed, mix(key^2))
+	f.in = newProfile(inBps, cfg.Speed, mix(key^1), &f.shape)
+	f.out = newProfile(outBps, cfg.Speed, mix(key^2), &f.shape)
 	f.inPkt = 400 + 800*unitFloat(mix(key^3))
 	f.outPk = 400 + 800*unitFloat(mix(key^4))
 	return f
@@ -328,8 +328,8 @@ func (a *Agent) octets(pos int, t time.Time) (in, out uint64) {
 
 // marks is the integral of in and out traffic up to x.
 func (f *iface) marks(x instant) [2]mark {
-	h := f.shape.integral(x.tod)
-	return [2]mark{f.in.mark(x, h), f.out.mark(x, h)}
+	frac := f.shape.fraction(x)
+	return [2]mark{f.in.mark(x, frac), f.out.mark(x, frac)}
 }
 
 // Rate returns the instantaneous traffic of the interface that has ifIndex
@@ -343,8 +343,8 @@ func (a *Agent) Rate(ifIndex int, t time.Time) (in, out float64) {
 	}
 	f := &a.ifs[pos]
 	x := at(t, a.offset)
-	shape := f.shape.shape(x.tod)
-	return 8 * f.in.rate(x, shape), 8 * f.out.rate(x, shape)
+	level := f.shape.level(x)
+	return 8 * f.in.rate(x, level), 8 * f.out.rate(x, level)
 }
 
 // IfIndex returns the current ifIndex of the interface named name.

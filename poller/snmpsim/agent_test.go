@@ -285,15 +285,8 @@ func TestWrongCommunityTimesOut(t *testing.T) {
 }
 
 // integrate is the octets between from and to by Simpson's rule over the
-// agent's rate function, independent of the closed form. The rate steps at
-// UTC midnight (the weekday weight), so pieces are split there, the first
-// ending a nanosecond early to sample the rate of the day it belongs to.
+// agent's rate function, independent of the closed form.
 func integrate(a *Agent, ifIndex int, from, to time.Time) (in, out float64) {
-	if midnight := from.Truncate(24 * time.Hour).Add(24 * time.Hour); midnight.Before(to) {
-		i1, o1 := integrate(a, ifIndex, from, midnight.Add(-time.Nanosecond))
-		i2, o2 := integrate(a, ifIndex, midnight, to)
-		return i1 + i2, o1 + o2
-	}
 	const steps = 2000
 	h := to.Sub(from) / steps
 	for i := 0; i <= steps; i++ {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+pkg: github.com/mrtgo/mrtgo/rrd
+BenchmarkCommitCycle/series=10000-2   	       1	   7500000 ns/op	    679936 bytes-written/cycle	         2.2 cpu-ms/op	  724112 B/op	     342 allocs/op
+BenchmarkCommitCycle/series=10000-2   	       1	   2900000 ns/op	    679936 bytes-written/cycle	         2.0 cpu-ms/op	  724112 B/op	     342 allocs/op
+BenchmarkCommitCycle/series=10000-2   	       1	   3100000 ns/op	    679936 bytes-written/cycle	         2.4 cpu-ms/op	  724112 B/op	     340 allocs/op
+BenchmarkBackfillYear-2               	       1	3247222391 ns/op	336229424 B/op	 8039772 allocs/op
+BenchmarkBackfillYear-2               	       1	3000000000 ns/op	336229424 B/op	 8039772 allocs/op
+ok  	github.com/mrtgo/mrtgo/rrd	150.261s
+pkg: github.com/mrtgo/mrtgo/poller/snmpsim
+BenchmarkCounters-2           	       1	      1152 ns/op	       0 B/op	       0 allocs/op
+pkg: github.com/mrtgo/mrtgo/rrd
+BenchmarkFileSize/series=1000-2            	       1	    131138 bytes/series
+BenchmarkFileSize/series=1000-2            	1000000000	    131138 bytes/series
+`
+
+func TestSummarize(t *testing.T) {
+	rows := summarize(parse(strings.NewReader(sample)))
+	if len(rows) != 4 {
+		t.Fatalf("got %d rows, want 4: %+v", len(rows), rows)
+	}
+	tests := []struct {
+		pkg, name, size string
+		runs            int
+		ns, lo, hi      float64
+		metric          string
+		want            float64
+	}{
+		{"rrd", "CommitCycle", "series=10000", 3, 3.1e6, 2.9e6, 7.5e6, "cpu-ms/op", 2.2},
+		{"rrd", "BackfillYear", "", 2, (3247222391 + 3e9) / 2, 3e9, 3247222391, "allocs/op", 8039772},
+		{"poller/snmpsim", "Counters", "", 1, 1152, 1152, 1152, "B/op", 0},
+	}
+	for i, tt := range tests {
+		r := rows[i]
+		if r.pkg != tt.pkg || r.name != tt.name || r.size != tt.size || r.runs != tt.runs {
+			t.Errorf("row %d: got %s %s %q with %d runs, want %s %s %q with %d", i, r.pkg, r.name, r.size, r.runs, tt.pkg, tt.name, tt.size, tt.runs)
+		}
+		if r.median["ns/op"] != tt.ns || r.lo["ns/op"] != tt.lo || r.hi["ns/op"] != tt.hi {
+			t.Errorf("%s: ns/op median %v range %v-%v, want %v, %v-%v", r.name, r.median["ns/op"], r.lo["ns/op"], r.hi["ns/op"], tt.ns, tt.lo, tt.hi)
+		}
+		if got := r.median[tt.metric]; got != tt.want {
+			t.Errorf("%s: median %s %v, want %v", r.name, tt.metric, got, tt.want)
+		}
+	}
+	var b strings.Builder
+	print(&b, rows)
+	for _, want := range []string{"3.1ms", "2.9ms–7.5ms", "3.12s", "1.15µs", "2.2 cpu-ms/op"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	// A result that is not a time has no time per operation and no range.
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[1] == "FileSize" && (f[3] != "-" || f[4] != "-" || f[5] != "-") {
+			t.Errorf("FileSize row %q: want - for time/op, range and allocs/op", line)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{{[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
