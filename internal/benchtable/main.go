@@ -28,7 +28,7 @@ func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
 	count := flag.Int("count", 5, "runs of each benchmark (go test -count); the table shows their median")
 	bench := flag.String("bench", ".", "go test -bench pattern")
-	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/...", "packages to benchmark")
+	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/... ./cmd/mrtgo", "packages to benchmark")
 	flag.Parse()
 	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
 		"-benchtime", *benchtime, "-count", strconv.Itoa(max(*count, 1))}, strings.Fields(*pkgs)...)
