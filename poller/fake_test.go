@@ -22,6 +22,7 @@ type fakeAgent struct {
 	v1      bool
 	objs    map[string]gosnmp.SnmpPDU // by OID without leading dot
 	sorted  []string                  // keys of objs in OID order; nil when stale
+	parsed  [][]int                   // sorted, parsed
 	maxVars int                       // answer tooBig when a response would hold more varbinds (0: no limit)
 	reqErr  error                     // returned by every request (a dead agent)
 	pduErr  gosnmp.SNMPError          // error-status put on every GET answer
@@ -136,6 +137,10 @@ func (a *fakeAgent) keys() []string {
 			a.sorted = append(a.sorted, k)
 		}
 		slices.SortFunc(a.sorted, func(x, y string) int { return slices.Compare(parseOID(x), parseOID(y)) })
+		a.parsed = make([][]int, len(a.sorted))
+		for i, k := range a.sorted {
+			a.parsed[i] = parseOID(k)
+		}
 	}
 	return a.sorted
 }
@@ -144,9 +149,9 @@ func (a *fakeAgent) keys() []string {
 func (a *fakeAgent) next(oid string) (gosnmp.SnmpPDU, bool) {
 	keys := a.keys()
 	want := parseOID(oid)
-	i, _ := slices.BinarySearchFunc(keys, want, func(k string, w []int) int { return slices.Compare(parseOID(k), w) })
+	i, _ := slices.BinarySearchFunc(a.parsed, want, slices.Compare)
 	for ; i < len(keys); i++ {
-		if slices.Compare(parseOID(keys[i]), want) > 0 {
+		if slices.Compare(a.parsed[i], want) > 0 {
 			return a.objs[keys[i]], true
 		}
 	}
