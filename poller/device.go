@@ -58,7 +58,8 @@ type device struct {
 
 	// mappingHash identifies the mapping last handed back in a Result (or restored),
 	// so that it is handed back again only when it changes.
-	mappingHash uint64
+	mappingHash  uint64
+	mappingStale bool // a resolve since the mapping was last encoded
 	// distrust is set when the memory a previous process left was of another agent
 	// (host, port, version, context or interface key changed) or unreadable: the first
 	// sample of each interface is then a discontinuity. A device without any memory
@@ -516,6 +517,7 @@ func (d *device) resolve(s *session) error {
 		chosen[i].alias = PDUString(alias.pdu)
 	}
 	d.ifaces, d.missing, d.resolved, d.readPlan = chosen, missing, true, nil
+	d.mappingStale = true
 	d.rows = indexes
 	d.sinceResolve = 0
 	d.log.Debug("interfaces resolved", "polled", len(chosen), "missing", len(missing))

@@ -116,11 +116,16 @@ func mappingHash(b []byte) uint64 {
 func (d *device) memory(now time.Time) (mapping, state []byte) {
 	var mhash uint64
 	if d.resolved {
-		m := d.encodeMapping()
-		mhash = mappingHash(m)
-		if mhash != d.mappingHash {
-			mapping, d.mappingHash = m, mhash
+		if d.mappingStale {
+			// Encoded only after a resolve: an identical one (every ResolveEvery
+			// cycles on ["*"]) is not handed back again.
+			m := d.encodeMapping()
+			if h := mappingHash(m); h != d.mappingHash {
+				mapping, d.mappingHash = m, h
+			}
+			d.mappingStale = false
 		}
+		mhash = d.mappingHash
 	}
 	var fl uint64
 	for _, f := range []struct {

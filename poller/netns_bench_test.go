@@ -10,16 +10,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/mrtgo/mrtgo/config"
-	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+	"github.com/mrtgo/mrtgo/internal/testnetns"
 )
 
 // nsClient opens its socket inside a network namespace: the calling thread enters it
@@ -63,14 +61,6 @@ func nsDial(ns *os.File) dialFunc {
 	}
 }
 
-func run(name string, args ...string) error {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
 // BenchmarkSnmpdCycle polls 1,000 interfaces of a real snmpd (ifHC* in and out,
 // sysUpTime, ifTableLastChange, ifNumber, ifCounterDiscontinuityTime), and reports as
 // bulkwalk-floor-ms the best of three runs of two snmpbulkwalks of ifHCInOctets and
@@ -78,57 +68,10 @@ func run(name string, args ...string) error {
 func BenchmarkSnmpdCycle(b *testing.B) {
 	b.Run("interfaces=1000", func(b *testing.B) {
 		const n = 1000
-		if os.Geteuid() != 0 {
-			b.Skip("needs root to make a network namespace")
-		}
-		ip, err := exec.LookPath("ip")
-		if err != nil {
-			b.Skip("needs iproute2's ip")
-		}
-		ns := fmt.Sprintf("mrtgo-bench-%d", os.Getpid())
-		if err := run(ip, "netns", "add", ns); err != nil {
-			b.Skip(err) // no namespaces here (a container without CAP_SYS_ADMIN)
-		}
-		b.Cleanup(func() {
-			if err := run(ip, "netns", "delete", ns); err != nil {
-				b.Error(err)
-			}
-		})
-		var batch strings.Builder
-		batch.WriteString("link set lo up\n")
-		// veth pairs with both ends in the namespace: the dummy link type is a module
-		// that containers often lack.
-		names := make([]string, 0, n)
-		for i := range n / 2 {
-			a, z := fmt.Sprintf("v%da", i), fmt.Sprintf("v%db", i)
-			fmt.Fprintf(&batch, "link add %s type veth peer name %s\nlink set %s up\nlink set %s up\n", a, z, a, z)
-			names = append(names, a, z)
-		}
-		bf := filepath.Join(b.TempDir(), "links")
-		if err := os.WriteFile(bf, []byte(batch.String()), 0o600); err != nil {
-			b.Fatal(err)
-		}
-		if err := run(ip, "-n", ns, "-batch", bf); err != nil {
-			b.Fatal(err)
-		}
-		inNS := []string{ip, "netns", "exec", ns}
-		snmpget, err := exec.LookPath("snmpget")
-		if err != nil {
-			b.Skip("needs net-snmp's snmpget and snmpbulkwalk")
-		}
-		agent := testsnmpd.StartWith(b, testsnmpd.Options{
-			Community: testCommunity,
-			Prefix:    inNS,
-			Answers: func(a *testsnmpd.Agent) bool {
-				return run(ip, "netns", "exec", ns, snmpget, "-v2c", "-c", a.Community, "-r0", "-t0.3",
-					"-m", "", "-On", fmt.Sprintf("127.0.0.1:%d", a.Port), ".1.3.6.1.2.1.1.3.0") == nil
-			},
-		})
-		nsFile, err := os.Open("/run/netns/" + ns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer nsFile.Close()
+		ns := testnetns.New(b, "bench")
+		names := ns.Veths(b, n/2)
+		agent := ns.Snmpd(b, testCommunity)
+		nsFile := ns.File(b)
 
 		d := snmpdDevice(agent, "netns", "2c", names...)
 		d.SNMP.Timeout = 5 * time.Second // a thousand interfaces keep snmpd busy
@@ -157,10 +100,10 @@ func BenchmarkSnmpdCycle(b *testing.B) {
 		for range 3 {
 			start := time.Now()
 			for _, col := range []string{oidIfHCInOctets, oidIfHCOutOctets} {
-				args := append(append([]string{}, inNS[1:]...), walk, "-v2c", "-c", agent.Community, "-Cr60",
-					"-m", "", "-On", "-Oq", fmt.Sprintf("127.0.0.1:%d", agent.Port), col)
-				if err := run(ip, args...); err != nil {
-					b.Fatal(err)
+				out, err := ns.Command(walk, "-v2c", "-c", agent.Community, "-Cr60",
+					"-m", "", "-On", "-Oq", fmt.Sprintf("127.0.0.1:%d", agent.Port), col).CombinedOutput()
+				if err != nil {
+					b.Fatalf("snmpbulkwalk: %v: %s", err, out)
 				}
 			}
 			floor = min(floor, time.Since(start))

@@ -6,12 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/mrtgo/mrtgo/internal/fixturedir"
 )
 
 func benchSpec() Spec {
@@ -34,11 +35,10 @@ func benchNames(n int) []string {
 // build are therefore built once per process, kept in fixtureDir and removed by
 // TestMain, so that repeated runs time the operation and not the set-up.
 var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	commits     = map[int]*commitFixture{}
-	months      = map[int]*monthFixture{}
-	fileSizes   = map[int]float64{}
+	fixtureDir = fixturedir.Dir{Prefix: "rrd-bench-"}
+	commits    = map[int]*commitFixture{}
+	months     = map[int]*monthFixture{}
+	fileSizes  = map[int]float64{}
 )
 
 func TestMain(m *testing.M) {
@@ -49,26 +49,8 @@ func TestMain(m *testing.M) {
 	for _, f := range months {
 		f.db.Close()
 	}
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
-	}
+	fixtureDir.Remove()
 	os.Exit(code)
-}
-
-// fixturePath is a path for a store that lives as long as the process.
-func fixturePath(tb testing.TB, name string) string {
-	tb.Helper()
-	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rrd-bench-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fixtureDir = dir
-	})
-	if fixtureDir == "" {
-		tb.Fatal("no fixture directory")
-	}
-	return filepath.Join(fixtureDir, name)
 }
 
 // BenchmarkCommitCycle measures one poll cycle's commit: one sample for
@@ -121,7 +103,7 @@ func commitStore(tb testing.TB, n int) *commitFixture {
 	if f := commits[n]; f != nil {
 		return f
 	}
-	db, err := Open(fixturePath(tb, fmt.Sprintf("commit-%d.db", n)), nil)
+	db, err := Open(fixtureDir.Path(tb, fmt.Sprintf("commit-%d.db", n)), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -217,7 +199,7 @@ func monthStore(b *testing.B, n int) (*DB, []string, time.Time) {
 	if f := months[n]; f != nil {
 		return f.db, f.names, f.end
 	}
-	db, err := Open(fixturePath(b, fmt.Sprintf("month-%d.db", n)), &Options{noSync: true})
+	db, err := Open(fixtureDir.Path(b, fmt.Sprintf("month-%d.db", n)), &Options{noSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}

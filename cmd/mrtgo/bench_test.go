@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+	"github.com/mrtgo/mrtgo/internal/testnetns"
 )
 
 // BenchmarkPollOnceProcess is cron's path on a real net-snmp snmpd with 1,000
@@ -23,48 +23,14 @@ import (
 func BenchmarkPollOnceProcess(b *testing.B) {
 	b.Run("interfaces=1000", func(b *testing.B) {
 		const n = 1000
-		if os.Geteuid() != 0 {
-			b.Skip("needs root to make a network namespace")
-		}
-		ip, err := exec.LookPath("ip")
+		walk, err := exec.LookPath("snmpbulkwalk")
 		if err != nil {
-			b.Skip("needs iproute2's ip")
+			b.Skip("needs net-snmp's snmpbulkwalk")
 		}
-		snmpget, err1 := exec.LookPath("snmpget")
-		walk, err2 := exec.LookPath("snmpbulkwalk")
-		if err1 != nil || err2 != nil {
-			b.Skip("needs net-snmp's snmpget and snmpbulkwalk")
-		}
-		ns := fmt.Sprintf("mrtgo-bench-once-%d", os.Getpid())
-		if out, err := exec.Command(ip, "netns", "add", ns).CombinedOutput(); err != nil {
-			b.Skipf("no network namespaces here: %v: %s", err, out)
-		}
-		b.Cleanup(func() { _ = exec.Command(ip, "netns", "delete", ns).Run() })
-		var batch strings.Builder
-		batch.WriteString("link set lo up\n")
-		names := make([]string, 0, n)
-		for i := range n / 2 {
-			a, z := fmt.Sprintf("v%da", i), fmt.Sprintf("v%db", i)
-			fmt.Fprintf(&batch, "link add %s type veth peer name %s\nlink set %s up\nlink set %s up\n", a, z, a, z)
-			names = append(names, a, z)
-		}
+		ns := testnetns.New(b, "bench-once")
+		names := ns.Veths(b, n/2)
+		agent := ns.Snmpd(b, "bench-ro")
 		dir := b.TempDir()
-		bf := filepath.Join(dir, "links")
-		if err := os.WriteFile(bf, []byte(batch.String()), 0o600); err != nil {
-			b.Fatal(err)
-		}
-		if out, err := exec.Command(ip, "-n", ns, "-batch", bf).CombinedOutput(); err != nil {
-			b.Fatalf("make links: %v: %s", err, out)
-		}
-		inNS := []string{ip, "netns", "exec", ns}
-		agent := testsnmpd.StartWith(b, testsnmpd.Options{
-			Community: "bench-ro",
-			Prefix:    inNS,
-			Answers: func(a *testsnmpd.Agent) bool {
-				return exec.Command(ip, "netns", "exec", ns, snmpget, "-v2c", "-c", a.Community, "-r0", "-t0.3",
-					"-m", "", "-On", fmt.Sprintf("127.0.0.1:%d", a.Port), ".1.3.6.1.2.1.1.3.0").Run() == nil
-			},
-		})
 
 		cfgPath := filepath.Join(dir, "targets.toml")
 		quoted := make([]string, len(names))
@@ -80,7 +46,9 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		timed := func(env []string, name string, args ...string) time.Duration {
+		inNS := func(args ...string) []string { return append(ns.Exec(), args...) }
+		timed := func(env []string, args ...string) time.Duration {
+			name, args := args[0], args[1:]
 			cmd := exec.Command(name, args...)
 			cmd.Env, cmd.Dir = env, dir
 			start := time.Now()
@@ -93,7 +61,7 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		}
 		mrtgoEnv := append(os.Environ(), asMainEnv+"=1")
 		pollOnce := func() time.Duration {
-			return timed(mrtgoEnv, ip, "netns", "exec", ns, self, "poll", "--once", "-c", cfgPath, "-log-level", "warn")
+			return timed(mrtgoEnv, inNS(self, "poll", "--once", "-c", cfgPath, "-log-level", "warn")...)
 		}
 		// Warm: the first run walks and creates the series; the second is the first
 		// with a mapping to check.
@@ -117,8 +85,8 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		b.ReportMetric(median(9, func() time.Duration {
 			var d time.Duration
 			for _, col := range []string{".1.3.6.1.2.1.31.1.1.1.6", ".1.3.6.1.2.1.31.1.1.1.10"} {
-				d += timed(os.Environ(), ip, "netns", "exec", ns, walk, "-v2c", "-c", agent.Community, "-Cr60",
-					"-m", "", "-On", "-Oq", fmt.Sprintf("127.0.0.1:%d", agent.Port), col)
+				d += timed(os.Environ(), inNS(walk, "-v2c", "-c", agent.Community, "-Cr60",
+					"-m", "", "-On", "-Oq", fmt.Sprintf("127.0.0.1:%d", agent.Port), col)...)
 			}
 			return d
 		}), "bulkwalk2-ms")
@@ -137,11 +105,11 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		}
 		env := append(os.Environ(), "LANG=C", "LC_ALL=C", "TZ=UTC", "HOME="+mdir)
 		mcfg := filepath.Join(mdir, "mrtg.cfg")
-		timed(env, ip, "netns", "exec", ns, cfgmaker, "--global", "WorkDir: "+mdir, "--global", "LogFormat: rrdtool",
-			"--snmp-options=:::::2", "--output="+mcfg, fmt.Sprintf("%s@127.0.0.1:%d", agent.Community, agent.Port))
+		timed(env, inNS(cfgmaker, "--global", "WorkDir: "+mdir, "--global", "LogFormat: rrdtool",
+			"--snmp-options=:::::2", "--output="+mcfg, fmt.Sprintf("%s@127.0.0.1:%d", agent.Community, agent.Port))...)
 		runMRTG := func() time.Duration {
-			return timed(env, ip, "netns", "exec", ns, mrtg, "--lock-file", filepath.Join(mdir, "lock"),
-				"--confcache-file", filepath.Join(mdir, "ok"), mcfg)
+			return timed(env, inNS(mrtg, "--lock-file", filepath.Join(mdir, "lock"),
+				"--confcache-file", filepath.Join(mdir, "ok"), mcfg)...)
 		}
 		runMRTG()
 		theirs := median(3, runMRTG) // a second or more each

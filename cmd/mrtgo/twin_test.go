@@ -12,19 +12,15 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mrtgo/mrtgo/internal/pipeline"
-	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+	"github.com/mrtgo/mrtgo/internal/testnetns"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -39,88 +35,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// needRoot skips a test that makes namespaces when it cannot, unless CI is set.
-func needRoot(t *testing.T) string {
-	t.Helper()
-	ip, err := exec.LookPath("ip")
-	if err != nil || os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("needs root and iproute2's ip to make network namespaces (ip: %v, uid %d)", err, os.Geteuid())
-		}
-		t.Skip("needs root and iproute2's ip to make network namespaces; set CI=1 to make this a failure")
-	}
-	return ip
-}
-
-func sh(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-}
-
-// inNamespace runs f on a thread inside the named namespace: a socket made there stays
-// there whichever thread uses it afterwards.
-func inNamespace(ns string, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		target, err := os.Open("/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter namespace %s: %w", ns, err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
-
 func TestCronFollowsLiveTwinOnSnmpd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes about a minute and a half of real time")
 	}
-	ip := needRoot(t)
-	snmpget, err := exec.LookPath("snmpget")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs net-snmp's snmpget (apt-get install snmp); required under CI")
-		}
-		t.Skip("needs net-snmp's snmpget")
-	}
-	agentNS, peerNS := fmt.Sprintf("mrtgo-tw-a%d", os.Getpid()), fmt.Sprintf("mrtgo-tw-b%d", os.Getpid())
-	for _, ns := range []string{agentNS, peerNS} {
-		sh(t, ip, "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command(ip, "netns", "delete", ns).Run() })
-	}
-	sh(t, ip, "-n", agentNS, "link", "set", "lo", "up")
+	agentNS, peerNS := testnetns.New(t, "twin-a"), testnetns.New(t, "twin-b")
 	link := func() {
-		sh(t, ip, "-n", agentNS, "link", "add", "tw0", "type", "veth", "peer", "name", "tw0p", "netns", peerNS)
-		sh(t, ip, "-n", agentNS, "addr", "add", "10.77.0.1/30", "dev", "tw0")
-		sh(t, ip, "-n", peerNS, "addr", "add", "10.77.0.2/30", "dev", "tw0p")
-		sh(t, ip, "-n", agentNS, "link", "set", "tw0", "up")
-		sh(t, ip, "-n", peerNS, "link", "set", "tw0p", "up")
+		agentNS.IP(t, "link", "add", "tw0", "type", "veth", "peer", "name", "tw0p", "netns", peerNS.Name)
+		agentNS.IP(t, "addr", "add", "10.77.0.1/30", "dev", "tw0")
+		peerNS.IP(t, "addr", "add", "10.77.0.2/30", "dev", "tw0p")
+		agentNS.IP(t, "link", "set", "tw0", "up")
+		peerNS.IP(t, "link", "set", "tw0p", "up")
 	}
 	link()
-
-	agent := testsnmpd.StartWith(t, testsnmpd.Options{
-		Community: "twin-ro",
-		Prefix:    []string{ip, "netns", "exec", agentNS},
-		Answers: func(a *testsnmpd.Agent) bool {
-			return exec.Command(ip, "netns", "exec", agentNS, snmpget, "-v2c", "-c", a.Community, "-r0", "-t0.3",
-				"-m", "", "-On", fmt.Sprintf("127.0.0.1:%d", a.Port), ".1.3.6.1.2.1.1.3.0").Run() == nil
-		},
-	})
+	agent := agentNS.Snmpd(t, "twin-ro")
 
 	// Traffic: UDP from the peer to a sink in the agent's namespace, paced at rate.
 	const rate = 2_000_000 // octets/s of payload
 	const size = 1400
 	var sink *net.UDPConn
-	if err := inNamespace(agentNS, func() (err error) {
+	if err := agentNS.Do(func() (err error) {
 		sink, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero, Port: 9999})
 		return err
 	}); err != nil {
@@ -136,7 +70,7 @@ func TestCronFollowsLiveTwinOnSnmpd(t *testing.T) {
 		}
 	}()
 	var src *net.UDPConn
-	if err := inNamespace(peerNS, func() (err error) {
+	if err := peerNS.Do(func() (err error) {
 		src, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
 		return err
 	}); err != nil {
@@ -191,7 +125,7 @@ interfaces = ["tw0"]
 		t.Fatal(err)
 	}
 	poll := func(k int) {
-		cmd := exec.Command(ip, "netns", "exec", agentNS, self, "poll", "--once", "-c", cfgPath, "-log-level", "debug")
+		cmd := agentNS.Command(self, "poll", "--once", "-c", cfgPath, "-log-level", "debug")
 		cmd.Env = append(os.Environ(), asMainEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -208,7 +142,7 @@ interfaces = ["tw0"]
 		case 3:
 			// The link is deleted and re-created a few seconds before the poll: snmpd
 			// keeps the deleted tw0 (down, frozen) and lists the new one after it.
-			sh(t, ip, "-n", agentNS, "link", "del", "tw0")
+			agentNS.IP(t, "link", "del", "tw0")
 			link()
 			time.Sleep(4 * time.Second)
 		case 7:
@@ -219,7 +153,7 @@ interfaces = ["tw0"]
 		next = next.Add(step)
 	}
 	halt()
-	out, err := exec.Command(ip, "-n", agentNS, "-o", "link", "show", "tw0").Output()
+	out, err := agentNS.Command("ip", "-o", "link", "show", "tw0").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
+
+	"github.com/mrtgo/mrtgo/internal/fixturedir"
 )
 
 // benchFixture is a store of n interfaces on one device with 40 days of 5-minute
@@ -36,9 +37,8 @@ type benchFixture struct {
 // -benchtime duration is not filled. The stores take seconds to fill, so each size is
 // built once per process in fixtureDir, which TestMain removes.
 var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	fixtures    = map[int]*benchFixture{}
+	fixtureDir = fixturedir.Dir{Prefix: "pipeline-bench-"}
+	fixtures   = map[int]*benchFixture{}
 )
 
 func TestMain(m *testing.M) {
@@ -46,26 +46,8 @@ func TestMain(m *testing.M) {
 	for _, f := range fixtures {
 		f.db.Close()
 	}
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
-	}
+	fixtureDir.Remove()
 	os.Exit(code)
-}
-
-// fixturePath is a path that lives as long as the process.
-func fixturePath(tb testing.TB, name string) string {
-	tb.Helper()
-	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pipeline-bench-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fixtureDir = dir
-	})
-	if fixtureDir == "" {
-		tb.Fatal("no fixture directory")
-	}
-	return filepath.Join(fixtureDir, name)
 }
 
 // benchStore is the process's fixture of n interfaces.
@@ -74,7 +56,7 @@ func benchStore(b *testing.B, n int) *benchFixture {
 	if f := fixtures[n]; f != nil {
 		return f
 	}
-	db, err := rrd.Open(fixturePath(b, fmt.Sprintf("store-%d.db", n)), nil)
+	db, err := rrd.Open(fixtureDir.Path(b, fmt.Sprintf("store-%d.db", n)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +112,7 @@ func BenchmarkSite(b *testing.B) {
 		b.Run(fmt.Sprintf("incremental/interfaces=%d", n), func(b *testing.B) {
 			if f.site == nil {
 				f.now = f.end.Add(10 * time.Second)
-				f.site = &Publisher{DB: f.db, Dir: fixturePath(b, fmt.Sprintf("site-%d", n)), Location: time.UTC, Step: step,
+				f.site = &Publisher{DB: f.db, Dir: fixtureDir.Path(b, fmt.Sprintf("site-%d", n)), Location: time.UTC, Step: step,
 					Log: quiet, Now: func() time.Time { return f.now }}
 				if _, err := f.site.Publish(context.Background()); err != nil {
 					b.Fatal(err)

@@ -1,0 +1,140 @@
+// Package testnetns makes network namespaces for tests and benchmarks that need what
+// loopback cannot give: many interfaces, links to delete and re-create, traffic
+// between hosts. Each namespace is the test's own and is deleted when it ends, so
+// nothing touches the host's interfaces. It needs root and iproute2's ip: a benchmark
+// without them skips, and so does a test, unless CI is set, where it fails.
+package testnetns
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+)
+
+// NS is a network namespace of the test's.
+type NS struct {
+	Name string
+	ip   string
+}
+
+// New makes a namespace named after tag and the process, with lo up, and deletes it
+// when the test ends.
+func New(tb testing.TB, tag string) *NS {
+	tb.Helper()
+	ip, err := exec.LookPath("ip")
+	if err != nil || os.Geteuid() != 0 {
+		_, bench := tb.(*testing.B)
+		if os.Getenv("CI") != "" && !bench {
+			tb.Fatalf("needs root and iproute2's ip to make a network namespace (ip: %v, uid %d)", err, os.Geteuid())
+		}
+		tb.Skip("needs root and iproute2's ip to make a network namespace")
+	}
+	n := &NS{Name: fmt.Sprintf("mrtgo-%s-%d", tag, os.Getpid()), ip: ip}
+	if out, err := exec.Command(ip, "netns", "add", n.Name).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("ip netns add: %v: %s", err, out)
+		}
+		tb.Skipf("no network namespaces here: %v: %s", err, out) // a container without CAP_SYS_ADMIN
+	}
+	tb.Cleanup(func() { _ = exec.Command(ip, "netns", "delete", n.Name).Run() })
+	n.IP(tb, "link", "set", "lo", "up")
+	return n
+}
+
+// IP runs "ip -n NAME args...".
+func (n *NS) IP(tb testing.TB, args ...string) {
+	tb.Helper()
+	args = append([]string{"-n", n.Name}, args...)
+	if out, err := exec.Command(n.ip, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+}
+
+// Exec is the command prefix that runs a program inside the namespace.
+func (n *NS) Exec() []string { return []string{n.ip, "netns", "exec", n.Name} }
+
+// Command is exec.Command of name and args inside the namespace.
+func (n *NS) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command(n.ip, append([]string{"netns", "exec", n.Name, name}, args...)...)
+}
+
+// Veths makes pairs veth pairs with both ends inside the namespace, all up (the dummy
+// link type is a module that containers often lack), and returns their names: v0a,
+// v0b, v1a, ...
+func (n *NS) Veths(tb testing.TB, pairs int) []string {
+	tb.Helper()
+	var batch strings.Builder
+	names := make([]string, 0, 2*pairs)
+	for i := range pairs {
+		a, z := fmt.Sprintf("v%da", i), fmt.Sprintf("v%db", i)
+		fmt.Fprintf(&batch, "link add %s type veth peer name %s\nlink set %s up\nlink set %s up\n", a, z, a, z)
+		names = append(names, a, z)
+	}
+	f := filepath.Join(tb.TempDir(), "links")
+	if err := os.WriteFile(f, []byte(batch.String()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	n.IP(tb, "-batch", f)
+	return names
+}
+
+// Snmpd starts net-snmp's snmpd inside the namespace on its 127.0.0.1, answering
+// community (see testsnmpd).
+func (n *NS) Snmpd(tb testing.TB, community string) *testsnmpd.Agent {
+	tb.Helper()
+	snmpget, err := exec.LookPath("snmpget")
+	if err != nil {
+		if _, bench := tb.(*testing.B); os.Getenv("CI") != "" && !bench {
+			tb.Fatal("needs net-snmp's snmpget (apt-get install snmp); required under CI")
+		}
+		tb.Skip("needs net-snmp's snmpget")
+	}
+	return testsnmpd.StartWith(tb, testsnmpd.Options{
+		Community: community,
+		Prefix:    n.Exec(),
+		Answers: func(a *testsnmpd.Agent) bool {
+			return n.Command(snmpget, "-v2c", "-c", a.Community, "-r0", "-t0.3", "-m", "", "-On",
+				fmt.Sprintf("127.0.0.1:%d", a.Port), ".1.3.6.1.2.1.1.3.0").Run() == nil
+		},
+	})
+}
+
+// Do runs f on a thread inside the namespace: a socket made there stays there,
+// whichever thread uses it afterwards.
+func (n *NS) Do(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		target, err := os.Open("/run/netns/" + n.Name)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("enter namespace %s: %w", n.Name, err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// File opens the namespace, for setns.
+func (n *NS) File(tb testing.TB) *os.File {
+	tb.Helper()
+	f, err := os.Open("/run/netns/" + n.Name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.Close() })
+	return f
+}
