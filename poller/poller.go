@@ -1,16 +1,20 @@
 // Package poller turns configured devices into interface counter samples over SNMP v1,
 // v2c or v3. It resolves interfaces by their configured key (ifName, ifDescr, ifAlias,
-// MAC or ifIndex) to ifIndex, reads sysUpTime and the octet counters of every interface
-// packed many per PDU, and flags discontinuities; it never writes the store: samples go
-// back to the caller (Poll) or to a sink once per cycle (Run).
+// MAC or ifIndex) to ifIndex, choosing the live row where several share a name, reads
+// sysUpTime and the octet counters of every interface (GETBULK over consecutive rows of
+// the agent's table, GET for the rest), and flags discontinuities; it never writes the
+// store: samples go back to the caller (Poll) or to a sink once per cycle (Run).
 //
 // A Poller keeps per-device state between cycles (resolved indexes, counter width, the
-// last sysUpTime, ifTableLastChange, ifNumber and ifCounterDiscontinuityTime, the PDU size
-// the agent accepts, and for SNMPv3 the client with its discovered engine) and is meant
-// to live as long as the process: names are resolved again when the agent restarts, when
+// last sysUpTime, ifTableLastChange, ifNumber and ifCounterDiscontinuityTime, the last
+// counters, the PDU size the agent accepts, and for SNMPv3 the client with its
+// discovered engine): names are resolved again when the agent restarts, when
 // ifTableLastChange or ifNumber moves, when a polled interface vanishes, and every
-// Options.ResolveEvery cycles on devices polling ["*"]. Poll and Run must not be called
-// concurrently on the same Poller.
+// Options.ResolveEvery cycles on devices polling ["*"]. Each Result hands that state
+// back (State, Mapping) so that the caller can keep it with the cycle it stored, and a
+// Poller in a later process (cron's "poll --once") is given it with Restore and decides
+// exactly as a long-lived one would. Poll and Run must not be called concurrently on
+// the same Poller.
 package poller
 
 import (
