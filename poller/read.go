@@ -2,9 +2,9 @@ package poller
 
 // A cycle's read of the counters. Interfaces that are consecutive rows of the agent's
 // interface table are read with GETBULK from the row before them; the rest, and the
-// scalars, with GET. On net-snmp a GETBULK costs the agent a quarter of a GET of the
-// same objects (1,000 interfaces: about 20 ms against 80 ms), and any agent answers it
-// in as many PDUs as the GET would take. A bulk answer is taken only where every
+// scalars, with GET. net-snmp answers a GETBULK of 20 rows of three columns faster than
+// a GET of the same 60 objects (1,000 interfaces: 10–20 ms against 23–58 ms), and any
+// agent answers it in as many PDUs as the GET would take. A bulk answer is taken only where every
 // varbind is the expected instance; from the first that is not (a row added or removed
 // since the mapping was made, a counter the row lacks) the run's remaining interfaces
 // are read with GET, so the result is exactly what the GET would have returned.
