@@ -45,11 +45,11 @@ demo-once: build
 	./$(BIN) demo --once --out $(DEMO_OUT)
 
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
-# Each benchmark runs BENCHCOUNT times; each run repeats the operation until BENCHTIME
-# has passed (at least once) and reports the mean. The table shows, per benchmark and
-# size, the median of the runs for every figure and the fastest and slowest run's
-# time/op. Stores that take seconds to build are built once per process, so the
-# figures are for a warm process. `make bench BENCHTIME=1x` is a quick look: one run,
+# Each benchmark runs BENCHCOUNT times, once per pass over the whole suite; each run
+# repeats the operation until BENCHTIME has passed (at least once) and reports the mean.
+# The table shows, per benchmark and size, the median of the runs for every figure and
+# the fastest and slowest run's time/op. Stores that take seconds to build are built by
+# the first pass and kept for the others, so the figures are for a warm store. `make bench BENCHTIME=1x` is a quick look: one run,
 # one operation each, no range.
 bench:
 	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT)

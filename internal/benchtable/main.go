@@ -26,34 +26,58 @@ import (
 
 func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
-	count := flag.Int("count", 5, "runs of each benchmark (go test -count); the table shows their median")
+	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them; the table shows their median")
 	bench := flag.String("bench", ".", "go test -bench pattern")
 	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/... ./cmd/mrtgo", "packages to benchmark")
 	flag.Parse()
-	args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
-		"-benchtime", *benchtime, "-count", strconv.Itoa(max(*count, 1))}, strings.Fields(*pkgs)...)
-	cmd := exec.Command("go", args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	// The runs of a benchmark are spread over passes over the whole suite rather than
+	// made back to back (go test -count): on a shared machine a slow minute then costs
+	// one run of each benchmark, which the median drops, instead of every run of a
+	// few. Fixtures that take seconds to build are kept between the passes' processes
+	// in one directory (see internal/fixturedir), removed at the end.
+	fixtures, err := os.MkdirTemp("", "mrtgo-bench-fixtures-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	defer os.RemoveAll(fixtures)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	var runs []run
+	var werr error
+	for pass := range max(*count, 1) {
+		args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
+			"-benchtime", *benchtime, "-count", "1"}, strings.Fields(*pkgs)...)
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), fixturedirEnv+"="+fixtures)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "pass %d of %d\n", pass+1, max(*count, 1))
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		runs = append(runs, parse(io.TeeReader(out, os.Stderr))...) // raw output shows progress while it runs
+		if err := cmd.Wait(); err != nil {
+			werr = err
+			break
+		}
 	}
-	runs := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
-	werr := cmd.Wait()
 	print(os.Stdout, summarize(runs))
-	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark (-benchtime %s) in %s; figures are medians, range is the fastest and slowest run.\n",
+	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), in %s; figures are medians, range is the fastest and slowest run.\n",
 		max(*count, 1), *benchtime, time.Since(start).Round(time.Second))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		os.Exit(1)
 	}
 }
+
+// fixturedirEnv is internal/fixturedir's variable: the directory where benchmark
+// fixtures outlive their process.
+const fixturedirEnv = "MRTGO_BENCH_FIXTURES"
 
 // run is one result line of go test -bench.
 type run struct {

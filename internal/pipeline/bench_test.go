@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -31,6 +32,15 @@ type benchFixture struct {
 	end      time.Time
 	site     *Publisher // nil until the incremental benchmark first publishes
 	now      time.Time  // the site's clock
+
+	statePath string // where end and counters are kept for the next process
+}
+
+// fixtureState is what a later process needs besides the store to go on with a
+// fixture.
+type fixtureState struct {
+	End      time.Time
+	Counters map[string][2]uint64
 }
 
 // A benchmark runs more than once in a process: once per -count, and again while a
@@ -44,6 +54,10 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, f := range fixtures {
+		// What the store does not hold, for the next pass (see fixturedir).
+		if b, err := json.Marshal(fixtureState{End: f.end, Counters: f.counters}); err == nil {
+			_ = os.WriteFile(f.statePath, b, 0o644)
+		}
 		f.db.Close()
 	}
 	fixtureDir.Remove()
@@ -56,23 +70,38 @@ func benchStore(b *testing.B, n int) *benchFixture {
 	if f := fixtures[n]; f != nil {
 		return f
 	}
-	db, err := rrd.Open(fixtureDir.Path(b, fmt.Sprintf("store-%d.db", n)), nil)
+	file := fmt.Sprintf("store-%d.db", n)
+	f := &benchFixture{statePath: fixtureDir.Path(b, file+".state")}
+	var st fixtureState
+	ready := false
+	if fixtureDir.Ready(b, file) { // an earlier pass built it
+		raw, err := os.ReadFile(f.statePath)
+		ready = err == nil && json.Unmarshal(raw, &st) == nil
+		if !ready { // its process ended before saving the rest: build it again
+			os.Remove(fixtureDir.Path(b, file))
+		}
+	}
+	db, err := rrd.Open(fixtureDir.Path(b, file), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	step := 5 * time.Minute
-	rec := NewRecorder(db, step, nil, quiet)
-	ifaces := make([]string, n)
-	for i := range ifaces {
-		ifaces[i] = fmt.Sprintf("ge-%d/0/%d", i/48, i%48)
+	f.db, f.rec = db, NewRecorder(db, step, nil, quiet)
+	f.ifaces = make([]string, n)
+	for i := range f.ifaces {
+		f.ifaces[i] = fmt.Sprintf("ge-%d/0/%d", i/48, i%48)
 	}
-	end := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-	counters := map[string][2]uint64{}
-	for day := 40; day > 0; day-- { // a commit a day keeps the batches small
-		from := end.Add(-time.Duration(day) * 24 * time.Hour)
-		history(b, rec, "r1", ifaces, from, from.Add(24*time.Hour), step, counters, rhythm)
+	if ready {
+		f.end, f.counters = st.End, st.Counters
+	} else {
+		f.end = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		f.counters = map[string][2]uint64{}
+		for day := 40; day > 0; day-- { // a commit a day keeps the batches small
+			from := f.end.Add(-time.Duration(day) * 24 * time.Hour)
+			history(b, f.rec, "r1", f.ifaces, from, from.Add(24*time.Hour), step, f.counters, rhythm)
+		}
+		fixtureDir.MarkReady(b, file)
 	}
-	f := &benchFixture{db: db, rec: rec, ifaces: ifaces, counters: counters, end: end}
 	fixtures[n] = f
 	return f
 }
