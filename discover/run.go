@@ -32,18 +32,27 @@ func ParseHost(s string, base Target) (Target, error) {
 }
 
 // WalkAll walks every target, at most limit at a time. Devices and errors are in the
-// order of targets; exactly one of them is set for each.
-func WalkAll(ctx context.Context, targets []Target, limit int) ([]*Device, []error) {
+// order of targets; exactly one of them is set for each. Progress, when not nil, is
+// called as each walk ends (answered or not) with the number ended and len(targets), one
+// call at a time.
+func WalkAll(ctx context.Context, targets []Target, limit int, progress func(done, total int)) ([]*Device, []error) {
 	devs := make([]*Device, len(targets))
 	errs := make([]error, len(targets))
 	var g errgroup.Group
 	g.SetLimit(max(limit, 1))
-	var mu sync.Mutex
+	var (
+		mu   sync.Mutex
+		done int
+	)
 	for i, t := range targets {
 		g.Go(func() error {
 			d, err := Walk(ctx, t)
 			mu.Lock()
 			devs[i], errs[i] = d, err
+			done++
+			if progress != nil {
+				progress(done, len(targets))
+			}
 			mu.Unlock()
 			return nil
 		})

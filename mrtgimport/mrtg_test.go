@@ -159,7 +159,7 @@ func importRun(t *testing.T, r *mrtgRun) (*rrd.DB, *config.Config, *Plan, *Confi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ims, err := ImportHistory(context.Background(), db, c, plans, cfg.Step, slog.New(slog.DiscardHandler))
+	ims, err := ImportHistory(context.Background(), db, c, plans, cfg.Step, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,7 @@ func BenchmarkImportHistory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				ims, err := ImportHistory(context.Background(), db, c, plans, 5*time.Minute, slog.New(slog.DiscardHandler))
+				ims, err := ImportHistory(context.Background(), db, c, plans, 5*time.Minute, slog.New(slog.DiscardHandler), nil)
 				if err != nil {
 					b.Fatal(err)
 				}

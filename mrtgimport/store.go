@@ -33,7 +33,11 @@ const (
 // series have the given step. A target whose series already holds data from the span of
 // the history is left alone (importing twice is harmless); a missing file is reported, not
 // an error.
-func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, step time.Duration, log *slog.Logger) ([]Imported, error) {
+//
+// Progress, when not nil, is called with the number of targets done out of those with a
+// series, as targets are skipped and as each group's updates are written; the counts
+// only grow and the last call has done == total.
+func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, step time.Duration, log *slog.Logger, progress func(done, total int)) ([]Imported, error) {
 	var out []Imported
 	var rs []*replayed
 	write := func(ups []rrd.Update) error {
@@ -42,7 +46,43 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		}
 		return db.Update(ups)
 	}
+	total, done := 0, 0
+	for _, p := range plans {
+		if p.Series != "" {
+			total++
+		}
+	}
+	report := func(done int) {
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	// flush writes the replays in rs, moving the count through the group in proportion
+	// to the updates written (a group of 128 takes a while).
 	var errs []error
+	flush := func() {
+		n := 0
+		for _, r := range rs {
+			n += len(r.t)
+		}
+		written := 0
+		errs = append(errs, feed(rs, batch, func(ups []rrd.Update) error {
+			err := write(ups)
+			written += len(ups)
+			if n > 0 {
+				report(done + len(rs)*written/n)
+			}
+			return err
+		}))
+		done += len(rs)
+		report(done)
+		rs = rs[:0]
+	}
+	skip := func(im Imported) {
+		out = append(out, im)
+		done++
+		report(done)
+	}
 	for _, p := range plans {
 		if p.Series == "" {
 			continue
@@ -64,13 +104,13 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 			} else {
 				im.Skipped = err.Error()
 			}
-			out = append(out, im)
+			skip(im)
 			continue
 		}
 		rp, err := replay(h, step, p.MaxRate, p.Bits)
 		if err != nil {
 			im.Skipped = err.Error()
-			out = append(out, im)
+			skip(im)
 			continue
 		}
 		_, last, err := db.Info(p.Series)
@@ -87,7 +127,7 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 			return out, err
 		case last.UnixMicro() >= rp.t[0]:
 			im.Skipped = fmt.Sprintf("series %s already holds data up to %s", p.Series, last.Format(time.RFC3339))
-			out = append(out, im)
+			skip(im)
 			continue
 		}
 		im.Rows, im.From, im.To = len(h.Rows), h.Rows[0].Start, h.Rows[len(h.Rows)-1].End
@@ -96,11 +136,10 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		out = append(out, im)
 		log.Debug("history read", "target", p.Target.Name, "series", p.Series, "rows", im.Rows, "updates", len(rp.t))
 		if len(rs) == group {
-			errs = append(errs, feed(rs, batch, write))
-			rs = rs[:0]
+			flush()
 		}
 	}
-	errs = append(errs, feed(rs, batch, write))
+	flush()
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}

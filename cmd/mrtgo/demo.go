@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mrtgo/mrtgo/internal/demo"
+	"github.com/mrtgo/mrtgo/internal/progress"
 )
 
 func runDemo(ctx context.Context, e *env, args []string) error {
@@ -14,7 +15,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}
+	bar := progress.New(e.stderr, 0, "weeks")
+	defer bar.Finish()
 	return demo.Run(ctx, demo.Options{
 		Out: *out, Once: *once, Listen: *listen, Log: e.log, Stdout: e.stdout,
+		Progress: bar.Update,
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
+	"github.com/mrtgo/mrtgo/internal/progress"
 )
 
 // rules is a repeatable --include/--exclude flag.
@@ -131,7 +132,9 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	}
 
 	start := time.Now()
-	devs, errs := discover.WalkAll(ctx, targets, 16)
+	bar := progress.New(e.stderr, 0, "agents")
+	devs, errs := discover.WalkAll(ctx, targets, 16, bar.Update)
+	bar.Finish()
 	var found []discover.Found
 	failed := 0
 	for i, d := range devs {

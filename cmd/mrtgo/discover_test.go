@@ -50,6 +50,9 @@ func TestDiscoverCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("discover: exit %d: %s", code, errs)
 	}
+	if strings.Contains(errs, "\r") {
+		t.Errorf("discover drew a progress bar on a stderr that is not a terminal: %q", errs)
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatalf("written file does not load: %v", err)

@@ -168,6 +168,8 @@ interfaces = ["eth0"]
 
 	if code, _, errs := runCmd(t, "render", "-c", cfgPath); code != exitOK {
 		t.Fatalf("render: exit %d: %s", code, errs)
+	} else if strings.Contains(errs, "\r") {
+		t.Errorf("render drew a progress bar on a stderr that is not a terminal: %q", errs)
 	}
 	site := filepath.Join(dir, "var", "site")
 	index, err := os.ReadFile(filepath.Join(site, "index.html"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
+	"github.com/mrtgo/mrtgo/internal/progress"
 	"github.com/mrtgo/mrtgo/mrtgimport"
 )
 
@@ -85,7 +86,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	ims, err := mrtgimport.ImportHistory(ctx, db, mc, plans, cfg.Step, e.log)
+	bar := progress.New(e.stderr, 0, "interfaces")
+	ims, err := mrtgimport.ImportHistory(ctx, db, mc, plans, cfg.Step, e.log, bar.Update)
+	bar.Finish()
 	mrtgimport.ReportHistory(e.stdout, ims)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/progress"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -24,7 +25,11 @@ func runRender(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	st, err := publisher(cfg, db, e).Publish(ctx)
+	pub := publisher(cfg, db, e)
+	bar := progress.New(e.stderr, 0, "graphs")
+	pub.Progress = bar.Update
+	st, err := pub.Publish(ctx)
+	bar.Finish()
 	if err != nil {
 		return err
 	}

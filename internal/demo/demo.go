@@ -35,6 +35,9 @@ type Options struct {
 	Log      *slog.Logger
 	Stdout   io.Writer
 	Now      func() time.Time
+	// Progress, when not nil, is called after each simulated week of the back-fill is
+	// committed, with the weeks done and the weeks in all.
+	Progress func(done, total int)
 }
 
 func (o *Options) defaults() {
@@ -117,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	bf := time.Now()
-	n, err := backfill(rec, agents, first, o.History, cfg.Step)
+	n, err := backfill(rec, agents, first, o.History, cfg.Step, o.Progress)
 	if err != nil {
 		return err
 	}
@@ -199,9 +202,10 @@ func writeTargets(path string, cfg *config.Config, agents []*snmpsim.Agent) erro
 	return f.Close()
 }
 
-// backfill records the agents' counters at every step of the past history, a day per
-// commit, and returns the number of samples written.
-func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Result, history, step time.Duration) (int, error) {
+// backfill records the agents' counters at every step of the past history, a week per
+// commit, and returns the number of samples written. Progress (nil for none) hears of
+// each week committed.
+func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Result, history, step time.Duration, progress func(done, total int)) (int, error) {
 	byName := map[string]*snmpsim.Agent{}
 	for _, a := range agents {
 		byName[a.Name()] = a
@@ -217,6 +221,8 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 	start := end.Add(-history).Truncate(step)
 	n := 0
 	const perCommit = 7 * 24 * time.Hour // a commit (and its fsync) per simulated week
+	weeks := int((end.Sub(start) + perCommit - 1) / perCommit)
+	done := 0
 	for t0 := start; t0.Before(end); t0 = t0.Add(perCommit) {
 		batch := make([]poller.Result, 0, len(first))
 		for _, r := range first {
@@ -235,6 +241,10 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 		}
 		if err := rec.Record(batch); err != nil {
 			return n, fmt.Errorf("back-fill: %w", err)
+		}
+		done++
+		if progress != nil {
+			progress(done, weeks)
 		}
 	}
 	return n, nil

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"io"
 	"log/slog"
@@ -20,12 +21,18 @@ import (
 func TestDemoOnce(t *testing.T) {
 	out := t.TempDir()
 	var stdout bytes.Buffer
+	var calls [][2]int
 	err := Run(context.Background(), Options{
 		Out: out, Once: true, History: 15 * 24 * time.Hour, Location: time.UTC,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
+		Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) },
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Fifteen days and a few minutes are three weeks of back-fill, one call each.
+	if want := [][2]int{{1, 3}, {2, 3}, {3, 3}}; fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("back-fill progress calls %v, want %v", calls, want)
 	}
 	if !strings.Contains(stdout.String(), "open file://") {
 		t.Errorf("stdout %q does not say what to open", stdout.String())

@@ -43,6 +43,10 @@ type Publisher struct {
 	// Alerts are the thresholds each series (by SeriesName) is over, from the daemon's
 	// Watcher; nil when nobody evaluates thresholds ("mrtgo render").
 	Alerts map[string][]web.Alert
+	// Progress, when not nil, is called after each graph drawn with the number drawn so
+	// far and the number due in this Publish, one call at a time ("mrtgo render" shows it
+	// on a terminal).
+	Progress func(done, total int)
 
 	mu    sync.Mutex
 	drawn drawnGraphs // nil until loaded from the state file
@@ -96,7 +100,11 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	var (
 		stateMu sync.Mutex
 		drawn   int
+		due     int
 	)
+	for _, j := range jobs {
+		due += len(j.due)
+	}
 	drawJob := func(j *ifaceJob) error {
 		for _, i := range j.due {
 			st, err := p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring)
@@ -107,6 +115,9 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			stateMu.Lock()
 			p.drawn[graphKey(j.series, render.Periods[i])] = st
 			drawn++
+			if p.Progress != nil {
+				p.Progress(drawn, due)
+			}
 			stateMu.Unlock()
 		}
 		if now.Sub(j.ifc.LastUpdate) > j.spec.Heartbeat {

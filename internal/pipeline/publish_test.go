@@ -77,14 +77,26 @@ func TestPublishIncremental(t *testing.T) {
 		return &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: clock}
 	}
 	pub := newPub()
+	// publish also checks the progress reports: one per graph drawn, counting 1, 2, …
+	// want out of want.
 	publish := func(p *Publisher, what string, want int) {
 		t.Helper()
+		var calls [][2]int
+		p.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
 		st, err := p.Publish(context.Background())
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 		if st.Drawn != want || st.Graphs != 4*len(ifaces) {
 			t.Errorf("%s: drew %d of %d graphs, want %d of %d", what, st.Drawn, st.Graphs, want, 4*len(ifaces))
+		}
+		if len(calls) != want {
+			t.Errorf("%s: %d progress calls, want %d", what, len(calls), want)
+		}
+		for i, c := range calls {
+			if c != [2]int{i + 1, want} {
+				t.Errorf("%s: progress call %d is (%d, %d), want (%d, %d)", what, i, c[0], c[1], i+1, want)
+			}
 		}
 	}
 	publish(pub, "first publish", 8)
