@@ -290,13 +290,7 @@ func integrate(a *Agent, ifIndex int, from, to time.Time) (in, out float64) {
 	const steps = 2000
 	h := to.Sub(from) / steps
 	for i := 0; i <= steps; i++ {
-		w := 2.0
-		switch {
-		case i == 0 || i == steps:
-			w = 1
-		case i%2 == 1:
-			w = 4
-		}
+		w := simpson(i, steps)
 		ri, ro := a.Rate(ifIndex, from.Add(time.Duration(i)*h))
 		in += w * ri / 8
 		out += w * ro / 8
@@ -730,4 +724,16 @@ func TestRecreate(t *testing.T) {
 	if idx, _ := a.IfIndex(name); idx != live || len(a.Indexes()) != len(dev.Interfaces) {
 		t.Errorf("after the restart: %s at %d, %d interfaces; want %d and %d", name, idx, len(a.Indexes()), live, len(dev.Interfaces))
 	}
+}
+
+// simpson is the weight of point i of 0..n (n even) in Simpson's rule, before the
+// common factor h/3.
+func simpson(i, n int) float64 {
+	switch {
+	case i == 0 || i == n:
+		return 1
+	case i%2 == 1:
+		return 4
+	}
+	return 2
 }

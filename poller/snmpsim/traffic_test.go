@@ -319,13 +319,7 @@ func integrateFine(a *Agent, ifIndex int, from, to time.Time) (in, out float64) 
 		h := hi.Sub(lo) / steps
 		var pin, pout float64
 		for i := 0; i <= steps; i++ {
-			w := 2.0
-			switch {
-			case i == 0 || i == steps:
-				w = 1
-			case i%2 == 1:
-				w = 4
-			}
+			w := simpson(i, steps)
 			tm := lo.Add(time.Duration(i) * h)
 			if i == steps {
 				tm = hi
@@ -403,13 +397,7 @@ func TestWeekTotals(t *testing.T) {
 			h := float64(daySeconds) / n
 			sum := 0.0
 			for i := 0; i <= n; i++ {
-				w := 2.0
-				switch {
-				case i == 0 || i == n:
-					w = 1
-				case i%2 == 1:
-					w = 4
-				}
+				w := simpson(i, n)
 				x := instant{dow: dow, tod: float64(i) * h}
 				sum += w * ph.level(x)
 			}
