@@ -37,6 +37,14 @@ func (db *DB) Update(ups []Update) error { return db.UpdateMeta(ups, nil) }
 // UpdateMeta is Update and PutMeta in one transaction: a poll cycle's samples
 // and the facts that go with them cost one commit and one fsync.
 func (db *DB) UpdateMeta(ups []Update, meta map[string][]byte) error {
+	return db.UpdateWith(ups, meta, nil)
+}
+
+// UpdateWith is UpdateMeta whose transaction also holds the facts after
+// returns once the updates are applied (it sees each Update's Refused), so
+// that what depends on the outcome of a cycle is committed with it. after
+// must not use the DB; nil means none.
+func (db *DB) UpdateWith(ups []Update, meta map[string][]byte, after func([]Update) map[string][]byte) error {
 	if db.ro {
 		return fmt.Errorf("update: %w", ErrReadOnly)
 	}
@@ -69,7 +77,13 @@ func (db *DB) UpdateMeta(ups []Update, meta map[string][]byte) error {
 				}
 			}
 		}
-		return w.flush()
+		if err := w.flush(); err != nil {
+			return err
+		}
+		if after == nil {
+			return nil
+		}
+		return putMeta(tx, after(ups))
 	})
 	db.bufs.release()
 	if err != nil {

@@ -142,6 +142,9 @@ type Recorder struct {
 	arch   []rrd.Archive
 	// refused lists the rates the last Record saw refused.
 	refused []Refused
+	// refusals are the counts of refused rates by series, as committed (read once on
+	// the first Record); pending are the ones the cycle in commit changed.
+	refusals, pending map[string]Refusals
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -176,13 +179,8 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		meta = map[string][]byte{}
 	}
 	if r.stored == nil {
-		kv, err := r.db.MetaPrefix(ifaceKey(""))
-		if err != nil {
-			return fmt.Errorf("read interface facts: %w", err)
-		}
-		r.stored = make(map[string][]byte, len(kv))
-		for k, b := range kv {
-			r.stored[strings.TrimPrefix(k, ifaceKey(""))] = b
+		if err := r.loadStored(); err != nil {
+			return err
 		}
 	}
 	if err := r.createNew(results); err != nil {
@@ -230,10 +228,37 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
 		}
 	}
-	if err := r.db.UpdateMeta(ups, meta); err != nil {
+	if err := r.db.UpdateWith(ups, meta, r.countRefused); err != nil {
+		r.stored = nil // what was committed is read again on the next Record
 		return fmt.Errorf("store %d samples and their facts: %w", len(ups), err)
 	}
-	return r.countRefused(ups)
+	maps.Copy(r.refusals, r.pending)
+	return nil
+}
+
+// loadStored reads, in one transaction each, what earlier processes left that every
+// cycle compares with: the interfaces' facts and the counts of refused rates.
+func (r *Recorder) loadStored() error {
+	kv, err := r.db.MetaPrefix(ifaceKey(""))
+	if err != nil {
+		return fmt.Errorf("read interface facts: %w", err)
+	}
+	r.stored = make(map[string][]byte, len(kv))
+	for k, b := range kv {
+		r.stored[strings.TrimPrefix(k, ifaceKey(""))] = b
+	}
+	kv, err = r.db.MetaPrefix(refusedKey(""))
+	if err != nil {
+		return fmt.Errorf("read refused rates: %w", err)
+	}
+	r.refusals = make(map[string]Refusals, len(kv))
+	for k, b := range kv {
+		var rf Refusals
+		if json.Unmarshal(b, &rf) == nil {
+			r.refusals[strings.TrimPrefix(k, refusedKey(""))] = rf
+		}
+	}
+	return nil
 }
 
 // createNew creates the series seen for the first time, a transaction per distinct

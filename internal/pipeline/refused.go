@@ -41,26 +41,25 @@ func RefusalsOf(db *rrd.DB, series string) (Refusals, error) {
 	return rf, nil
 }
 
-// countRefused adds the updates the store marked Refused to their series' counts, in
-// one more small commit when there are any, and logs the first refusal of a series
-// with the remedy.
-func (r *Recorder) countRefused(ups []rrd.Update) error {
+// countRefused is called inside the cycle's commit: it adds the updates the store
+// marked Refused to their series' counts and returns the counts that changed, to be
+// committed with the cycle. The counts are kept only once the commit succeeds (see
+// Record); the first refusal of a series is logged with the remedy.
+func (r *Recorder) countRefused(ups []rrd.Update) map[string][]byte {
 	r.refused = r.refused[:0]
-	var counts map[string]Refusals
+	r.pending = nil
+	var meta map[string][]byte
 	for i := range ups {
 		u := &ups[i]
 		if u.Refused == 0 {
 			continue
 		}
-		if counts == nil {
-			counts = map[string]Refusals{}
+		if r.pending == nil {
+			r.pending, meta = map[string]Refusals{}, map[string][]byte{}
 		}
-		rf, ok := counts[u.Series]
+		rf, ok := r.pending[u.Series]
 		if !ok {
-			var err error
-			if rf, err = RefusalsOf(r.db, u.Series); err != nil {
-				return err
-			}
+			rf = r.refusals[u.Series]
 			if rf.In+rf.Out == 0 {
 				dev, iface, _ := SplitSeries(u.Series)
 				r.log.Warn("rate above the interface speed stored as unknown; if the link is faster than the agent says, set its speed in the targets file",
@@ -83,20 +82,11 @@ func (r *Recorder) countRefused(ups []rrd.Update) error {
 			rf.First = u.Time
 		}
 		rf.Last = u.Time
-		counts[u.Series] = rf
-	}
-	if len(counts) == 0 {
-		return nil
-	}
-	meta := make(map[string][]byte, len(counts))
-	for s, rf := range counts {
+		r.pending[u.Series] = rf
 		b, _ := json.Marshal(rf)
-		meta[refusedKey(s)] = b
+		meta[refusedKey(u.Series)] = b
 	}
-	if err := r.db.PutMeta(meta); err != nil {
-		return fmt.Errorf("count refused rates: %w", err)
-	}
-	return nil
+	return meta
 }
 
 // LastRefused lists the rates the last Record call saw refused, for /metrics.

@@ -15,17 +15,26 @@ import (
 // A rate above the interface speed is stored as unknown and counted: by the cycle that
 // saw it (for /metrics) and in the store across processes (for the pages and serve).
 func TestRefusedAboveSpeed(t *testing.T) {
+	for _, cron := range []bool{true, false} {
+		t.Run(map[bool]string{true: "cron", false: "daemon"}[cron], func(t *testing.T) { testRefused(t, cron) })
+	}
+}
+
+// testRefused runs the cycles with a new Recorder each (cron) or one for all (daemon).
+func testRefused(t *testing.T, cron bool) {
 	db := openDB(t)
 	step := time.Minute
 	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	const speed = 10e6 // net-snmp's lo: 10 Mb/s
 	in := uint64(0)
-	// 5 Mb/s, then 3 steps at 50 Mb/s in (out stays at 1 Mb/s), then 5 Mb/s again; a new
-	// Recorder every step, as cron's processes.
+	// 5 Mb/s, then 3 steps at 50 Mb/s in (out stays at 1 Mb/s), then 5 Mb/s again.
 	rates := []uint64{5e6, 5e6, 50e6, 50e6, 50e6, 5e6}
 	var lastRefused [][]Refused
+	rec := NewRecorder(db, step, nil, quiet)
 	for i := 0; i <= len(rates); i++ {
-		rec := NewRecorder(db, step, nil, quiet)
+		if cron {
+			rec = NewRecorder(db, step, nil, quiet)
+		}
 		if i > 0 {
 			in += rates[i-1] / 8 * 60
 		}
