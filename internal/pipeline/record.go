@@ -64,22 +64,17 @@ func pollMappingKey(device string) string { return "pollmap:" + device }
 // afresh: it walks its interfaces, and each interface's first sample is a
 // discontinuity. An unreadable memory is logged and costs the same.
 func RestorePoller(db *rrd.DB, p *poller.Poller, log *slog.Logger) error {
-	var readErr error
-	err := p.Restore(func(device string) (state, mapping []byte) {
-		state, err := db.Meta(pollStateKey(device))
-		if err != nil {
-			readErr = err
-			return nil, nil
-		}
-		if mapping, err = db.Meta(pollMappingKey(device)); err != nil {
-			readErr = err
-			return nil, nil
-		}
-		return state, mapping
-	})
-	if readErr != nil {
-		return fmt.Errorf("read poller memory: %w", readErr)
+	states, err := db.MetaPrefix(pollStateKey(""))
+	if err != nil {
+		return fmt.Errorf("read poller memory: %w", err)
 	}
+	mappings, err := db.MetaPrefix(pollMappingKey(""))
+	if err != nil {
+		return fmt.Errorf("read poller memory: %w", err)
+	}
+	err = p.Restore(func(device string) (state, mapping []byte) {
+		return states[pollStateKey(device)], mappings[pollMappingKey(device)]
+	})
 	if err != nil {
 		log.Warn("poller memory unreadable; those devices start afresh", "err", err)
 	}
@@ -361,8 +356,12 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 	}
 	r.info[name] = info
 	b, _ := json.Marshal(info)
-	if !seen && bytes.Equal(r.stored[name], b) {
-		return nil // an earlier process wrote the same
+	if !seen {
+		same := bytes.Equal(r.stored[name], b)
+		delete(r.stored, name) // compared once: later cycles compare with r.info
+		if same {
+			return nil // an earlier process wrote the same
+		}
 	}
 	meta[ifaceKey(name)] = b
 	return nil
