@@ -154,26 +154,38 @@ func (d *device) memory(now time.Time) (mapping, state []byte) {
 	b = binary.AppendVarint(b, unixMicro(d.lastOK))
 
 	// The interfaces of the mapping by position, without their names; then, by name,
-	// what is remembered of interfaces outside it.
-	inMap := make(map[string]bool, len(d.ifaces))
+	// what is remembered of interfaces outside it (usually nothing: it is looked for
+	// only when the mapping does not account for every remembered name).
+	covered := 0 // names of the mapping in d.last or d.bits32
+	var ifs []iface
 	if d.resolved {
-		b = binary.AppendUvarint(b, uint64(len(d.ifaces)))
-		for _, f := range d.ifaces {
-			inMap[f.name] = true
-			b = d.appendIface(b, f.name)
+		ifs = d.ifaces
+	}
+	b = binary.AppendUvarint(b, uint64(len(ifs)))
+	for _, f := range ifs {
+		b = d.appendIface(b, f.name)
+		if _, ok := d.last[f.name]; ok {
+			covered++
 		}
-	} else {
-		b = binary.AppendUvarint(b, 0)
+		if d.bits32[f.name] {
+			covered++
+		}
 	}
 	var rest []string
-	for n := range d.last {
-		if !inMap[n] {
-			rest = append(rest, n)
+	if covered < len(d.last)+len(d.bits32) {
+		inMap := make(map[string]bool, len(ifs))
+		for _, f := range ifs {
+			inMap[f.name] = true
 		}
-	}
-	for n := range d.bits32 {
-		if _, ok := d.last[n]; !ok && !inMap[n] {
-			rest = append(rest, n)
+		for n := range d.last {
+			if !inMap[n] {
+				rest = append(rest, n)
+			}
+		}
+		for n := range d.bits32 {
+			if _, ok := d.last[n]; !ok && !inMap[n] {
+				rest = append(rest, n)
+			}
 		}
 	}
 	slices.Sort(rest)
