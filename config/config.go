@@ -53,6 +53,9 @@ type SNMP struct {
 	Timeout   time.Duration // per request
 	Retries   int           // per request
 	MaxOIDs   int           // OIDs per GET PDU
+	// MaxInflight is how many GETBULKs of one read may await their answer at once
+	// (SNMPv2c), each on a socket of its own.
+	MaxInflight int
 
 	// SNMPv3 (USM). Protocol names are canonical after loading: AuthProtocols and
 	// PrivProtocols list them.
@@ -94,8 +97,8 @@ func (s SNMP) String() string {
 			s.Port, s.Timeout, s.Retries, s.MaxOIDs, s.Username, s.SecurityLevel,
 			s.AuthProtocol, hide(s.AuthPassword), s.PrivProtocol, hide(s.PrivPassword), s.Context)
 	}
-	return fmt.Sprintf("{v%s community=%s port=%d timeout=%s retries=%d max_oids=%d}",
-		s.Version, hide(s.Community), s.Port, s.Timeout, s.Retries, s.MaxOIDs)
+	return fmt.Sprintf("{v%s community=%s port=%d timeout=%s retries=%d max_oids=%d max_inflight=%d}",
+		s.Version, hide(s.Community), s.Port, s.Timeout, s.Retries, s.MaxOIDs, s.MaxInflight)
 }
 
 // GoString keeps %#v from printing secrets too.

@@ -42,7 +42,7 @@ func TestLoadValid(t *testing.T) {
 	if core.AllInterfaces() || !edge.AllInterfaces() {
 		t.Errorf("AllInterfaces: core1 %v edge1 %v, want false true", core.AllInterfaces(), edge.AllInterfaces())
 	}
-	want := SNMP{Version: "2c", Community: "edge-secret", Port: 1161, Timeout: 500 * time.Millisecond, Retries: 1, MaxOIDs: DefaultMaxOIDs}
+	want := SNMP{Version: "2c", Community: "edge-secret", Port: 1161, Timeout: 500 * time.Millisecond, Retries: 1, MaxOIDs: DefaultMaxOIDs, MaxInflight: DefaultMaxInflight}
 	if edge.SNMP != want {
 		t.Errorf("edge1 snmp = %+v, want %+v", edge.SNMP, want)
 	}
@@ -59,7 +59,7 @@ func TestDefaults(t *testing.T) {
 	if c.Retention != DefaultRetention {
 		t.Errorf("retention = %+v, want the default", c.Retention)
 	}
-	want := SNMP{Version: "2c", Community: "public", Port: 161, Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60}
+	want := SNMP{Version: "2c", Community: "public", Port: 161, Timeout: 2 * time.Second, Retries: 1, MaxOIDs: 60, MaxInflight: 3}
 	if c.Devices[0].SNMP != want {
 		t.Errorf("device snmp = %+v, want %+v", c.Devices[0].SNMP, want)
 	}
@@ -219,7 +219,7 @@ interfaces = ["*"]
 		t.Fatal(err)
 	}
 	base := SNMP{Version: "3", Community: DefaultCommunity, Port: DefaultPort, Timeout: DefaultTimeout,
-		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs, Username: "mrtgo"}
+		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs, MaxInflight: DefaultMaxInflight, Username: "mrtgo"}
 	want := []SNMP{base, base, base, base}
 	want[0].SecurityLevel, want[0].AuthProtocol, want[0].AuthPassword = AuthPriv, "SHA-256", "authpass-default"
 	want[0].PrivProtocol, want[0].PrivPassword, want[0].Context = "AES-256C", "privpass-1", "vrf-blue"
@@ -227,7 +227,7 @@ interfaces = ["*"]
 	want[2].SecurityLevel, want[2].Username = NoAuthNoPriv, "public-user"
 	// A v2c device drops the inherited v3 defaults.
 	want[3] = SNMP{Version: "2c", Community: DefaultCommunity, Port: DefaultPort, Timeout: DefaultTimeout,
-		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs}
+		Retries: DefaultRetries, MaxOIDs: DefaultMaxOIDs, MaxInflight: DefaultMaxInflight}
 	for i, d := range c.Devices {
 		if d.SNMP != want[i] {
 			t.Errorf("%s: snmp = %#v, want %#v", d.Name, d.SNMP, want[i])

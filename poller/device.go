@@ -22,6 +22,7 @@ type device struct {
 	cfg     config.Device
 	log     *slog.Logger
 	maxOIDs int // PDU size the agent accepts; starts at the configured size
+	window  int // GETBULKs of a read in flight at once (config's max_inflight)
 
 	resolved bool
 	ifaces   []iface
@@ -93,7 +94,7 @@ type iface struct {
 const DefaultResolveEvery = 12
 
 func newDevice(d config.Device, log *slog.Logger) *device {
-	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d), resolveEvery: DefaultResolveEvery,
+	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d), resolveEvery: DefaultResolveEvery, window: maxInflight(d),
 		bits32: map[string]bool{}, last: map[string]last{}}
 }
 
@@ -191,6 +192,19 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	}
 	defer done()
 	s.c = c
+	if v := d.cfg.SNMP.Version; (v == "2c" || v == "") && d.window > 1 {
+		s.window = d.window
+		s.more = func(onSent func()) (snmpClient, func(), error) {
+			c, err := dial(ctx, d.cfg, onSent)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := c.Connect(); err != nil {
+				return nil, nil, err
+			}
+			return c, func() { _ = c.Close() }, nil
+		}
+	}
 
 	d.sinceResolve++
 	if d.resolved && d.resolveEvery > 0 && d.sinceResolve >= d.resolveEvery &&

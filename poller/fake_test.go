@@ -34,6 +34,10 @@ type fakeAgent struct {
 	dials, closes  int
 	bulkRepsAsked  []uint32
 	connectedConns int
+
+	bulkHold    time.Duration // each GETBULK waits this long before it is answered
+	inflight    int           // GETBULKs being answered now
+	maxInflight int           // most GETBULKs answered at once
 }
 
 func newFakeAgent() *fakeAgent {
@@ -246,7 +250,14 @@ func (c *fakeClient) GetNext(oids []string) (*gosnmp.SnmpPacket, error) {
 func (c *fakeClient) GetBulk(oids []string, nonRepeaters uint8, reps uint32) (*gosnmp.SnmpPacket, error) {
 	a := c.a
 	a.mu.Lock()
+	a.inflight++
+	a.maxInflight = max(a.maxInflight, a.inflight)
+	hold := a.bulkHold
+	a.mu.Unlock()
+	time.Sleep(hold)
+	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.inflight--
 	a.bulks++
 	a.bulkRepsAsked = append(a.bulkRepsAsked, reps)
 	if a.reqErr != nil {

@@ -10,7 +10,9 @@ package poller
 // are read with GET, so the result is exactly what the GET would have returned.
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -174,31 +176,8 @@ func (d *device) read(s *session) (reading, error) {
 	for k, i := range p.getIfs {
 		copy(r.per[p.stride*i:p.stride*(i+1)], vals[head+p.stride*k:head+p.stride*(k+1)])
 	}
-	for _, run := range p.runs {
-		got, err := s.bulkRows(run.cols, run.after, d.indexesOf(run.ifs))
-		if err != nil {
-			return reading{}, fmt.Errorf("get counters: %w", err)
-		}
-		for k, i := range run.ifs[:len(got)] {
-			copy(r.per[p.stride*i:p.stride*(i+1)], got[k])
-		}
-		if rest := run.ifs[len(got):]; len(rest) > 0 {
-			// The table is not as mapped, or a row lacks a column: the rest by GET,
-			// which tells an absent counter from a moved row.
-			oids := make([]string, 0, p.stride*len(rest))
-			for _, i := range rest {
-				for _, c := range run.cols {
-					oids = append(oids, instance(c, d.ifaces[i].index))
-				}
-			}
-			vs, err := s.get(oids)
-			if err != nil {
-				return reading{}, fmt.Errorf("get counters: %w", err)
-			}
-			for k, i := range rest {
-				copy(r.per[p.stride*i:p.stride*(i+1)], vs[p.stride*k:p.stride*(k+1)])
-			}
-		}
+	if err := s.readRuns(d, p, r.per); err != nil {
+		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
 	if p.stride == 3 && len(d.ifaces) > 0 {
 		absent := true
@@ -289,4 +268,124 @@ func (s *session) bulkRows(cols []string, after int, idx []int) ([][]value, erro
 		}
 	}
 	return out, nil
+}
+
+// bulkChunk is one GETBULK's share of a run: the rows of ifs (positions in d.ifaces),
+// which follow the row with ifIndex after.
+type bulkChunk struct {
+	cols  []string
+	after int
+	ifs   []int
+}
+
+// chunks cuts the plan's runs into one GETBULK each, at the PDU size known now. Every
+// chunk knows the row before it from the mapping, so they can be asked in any order.
+func (p *readPlan) chunks(d *device, maxOIDs int) []bulkChunk {
+	var out []bulkChunk
+	for _, run := range p.runs {
+		reps := max(maxOIDs/len(run.cols), 1)
+		for start := 0; start < len(run.ifs); start += reps {
+			c := bulkChunk{cols: run.cols, after: run.after, ifs: run.ifs[start:min(start+reps, len(run.ifs))]}
+			if start > 0 {
+				c.after = d.ifaces[run.ifs[start-1]].index
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// readChunk reads one chunk into per: by GETBULK as far as the agent answers the
+// expected rows, the rest by GET, which tells an absent counter from a moved row.
+func (s *session) readChunk(d *device, c bulkChunk, stride int, per []value) error {
+	got, err := s.bulkRows(c.cols, c.after, d.indexesOf(c.ifs))
+	if err != nil {
+		return err
+	}
+	for k, i := range c.ifs[:len(got)] {
+		copy(per[stride*i:stride*(i+1)], got[k])
+	}
+	rest := c.ifs[len(got):]
+	if len(rest) == 0 {
+		return nil
+	}
+	oids := make([]string, 0, stride*len(rest))
+	for _, i := range rest {
+		for _, col := range c.cols {
+			oids = append(oids, instance(col, d.ifaces[i].index))
+		}
+	}
+	vs, err := s.get(oids)
+	if err != nil {
+		return err
+	}
+	for k, i := range rest {
+		copy(per[stride*i:stride*(i+1)], vs[stride*k:stride*(k+1)])
+	}
+	return nil
+}
+
+// readRuns reads the plan's bulk runs into per. With s.window above one and a way to
+// open more clients, up to window GETBULKs are in flight at once, each on a socket of
+// its own: the agent answers one while the last answer is decoded here.
+func (s *session) readRuns(d *device, p *readPlan, per []value) error {
+	chunks := p.chunks(d, *s.maxOIDs)
+	workers := 1
+	if s.more != nil {
+		workers = min(s.window, len(chunks))
+	}
+	if workers <= 1 {
+		for _, c := range chunks {
+			if err := s.readChunk(d, c, p.stride, per); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	subs := make([]*session, workers)
+	subs[0] = s
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	for w := 1; w < workers; w++ {
+		sub := &session{v1: s.v1, now: s.now, onShrink: s.onShrink}
+		pdu := *s.maxOIDs
+		sub.maxOIDs = &pdu
+		c, closeFn, err := s.more(func() { sub.sent++ })
+		if err != nil {
+			workers = w // fewer sockets: the ones open share the work
+			break
+		}
+		sub.c = c
+		closers = append(closers, closeFn)
+		subs[w] = sub
+	}
+	subs = subs[:workers]
+	next := make(chan bulkChunk, len(chunks))
+	for _, c := range chunks {
+		next <- c
+	}
+	close(next)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w, sub := range subs {
+		wg.Go(func() {
+			for c := range next {
+				if errs[w] != nil {
+					continue // drain: another worker may still succeed, but the read has failed
+				}
+				errs[w] = sub.readChunk(d, c, p.stride, per)
+			}
+		})
+	}
+	wg.Wait()
+	for _, sub := range subs[1:] {
+		s.requests += sub.requests
+		s.sent += sub.sent
+		*s.maxOIDs = min(*s.maxOIDs, *sub.maxOIDs)
+	}
+	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 )
@@ -93,5 +94,54 @@ func TestPollBulkTooBig(t *testing.T) {
 	asked := a.bulkRepsAsked[len(a.bulkRepsAsked)-1]
 	if asked == 0 || asked*2 > 20 {
 		t.Errorf("last GETBULK asked for %d rows of 2 columns, want at most 10", asked)
+	}
+}
+
+// Up to max_inflight GETBULKs of one read await their answer at once, each on a client
+// of its own, and the samples are those of one GETBULK at a time; a row deleted in the
+// middle of the table is still read as a GET would read it.
+func TestPollBulkInFlight(t *testing.T) {
+	for _, inflight := range []int{1, 3} {
+		t.Run(fmt.Sprintf("max_inflight=%d", inflight), func(t *testing.T) {
+			a, names := agentWith(300, false)
+			d := dev("r1", "2c", 0, names...)
+			d.SNMP.MaxInflight = inflight
+			f := newFixture([]config.Device{d}, map[string]*fakeAgent{"r1": a})
+			if r := onlyResult(t, f.p.Poll(context.Background())); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			a.mu.Lock()
+			a.bulkHold, a.maxInflight, a.dials, a.closes = 5*time.Millisecond, 0, 0, 0
+			a.mu.Unlock()
+			a.delIf(150)
+			r := onlyResult(t, f.p.Poll(context.Background()))
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			var got []string
+			for _, s := range r.Samples {
+				got = append(got, fmt.Sprintf("%s=%d/%d", s.Interface, s.In, s.Out))
+			}
+			var want []string
+			for i := 1; i <= 300; i++ {
+				if i != 150 {
+					want = append(want, fmt.Sprintf("eth%d=%d/%d", i, 1000*i, 2000*i))
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("samples\n%v\nwant\n%v", got, want)
+			}
+			if !slices.Equal(r.Missing, []string{"eth150"}) {
+				t.Errorf("Missing = %v, want [eth150]", r.Missing)
+			}
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if a.maxInflight != inflight {
+				t.Errorf("%d GETBULKs answered at once, want %d", a.maxInflight, inflight)
+			}
+			if a.dials != inflight || a.closes != inflight {
+				t.Errorf("%d clients dialled and %d closed, want %d", a.dials, a.closes, inflight)
+			}
+		})
 	}
 }

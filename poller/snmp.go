@@ -188,6 +188,13 @@ func maxOIDs(d config.Device) int {
 	return DefaultMaxOIDs
 }
 
+func maxInflight(d config.Device) int {
+	if d.SNMP.MaxInflight > 0 {
+		return d.SNMP.MaxInflight
+	}
+	return config.DefaultMaxInflight
+}
+
 // OIDs read by the poller (IF-MIB, SNMPv2-MIB).
 const (
 	oidSysUpTime     = ".1.3.6.1.2.1.1.3.0"
@@ -225,6 +232,10 @@ type session struct {
 	requests int // PDUs asked for
 	sent     int // datagrams sent, retries included
 	onShrink func(from, to int)
+	// more opens another client to the same agent, whose datagrams are counted by
+	// onSent, and its closer; nil where the cycle keeps to one (SNMPv1, SNMPv3).
+	more   func(onSent func()) (snmpClient, func(), error)
+	window int // GETBULKs in flight at once when more is set
 }
 
 // errTooBig is returned when the agent refuses even a one-OID PDU as too big.

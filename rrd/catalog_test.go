@@ -1,11 +1,17 @@
 package rrd
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The catalog reader's shortcut reads exactly what encoding/json writes for a series,
@@ -42,5 +48,54 @@ func TestSplitStoredSeries(t *testing.T) {
 		if raw, ok := splitStoredSeries([]byte(b)); ok {
 			t.Errorf("%s read as %+v; want it left to encoding/json", b, raw)
 		}
+	}
+}
+
+// Opening a store that is already made writes nothing (no commit, no fdatasync: a cron
+// poll opens it every run), and a store of another format version is refused.
+func TestOpenMadeStoreWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("opening a made store changed the file")
+	}
+
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("version"), []byte("0")) })
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db, err := Open(path, nil); err == nil || !strings.Contains(err.Error(), `format version "0"`) {
+		if db != nil {
+			db.Close()
+		}
+		t.Errorf("open of another format version: %v, want an error naming it", err)
 	}
 }

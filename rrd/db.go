@@ -128,20 +128,27 @@ func Open(path string, opts *Options) (*DB, error) {
 	db := &DB{path: path, bolt: b, ro: o.ReadOnly,
 		series: map[string]*series{}, groups: map[string]*group{}, byID: map[uint32]*group{}, nextID: 1}
 	if !o.ReadOnly {
-		err = b.Update(func(tx *bolt.Tx) error {
-			for _, n := range [][]byte{bucketMeta, bucketSeries, bucketGroups} {
-				if _, err := tx.CreateBucketIfNotExists(n); err != nil {
+		// A store already made is only read here: a write transaction would cost a
+		// commit (two fdatasyncs) on every open, which a cron "poll --once" pays every
+		// run.
+		made := false
+		err = b.View(func(tx *bolt.Tx) error {
+			made, err = checkMade(tx)
+			return err
+		})
+		if err == nil && !made {
+			err = b.Update(func(tx *bolt.Tx) error {
+				for _, n := range [][]byte{bucketMeta, bucketSeries, bucketGroups} {
+					if _, err := tx.CreateBucketIfNotExists(n); err != nil {
+						return err
+					}
+				}
+				if _, err := checkMade(tx); err != nil {
 					return err
 				}
-			}
-			m := tx.Bucket(bucketMeta)
-			if v := m.Get([]byte("version")); v == nil {
-				return m.Put([]byte("version"), []byte(formatVersion))
-			} else if string(v) != formatVersion {
-				return fmt.Errorf("format version %q, want %q", v, formatVersion)
-			}
-			return nil
-		})
+				return tx.Bucket(bucketMeta).Put([]byte("version"), []byte(formatVersion))
+			})
+		}
 		if err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: init: %w", path, err)
@@ -152,6 +159,28 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: load catalog: %w", path, err)
 	}
 	return db, nil
+}
+
+// checkMade reports whether the store's buckets and format version are in place, and
+// fails on a store of another format version.
+func checkMade(tx *bolt.Tx) (bool, error) {
+	for _, n := range [][]byte{bucketSeries, bucketGroups} {
+		if tx.Bucket(n) == nil {
+			return false, nil
+		}
+	}
+	m := tx.Bucket(bucketMeta)
+	if m == nil {
+		return false, nil
+	}
+	v := m.Get([]byte("version"))
+	if v == nil {
+		return false, nil
+	}
+	if string(v) != formatVersion {
+		return false, fmt.Errorf("format version %q, want %q", v, formatVersion)
+	}
+	return true, nil
 }
 
 // Close releases the file and its lock.
