@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
@@ -153,7 +154,7 @@ func readLines(top, path string, read func(string) ([]byte, error), out *[]line,
 	}
 	for i, t := range strings.Split(string(src), "\n") {
 		t = strings.TrimSuffix(t, "\r")
-		if m := includeRe.FindStringSubmatch(t); m != nil {
+		if m := includeRe().FindStringSubmatch(t); m != nil {
 			inc := m[1]
 			if !filepath.IsAbs(inc) {
 				if _, err := read(inc); err != nil {
@@ -174,10 +175,16 @@ func readLines(top, path string, read func(string) ([]byte, error), out *[]line,
 	return nil
 }
 
+// lazyRegexp compiles expr on first use: the importer's expressions would otherwise be
+// compiled at the start of every mrtgo process, a cron poll included.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 var (
-	includeRe = regexp.MustCompile(`(?i)^include:\s*(.*?\S)\s*$`)
-	targetKw  = regexp.MustCompile(`^([A-Za-z0-9*]+)\[(\S+)\]\s*:\s*(.*?)\s*$`)
-	globalKw  = regexp.MustCompile(`^(\S+):\s*(.*?)\s*$`)
+	includeRe = lazyRegexp(`(?i)^include:\s*(.*?\S)\s*$`)
+	targetKw  = lazyRegexp(`^([A-Za-z0-9*]+)\[(\S+)\]\s*:\s*(.*?)\s*$`)
+	globalKw  = lazyRegexp(`^(\S+):\s*(.*?)\s*$`)
 )
 
 type entry struct {
@@ -208,11 +215,11 @@ func parseLines(path string, lines []line) (*Config, error) {
 			e.value += sep + strings.TrimSpace(t)
 			continue
 		}
-		if m := targetKw.FindStringSubmatch(t); m != nil {
+		if m := targetKw().FindStringSubmatch(t); m != nil {
 			ents = append(ents, &entry{kw: strings.ToLower(m[1]), written: m[1], target: m[2], value: m[3], file: l.file, line: l.no})
 			continue
 		}
-		if m := globalKw.FindStringSubmatch(t); m != nil {
+		if m := globalKw().FindStringSubmatch(t); m != nil {
 			ents = append(ents, &entry{kw: strings.ToLower(m[1]), written: m[1], value: m[2], file: l.file, line: l.no})
 			continue
 		}
@@ -334,7 +341,7 @@ func (c *Config) global(e *entry) error {
 		}
 		c.LogDir = e.value
 	case "interval":
-		m := intervalRe.FindStringSubmatch(e.value)
+		m := intervalRe().FindStringSubmatch(e.value)
 		if m == nil {
 			return bad("%q is not MM or MM:SS", e.value)
 		}
@@ -380,7 +387,7 @@ func (c *Config) global(e *entry) error {
 	return nil
 }
 
-var intervalRe = regexp.MustCompile(`^(\d+)(?::(\d+))?$`)
+var intervalRe = lazyRegexp(`^(\d+)(?::(\d+))?$`)
 
 // targetKeywords lists MRTG's per-target keywords (MRTG_lib.pm's rules) and what mrtgo does
 // with the ones it does not translate.

@@ -2,7 +2,6 @@ package mrtgimport
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +73,7 @@ func (c *Config) target(t *Target, vals map[string]*entry) error {
 		return bad(e, "%d is below MaxBytes %d", t.AbsMax, t.MaxBytes)
 	}
 	if e := vals["title"]; e != nil {
-		t.Title = strings.TrimSpace(htmlTag.ReplaceAllString(e.value, ""))
+		t.Title = strings.TrimSpace(htmlTag().ReplaceAllString(e.value, ""))
 	}
 	if e := vals["directory"]; e != nil {
 		t.Directory = strings.TrimSpace(e.value)
@@ -118,7 +117,7 @@ func (c *Config) target(t *Target, vals map[string]*entry) error {
 	return nil
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>`)
+var htmlTag = lazyRegexp(`<[^>]*>`)
 
 // option says what mrtgo makes of one Options[] word: a note, a reason the target cannot
 // be translated, and whether MRTG knows the word at all.
@@ -151,10 +150,10 @@ func option(o string) (note, skip string, ok bool) {
 
 // The forms of Target[]: mrtg-reference "Target".
 var (
-	simpleRe     = regexp.MustCompile(`^(-)?(\d+|/\d+(?:\.\d+){3}|\\(?:\\[\s:&@]|[^\s:&@])+|#(?:\\[\s:&@]|[^\s:&@])+|![a-fA-F0-9]+(?:-[a-fA-F0-9]+)+|%\d+):` + comHost + `$`)
-	oidsRe       = regexp.MustCompile(`^([A-Za-z0-9.]+)&([A-Za-z0-9.]+):` + comHost + `$`)
+	simpleRe     = lazyRegexp(`^(-)?(\d+|/\d+(?:\.\d+){3}|\\(?:\\[\s:&@]|[^\s:&@])+|#(?:\\[\s:&@]|[^\s:&@])+|![a-fA-F0-9]+(?:-[a-fA-F0-9]+)+|%\d+):` + comHost + `$`)
+	oidsRe       = lazyRegexp(`^([A-Za-z0-9.]+)&([A-Za-z0-9.]+):` + comHost + `$`)
 	comHost      = `((?:\\[@ ]|[^\s@])+)@(\[[^\]\s@]*\]|[-\w]+(?:\.[-\w]+)*)((?::[\d.!]*)*)(?:\|([a-zA-Z_]\w*))?`
-	targetLikeRe = regexp.MustCompile(`(?:\d+|#\S+|\\\S+|/[\d.]+|![-\w]+|[\w.]+&[\w.]+):\S+@`)
+	targetLikeRe = lazyRegexp(`(?:\d+|#\S+|\\\S+|/[\d.]+|![-\w]+|[\w.]+&[\w.]+):\S+@`)
 )
 
 // counterOIDs maps the OIDs an explicit target may name to (column, 64-bit).
@@ -183,8 +182,8 @@ func (t *Target) parseTarget(nohc bool) {
 	case strings.Contains(raw, "`"):
 		skip("%s: runs an external program (%s); mrtgo polls SNMP only", key, raw)
 		return
-	case simpleRe.MatchString(raw):
-		m = simpleRe.FindStringSubmatch(raw)
+	case simpleRe().MatchString(raw):
+		m = simpleRe().FindStringSubmatch(raw)
 		if m[1] == "-" {
 			skip("%s: \"-\" swaps in and out; mrtgo cannot store an interface reversed", key)
 			return
@@ -205,8 +204,8 @@ func (t *Target) parseTarget(nohc bool) {
 			t.Ref, t.Key = RefIndex, spec
 		}
 		m = m[3:]
-	case oidsRe.MatchString(raw):
-		o := oidsRe.FindStringSubmatch(raw)
+	case oidsRe().MatchString(raw):
+		o := oidsRe().FindStringSubmatch(raw)
 		in, inIdx, okIn := splitOID(o[1])
 		out, outIdx, okOut := splitOID(o[2])
 		ci, ko1 := counterOIDs[in]
@@ -224,7 +223,7 @@ func (t *Target) parseTarget(nohc bool) {
 				skip("%s: 64-bit counters need SNMPv2c", key)
 			}
 		}()
-	case targetLikeRe.MatchString(raw) && strings.ContainsAny(raw, " +*()"):
+	case targetLikeRe().MatchString(raw) && strings.ContainsAny(raw, " +*()"):
 		skip("%s: a Perl expression over targets (%s); mrtgo polls one interface per entry", key, raw)
 		return
 	default:
@@ -361,7 +360,7 @@ func sortNotes(ns []Note) {
 	}
 }
 
-var snmpOptRe = regexp.MustCompile(`(\w+)\s*=>\s*(?:'([^']*)'|"([^"]*)"|([^,\s]+))\s*(?:,|$)`)
+var snmpOptRe = lazyRegexp(`(\w+)\s*=>\s*(?:'([^']*)'|"([^"]*)"|([^,\s]+))\s*(?:,|$)`)
 
 // v3 reads the SNMPv3 user from SnmpOptions[] (Net_SNMP_util's names), or says why not.
 func (t *Target) v3() string {
@@ -369,7 +368,7 @@ func (t *Target) v3() string {
 		return "SNMPv3 without SnmpOptions[" + t.Name + "] (username, authpassword, ...)"
 	}
 	opts := map[string]string{}
-	for _, m := range snmpOptRe.FindAllStringSubmatch(t.SnmpOptions, -1) {
+	for _, m := range snmpOptRe().FindAllStringSubmatch(t.SnmpOptions, -1) {
 		opts[strings.ToLower(m[1])] = m[2] + m[3] + m[4]
 	}
 	var v V3

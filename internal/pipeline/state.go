@@ -2,12 +2,13 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,8 +23,13 @@ import (
 const stateFile = ".mrtgo-graphs"
 
 // stateVersion changes whenever the file's layout or the look of the graphs does, so
-// that every graph is drawn again after an upgrade.
-const stateVersion = 1
+// that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
+// package set-up alone cost every mrtgo process (a cron poll included) about a
+// millisecond.
+const stateVersion = 2
+
+// stateMagic begins the state file.
+const stateMagic = "mrtgo-graphs"
 
 // graphID names one graph of the site.
 type graphID struct {
@@ -54,9 +60,121 @@ func (d drawnGraph) graph(p render.Period) web.Graph {
 
 type drawnGraphs map[graphID]drawnGraph
 
-type stateFileData struct {
-	Version int
-	Graphs  drawnGraphs
+// encode lays d out as stateMagic, the version and the number of graphs (uvarints),
+// then per graph: series (uvarint length and bytes), period (uvarint), Clock and Data
+// (varints), Inputs (8 bytes), In and Out (five float64 each, 8 bytes) and P95Basis
+// (uvarint length and bytes). Integers are little-endian.
+func (d drawnGraphs) encode() []byte {
+	b := make([]byte, 0, 16+len(d)*128)
+	b = append(b, stateMagic...)
+	b = binary.AppendUvarint(b, stateVersion)
+	b = binary.AppendUvarint(b, uint64(len(d)))
+	for id, g := range d {
+		b = binary.AppendUvarint(b, uint64(len(id.Series)))
+		b = append(b, id.Series...)
+		b = binary.AppendUvarint(b, uint64(id.Period))
+		b = binary.AppendVarint(b, g.Clock)
+		b = binary.AppendVarint(b, g.Data)
+		b = binary.LittleEndian.AppendUint64(b, g.Inputs)
+		for _, st := range []web.Stats{g.In, g.Out} {
+			for _, f := range []float64{st.Max, st.Average, st.Current, st.P95, st.Total} {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+			}
+		}
+		b = binary.AppendUvarint(b, uint64(len(g.P95Basis)))
+		b = append(b, g.P95Basis...)
+	}
+	return b
+}
+
+// errState is a state file that is not one this version wrote.
+var errState = errors.New("not a render state of this version")
+
+// decodeDrawn reads what encode wrote; anything else is errState.
+func decodeDrawn(b []byte) (drawnGraphs, error) {
+	r := stateReader{b: b}
+	if !bytes.HasPrefix(b, []byte(stateMagic)) {
+		return nil, errState
+	}
+	r.b = r.b[len(stateMagic):]
+	if r.uvarint() != stateVersion {
+		return nil, errState
+	}
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) { // every graph takes more than a byte
+		return nil, errState
+	}
+	d := make(drawnGraphs, n)
+	for range n {
+		var id graphID
+		var g drawnGraph
+		id.Series = r.str()
+		id.Period = render.Period(r.uvarint())
+		g.Clock, g.Data = r.varint(), r.varint()
+		g.Inputs = r.uint64()
+		for _, st := range []*web.Stats{&g.In, &g.Out} {
+			for _, f := range []*float64{&st.Max, &st.Average, &st.Current, &st.P95, &st.Total} {
+				*f = math.Float64frombits(r.uint64())
+			}
+		}
+		g.P95Basis = r.str()
+		if r.bad {
+			return nil, errState
+		}
+		d[id] = g
+	}
+	if len(r.b) != 0 {
+		return nil, errState
+	}
+	return d, nil
+}
+
+// stateReader takes values off the front of b; bad is set at the first that is not
+// there whole.
+type stateReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *stateReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) uint64() uint64 {
+	if len(r.b) < 8 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *stateReader) str() string {
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad, r.b = true, nil
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
 }
 
 // inputs hashes what a graph shows besides its data.
@@ -80,21 +198,17 @@ func loadDrawn(dir string, log *slog.Logger) drawnGraphs {
 		}
 		return drawnGraphs{}
 	}
-	var st stateFileData
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil || st.Version != stateVersion || st.Graphs == nil {
+	d, err := decodeDrawn(b)
+	if err != nil {
 		log.Info("render state unusable; drawing every graph", "file", filepath.Join(dir, stateFile), "err", err)
 		return drawnGraphs{}
 	}
-	return st.Graphs
+	return d
 }
 
 // saveDrawn writes the state file through a temporary file and a rename.
 func saveDrawn(dir string, d drawnGraphs) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(stateFileData{Version: stateVersion, Graphs: d}); err != nil {
-		return fmt.Errorf("encode render state: %w", err)
-	}
-	return web.WriteFile(dir, stateFile, buf.Bytes())
+	return web.WriteFile(dir, stateFile, d.encode())
 }
 
 // filesExist reports whether both PNGs of a graph are on disk (someone may have
