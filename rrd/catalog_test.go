@@ -99,3 +99,63 @@ func TestOpenMadeStoreWritesNothing(t *testing.T) {
 		t.Errorf("open of another format version: %v, want an error naming it", err)
 	}
 }
+
+// A background open answers Meta at once and everything else once the catalog is
+// read; a catalog that cannot be read fails those calls as Open would have.
+func TestOpenBackground(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Step: time.Minute, Heartbeat: 2 * time.Minute, DS: []DS{{Name: "in", Type: Gauge, Min: math.NaN(), Max: math.NaN()}},
+		Archives: []Archive{{Average, 1, 10, 0.5}}}
+	if err := db.CreateBatch([]string{"a", "b"}, spec, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutMeta(map[string][]byte{"k": []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(path, &Options{Background: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Meta("k"); err != nil || string(v) != "v" {
+		t.Errorf("Meta = %q, %v", v, err)
+	}
+	if names, err := db.Series(); err != nil || !reflect.DeepEqual(names, []string{"a", "b"}) {
+		t.Errorf("Series = %v, %v", names, err)
+	}
+	db.Close()
+
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSeries).Put([]byte("c"), []byte("{garbage")) })
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, nil); err == nil || !strings.Contains(err.Error(), "load catalog") {
+		t.Errorf("Open of a damaged catalog: %v, want a load catalog error", err)
+	}
+	db, err = Open(path, &Options{Background: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.Meta("k"); err != nil || string(v) != "v" {
+		t.Errorf("Meta of a store with a damaged catalog = %q, %v", v, err)
+	}
+	if _, err := db.Series(); err == nil || !strings.Contains(err.Error(), "load catalog") {
+		t.Errorf("Series: %v, want a load catalog error", err)
+	}
+	if err := db.Update([]Update{{Series: "a", Time: time.Unix(60, 0), Values: []Value{Float(1)}}}); err == nil {
+		t.Error("Update on a damaged catalog succeeded")
+	}
+}

@@ -25,6 +25,11 @@ type Options struct {
 	// ReadOnly opens the file for reading only (a shared lock); writes
 	// return ErrReadOnly.
 	ReadOnly bool
+	// Background makes Open return before the catalog of series is read, which is
+	// then read on a goroutine of its own: a cron poll reads its poller memory (Meta,
+	// MetaPrefix, which never wait) and polls meanwhile. Every other call waits for
+	// the catalog, and fails as Open would have if it could not be read.
+	Background bool
 
 	noSync bool // tests only: skip fsync where durability is not under test
 }
@@ -64,6 +69,15 @@ type DB struct {
 	// by wmu and cleared whenever the catalog changes.
 	resolved []resolvedName
 	bufs     bufPool // write buffers, reused by Update; guarded by wmu
+
+	loaded  chan struct{} // closed once the catalog is read (or failed to be)
+	loadErr error         // set before loaded is closed
+}
+
+// ready waits for the catalog and reports whether it could be read.
+func (db *DB) ready() error {
+	<-db.loaded
+	return db.loadErr
 }
 
 // series is the in-memory catalog entry of one series. It is replaced,
@@ -154,9 +168,21 @@ func Open(path string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: init: %w", path, err)
 		}
 	}
-	if err := b.View(db.loadCatalog); err != nil {
+	db.loaded = make(chan struct{})
+	load := func() {
+		defer close(db.loaded)
+		if err := b.View(db.loadCatalog); err != nil {
+			db.loadErr = fmt.Errorf("open %s: load catalog: %w", path, err)
+		}
+	}
+	if o.Background {
+		go load()
+		return db, nil
+	}
+	load()
+	if db.loadErr != nil {
 		b.Close()
-		return nil, fmt.Errorf("open %s: load catalog: %w", path, err)
+		return nil, db.loadErr
 	}
 	return db, nil
 }
@@ -185,6 +211,7 @@ func checkMade(tx *bolt.Tx) (bool, error) {
 
 // Close releases the file and its lock.
 func (db *DB) Close() error {
+	<-db.loaded // a background read of the catalog holds a transaction
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", db.path, err)
 	}
@@ -400,6 +427,9 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 	if db.ro {
 		return fmt.Errorf("create series: %w", ErrReadOnly)
 	}
+	if err := db.ready(); err != nil {
+		return err
+	}
 	ns, err := spec.normalize()
 	if err != nil {
 		return fmt.Errorf("create series: %w", err)
@@ -497,6 +527,9 @@ func (db *DB) SetBits(name string, ds int, bits int) error {
 }
 
 func (db *DB) setDS(op, name string, ds int, f func(*DS)) error {
+	if err := db.ready(); err != nil {
+		return err
+	}
 	db.mu.RLock()
 	s := db.series[name]
 	db.mu.RUnlock()
@@ -517,6 +550,9 @@ func (db *DB) setDS(op, name string, ds int, f func(*DS)) error {
 
 // Series returns the names of all series, sorted.
 func (db *DB) Series() ([]string, error) {
+	if err := db.ready(); err != nil {
+		return nil, err
+	}
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	out := make([]string, 0, len(db.series))
@@ -529,6 +565,9 @@ func (db *DB) Series() ([]string, error) {
 
 // Spec returns a series' spec, without its last update (no read of the file).
 func (db *DB) Spec(name string) (Spec, error) {
+	if err := db.ready(); err != nil {
+		return Spec{}, err
+	}
 	s := db.lookup(name)
 	if s == nil {
 		return Spec{}, fmt.Errorf("spec %s: %w", name, ErrNoSeries)
@@ -541,6 +580,9 @@ func (db *DB) Spec(name string) (Spec, error) {
 // Info returns the spec of a series and the time of its last update (the
 // start time given to Create if it has had none).
 func (db *DB) Info(name string) (Spec, time.Time, error) {
+	if err := db.ready(); err != nil {
+		return Spec{}, time.Time{}, err
+	}
 	s := db.lookup(name)
 	if s == nil {
 		return Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, ErrNoSeries)

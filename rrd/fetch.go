@@ -43,6 +43,9 @@ func (r Result) Column(d int) []float64 {
 // Unlike rrdtool, the range ends at the row containing end: rrdtool returns
 // one more row when end falls on a row boundary.
 func (db *DB) Fetch(name string, cf CF, start, end time.Time, resolution time.Duration) (Result, error) {
+	if err := db.ready(); err != nil {
+		return Result{}, err
+	}
 	s := db.lookup(name)
 	if s == nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", name, ErrNoSeries)
@@ -231,6 +234,9 @@ func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
 func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution time.Duration) ([]Result, error) {
 	if !end.After(start) {
 		return nil, fmt.Errorf("fetch many: end %s not after start %s", end, start)
+	}
+	if err := db.ready(); err != nil {
+		return nil, err
 	}
 	ss := make([]*series, len(names))
 	db.mu.RLock()

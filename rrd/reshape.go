@@ -24,6 +24,9 @@ func (db *DB) Reshape(name string, spec Spec) error {
 	if err != nil {
 		return fmt.Errorf("reshape %s: %w", name, err)
 	}
+	if err := db.ready(); err != nil {
+		return err
+	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	old := db.series[name]

@@ -51,6 +51,9 @@ func (db *DB) UpdateWith(ups []Update, meta map[string][]byte, after func([]Upda
 	if len(ups) == 0 && len(meta) == 0 {
 		return nil
 	}
+	if err := db.ready(); err != nil {
+		return err
+	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	var skipped []error

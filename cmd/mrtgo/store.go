@@ -19,6 +19,12 @@ var lockWait = 10 * time.Second
 
 // openStore opens the store, mapping "locked by another process" to exitLocked.
 func openStore(path string, readOnly bool) (*rrd.DB, error) {
+	return openStoreWith(path, &rrd.Options{Timeout: lockWait, ReadOnly: readOnly})
+}
+
+// openStoreWith is openStore with options of the caller's.
+func openStoreWith(path string, opts *rrd.Options) (*rrd.DB, error) {
+	readOnly := opts.ReadOnly
 	if !readOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("create store directory: %w", err)
@@ -26,7 +32,7 @@ func openStore(path string, readOnly bool) (*rrd.DB, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open store: %w (run \"mrtgo poll --once\" first)", err)
 	}
-	db, err := rrd.Open(path, &rrd.Options{Timeout: lockWait, ReadOnly: readOnly})
+	db, err := rrd.Open(path, opts)
 	if errors.Is(err, rrd.ErrLocked) {
 		return nil, withCode(exitLocked, err)
 	}
@@ -42,7 +48,9 @@ type writer struct {
 }
 
 func openWriter(cfg *config.Config, e *env) (*writer, error) {
-	db, err := openStore(cfg.Data, false)
+	// The catalog of series is read while the poller's memory is restored and the
+	// first cycle polls: the first commit waits for it.
+	db, err := openStoreWith(cfg.Data, &rrd.Options{Timeout: lockWait, Background: true})
 	if err != nil {
 		return nil, err
 	}
