@@ -274,6 +274,9 @@ func (r *Recorder) createNew(results []poller.Result) error {
 				continue
 			}
 			queued[name] = true
+			if _, ok := r.stored[name]; ok {
+				continue // facts are stored only for series that exist (ensure makes one that does not)
+			}
 			if _, err := r.db.Spec(name); !errors.Is(err, rrd.ErrNoSeries) {
 				continue // exists (an earlier run made it), or ensure reports the error
 			}
