@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -301,6 +302,9 @@ func BenchmarkFetchMonthMany(b *testing.B) {
 			if _, err := db.FetchMany(some, Average, end.Add(-31*24*time.Hour), end, 0); err != nil {
 				b.Fatal(err) // warm, as above
 			}
+			// 22 MiB per operation: start every run from a collected heap, so that
+			// how much garbage the set-up left does not decide how often it collects.
+			runtime.GC()
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
