@@ -21,6 +21,7 @@ import (
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -243,7 +244,7 @@ func TestImportMRTGLog(t *testing.T) {
 		t.Errorf("only %d rows with traffic: MRTG did not measure the counters", nonzero)
 	}
 	compareRows(t, db, lo.Series, h, float64(lo.Target.MaxBytes))
-	info, err := pipeline.Interface(db, lo.Series)
+	info, err := series.Interface(db, lo.Series)
 	if err != nil || info.Speed != float64(lo.Target.MaxBytes*8) || info.Bits != 32 {
 		t.Errorf("stored facts %+v, %v; want MaxBytes as speed and 32-bit counters", info, err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 )
 
 // Agent looks interfaces up on the SNMP agents of the targets; discover.Walk and
@@ -132,7 +132,7 @@ func Translate(ctx context.Context, c *Config, agent *Agent) ([]discover.Found, 
 				name = f.Descr // agents without ifXTable: the poller names interfaces by ifDescr
 			}
 		}
-		series := pipeline.SeriesName(g.found.Name, name)
+		series := series.Name(g.found.Name, name)
 		if other, dup := used[series]; dup {
 			t.Skip = fmt.Sprintf("Target[%s]: the same interface as Target[%s] (%s)", t.Name, other, series)
 			continue
