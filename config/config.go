@@ -36,15 +36,6 @@ type Retention struct {
 	Yearly  time.Duration // 288-step rows (1-day), average and maximum
 }
 
-// DefaultRetention keeps 31 days of 5-minute rows (an exact 95th percentile over a
-// billing month) and MRTG's 800 rows at each coarser resolution.
-var DefaultRetention = Retention{
-	Daily:   31 * 24 * time.Hour,
-	Weekly:  800 * 30 * time.Minute,
-	Monthly: 800 * 2 * time.Hour,
-	Yearly:  800 * 24 * time.Hour,
-}
-
 // SNMP holds the agent settings of one device (or the defaults for all).
 type SNMP struct {
 	Version   string        // "1", "2c" or "3"
