@@ -35,7 +35,7 @@ type Plan struct {
 // agent. With agent nil (offline), targets naming it by ifDescr, MAC address or ifIndex
 // go to devices of that interface_key instead (one device per agent and key), and those
 // naming it by IP address or ifType are skipped with the reason. The Found values are
-// ready for discover.Merge; plans are in the order of c.Targets.
+// ready for TargetsFile; plans are in the order of c.Targets.
 func Translate(ctx context.Context, c *Config, agent *Agent) ([]discover.Found, []*Plan) {
 	type group struct {
 		key    string
