@@ -19,6 +19,7 @@ import (
 	"github.com/mrtgo/mrtgo/rrd"
 
 	"github.com/mrtgo/mrtgo/internal/fixturedir"
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 // benchFixture is a store of n interfaces on one device with 40 days of 5-minute
@@ -189,7 +190,7 @@ func BenchmarkGraph(b *testing.B) {
 		}
 	})
 	b.Run("rrdtool/graphs=1", func(b *testing.B) {
-		bin := rrdtool(b)
+		bin := testneed.Program(b, "rrdtool", "apt-get install rrdtool")
 		_, graph := rrdFile(b, bin, db, name, end)
 		for b.Loop() {
 			run(b, bin, graph...)
@@ -198,7 +199,7 @@ func BenchmarkGraph(b *testing.B) {
 	// The same graph 100 times through one "rrdtool -" process: rrdtool's own
 	// drawing, without a process start and font set-up per graph.
 	b.Run("rrdtool-pipe/graphs=100", func(b *testing.B) {
-		bin := rrdtool(b)
+		bin := testneed.Program(b, "rrdtool", "apt-get install rrdtool")
 		file, graph := rrdFile(b, bin, db, name, end)
 		var script strings.Builder
 		for range 100 {
@@ -214,20 +215,6 @@ func BenchmarkGraph(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/100, "ms/graph")
 	})
-}
-
-// rrdtool finds the rrdtool command; without it the benchmark is skipped, except
-// under CI where it fails.
-func rrdtool(b *testing.B) string {
-	b.Helper()
-	bin, err := exec.LookPath("rrdtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			b.Fatalf("rrdtool is required under CI: %v", err)
-		}
-		b.Skipf("rrdtool not installed: %v", err)
-	}
-	return bin
 }
 
 // rrdFile writes the day's rates of series into an RRD file and returns it with
