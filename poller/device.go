@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gosnmp/gosnmp"
-
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 )
 
 // device is what the Poller knows about one agent between cycles. Only the goroutine
@@ -54,7 +53,7 @@ type device struct {
 
 	// client is kept between cycles for SNMPv3, so that engine discovery and key
 	// localisation happen once; it is dropped after an error and dialled again.
-	client snmpClient
+	client snmp.Client
 	cur    *session // the cycle in flight, which counts the datagrams client sends
 
 	// mappingHash identifies the mapping last handed back in a Result (or restored),
@@ -94,7 +93,7 @@ type iface struct {
 const DefaultResolveEvery = 12
 
 func newDevice(d config.Device, log *slog.Logger) *device {
-	return &device{cfg: d, log: log, maxOIDs: maxOIDs(d), resolveEvery: DefaultResolveEvery, window: maxInflight(d),
+	return &device{cfg: d, log: log, maxOIDs: snmp.MaxOIDs(d.SNMP), resolveEvery: DefaultResolveEvery, window: maxInflight(d),
 		bits32: map[string]bool{}, last: map[string]last{}}
 }
 
@@ -102,8 +101,8 @@ func newDevice(d config.Device, log *slog.Logger) *device {
 func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) Result {
 	start := time.Now() // wall time spent, whatever clock the samples are stamped with
 	res := Result{Device: d.cfg.Name}
-	s := &session{v1: d.cfg.SNMP.Version == "1", maxOIDs: &d.maxOIDs, now: now}
-	s.onShrink = func(from, to int) {
+	s := &session{Session: snmp.Session{V1: d.cfg.SNMP.Version == "1", MaxOIDs: &d.maxOIDs, Now: now}}
+	s.OnShrink = func(from, to int) {
 		d.log.Info("agent answered tooBig; fewer OIDs per PDU", "from", from, "to", to)
 	}
 	err := ctx.Err()
@@ -114,17 +113,17 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 	}
 	discovered := false
 	if err != nil && d.client != nil {
-		if e, ok := d.client.(interface{ engineKnown() bool }); ok {
-			discovered = e.engineKnown()
+		if e, ok := d.client.(engineKnower); ok {
+			discovered = e.EngineKnown()
 		}
 		// A v3 session that failed may hold a stale engine time or boots: start over.
 		_ = d.client.Close()
 		d.client = nil
 	}
-	res.Requests = s.requests
-	res.Retries = max(s.sent-s.requests, 0)
+	res.Requests = s.Requests
+	res.Retries = max(s.sent-s.Requests, 0)
 	res.Timeouts = res.Retries
-	if errors.Is(err, gosnmp.ErrMaxRetriesExceeded) || errors.Is(err, context.DeadlineExceeded) {
+	if snmp.TimedOut(err) {
 		res.Timeouts++
 	}
 	res.Duration = time.Since(start)
@@ -136,21 +135,21 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 	res.Mapping, res.State = d.memory(now())
 	if err != nil {
 		if d.cfg.SNMP.Version == "3" {
-			err = usmError(err, d.cfg.SNMP, discovered)
+			err = snmp.USMError(err, d.cfg.SNMP, discovered)
 		}
 		res.Err = fmt.Errorf("poll %s: %w", d.cfg.Name, err)
 		res.Samples = nil
-		d.log.Warn("poll failed", "err", err, "requests", s.requests, "retries", res.Retries, "duration", res.Duration)
+		d.log.Warn("poll failed", "err", err, "requests", s.Requests, "retries", res.Retries, "duration", res.Duration)
 	}
 	return res
 }
 
 // connect returns the client for this cycle: a new one for v1 and v2c (closed by the
 // caller through the returned func), the kept one for v3.
-func (d *device) connect(ctx context.Context, dial dialFunc) (snmpClient, func(), error) {
+func (d *device) connect(ctx context.Context, dial dialFunc) (snmp.Client, func(), error) {
 	if d.client != nil {
 		if cs, ok := d.client.(contextSetter); ok {
-			cs.setContext(ctx)
+			cs.SetContext(ctx)
 		}
 		return d.client, func() {}, nil
 	}
@@ -169,7 +168,7 @@ func (d *device) connect(ctx context.Context, dial dialFunc) (snmpClient, func()
 		// The first request of a new v3 client is preceded by engine discovery, one
 		// more round trip: count it as a request, not as a retry.
 		if d.cur != nil {
-			d.cur.requests++
+			d.cur.Requests++
 		}
 		d.client = c
 		return c, func() {}, nil
@@ -191,10 +190,10 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 		return err
 	}
 	defer done()
-	s.c = c
+	s.Client = c
 	if v := d.cfg.SNMP.Version; (v == "2c" || v == "") && d.window > 1 {
 		s.window = d.window
-		s.more = func(onSent func()) (snmpClient, func(), error) {
+		s.more = func(onSent func()) (snmp.Client, func(), error) {
 			c, err := dial(ctx, d.cfg, onSent)
 			if err != nil {
 				return nil, nil, err
@@ -221,12 +220,12 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	if err != nil {
 		return err
 	}
-	up, ok := PDUUint64(rd.uptime.pdu)
-	if rd.uptime.absent() || !ok {
+	up, ok := rd.uptime.Uint64()
+	if rd.uptime.Absent() || !ok {
 		return errors.New("get sysUpTime: agent has no sysUpTime.0")
 	}
-	change, haveChange := ticksValue(rd.change)
-	number, haveNumber := ticksValue(rd.number)
+	change, haveChange := rd.change.Ticks()
+	number, haveNumber := rd.number.Ticks()
 	disc := d.haveUptime && uint32(up) < d.uptime
 	moved := !disc && haveChange && d.haveChange && change != d.change
 	grew := !disc && !moved && haveNumber && d.haveNumber && number != d.number
@@ -251,11 +250,11 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 		if rd, err = d.read(s); err != nil {
 			return err
 		}
-		if u, ok := PDUUint64(rd.uptime.pdu); ok {
+		if u, ok := rd.uptime.Uint64(); ok {
 			up = u
 		}
-		change, haveChange = ticksValue(rd.change)
-		number, haveNumber = ticksValue(rd.number)
+		change, haveChange = rd.change.Ticks()
+		number, haveNumber = rd.number.Ticks()
 	}
 	d.uptime, d.haveUptime = uint32(up), true
 	d.change, d.haveChange = change, haveChange
@@ -299,7 +298,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 	var vanished []string
 	for i, f := range d.ifaces {
 		in, out := rd.counters(i)
-		if in.absent() || out.absent() {
+		if in.Absent() || out.Absent() {
 			if d.is32(f.name) {
 				vanished = append(vanished, f.name)
 			} else {
@@ -317,7 +316,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 		f := d.ifaces[i]
 		oids = append(oids, instance(oidIfInOctets, f.index), instance(oidIfOutOctets, f.index))
 	}
-	vals32, err := s.get(oids)
+	vals32, err := s.Get(oids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get 32-bit counters: %w", err)
 	}
@@ -325,7 +324,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 	for k, i := range retry {
 		f := d.ifaces[i]
 		in, out := vals32[2*k], vals32[2*k+1]
-		if in.absent() || out.absent() {
+		if in.Absent() || out.Absent() {
 			vanished = append(vanished, f.name)
 			continue
 		}
@@ -357,15 +356,15 @@ func compact(slots []Sample, have []bool) []Sample {
 // counters"), or when a 64-bit counter went backwards (a reset: 64-bit counters do not
 // wrap in practice; 32-bit decreases are left to the store, which can tell a wrap from
 // the speed).
-func (d *device) sample(f iface, in, out value, rd reading, i int, disc bool) Sample {
-	inV, _ := PDUUint64(in.pdu)
-	outV, _ := PDUUint64(out.pdu)
-	at := in.at
-	if out.at.After(at) {
-		at = out.at
+func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc bool) Sample {
+	inV, _ := in.Uint64()
+	outV, _ := out.Uint64()
+	at := in.At
+	if out.At.After(at) {
+		at = out.At
 	}
 	bits := 64
-	if in.pdu.Type == gosnmp.Counter32 || d.is32(f.name) {
+	if in.Counter32() || d.is32(f.name) {
 		bits = 32
 		// A broken agent may send a Counter32 wider than 32 bits: keep what such a
 		// counter holds, so that the store can still tell a wrap.
@@ -418,15 +417,15 @@ var keyColumns = map[string]struct{ oid, name string }{
 	config.KeyIfIndex: {oidIfDescr, "ifDescr"},
 }
 
-// keyOf is the interface key of row idx whose key column holds pdu, "" if it has none.
-func (d *device) keyOf(idx int, pdu gosnmp.SnmpPDU) string {
+// keyOf is the interface key of row idx whose key column holds v, "" if it has none.
+func (d *device) keyOf(idx int, v snmp.Value) string {
 	switch d.cfg.Key {
 	case config.KeyIfIndex:
 		return strconv.Itoa(idx)
 	case config.KeyMAC:
-		return PDUMAC(pdu)
+		return v.MAC()
 	}
-	return PDUString(pdu)
+	return v.Text()
 }
 
 // resolve maps the configured interfaces to ifIndex by walking the column of the
@@ -443,13 +442,13 @@ func (d *device) resolve(s *session) error {
 	if all {
 		cols = append(cols, oidIfAdminStatus, oidIfOperStatus)
 	}
-	tables, err := s.walk(cols)
+	tables, err := s.Walk(cols)
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", key.name, err)
 	}
 	names := tables[0]
 	if len(names) == 0 && key.oid == oidIfName {
-		t, err := s.walk([]string{oidIfDescr})
+		t, err := s.Walk([]string{oidIfDescr})
 		if err != nil {
 			return fmt.Errorf("walk ifDescr: %w", err)
 		}
@@ -473,8 +472,8 @@ func (d *device) resolve(s *session) error {
 			if n == "" || byName[n] != idx {
 				continue
 			}
-			admin, _ := PDUUint64(tables[1][idx])
-			oper, _ := PDUUint64(tables[2][idx])
+			admin, _ := tables[1][idx].Uint64()
+			oper, _ := tables[2][idx].Uint64()
 			_, polled := d.last[n] // keep an interface once polled, even when it goes down
 			if admin == 1 && oper == 1 || polled {
 				chosen = append(chosen, iface{name: n, index: idx})
@@ -506,29 +505,29 @@ func (d *device) resolve(s *session) error {
 		// an SNMPv1 agent without it would refuse each in a PDU of its own.
 		oids = append(oids, instance(oidIfCounterDiscontinuityTime, chosen[0].index))
 	}
-	vals, err := s.get(oids)
+	vals, err := s.Get(oids)
 	if err != nil {
 		return fmt.Errorf("get interface speed and names: %w", err)
 	}
 	if probe {
 		d.haveDiscProbe = true
-		if vals[len(vals)-1].absent() {
+		if vals[len(vals)-1].Absent() {
 			d.noDisc = true
 			d.log.Debug("agent has no ifCounterDiscontinuityTime; not asking for it")
 		}
 	}
 	for i := range chosen {
 		high, speed, descr, alias := vals[4*i], vals[4*i+1], vals[4*i+2], vals[4*i+3]
-		if v, ok := PDUUint64(high.pdu); ok && !high.absent() && v > 0 {
+		if v, ok := high.Uint64(); ok && !high.Absent() && v > 0 {
 			chosen[i].speed = v * 1_000_000
-		} else if v, ok := PDUUint64(speed.pdu); ok && !speed.absent() {
+		} else if v, ok := speed.Uint64(); ok && !speed.Absent() {
 			chosen[i].speed = v
 		}
 		if v, ok := d.cfg.Speed[chosen[i].name]; ok {
 			chosen[i].speed = v // the operator knows better (lo, tunnels, sub-rate circuits)
 		}
-		chosen[i].descr = PDUString(descr.pdu)
-		chosen[i].alias = PDUString(alias.pdu)
+		chosen[i].descr = descr.Text()
+		chosen[i].alias = alias.Text()
 	}
 	d.ifaces, d.missing, d.resolved, d.readPlan = chosen, missing, true, nil
 	d.mappingStale = true
@@ -544,7 +543,7 @@ func (d *device) resolve(s *session) error {
 // both ifAdminStatus and ifOperStatus, then the most recent ifLastChange, then the
 // highest ifIndex. Never a dead twin over a live one. The twins' status is read with one
 // GET, so agents without twins pay nothing.
-func (d *device) pickTwins(s *session, keyName string, indexes []int, names map[int]gosnmp.SnmpPDU) (map[string]int, error) {
+func (d *device) pickTwins(s *session, keyName string, indexes []int, names map[int]snmp.Value) (map[string]int, error) {
 	byName := make(map[string]int, len(names))
 	twins := map[string][]int{}
 	for _, idx := range indexes {
@@ -573,7 +572,7 @@ func (d *device) pickTwins(s *session, keyName string, indexes []int, names map[
 	for _, idx := range dups {
 		oids = append(oids, instance(oidIfAdminStatus, idx), instance(oidIfOperStatus, idx), instance(oidIfLastChange, idx))
 	}
-	vals, err := s.get(oids)
+	vals, err := s.Get(oids)
 	if err != nil {
 		return nil, fmt.Errorf("get status of interfaces sharing a %s: %w", keyName, err)
 	}
@@ -583,9 +582,9 @@ func (d *device) pickTwins(s *session, keyName string, indexes []int, names map[
 	}
 	st := make(map[int]status, len(dups))
 	for k, idx := range dups {
-		a, _ := PDUUint64(vals[3*k].pdu)
-		o, _ := PDUUint64(vals[3*k+1].pdu)
-		c, _ := ticksValue(vals[3*k+2])
+		a, _ := vals[3*k].Uint64()
+		o, _ := vals[3*k+1].Uint64()
+		c, _ := vals[3*k+2].Ticks()
 		st[idx] = status{up: a == 1 && o == 1, change: c}
 	}
 	names2 := make([]string, 0, len(twins))
@@ -624,14 +623,4 @@ func abbrev(names []string, n int) string {
 		return strings.Join(names, ",")
 	}
 	return strings.Join(names[:n], ",") + fmt.Sprintf(",… (%d more)", len(names)-n)
-}
-
-// ticksValue reads a TimeTicks or integer object (ifTableLastChange.0, ifNumber.0,
-// ifCounterDiscontinuityTime), which some agents lack.
-func ticksValue(v value) (uint32, bool) {
-	if v.absent() {
-		return 0, false
-	}
-	n, ok := PDUUint64(v.pdu)
-	return uint32(n), ok
 }

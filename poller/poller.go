@@ -87,9 +87,6 @@ type Options struct {
 // Each device in flight holds one UDP socket.
 const DefaultParallel = 256
 
-// DefaultMaxOIDs is the number of OIDs packed in one GET when the device sets none.
-const DefaultMaxOIDs = 60
-
 // Poller polls a fixed list of devices, keeping what it learnt about each between cycles.
 type Poller struct {
 	devices  []*device
@@ -103,7 +100,7 @@ type Poller struct {
 
 // New returns a Poller for devices. It does no I/O: names are resolved on the first Poll.
 func New(devices []config.Device, opts Options) *Poller {
-	return newPoller(devices, opts, dialGoSNMP)
+	return newPoller(devices, opts, dialSNMP)
 }
 
 func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {
