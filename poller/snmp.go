@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/snmp"
@@ -15,7 +16,7 @@ type dialFunc func(ctx context.Context, d config.Device, onSent func()) (snmp.Cl
 func dialSNMP(ctx context.Context, d config.Device, onSent func()) (snmp.Client, error) {
 	c, err := snmp.Dial(ctx, d.Host, d.SNMP, onSent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dial: %w", err)
 	}
 	return c, nil
 }

@@ -48,14 +48,14 @@ func (c *Conn) EngineKnown() bool {
 func Dial(ctx context.Context, host string, s config.SNMP, onSent func()) (*Conn, error) {
 	v, err := version(s.Version)
 	if err != nil {
-		return nil, fmt.Errorf("dial: %w", err)
+		return nil, err
 	}
 	port := s.Port
 	if port == 0 {
 		port = config.DefaultPort
 	}
 	if port < 1 || port > 65535 {
-		return nil, fmt.Errorf("dial: port %d out of range", port)
+		return nil, fmt.Errorf("port %d out of range", port)
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {
@@ -79,7 +79,7 @@ func Dial(ctx context.Context, host string, s config.SNMP, onSent func()) (*Conn
 	}
 	if v == gosnmp.Version3 {
 		if err := setupUSM(c, s); err != nil {
-			return nil, fmt.Errorf("dial: %w", err)
+			return nil, err
 		}
 		c.Community = ""
 	}
