@@ -68,6 +68,7 @@ const (
 	// ifTableLastChange: sysUpTime when a row was last added to or removed from ifTable.
 	oidIfTableLastChange = ".1.3.6.1.2.1.31.1.5.0"
 )
+
 func instance(column string, index int) string { return snmp.Instance(column, index) }
 
 // session is one device's client for one cycle, counting the PDUs it sends.
