@@ -1,5 +1,8 @@
 package poller
 
+// The poller's side of internal/snmp: how a device is dialled (tests dial a fake agent
+// instead), the optional abilities of a kept client, and the OIDs the poller reads.
+
 import (
 	"context"
 	"fmt"
