@@ -17,8 +17,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	bar := progress.New(e.stderr, 0, "weeks")
 	defer bar.Finish()
+	reload, stop := e.reloads(ctx) // SIGHUP reloads the demo's targets file, as for run
+	defer stop()
 	return demo.Run(ctx, demo.Options{
 		Out: *out, Once: *once, Listen: *listen, Log: e.log, Stdout: e.stdout,
-		Progress: bar.Update,
+		Progress: bar.Update, Reload: reload,
 	})
 }

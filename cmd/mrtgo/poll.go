@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 )
@@ -35,7 +34,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer w.Close()
-	rec, p := w.rec, w.poller
+	rec, p := w.Rec, w.Poller
 	if !*once {
 		return p.Run(ctx, cfg.Step, func(ctx context.Context, rs []poller.Result) error {
 			return rec.Record(rs)
@@ -43,7 +42,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	}
 	// Thresholds see the cycle before it is stored, so that their state (previous
 	// samples, crossed limits) goes into the same commit as the rates.
-	watch, err := pipeline.LoadWatcher(w.db, cfg, e.log)
+	watch, err := pipeline.LoadWatcher(w.DB, cfg, e.log)
 	if err != nil {
 		return err
 	}
@@ -82,20 +81,4 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
 	}
 	return nil
-}
-
-func hosts(cfg *config.Config) map[string]string {
-	m := make(map[string]string, len(cfg.Devices))
-	for _, d := range cfg.Devices {
-		m[d.Name] = d.Host
-	}
-	return m
-}
-
-func deviceOrder(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Devices))
-	for i, d := range cfg.Devices {
-		names[i] = d.Name
-	}
-	return names
 }

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mrtgo/mrtgo/config"
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/internal/progress"
-	"github.com/mrtgo/mrtgo/rrd"
 )
 
 func runRender(ctx context.Context, e *env, args []string) error {
@@ -25,7 +23,7 @@ func runRender(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	pub := publisher(cfg, db, e)
+	pub := daemon.Publisher(cfg, db, e.log)
 	bar := progress.New(e.stderr, 0, "graphs")
 	pub.Progress = bar.Update
 	st, err := pub.Publish(ctx)
@@ -37,17 +35,4 @@ func runRender(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "drew %d of %d graphs for %d interfaces in %s (%s)\n",
 		st.Drawn, st.Graphs, st.Interfaces, cfg.Site, st.Duration.Round(time.Millisecond))
 	return nil
-}
-
-func publisher(cfg *config.Config, db *rrd.DB, e *env) *pipeline.Publisher {
-	return &pipeline.Publisher{
-		DB:       db,
-		Dir:      cfg.Site,
-		Location: cfg.Location,
-		Step:     cfg.Step,
-		Order:    deviceOrder(cfg),
-		Hosts:    hosts(cfg),
-		Log:      e.log,
-		Now:      time.Now,
-	}
 }

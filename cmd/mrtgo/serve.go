@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/mrtgo/mrtgo/internal/daemon"
 
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/web"
@@ -19,5 +20,5 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// No poller here: /metrics shows what the store holds, read on each scrape.
 	m := metrics.StoreHandler(cfg.Data, lockWait/2, e.log)
-	return web.ServeHandler(ctx, *listen, siteMux(cfg.Site, m), e.log)
+	return web.ServeHandler(ctx, *listen, daemon.SiteMux(cfg.Site, m), e.log)
 }

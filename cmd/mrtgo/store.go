@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
-	"github.com/mrtgo/mrtgo/internal/pipeline"
-	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -39,37 +38,18 @@ func openStoreWith(path string, opts *rrd.Options) (*rrd.DB, error) {
 	return db, err
 }
 
-// writer is what the polling commands share: the store open for writing, the recorder
-// that fills it and the poller of the configured devices.
-type writer struct {
-	db     *rrd.DB
-	rec    *pipeline.Recorder
-	poller *poller.Poller
-}
-
-func openWriter(cfg *config.Config, e *env) (*writer, error) {
-	// The catalog of series is read while the poller's memory is restored and the
-	// first cycle polls: the first commit waits for it.
+// openWriter opens the store for writing and builds the recorder and poller of cfg
+// over it. The catalog of series is read while the poller's memory is restored and the
+// first cycle polls: the first commit waits for it.
+func openWriter(cfg *config.Config, e *env) (*daemon.Writer, error) {
 	db, err := openStoreWith(cfg.Data, &rrd.Options{Timeout: lockWait, Background: true})
 	if err != nil {
 		return nil, err
 	}
-	rec := pipeline.NewRecorder(db, cfg.Step, hosts(cfg), e.log)
-	rec.SetRetention(cfg.Retention)
-	// Spread only matters to Run (the daemon): devices start evenly over the first half
-	// of each step instead of all at once.
-	p := poller.New(cfg.Devices, poller.Options{Logger: e.log, Now: time.Now, Spread: true})
-	// Cron's "poll --once" and a restarted daemon take up where the last cycle left
-	// off: the same interface mapping, clocks and counters, so the same decisions.
-	if err := pipeline.RestorePoller(db, p, e.log); err != nil {
+	w, err := daemon.NewWriter(db, cfg, e.log)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &writer{db: db, rec: rec, poller: p}, nil
-}
-
-// Close ends the SNMP sessions (SNMPv3 clients live across cycles) and the store.
-func (w *writer) Close() error {
-	w.poller.Close()
-	return w.db.Close()
+	return w, nil
 }

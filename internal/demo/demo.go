@@ -1,6 +1,7 @@
 // Package demo runs mrtgo's whole job on a built-in network: simulated SNMP agents on
-// loopback, a year of history back-filled through the real store, then live polling,
-// rendering and serving. It is the only production path that uses the simulator.
+// loopback, a year of history back-filled through the real store, then the daemon of
+// "mrtgo run" (package daemon) polling, rendering and serving them. It is the only
+// production path that uses the simulator.
 package demo
 
 import (
@@ -12,14 +13,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
-	"github.com/mrtgo/mrtgo/web"
 )
 
 // Options configures a demo run.
@@ -34,7 +33,9 @@ type Options struct {
 	Network  []snmpsim.DeviceConfig // nil = snmpsim.DemoNetwork()
 	Log      *slog.Logger
 	Stdout   io.Writer
-	Now      func() time.Time
+	// Reload delivers a value whenever the demo's targets file is to be read again,
+	// as SIGHUP does for "mrtgo run"; nil never.
+	Reload <-chan struct{}
 	// Progress, when not nil, is called after each simulated week of the back-fill is
 	// committed, with the weeks done and the weeks in all.
 	Progress func(done, total int)
@@ -56,8 +57,8 @@ func (o *Options) defaults() {
 	if o.Network == nil {
 		o.Network = snmpsim.DemoNetwork()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
@@ -81,8 +82,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	agents, err := snmpsim.StartNetwork(ctx, "127.0.0.1:0", o.Network, &snmpsim.Options{
-		Now:      o.Now,
-		BootTime: o.Now().Add(-o.History - 30*24*time.Hour),
+		Now:      time.Now,
+		BootTime: time.Now().Add(-o.History - 30*24*time.Hour),
 	})
 	if err != nil {
 		return fmt.Errorf("start simulated network: %w", err)
@@ -92,46 +93,47 @@ func Run(ctx context.Context, o Options) error {
 			a.Close()
 		}
 	}()
-	cfg := targets(o, agents, dbPath, siteDir)
-	if err := writeTargets(filepath.Join(o.Out, "targets.toml"), cfg, agents); err != nil {
+	// The daemon reads the demo's network from a targets file, as it would any other,
+	// and reads it again on a reload.
+	file := filepath.Join(o.Out, "targets.toml")
+	if err := writeTargets(file, targets(o, agents, dbPath, siteDir), agents); err != nil {
 		return err
 	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return fmt.Errorf("demo targets: %w", err)
+	}
 
-	db, err := rrd.Open(dbPath, nil)
+	db, err := rrd.Open(cfg.Data, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	hosts := map[string]string{}
-	order := make([]string, len(cfg.Devices))
-	for i, d := range cfg.Devices {
-		hosts[d.Name] = fmt.Sprintf("%s:%d", d.Host, d.SNMP.Port)
-		order[i] = d.Name
+	w, err := daemon.NewWriter(db, cfg, o.Log)
+	if err != nil {
+		db.Close()
+		return err
 	}
-	rec := pipeline.NewRecorder(db, cfg.Step, hosts, o.Log)
-	p := poller.New(cfg.Devices, poller.Options{Logger: o.Log, Now: o.Now})
+	defer w.Close()
 
 	// One real poll resolves every interface (names, indexes, speeds); the back-fill
 	// then replays the agents' counters over the past year through the same recorder.
-	first := p.Poll(ctx)
+	first := w.Poller.Poll(ctx)
 	for _, r := range first {
 		if r.Err != nil {
 			return fmt.Errorf("poll simulated %s: %w", r.Device, r.Err)
 		}
 	}
 	bf := time.Now()
-	n, err := backfill(rec, agents, first, o.History, cfg.Step, o.Progress)
+	n, err := backfill(w.Rec, agents, first, o.History, cfg.Step, o.Progress)
 	if err != nil {
 		return err
 	}
 	o.Log.Info("back-filled history", "samples", n, "took", time.Since(bf).Round(time.Millisecond))
-	if err := rec.Record(p.Poll(ctx)); err != nil {
+	if err := w.Rec.Record(w.Poller.Poll(ctx)); err != nil {
 		return err
 	}
-	pub := &pipeline.Publisher{
-		DB: db, Dir: siteDir, Location: cfg.Location, Step: o.Interval,
-		Order: order, Hosts: hosts, Log: o.Log, Now: o.Now,
-	}
+	pub := daemon.Publisher(cfg, db, o.Log)
+	pub.Step = o.Interval
 	st, err := pub.Publish(ctx)
 	if err != nil {
 		return err
@@ -146,27 +148,14 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return web.Serve(gctx, o.Listen, siteDir, o.Log) })
-	g.Go(func() error {
-		t := time.NewTicker(o.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if err := rec.Record(p.Poll(gctx)); err != nil {
-				return err
-			}
-			if _, err := pub.Publish(gctx); err != nil && gctx.Err() == nil {
-				return err
-			}
-		}
-	})
+	// From here on the demo is "mrtgo run" on the simulated network, polling every
+	// Interval instead of every step so that the graphs move while one watches.
+	d, err := daemon.New(cfg, w, daemon.Options{Listen: o.Listen, Interval: o.Interval, Log: o.Log, Reload: o.Reload})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(o.Stdout, "serving http://%s/ (polling the simulated network every %s; Ctrl-C stops)\n", o.Listen, o.Interval)
-	return g.Wait()
+	return d.Run(ctx)
 }
 
 // targets is the configuration the demo polls with, as if read from a targets file.

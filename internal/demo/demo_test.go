@@ -7,9 +7,12 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +124,82 @@ func BenchmarkDemoOnce(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Live, the demo is the daemon of "mrtgo run" on the simulated network: it serves the
+// site and /metrics, polls on its interval, records and re-renders, and reloads its
+// targets file when told to.
+func TestDemoLive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{
+			Out: t.TempDir(), Listen: addr, History: 2 * 24 * time.Hour, Interval: 200 * time.Millisecond,
+			Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Reload: reload,
+		})
+	}()
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return ""
+		}
+		return string(b)
+	}
+	// The poll counter of core1 as /metrics shows it; -1 before the first cycle.
+	polls := func() float64 {
+		for _, line := range strings.Split(get("/metrics"), "\n") {
+			if rest, ok := strings.CutPrefix(line, `mrtgo_poll_requests_total{device="core1"} `); ok {
+				v, err := strconv.ParseFloat(rest, 64)
+				if err == nil {
+					return v
+				}
+			}
+		}
+		return -1
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !ok() {
+			select {
+			case err := <-done:
+				t.Fatalf("demo stopped waiting for %s: %v", what, err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within a minute", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("site served", func() bool { return strings.Contains(get("/"), "core1") })
+	waitFor("a daemon cycle", func() bool { return polls() > 0 })
+	first := polls()
+	waitFor("more cycles", func() bool { return polls() > first })
+	reload <- struct{}{}
+	waitFor("a reload", func() bool {
+		return strings.Contains(get("/metrics"), `mrtgo_config_reloads_total{result="ok"} 1`)
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop")
 	}
 }
