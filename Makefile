@@ -68,6 +68,7 @@ fuzz:
 	$(GO) test ./rrd        -run '^$$' -fuzz '^FuzzUpdate$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzResponses$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzRestore$$'   -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/snmp -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
 
 clean:

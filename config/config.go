@@ -1,7 +1,15 @@
-// Package config loads and validates targets.toml, the list of devices mrtgo polls.
-// Loading is strict: unknown keys, bad durations, missing hosts and duplicate names are
-// errors that name the file and the line or key to fix. The package touches nothing but
-// the file it is asked to read.
+// Package config owns targets.toml, the list of devices mrtgo polls: it loads and
+// validates it, and it is the one writer of it. Loading is strict: unknown keys, bad
+// durations, missing hosts and duplicate names are errors that name the file and the
+// line or key to fix. Format writes a new file and Merge adds devices to one that
+// exists line by line, keeping every line a person wrote; both leave out what equals
+// the defaults, which are set in one place (defaults.go). The package touches no
+// network and no file: Load reads the one it is given, writing is the caller's.
+//
+// The files: load.go (Load, Parse, the top-level keys), decode.go (the types the file
+// decodes into), device.go and snmp.go (validation of [[device]] and of SNMP settings),
+// thresholds.go, host.go, errors.go, suggest.go ("did you mean", from the types' toml
+// tags), locate.go (lines of keys), write.go, merge.go and scan.go (the writer).
 package config
 
 import (
@@ -34,15 +42,6 @@ type Retention struct {
 	Weekly  time.Duration // 6-step rows (30-minute), average and maximum
 	Monthly time.Duration // 24-step rows (2-hour), average and maximum
 	Yearly  time.Duration // 288-step rows (1-day), average and maximum
-}
-
-// DefaultRetention keeps 31 days of 5-minute rows (an exact 95th percentile over a
-// billing month) and MRTG's 800 rows at each coarser resolution.
-var DefaultRetention = Retention{
-	Daily:   31 * 24 * time.Hour,
-	Weekly:  800 * 30 * time.Minute,
-	Monthly: 800 * 2 * time.Hour,
-	Yearly:  800 * 24 * time.Hour,
 }
 
 // SNMP holds the agent settings of one device (or the defaults for all).

@@ -111,6 +111,7 @@ func TestInvalid(t *testing.T) {
 		{"v3-priv-without-protocol", 4, "device[1].priv_protocol: security level authPriv needs priv_protocol"},
 		{"v3-community", 5, `device[1].community: community is not used with SNMP version "3"`},
 		{"v3-unknown-key", 4, `snmp.auth_pasword: unknown key (did you mean "auth_password"?)`},
+		{"unknown-thresholds", 3, `thresholds.hystersis: unknown key (did you mean "hysteresis"?)`},
 	}
 	// Each file holds one mistake, but for these.
 	mistakes := map[string]int{"missing-host": 2}

@@ -52,12 +52,6 @@ type Alert struct {
 	Timeout time.Duration // the command is killed after it
 }
 
-// DefaultHysteresis and DefaultAlertTimeout apply when [thresholds] does not set them.
-const (
-	DefaultHysteresis   = 0.05
-	DefaultAlertTimeout = 10 * time.Second
-)
-
 // thresholdsFile is a thresholds table as written.
 type thresholdsFile struct {
 	InMax      *limit   `toml:"in_max"`

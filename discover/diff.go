@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -161,4 +162,19 @@ func lcsOps(x, y []string) []diffOp {
 		ops = append(ops, diffOp{'+', y[j]})
 	}
 	return ops
+}
+
+// splitLines splits src into lines that keep their "\n".
+func splitLines(src []byte) []string {
+	var out []string
+	for len(src) > 0 {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			out = append(out, string(src))
+			break
+		}
+		out = append(out, string(src[:i+1]))
+		src = src[i+1:]
+	}
+	return out
 }

@@ -25,6 +25,25 @@ func found(name, host string, keep []Pick, extra ...string) Found {
 	return f
 }
 
+// newHeader opens a targets file discover writes anew: the defaults, [snmp] in full.
+const newHeader = `# mrtgo targets — written by "mrtgo discover"; edit freely: a re-run keeps every line.
+# Validate with "mrtgo check". Unknown keys are errors.
+
+step     = "5m"
+data     = "var/mrtgo.db"
+site     = "var/site"
+timezone = "Local"
+
+[snmp]
+version      = "2c"
+community    = "public"
+port         = 161
+timeout      = "2s"
+retries      = 1
+max_oids     = 60
+max_inflight = 3
+`
+
 const existing = `# my network
 step = "5m"
 
@@ -58,13 +77,13 @@ func TestMerge(t *testing.T) {
 		src   string
 		found []Found
 		want  string // full expected text
-		chg   []Change
+		chg   []config.Change
 	}{
 		{
 			name:  "new file",
 			src:   "",
 			found: []Found{found("sw1", "127.0.0.1", []Pick{pick("Gi1/0/1", "to printer", 1e9), pick("Gi1/0/2", "", 1e8)})},
-			want: header + `
+			want: newHeader + `
 [[device]]
 name = "sw1"
 host = "127.0.0.1"
@@ -73,7 +92,7 @@ interfaces = [
   "Gi1/0/2", # (100M)
 ]
 `,
-			chg: []Change{{Device: "sw1", New: true, Added: []string{"Gi1/0/1", "Gi1/0/2"}}},
+			chg: []config.Change{{Device: "sw1", New: true, Added: []string{"Gi1/0/1", "Gi1/0/2"}}},
 		},
 		{
 			name: "rerun keeps comments and hand edits",
@@ -87,7 +106,7 @@ interfaces = [
 				"  \"ge-0/0/9\"    # decommissioned last week\n]",
 				"  \"ge-0/0/9\",    # decommissioned last week\n  \"ge-0/0/1\", # new customer (1G)\n]", 1),
 				`interfaces = ["eth0", "eth1"]  # short list`, `interfaces = ["eth0", "eth1", "eth2"]  # short list`, 1),
-			chg: []Change{
+			chg: []config.Change{
 				{Device: "core1", Added: []string{"ge-0/0/1"}, Vanished: []string{"ge-0/0/9"}},
 				{Device: "edge1", Added: []string{"eth2"}, Skipped: []string{"eth1"}},
 				{Device: "wild", Wildcard: true},
@@ -98,7 +117,7 @@ interfaces = [
 			src:   existing,
 			found: []Found{found("core1.example.net", "192.0.2.1", []Pick{pick("ge-0/0/0", "", 1e9), pick("ge-0/0/9", "", 1e9)})},
 			want:  existing,
-			chg:   []Change{{Device: "core1"}},
+			chg:   []config.Change{{Device: "core1"}},
 		},
 		{
 			name: "new device after the others, with its own community and port",
@@ -118,14 +137,14 @@ interfaces = [
   "we\"ird\\name", # (10M)
 ]
 `,
-			chg: []Change{{Device: "lab", New: true, Added: []string{`we"ird\name`}}},
+			chg: []config.Change{{Device: "lab", New: true, Added: []string{`we"ird\name`}}},
 		},
 		{
 			name:  "nothing chosen writes nothing",
 			src:   existing,
 			found: []Found{found("empty", "127.0.0.9", nil)},
 			want:  existing,
-			chg:   []Change{{Device: "empty", Empty: true}},
+			chg:   []config.Change{{Device: "empty", Empty: true}},
 		},
 	}
 	for _, tt := range tests {
@@ -137,7 +156,7 @@ interfaces = [
 			if string(got) != tt.want {
 				t.Errorf("merged text:\n%s\nwant:\n%s\ndiff:\n%s", got, tt.want, Diff("want", "got", []byte(tt.want), got))
 			}
-			if !slices.EqualFunc(chg, tt.chg, func(a, b Change) bool {
+			if !slices.EqualFunc(chg, tt.chg, func(a, b config.Change) bool {
 				return a.Device == b.Device && a.New == b.New && a.Empty == b.Empty && a.Wildcard == b.Wildcard &&
 					slices.Equal(a.Added, b.Added) && slices.Equal(a.Vanished, b.Vanished) && slices.Equal(a.Skipped, b.Skipped)
 			}) {
@@ -315,9 +334,9 @@ func TestDiff(t *testing.T) {
 func TestReport(t *testing.T) {
 	f := found("sw1", "192.0.2.9", []Pick{pick("ge-1", "", 1e9)}, "ge-2", "lo")
 	f.Skip = []Skip{{Key: "lo", Reason: "loopback"}, {Reason: "no ifName to name it by", Interface: Interface{Index: 7}}}
-	ch := Change{Device: "sw1", Added: []string{"ge-1"}, Vanished: []string{"old"}, Skipped: []string{"ge-2"}}
+	ch := config.Change{Device: "sw1", Added: []string{"ge-1"}, Vanished: []string{"old"}, Skipped: []string{"ge-2"}}
 	var b strings.Builder
-	Report(&b, []Found{f, found("empty", "192.0.2.10", nil)}, []Change{ch, {Device: "empty", Empty: true}})
+	Report(&b, []Found{f, found("empty", "192.0.2.10", nil)}, []config.Change{ch, {Device: "empty", Empty: true}})
 	want := `sw1 (192.0.2.9): updated: 3 interfaces on the agent, 1 chosen, 1 added, 2 skipped
   skipped lo: loopback (--loopback to include)
   skipped ifIndex 7: no ifName to name it by

@@ -62,7 +62,7 @@ func WalkAll(ctx context.Context, targets []Target, limit int, progress func(don
 }
 
 // Report writes, per device, what the merge did and which interfaces were skipped and why.
-func Report(w io.Writer, found []Found, changes []Change) {
+func Report(w io.Writer, found []Found, changes []config.Change) {
 	for i, ch := range changes {
 		f := found[i]
 		verb := "updated"

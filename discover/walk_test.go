@@ -236,7 +236,7 @@ func TestWalkSnmpdV3(t *testing.T) {
 	}
 	// The file names interfaces by ifDescr: a run by ifName adds nothing and says why.
 	_, chg, err := Merge("t.toml", out, []Found{{Name: "v3dev", Target: dev.Target, Keep: []Pick{{Key: "lo"}}, All: all(dev)}})
-	if err != nil || len(chg) != 1 || chg[0].KeyConflict != KeyDescr || len(chg[0].Added) != 0 {
+	if err != nil || len(chg) != 1 || chg[0].KeyConflict != string(KeyDescr) || len(chg[0].Added) != 0 {
 		t.Errorf("merge by another key: %+v, %v", chg, err)
 	}
 }

@@ -21,24 +21,12 @@ import (
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/internal/testneed"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 )
-
-// need finds a program; a test without it skips, unless CI is set, where it fails.
-func need(t *testing.T, prog, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not installed (apt-get install %s); required under CI", prog, pkg)
-	}
-	t.Skipf("%s not installed (apt-get install %s); set CI=1 to make this a failure", prog, pkg)
-	return ""
-}
 
 type mrtgRun struct {
 	dir, cfg string
@@ -70,9 +58,9 @@ echo "$4"; echo "$2"; cat "$1"
 // barely move.
 func runMRTG(t *testing.T, runs int, counter func(i int) (in, out uint64), cfgmakerArgs ...string) *mrtgRun {
 	t.Helper()
-	cfgmaker := need(t, "cfgmaker", "mrtg")
-	mrtg := need(t, "mrtg", "mrtg")
-	faketime := need(t, "faketime", "faketime")
+	cfgmaker := testneed.Program(t, "cfgmaker", "apt-get install mrtg")
+	mrtg := testneed.Program(t, "mrtg", "apt-get install mrtg")
+	faketime := testneed.Program(t, "faketime", "apt-get install faketime")
 	ctr := t.TempDir()
 	script := filepath.Join(ctr, "value.sh")
 	if err := os.WriteFile(script, []byte(passScript), 0o755); err != nil {
@@ -142,7 +130,7 @@ func importRun(t *testing.T, r *mrtgRun) (*rrd.DB, *config.Config, *Plan, *Confi
 	if lo == nil {
 		t.Fatalf("no plan for lo among %d targets: %+v", len(plans), plans[0].Target)
 	}
-	out, _, err := discover.Merge("targets.toml", Header(c), found)
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +231,7 @@ func TestImportMRTGLog(t *testing.T) {
 		t.Errorf("only %d rows with traffic: MRTG did not measure the counters", nonzero)
 	}
 	compareRows(t, db, lo.Series, h, float64(lo.Target.MaxBytes))
-	info, err := pipeline.Interface(db, lo.Series)
+	info, err := series.Interface(db, lo.Series)
 	if err != nil || info.Speed != float64(lo.Target.MaxBytes*8) || info.Bits != 32 {
 		t.Errorf("stored facts %+v, %v; want MaxBytes as speed and 32-bit counters", info, err)
 	}
@@ -293,12 +281,9 @@ func continuity(t *testing.T, r *mrtgRun, db *rrd.DB, cfg *config.Config, lo *Pl
 }
 
 func TestImportMRTGRRD(t *testing.T) {
-	need(t, "rrdtool", "rrdtool")
+	testneed.Program(t, "rrdtool", "apt-get install rrdtool")
 	if err := exec.Command("perl", "-MRRDs", "-e", "1").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("perl RRDs not installed (apt-get install librrds-perl); required under CI")
-		}
-		t.Skip("perl RRDs not installed (apt-get install librrds-perl)")
+		testneed.Missing(t, "perl RRDs not installed (apt-get install librrds-perl)")
 	}
 	r := runMRTG(t, 8, rising(1<<40, math.MaxUint64), "--global", "LogFormat: rrdtool", "--snmp-options=:::::2")
 	db, cfg, lo, c := importRun(t, r)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -58,7 +58,7 @@ func importOne(t testing.TB, h *History, maxBps float64, bits int) *rrd.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Create("d/i", pipeline.Spec(5*time.Minute, maxBps, bits), start); err != nil {
+	if err := db.Create("d/i", series.Spec(5*time.Minute, maxBps, bits), start); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Update(ups); err != nil {

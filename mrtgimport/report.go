@@ -3,44 +3,36 @@ package mrtgimport
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/discover"
 )
 
-// Header is the start of a new targets file for c: MRTG's Interval as the step.
-func Header(c *Config) []byte {
+// TargetsFile is the targets file of an import of c: found (from Translate) as its
+// devices; a new file takes MRTG's Interval as its step and SNMPv1, MRTG's default, as
+// its version.
+func TargetsFile(c *Config, found []discover.Found) config.File {
 	step := c.Interval.Truncate(time.Second)
 	if step < time.Second {
 		step = time.Second
 	}
-	return fmt.Appendf(nil, `# mrtgo targets — translated from %s by "mrtgo import"; edit freely.
-# Validate with "mrtgo check". Unknown keys are errors.
-
-# MRTG's Interval.
-step     = %q
-data     = "var/mrtgo.db"
-site     = "var/site"
-timezone = "Local"
-
-[snmp]
-version   = "1"       # MRTG's default; targets with ":::::2" use "2c"
-community = "public"
-port      = 161
-timeout   = "2s"
-retries   = 1
-max_oids  = 60
-`, c.File, shortDuration(step))
-}
-
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
+	snmp := config.DefaultSNMP()
+	snmp.Version = "1"
+	f := config.File{
+		Comment: fmt.Sprintf("mrtgo targets — translated from %s by \"mrtgo import\"; edit freely.\n", c.File) +
+			"Validate with \"mrtgo check\". Unknown keys are errors.",
+		Step: step,
+		SNMP: &snmp,
+		Notes: map[string]string{
+			"step":         "MRTG's Interval",
+			"snmp.version": `MRTG's default; targets with ":::::2" use "2c"`,
+		},
 	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
+	for _, fd := range found {
+		f.Devices = append(f.Devices, fd.FileDevice())
 	}
-	return s
+	return f
 }
 
 // Report writes what became of every target: where it went or why it was skipped, and

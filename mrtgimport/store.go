@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -120,7 +120,7 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 			if math.IsNaN(speed) {
 				speed = 0
 			}
-			if err := db.Create(p.Series, pipeline.Spec(step, speed, p.Bits), rp.start); err != nil {
+			if err := db.Create(p.Series, series.Spec(step, speed, p.Bits), rp.start); err != nil {
 				return out, fmt.Errorf("create series %s: %w", p.Series, err)
 			}
 		case err != nil:
@@ -143,7 +143,7 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	infos := map[string]pipeline.InterfaceInfo{}
+	infos := map[string]series.Info{}
 	for _, im := range out {
 		if im.Skipped != "" {
 			continue
@@ -153,9 +153,9 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		if math.IsNaN(speed) {
 			speed = 0
 		}
-		infos[p.Series] = pipeline.InterfaceInfo{Index: p.Index, Descr: p.Descr, Speed: speed, Bits: p.Bits}
+		infos[p.Series] = series.Info{Index: p.Index, Descr: p.Descr, Speed: speed, Bits: p.Bits}
 	}
-	if err := pipeline.PutInterfaces(db, infos); err != nil {
+	if err := series.PutInterfaces(db, infos); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

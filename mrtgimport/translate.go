@@ -8,7 +8,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/discover"
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 )
 
 // Agent looks interfaces up on the SNMP agents of the targets; discover.Walk and
@@ -35,7 +35,7 @@ type Plan struct {
 // agent. With agent nil (offline), targets naming it by ifDescr, MAC address or ifIndex
 // go to devices of that interface_key instead (one device per agent and key), and those
 // naming it by IP address or ifType are skipped with the reason. The Found values are
-// ready for discover.Merge; plans are in the order of c.Targets.
+// ready for TargetsFile; plans are in the order of c.Targets.
 func Translate(ctx context.Context, c *Config, agent *Agent) ([]discover.Found, []*Plan) {
 	type group struct {
 		key    string
@@ -132,7 +132,7 @@ func Translate(ctx context.Context, c *Config, agent *Agent) ([]discover.Found, 
 				name = f.Descr // agents without ifXTable: the poller names interfaces by ifDescr
 			}
 		}
-		series := pipeline.SeriesName(g.found.Name, name)
+		series := series.Name(g.found.Name, name)
 		if other, dup := used[series]; dup {
 			t.Skip = fmt.Sprintf("Target[%s]: the same interface as Target[%s] (%s)", t.Name, other, series)
 			continue

@@ -84,7 +84,7 @@ func TestTranslate(t *testing.T) {
 		t.Errorf("%d walks, want 3 (one per agent that needs a lookup)", fa.walks)
 	}
 	_ = found
-	out, _, err := discover.Merge("targets.toml", Header(c), found)
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestTranslate(t *testing.T) {
 			t.Errorf("offline %s -> %q, want %q", name, got[name], w)
 		}
 	}
-	out, _, err = discover.Merge("targets.toml", Header(c2), found)
+	out, _, err = config.Merge("targets.toml", nil, TargetsFile(c2, found))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 )
 
 // fakeAgent is an in-memory SNMP agent behind fakeClient. It answers GET, GETNEXT and
@@ -167,7 +168,7 @@ func (a *fakeAgent) tooBig(n int) bool { return a.maxVars > 0 && n > a.maxVars }
 // fakeClient is one connection to a fakeAgent.
 type fakeClient struct{ a *fakeAgent }
 
-var _ snmpClient = (*fakeClient)(nil)
+var _ snmp.Client = (*fakeClient)(nil)
 
 func (c *fakeClient) Connect() error {
 	c.a.mu.Lock()
@@ -294,7 +295,7 @@ type fakeNet struct {
 	dialed []string // device names in the order dialled
 }
 
-func (n *fakeNet) dial(_ context.Context, d config.Device, _ func()) (snmpClient, error) {
+func (n *fakeNet) dial(_ context.Context, d config.Device, _ func()) (snmp.Client, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.dialed = append(n.dialed, d.Name)
@@ -328,3 +329,5 @@ func (a *fakeAgent) walkCount() int {
 	defer a.mu.Unlock()
 	return a.nexts + a.bulks
 }
+
+func trimDot(oid string) string { return strings.TrimPrefix(oid, ".") }

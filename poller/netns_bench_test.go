@@ -17,13 +17,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 	"github.com/mrtgo/mrtgo/internal/testnetns"
 )
 
 // nsClient opens its socket inside a network namespace: the calling thread enters it
 // for the Connect and leaves again. A socket stays in the namespace it was made in.
 type nsClient struct {
-	snmpClient
+	snmp.Client
 	ns *os.File
 }
 
@@ -41,7 +42,7 @@ func (c nsClient) Connect() error {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("enter namespace: %w", err)
 	}
-	err = c.snmpClient.Connect()
+	err = c.Client.Connect()
 	if setns(home) != nil {
 		// The thread is stuck in the namespace: keep it locked so that it ends with
 		// the goroutine instead of serving others.
@@ -52,12 +53,12 @@ func (c nsClient) Connect() error {
 }
 
 func nsDial(ns *os.File) dialFunc {
-	return func(ctx context.Context, d config.Device, onSent func()) (snmpClient, error) {
-		c, err := dialGoSNMP(ctx, d, onSent)
+	return func(ctx context.Context, d config.Device, onSent func()) (snmp.Client, error) {
+		c, err := dialSNMP(ctx, d, onSent)
 		if err != nil {
 			return nil, err
 		}
-		return nsClient{snmpClient: c, ns: ns}, nil
+		return nsClient{Client: c, ns: ns}, nil
 	}
 }
 

@@ -2,8 +2,11 @@
 // v2c or v3. It resolves interfaces by their configured key (ifName, ifDescr, ifAlias,
 // MAC or ifIndex) to ifIndex, choosing the live row where several share a name, reads
 // sysUpTime and the octet counters of every interface (GETBULK over consecutive rows of
-// the agent's table, GET for the rest), and flags discontinuities; it never writes the
-// store: samples go back to the caller (Poll) or to a sink once per cycle (Run).
+// the agent's table, up to max_inflight of them at once on sockets of their own, GET
+// for the rest), and flags discontinuities; it never writes the store: samples go back
+// to the caller (Poll) or to a sink once per cycle (Run). The SNMP itself (dialling,
+// USM, tooBig-safe GETs, walks, decoding values) is internal/snmp's; the poller decides
+// what to ask and what the answers mean.
 //
 // A Poller keeps per-device state between cycles (resolved indexes, counter width, the
 // last sysUpTime, ifTableLastChange, ifNumber and ifCounterDiscontinuityTime, the last
@@ -87,9 +90,6 @@ type Options struct {
 // Each device in flight holds one UDP socket.
 const DefaultParallel = 256
 
-// DefaultMaxOIDs is the number of OIDs packed in one GET when the device sets none.
-const DefaultMaxOIDs = 60
-
 // Poller polls a fixed list of devices, keeping what it learnt about each between cycles.
 type Poller struct {
 	devices  []*device
@@ -103,7 +103,7 @@ type Poller struct {
 
 // New returns a Poller for devices. It does no I/O: names are resolved on the first Poll.
 func New(devices []config.Device, opts Options) *Poller {
-	return newPoller(devices, opts, dialGoSNMP)
+	return newPoller(devices, opts, dialSNMP)
 }
 
 func newPoller(devices []config.Device, opts Options, dial dialFunc) *Poller {

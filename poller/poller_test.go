@@ -12,6 +12,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 )
 
 var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
@@ -194,8 +195,8 @@ func TestPollTooBigForOneOID(t *testing.T) {
 	d.ifaces = []iface{{name: "eth1", index: 1}, {name: "eth2", index: 2}}
 	d.resolved = true // go straight to the counters
 	r := onlyResult(t, f.p.Poll(context.Background()))
-	if !errors.Is(r.Err, errTooBig) {
-		t.Errorf("Err = %v, want errTooBig", r.Err)
+	if !errors.Is(r.Err, snmp.ErrTooBig) {
+		t.Errorf("Err = %v, want snmp.ErrTooBig", r.Err)
 	}
 	// sysUpTime, ifTableLastChange, ifNumber and three objects per interface: 9 → 4 → 2 → 1.
 	if got, want := a.getSizes(0), []int{9, 4, 2, 1}; !slices.Equal(got, want) {

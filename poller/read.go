@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/gosnmp/gosnmp"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 )
 
 // minBulkRun is the shortest run of consecutive rows read with GETBULK: shorter runs
@@ -23,26 +23,24 @@ const minBulkRun = 8
 
 // reading is one cycle's answer.
 type reading struct {
-	uptime value // sysUpTime.0
-	change value // ifTableLastChange.0; absent where the agent lacks it
-	number value // ifNumber.0; absent where the agent lacks it
+	uptime snmp.Value // sysUpTime.0
+	change snmp.Value // ifTableLastChange.0; absent where the agent lacks it
+	number snmp.Value // ifNumber.0; absent where the agent lacks it
 	// per holds, for each of d.ifaces in order, the in and out counters and, unless the
 	// agent lacks it, ifCounterDiscontinuityTime.
-	per    []value
+	per    []snmp.Value
 	stride int // values per interface in per: 2 or 3
 }
 
-func (r reading) counters(i int) (in, out value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
+func (r reading) counters(i int) (in, out snmp.Value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
 
 // discTime is interface i's ifCounterDiscontinuityTime.
 func (r reading) discTime(i int) (uint32, bool) {
 	if r.stride < 3 {
 		return 0, false
 	}
-	return ticksValue(r.per[r.stride*i+2])
+	return r.per[r.stride*i+2].Ticks()
 }
-
-var absentValue = value{pdu: gosnmp.SnmpPDU{Type: gosnmp.NoSuchObject}}
 
 // readPlan is how a cycle reads: the GET (scalars first, then the interfaces in getIfs
 // order, stride OIDs each) and the bulk runs.
@@ -152,27 +150,27 @@ func (d *device) read(s *session) (reading, error) {
 		d.readPlan = d.plan()
 	}
 	p := d.readPlan
-	vals, err := s.get(p.get)
+	vals, err := s.Get(p.get)
 	if err != nil {
 		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
-	r := reading{uptime: vals[0], change: absentValue, number: absentValue, stride: p.stride}
+	r := reading{uptime: vals[0], change: snmp.AbsentValue, number: snmp.AbsentValue, stride: p.stride}
 	head := 1
 	if !d.noChange {
 		r.change = vals[head]
 		head++
-		if r.change.absent() {
+		if r.change.Absent() {
 			d.noChange, d.readPlan = true, nil
 		}
 	}
 	if !d.noNumber {
 		r.number = vals[head]
 		head++
-		if r.number.absent() {
+		if r.number.Absent() {
 			d.noNumber, d.readPlan = true, nil
 		}
 	}
-	r.per = make([]value, p.stride*len(d.ifaces))
+	r.per = make([]snmp.Value, p.stride*len(d.ifaces))
 	for k, i := range p.getIfs {
 		copy(r.per[p.stride*i:p.stride*(i+1)], vals[head+p.stride*k:head+p.stride*(k+1)])
 	}
@@ -182,7 +180,7 @@ func (d *device) read(s *session) (reading, error) {
 	if p.stride == 3 && len(d.ifaces) > 0 {
 		absent := true
 		for i := range d.ifaces {
-			if !r.per[3*i+2].absent() {
+			if !r.per[3*i+2].Absent() {
 				absent = false
 				break
 			}
@@ -201,73 +199,6 @@ func (d *device) indexesOf(ifs []int) []int {
 		idx[k] = d.ifaces[i].index
 	}
 	return idx
-}
-
-// bulkRows reads columns cols of the rows with ifIndexes idx, which follow the row
-// after, with GETBULK, as many repetitions per PDU as *maxOIDs allows. It returns the
-// values of the leading rows the agent answered exactly (each varbind the column's
-// instance of the expected row), stopping at the first that it did not.
-func (s *session) bulkRows(cols []string, after int, idx []int) ([][]value, error) {
-	out := make([][]value, 0, len(idx))
-	cur := after
-	reps := max(*s.maxOIDs/len(cols), 1)
-	for len(out) < len(idx) {
-		r := min(reps, len(idx)-len(out))
-		req := make([]string, len(cols))
-		for c, col := range cols {
-			req[c] = col
-			if cur > 0 {
-				req[c] = instance(col, cur)
-			}
-		}
-		s.requests++
-		pkt, err := s.c.GetBulk(req, 0, uint32(r))
-		if err != nil {
-			return nil, err
-		}
-		at := s.now()
-		switch pkt.Error {
-		case gosnmp.NoError:
-		case gosnmp.TooBig:
-			if r == 1 {
-				return out, nil // the GET will tell
-			}
-			reps = max(r/2, 1)
-			// An agent that cannot answer this many varbinds at once cannot in a
-			// GET either: learn the smaller PDU for good.
-			if n := reps * len(cols); n < *s.maxOIDs {
-				if s.onShrink != nil {
-					s.onShrink(*s.maxOIDs, n)
-				}
-				*s.maxOIDs = n
-			}
-			continue
-		default:
-			return nil, fmt.Errorf("agent error %v at varbind %d", pkt.Error, pkt.ErrorIndex)
-		}
-		rows := len(pkt.Variables) / len(cols)
-		if rows == 0 {
-			return out, nil
-		}
-		for k := 0; k < rows && len(out) < len(idx); k++ {
-			want := idx[len(out)]
-			row := make([]value, len(cols))
-			for c, col := range cols {
-				pdu := pkt.Variables[k*len(cols)+c]
-				if trimDot(pdu.Name) != trimDot(instance(col, want)) {
-					return out, nil
-				}
-				switch pdu.Type {
-				case gosnmp.EndOfMibView, gosnmp.NoSuchObject, gosnmp.NoSuchInstance:
-					return out, nil
-				}
-				row[c] = value{pdu: pdu, at: at}
-			}
-			out = append(out, row)
-			cur = want
-		}
-	}
-	return out, nil
 }
 
 // bulkChunk is one GETBULK's share of a run: the rows of ifs (positions in d.ifaces),
@@ -297,8 +228,8 @@ func (p *readPlan) chunks(d *device, maxOIDs int) []bulkChunk {
 
 // readChunk reads one chunk into per: by GETBULK as far as the agent answers the
 // expected rows, the rest by GET, which tells an absent counter from a moved row.
-func (s *session) readChunk(d *device, c bulkChunk, stride int, per []value) error {
-	got, err := s.bulkRows(c.cols, c.after, d.indexesOf(c.ifs))
+func (s *session) readChunk(d *device, c bulkChunk, stride int, per []snmp.Value) error {
+	got, err := s.Rows(c.cols, c.after, d.indexesOf(c.ifs))
 	if err != nil {
 		return err
 	}
@@ -315,7 +246,7 @@ func (s *session) readChunk(d *device, c bulkChunk, stride int, per []value) err
 			oids = append(oids, instance(col, d.ifaces[i].index))
 		}
 	}
-	vs, err := s.get(oids)
+	vs, err := s.Get(oids)
 	if err != nil {
 		return err
 	}
@@ -328,8 +259,8 @@ func (s *session) readChunk(d *device, c bulkChunk, stride int, per []value) err
 // readRuns reads the plan's bulk runs into per. With s.window above one and a way to
 // open more clients, up to window GETBULKs are in flight at once, each on a socket of
 // its own: the agent answers one while the last answer is decoded here.
-func (s *session) readRuns(d *device, p *readPlan, per []value) error {
-	chunks := p.chunks(d, *s.maxOIDs)
+func (s *session) readRuns(d *device, p *readPlan, per []snmp.Value) error {
+	chunks := p.chunks(d, *s.MaxOIDs)
 	workers := 1
 	if s.more != nil {
 		workers = min(s.window, len(chunks))
@@ -351,15 +282,14 @@ func (s *session) readRuns(d *device, p *readPlan, per []value) error {
 		}
 	}()
 	for w := 1; w < workers; w++ {
-		sub := &session{v1: s.v1, now: s.now, onShrink: s.onShrink}
-		pdu := *s.maxOIDs
-		sub.maxOIDs = &pdu
+		pdu := *s.MaxOIDs
+		sub := &session{Session: snmp.Session{V1: s.V1, MaxOIDs: &pdu, Now: s.Now, OnShrink: s.OnShrink}}
 		c, closeFn, err := s.more(func() { sub.sent++ })
 		if err != nil {
 			workers = w // fewer sockets: the ones open share the work
 			break
 		}
-		sub.c = c
+		sub.Client = c
 		closers = append(closers, closeFn)
 		subs[w] = sub
 	}
@@ -383,9 +313,9 @@ func (s *session) readRuns(d *device, p *readPlan, per []value) error {
 	}
 	wg.Wait()
 	for _, sub := range subs[1:] {
-		s.requests += sub.requests
+		s.Requests += sub.Requests
 		s.sent += sub.sent
-		*s.maxOIDs = min(*s.maxOIDs, *sub.maxOIDs)
+		*s.MaxOIDs = min(*s.MaxOIDs, *sub.MaxOIDs)
 	}
 	return errors.Join(errs...)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/snmp"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
@@ -304,10 +305,10 @@ func BenchmarkPollSnmpd(b *testing.B) {
 	b.ReportMetric(float64(requests)/float64(b.N), "PDUs/op")
 }
 
-// snmpdIfNames lists the agent's ifName values with a one-off Poller resolve.
+// snmpdIfNames lists the agent's ifName values with one walk.
 func snmpdIfNames(s *testSnmpd) ([]string, error) {
-	d := newDevice(snmpdDevice(s, "names", "2c", "*"), slog.New(slog.DiscardHandler))
-	c, err := dialGoSNMP(context.Background(), d.cfg, nil)
+	d := snmpdDevice(s, "names", "2c", "*")
+	c, err := snmp.Dial(context.Background(), d.Host, d.SNMP, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -315,14 +316,14 @@ func snmpdIfNames(s *testSnmpd) ([]string, error) {
 		return nil, err
 	}
 	defer c.Close()
-	ss := &session{c: c, maxOIDs: &d.maxOIDs, now: time.Now}
-	t, err := ss.walk([]string{oidIfName})
+	ss := &snmp.Session{Client: c}
+	t, err := ss.Walk([]string{oidIfName})
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, pdu := range t[0] {
-		names = append(names, PDUString(pdu))
+	for _, v := range t[0] {
+		names = append(names, v.Text())
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("agent has no ifName")

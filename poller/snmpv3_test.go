@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosnmp/gosnmp"
-
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
@@ -154,40 +152,5 @@ func TestSnmpdV3WrongPassword(t *testing.T) {
 		if strings.Contains(text, secret) {
 			t.Errorf("logs or errors show the secret %q:\n%s", secret, text)
 		}
-	}
-}
-
-// Every protocol config names maps to gosnmp's, with the level and context given.
-func TestDialV3(t *testing.T) {
-	for _, auth := range config.AuthProtocols {
-		for _, priv := range config.PrivProtocols {
-			d := dev("r1", "3", 0, "eth1")
-			d.SNMP.Username, d.SNMP.SecurityLevel, d.SNMP.Context = "u", config.AuthPriv, "vrf-red"
-			d.SNMP.AuthProtocol, d.SNMP.AuthPassword = auth, "auth-pass"
-			d.SNMP.PrivProtocol, d.SNMP.PrivPassword = priv, "priv-pass"
-			c, err := dialGoSNMP(context.Background(), d, nil)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", auth, priv, err)
-			}
-			g := c.(goSNMP).GoSNMP
-			sp, ok := g.SecurityParameters.(*gosnmp.UsmSecurityParameters)
-			if !ok || g.Version != gosnmp.Version3 || g.MsgFlags&gosnmp.AuthPriv != gosnmp.AuthPriv || g.ContextName != "vrf-red" ||
-				g.SecurityModel != gosnmp.UserSecurityModel || g.Community != "" {
-				t.Fatalf("%s/%s: client %+v", auth, priv, g)
-			}
-			if sp.UserName != "u" || sp.AuthenticationProtocol != authProtocols[auth] || sp.PrivacyProtocol != privProtocols[priv] ||
-				sp.AuthenticationPassphrase != "auth-pass" || sp.PrivacyPassphrase != "priv-pass" {
-				t.Errorf("%s/%s: security parameters %v %v", auth, priv, sp.AuthenticationProtocol, sp.PrivacyProtocol)
-			}
-			if sp.AuthenticationProtocol <= gosnmp.NoAuth || sp.PrivacyProtocol <= gosnmp.NoPriv {
-				t.Errorf("%s/%s: no protocol", auth, priv)
-			}
-		}
-	}
-	d := dev("r1", "3", 0, "eth1")
-	d.SNMP.Username, d.SNMP.SecurityLevel = "u", config.AuthNoPriv
-	d.SNMP.AuthProtocol, d.SNMP.AuthPassword = "SHA-1024", "auth-pass"
-	if _, err := dialGoSNMP(context.Background(), d, nil); err == nil || strings.Contains(err.Error(), "auth-pass") {
-		t.Errorf("unknown auth protocol: err = %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/mrtgo/mrtgo/internal/fixturedir"
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 func benchSpec() Spec {
@@ -325,7 +326,7 @@ func BenchmarkFetchMonthMany(b *testing.B) {
 // process so that process start-up is not counted.
 func BenchmarkRRDtoolCycle(b *testing.B) {
 	const n = 1000
-	tool := startRRDtool(b, needTool(b, "rrdtool"))
+	tool := startRRDtool(b, testneed.Program(b, "rrdtool", "apt-get install rrdtool"))
 	dir := b.TempDir()
 	spec := benchSpec()
 	start := int64(1700000000)

@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 // rrdtoolRows runs create/update/dump and returns archive i's rows of data
 // source 0 by time.
 func rrdtoolRows(t *testing.T, spec Spec, start int64, updates []string, i int) map[int64]float64 {
 	t.Helper()
-	tool := startRRDtool(t, needTool(t, "rrdtool"))
+	tool := startRRDtool(t, testneed.Program(t, "rrdtool", "apt-get install rrdtool"))
 	file := filepath.Join(t.TempDir(), "d.rrd")
 	tool.run(t, rrdtoolCreateArgs(file, spec, start)...)
 	tool.run(t, append([]string{"update", file}, updates...)...)

@@ -17,21 +17,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// needTool returns the path of an external program, skipping the test when
-// it is missing outside CI and failing it under CI.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not found under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/mrtgo/mrtgo/internal/testneed"
+)
 
 type oracleUp struct {
 	t    int64 // seconds
@@ -320,7 +308,7 @@ func archiveRows(t testing.TB, db *DB, name string, i int) ([]int64, [][]float64
 // TestOracleRRDtool feeds random update streams to rrdtool and to the store
 // and compares every row of every archive.
 func TestOracleRRDtool(t *testing.T) {
-	tool := startRRDtool(t, needTool(t, "rrdtool"))
+	tool := startRRDtool(t, testneed.Program(t, "rrdtool", "apt-get install rrdtool"))
 	dir := t.TempDir()
 	db, err := Open(filepath.Join(dir, "o.db"), &Options{noSync: true})
 	if err != nil {

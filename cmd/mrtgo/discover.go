@@ -79,8 +79,7 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read targets: %w", err)
 	}
-	base := discover.Target{SNMP: config.SNMP{Version: config.DefaultVersion, Community: config.DefaultCommunity,
-		Port: config.DefaultPort, Timeout: config.DefaultTimeout, Retries: config.DefaultRetries}}
+	base := discover.Target{SNMP: config.DefaultSNMP()}
 	if len(strings.TrimSpace(string(src))) > 0 {
 		cfg, err := config.Parse(c.config, src)
 		if err != nil {

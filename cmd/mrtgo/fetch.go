@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 )
 
@@ -41,7 +42,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	r, err := pipeline.FetchRates(db, pipeline.SeriesName(*device, *iface), p, time.Now())
+	r, err := pipeline.FetchRates(db, series.Name(*device, *iface), p, time.Now())
 	if err != nil {
 		return err
 	}

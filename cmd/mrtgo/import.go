@@ -51,11 +51,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read targets: %w", err)
 	}
+	file := mrtgimport.TargetsFile(mc, found)
 	base := src
 	if len(strings.TrimSpace(string(src))) == 0 {
-		base = mrtgimport.Header(mc)
+		// A new file is written even when nothing was translated: its settings are
+		// MRTG's, and the history import below reads it.
+		head := file
+		head.Devices = nil
+		base = config.Format(head)
 	}
-	out, changes, err := discover.Merge(c.config, base, found)
+	out, changes, err := config.Merge(c.config, base, file)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/testnetns"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -164,12 +164,12 @@ interfaces = ["tw0"]
 		t.Fatal(err)
 	}
 	defer db.Close()
-	series := pipeline.SeriesName("box", "tw0")
-	info, err := pipeline.Interface(db, series)
+	name := series.Name("box", "tw0")
+	info, err := series.Interface(db, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.Fetch(series, rrd.Average, when[0], when[len(when)-1], step)
+	res, err := db.Fetch(name, rrd.Average, when[0], when[len(when)-1], step)
 	if err != nil {
 		t.Fatal(err)
 	}

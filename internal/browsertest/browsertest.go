@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 // Browser is a headless Chromium started for one test, driven over the
@@ -35,14 +37,7 @@ func Binary(t testing.TB) string {
 	if name == "" {
 		name = "chromium"
 	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required under CI: %v", err)
-		}
-		t.Skipf("chromium not installed: %v", err)
-	}
-	return p
+	return testneed.Program(t, name, "apt-get install chromium")
 }
 
 // Start starts headless Chromium (bin, from Binary) with a private profile and a

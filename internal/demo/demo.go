@@ -178,17 +178,23 @@ func targets(o Options, agents []*snmpsim.Agent, dbPath, siteDir string) *config
 // writeTargets leaves the equivalent targets file beside the store, for reading (the
 // ports are the simulator's and change every run).
 func writeTargets(path string, cfg *config.Config, agents []*snmpsim.Agent) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	f := config.File{
+		Comment:  "The demo's network as a targets file; the simulator's ports change every run.",
+		Step:     cfg.Step,
+		Data:     "mrtgo.db",
+		Site:     "site",
+		Timezone: cfg.Timezone,
 	}
-	fmt.Fprintf(f, "# The demo's network as a targets file; the simulator's ports change every run.\n")
-	fmt.Fprintf(f, "step = %q\ndata = \"mrtgo.db\"\nsite = \"site\"\ntimezone = %q\n", cfg.Step, cfg.Timezone)
 	for _, d := range cfg.Devices {
-		fmt.Fprintf(f, "\n[[device]]\nname = %q\nhost = %q\nport = %d\ncommunity = %q\ninterfaces = [\"*\"]\n",
-			d.Name, d.Host, d.SNMP.Port, d.SNMP.Community)
+		s := config.DefaultSNMP()
+		s.Port, s.Community = d.SNMP.Port, d.SNMP.Community
+		fd := config.FileDevice{Name: d.Name, Host: d.Host, SNMP: s}
+		for _, n := range d.Interfaces {
+			fd.Interfaces = append(fd.Interfaces, config.FileInterface{Key: n})
+		}
+		f.Devices = append(f.Devices, fd)
 	}
-	return f.Close()
+	return os.WriteFile(path, config.Format(f), 0o644)
 }
 
 // backfill records the agents' counters at every step of the past history, a week per

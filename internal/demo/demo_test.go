@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/web"
 )
 
@@ -47,6 +49,23 @@ func TestDemoOnce(t *testing.T) {
 	for _, dev := range []string{"core1", "access1"} {
 		if !bytes.Contains(index, []byte(dev)) {
 			t.Errorf("index.html does not mention %s", dev)
+		}
+	}
+	// The targets file left beside the store describes the network polled.
+	cfg, err := config.Load(filepath.Join(out, "targets.toml"))
+	if err != nil {
+		t.Fatalf("the demo's targets file does not load: %v", err)
+	}
+	var names []string
+	for _, d := range cfg.Devices {
+		names = append(names, d.Name)
+		if d.Host != "127.0.0.1" || d.SNMP.Port == 161 || !d.AllInterfaces() {
+			t.Errorf("targets file device %+v, want 127.0.0.1 at the simulator's port, every interface", d)
+		}
+	}
+	for _, dev := range []string{"core1", "access1"} {
+		if !slices.Contains(names, dev) {
+			t.Errorf("targets file devices %q lack %s", names, dev)
 		}
 	}
 	pngs, _ := filepath.Glob(filepath.Join(out, "site", "*", "*.png"))

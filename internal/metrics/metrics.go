@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 )
 
@@ -179,7 +180,7 @@ const refusedHelp = "Steps whose rate was above the interface speed and was stor
 // their interface's speed.
 func (m *Metrics) ObserveRefused(refused []pipeline.Refused) {
 	for _, r := range refused {
-		dev, iface, _ := pipeline.SplitSeries(r.Series)
+		dev, iface, _ := series.Split(r.Series)
 		m.refused.WithLabelValues(dev, iface, r.Direction).Inc()
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -66,12 +67,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(storeUp, prometheus.GaugeValue, 1)
 	devices := map[string]bool{}
 	for _, name := range names {
-		device, iface, ok := pipeline.SplitSeries(name)
+		device, iface, ok := series.Split(name)
 		if !ok {
 			continue
 		}
 		devices[device] = true
-		info, err := pipeline.Interface(db, name)
+		info, err := series.Interface(db, name)
 		if err != nil {
 			continue
 		}
@@ -102,7 +103,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for device := range devices {
-		h, ok := pipeline.Health(db, device)
+		h, ok, err := pipeline.Health(db, device)
+		if err != nil {
+			c.log.Warn("metrics: device health", "err", err)
+			continue
+		}
 		if !ok {
 			continue
 		}

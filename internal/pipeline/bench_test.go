@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
 
 	"github.com/mrtgo/mrtgo/internal/fixturedir"
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 // benchFixture is a store of n interfaces on one device with 40 days of 5-minute
@@ -168,10 +170,10 @@ func BenchmarkSite(b *testing.B) {
 func BenchmarkGraph(b *testing.B) {
 	f := benchStore(b, 1)
 	db, end := f.db, f.end
-	series := SeriesName("r1", f.ifaces[0])
+	name := series.Name("r1", f.ifaces[0])
 	b.Run("mrtgo/graphs=1", func(b *testing.B) {
 		one := func() {
-			r, err := FetchRates(db, series, render.Day, end)
+			r, err := FetchRates(db, name, render.Day, end)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -188,8 +190,8 @@ func BenchmarkGraph(b *testing.B) {
 		}
 	})
 	b.Run("rrdtool/graphs=1", func(b *testing.B) {
-		bin := rrdtool(b)
-		_, graph := rrdFile(b, bin, db, series, end)
+		bin := testneed.Program(b, "rrdtool", "apt-get install rrdtool")
+		_, graph := rrdFile(b, bin, db, name, end)
 		for b.Loop() {
 			run(b, bin, graph...)
 		}
@@ -197,8 +199,8 @@ func BenchmarkGraph(b *testing.B) {
 	// The same graph 100 times through one "rrdtool -" process: rrdtool's own
 	// drawing, without a process start and font set-up per graph.
 	b.Run("rrdtool-pipe/graphs=100", func(b *testing.B) {
-		bin := rrdtool(b)
-		file, graph := rrdFile(b, bin, db, series, end)
+		bin := testneed.Program(b, "rrdtool", "apt-get install rrdtool")
+		file, graph := rrdFile(b, bin, db, name, end)
 		var script strings.Builder
 		for range 100 {
 			script.WriteString(strings.Join(graph, " ") + "\n")
@@ -213,20 +215,6 @@ func BenchmarkGraph(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/100, "ms/graph")
 	})
-}
-
-// rrdtool finds the rrdtool command; without it the benchmark is skipped, except
-// under CI where it fails.
-func rrdtool(b *testing.B) string {
-	b.Helper()
-	bin, err := exec.LookPath("rrdtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			b.Fatalf("rrdtool is required under CI: %v", err)
-		}
-		b.Skipf("rrdtool not installed: %v", err)
-	}
-	return bin
 }
 
 // rrdFile writes the day's rates of series into an RRD file and returns it with
@@ -311,11 +299,11 @@ func BenchmarkRings(b *testing.B) {
 	db, ifaces, end := f.db, f.ifaces, f.end
 	step := 5 * time.Minute
 	now := end.Add(10 * time.Second)
-	series := make([]string, n)
+	names := make([]string, n)
 	spans := make([]time.Duration, n)
 	for i, ifc := range ifaces {
-		series[i] = SeriesName("r1", ifc)
-		spec, last, err := db.Info(series[i])
+		names[i] = series.Name("r1", ifc)
+		spec, last, err := db.Info(names[i])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -324,7 +312,7 @@ func BenchmarkRings(b *testing.B) {
 	b.Run(fmt.Sprintf("each/interfaces=%d", n), func(b *testing.B) {
 		c0 := cpuTime()
 		for b.Loop() {
-			for i, s := range series {
+			for i, s := range names {
 				rr := &ringRows{span: spans[i]}
 				if _, _, ok, err := rr.rows(db, s, now, spans[i], step); err != nil || !ok {
 					b.Fatalf("rows of %s: ok %v, %v", s, ok, err)
@@ -338,7 +326,7 @@ func BenchmarkRings(b *testing.B) {
 		for b.Loop() {
 			for lo := 0; lo < n; lo += ringBatch {
 				hi := min(lo+ringBatch, n)
-				rings, err := fetchRings(db, series[lo:hi], spans[lo:hi], now, step)
+				rings, err := fetchRings(db, names[lo:hi], spans[lo:hi], now, step)
 				if err != nil || rings[0] == nil {
 					b.Fatalf("fetch rings: %v", err)
 				}

@@ -1,7 +1,7 @@
 // Package pipeline joins the packages that each do one job: it records poll results in
-// the round-robin store (series names, data sources, interface speed as the series
-// maximum, per-interface facts for the pages) and publishes the store as the static site
-// (fetch each period that has new data, summarize, draw its graphs, write the pages).
-// The command line, the daemon and the demo all go through it, so they store and show
-// the same things.
+// the round-robin store (named and laid out by internal/series, interface speed as the
+// series maximum, per-interface facts for the pages, each device's poll health) and
+// publishes the store as the static site (fetch each period that has new data,
+// summarize, draw its graphs, write the pages). The command line, the daemon and the
+// demo all go through it, so they store and show the same things.
 package pipeline

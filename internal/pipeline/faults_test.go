@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -141,18 +142,18 @@ func (f *faultRun) cycle(i int) []poller.Result {
 			name := fmt.Sprintf("ge-0/0/%d", pos)
 			idx, _ := a.IfIndex(name)
 			in, out := a.Counters(idx, cycleTime(i))
-			s := SeriesName(a.Name(), name)
+			s := series.Name(a.Name(), name)
 			f.truth[s] = append(f.truth[s], [2]uint64{in, out})
 		}
 	}
 	return rs
 }
 
-// sampleAt returns series' sample in cycle i.
-func (f *faultRun) sampleAt(series string, i int) (poller.Sample, bool) {
+// sampleAt returns the sample of series want in cycle i.
+func (f *faultRun) sampleAt(want string, i int) (poller.Sample, bool) {
 	for _, r := range f.results[i] {
 		for _, s := range r.Samples {
-			if SeriesName(s.Device, s.Interface) == series {
+			if series.Name(s.Device, s.Interface) == want {
 				return s, true
 			}
 		}
@@ -242,8 +243,8 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 }
 
 func faultsOf(device string, iface string, cycles ...int) func(string, int) bool {
-	return func(series string, i int) bool {
-		return (series == SeriesName(device, iface) || iface == "*" && len(series) > len(device) && series[:len(device)+1] == device+"/") &&
+	return func(name string, i int) bool {
+		return (name == series.Name(device, iface) || iface == "*" && len(name) > len(device) && name[:len(device)+1] == device+"/") &&
 			slices.Contains(cycles, i)
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/render"
@@ -65,7 +67,7 @@ func TestRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := db.Fetch(SeriesName("r1", "ge-0/0/0"), rrd.Average, t0, burst, step)
+	res, err := db.Fetch(series.Name("r1", "ge-0/0/0"), rrd.Average, t0, burst, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,17 +91,20 @@ func TestRecorder(t *testing.T) {
 	if known != 10 || !sawBurst {
 		t.Errorf("fetched %d rows of steady traffic (want 10), burst row present: %v", known, sawBurst)
 	}
-	info, err := Interface(db, SeriesName("r1", "ge-0/0/0"))
+	info, err := series.Interface(db, series.Name("r1", "ge-0/0/0"))
 	if err != nil || info.Speed != speed || info.Alias != "uplink <b>" {
 		t.Errorf("facts = %+v, %v", info, err)
 	}
-	h, ok := Health(db, "r1")
-	if !ok || h.Host != "192.0.2.1" || h.Error != "" || !h.LastSuccess.Equal(burst) {
-		t.Errorf("r1 health = %+v", h)
+	h, ok, err := Health(db, "r1")
+	if !ok || err != nil || h.Host != "192.0.2.1" || h.Error != "" || !h.LastSuccess.Equal(burst) {
+		t.Errorf("r1 health = %+v, %v, %v", h, ok, err)
 	}
-	h, ok = Health(db, "r2")
-	if !ok || h.Error != "request timeout" || !h.LastSuccess.IsZero() {
-		t.Errorf("r2 health = %+v", h)
+	h, ok, err = Health(db, "r2")
+	if !ok || err != nil || h.Error != "request timeout" || !h.LastSuccess.IsZero() {
+		t.Errorf("r2 health = %+v, %v, %v", h, ok, err)
+	}
+	if _, ok, err := Health(db, "never-polled"); ok || err != nil {
+		t.Errorf("health of a device never polled = %v, %v; want none and no error", ok, err)
 	}
 }
 
@@ -107,7 +112,7 @@ func TestRecorder(t *testing.T) {
 func TestRecorderSpeedChange(t *testing.T) {
 	db := openDB(t)
 	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	name := SeriesName("r1", "xe-0/0/0")
+	name := series.Name("r1", "xe-0/0/0")
 	for i, speed := range []uint64{1e9, 1e9, 10e9} {
 		rec := NewRecorder(db, time.Minute, nil, quiet)
 		s := sample("r1", "xe-0/0/0", t0.Add(time.Duration(i)*time.Minute), uint64(i)*1000, 0, speed)
@@ -160,7 +165,7 @@ func TestPublish(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	r, err := FetchRates(db, SeriesName("r1", "ge-0/0/0"), render.Day, now)
+	r, err := FetchRates(db, series.Name("r1", "ge-0/0/0"), render.Day, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +272,7 @@ func sampleHeap(peak *uint64) (stop func()) {
 func TestRecorderRetentionChange(t *testing.T) {
 	db := openDB(t)
 	step := 5 * time.Minute
-	name := SeriesName("r1", "ge-0/0/0")
+	name := series.Name("r1", "ge-0/0/0")
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	record := func(keep config.Retention, from, n int) {
 		t.Helper()
@@ -285,7 +290,7 @@ func TestRecorderRetentionChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := spec.Archives, Archives(step, config.DefaultRetention); !slices.Equal(got, want) {
+	if got, want := spec.Archives, series.Archives(step, config.DefaultRetention); !slices.Equal(got, want) {
 		t.Fatalf("archives %+v, want %+v", got, want)
 	}
 	if spec.Archives[0].Rows != 8928 || spec.Archives[2].Rows != 800 || spec.Archives[6].Rows != 800 {
@@ -317,5 +322,40 @@ func TestRecorderRetentionChange(t *testing.T) {
 	}
 	if known < 105 {
 		t.Errorf("%d known rows after re-shaping, want the history kept (>= 105)", known)
+	}
+}
+
+// An unreadable health record is an error naming the device, for Health and for
+// publishing; a poll replaces it (forgetting only the last success); a store that
+// cannot be read is an error too.
+func TestHealthUnreadable(t *testing.T) {
+	db := openDB(t)
+	step := time.Minute
+	rec := NewRecorder(db, step, nil, quiet)
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	if err := rec.Record([]poller.Result{{Device: "r1", Samples: []poller.Sample{sample("r1", "ge-0/0/0", t0, 0, 0, 1e9)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutMeta(map[string][]byte{deviceKey("r1"): []byte("{not json")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := Health(db, "r1"); ok || err == nil || !strings.Contains(err.Error(), "decode health of r1") {
+		t.Errorf("Health of a bad record = %v, %v; want an error naming r1", ok, err)
+	}
+	pub := &Publisher{DB: db, Dir: t.TempDir(), Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return t0.Add(step) }}
+	if _, err := pub.Publish(context.Background()); err == nil || !strings.Contains(err.Error(), "decode health of r1") {
+		t.Errorf("Publish over a bad health record: %v, want the decode error", err)
+	}
+	// A failed poll over the bad record still records; the record is whole again.
+	if err := rec.Record([]poller.Result{{Device: "r1", Err: errors.New("request timeout")}}); err != nil {
+		t.Fatalf("record over a bad health record: %v", err)
+	}
+	h, ok, err := Health(db, "r1")
+	if !ok || err != nil || h.Error != "request timeout" || !h.LastSuccess.IsZero() {
+		t.Errorf("health after the next poll = %+v, %v, %v", h, ok, err)
+	}
+	db.Close()
+	if _, _, err := Health(db, "r1"); err == nil || !strings.Contains(err.Error(), "read health of r1") {
+		t.Errorf("Health from a closed store = %v, want an error naming r1", err)
 	}
 }

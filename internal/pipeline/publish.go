@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
@@ -40,7 +41,7 @@ type Publisher struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Workers  int // graphs drawn at once; 0 = GOMAXPROCS
-	// Alerts are the thresholds each series (by SeriesName) is over, from the daemon's
+	// Alerts are the thresholds each series (by series.Name) is over, from the daemon's
 	// Watcher; nil when nobody evaluates thresholds ("mrtgo render").
 	Alerts map[string][]web.Alert
 	// Progress, when not nil, is called after each graph drawn with the number drawn so
@@ -84,7 +85,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 		dev := &site.Devices[di]
 		for ii := range dev.Interfaces {
 			ifc := &dev.Interfaces[ii]
-			jobs = append(jobs, p.plan(dev.Name, ifc, specs[SeriesName(dev.Name, ifc.Name)], now))
+			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now))
 		}
 	}
 
@@ -190,7 +191,7 @@ type ifaceJob struct {
 // plan decides which graphs of an interface are due and fills the slots of the others
 // from what they were drawn with.
 func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time) *ifaceJob {
-	j := &ifaceJob{device: device, series: SeriesName(device, ifc.Name), ifc: ifc, spec: spec,
+	j := &ifaceJob{device: device, series: series.Name(device, ifc.Name), ifc: ifc, spec: spec,
 		want: make([]drawnGraph, len(render.Periods))}
 	ifc.Graphs = make([]web.Graph, len(render.Periods))
 	for i, period := range render.Periods {
@@ -236,21 +237,24 @@ func (p *Publisher) fetchRings(batch []*ifaceJob, now time.Time) error {
 // site is the site's model without the graphs (devices, their health, interfaces),
 // and the spec of every series in it.
 func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
-	series, err := p.DB.Series()
+	all, err := p.DB.Series()
 	if err != nil {
 		return web.Site{}, nil, fmt.Errorf("list series: %w", err)
 	}
-	specs := make(map[string]rrd.Spec, len(series))
+	specs := make(map[string]rrd.Spec, len(all))
 	byDevice := map[string][]string{}
-	for _, s := range series {
-		if d, _, ok := SplitSeries(s); ok {
+	for _, s := range all {
+		if d, _, ok := series.Split(s); ok {
 			byDevice[d] = append(byDevice[d], s)
 		}
 	}
 	site := web.Site{Title: "mrtgo", Generated: now, Location: p.Location, Refresh: p.Step}
 	for _, name := range p.deviceOrder(byDevice) {
 		dev := web.Device{Name: name, Host: p.Hosts[name]}
-		h, polled := Health(p.DB, name)
+		h, polled, err := Health(p.DB, name)
+		if err != nil {
+			return web.Site{}, nil, err
+		}
 		if polled {
 			if dev.Host == "" {
 				dev.Host = h.Host
@@ -264,10 +268,10 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 		names := byDevice[name]
 		sort.Strings(names)
 		for _, s := range names {
-			_, iface, _ := SplitSeries(s)
-			info, err := Interface(p.DB, s)
+			_, iface, _ := series.Split(s)
+			info, err := series.Interface(p.DB, s)
 			if err != nil {
-				return web.Site{}, nil, fmt.Errorf("read facts of %s: %w", s, err)
+				return web.Site{}, nil, err
 			}
 			spec, last, err := p.DB.Info(s)
 			if err != nil {
@@ -320,7 +324,7 @@ func (p *Publisher) wantState(spec rrd.Spec, ifc *web.Interface, period render.P
 // draw fetches one period of an interface, draws it at both scales and returns
 // what was drawn.
 func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
-	series := SeriesName(device, ifc.Name)
+	series := series.Name(device, ifc.Name)
 	r, err := fetchRates(p.DB, series, period, now, ring)
 	if err != nil {
 		return drawnGraph{}, err

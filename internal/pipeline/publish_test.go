@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/web"
@@ -179,7 +180,7 @@ func TestPercentileRows(t *testing.T) {
 		{render.Year, 24 * time.Hour, render.Year.Span(), math.NaN(), "of daily averages over 400 days"},
 	}
 	for _, tt := range tests {
-		r, err := FetchRates(db, SeriesName("r1", "ge-0/0/0"), tt.period, t0.Add(10*time.Second))
+		r, err := FetchRates(db, series.Name("r1", "ge-0/0/0"), tt.period, t0.Add(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,19 +204,19 @@ func TestPercentileRows(t *testing.T) {
 
 	// The week and the month drawn together share one fetch of the 5-minute rows
 	// and get the same percentiles as fetched alone.
-	series := SeriesName("r1", "ge-0/0/0")
-	spec, last, err := db.Info(series)
+	name := series.Name("r1", "ge-0/0/0")
+	spec, last, err := db.Info(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	end := t0.Add(-7 * time.Minute) // before the last update: the ring reaches less far back
 	ring := &ringRows{span: fineSpan(spec, render.Month.SpanFor(step), end, last)}
 	for _, p := range []render.Period{render.Week, render.Month} {
-		alone, err := FetchRates(db, series, p, end)
+		alone, err := FetchRates(db, name, p, end)
 		if err != nil {
 			t.Fatal(err)
 		}
-		shared, err := fetchRates(db, series, p, end, ring)
+		shared, err := fetchRates(db, name, p, end, ring)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 )
 
@@ -28,11 +29,11 @@ func TestFetchRings(t *testing.T) {
 	history(t, rec, "r1", ifaces[:60], end.Add(-3*24*time.Hour), end, step, counters, rhythm)
 	now := end.Add(10 * time.Second)
 
-	series := make([]string, len(ifaces))
+	names := make([]string, len(ifaces))
 	spans := make([]time.Duration, len(ifaces))
 	for i, ifc := range ifaces {
-		series[i] = SeriesName("r1", ifc)
-		spec, last, err := db.Info(series[i])
+		names[i] = series.Name("r1", ifc)
+		spec, last, err := db.Info(names[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,14 +42,14 @@ func TestFetchRings(t *testing.T) {
 	spans[5] = 0                         // no ring: fetchRates fetches itself
 	spans[7] = render.Week.SpanFor(step) // a batch of its own, shorter than the month asks
 	spans[8] = render.Week.SpanFor(step)
-	rings, err := fetchRings(db, series, spans, now, step)
+	rings, err := fetchRings(db, names, spans, now, step)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rings[5] != nil || rings[0] == nil || rings[len(rings)-1] == nil {
 		t.Fatalf("got rings %v, %v, %v; want nil, non-nil, non-nil", rings[5], rings[0], rings[len(rings)-1])
 	}
-	for i, s := range series {
+	for i, s := range names {
 		for _, p := range []render.Period{render.Week, render.Month} {
 			want, err := fetchRates(db, s, p, now, nil)
 			if err != nil {

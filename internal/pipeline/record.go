@@ -13,28 +13,10 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 )
-
-// SeriesName is the store's name for one interface's series. Device names cannot hold
-// a slash (config rejects it), so the first slash splits it again.
-func SeriesName(device, iface string) string { return device + "/" + iface }
-
-// SplitSeries undoes SeriesName.
-func SplitSeries(name string) (device, iface string, ok bool) {
-	return strings.Cut(name, "/")
-}
-
-// InterfaceInfo is what the pages show about an interface beyond its rates. It is kept
-// in the store beside the series so that a separate "mrtgo render" sees it.
-type InterfaceInfo struct {
-	Index int     `json:"index"`
-	Descr string  `json:"descr,omitempty"`
-	Alias string  `json:"alias,omitempty"`
-	Speed float64 `json:"speed"` // bits/s, 0 unknown
-	Bits  int     `json:"bits"`  // counter width polled
-}
 
 // DeviceHealth is the outcome of a device's last poll.
 type DeviceHealth struct {
@@ -50,7 +32,6 @@ type DeviceHealth struct {
 	Missing     []string      `json:"missing,omitempty"`
 }
 
-func ifaceKey(series string) string  { return "if:" + series }
 func deviceKey(device string) string { return "dev:" + device }
 
 // The poller's memory of a device (see poller.Result.State), kept in the commit of the
@@ -81,47 +62,6 @@ func RestorePoller(db *rrd.DB, p *poller.Poller, log *slog.Logger) error {
 	return nil
 }
 
-// Archives turns a retention into the store's archives: AVERAGE and MAX at 1, 6, 24 and
-// 288 steps (MRTG's 5 minutes, 30 minutes, 2 hours and 1 day), each keeping its time.
-func Archives(step time.Duration, keep config.Retention) []rrd.Archive {
-	var as []rrd.Archive
-	for _, a := range []struct {
-		steps int
-		keep  time.Duration
-	}{{1, keep.Daily}, {6, keep.Weekly}, {24, keep.Monthly}, {288, keep.Yearly}} {
-		res := time.Duration(a.steps) * step
-		rows := int((a.keep + res - 1) / res)
-		as = append(as,
-			rrd.Archive{CF: rrd.Average, Steps: a.steps, Rows: rows, XFF: 0.5},
-			rrd.Archive{CF: rrd.Max, Steps: a.steps, Rows: rows, XFF: 0.5})
-	}
-	return as
-}
-
-// Spec is the store layout of an interface series: octet counters in and out, each
-// capped at the interface speed so that a rate above it is stored as unknown, kept for
-// the default retention.
-func Spec(step time.Duration, speed float64, bits int) rrd.Spec {
-	return SpecWith(step, speed, bits, Archives(step, config.DefaultRetention))
-}
-
-// SpecWith is Spec with the given archives.
-func SpecWith(step time.Duration, speed float64, bits int, archives []rrd.Archive) rrd.Spec {
-	max := math.NaN()
-	if speed > 0 {
-		max = speed / 8
-	}
-	ds := func(name string) rrd.DS {
-		return rrd.DS{Name: name, Type: rrd.Counter, Min: 0, Max: max, Bits: bits}
-	}
-	return rrd.Spec{
-		Step:      step,
-		Heartbeat: 2 * step,
-		DS:        []rrd.DS{ds("in"), ds("out")},
-		Archives:  archives,
-	}
-}
-
 // Recorder writes poll results to the store: one commit per cycle for the rates and the
 // facts the pages show.
 type Recorder struct {
@@ -129,7 +69,7 @@ type Recorder struct {
 	step  time.Duration
 	log   *slog.Logger
 	hosts map[string]string
-	info  map[string]InterfaceInfo // last written, to skip unchanged facts
+	info  map[string]series.Info // last written, to skip unchanged facts
 	// stored holds the facts an earlier process wrote, read once on the first Record,
 	// so that a cron run rewrites only the facts that changed.
 	stored map[string][]byte
@@ -145,14 +85,14 @@ type Recorder struct {
 // SetRetention sets the retention of the series this Recorder creates; series that
 // exist with another retention are re-shaped from the data they hold on first sight.
 func (r *Recorder) SetRetention(keep config.Retention) {
-	r.arch = Archives(r.step, keep)
+	r.arch = series.Archives(r.step, keep)
 }
 
 // NewRecorder returns a Recorder for a store whose series use step. hosts maps device
 // names to their configured host, shown on the device pages.
 func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *slog.Logger) *Recorder {
-	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]InterfaceInfo{}, now: time.Now,
-		arch: Archives(step, config.DefaultRetention)}
+	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]series.Info{}, now: time.Now,
+		arch: series.Archives(step, config.DefaultRetention)}
 }
 
 // Record stores one cycle's results.
@@ -198,9 +138,15 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		}
 		if res.Err != nil {
 			h.Error = res.Err.Error()
-			if old, err := r.health(res.Device); err == nil {
-				h.LastSuccess = old.LastSuccess
+			old, _, err := Health(r.db, res.Device)
+			switch {
+			case errors.Is(err, errBadHealth):
+				// This cycle's record replaces it; only the last success is lost.
+				r.log.Warn("stored poll health unreadable; last success forgotten", "device", res.Device, "err", err)
+			case err != nil:
+				return err
 			}
+			h.LastSuccess = old.LastSuccess
 		} else {
 			h.LastSuccess = when
 		}
@@ -214,7 +160,7 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		}
 
 		for _, s := range res.Samples {
-			name := SeriesName(s.Device, s.Interface)
+			name := series.Name(s.Device, s.Interface)
 			if err := r.ensure(name, s, meta); err != nil {
 				return err
 			}
@@ -234,13 +180,13 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 // loadStored reads, in one transaction each, what earlier processes left that every
 // cycle compares with: the interfaces' facts and the counts of refused rates.
 func (r *Recorder) loadStored() error {
-	kv, err := r.db.MetaPrefix(ifaceKey(""))
+	kv, err := r.db.MetaPrefix(series.InfoKey(""))
 	if err != nil {
 		return fmt.Errorf("read interface facts: %w", err)
 	}
 	r.stored = make(map[string][]byte, len(kv))
 	for k, b := range kv {
-		r.stored[strings.TrimPrefix(k, ifaceKey(""))] = b
+		r.stored[strings.TrimPrefix(k, series.InfoKey(""))] = b
 	}
 	kv, err = r.db.MetaPrefix(refusedKey(""))
 	if err != nil {
@@ -269,7 +215,7 @@ func (r *Recorder) createNew(results []poller.Result) error {
 	queued := map[string]bool{}
 	for _, res := range results {
 		for _, s := range res.Samples {
-			name := SeriesName(s.Device, s.Interface)
+			name := series.Name(s.Device, s.Interface)
 			if _, seen := r.info[name]; seen || queued[name] {
 				continue
 			}
@@ -290,7 +236,7 @@ func (r *Recorder) createNew(results []poller.Result) error {
 		}
 	}
 	for l, names := range batch {
-		if err := r.db.CreateBatch(names, SpecWith(r.step, float64(l.speed), l.bits, r.arch), start[l]); err != nil {
+		if err := r.db.CreateBatch(names, series.SpecWith(r.step, float64(l.speed), l.bits, r.arch), start[l]); err != nil {
 			return fmt.Errorf("create %d series: %w", len(names), err)
 		}
 	}
@@ -299,7 +245,7 @@ func (r *Recorder) createNew(results []poller.Result) error {
 
 // ensure creates the series on first sight and keeps its maximum and facts current.
 func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) error {
-	info := InterfaceInfo{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits}
+	info := series.Info{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits}
 	old, seen := r.info[name]
 	if seen && old == info {
 		return nil
@@ -309,7 +255,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		spec, err := r.db.Spec(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
-			if err := r.db.Create(name, SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
+			if err := r.db.Create(name, series.SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
 				return fmt.Errorf("create series %s: %w", name, err)
 			}
 			old.Speed, old.Bits = info.Speed, info.Bits
@@ -366,35 +312,30 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 			return nil // an earlier process wrote the same
 		}
 	}
-	meta[ifaceKey(name)] = b
+	meta[series.InfoKey(name)] = b
 	return nil
 }
 
-func (r *Recorder) health(device string) (DeviceHealth, error) {
-	var h DeviceHealth
-	b, err := r.db.Meta(deviceKey(device))
-	if err != nil || b == nil {
-		return h, fmt.Errorf("no health for %s", device)
-	}
-	return h, json.Unmarshal(b, &h)
-}
-
-// Interface reads the stored facts of a series.
-func Interface(db *rrd.DB, series string) (InterfaceInfo, error) {
-	var info InterfaceInfo
-	b, err := db.Meta(ifaceKey(series))
-	if err != nil || b == nil {
-		return info, err
-	}
-	return info, json.Unmarshal(b, &info)
-}
-
-// Health reads the stored outcome of a device's last poll.
-func Health(db *rrd.DB, device string) (DeviceHealth, bool) {
-	var h DeviceHealth
+// Health reads the stored outcome of a device's last poll. ok is false when none is
+// stored (a device never polled); an unreadable record or a store error is an error
+// naming the device.
+func Health(db *rrd.DB, device string) (h DeviceHealth, ok bool, err error) {
 	b, err := db.Meta(deviceKey(device))
-	if err != nil || b == nil || json.Unmarshal(b, &h) != nil {
-		return h, false
+	if err != nil {
+		return h, false, fmt.Errorf("read health of %s: %w", device, err)
 	}
-	return h, true
+	if b == nil {
+		return h, false, nil
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return DeviceHealth{}, false, fmt.Errorf("decode health of %s: %w", device, errors.Join(errBadHealth, err))
+	}
+	return h, true, nil
 }
+
+// errBadHealth marks a stored health record that does not decode: the next poll
+// replaces it, so the Recorder logs it and goes on.
+var errBadHealth = errors.New("unreadable health record")
+
+// SplitSeries is series.Split, for callers not yet moved to package series.
+func SplitSeries(name string) (device, iface string, ok bool) { return series.Split(name) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -61,7 +62,7 @@ func (r *Recorder) countRefused(ups []rrd.Update) map[string][]byte {
 		if !ok {
 			rf = r.refusals[u.Series]
 			if rf.In+rf.Out == 0 {
-				dev, iface, _ := SplitSeries(u.Series)
+				dev, iface, _ := series.Split(u.Series)
 				r.log.Warn("rate above the interface speed stored as unknown; if the link is faster than the agent says, set its speed in the targets file",
 					"device", dev, "interface", iface, "speed", r.info[u.Series].Speed,
 					"remedy", fmt.Sprintf(`speed = { %q = "10G" } under [[device]] name = %q`, iface, dev))

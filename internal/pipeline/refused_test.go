@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/web"
 )
@@ -49,11 +50,11 @@ func testRefused(t *testing.T, cron bool) {
 		if i >= 3 && i <= 5 {
 			want = 1
 		}
-		if len(r) != want || want == 1 && (r[0].Direction != "in" || r[0].Series != SeriesName("lo-host", "lo")) {
+		if len(r) != want || want == 1 && (r[0].Direction != "in" || r[0].Series != series.Name("lo-host", "lo")) {
 			t.Errorf("cycle %d: LastRefused %v, want %d refusal of lo-host/lo in", i, r, want)
 		}
 	}
-	rf, err := RefusalsOf(db, SeriesName("lo-host", "lo"))
+	rf, err := RefusalsOf(db, series.Name("lo-host", "lo"))
 	if err != nil {
 		t.Fatal(err)
 	}

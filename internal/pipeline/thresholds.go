@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
@@ -79,7 +80,7 @@ func (w *Watcher) Configure(cfg *config.Config) {
 // is there to report.)
 func (w *Watcher) prune() {
 	for k := range w.active {
-		dev, iface, _ := SplitSeries(k.series)
+		dev, iface, _ := series.Split(k.series)
 		d, ok := w.devices[dev]
 		if !ok || !limitOf(d.ThresholdsFor(iface), k.direction, k.bound).Set ||
 			(!d.AllInterfaces() && !slices.Contains(d.Interfaces, iface)) {
@@ -90,7 +91,7 @@ func (w *Watcher) prune() {
 
 // Active reports whether a limit of an interface is crossed.
 func (w *Watcher) Active(device, iface, direction, bound string) bool {
-	return w.active[watchKey{SeriesName(device, iface), direction, bound}]
+	return w.active[watchKey{series.Name(device, iface), direction, bound}]
 }
 
 // Alerts lists, by series, the limits now crossed, for the pages. The limit is in bits/s
@@ -101,7 +102,7 @@ func (w *Watcher) Alerts() map[string][]web.Alert {
 		if !on {
 			continue
 		}
-		dev, iface, _ := SplitSeries(k.series)
+		dev, iface, _ := series.Split(k.series)
 		d, ok := w.devices[dev]
 		if !ok {
 			continue
@@ -141,7 +142,7 @@ func (w *Watcher) Observe(results []poller.Result) []Event {
 			continue
 		}
 		for _, s := range r.Samples {
-			name := SeriesName(s.Device, s.Interface)
+			name := series.Name(s.Device, s.Interface)
 			prev, had := w.last[name]
 			w.last[name] = s
 			th := d.ThresholdsFor(s.Interface)
@@ -175,7 +176,7 @@ func (w *Watcher) check(s poller.Sample, th config.Thresholds, direction, bound 
 	if !ok {
 		return Event{}, false
 	}
-	k := watchKey{SeriesName(s.Device, s.Interface), direction, bound}
+	k := watchKey{series.Name(s.Device, s.Interface), direction, bound}
 	was := w.active[k]
 	var now bool
 	switch {

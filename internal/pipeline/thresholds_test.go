@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller"
 )
@@ -66,7 +67,7 @@ interface_thresholds = { eth0 = { in_max = "50%%" } }
 			a.Send(ev)
 		}
 		// What the pages show follows the crossings.
-		alerts := w.Alerts()[SeriesName("r1", "eth0")]
+		alerts := w.Alerts()[series.Name("r1", "eth0")]
 		if w.Active("r1", "eth0", "in", "max") {
 			sawAlert = true
 			if len(alerts) != 1 || alerts[0].Direction != "in" || alerts[0].Bound != "max" || alerts[0].Limit != 500e6 {

@@ -3,23 +3,18 @@
 package promtooltest
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/mrtgo/mrtgo/internal/testneed"
 )
 
 // Check fails t if promtool finds fault with body. Without promtool the test is
 // skipped, unless CI is set: then it fails.
 func Check(t testing.TB, body string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (apt-get install prometheus)")
-		}
-		t.Skip("promtool not installed")
-	}
+	path := testneed.Program(t, "promtool", "apt-get install prometheus")
 	cmd := exec.Command(path, "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mrtgo/mrtgo/internal/testneed"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 )
 
@@ -29,20 +30,16 @@ type NS struct {
 // when the test ends.
 func New(tb testing.TB, tag string) *NS {
 	tb.Helper()
-	ip, err := exec.LookPath("ip")
-	if err != nil || os.Geteuid() != 0 {
-		_, bench := tb.(*testing.B)
-		if os.Getenv("CI") != "" && !bench {
-			tb.Fatalf("needs root and iproute2's ip to make a network namespace (ip: %v, uid %d)", err, os.Geteuid())
+	if _, bench := tb.(*testing.B); bench {
+		if _, err := exec.LookPath("ip"); err != nil || os.Geteuid() != 0 {
+			tb.Skip("needs root and iproute2's ip to make a network namespace") // a benchmark, even under CI
 		}
-		tb.Skip("needs root and iproute2's ip to make a network namespace")
 	}
+	testneed.Root(tb, "make a network namespace")
+	ip := testneed.Program(tb, "ip", "apt-get install iproute2")
 	n := &NS{Name: fmt.Sprintf("mrtgo-%s-%d", tag, os.Getpid()), ip: ip}
 	if out, err := exec.Command(ip, "netns", "add", n.Name).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("ip netns add: %v: %s", err, out)
-		}
-		tb.Skipf("no network namespaces here: %v: %s", err, out) // a container without CAP_SYS_ADMIN
+		testneed.Missing(tb, "no network namespaces here: ip netns add: %v: %s", err, out) // a container without CAP_SYS_ADMIN
 	}
 	tb.Cleanup(func() { _ = exec.Command(ip, "netns", "delete", n.Name).Run() })
 	n.IP(tb, "link", "set", "lo", "up")
@@ -92,10 +89,10 @@ func (n *NS) Snmpd(tb testing.TB, community string) *testsnmpd.Agent {
 	tb.Helper()
 	snmpget, err := exec.LookPath("snmpget")
 	if err != nil {
-		if _, bench := tb.(*testing.B); os.Getenv("CI") != "" && !bench {
-			tb.Fatal("needs net-snmp's snmpget (apt-get install snmp); required under CI")
+		if _, bench := tb.(*testing.B); bench {
+			tb.Skip("needs net-snmp's snmpget") // even under CI
 		}
-		tb.Skip("needs net-snmp's snmpget")
+		testneed.Missing(tb, "needs net-snmp's snmpget (apt-get install snmp)")
 	}
 	return testsnmpd.StartWith(tb, testsnmpd.Options{
 		Community: community,

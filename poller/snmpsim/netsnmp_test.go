@@ -6,21 +6,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-)
 
-// needTool returns the path of a net-snmp command line tool; a missing tool
-// skips the test unless CI is set.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return path
-}
+	"github.com/mrtgo/mrtgo/internal/testneed"
+)
 
 func TestNetSNMPTools(t *testing.T) {
 	dev := testDevice()
@@ -41,7 +29,7 @@ func TestNetSNMPTools(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range tests {
 		t.Run(tt.tool+" "+strings.Join(tt.args[:1], " ")+" "+tt.args[len(tt.args)-1], func(t *testing.T) {
-			path := needTool(t, tt.tool)
+			path := testneed.Program(t, tt.tool, "apt-get install snmp")
 			args := append([]string{"-On", "-m", "", "-t", "2", "-r", "1"}, tt.args...)
 			cmd := exec.Command(path, args...)
 			// Keep net-snmp away from the system's configuration and state.

@@ -1,0 +1,84 @@
+package config
+
+import (
+	"encoding"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// known lists every key the file's types decode, for spelling suggestions. It is read
+// from their toml tags, so that a key added to a type is suggested without more ado.
+var known = tomlKeys(reflect.TypeFor[file]())
+
+// tomlKeys returns the sorted toml tag names of t and of every table type below it:
+// fields of struct, pointer, slice and map types are followed, embedded structs too;
+// values that decode from text (durations, speeds, limits) are leaves.
+func tomlKeys(t reflect.Type) []string {
+	set := map[string]bool{}
+	var walk func(reflect.Type)
+	seen := map[reflect.Type]bool{}
+	text := reflect.TypeFor[encoding.TextUnmarshaler]()
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] || reflect.PointerTo(t).Implements(text) {
+			return
+		}
+		seen[t] = true
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			switch {
+			case name == "-":
+				continue
+			case name != "":
+				set[name] = true
+			case !f.Anonymous:
+				continue // untagged and not embedded: the decoder does not fill it
+			}
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return slices.Sorted(maps.Keys(set))
+}
+
+// suggest is the hint added to "unknown key" for k: the nearest known key, within two
+// edits.
+func suggest(k string) string {
+	best, bd := "", 3
+	for _, w := range known {
+		if d := EditDistance(k, w); d < bd {
+			best, bd = w, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// EditDistance is the Levenshtein distance between a and b, for "did you mean" hints
+// on misspelt keys (here and in MRTG configurations).
+func EditDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

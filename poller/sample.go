@@ -1,0 +1,153 @@
+package poller
+
+// Sampling: the counters a cycle read become samples, and a sample is marked
+// discontinuous when it cannot be compared with the interface's previous one.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mrtgo/mrtgo/internal/snmp"
+)
+
+// last is what the previous sample of an interface needs to tell a discontinuity.
+type last struct {
+	index    int
+	in, out  uint64
+	bits     int
+	disc     uint32 // ifCounterDiscontinuityTime
+	haveDisc bool
+}
+
+func (d *device) counterColumns(name string) (in, out string) {
+	if d.is32(name) {
+		return oidIfInOctets, oidIfOutOctets
+	}
+	return oidIfHCInOctets, oidIfHCOutOctets
+}
+
+// is32 reports whether the interface is read with 32-bit counters: always on SNMPv1,
+// which cannot carry Counter64, and where the agent showed it lacks ifHC*.
+func (d *device) is32(name string) bool {
+	return d.cfg.SNMP.Version == "1" || d.bits32[name]
+}
+
+// samples turns the counter values (two per interface) into samples. Interfaces without
+// 64-bit counters fall back to 32-bit ones, read at once and remembered; interfaces with
+// neither are returned as vanished.
+func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string, error) {
+	// Slots keep configuration order whatever the fallbacks do.
+	slots := make([]Sample, len(d.ifaces))
+	have := make([]bool, len(d.ifaces))
+	var retry []int // positions in d.ifaces needing 32-bit counters now
+	var vanished []string
+	for i, f := range d.ifaces {
+		in, out := rd.counters(i)
+		if in.Absent() || out.Absent() {
+			if d.is32(f.name) {
+				vanished = append(vanished, f.name)
+			} else {
+				retry = append(retry, i)
+			}
+			continue
+		}
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
+	}
+	if len(retry) == 0 {
+		return compact(slots, have), vanished, nil
+	}
+	oids := make([]string, 0, 2*len(retry))
+	for _, i := range retry {
+		f := d.ifaces[i]
+		oids = append(oids, instance(oidIfInOctets, f.index), instance(oidIfOutOctets, f.index))
+	}
+	vals32, err := s.Get(oids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get 32-bit counters: %w", err)
+	}
+	var fell []string
+	for k, i := range retry {
+		f := d.ifaces[i]
+		in, out := vals32[2*k], vals32[2*k+1]
+		if in.Absent() || out.Absent() {
+			vanished = append(vanished, f.name)
+			continue
+		}
+		d.bits32[f.name] = true
+		d.readPlan = nil
+		fell = append(fell, f.name)
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
+	}
+	if len(fell) > 0 {
+		// Once per interface and device lifetime, in one line per cycle.
+		d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "count", len(fell), "interfaces", abbrev(fell, 8))
+	}
+	return compact(slots, have), vanished, nil
+}
+
+func compact(slots []Sample, have []bool) []Sample {
+	out := slots[:0]
+	for i, s := range slots {
+		if have[i] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sample builds the sample of f (interface i of the reading) and remembers it. Besides an
+// agent restart (disc), a sample is discontinuous when its interface now has another
+// ifIndex or counter width, when its ifCounterDiscontinuityTime moved ("clear
+// counters"), or when a 64-bit counter went backwards (a reset: 64-bit counters do not
+// wrap in practice; 32-bit decreases are left to the store, which can tell a wrap from
+// the speed).
+func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc bool) Sample {
+	inV, _ := in.Uint64()
+	outV, _ := out.Uint64()
+	at := in.At
+	if out.At.After(at) {
+		at = out.At
+	}
+	bits := 64
+	if in.Counter32() || d.is32(f.name) {
+		bits = 32
+		// A broken agent may send a Counter32 wider than 32 bits: keep what such a
+		// counter holds, so that the store can still tell a wrap.
+		inV, outV = inV&math.MaxUint32, outV&math.MaxUint32
+	}
+	dt, haveDT := rd.discTime(i)
+	prev, seen := d.last[f.name]
+	if !seen && d.distrust {
+		// The memory of the last cycle was of another agent or unreadable: nothing
+		// vouches that these counters continue the ones stored under this name.
+		disc = true
+	}
+	if seen && !disc {
+		switch {
+		case prev.index != f.index, prev.bits != bits:
+			disc = true
+		case haveDT && prev.haveDisc && dt != prev.disc:
+			disc = true
+			d.log.Info("ifCounterDiscontinuityTime moved; marking a discontinuity", "interface", f.name,
+				"before", prev.disc, "now", dt)
+		case bits == 64 && (inV < prev.in || outV < prev.out):
+			disc = true
+			d.log.Info("64-bit counter went backwards; marking a discontinuity", "interface", f.name,
+				"in_before", prev.in, "in_now", inV, "out_before", prev.out, "out_now", outV)
+		}
+	}
+	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits, disc: dt, haveDisc: haveDT}
+	return Sample{
+		Device:        d.cfg.Name,
+		Interface:     f.name,
+		Index:         f.index,
+		Time:          at,
+		In:            inV,
+		Out:           outV,
+		Bits:          bits,
+		Speed:         f.speed,
+		Descr:         f.descr,
+		Alias:         f.alias,
+		Discontinuity: disc,
+	}
+}
