@@ -69,6 +69,7 @@ fuzz:
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzResponses$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzRestore$$'   -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/snmp -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./flow -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
 
 clean:

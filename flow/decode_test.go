@@ -68,7 +68,10 @@ func ipfixData(id uint16, fields []ipfixField, rows ...[]uint64) []byte {
 	return ipfixSet(id, b)
 }
 
-func addr(s string) uint64 { a := netip.MustParseAddr(s).As4(); return uint64(binary.BigEndian.Uint32(a[:])) }
+func addr(s string) uint64 {
+	a := netip.MustParseAddr(s).As4()
+	return uint64(binary.BigEndian.Uint32(a[:]))
+}
 
 // decodeAll decodes datagrams in order and returns the records.
 func decodeAll(t *testing.T, d *Decoder, from netip.AddrPort, datagrams ...[]byte) []Record {

@@ -29,20 +29,9 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
-)
 
-// need returns the path of program, skipping the test without it unless CI is set.
-func need(t *testing.T, program string) string {
-	t.Helper()
-	p, err := exec.LookPath(program)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("needs %s (apt-get install softflowd nfdump); required under CI", program)
-		}
-		t.Skipf("needs %s", program)
-	}
-	return p
-}
+	"github.com/mrtgo/mrtgo/internal/testneed"
+)
 
 // conversation is packets of one direction of one flow in the test capture.
 type conversation struct {
@@ -151,9 +140,9 @@ func freeUDPPort(t *testing.T) int {
 }
 
 func TestExportersAgreeWithNfdump(t *testing.T) {
-	pmacctd := need(t, "pmacctd")
-	nfcapd := need(t, "nfcapd")
-	nfdump := need(t, "nfdump")
+	pmacctd := testneed.Program(t, "pmacctd", "apt-get install pmacct")
+	nfcapd := testneed.Program(t, "nfcapd", "apt-get install nfdump")
+	nfdump := testneed.Program(t, "nfdump", "apt-get install nfdump")
 	cs := testConversations()
 	capture := filepath.Join(t.TempDir(), "known.pcap")
 	writeCapture(t, capture, cs)
