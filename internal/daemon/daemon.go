@@ -21,6 +21,7 @@ import (
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
@@ -351,13 +352,13 @@ func (d *Daemon) reload() {
 	after := d.watch.Alerts()
 	// A limit the new file no longer has is no longer exceeded (the metrics of removed
 	// devices are gone already).
-	for series, as := range before {
-		dev, iface, _ := pipeline.SplitSeries(series)
+	for name, as := range before {
+		dev, iface, _ := series.Split(name)
 		if !slices.Contains(DeviceOrder(cfg), dev) {
 			continue
 		}
 		for _, a := range as {
-			if !slices.ContainsFunc(after[series], func(b web.Alert) bool { return b.Direction == a.Direction && b.Bound == a.Bound }) {
+			if !slices.ContainsFunc(after[name], func(b web.Alert) bool { return b.Direction == a.Direction && b.Bound == a.Bound }) {
 				d.metrics.SetThreshold(dev, iface, a.Direction, a.Bound, false)
 			}
 		}

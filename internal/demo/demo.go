@@ -96,7 +96,7 @@ func Run(ctx context.Context, o Options) error {
 	// The daemon reads the demo's network from a targets file, as it would any other,
 	// and reads it again on a reload.
 	file := filepath.Join(o.Out, "targets.toml")
-	if err := writeTargets(file, targets(o, agents, dbPath, siteDir), agents); err != nil {
+	if err := writeTargets(file, targets(o, agents, dbPath, siteDir)); err != nil {
 		return err
 	}
 	cfg, err := config.Load(file)
@@ -164,7 +164,7 @@ func targets(o Options, agents []*snmpsim.Agent, dbPath, siteDir string) *config
 		File: "(demo)", Step: o.Step, Data: dbPath, Site: siteDir,
 		Timezone: o.Location.String(), Location: o.Location,
 	}
-	cfg.SNMP = config.SNMP{Version: "2c", Community: "public", Port: 161, Timeout: 2 * time.Second, Retries: 1, MaxOIDs: config.DefaultMaxOIDs}
+	cfg.SNMP = config.DefaultSNMP()
 	for _, a := range agents {
 		s := cfg.SNMP
 		s.Port, s.Community = a.Port(), a.Community()
@@ -177,7 +177,7 @@ func targets(o Options, agents []*snmpsim.Agent, dbPath, siteDir string) *config
 
 // writeTargets leaves the equivalent targets file beside the store, for reading (the
 // ports are the simulator's and change every run).
-func writeTargets(path string, cfg *config.Config, agents []*snmpsim.Agent) error {
+func writeTargets(path string, cfg *config.Config) error {
 	f := config.File{
 		Comment:  "The demo's network as a targets file; the simulator's ports change every run.",
 		Step:     cfg.Step,

@@ -336,6 +336,3 @@ func Health(db *rrd.DB, device string) (h DeviceHealth, ok bool, err error) {
 // errBadHealth marks a stored health record that does not decode: the next poll
 // replaces it, so the Recorder logs it and goes on.
 var errBadHealth = errors.New("unreadable health record")
-
-// SplitSeries is series.Split, for callers not yet moved to package series.
-func SplitSeries(name string) (device, iface string, ok bool) { return series.Split(name) }
