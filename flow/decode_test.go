@@ -182,3 +182,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode decodes IPFIX datagrams of 30 records each, as an exporter sends
+// them, and reports records/s on one goroutine.
+func BenchmarkDecode(b *testing.B) {
+	fields := []ipfixField{fSrcAddr, fDstAddr, fProto, fOctets, fPackets}
+	rows := make([][]uint64, 30)
+	for i := range rows {
+		rows[i] = []uint64{addr("10.0.0.1") + uint64(i), addr("192.0.2.1"), 6, 1500 * uint64(i+1), uint64(i + 1)}
+	}
+	d := NewDecoder()
+	from := netip.MustParseAddrPort("127.0.0.1:4739")
+	now := time.Unix(1764400000, 0)
+	if err := d.Decode(ipfixMessage(1, ipfixTemplate(256, fields...)), from, now, func(Record) {}); err != nil {
+		b.Fatal(err)
+	}
+	msg := ipfixMessage(1, ipfixData(256, fields, rows...))
+	n := 0
+	for b.Loop() {
+		if err := d.Decode(msg, from, now, func(Record) { n++ }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}

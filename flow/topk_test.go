@@ -1,0 +1,79 @@
+package flow
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Below capacity every weight is exact; above it, Space-Saving's bound holds against
+// exact counts of a skewed stream: no kept weight under its true weight or more than
+// Total/capacity over it, every key heavier than Total/capacity kept, Total exact.
+func TestTopKBound(t *testing.T) {
+	small := NewTopK[string](4)
+	for _, kv := range []struct {
+		k string
+		w uint64
+	}{{"a", 5}, {"b", 3}, {"a", 2}, {"c", 9}} {
+		small.Add(kv.k, kv.w)
+	}
+	top := small.Top(10)
+	if len(top) != 3 || top[0] != (TopEntry[string]{"c", 9, 0}) || top[1] != (TopEntry[string]{"a", 7, 0}) || top[2] != (TopEntry[string]{"b", 3, 0}) {
+		t.Errorf("Top = %+v", top)
+	}
+
+	const capacity = 100
+	tk := NewTopK[uint32](capacity)
+	exact := map[uint32]uint64{}
+	r := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(r, 1.3, 1, 100000)
+	for range 200000 {
+		k := uint32(z.Uint64())
+		w := 40 + r.Uint64N(1460)
+		tk.Add(k, w)
+		exact[k] += w
+	}
+	var total uint64
+	for _, w := range exact {
+		total += w
+	}
+	if tk.Total() != total {
+		t.Fatalf("Total %d, want %d", tk.Total(), total)
+	}
+	if tk.Len() != capacity {
+		t.Errorf("%d keys kept, want %d", tk.Len(), capacity)
+	}
+	bound := total / capacity
+	kept := map[uint32]bool{}
+	for _, e := range tk.Top(capacity) {
+		kept[e.Key] = true
+		if e.Weight < exact[e.Key] || e.Weight-exact[e.Key] > e.Err || e.Err > bound {
+			t.Errorf("key %d: estimate %d (err %d), true %d, bound %d", e.Key, e.Weight, e.Err, exact[e.Key], bound)
+		}
+	}
+	heavy := 0
+	for k, w := range exact {
+		if w > bound {
+			heavy++
+			if !kept[k] {
+				t.Errorf("key %d of weight %d > %d not kept", k, w, bound)
+			}
+		}
+	}
+	if heavy == 0 {
+		t.Fatal("the stream has no heavy keys: the test proves nothing")
+	}
+}
+
+func BenchmarkTopKAdd(b *testing.B) {
+	tk := NewTopK[uint32](1000)
+	r := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(r, 1.1, 1, 1<<20)
+	keys := make([]uint32, 1<<16)
+	for i := range keys {
+		keys[i] = uint32(z.Uint64())
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		tk.Add(keys[i&(len(keys)-1)], 1000)
+	}
+}
