@@ -15,14 +15,8 @@ import (
 // splitLines splits src into lines that keep their "\n".
 func splitLines(src []byte) []string {
 	var out []string
-	for len(src) > 0 {
-		i := bytes.IndexByte(src, '\n')
-		if i < 0 {
-			out = append(out, string(src))
-			break
-		}
-		out = append(out, string(src[:i+1]))
-		src = src[i+1:]
+	for l := range bytes.Lines(src) {
+		out = append(out, string(l))
 	}
 	return out
 }
