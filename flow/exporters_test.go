@@ -162,40 +162,30 @@ func exportOnce(t *testing.T, pmacctd, nfcapd, nfdump, capture, version string, 
 		{
 			dir := t.TempDir()
 			// The Decoder's socket, to which nfcapd repeats what it receives.
-			conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			dec := NewDecoder()
+			// The Collector, to which nfcapd repeats what it receives.
 			var mu sync.Mutex
 			ours := map[flowKey]counts{}
 			var kinds []Kind
-			go func() {
-				buf := make([]byte, 65536)
-				for {
-					n, from, err := conn.ReadFromUDPAddrPort(buf)
-					if err != nil {
-						return
-					}
-					err = dec.Decode(buf[:n], from, time.Now(), func(r Record) {
-						mu.Lock()
-						defer mu.Unlock()
-						k := flowKey{r.Src, r.Dst, r.SrcPort, r.DstPort, r.Proto}
-						c := ours[k]
-						c.bytes += r.Bytes
-						c.packets += r.Packets
-						ours[k] = c
-						if !slices.Contains(kinds, r.Kind) {
-							kinds = append(kinds, r.Kind)
-						}
-					})
-					if err != nil {
-						t.Errorf("decode: %v", err)
-					}
+			col, err := Listen([]string{"127.0.0.1:0"}, func(r Record) {
+				mu.Lock()
+				defer mu.Unlock()
+				k := flowKey{r.Src, r.Dst, r.SrcPort, r.DstPort, r.Proto}
+				c := ours[k]
+				c.bytes += r.Bytes
+				c.packets += r.Packets
+				ours[k] = c
+				if !slices.Contains(kinds, r.Kind) {
+					kinds = append(kinds, r.Kind)
 				}
-			}()
-			ourPort := conn.LocalAddr().(*net.UDPAddr).Port
+			}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, stop := context.WithCancel(context.Background())
+			ran := make(chan error, 1)
+			go func() { ran <- col.Run(ctx) }()
+			defer func() { stop(); <-ran }()
+			dec, ourPort := col.Decoder(), col.Addrs()[0].Port()
 
 			capPort := freeUDPPort(t)
 			files := filepath.Join(dir, "nfcapd") // nfdump reads every file there
@@ -223,12 +213,12 @@ func exportOnce(t *testing.T, pmacctd, nfcapd, nfdump, capture, version string, 
 				"nfprobe_receiver: 127.0.0.1:%d\nnfprobe_version: %s\n", capture, capPort, version)), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			pctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			if b, err := exec.CommandContext(ctx, pmacctd, "-f", conf).CombinedOutput(); err != nil {
+			if b, err := exec.CommandContext(pctx, pmacctd, "-f", conf).CombinedOutput(); err != nil {
 				t.Fatalf("pmacctd: %v\n%s", err, b)
 			}
-			// Every conversation reaches the Decoder (one flow each), then nfcapd is
+			// Every conversation reaches the Collector (one flow each), then nfcapd is
 			// stopped, which closes its file.
 			deadline := time.Now().Add(20 * time.Second)
 			for {
@@ -300,6 +290,11 @@ func exportOnce(t *testing.T, pmacctd, nfcapd, nfdump, capture, version string, 
 			}
 			if st := dec.Stats(); len(st.Errors) != 0 || st.Records != uint64(len(cs)) {
 				t.Errorf("stats %+v, want %d records and no errors", st, len(cs))
+			}
+			// nfcapd repeats from its own socket on 127.0.0.1: one exporter.
+			if ex := col.Exporters(); len(ex) != 1 || ex[0].Addr.String() != "127.0.0.1" || ex[0].Records != uint64(len(cs)) ||
+				ex[0].Errors != 0 || ex[0].Datagrams == 0 || ex[0].LastSeen.IsZero() {
+				t.Errorf("exporters %+v", ex)
 			}
 		}
 	}
