@@ -14,6 +14,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -34,6 +35,15 @@ type Config struct {
 	// what runs when an interface crosses one.
 	Thresholds Thresholds
 	Alert      Alert
+	// Flows is the [flows] collector: where NetFlow, IPFIX and sFlow are received.
+	Flows Flows
+}
+
+// Flows configures the flow collector of "mrtgo run".
+type Flows struct {
+	// Listen holds the UDP addresses ("0.0.0.0:2055", "[::]:4739", "127.0.0.1:6343")
+	// on which export datagrams are received; empty means no collector.
+	Listen []string
 }
 
 // Retention is the time kept at each of the four resolutions behind MRTG's graphs.
@@ -126,6 +136,9 @@ type Device struct {
 	// same names as Interfaces, complete (they include the device's).
 	Thresholds          Thresholds
 	InterfaceThresholds map[string]Thresholds
+	// FlowExporter is the source address of the device's flow exports: flow_exporter
+	// when set, else Host when it is an IP address; invalid (zero) otherwise.
+	FlowExporter netip.Addr
 }
 
 // ThresholdsFor returns the limits of one interface of the device.

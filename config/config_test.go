@@ -103,6 +103,8 @@ func TestInvalid(t *testing.T) {
 		{"slash-name", 2, `device name "core/1" may not contain /`},
 		{"bad-interface-key", 4, `device[1].interface_key: interface key "ifHCName" is not one of ifName, ifDescr, ifAlias, mac, ifIndex`},
 		{"bad-mac", 5, `device[1].interfaces: "00:11:22:33:44" is not a MAC address`},
+		{"flows-listen", 2, `flows.listen: listen address "flows.example.net:4739": "flows.example.net" is not an IP address`},
+		{"flow-exporter", 10, `device[2].flow_exporter: flow_exporter 192.0.2.100 is "core1"'s already (line 4)`},
 		{"v3-no-username", 1, `device[1].username: SNMP version "3" needs a username`},
 		{"v3-bad-auth-protocol", 4, `snmp.auth_protocol: auth_protocol "SHA-1024" is not one of MD5, SHA,`},
 		{"v3-short-password", 7, "device[1].auth_password: security level authNoPriv needs an auth_password of at least 8 characters"},
@@ -322,5 +324,49 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v, want not-exist", err)
+	}
+}
+
+// A device's flow exporter is its flow_exporter, or its host address where that is an
+// IP address no other device shares.
+func TestFlowExporters(t *testing.T) {
+	src := `[flows]
+listen = ["127.0.0.1:2055", "[::1]:4739", ":6343"]
+
+[[device]]
+name = "a"
+host = "192.0.2.1"
+interfaces = ["*"]
+
+[[device]]
+name = "b"
+host = "192.0.2.9"
+port = 1161
+interfaces = ["*"]
+
+[[device]]
+name = "c"
+host = "192.0.2.9"
+port = 1162
+interfaces = ["*"]
+
+[[device]]
+name = "d"
+host = "router.example.net"
+flow_exporter = "::ffff:192.0.2.50"
+interfaces = ["*"]
+`
+	c, err := Parse("targets.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Flows.Listen, " "); got != "127.0.0.1:2055 [::1]:4739 :6343" {
+		t.Errorf("listen %q", got)
+	}
+	want := map[string]string{"a": "192.0.2.1", "b": "invalid IP", "c": "invalid IP", "d": "192.0.2.50"}
+	for _, d := range c.Devices {
+		if got := d.FlowExporter.String(); got != want[d.Name] {
+			t.Errorf("device %s: exporter %s, want %s", d.Name, got, want[d.Name])
+		}
 	}
 }

@@ -51,6 +51,7 @@ type deviceFile struct {
 	Interfaces []string                   `toml:"interfaces"`
 	Speed      map[string]speed           `toml:"speed"`
 	Key        *string                    `toml:"interface_key"`
+	Exporter   *string                    `toml:"flow_exporter"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
 	snmpFile
@@ -110,6 +111,7 @@ type file struct {
 		Yearly  *span `toml:"yearly"`
 	} `toml:"retention"`
 	Thresholds globalThresholdsFile `toml:"thresholds"`
+	Flows      flowsFile            `toml:"flows"`
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

@@ -187,5 +187,6 @@ func (p *parser) config(f *file) *Config {
 	for i, d := range f.Devices {
 		c.Devices = append(c.Devices, p.device(i, &d, c, seen, badSNMP))
 	}
+	p.flows(f, c)
 	return c
 }

@@ -1,8 +1,9 @@
 // Package daemon is mrtgo's long-running job, "mrtgo run": poll the configured devices
 // on every interval, check the thresholds, store the cycle (with the thresholds' state
 // when a limit was crossed), run the alert command, re-render the site off the polling
-// path, serve it with /metrics, and load the targets file again on request between two
-// cycles without losing a step. The command line parses flags and wires; the demo runs
+// path, serve it with /metrics, collect flow exports where [flows] says (counted per
+// exporter and per interface on /metrics; not stored yet), and load the targets file
+// again on request between two cycles without losing a step. The command line parses flags and wires; the demo runs
 // the same daemon on the simulated network.
 package daemon
 
@@ -144,6 +145,7 @@ type Daemon struct {
 	metrics  *metrics.Metrics
 	watch    *pipeline.Watcher // thresholds, evaluated on each committed cycle
 	alerts   *pipeline.Alerter // runs the alert command off the polling path
+	flows    *flows            // nil without [flows]
 	interval time.Duration
 
 	// Rendering runs in its own goroutine so that a slow render never delays a poll:
@@ -176,6 +178,15 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 		d.interval = cfg.Step
 	}
 	d.pub.Step = d.interval // pages refresh as often as they can change
+	if d.flows, err = newFlows(cfg, o.Log); err != nil {
+		return nil, err
+	}
+	if d.flows != nil {
+		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
+			d.flows.col.Close()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -197,6 +208,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		g.Go(func() error {
 			return web.ServeHandler(gctx, d.o.Listen, SiteMux(d.cfg.Site, d.metrics.Handler()), d.log)
 		})
+	}
+	if d.flows != nil {
+		g.Go(func() error { return d.flows.col.Run(gctx) })
 	}
 	g.Go(func() error { return d.poll(gctx) })
 	g.Go(func() error { d.render(gctx); return nil })
@@ -275,6 +289,9 @@ func (d *Daemon) poll(ctx context.Context) error {
 func (d *Daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	began := time.Now().Truncate(d.interval) // the boundary the cycle started on
 	d.metrics.ObservePoll(rs)
+	if d.flows != nil {
+		d.flows.learn(rs)
+	}
 	events := d.watch.Observe(rs)
 	// The crossed limits are stored with the cycle that crossed them, so that a restart
 	// neither forgets them nor alerts again. (Cron stores the state every run; the
@@ -340,6 +357,13 @@ func (d *Daemon) reload() {
 			log.Warn(fmt.Sprintf("reload: %s changed; restart mrtgo run to apply it", f.key), "running", f.was, "file", f.now)
 			f.keep()
 		}
+	}
+	if !slices.Equal(old.Flows.Listen, cfg.Flows.Listen) {
+		log.Warn("reload: [flows] listen changed; restart mrtgo run to apply it", "running", old.Flows.Listen, "file", cfg.Flows.Listen)
+		cfg.Flows.Listen = old.Flows.Listen
+	}
+	if d.flows != nil {
+		d.flows.configure(cfg) // exporters follow the devices
 	}
 	added, removed, changed := DiffDevices(old.Devices, cfg.Devices)
 	_ = d.w.configure(cfg, log) // fails only when there is no poller yet

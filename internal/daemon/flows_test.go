@@ -1,0 +1,169 @@
+package daemon
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// ipfix is one IPFIX message of observation domain 1 with a template of source and
+// destination address, ingress and egress ifIndex, octets and packets, and one record
+// of each of rows (in, out ifIndex; octets; packets); with template false, only data.
+func ipfix(template bool, rows ...[4]uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint16(b, 10)
+	binary.BigEndian.PutUint32(b[12:], 1)
+	fields := [][2]uint16{{8, 4}, {12, 4}, {10, 4}, {14, 4}, {1, 8}, {2, 8}}
+	if template {
+		b = binary.BigEndian.AppendUint16(b, 2)
+		b = binary.BigEndian.AppendUint16(b, uint16(4+4+4*len(fields)))
+		b = binary.BigEndian.AppendUint16(b, 256)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(fields)))
+		for _, f := range fields {
+			b = binary.BigEndian.AppendUint16(b, f[0])
+			b = binary.BigEndian.AppendUint16(b, f[1])
+		}
+	}
+	if len(rows) > 0 {
+		b = binary.BigEndian.AppendUint16(b, 256)
+		b = binary.BigEndian.AppendUint16(b, uint16(4+32*len(rows)))
+		for _, r := range rows {
+			b = append(b, 10, 0, 0, 1, 192, 0, 2, 1)
+			b = binary.BigEndian.AppendUint32(b, uint32(r[0]))
+			b = binary.BigEndian.AppendUint32(b, uint32(r[1]))
+			b = binary.BigEndian.AppendUint64(b, r[2])
+			b = binary.BigEndian.AppendUint64(b, r[3])
+		}
+	}
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	return b
+}
+
+// "mrtgo run" with [flows] collects on its listen address: records of the device's
+// exporter (its host address) count against the interfaces the poller named, by
+// ifIndex; an unpolled ifIndex counts under its number; an exporter no device claims
+// is counted and listed, its records merged nowhere.
+func TestDaemonCollectsFlows(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	agents, err := snmpsim.StartNetwork(ctx, "127.0.0.1:0", []snmpsim.DeviceConfig{{Name: "r1", Seed: 3, Interfaces: []snmpsim.Interface{
+		{Name: "ge-0/0/0", Index: 1, Speed: 1e9, Up: true, MeanBps: 1e8},
+		{Name: "ge-0/0/1", Index: 2, Speed: 1e9, Up: true, MeanBps: 1e8},
+	}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, a := range agents {
+			a.Close()
+		}
+	}()
+	probe, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := probe.LocalAddr().String()
+	probe.Close()
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "targets.toml")
+	src := fmt.Sprintf("step = \"1m\"\ndata = \"mrtgo.db\"\nsite = \"site\"\n\n[flows]\nlisten = [%q]\n\n[[device]]\nname = \"r1\"\nhost = \"127.0.0.1\"\nport = %d\ninterfaces = [\"*\"]\n",
+		listen, agents[0].Port())
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := rrd.Open(cfg.Data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(db, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := New(cfg, w, Options{Interval: 100 * time.Millisecond, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		d.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	waitFor := func(what string, ok func(string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			m := scrape()
+			if ok(m) {
+				return m
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 30 s:\n%s", what, m)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("poll", func(m string) bool { return strings.Contains(m, `mrtgo_device_up{device="r1"} 1`) })
+
+	send := func(from string, b []byte) {
+		t.Helper()
+		c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(mustAddrPort(from+":0")), net.UDPAddrFromAddrPort(mustAddrPort(listen)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("127.0.0.1", ipfix(true, [4]uint64{1, 2, 1500, 1}, [4]uint64{2, 1, 3000, 2}, [4]uint64{1, 7, 100, 1}))
+	send("127.0.0.2", ipfix(true, [4]uint64{1, 2, 99999, 9}))
+	m := waitFor("flows", func(m string) bool {
+		return strings.Contains(m, `mrtgo_flow_records_total{device="",exporter="127.0.0.2"} 1`) &&
+			strings.Contains(m, `mrtgo_flow_records_total{device="r1",exporter="127.0.0.1"} 3`)
+	})
+	for _, want := range []string{
+		`mrtgo_flow_interface_octets_total{device="r1",direction="in",interface="ge-0/0/0"} 1600`,
+		`mrtgo_flow_interface_octets_total{device="r1",direction="out",interface="ge-0/0/1"} 1500`,
+		`mrtgo_flow_interface_octets_total{device="r1",direction="in",interface="ge-0/0/1"} 3000`,
+		`mrtgo_flow_interface_octets_total{device="r1",direction="out",interface="ge-0/0/0"} 3000`,
+		`mrtgo_flow_interface_octets_total{device="r1",direction="out",interface="ifIndex 7"} 100`,
+		`mrtgo_flow_interface_packets_total{device="r1",direction="in",interface="ge-0/0/0"} 2`,
+		`mrtgo_flow_unknown_exporters 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, "99999") {
+		t.Error("an unknown exporter's octets were merged into a device")
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
