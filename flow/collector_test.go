@@ -83,3 +83,17 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// The kernel's drop count of the Collector's sockets is read (zero here: nothing was
+// sent faster than it reads).
+func TestCollectorKernelDrops(t *testing.T) {
+	col, err := Listen([]string{"127.0.0.1:0", "127.0.0.1:0"}, func(Record) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer col.Close()
+	drops, ok := col.KernelDrops()
+	if !ok || drops != 0 {
+		t.Errorf("KernelDrops = %d, %v; want 0, true", drops, ok)
+	}
+}

@@ -122,6 +122,7 @@ func (f *flows) snapshot() metrics.FlowSnapshot {
 	var s metrics.FlowSnapshot
 	exporters := f.col.Exporters()
 	st := f.col.Decoder().Stats()
+	s.SocketDrops, s.DropsKnown = f.col.KernelDrops()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, e := range exporters {

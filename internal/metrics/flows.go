@@ -28,6 +28,10 @@ type FlowSnapshot struct {
 	Exporters  []FlowExporter
 	Errors     map[string]uint64 // decode errors by reason ("template missing", "malformed", ...)
 	Interfaces []FlowInterface
+	// SocketDrops is what the kernel dropped on the collector's sockets for want of
+	// buffer (Linux); DropsKnown is false where it cannot be read.
+	SocketDrops uint64
+	DropsKnown  bool
 }
 
 var (
@@ -38,6 +42,7 @@ var (
 	flowLastSeen    = prometheus.NewDesc(namespace+"_flow_exporter_last_seen_timestamp_seconds", "When the exporter's last datagram arrived, in Unix seconds.", exporterLabels, nil)
 	flowUnknown     = prometheus.NewDesc(namespace+"_flow_unknown_exporters", "Exporters heard from that no configured device claims (by host address or flow_exporter); their flows are counted, never merged into a device's.", nil, nil)
 	flowErrors      = prometheus.NewDesc(namespace+"_flow_decode_errors_total", "Flow data not decoded, by reason; \"template missing\" counts data sets that arrived before their template.", []string{"reason"}, nil)
+	flowDrops       = prometheus.NewDesc(namespace+"_flow_socket_drops_total", "Flow datagrams the kernel dropped on the collector's sockets because their receive buffers were full.", nil, nil)
 	flowIfaceLabels = []string{"device", "interface", "direction"}
 	flowOctets      = prometheus.NewDesc(namespace+"_flow_interface_octets_total", "Octets the flows of the interface's device say crossed it, scaled by the sampling rate: compare with mrtgo_interface_in_octets_total and mrtgo_interface_out_octets_total.", flowIfaceLabels, nil)
 	flowPackets     = prometheus.NewDesc(namespace+"_flow_interface_packets_total", "Packets the flows say crossed the interface, scaled by the sampling rate.", flowIfaceLabels, nil)
@@ -47,7 +52,7 @@ var (
 type flowCollector struct{ snapshot func() FlowSnapshot }
 
 func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{flowDatagrams, flowRecords, flowBad, flowLastSeen, flowUnknown, flowErrors, flowOctets, flowPackets} {
+	for _, d := range []*prometheus.Desc{flowDatagrams, flowRecords, flowBad, flowLastSeen, flowUnknown, flowErrors, flowDrops, flowOctets, flowPackets} {
 		ch <- d
 	}
 }
@@ -65,6 +70,9 @@ func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(flowLastSeen, prometheus.GaugeValue, float64(e.LastSeen.UnixMilli())/1000, e.Addr, e.Device)
 	}
 	ch <- prometheus.MustNewConstMetric(flowUnknown, prometheus.GaugeValue, float64(unknown))
+	if s.DropsKnown {
+		ch <- prometheus.MustNewConstMetric(flowDrops, prometheus.CounterValue, float64(s.SocketDrops))
+	}
 	for reason, n := range s.Errors {
 		ch <- prometheus.MustNewConstMetric(flowErrors, prometheus.CounterValue, float64(n), reason)
 	}

@@ -192,8 +192,9 @@ func TestFlowMetrics(t *testing.T) {
 		return FlowSnapshot{
 			Exporters: []FlowExporter{{Addr: "192.0.2.1", Device: "r1", Datagrams: 10, Records: 300, LastSeen: time.Unix(1764400000, 500e6)},
 				{Addr: "192.0.2.7", Datagrams: 2, Records: 1, Errors: 1}},
-			Errors:     map[string]uint64{"template missing": 4},
-			Interfaces: []FlowInterface{{Device: "r1", Interface: "ge-0/0/0", Direction: "in", Octets: 1500, Packets: 1}},
+			Errors:      map[string]uint64{"template missing": 4},
+			Interfaces:  []FlowInterface{{Device: "r1", Interface: "ge-0/0/0", Direction: "in", Octets: 1500, Packets: 1}},
+			SocketDrops: 3, DropsKnown: true,
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -205,6 +206,7 @@ func TestFlowMetrics(t *testing.T) {
 		`mrtgo_flow_datagram_errors_total{device="",exporter="192.0.2.7"} 1`,
 		`mrtgo_flow_exporter_last_seen_timestamp_seconds{device="r1",exporter="192.0.2.1"} 1.7644000005e+09`,
 		`mrtgo_flow_unknown_exporters 1`,
+		`mrtgo_flow_socket_drops_total 3`,
 		`mrtgo_flow_decode_errors_total{reason="template missing"} 4`,
 		`mrtgo_flow_interface_octets_total{device="r1",direction="in",interface="ge-0/0/0"} 1500`,
 	} {
