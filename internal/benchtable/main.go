@@ -28,7 +28,7 @@ func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
 	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them; the table shows their median")
 	bench := flag.String("bench", ".", "go test -bench pattern")
-	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./internal/... ./cmd/mrtgo", "packages to benchmark")
+	pkgs := flag.String("pkgs", "./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./internal/... ./cmd/mrtgo", "packages to benchmark")
 	flag.Parse()
 	// The runs of a benchmark are spread over passes over the whole suite rather than
 	// made back to back (go test -count): on a shared machine a slow minute then costs
