@@ -52,6 +52,8 @@ type Publisher struct {
 	mu    sync.Mutex
 	drawn drawnGraphs // nil until loaded from the state file
 	bufs  sync.Pool   // *bytes.Buffer for encoded PNGs
+	pages web.Pages   // remembers the pages written: unchanged ones are left alone
+	files siteFiles   // the site's files, listed once per Publish
 }
 
 // PublishStats says what one Publish did.
@@ -72,6 +74,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if p.drawn == nil {
 		p.drawn = loadDrawn(p.Dir, p.Log)
 	}
+	p.files = siteFiles{dir: p.Dir}
 
 	site, specs, err := p.site(now)
 	if err != nil {
@@ -170,7 +173,8 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			return PublishStats{}, err
 		}
 	}
-	if err := web.Write(p.Dir, site); err != nil {
+	p.pages.Dir = p.Dir
+	if err := p.pages.Write(site); err != nil {
 		return PublishStats{}, fmt.Errorf("write site: %w", err)
 	}
 	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}, nil

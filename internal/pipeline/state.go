@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -215,9 +216,37 @@ func saveDrawn(dir string, d drawnGraphs) error {
 // removed them since they were drawn).
 func (p *Publisher) filesExist(device, iface string, period render.Period) bool {
 	for _, scale := range []int{1, 2} {
-		if _, err := os.Stat(filepath.Join(p.Dir, filepath.FromSlash(web.GraphFile(device, iface, period.String(), scale)))); err != nil {
+		if !p.files.has(web.GraphFile(device, iface, period.String(), scale)) {
 			return false
 		}
 	}
 	return true
+}
+
+// siteFiles answers whether files of the site exist from one listing of each
+// directory asked about, where a stat per graph would cost a system call for
+// each of a site's thousands of PNGs every Publish. A listing is taken once per
+// Publish, before any graph of it is drawn.
+type siteFiles struct {
+	dir   string
+	lists map[string]map[string]bool // by directory (slash-separated, relative)
+}
+
+func (f *siteFiles) has(rel string) bool {
+	dir, base := path.Split(rel)
+	names, ok := f.lists[dir]
+	if !ok {
+		names = map[string]bool{}
+		entries, _ := os.ReadDir(filepath.Join(f.dir, filepath.FromSlash(dir)))
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				names[e.Name()] = true
+			}
+		}
+		if f.lists == nil {
+			f.lists = map[string]map[string]bool{}
+		}
+		f.lists[dir] = names
+	}
+	return names[base]
 }
