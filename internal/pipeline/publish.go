@@ -48,12 +48,25 @@ type Publisher struct {
 	// far and the number due in this Publish, one call at a time ("mrtgo render" shows it
 	// on a terminal).
 	Progress func(done, total int)
+	// DrawUpTo, when above 0, makes Publish draw the graphs of a site of at most that
+	// many interfaces only. On a larger site Publish summarizes the graphs that are due
+	// (the pages' numbers stay current) without drawing them, and Handler draws a graph
+	// when somebody asks for it. 0 draws every graph ("mrtgo render").
+	DrawUpTo int
 
-	mu    sync.Mutex
-	drawn drawnGraphs // nil until loaded from the state file
-	bufs  sync.Pool   // *bytes.Buffer for encoded PNGs
-	pages web.Pages   // remembers the pages written: unchanged ones are left alone
-	files siteFiles   // the site's files, listed once per Publish
+	mu   sync.Mutex // one Publish at a time
+	bufs sync.Pool  // *bytes.Buffer for encoded PNGs
+
+	// stateMu guards what Publish shares with Handler.
+	stateMu   sync.Mutex
+	drawn     drawnGraphs               // nil until loaded from the state file
+	loc       *time.Location            // Location as of the last Publish; nil before it
+	flights   map[graphID]chan struct{} // graphs being drawn on request, closed when done
+	unsaved   bool                      // graphs were drawn on request since the state was saved
+	onRequest int                       // graphs drawn on request
+	index     graphIndex                // Handler's map of file names to series
+	pages     web.Pages                 // remembers the pages written: unchanged ones are left alone
+	files     siteFiles                 // the site's files, listed once per Publish
 }
 
 // PublishStats says what one Publish did.
@@ -71,9 +84,13 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	now := p.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	loc := p.Location
+	p.stateMu.Lock()
 	if p.drawn == nil {
 		p.drawn = loadDrawn(p.Dir, p.Log)
 	}
+	p.loc = loc
+	p.stateMu.Unlock()
 	p.files = siteFiles{dir: p.Dir}
 
 	site, specs, err := p.site(now)
@@ -84,13 +101,16 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	// Plan first: which graphs of each interface are due. Kept graphs fill their slots
 	// of the site at once.
 	var jobs []*ifaceJob
+	drawing := p.DrawUpTo <= 0 || len(specs) <= p.DrawUpTo
+	p.stateMu.Lock()
 	for di := range site.Devices {
 		dev := &site.Devices[di]
 		for ii := range dev.Interfaces {
 			ifc := &dev.Interfaces[ii]
-			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now))
+			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now, loc, drawing))
 		}
 	}
+	p.stateMu.Unlock()
 
 	// Interfaces whose week and month are both due read their base-step rows (for the
 	// percentiles) together, a batch at a time; then every interface is drawn, one job
@@ -102,27 +122,34 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	}
 	g.SetLimit(workers)
 	var (
-		stateMu sync.Mutex
-		drawn   int
-		due     int
+		drawn int
+		due   int
 	)
 	for _, j := range jobs {
 		due += len(j.due)
 	}
 	drawJob := func(j *ifaceJob) error {
 		for _, i := range j.due {
-			st, err := p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring)
+			var st drawnGraph
+			var err error
+			if drawing {
+				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc)
+			} else {
+				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], now, j.want[i], j.ring)
+			}
 			if err != nil {
 				return err
 			}
 			j.ifc.Graphs[i] = st.graph(render.Periods[i])
-			stateMu.Lock()
+			p.stateMu.Lock()
 			p.drawn[graphKey(j.series, render.Periods[i])] = st
-			drawn++
-			if p.Progress != nil {
+			if drawing {
+				drawn++
+			}
+			if p.Progress != nil && drawing {
 				p.Progress(drawn, due)
 			}
-			stateMu.Unlock()
+			p.stateMu.Unlock()
 		}
 		if now.Sub(j.ifc.LastUpdate) > j.spec.Heartbeat {
 			// As Summary says: a silent series has no current rate (kept graphs were
@@ -168,10 +195,15 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if err := g.Wait(); err != nil {
 		return PublishStats{}, err
 	}
-	if drawn > 0 {
-		if err := saveDrawn(p.Dir, p.drawn); err != nil {
-			return PublishStats{}, err
-		}
+	p.stateMu.Lock()
+	var serr error
+	if drawn > 0 || p.unsaved {
+		serr = saveDrawn(p.Dir, p.drawn)
+		p.unsaved = false
+	}
+	p.stateMu.Unlock()
+	if serr != nil {
+		return PublishStats{}, serr
 	}
 	p.pages.Dir = p.Dir
 	if err := p.pages.Write(site); err != nil {
@@ -193,14 +225,17 @@ type ifaceJob struct {
 }
 
 // plan decides which graphs of an interface are due and fills the slots of the others
-// from what they were drawn with.
-func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time) *ifaceJob {
+// from what they were drawn with. When drawing, a graph is due unless its PNGs are on
+// disk and current; when only summarizing, unless its numbers are. The caller holds
+// stateMu.
+func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time, loc *time.Location, drawing bool) *ifaceJob {
 	j := &ifaceJob{device: device, series: series.Name(device, ifc.Name), ifc: ifc, spec: spec,
 		want: make([]drawnGraph, len(render.Periods))}
 	ifc.Graphs = make([]web.Graph, len(render.Periods))
 	for i, period := range render.Periods {
-		j.want[i] = p.wantState(spec, ifc, period, now)
-		if old, ok := p.drawn[graphKey(j.series, period)]; ok && old.current(j.want[i]) && p.filesExist(device, ifc.Name, period) {
+		j.want[i] = wantState(spec, ifc, period, now, loc)
+		old, ok := p.drawn[graphKey(j.series, period)]
+		if ok && old.current(j.want[i]) && (!drawing || !old.Pending && p.filesExist(device, ifc.Name, period)) {
 			ifc.Graphs[i] = old.graph(period)
 			continue
 		}
@@ -316,18 +351,31 @@ func status(iface string, last, now time.Time, heartbeat time.Duration, h Device
 }
 
 // wantState is what a graph drawn now would be keyed by.
-func (p *Publisher) wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time) drawnGraph {
+func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time, loc *time.Location) drawnGraph {
 	res := period.ResolutionFor(spec.Step)
 	return drawnGraph{
 		Clock:  now.Truncate(res).Unix(),
 		Data:   ifc.LastUpdate.Truncate(res).Unix(),
-		Inputs: inputs(ifc.Speed, p.Location, spec.Step),
+		Inputs: inputs(ifc.Speed, loc, spec.Step),
 	}
+}
+
+// summarize fetches one period of a series and returns the numbers its graph would
+// show, without drawing it (Pending).
+func summarize(db *rrd.DB, series string, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+	r, err := fetchRates(db, series, period, now, ring)
+	if err != nil {
+		return drawnGraph{}, err
+	}
+	st.In, st.Out = Summary(r)
+	st.P95Basis = p95Basis(r)
+	st.Pending = true
+	return st, nil
 }
 
 // draw fetches one period of an interface, draws it at both scales and returns
 // what was drawn.
-func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows, loc *time.Location) (drawnGraph, error) {
 	series := series.Name(device, ifc.Name)
 	r, err := fetchRates(p.DB, series, period, now, ring)
 	if err != nil {
@@ -335,6 +383,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	}
 	st.In, st.Out = Summary(r)
 	st.P95Basis = p95Basis(r)
+	st.Pending = false
 	buf, _ := p.bufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
@@ -342,7 +391,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	defer p.bufs.Put(buf)
 	for _, scale := range []int{1, 2} {
 		g := render.Graph{
-			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
+			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
 			Speed: ifc.Speed, Scale: scale,
 		}

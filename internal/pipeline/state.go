@@ -48,6 +48,10 @@ type drawnGraph struct {
 	Inputs      uint64 // hash of everything else drawn (speed, zone, step)
 	In, Out     web.Stats
 	P95Basis    string
+	// Pending says the numbers are current but the PNGs on disk are older (see
+	// Publisher.DrawUpTo). Pending graphs are not saved: the state file describes the
+	// PNGs on disk, so a later "mrtgo render" draws them.
+	Pending bool
 }
 
 // current reports whether a graph drawn as d still shows what want would.
@@ -69,8 +73,17 @@ func (d drawnGraphs) encode() []byte {
 	b := make([]byte, 0, 16+len(d)*128)
 	b = append(b, stateMagic...)
 	b = binary.AppendUvarint(b, stateVersion)
-	b = binary.AppendUvarint(b, uint64(len(d)))
+	n := 0
+	for _, g := range d {
+		if !g.Pending {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
 	for id, g := range d {
+		if g.Pending {
+			continue
+		}
 		b = binary.AppendUvarint(b, uint64(len(id.Series)))
 		b = append(b, id.Series...)
 		b = binary.AppendUvarint(b, uint64(id.Period))
