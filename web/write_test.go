@@ -79,9 +79,26 @@ func TestWriteGolden(t *testing.T) {
 			t.Fatalf("read golden (regenerate with go test ./web -update): %v", err)
 		}
 		if string(b) != string(want) {
-			t.Errorf("%s differs from %s (regenerate with go test ./web -update if intended):\n%s", rel, golden, firstDiff(string(b), string(want)))
+			kept := keepPage(t, rel, b)
+			t.Errorf("%s differs from %s; the page is kept as %s (diff -u %s %s; regenerate with go test ./web -update if intended):\n%s",
+				rel, golden, kept, golden, kept, firstDiff(string(b), string(want)))
 		}
 	}
+}
+
+// keepPage writes a page that differs from its golden into a directory that
+// outlives the test, for a person to open or diff, and returns its path.
+func keepPage(t *testing.T, rel string, b []byte) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mrtgo-web-golden-")
+	if err != nil {
+		t.Fatalf("keep failing page: %v", err)
+	}
+	name := filepath.Join(dir, strings.ReplaceAll(rel, "/", "~"))
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatalf("keep failing page: %v", err)
+	}
+	return name
 }
 
 // firstDiff shows the first differing line of got and want.
