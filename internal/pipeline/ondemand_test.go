@@ -35,17 +35,21 @@ func TestHandlerDrawsOnRequest(t *testing.T) {
 	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
 	dir := t.TempDir()
 	pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: now, DrawUpTo: 1}
-	publish := func(what string) {
+	publish := func(what string, summarized int) {
 		t.Helper()
 		st, err := pub.Publish(context.Background())
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if st.Drawn != 0 {
-			t.Errorf("%s: Publish drew %d graphs, want none above DrawUpTo", what, st.Drawn)
+		if st.Drawn != 0 || st.Summarized != summarized {
+			t.Errorf("%s: Publish drew %d graphs and summarized %d, want none drawn above DrawUpTo and %d summarized",
+				what, st.Drawn, st.Summarized, summarized)
 		}
 	}
-	publish("first publish")
+	publish("first publish", 8)
+	// A daemon that restarts takes the numbers from the state file.
+	pub = &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: now, DrawUpTo: 1}
+	publish("restart", 0)
 	day := web.GraphFile("r1", "ge-0/0/0", "day", 1)
 	if _, err := os.Stat(filepath.Join(dir, day)); err == nil {
 		t.Fatalf("%s drawn by Publish above DrawUpTo", day)
@@ -110,7 +114,7 @@ func TestHandlerDrawsOnRequest(t *testing.T) {
 	// longer matches and the graph is drawn again, once for many requests at a time.
 	history(t, rec, "r1", ifaces, t0, t0.Add(step), step, counters, rhythm)
 	clock.Store(t0.Add(step + 10*time.Second).UnixNano())
-	publish("one new step")
+	publish("one new step", 2) // the day graphs
 	var wg sync.WaitGroup
 	tags := make([]string, 8)
 	codes := make([]int, 8)
@@ -161,8 +165,8 @@ func TestHandlerDrawsOnRequest(t *testing.T) {
 
 	// "mrtgo render" on the same directory draws every graph not drawn on request
 	// since its numbers moved (the state file, saved by the daemon's next Publish,
-	// lists only PNGs on disk): 8 graphs less the day graph of ge-0/0/0.
-	publish("the daemon's next step")
+	// marks them pending): 8 graphs less the day graph of ge-0/0/0.
+	publish("the daemon's next step", 0)
 	cron := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: now}
 	st, err := cron.Publish(context.Background())
 	if err != nil {

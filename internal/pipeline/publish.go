@@ -74,6 +74,7 @@ type PublishStats struct {
 	Interfaces int
 	Graphs     int // graphs on the pages: Interfaces × 4
 	Drawn      int // graphs drawn again (each as two PNGs, 1x and 2x); the rest were current
+	Summarized int // graphs whose numbers were taken again without drawing them (DrawUpTo)
 	Duration   time.Duration
 }
 
@@ -197,7 +198,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	}
 	p.stateMu.Lock()
 	var serr error
-	if drawn > 0 || p.unsaved {
+	if due > 0 || p.unsaved {
 		serr = saveDrawn(p.Dir, p.drawn)
 		p.unsaved = false
 	}
@@ -209,7 +210,11 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if err := p.pages.Write(site); err != nil {
 		return PublishStats{}, fmt.Errorf("write site: %w", err)
 	}
-	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}, nil
+	st := PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}
+	if !drawing {
+		st.Summarized = due
+	}
+	return st, nil
 }
 
 // ifaceJob is one interface's share of a Publish: the graphs due and what they will

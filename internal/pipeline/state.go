@@ -26,8 +26,8 @@ const stateFile = ".mrtgo-graphs"
 // stateVersion changes whenever the file's layout or the look of the graphs does, so
 // that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
 // package set-up alone cost every mrtgo process (a cron poll included) about a
-// millisecond.
-const stateVersion = 2
+// millisecond; version 2 had no Pending.
+const stateVersion = 3
 
 // stateMagic begins the state file.
 const stateMagic = "mrtgo-graphs"
@@ -49,8 +49,8 @@ type drawnGraph struct {
 	In, Out     web.Stats
 	P95Basis    string
 	// Pending says the numbers are current but the PNGs on disk are older (see
-	// Publisher.DrawUpTo). Pending graphs are not saved: the state file describes the
-	// PNGs on disk, so a later "mrtgo render" draws them.
+	// Publisher.DrawUpTo): a Publish that draws draws them, and a daemon that
+	// restarts does not summarize them again.
 	Pending bool
 }
 
@@ -67,23 +67,15 @@ type drawnGraphs map[graphID]drawnGraph
 
 // encode lays d out as stateMagic, the version and the number of graphs (uvarints),
 // then per graph: series (uvarint length and bytes), period (uvarint), Clock and Data
-// (varints), Inputs (8 bytes), In and Out (five float64 each, 8 bytes) and P95Basis
-// (uvarint length and bytes). Integers are little-endian.
+// (varints), Inputs (8 bytes), In and Out (five float64 each, 8 bytes), P95Basis
+// (uvarint length and bytes) and flags (uvarint: flagPending). Integers are
+// little-endian.
 func (d drawnGraphs) encode() []byte {
 	b := make([]byte, 0, 16+len(d)*128)
 	b = append(b, stateMagic...)
 	b = binary.AppendUvarint(b, stateVersion)
-	n := 0
-	for _, g := range d {
-		if !g.Pending {
-			n++
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(n))
+	b = binary.AppendUvarint(b, uint64(len(d)))
 	for id, g := range d {
-		if g.Pending {
-			continue
-		}
 		b = binary.AppendUvarint(b, uint64(len(id.Series)))
 		b = append(b, id.Series...)
 		b = binary.AppendUvarint(b, uint64(id.Period))
@@ -97,9 +89,17 @@ func (d drawnGraphs) encode() []byte {
 		}
 		b = binary.AppendUvarint(b, uint64(len(g.P95Basis)))
 		b = append(b, g.P95Basis...)
+		var flags uint64
+		if g.Pending {
+			flags |= flagPending
+		}
+		b = binary.AppendUvarint(b, flags)
 	}
 	return b
 }
+
+// flagPending marks a Pending graph in the state file's flags.
+const flagPending = 1
 
 // errState is a state file that is not one this version wrote.
 var errState = errors.New("not a render state of this version")
@@ -132,7 +132,9 @@ func decodeDrawn(b []byte) (drawnGraphs, error) {
 			}
 		}
 		g.P95Basis = r.str()
-		if r.bad {
+		flags := r.uvarint()
+		g.Pending = flags&flagPending != 0
+		if r.bad || flags&^flagPending != 0 {
 			return nil, errState
 		}
 		d[id] = g
