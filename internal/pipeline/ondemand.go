@@ -57,12 +57,13 @@ type graphRef struct {
 }
 
 // graphIndex maps the stem of graph file names ("core1/ge-0_0_0") to series. It is
-// built from the store's catalog, again when a name is not in it and the catalog's
-// size has changed.
+// built from the store's catalog, and again when a name is not in it and a Publish
+// (which links the graphs of new series) has happened since: names that are not the
+// site's cost no more than a map lookup.
 type graphIndex struct {
-	mu      sync.Mutex
-	stems   map[string]string
-	catalog int // number of series indexed
+	mu    sync.Mutex
+	stems map[string]string
+	built int // the Publish it was built after (Publisher.published)
 }
 
 // lookupGraph resolves a site path such as "core1/ge-0_0_0-day@2x.png".
@@ -86,11 +87,17 @@ func (p *Publisher) lookupGraph(rel string) (graphRef, bool) {
 	defer ix.mu.Unlock()
 	name, ok := ix.stems[stem]
 	if !ok {
-		all, err := p.DB.Series()
-		if err != nil || (ix.stems != nil && len(all) == ix.catalog) {
+		p.stateMu.Lock()
+		published := p.published
+		p.stateMu.Unlock()
+		if ix.stems != nil && ix.built == published {
 			return graphRef{}, false
 		}
-		ix.stems, ix.catalog = make(map[string]string, len(all)), len(all)
+		all, err := p.DB.Series()
+		if err != nil {
+			return graphRef{}, false
+		}
+		ix.stems, ix.built = make(map[string]string, len(all)), published
 		for _, s := range all {
 			if d, i, ok := series.Split(s); ok {
 				ix.stems[strings.TrimSuffix(web.GraphFile(d, i, "day", 1), "-day.png")] = s

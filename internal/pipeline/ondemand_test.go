@@ -175,4 +175,21 @@ func TestHandlerDrawsOnRequest(t *testing.T) {
 	if st.Drawn != 7 {
 		t.Errorf("render after the daemon drew %d graphs, want 7", st.Drawn)
 	}
+
+	// A new interface's graphs are served once a Publish has put it on the site (the
+	// names of the site are indexed again only after a Publish).
+	if resp, _ := get("r1/nothing-day.png", nil); resp.StatusCode != 404 { // indexes the names again
+		t.Errorf("GET unknown graph: %d, want 404", resp.StatusCode)
+	}
+	history(t, rec, "r1", []string{"ge-0/0/2"}, t0, t0.Add(step), step, counters, rhythm)
+	fresh := web.GraphFile("r1", "ge-0/0/2", "week", 2)
+	before := pub.DrawnOnRequest()
+	if resp, _ := get(fresh, nil); resp.StatusCode != 404 {
+		t.Errorf("GET %s before a Publish: %d, want 404", fresh, resp.StatusCode)
+	}
+	publish("a new interface", 4)
+	if resp, _ := get(fresh, nil); resp.StatusCode != 200 {
+		t.Errorf("GET %s after a Publish: %d, want 200", fresh, resp.StatusCode)
+	}
+	drawn("new interface", before+1)
 }

@@ -64,6 +64,7 @@ type Publisher struct {
 	flights   map[graphID]chan struct{} // graphs being drawn on request, closed when done
 	unsaved   bool                      // graphs were drawn on request since the state was saved
 	onRequest int                       // graphs drawn on request
+	published int                       // Publish calls begun
 	index     graphIndex                // Handler's map of file names to series
 	pages     web.Pages                 // remembers the pages written: unchanged ones are left alone
 	files     siteFiles                 // the site's files, listed once per Publish
@@ -91,6 +92,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 		p.drawn = loadDrawn(p.Dir, p.Log)
 	}
 	p.loc = loc
+	p.published++
 	p.stateMu.Unlock()
 	p.files = siteFiles{dir: p.Dir}
 
