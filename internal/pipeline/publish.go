@@ -30,7 +30,12 @@ import (
 // (speed, time zone, step). What was drawn is kept in memory between calls and in a
 // small state file in the site directory (stateFile), so a fresh process, such as
 // "mrtgo render" from cron, redraws only what changed too. Graphs are drawn on all
-// cores; every file is written to a temporary name and renamed.
+// cores; every file is written to a temporary name and renamed. A page is written
+// only when its content, apart from its generation time, changed (web.Pages).
+//
+// Above DrawUpTo interfaces (the daemon's setting) Publish keeps only the pages'
+// numbers current, and Handler draws a graph when it is asked for: the cost of
+// drawing follows what people look at rather than the size of the network.
 type Publisher struct {
 	DB       *rrd.DB
 	Dir      string         // site directory
