@@ -100,8 +100,7 @@ type (
 		Src, Srcset      string
 		P95Basis         string
 		Width, Height    int
-		Stats            []statsRow
-		StatsTable       template.HTML // Stats as a table: see statsTable
+		StatsTable       template.HTML // In and Out: see statsTable; interface pages only
 	}
 
 	statsRow struct {
@@ -197,13 +196,10 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 		iv.AboveSpeed = fmt.Sprintf("%d steps in and %d out were faster than %s and are stored as unknown (the last ended %s)",
 			in, out, iv.Speed, formatTime(ifc.AboveSpeedLast, loc))
 	}
-	iv.Graphs = make([]graphView, len(ifc.Graphs))
-	for i, g := range ifc.Graphs {
-		iv.Graphs[i] = graphData(device, ifc, g, link)
-	}
-	for i, g := range ifc.Graphs {
+	for _, g := range ifc.Graphs {
 		if g.Period == "day" {
-			iv.Day = &iv.Graphs[i]
+			day := graphData(device, ifc, g, link, false)
+			iv.Day = &day
 			iv.InNow = formatBits(g.In.Current)
 			iv.OutNow = formatBits(g.Out.Current)
 			break
@@ -212,7 +208,23 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 	return iv
 }
 
-func graphData(device string, ifc Interface, g Graph, link linker) graphView {
+// ifacePage is an interface as its own page shows it: ifaceData with every graph
+// and its numbers, which the lists of the index and device pages leave out (at
+// 100,000 interfaces, formatting them for the index cost more than its template).
+func ifacePage(device string, ifc Interface, loc *time.Location, link linker) ifaceView {
+	iv := ifaceData(device, ifc, loc, link)
+	iv.Graphs = make([]graphView, len(ifc.Graphs))
+	for i, g := range ifc.Graphs {
+		iv.Graphs[i] = graphData(device, ifc, g, link, true)
+		if g.Period == "day" && iv.Day != nil {
+			iv.Day = &iv.Graphs[i]
+		}
+	}
+	return iv
+}
+
+// graphData is a graph's image, and with stats its numbers as a table.
+func graphData(device string, ifc Interface, g Graph, link linker, stats bool) graphView {
 	title := g.Title
 	if title == "" {
 		title = PeriodTitle(g.Period)
@@ -228,12 +240,13 @@ func graphData(device string, ifc Interface, g Graph, link linker) graphView {
 		P95Basis: g.P95Basis,
 		Width:    g.Width,
 		Height:   g.Height,
-		Stats: []statsRow{
+	}
+	if stats {
+		gv.StatsTable = statsTable([]statsRow{
 			statsData("in", "In", g.In, ifc.Speed),
 			statsData("out", "Out", g.Out, ifc.Speed),
-		},
+		})
 	}
-	gv.StatsTable = statsTable(gv.Stats)
 	return gv
 }
 
@@ -432,12 +445,13 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 	if err := w.write(DevicePage(d.Name), pages["device"], dp, &buf); err != nil {
 		return err
 	}
-	for i, ifc := range d.Interfaces {
+	for _, ifc := range d.Interfaces {
 		ip := view(s, css)
 		ip.Title = ifc.Name + " on " + d.Name + " – " + ip.Site
 		ip.Crumbs = []crumb{{Name: ip.Site, Href: "../index.html"}, {Name: d.Name, Href: "index.html"}, {Name: ifc.Name}}
 		ip.Device = &dv
-		ip.Interface = &dv.Interfaces[i]
+		iv := ifacePage(d.Name, ifc, loc, fromDevice(d.Name))
+		ip.Interface = &iv
 		if err := w.write(InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
 			return err
 		}
