@@ -145,12 +145,11 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("read golden (regenerate with go test ./render -update): %v", err)
 			}
-			if n, total := pixelDiff(decode(t, buf.Bytes()), decode(t, want), 48); n > total/500 {
-				got := filepath.Join(t.TempDir(), tt.name+".png")
-				if err := os.WriteFile(got, buf.Bytes(), 0o644); err != nil {
-					t.Fatalf("write result: %v", err)
-				}
-				t.Errorf("%d of %d pixels differ from %s (result in %s; regenerate with -update)", n, total, golden, got)
+			gotImg, wantImg := decode(t, buf.Bytes()), decode(t, want)
+			if n, total := pixelDiff(gotImg, wantImg, 48); n > total/500 {
+				dir := keepFailure(t, tt.name, buf.Bytes(), gotImg, wantImg)
+				t.Errorf("%d of %d pixels differ from %s; the result and a diff (differing pixels red over the golden) are in %s; regenerate with -update if intended",
+					n, total, golden, dir)
 			}
 		})
 	}
@@ -191,4 +190,85 @@ func absDiff(a, b uint8) int {
 		return int(a - b)
 	}
 	return int(b - a)
+}
+
+// keepFailure writes a graph that differs from its golden, as name.png, and
+// name_diff.png into a directory that outlives the test, for a person to open,
+// and returns the directory.
+func keepFailure(t *testing.T, name string, got []byte, gotImg, wantImg image.Image) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mrtgo-render-golden-")
+	if err != nil {
+		t.Fatalf("keep failing image: %v", err)
+	}
+	var diff bytes.Buffer
+	if err := png.Encode(&diff, diffImage(gotImg, wantImg, 48)); err != nil {
+		t.Fatalf("encode diff: %v", err)
+	}
+	for file, b := range map[string][]byte{name + ".png": got, name + "_diff.png": diff.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
+			t.Fatalf("keep failing image: %v", err)
+		}
+	}
+	return dir
+}
+
+// diffImage shows want faded to a quarter of its contrast, with the pixels
+// where got differs by more than tol in pure red (all of got's area when the
+// sizes differ).
+func diffImage(got, want image.Image, tol int) *image.NRGBA {
+	gb, wb := got.Bounds(), want.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, max(gb.Dx(), wb.Dx()), max(gb.Dy(), wb.Dy())))
+	red := color.NRGBA{0xff, 0, 0, 0xff}
+	for y := 0; y < out.Rect.Dy(); y++ {
+		for x := 0; x < out.Rect.Dx(); x++ {
+			in := func(b image.Rectangle) bool { return x < b.Dx() && y < b.Dy() }
+			if !in(gb) || !in(wb) {
+				out.SetNRGBA(x, y, red)
+				continue
+			}
+			p := color.NRGBAModel.Convert(got.At(gb.Min.X+x, gb.Min.Y+y)).(color.NRGBA)
+			q := color.NRGBAModel.Convert(want.At(wb.Min.X+x, wb.Min.Y+y)).(color.NRGBA)
+			if absDiff(p.R, q.R) > tol || absDiff(p.G, q.G) > tol || absDiff(p.B, q.B) > tol || absDiff(p.A, q.A) > tol {
+				out.SetNRGBA(x, y, red)
+				continue
+			}
+			fade := func(c uint8) uint8 { return 0xff - (0xff-c)/4 }
+			out.SetNRGBA(x, y, color.NRGBA{fade(q.R), fade(q.G), fade(q.B), 0xff})
+		}
+	}
+	return out
+}
+
+// The diff image marks exactly the pixels that differ.
+func TestDiffImage(t *testing.T) {
+	g := testGraph(t, Day, time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), "UTC")
+	a, err := Draw(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Draw(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Set(10, 20, color.RGBA{0xff, 0xff, 0, 0xff})
+	b.Set(300, 70, color.RGBA{0, 0, 0, 0xff})
+	d := diffImage(b, a, 48)
+	red := color.NRGBA{0xff, 0, 0, 0xff}
+	n := 0
+	for y := 0; y < d.Rect.Dy(); y++ {
+		for x := 0; x < d.Rect.Dx(); x++ {
+			if d.NRGBAAt(x, y) == red {
+				n++
+			}
+		}
+	}
+	if d.NRGBAAt(10, 20) != red || n > 2 {
+		t.Errorf("diff marks %d pixels red (10,20 red: %v), want the changed ones only", n, d.NRGBAAt(10, 20) == red)
+	}
+	dir := keepFailure(t, "example", nil, b, a)
+	defer os.RemoveAll(dir)
+	if _, err := os.Stat(filepath.Join(dir, "example_diff.png")); err != nil {
+		t.Errorf("diff not kept: %v", err)
+	}
 }

@@ -100,14 +100,24 @@ func benchSite(n int) Site {
 }
 
 // BenchmarkWrite1000 writes a site of 1,000 interfaces whose pages all
-// changed (a new generation time), as after every poll step.
+// changed (every interface's current rate moved), as after every poll step.
 func BenchmarkWrite1000(b *testing.B) {
 	dir := b.TempDir()
 	s := benchSite(1000)
 	for b.Loop() {
 		s.Generated = s.Generated.Add(time.Second)
+		moveRates(s)
 		if err := Write(dir, s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// moveRates changes the current rate of every interface's day graph.
+func moveRates(s Site) {
+	for _, d := range s.Devices {
+		for _, ifc := range d.Interfaces {
+			ifc.Graphs[0].In.Current += 1e6
 		}
 	}
 }
@@ -124,5 +134,33 @@ func BenchmarkWrite1000Unchanged(b *testing.B) {
 		if err := Write(dir, s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPages1000 is BenchmarkWrite1000 through one Pages, as the daemon and
+// Publish write: "moved" after every interface's current rate moved, "unchanged"
+// after only the generation time did.
+func BenchmarkPages1000(b *testing.B) {
+	for _, moved := range []bool{true, false} {
+		name := "unchanged"
+		if moved {
+			name = "moved"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := &Pages{Dir: b.TempDir()}
+			s := benchSite(1000)
+			if err := p.Write(s); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				s.Generated = s.Generated.Add(time.Second)
+				if moved {
+					moveRates(s)
+				}
+				if err := p.Write(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -223,6 +223,7 @@ func TestHandlerConditional(t *testing.T) {
 	}
 	// A new generation of the site invalidates the old tag at once.
 	s.Generated = s.Generated.Add(time.Second)
+	s.Title = "traffic"
 	if err := Write(dir, s); err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -98,7 +100,7 @@ type (
 		Src, Srcset      string
 		P95Basis         string
 		Width, Height    int
-		Stats            []statsRow
+		StatsTable       template.HTML // In and Out: see statsTable; interface pages only
 	}
 
 	statsRow struct {
@@ -194,13 +196,10 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 		iv.AboveSpeed = fmt.Sprintf("%d steps in and %d out were faster than %s and are stored as unknown (the last ended %s)",
 			in, out, iv.Speed, formatTime(ifc.AboveSpeedLast, loc))
 	}
-	iv.Graphs = make([]graphView, len(ifc.Graphs))
-	for i, g := range ifc.Graphs {
-		iv.Graphs[i] = graphData(device, ifc, g, link)
-	}
-	for i, g := range ifc.Graphs {
+	for _, g := range ifc.Graphs {
 		if g.Period == "day" {
-			iv.Day = &iv.Graphs[i]
+			day := graphData(device, ifc, g, link, false)
+			iv.Day = &day
 			iv.InNow = formatBits(g.In.Current)
 			iv.OutNow = formatBits(g.Out.Current)
 			break
@@ -209,14 +208,30 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 	return iv
 }
 
-func graphData(device string, ifc Interface, g Graph, link linker) graphView {
+// ifacePage is an interface as its own page shows it: ifaceData with every graph
+// and its numbers, which the lists of the index and device pages leave out (at
+// 100,000 interfaces, formatting them for the index cost more than its template).
+func ifacePage(device string, ifc Interface, loc *time.Location, link linker) ifaceView {
+	iv := ifaceData(device, ifc, loc, link)
+	iv.Graphs = make([]graphView, len(ifc.Graphs))
+	for i, g := range ifc.Graphs {
+		iv.Graphs[i] = graphData(device, ifc, g, link, true)
+		if g.Period == "day" && iv.Day != nil {
+			iv.Day = &iv.Graphs[i]
+		}
+	}
+	return iv
+}
+
+// graphData is a graph's image, and with stats its numbers as a table.
+func graphData(device string, ifc Interface, g Graph, link linker, stats bool) graphView {
 	title := g.Title
 	if title == "" {
 		title = PeriodTitle(g.Period)
 	}
 	src := link(GraphFile(device, ifc.Name, g.Period, 1))
 	src2 := link(GraphFile(device, ifc.Name, g.Period, 2))
-	return graphView{
+	gv := graphView{
 		Title:    title,
 		Alt:      title + " for " + ifc.Name + " on " + device,
 		Link:     link(InterfacePage(device, ifc.Name)),
@@ -225,11 +240,86 @@ func graphData(device string, ifc Interface, g Graph, link linker) graphView {
 		P95Basis: g.P95Basis,
 		Width:    g.Width,
 		Height:   g.Height,
-		Stats: []statsRow{
+	}
+	if stats {
+		gv.StatsTable = statsTable([]statsRow{
 			statsData("in", "In", g.In, ifc.Speed),
 			statsData("out", "Out", g.Out, ifc.Speed),
-		},
+		})
 	}
+	return gv
+}
+
+// statsTable writes the stats table of a graph as html/template would from
+//
+//	<table class="stats">
+//	<tr><th></th><th>Max</th>…<th>Total</th></tr>
+//	{{- range .}}
+//	<tr class="{{.Class}}"><td><span class="key"></span>{{.Label}}</td>
+//	{{- range .Rates}}<td>{{.Value}}{{if .Pct}} <span class="pct">({{.Pct}})</span>{{end}}</td>{{end -}}
+//	<td>{{.Total}}</td></tr>
+//	{{- end}}
+//	</table>
+//
+// (TestStatsTable holds the two together): the table is most of an interface
+// page's fields, and a template spends a reflective call on escaping each one,
+// which made it the largest cost of writing a large site's pages.
+func statsTable(rows []statsRow) template.HTML {
+	var b strings.Builder
+	b.Grow(512)
+	b.WriteString("<table class=\"stats\">\n<tr><th></th><th>Max</th><th>Average</th><th>Current</th><th>95th percentile</th><th>Total</th></tr>")
+	for _, r := range rows {
+		b.WriteString("\n<tr class=\"")
+		escapeText(&b, r.Class)
+		b.WriteString("\"><td><span class=\"key\"></span>")
+		escapeText(&b, r.Label)
+		b.WriteString("</td>")
+		for _, c := range r.Rates {
+			b.WriteString("<td>")
+			escapeText(&b, c.Value)
+			if c.Pct != "" {
+				b.WriteString(" <span class=\"pct\">(")
+				escapeText(&b, c.Pct)
+				b.WriteString(")</span>")
+			}
+			b.WriteString("</td>")
+		}
+		b.WriteString("<td>")
+		escapeText(&b, r.Total)
+		b.WriteString("</td></tr>")
+	}
+	b.WriteString("\n</table>")
+	return template.HTML(b.String())
+}
+
+// escapeText escapes s as html/template does text and quoted attribute values.
+func escapeText(b *strings.Builder, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case 0:
+			rep = "\uFFFD"
+		case '"':
+			rep = "&#34;"
+		case '&':
+			rep = "&amp;"
+		case '\'':
+			rep = "&#39;"
+		case '+':
+			rep = "&#43;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(rep)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
 }
 
 func statsData(class, label string, st Stats, speed float64) statsRow {
@@ -245,15 +335,46 @@ func statsData(class, label string, st Stats, speed float64) statsRow {
 // Write writes the site for s into dir: index.html, DevicePage for every
 // device and InterfacePage for every interface. Each file is written to a
 // temporary name and renamed, so a reader never sees half a page; a file
-// whose content is unchanged is left alone, keeping its modification time
-// (and so Handler's ETag) stable. Pages of devices or interfaces no longer
-// in s are not removed. Two devices, or two interfaces of one device, with
-// the same name are an error.
+// whose content is unchanged, apart from the time it was generated, is left
+// alone, keeping its modification time (and so Handler's ETag) stable. Pages
+// of devices or interfaces no longer in s are not removed. Two devices, or
+// two interfaces of one device, with the same name are an error.
+//
+// Write compares each page with the file on disk; Pages, which remembers
+// what it wrote, spares a process that writes the site again and again the
+// reading back.
 func Write(dir string, s Site) error {
+	return (&Pages{Dir: dir}).Write(s)
+}
+
+// Pages writes the site into Dir again and again (every step of a daemon),
+// as Write does, remembering a digest of each page it wrote without its
+// "Generated" stamp: a page whose digest did not change is neither rendered
+// to disk nor read back, so it keeps the stamp of when its content last
+// changed; a page whose digest changed is written without reading the old
+// one (and a page removed behind its back comes back when its content next
+// changes). The zero value, with Dir set, is ready; Write may not be called
+// concurrently with itself.
+type Pages struct {
+	Dir string
+
+	mu   sync.Mutex
+	seed maphash.Seed
+	sums map[string]uint64 // by page (as rel), digest of its content as last written
+}
+
+// generatedMark stands for the generation time while a page is rendered, so
+// that its digest leaves the time out. The footer is the page's last text,
+// so the mark's last occurrence is the footer's even if a name contained it.
+const generatedMark = "mrtgo-generated-at-7f3a9c"
+
+// Write writes s into p.Dir (see Write and Pages).
+func (p *Pages) Write(s Site) error {
 	pages, err := parseTemplates()
 	if err != nil {
 		return err
 	}
+	dir := p.Dir
 	css := styleCSS
 	if err := checkNames(s); err != nil {
 		return fmt.Errorf("write site %s: %w", dir, err)
@@ -261,7 +382,17 @@ func Write(dir string, s Site) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
+	p.mu.Lock()
+	if p.sums == nil {
+		p.sums, p.seed = map[string]uint64{}, maphash.MakeSeed()
+	}
+	p.mu.Unlock()
 	loc := location(s)
+	stamp, err := escapedText(formatTime(s.Generated, loc))
+	if err != nil {
+		return err
+	}
+	w := &pageWriter{pages: p, stamp: stamp}
 	var buf bytes.Buffer
 
 	index := view(s, css)
@@ -269,7 +400,7 @@ func Write(dir string, s Site) error {
 	for _, d := range s.Devices {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
-	if err := writePage(dir, "index.html", pages["index"], index, &buf); err != nil {
+	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
 		return err
 	}
 
@@ -277,14 +408,32 @@ func Write(dir string, s Site) error {
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, d := range s.Devices {
-		g.Go(func() error { return writeDevice(dir, s, d, pages, css, loc) })
+		g.Go(func() error { return w.writeDevice(s, d, pages, css, loc) })
 	}
 	return g.Wait()
 }
 
+// pageWriter is one Pages.Write: where the pages go and the generation time
+// as the templates would have escaped it.
+type pageWriter struct {
+	pages *Pages
+	stamp []byte
+}
+
+// escapedText is text as html/template writes it in an element's content.
+func escapedText(text string) ([]byte, error) {
+	var b bytes.Buffer
+	if err := textTemplate.Execute(&b, text); err != nil {
+		return nil, fmt.Errorf("escape %q: %w", text, err)
+	}
+	return b.Bytes(), nil
+}
+
+var textTemplate = template.Must(template.New("text").Parse("{{.}}"))
+
 // writeDevice writes the page of d and the pages of its interfaces.
-func writeDevice(dir string, s Site, d Device, pages map[string]*template.Template, css string, loc *time.Location) error {
-	if err := os.MkdirAll(filepath.Join(dir, deviceDir(d.Name)), 0o755); err != nil {
+func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Template, css string, loc *time.Location) error {
+	if err := os.MkdirAll(filepath.Join(w.pages.Dir, deviceDir(d.Name)), 0o755); err != nil {
 		return fmt.Errorf("write site: %w", err)
 	}
 	var buf bytes.Buffer
@@ -293,16 +442,17 @@ func writeDevice(dir string, s Site, d Device, pages map[string]*template.Templa
 	dp.Title = d.Name + " – " + dp.Site
 	dp.Crumbs = []crumb{{Name: dp.Site, Href: "../index.html"}, {Name: d.Name}}
 	dp.Device = &dv
-	if err := writePage(dir, DevicePage(d.Name), pages["device"], dp, &buf); err != nil {
+	if err := w.write(DevicePage(d.Name), pages["device"], dp, &buf); err != nil {
 		return err
 	}
-	for i, ifc := range d.Interfaces {
+	for _, ifc := range d.Interfaces {
 		ip := view(s, css)
 		ip.Title = ifc.Name + " on " + d.Name + " – " + ip.Site
 		ip.Crumbs = []crumb{{Name: ip.Site, Href: "../index.html"}, {Name: d.Name, Href: "index.html"}, {Name: ifc.Name}}
 		ip.Device = &dv
-		ip.Interface = &dv.Interfaces[i]
-		if err := writePage(dir, InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
+		iv := ifacePage(d.Name, ifc, loc, fromDevice(d.Name))
+		ip.Interface = &iv
+		if err := w.write(InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
 			return err
 		}
 	}
@@ -329,16 +479,55 @@ func checkNames(s Site) error {
 	return nil
 }
 
-// writePage executes t with data and writes the result to rel in dir.
-func writePage(dir, rel string, t *template.Template, data page, buf *bytes.Buffer) error {
+// write executes t with data and writes the result to rel, unless the page
+// is the same as the one on disk apart from the generation time.
+func (w *pageWriter) write(rel string, t *template.Template, data page, buf *bytes.Buffer) error {
 	buf.Reset()
+	data.Generated = generatedMark
 	if err := t.Execute(buf, data); err != nil {
 		return fmt.Errorf("render %s: %w", rel, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, filepath.FromSlash(rel)), buf.Bytes()); err != nil {
+	b := buf.Bytes()
+	at := bytes.LastIndex(b, []byte(generatedMark))
+	if at < 0 {
+		return fmt.Errorf("render %s: no generation time in the page", rel)
+	}
+	sum := maphash.Bytes(w.pages.seed, b)
+	w.pages.mu.Lock()
+	old, known := w.pages.sums[rel]
+	w.pages.mu.Unlock()
+	if known && old == sum {
+		return nil
+	}
+	pre, suf := b[:at], b[at+len(generatedMark):]
+	name := filepath.Join(w.pages.Dir, filepath.FromSlash(rel))
+	if !known && sameBut(name, pre, suf) {
+		w.pages.remember(rel, sum)
+		return nil
+	}
+	page := make([]byte, 0, len(b)+len(w.stamp))
+	page = append(append(append(page, pre...), w.stamp...), suf...)
+	if err := replaceFile(name, page); err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
+	w.pages.remember(rel, sum)
 	return nil
+}
+
+func (p *Pages) remember(rel string, sum uint64) {
+	p.mu.Lock()
+	p.sums[rel] = sum
+	p.mu.Unlock()
+}
+
+// sameBut reports whether the file name holds pre, a generation time and suf.
+func sameBut(name string, pre, suf []byte) bool {
+	old, err := os.ReadFile(name)
+	if err != nil || len(old) < len(pre)+len(suf) {
+		return false
+	}
+	stamp := old[len(pre) : len(old)-len(suf)]
+	return bytes.HasPrefix(old, pre) && bytes.HasSuffix(old, suf) && len(stamp) < 100 && bytes.IndexByte(stamp, '<') < 0
 }
 
 // WriteFile writes data to rel (a path such as GraphFile returns) under
@@ -373,6 +562,12 @@ func writeFileAtomic(name string, data []byte) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	return replaceFile(name, data)
+}
+
+// replaceFile replaces name with data through a temporary file in the same
+// directory and a rename.
+func replaceFile(name string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
 	if err != nil {
 		return err

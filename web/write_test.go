@@ -79,9 +79,26 @@ func TestWriteGolden(t *testing.T) {
 			t.Fatalf("read golden (regenerate with go test ./web -update): %v", err)
 		}
 		if string(b) != string(want) {
-			t.Errorf("%s differs from %s (regenerate with go test ./web -update if intended):\n%s", rel, golden, firstDiff(string(b), string(want)))
+			kept := keepPage(t, rel, b)
+			t.Errorf("%s differs from %s; the page is kept as %s (diff -u %s %s; regenerate with go test ./web -update if intended):\n%s",
+				rel, golden, kept, golden, kept, firstDiff(string(b), string(want)))
 		}
 	}
+}
+
+// keepPage writes a page that differs from its golden into a directory that
+// outlives the test, for a person to open or diff, and returns its path.
+func keepPage(t *testing.T, rel string, b []byte) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mrtgo-web-golden-")
+	if err != nil {
+		t.Fatalf("keep failing page: %v", err)
+	}
+	name := filepath.Join(dir, strings.ReplaceAll(rel, "/", "~"))
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatalf("keep failing page: %v", err)
+	}
+	return name
 }
 
 // firstDiff shows the first differing line of got and want.
@@ -266,11 +283,23 @@ func TestWriteAtomicAndUnchanged(t *testing.T) {
 			t.Errorf("temporary file %s left behind", rel)
 		}
 	}
-	// A new generation time changes every page.
+	// A new generation time alone changes no page's content: it is what the
+	// page says when it was last generated (when its numbers last moved).
 	s.Generated = s.Generated.Add(5 * time.Minute)
 	if err := Write(dir, s); err != nil {
 		t.Fatalf("third Write: %v", err)
 	}
+	for _, rel := range siteFiles(t, dir) {
+		if fi, err := os.Stat(filepath.Join(dir, rel)); err != nil || !fi.ModTime().Equal(old) {
+			t.Errorf("%s rewritten for a new generation time alone (%v)", rel, err)
+		}
+	}
+	// A new title changes every page, which then carries the new time.
+	s.Title = "traffic"
+	if err := Write(dir, s); err != nil {
+		t.Fatalf("fourth Write: %v", err)
+	}
+	stamp := "Generated " + formatTime(s.Generated, location(s))
 	for _, rel := range siteFiles(t, dir) {
 		fi, err := os.Stat(filepath.Join(dir, rel))
 		if err != nil {
@@ -278,6 +307,9 @@ func TestWriteAtomicAndUnchanged(t *testing.T) {
 		}
 		if fi.ModTime().Equal(old) {
 			t.Errorf("%s not rewritten after a change", rel)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, rel)); err != nil || !strings.Contains(string(b), stamp) {
+			t.Errorf("%s does not say %q (%v)", rel, stamp, err)
 		}
 		if fi.Mode().Perm() != 0o644 {
 			t.Errorf("%s mode = %v, want 0644", rel, fi.Mode().Perm())
@@ -342,6 +374,52 @@ func TestWriteFile(t *testing.T) {
 	for _, bad := range []string{"../x.png", "/tmp/x.png", "a/../../x.png", ""} {
 		if err := WriteFile(dir, bad, []byte("x")); err == nil {
 			t.Errorf("WriteFile(%q) = nil, want error", bad)
+		}
+	}
+}
+
+// Pages rewrites only the pages whose content moved, without reading back the
+// others, and a page it rewrites carries the new generation time.
+func TestPagesRewritesWhatMoved(t *testing.T) {
+	dir := t.TempDir()
+	s := sampleSite()
+	p := &Pages{Dir: dir}
+	if err := p.Write(s); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, rel := range siteFiles(t, dir) {
+		if err := os.Chtimes(filepath.Join(dir, rel), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One interface's current rate moves: its page and its device's page (which
+	// lists the rates now) change; the index shows no rates.
+	d := s.Devices[0]
+	s.Devices[0].Interfaces = slices.Clone(d.Interfaces)
+	ifc := &s.Devices[0].Interfaces[0]
+	ifc.Graphs = slices.Clone(ifc.Graphs)
+	ifc.Graphs[0].In.Current *= 2
+	s.Generated = s.Generated.Add(5 * time.Minute)
+	if err := p.Write(s); err != nil {
+		t.Fatalf("second Write: %v", err)
+	}
+	moved := map[string]bool{DevicePage(d.Name): true, InterfacePage(d.Name, ifc.Name): true}
+	stamp := "Generated " + formatTime(s.Generated, location(s))
+	for _, rel := range siteFiles(t, dir) {
+		fi, err := os.Stat(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !fi.ModTime().Equal(old); got != moved[filepath.ToSlash(rel)] {
+			t.Errorf("%s rewritten = %v, want %v", rel, got, moved[filepath.ToSlash(rel)])
+		}
+		if got := strings.Contains(string(b), stamp); got != moved[filepath.ToSlash(rel)] {
+			t.Errorf("%s says %q = %v, want %v", rel, stamp, got, moved[filepath.ToSlash(rel)])
 		}
 	}
 }

@@ -177,7 +177,8 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 	if d.interval <= 0 {
 		d.interval = cfg.Step
 	}
-	d.pub.Step = d.interval // pages refresh as often as they can change
+	d.pub.Step = d.interval                  // pages refresh as often as they can change
+	d.pub.DrawUpTo = pipeline.DaemonDrawUpTo // larger networks: graphs drawn on request (Run)
 	if d.flows, err = newFlows(cfg, o.Log); err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if d.o.Listen != "" {
 		g.Go(func() error {
-			return web.ServeHandler(gctx, d.o.Listen, SiteMux(d.cfg.Site, d.metrics.Handler()), d.log)
+			return web.ServeHandler(gctx, d.o.Listen, d.pub.Handler(SiteMux(d.cfg.Site, d.metrics.Handler())), d.log)
 		})
 	}
 	if d.flows != nil {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,8 +18,10 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
+	"github.com/mrtgo/mrtgo/web"
 
 	"github.com/mrtgo/mrtgo/internal/fixturedir"
 	"github.com/mrtgo/mrtgo/internal/testneed"
@@ -119,10 +124,18 @@ func rhythm(iface string, t time.Time) (float64, float64) {
 // empty directory (4,000 graphs, each as a 1x and a 2x PNG, and every page),
 // "incremental" after one new step (the 1,000 day graphs and the pages). cpu-s/op is
 // the CPU time the process used (at most 2 s per second on this 2-core machine).
+//
+// A step that completes a row of the week graph (every sixth) redraws the week
+// graphs too, and one that completes a row of the month graph the month's: such a
+// step is published untimed, so that every timed step is one that redraws the day
+// graphs alone. When "full" ran in the same process, "incremental" also reports its
+// time and CPU time as percentages of full's (incremental-%-of-full, cpu-%-of-full;
+// the second varies less on a machine shared with other work).
 func BenchmarkSite(b *testing.B) {
 	for _, n := range []int{1000} {
 		f := benchStore(b, n)
 		step := 5 * time.Minute
+		var fullNs, fullCPU float64 // full's time and CPU time per op in this process; 0 until it ran
 		b.Run(fmt.Sprintf("full/interfaces=%d", n), func(b *testing.B) {
 			now := f.end.Add(10 * time.Second)
 			var drawn int
@@ -139,6 +152,7 @@ func BenchmarkSite(b *testing.B) {
 			}
 			b.ReportMetric(float64(2*drawn), "pngs/op")
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			fullNs, fullCPU = float64(b.Elapsed().Nanoseconds())/float64(b.N), cpu.Seconds()/float64(b.N)
 		})
 		b.Run(fmt.Sprintf("incremental/interfaces=%d", n), func(b *testing.B) {
 			if f.site == nil {
@@ -151,15 +165,28 @@ func BenchmarkSite(b *testing.B) {
 			}
 			var drawn int
 			var cpu time.Duration
+			week := render.Week.ResolutionFor(step)
 			for b.Loop() {
 				b.StopTimer()
-				history(b, f.rec, "r1", f.ifaces, f.end, f.end.Add(step), step, f.counters, rhythm)
-				f.end, f.now = f.end.Add(step), f.now.Add(step)
+				for {
+					history(b, f.rec, "r1", f.ifaces, f.end, f.end.Add(step), step, f.counters, rhythm)
+					f.end, f.now = f.end.Add(step), f.now.Add(step)
+					if f.end.Truncate(week) == f.end.Add(-step).Truncate(week) {
+						break // only the day graphs are due
+					}
+					if _, err := f.site.Publish(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
 				b.StartTimer()
 				drawn = timedPublish(b, f.site, &cpu).Drawn
 			}
 			b.ReportMetric(float64(2*drawn), "pngs/op")
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			if fullNs > 0 {
+				b.ReportMetric(100*float64(b.Elapsed().Nanoseconds())/float64(b.N)/fullNs, "incremental-%-of-full")
+				b.ReportMetric(100*cpu.Seconds()/float64(b.N)/fullCPU, "cpu-%-of-full")
+			}
 		})
 	}
 }
@@ -268,7 +295,13 @@ func timedPublish(b *testing.B, pub *Publisher, cpu *time.Duration) PublishStats
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	}()
 	c0 := cpuTime()
-	st, err := pub.Publish(context.Background())
+	var st PublishStats
+	var err error
+	// Labelled, so that a profile can be narrowed to the timed publishes
+	// (go tool pprof -tagfocus publish=timed).
+	pprof.Do(context.Background(), pprof.Labels("publish", "timed"), func(ctx context.Context) {
+		st, err = pub.Publish(ctx)
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -333,5 +366,146 @@ func BenchmarkRings(b *testing.B) {
 			}
 		}
 		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	})
+}
+
+// bigStore is the process's fixture of n interfaces on devices of 48, with 26 hours
+// of 5-minute history ending at end (the day graph nearly full, the others short):
+// enough for the cost of a day graph, built in about a minute at 100,000.
+func bigStore(b *testing.B, n int) *benchFixture {
+	b.Helper()
+	if f := fixtures[-n]; f != nil {
+		return f
+	}
+	file := fmt.Sprintf("store-%d-day.db", n)
+	f := &benchFixture{statePath: fixtureDir.Path(b, file+".state")}
+	var st fixtureState
+	ready := false
+	if fixtureDir.Ready(b, file) {
+		raw, err := os.ReadFile(f.statePath)
+		ready = err == nil && json.Unmarshal(raw, &st) == nil
+		if !ready {
+			os.Remove(fixtureDir.Path(b, file))
+		}
+	}
+	db, err := rrd.Open(fixtureDir.Path(b, file), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step := 5 * time.Minute
+	f.db, f.rec = db, NewRecorder(db, step, nil, quiet)
+	for i := range n {
+		f.ifaces = append(f.ifaces, fmt.Sprintf("d%04d/ge-0/0/%d", i/48, i%48))
+	}
+	if ready {
+		f.end, f.counters = st.End, st.Counters
+	} else {
+		f.end = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		f.counters = map[string][2]uint64{}
+		for from := f.end.Add(-26 * time.Hour); from.Before(f.end); from = from.Add(30 * time.Minute) {
+			f.step(b, from, from.Add(30*time.Minute), step) // a commit per half hour keeps the batches small
+		}
+		fixtureDir.MarkReady(b, file)
+	}
+	fixtures[-n] = f
+	return f
+}
+
+// step records the steps after from up to to for every interface of a bigStore
+// (named "device/interface").
+func (f *benchFixture) step(b *testing.B, from, to time.Time, step time.Duration) {
+	b.Helper()
+	var rs []poller.Result
+	for ti := from.Add(step); !ti.After(to); ti = ti.Add(step) {
+		for lo := 0; lo < len(f.ifaces); lo += 48 {
+			dev, _, _ := strings.Cut(f.ifaces[lo], "/")
+			r := poller.Result{Device: dev, Requests: 1}
+			for _, name := range f.ifaces[lo:min(lo+48, len(f.ifaces))] {
+				_, ifc, _ := strings.Cut(name, "/")
+				c := f.counters[name]
+				in, out := rhythm(ifc, ti)
+				c[0] += uint64(in * step.Seconds())
+				c[1] += uint64(out * step.Seconds())
+				f.counters[name] = c
+				r.Samples = append(r.Samples, sample(dev, ifc, ti, c[0], c[1], 1e9))
+			}
+			rs = append(rs, r)
+		}
+	}
+	if err := f.rec.Record(rs); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkOnRequest is "mrtgo run" on a network of 100,000 interfaces, above
+// DaemonDrawUpTo, so that Publish draws no graph. "graph" is the time to the first
+// byte of a day graph whose data moved since it was drawn (a stale graph of another
+// interface each time), drawn on request by Handler and served over HTTP on
+// 127.0.0.1. "idle-step" is the daemon's rendering of one new step when nobody looks:
+// the numbers of every day graph and the pages whose numbers moved; cpu-s/min is its
+// CPU time per minute of the 5-minute step.
+func BenchmarkOnRequest(b *testing.B) {
+	const n = 100_000
+	f := bigStore(b, n)
+	step := 5 * time.Minute
+	if f.site == nil {
+		f.now = f.end.Add(10 * time.Second)
+		f.site = &Publisher{DB: f.db, Dir: fixtureDir.Path(b, fmt.Sprintf("site-%d", n)), Location: time.UTC, Step: step,
+			Log: quiet, Now: func() time.Time { return f.now }, DrawUpTo: DaemonDrawUpTo}
+		if _, err := f.site.Publish(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pub := f.site
+	b.Run(fmt.Sprintf("graph/interfaces=%d", n), func(b *testing.B) {
+		srv := httptest.NewServer(pub.Handler(web.Handler(pub.Dir)))
+		defer srv.Close()
+		// The first request indexes the catalog's file names: not part of a graph's cost.
+		if resp, err := srv.Client().Get(srv.URL + "/" + web.GraphFile("d0000", "ge-0/0/0", "year", 1)); err != nil {
+			b.Fatal(err)
+		} else {
+			resp.Body.Close()
+		}
+		before := pub.DrawnOnRequest()
+		i := 0
+		for b.Loop() {
+			// Interfaces far apart, so that no page cache or drawing is shared.
+			dev, ifc, _ := strings.Cut(f.ifaces[(i*7919)%n], "/")
+			i++
+			resp, err := srv.Client().Get(srv.URL + "/" + web.GraphFile(dev, ifc, "day", 1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var one [1]byte
+			if _, err := io.ReadFull(resp.Body, one[:]); err != nil || resp.StatusCode != 200 {
+				b.Fatalf("GET day graph of %s/%s: %d, %v", dev, ifc, resp.StatusCode, err)
+			}
+			b.StopTimer()
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(pub.DrawnOnRequest()-before)/float64(b.N), "drawn/op")
+	})
+	b.Run(fmt.Sprintf("idle-step/interfaces=%d", n), func(b *testing.B) {
+		week := render.Week.ResolutionFor(step)
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			for { // as BenchmarkSite: a step that moves only the day graphs
+				f.step(b, f.end, f.end.Add(step), step)
+				f.end, f.now = f.end.Add(step), f.now.Add(step)
+				if f.end.Truncate(week) == f.end.Add(-step).Truncate(week) {
+					break
+				}
+				if _, err := pub.Publish(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			timedPublish(b, pub, &cpu)
+		}
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric(cpu.Seconds()/float64(b.N)/step.Minutes(), "cpu-s/min")
 	})
 }

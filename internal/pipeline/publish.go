@@ -30,7 +30,12 @@ import (
 // (speed, time zone, step). What was drawn is kept in memory between calls and in a
 // small state file in the site directory (stateFile), so a fresh process, such as
 // "mrtgo render" from cron, redraws only what changed too. Graphs are drawn on all
-// cores; every file is written to a temporary name and renamed.
+// cores; every file is written to a temporary name and renamed. A page is written
+// only when its content, apart from its generation time, changed (web.Pages).
+//
+// Above DrawUpTo interfaces (the daemon's setting) Publish keeps only the pages'
+// numbers current, and Handler draws a graph when it is asked for: the cost of
+// drawing follows what people look at rather than the size of the network.
 type Publisher struct {
 	DB       *rrd.DB
 	Dir      string         // site directory
@@ -48,10 +53,26 @@ type Publisher struct {
 	// far and the number due in this Publish, one call at a time ("mrtgo render" shows it
 	// on a terminal).
 	Progress func(done, total int)
+	// DrawUpTo, when above 0, makes Publish draw the graphs of a site of at most that
+	// many interfaces only. On a larger site Publish summarizes the graphs that are due
+	// (the pages' numbers stay current) without drawing them, and Handler draws a graph
+	// when somebody asks for it. 0 draws every graph ("mrtgo render").
+	DrawUpTo int
 
-	mu    sync.Mutex
-	drawn drawnGraphs // nil until loaded from the state file
-	bufs  sync.Pool   // *bytes.Buffer for encoded PNGs
+	mu   sync.Mutex // one Publish at a time
+	bufs sync.Pool  // *bytes.Buffer for encoded PNGs
+
+	// stateMu guards what Publish shares with Handler.
+	stateMu   sync.Mutex
+	drawn     drawnGraphs               // nil until loaded from the state file
+	loc       *time.Location            // Location as of the last Publish; nil before it
+	flights   map[graphID]chan struct{} // graphs being drawn on request, closed when done
+	unsaved   bool                      // graphs were drawn on request since the state was saved
+	onRequest int                       // graphs drawn on request
+	published int                       // Publish calls begun
+	index     graphIndex                // Handler's map of file names to series
+	pages     web.Pages                 // remembers the pages written: unchanged ones are left alone
+	files     siteFiles                 // the site's files, listed once per Publish
 }
 
 // PublishStats says what one Publish did.
@@ -59,6 +80,7 @@ type PublishStats struct {
 	Interfaces int
 	Graphs     int // graphs on the pages: Interfaces × 4
 	Drawn      int // graphs drawn again (each as two PNGs, 1x and 2x); the rest were current
+	Summarized int // graphs whose numbers were taken again without drawing them (DrawUpTo)
 	Duration   time.Duration
 }
 
@@ -69,9 +91,15 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	now := p.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	loc := p.Location
+	p.stateMu.Lock()
 	if p.drawn == nil {
 		p.drawn = loadDrawn(p.Dir, p.Log)
 	}
+	p.loc = loc
+	p.published++
+	p.stateMu.Unlock()
+	p.files = siteFiles{dir: p.Dir}
 
 	site, specs, err := p.site(now)
 	if err != nil {
@@ -81,13 +109,16 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	// Plan first: which graphs of each interface are due. Kept graphs fill their slots
 	// of the site at once.
 	var jobs []*ifaceJob
+	drawing := p.DrawUpTo <= 0 || len(specs) <= p.DrawUpTo
+	p.stateMu.Lock()
 	for di := range site.Devices {
 		dev := &site.Devices[di]
 		for ii := range dev.Interfaces {
 			ifc := &dev.Interfaces[ii]
-			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now))
+			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now, loc, drawing))
 		}
 	}
+	p.stateMu.Unlock()
 
 	// Interfaces whose week and month are both due read their base-step rows (for the
 	// percentiles) together, a batch at a time; then every interface is drawn, one job
@@ -99,27 +130,34 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	}
 	g.SetLimit(workers)
 	var (
-		stateMu sync.Mutex
-		drawn   int
-		due     int
+		drawn int
+		due   int
 	)
 	for _, j := range jobs {
 		due += len(j.due)
 	}
 	drawJob := func(j *ifaceJob) error {
 		for _, i := range j.due {
-			st, err := p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring)
+			var st drawnGraph
+			var err error
+			if drawing {
+				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc)
+			} else {
+				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], now, j.want[i], j.ring)
+			}
 			if err != nil {
 				return err
 			}
 			j.ifc.Graphs[i] = st.graph(render.Periods[i])
-			stateMu.Lock()
+			p.stateMu.Lock()
 			p.drawn[graphKey(j.series, render.Periods[i])] = st
-			drawn++
-			if p.Progress != nil {
+			if drawing {
+				drawn++
+			}
+			if p.Progress != nil && drawing {
 				p.Progress(drawn, due)
 			}
-			stateMu.Unlock()
+			p.stateMu.Unlock()
 		}
 		if now.Sub(j.ifc.LastUpdate) > j.spec.Heartbeat {
 			// As Summary says: a silent series has no current rate (kept graphs were
@@ -165,15 +203,25 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if err := g.Wait(); err != nil {
 		return PublishStats{}, err
 	}
-	if drawn > 0 {
-		if err := saveDrawn(p.Dir, p.drawn); err != nil {
-			return PublishStats{}, err
-		}
+	p.stateMu.Lock()
+	var serr error
+	if due > 0 || p.unsaved {
+		serr = saveDrawn(p.Dir, p.drawn)
+		p.unsaved = false
 	}
-	if err := web.Write(p.Dir, site); err != nil {
+	p.stateMu.Unlock()
+	if serr != nil {
+		return PublishStats{}, serr
+	}
+	p.pages.Dir = p.Dir
+	if err := p.pages.Write(site); err != nil {
 		return PublishStats{}, fmt.Errorf("write site: %w", err)
 	}
-	return PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}, nil
+	st := PublishStats{Interfaces: n, Graphs: n * len(render.Periods), Drawn: drawn, Duration: time.Since(began)}
+	if !drawing {
+		st.Summarized = due
+	}
+	return st, nil
 }
 
 // ifaceJob is one interface's share of a Publish: the graphs due and what they will
@@ -189,14 +237,17 @@ type ifaceJob struct {
 }
 
 // plan decides which graphs of an interface are due and fills the slots of the others
-// from what they were drawn with.
-func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time) *ifaceJob {
+// from what they were drawn with. When drawing, a graph is due unless its PNGs are on
+// disk and current; when only summarizing, unless its numbers are. The caller holds
+// stateMu.
+func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time, loc *time.Location, drawing bool) *ifaceJob {
 	j := &ifaceJob{device: device, series: series.Name(device, ifc.Name), ifc: ifc, spec: spec,
 		want: make([]drawnGraph, len(render.Periods))}
 	ifc.Graphs = make([]web.Graph, len(render.Periods))
 	for i, period := range render.Periods {
-		j.want[i] = p.wantState(spec, ifc, period, now)
-		if old, ok := p.drawn[graphKey(j.series, period)]; ok && old.current(j.want[i]) && p.filesExist(device, ifc.Name, period) {
+		j.want[i] = wantState(spec, ifc, period, now, loc)
+		old, ok := p.drawn[graphKey(j.series, period)]
+		if ok && old.current(j.want[i]) && (!drawing || !old.Pending && p.filesExist(device, ifc.Name, period)) {
 			ifc.Graphs[i] = old.graph(period)
 			continue
 		}
@@ -312,18 +363,31 @@ func status(iface string, last, now time.Time, heartbeat time.Duration, h Device
 }
 
 // wantState is what a graph drawn now would be keyed by.
-func (p *Publisher) wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time) drawnGraph {
+func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time, loc *time.Location) drawnGraph {
 	res := period.ResolutionFor(spec.Step)
 	return drawnGraph{
 		Clock:  now.Truncate(res).Unix(),
 		Data:   ifc.LastUpdate.Truncate(res).Unix(),
-		Inputs: inputs(ifc.Speed, p.Location, spec.Step),
+		Inputs: inputs(ifc.Speed, loc, spec.Step),
 	}
+}
+
+// summarize fetches one period of a series and returns the numbers its graph would
+// show, without drawing it (Pending).
+func summarize(db *rrd.DB, series string, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+	r, err := fetchRates(db, series, period, now, ring)
+	if err != nil {
+		return drawnGraph{}, err
+	}
+	st.In, st.Out = Summary(r)
+	st.P95Basis = p95Basis(r)
+	st.Pending = true
+	return st, nil
 }
 
 // draw fetches one period of an interface, draws it at both scales and returns
 // what was drawn.
-func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows, loc *time.Location) (drawnGraph, error) {
 	series := series.Name(device, ifc.Name)
 	r, err := fetchRates(p.DB, series, period, now, ring)
 	if err != nil {
@@ -331,6 +395,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	}
 	st.In, st.Out = Summary(r)
 	st.P95Basis = p95Basis(r)
+	st.Pending = false
 	buf, _ := p.bufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)
@@ -338,7 +403,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	defer p.bufs.Put(buf)
 	for _, scale := range []int{1, 2} {
 		g := render.Graph{
-			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: p.Location,
+			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
 			Speed: ifc.Speed, Scale: scale,
 		}

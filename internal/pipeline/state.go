@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -25,8 +26,8 @@ const stateFile = ".mrtgo-graphs"
 // stateVersion changes whenever the file's layout or the look of the graphs does, so
 // that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
 // package set-up alone cost every mrtgo process (a cron poll included) about a
-// millisecond.
-const stateVersion = 2
+// millisecond; version 2 had no Pending.
+const stateVersion = 3
 
 // stateMagic begins the state file.
 const stateMagic = "mrtgo-graphs"
@@ -47,6 +48,10 @@ type drawnGraph struct {
 	Inputs      uint64 // hash of everything else drawn (speed, zone, step)
 	In, Out     web.Stats
 	P95Basis    string
+	// Pending says the numbers are current but the PNGs on disk are older (see
+	// Publisher.DrawUpTo): a Publish that draws draws them, and a daemon that
+	// restarts does not summarize them again.
+	Pending bool
 }
 
 // current reports whether a graph drawn as d still shows what want would.
@@ -62,8 +67,9 @@ type drawnGraphs map[graphID]drawnGraph
 
 // encode lays d out as stateMagic, the version and the number of graphs (uvarints),
 // then per graph: series (uvarint length and bytes), period (uvarint), Clock and Data
-// (varints), Inputs (8 bytes), In and Out (five float64 each, 8 bytes) and P95Basis
-// (uvarint length and bytes). Integers are little-endian.
+// (varints), Inputs (8 bytes), In and Out (five float64 each, 8 bytes), P95Basis
+// (uvarint length and bytes) and flags (uvarint: flagPending). Integers are
+// little-endian.
 func (d drawnGraphs) encode() []byte {
 	b := make([]byte, 0, 16+len(d)*128)
 	b = append(b, stateMagic...)
@@ -83,9 +89,17 @@ func (d drawnGraphs) encode() []byte {
 		}
 		b = binary.AppendUvarint(b, uint64(len(g.P95Basis)))
 		b = append(b, g.P95Basis...)
+		var flags uint64
+		if g.Pending {
+			flags |= flagPending
+		}
+		b = binary.AppendUvarint(b, flags)
 	}
 	return b
 }
+
+// flagPending marks a Pending graph in the state file's flags.
+const flagPending = 1
 
 // errState is a state file that is not one this version wrote.
 var errState = errors.New("not a render state of this version")
@@ -118,7 +132,9 @@ func decodeDrawn(b []byte) (drawnGraphs, error) {
 			}
 		}
 		g.P95Basis = r.str()
-		if r.bad {
+		flags := r.uvarint()
+		g.Pending = flags&flagPending != 0
+		if r.bad || flags&^flagPending != 0 {
 			return nil, errState
 		}
 		d[id] = g
@@ -215,9 +231,37 @@ func saveDrawn(dir string, d drawnGraphs) error {
 // removed them since they were drawn).
 func (p *Publisher) filesExist(device, iface string, period render.Period) bool {
 	for _, scale := range []int{1, 2} {
-		if _, err := os.Stat(filepath.Join(p.Dir, filepath.FromSlash(web.GraphFile(device, iface, period.String(), scale)))); err != nil {
+		if !p.files.has(web.GraphFile(device, iface, period.String(), scale)) {
 			return false
 		}
 	}
 	return true
+}
+
+// siteFiles answers whether files of the site exist from one listing of each
+// directory asked about, where a stat per graph would cost a system call for
+// each of a site's thousands of PNGs every Publish. A listing is taken once per
+// Publish, before any graph of it is drawn.
+type siteFiles struct {
+	dir   string
+	lists map[string]map[string]bool // by directory (slash-separated, relative)
+}
+
+func (f *siteFiles) has(rel string) bool {
+	dir, base := path.Split(rel)
+	names, ok := f.lists[dir]
+	if !ok {
+		names = map[string]bool{}
+		entries, _ := os.ReadDir(filepath.Join(f.dir, filepath.FromSlash(dir)))
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				names[e.Name()] = true
+			}
+		}
+		if f.lists == nil {
+			f.lists = map[string]map[string]bool{}
+		}
+		f.lists[dir] = names
+	}
+	return names[base]
 }

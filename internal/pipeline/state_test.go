@@ -14,7 +14,8 @@ func sampleDrawn() drawnGraphs {
 		graphKey("core1/ge-0/0/0", render.Day): {Clock: 1764400000, Data: 1764399900, Inputs: math.MaxUint64,
 			In:  web.Stats{Max: 1.5e9, Average: 2.5e8, Current: math.NaN(), P95: 9e8, Total: 1e12},
 			Out: web.Stats{Max: math.Inf(1), Average: -0.5}, P95Basis: "5-minute averages"},
-		graphKey("édge/πort", render.Year): {Clock: -1, Data: 0},
+		graphKey("édge/πort", render.Year):  {Clock: -1, Data: 0},
+		graphKey("édge/πort", render.Month): {Clock: 7, Data: 5, Pending: true},
 	}
 }
 
@@ -32,7 +33,7 @@ func TestDrawnStateRoundTrip(t *testing.T) {
 	}
 	b := sampleDrawn().encode()
 	for _, bad := range [][]byte{nil, []byte("mrtgo-graphs"), b[:len(b)-1], append(append([]byte{}, b...), 0),
-		append([]byte("mrtgo-graphs\x01"), b[len(stateMagic)+1:]...)} {
+		append([]byte("mrtgo-graphs\x02"), b[len(stateMagic)+1:]...)} {
 		if _, err := decodeDrawn(bad); err == nil {
 			t.Errorf("decodeDrawn(%q) took a damaged or older file", bad)
 		}
@@ -53,7 +54,7 @@ func (d drawnGraphs) encodeSorted() map[graphID][]byte {
 func FuzzDecodeDrawn(f *testing.F) {
 	f.Add(sampleDrawn().encode())
 	f.Add(drawnGraphs{}.encode())
-	f.Add([]byte("mrtgo-graphs\x02\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("mrtgo-graphs\x03\xff\xff\xff\xff\x0f"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := decodeDrawn(b)
 		if err != nil {

@@ -1,0 +1,208 @@
+package render
+
+// The drawing of the data: the drawer, the axes' scale, areas, lines and gaps.
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"time"
+)
+
+// drawer holds one drawing. All coordinates are MRTG pixels from the top
+// left; dev converts them to device pixels.
+type drawer struct {
+	img *image.RGBA
+	s   float64 // device pixels per MRTG pixel
+	g   Graph
+
+	lo, hi time.Time // the time range of the plot
+	top    float64   // bits per second at the top of the plot
+}
+
+func (d *drawer) draw() error {
+	g := d.g
+	span := g.Span
+	if span == 0 {
+		span = g.Period.Span()
+	}
+	d.hi = g.End
+	d.lo = g.End.Add(-span)
+
+	var labels []string
+	d.top, labels = yScale(d.dataMax())
+
+	// Frame: rateup's light grey background and 3-D border, white plot.
+	d.fill(0, 0, imgW, imgH, colBlank)
+	d.fill(0, 0, imgW-1, 2, colLight)
+	d.fill(0, 0, 2, imgH-1, colLight)
+	d.fill(imgW-2, 1, imgW, imgH, colDark)
+	d.fill(1, imgH-2, imgW, imgH, colDark)
+	d.fill(plotL, plotT, plotR, plotB, colPlot)
+
+	d.gaps()
+	if len(g.MaxIn) > 0 {
+		d.area(g.MaxIn, parseHex(ColorMaxIn))
+	}
+	d.area(g.In, parseHex(ColorIn))
+	if len(g.MaxOut) > 0 {
+		d.line(g.MaxOut, parseHex(ColorMaxOut))
+	}
+	d.line(g.Out, parseHex(ColorOut))
+
+	ticks, xlabels := timeTicks(g.Period, d.lo, d.hi, g.Location)
+	d.grid(ticks)
+	if g.Speed > 0 && g.Speed < d.top {
+		d.hrule(plotL, plotR, d.y(g.Speed), colMajor, 1, 2)
+	}
+	for _, p := range []struct {
+		v   float64
+		col string
+	}{{g.P95In, ColorP95In}, {g.P95Out, ColorP95Out}} {
+		if p.v > 0 && !math.IsInf(p.v, 0) && p.v <= d.top {
+			d.hrule(plotL, plotR, d.y(p.v), parseHex(p.col), 4, 2)
+		}
+	}
+	d.arrow()
+	return d.text(g, labels, xlabels)
+}
+
+// dataMax is the largest value drawn, which the y axis must reach.
+func (d *drawer) dataMax() float64 {
+	m := 0.0
+	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut} {
+		for i, v := range s {
+			if v > m && !math.IsInf(v, 1) && d.visible(i) {
+				m = v
+			}
+		}
+	}
+	for _, v := range []float64{d.g.P95In, d.g.P95Out} {
+		if v > m && !math.IsInf(v, 1) {
+			m = v
+		}
+	}
+	if d.g.Unscaled && d.g.Speed > m {
+		m = d.g.Speed
+	}
+	return m
+}
+
+// rowTimes returns the interval (a, b] covered by row i.
+func (d *drawer) rowTimes(i int) (a, b time.Time) {
+	b = d.g.Start.Add(time.Duration(i) * d.g.Step)
+	return b.Add(-d.g.Step), b
+}
+
+func (d *drawer) visible(i int) bool {
+	a, b := d.rowTimes(i)
+	return b.After(d.lo) && a.Before(d.hi)
+}
+
+// x maps a time to a column, clamped to the plot.
+func (d *drawer) x(t time.Time) float64 {
+	f := float64(t.Sub(d.lo)) / float64(d.hi.Sub(d.lo))
+	return plotL + math.Min(math.Max(f, 0), 1)*plotColumns
+}
+
+// y maps a rate to a row, clamped to the plot as MRTG clamps.
+func (d *drawer) y(v float64) float64 {
+	f := v / d.top
+	if math.IsNaN(f) || f < 0 {
+		f = 0
+	}
+	return plotB - math.Min(f, 1)*plotRows
+}
+
+// runs calls f for every maximal run [i, j) of known visible rows of s.
+func (d *drawer) runs(s []float64, known bool, f func(i, j int)) {
+	i := -1
+	for k := 0; k <= len(s); k++ {
+		ok := k < len(s) && math.IsNaN(s[k]) != known && d.visible(k)
+		switch {
+		case ok && i < 0:
+			i = k
+		case !ok && i >= 0:
+			f(i, k)
+			i = -1
+		}
+	}
+}
+
+// gaps shades the rows where in or out is unknown.
+func (d *drawer) gaps() {
+	n := max(len(d.g.In), len(d.g.Out))
+	unknown := make([]float64, n)
+	for i := range unknown {
+		if (len(d.g.In) > 0 && math.IsNaN(d.g.In[i])) || (len(d.g.Out) > 0 && math.IsNaN(d.g.Out[i])) {
+			unknown[i] = math.NaN()
+		}
+	}
+	d.runs(unknown, false, func(i, j int) {
+		a, _ := d.rowTimes(i)
+		_, b := d.rowTimes(j - 1)
+		d.fill(d.x(a), plotT, d.x(b), plotB, colGap)
+	})
+}
+
+// area fills each run of known rows as steps: a row covers its whole
+// interval, so nothing is drawn over unknown rows. Edges are on the device
+// pixel grid, so each row is a rectangle of whole pixels, set directly.
+func (d *drawer) area(s []float64, col color.NRGBA) {
+	d.runs(s, true, func(i, j int) {
+		for k := i; k < j; k++ {
+			a, b := d.rowTimes(k)
+			d.rect(image.Rect(d.dev(d.x(a)), d.dev(d.y(s[k])), d.dev(d.x(b)), plotB*int(d.s)), col)
+		}
+	})
+}
+
+// line joins the middles of the known rows of each run; a run of one row
+// is a flat stroke across its interval. Unknown rows break the line. As in
+// rateup, the line is stamped with a brush one pixel wide and two high and
+// not antialiased: it stays as crisp as MRTG's, and the picture keeps few
+// enough colours to be written as a small palette PNG.
+func (d *drawer) line(s []float64, col color.NRGBA) {
+	c := opaque(col)
+	d.runs(s, true, func(i, j int) {
+		if j-i == 1 {
+			a, b := d.rowTimes(i)
+			y := d.y(s[i])
+			d.segment(d.x(a), y, d.x(b), y, c)
+			return
+		}
+		mid := func(k int) (float64, float64) {
+			_, b := d.rowTimes(k)
+			return d.x(b.Add(-d.g.Step / 2)), d.y(s[k])
+		}
+		px, py := mid(i)
+		for k := i + 1; k < j; k++ {
+			nx, ny := mid(k)
+			d.segment(px, py, nx, ny, c)
+			px, py = nx, ny
+		}
+	})
+}
+
+// segment stamps the brush along a straight line, one device pixel at a
+// time along its longer axis, clipped to the plot.
+func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
+	x0, y0, x1, y1 = x0*d.s, y0*d.s, x1*d.s, y1*d.s
+	n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0))))
+	w := int(d.s)
+	clip := image.Rect(plotL*w, plotT*w, plotR*w, plotB*w)
+	for k := 0; k <= n; k++ {
+		t := 0.0
+		if n > 0 {
+			t = float64(k) / float64(n)
+		}
+		x := int(math.Floor(x0 + t*(x1-x0)))
+		y := int(math.Floor(y0 + t*(y1-y0)))
+		r := image.Rect(x, y-w, x+w, y+w).Intersect(clip)
+		for py := r.Min.Y; py < r.Max.Y; py++ {
+			for px := r.Min.X; px < r.Max.X; px++ {
+				d.img.SetRGBA(px, py, c)
+			}
+		}
+	}
+}
