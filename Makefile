@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test ./internal/snmp -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./flow -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzEscapeText$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin var

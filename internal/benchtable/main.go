@@ -45,7 +45,7 @@ func main() {
 	var runs []run
 	var werr error
 	for pass := range max(*count, 1) {
-		args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem",
+		args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-timeout", "60m",
 			"-benchtime", *benchtime, "-count", "1"}, strings.Fields(*pkgs)...)
 		cmd := exec.Command("go", args...)
 		cmd.Env = append(os.Environ(), fixturedirEnv+"="+fixtures)
