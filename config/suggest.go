@@ -7,11 +7,14 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // known lists every key the file's types decode, for spelling suggestions. It is read
-// from their toml tags, so that a key added to a type is suggested without more ado.
-var known = tomlKeys(reflect.TypeFor[file]())
+// from their toml tags, so that a key added to a type is suggested without more ado,
+// on first use: only a mistake needs it, and every process (a cron poll included)
+// would otherwise pay the reflection at its start.
+var known = sync.OnceValue(func() []string { return tomlKeys(reflect.TypeFor[file]()) })
 
 // tomlKeys returns the sorted toml tag names of t and of every table type below it:
 // fields of struct, pointer, slice and map types are followed, embedded structs too;
@@ -50,7 +53,7 @@ func tomlKeys(t reflect.Type) []string {
 // edits.
 func suggest(k string) string {
 	best, bd := "", 3
-	for _, w := range known {
+	for _, w := range known() {
 		if d := EditDistance(k, w); d < bd {
 			best, bd = w, d
 		}
