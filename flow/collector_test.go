@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -9,19 +8,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 )
 
 // Datagrams that are no export are counted against their exporter and logged once per
 // reason and minute; the good ones around them are collected.
 func TestCollectorCountsBadDatagrams(t *testing.T) {
-	var logs bytes.Buffer
+	var logs syncbuf.Buffer
 	var mu sync.Mutex
 	var got []Record
 	col, err := Listen([]string{"127.0.0.1:0"}, func(r Record) {
 		mu.Lock()
 		got = append(got, r)
 		mu.Unlock()
-	}, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,31 +70,5 @@ func TestCollectorCountsBadDatagrams(t *testing.T) {
 	}
 	if st := col.Decoder().Stats(); st.Errors["version"] != 3 {
 		t.Errorf("decoder errors %v", st.Errors)
-	}
-}
-
-// syncWriter serializes writes to w.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// The kernel's drop count of the Collector's sockets is read (zero here: nothing was
-// sent faster than it reads).
-func TestCollectorKernelDrops(t *testing.T) {
-	col, err := Listen([]string{"127.0.0.1:0", "127.0.0.1:0"}, func(Record) {}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer col.Close()
-	drops, ok := col.KernelDrops()
-	if !ok || drops != 0 {
-		t.Errorf("KernelDrops = %d, %v; want 0, true", drops, ok)
 	}
 }

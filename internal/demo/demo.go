@@ -96,7 +96,7 @@ func Run(ctx context.Context, o Options) error {
 	// The daemon reads the demo's network from a targets file, as it would any other,
 	// and reads it again on a reload.
 	file := filepath.Join(o.Out, "targets.toml")
-	if err := writeTargets(file, targets(o, agents, dbPath, siteDir)); err != nil {
+	if err := writeTargets(file, o, agents); err != nil {
 		return err
 	}
 	cfg, err := config.Load(file)
@@ -158,41 +158,21 @@ func Run(ctx context.Context, o Options) error {
 	return d.Run(ctx)
 }
 
-// targets is the configuration the demo polls with, as if read from a targets file.
-func targets(o Options, agents []*snmpsim.Agent, dbPath, siteDir string) *config.Config {
-	cfg := &config.Config{
-		File: "(demo)", Step: o.Step, Data: dbPath, Site: siteDir,
-		Timezone: o.Location.String(), Location: o.Location,
-	}
-	cfg.SNMP = config.DefaultSNMP()
-	for _, a := range agents {
-		s := cfg.SNMP
-		s.Port, s.Community = a.Port(), a.Community()
-		cfg.Devices = append(cfg.Devices, config.Device{
-			Name: a.Name(), Host: "127.0.0.1", SNMP: s, Interfaces: []string{"*"},
-		})
-	}
-	return cfg
-}
-
-// writeTargets leaves the equivalent targets file beside the store, for reading (the
-// ports are the simulator's and change every run).
-func writeTargets(path string, cfg *config.Config) error {
+// writeTargets writes the demo's network as a targets file beside the store, for the
+// daemon to read (the ports are the simulator's and change every run).
+func writeTargets(path string, o Options, agents []*snmpsim.Agent) error {
 	f := config.File{
 		Comment:  "The demo's network as a targets file; the simulator's ports change every run.",
-		Step:     cfg.Step,
+		Step:     o.Step,
 		Data:     "mrtgo.db",
 		Site:     "site",
-		Timezone: cfg.Timezone,
+		Timezone: o.Location.String(),
 	}
-	for _, d := range cfg.Devices {
+	for _, a := range agents {
 		s := config.DefaultSNMP()
-		s.Port, s.Community = d.SNMP.Port, d.SNMP.Community
-		fd := config.FileDevice{Name: d.Name, Host: d.Host, SNMP: s}
-		for _, n := range d.Interfaces {
-			fd.Interfaces = append(fd.Interfaces, config.FileInterface{Key: n})
-		}
-		f.Devices = append(f.Devices, fd)
+		s.Port, s.Community = a.Port(), a.Community()
+		f.Devices = append(f.Devices, config.FileDevice{Name: a.Name(), Host: "127.0.0.1", SNMP: s,
+			Interfaces: []config.FileInterface{{Key: "*"}}})
 	}
 	return os.WriteFile(path, config.Format(f), 0o644)
 }
