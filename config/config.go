@@ -44,6 +44,15 @@ type Flows struct {
 	// Listen holds the UDP addresses ("0.0.0.0:2055", "[::]:4739", "127.0.0.1:6343")
 	// on which export datagrams are received; empty means no collector.
 	Listen []string
+	// Data is the directory of the flow store: the raw records in time segments and
+	// the top talkers per step. Load resolves it against the file's directory; when
+	// the file does not set it, it is "flows" beside the rate store.
+	Data string
+	// Keep is how long raw records are kept (the top talkers are kept as long as the
+	// rates); MaxSize caps the raw records' bytes on disk (0: no cap). The oldest
+	// segments go first when either is exceeded.
+	Keep    time.Duration
+	MaxSize int64
 }
 
 // Retention is the time kept at each of the four resolutions behind MRTG's graphs.
@@ -139,6 +148,10 @@ type Device struct {
 	// FlowExporter is the source address of the device's flow exports: flow_exporter
 	// when set, else Host when it is an IP address; invalid (zero) otherwise.
 	FlowExporter netip.Addr
+	// FlowSampling, when not zero, is the device's packet sampling rate (1 in N),
+	// applied to its flow records instead of what its exports say: for exporters that
+	// sample without saying so, or say it wrongly.
+	FlowSampling uint64
 }
 
 // ThresholdsFor returns the limits of one interface of the device.

@@ -370,3 +370,80 @@ interfaces = ["*"]
 		}
 	}
 }
+
+// The flow store's keys: where it is, how long and how much raw data it keeps, and a
+// device's own sampling rate; each mistake names its line.
+func TestFlowStoreKeys(t *testing.T) {
+	src := `[flows]
+listen   = ["127.0.0.1:2055"]
+data     = "flowdata"
+keep     = "90d"
+max_size = "50GB"
+
+[[device]]
+name = "a"
+host = "192.0.2.1"
+flow_sampling = 1000
+interfaces = ["*"]
+`
+	dir := t.TempDir()
+	path := filepath.Join(dir, "targets.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Flows.Data != filepath.Join(dir, "flowdata") || c.Flows.Keep != 90*24*time.Hour || c.Flows.MaxSize != 50e9 {
+		t.Errorf("flows %+v", c.Flows)
+	}
+	if c.Devices[0].FlowSampling != 1000 {
+		t.Errorf("sampling %d", c.Devices[0].FlowSampling)
+	}
+
+	c, err = Parse("t.toml", []byte("[flows]\nlisten = [\"127.0.0.1:2055\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Flows.Keep != DefaultFlowKeep || c.Flows.MaxSize != 0 {
+		t.Errorf("defaults %+v", c.Flows)
+	}
+
+	bad := `[flows]
+keep = "10m"
+max_size = "lots"
+
+[[device]]
+name = "a"
+host = "192.0.2.1"
+flow_sampling = 0
+interfaces = ["*"]
+`
+	_, err = Parse("t.toml", []byte(bad))
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("err = %v, want three errors", err)
+	}
+	for i, want := range []struct {
+		line int
+		text string
+	}{{2, "shorter than an hour"}, {3, `size "lots"`}, {8, "flow_sampling 0"}} {
+		if errs[i].Line != want.line || !strings.Contains(errs[i].Error(), want.text) {
+			t.Errorf("error %d = %v (line %d), want line %d with %q", i, errs[i], errs[i].Line, want.line, want.text)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1000": 1000, "500MB": 500e6, "64GiB": 64 << 30, "1.5TB": 1.5e12, " 2 kB ": 2000} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MB", "-5GB", "5 parsecs", "1e30"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+}

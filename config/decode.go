@@ -52,6 +52,7 @@ type deviceFile struct {
 	Speed      map[string]speed           `toml:"speed"`
 	Key        *string                    `toml:"interface_key"`
 	Exporter   *string                    `toml:"flow_exporter"`
+	Sampling   *int64                     `toml:"flow_sampling"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
 	snmpFile

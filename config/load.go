@@ -31,6 +31,12 @@ func Load(path string) (*Config, error) {
 	if !filepath.IsAbs(c.Site) {
 		c.Site = filepath.Join(dir, c.Site)
 	}
+	switch {
+	case c.Flows.Data == "":
+		c.Flows.Data = filepath.Join(filepath.Dir(c.Data), "flows")
+	case !filepath.IsAbs(c.Flows.Data):
+		c.Flows.Data = filepath.Join(dir, c.Flows.Data)
+	}
 	return c, nil
 }
 
