@@ -26,6 +26,7 @@ type flows struct {
 
 	mu       sync.Mutex
 	devices  map[netip.Addr]string     // exporter address to device name
+	sampling map[string]uint64         // device to its configured sampling rate
 	names    map[string]map[int]string // device to ifIndex to interface name
 	counts   map[ifDir]*ifCount
 	unknowns map[netip.Addr]bool // exporters already logged as unknown
@@ -54,13 +55,18 @@ func newFlows(cfg *config.Config, log *slog.Logger) (*flows, error) {
 // configure takes the exporters of cfg's devices.
 func (f *flows) configure(cfg *config.Config) {
 	devices := map[netip.Addr]string{}
+	sampling := map[string]uint64{}
 	for _, d := range cfg.Devices {
 		if d.FlowExporter.IsValid() {
 			devices[d.FlowExporter] = d.Name
 		}
+		if d.FlowSampling > 0 {
+			sampling[d.Name] = d.FlowSampling
+		}
 	}
 	f.mu.Lock()
 	f.devices = devices
+	f.sampling = sampling
 	f.unknowns = map[netip.Addr]bool{}
 	f.mu.Unlock()
 }
@@ -92,6 +98,9 @@ func (f *flows) record(r flow.Record) {
 			f.log.Warn("flows from an exporter no device claims; set flow_exporter on its device", "exporter", r.Exporter)
 		}
 		return
+	}
+	if n := f.sampling[dev]; n > 0 && n != r.SamplingRate {
+		resample(&r, n)
 	}
 	for _, side := range []struct {
 		index     uint32
@@ -142,3 +151,12 @@ func (f *flows) snapshot() metrics.FlowSnapshot {
 
 // String names the collector's sockets, for logs.
 func (f *flows) String() string { return fmt.Sprint(f.col.Addrs()) }
+
+// resample applies a device's configured sampling rate in place of the one its record
+// was scaled by.
+func resample(r *flow.Record, n uint64) {
+	old := max(r.SamplingRate, 1)
+	r.Bytes = r.Bytes / old * n
+	r.Packets = r.Packets / old * n
+	r.SamplingRate = n
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -167,3 +168,19 @@ func TestDaemonCollectsFlows(t *testing.T) {
 }
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// A device's configured sampling rate replaces the one its records were scaled by.
+func TestResample(t *testing.T) {
+	for _, c := range []struct{ rate, bytes, packets, n, wantBytes, wantPackets uint64 }{
+		{1, 1500, 3, 100, 150000, 300},
+		{10, 15000, 30, 100, 150000, 300},
+		{0, 1500, 3, 100, 150000, 300},
+		{100, 150000, 300, 1, 1500, 3},
+	} {
+		r := flow.Record{SamplingRate: c.rate, Bytes: c.bytes, Packets: c.packets}
+		resample(&r, c.n)
+		if r.Bytes != c.wantBytes || r.Packets != c.wantPackets || r.SamplingRate != c.n {
+			t.Errorf("%+v: got %d bytes %d packets rate %d", c, r.Bytes, r.Packets, r.SamplingRate)
+		}
+	}
+}
