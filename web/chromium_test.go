@@ -43,6 +43,11 @@ func writeTestPNGs(t *testing.T, dir string, s Site) {
 					if err := WriteFile(dir, GraphFile(d.Name, ifc.Name, g.Period, scale), buf.Bytes()); err != nil {
 						t.Fatal(err)
 					}
+					if g.Flows != nil && g.Flows.Stack {
+						if err := WriteFile(dir, FlowGraphFile(d.Name, ifc.Name, g.Period, scale), buf.Bytes()); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
 			}
 		}
@@ -67,10 +72,14 @@ func TestChromium(t *testing.T) {
 	b := browsertest.Start(t, bin)
 	const alias = "<script>alert(1)</script>"
 	pages := []browsertest.Page{
-		{Name: "index", Path: "index.html", Images: 3, Text: []string{alias, "core1", "edge 2", "No graph yet."}},
-		{Name: "device", Path: DevicePage("core1"), Images: 3, Text: []string{alias, `Juniper <b>MX</b> & "friends"`, "12 days, 3:04:05"}},
-		{Name: "interface", Path: InterfacePage("core1", "ge-0/0/0"), Images: 4,
-			Text: []string{alias, "'Daily' Graph (5 Minute Average)", "'Yearly' Graph (1 Day Average)", "95th percentile", "203 Mb/s (20.3%)"}},
+		{Name: "index", Path: "index.html", Images: 3, Text: []string{alias, "core1", "edge 2", "No graph yet.",
+			"Flow exporters", "203.0.113.9", "no device claims it"}},
+		{Name: "device", Path: DevicePage("core1"), Images: 3, Text: []string{alias, `Juniper <b>MX</b> & "friends"`, "12 days, 3:04:05",
+			"Flows against SNMP, last day", "out 97.0 GB by flows, 197 GB by SNMP: 0.49"}},
+		{Name: "interface", Path: InterfacePage("core1", "ge-0/0/0"), Images: 5,
+			Text: []string{alias, "'Daily' Graph (5 Minute Average)", "'Yearly' Graph (1 Day Average)", "95th percentile", "203 Mb/s (20.3%)",
+				"Who and what, from flow records", "Top sources", "2001:db8::7", "30.0 Mb/s", "52.0%", "<b>x</b>", "tcp/443",
+				"in 1.21 TB by flows, 1.23 TB by SNMP: 0.98"}},
 	}
 	sources := []browsertest.Source{
 		{Name: "http", Base: srv.URL + "/", Scale: 1},

@@ -29,6 +29,10 @@ func TestLinksResolve(t *testing.T) {
 			for _, g := range ifc.Graphs {
 				pngs[GraphFile(d.Name, ifc.Name, g.Period, 1)] = true
 				pngs[GraphFile(d.Name, ifc.Name, g.Period, 2)] = true
+				if g.Flows != nil && g.Flows.Stack {
+					pngs[FlowGraphFile(d.Name, ifc.Name, g.Period, 1)] = true
+					pngs[FlowGraphFile(d.Name, ifc.Name, g.Period, 2)] = true
+				}
 			}
 		}
 	}

@@ -32,6 +32,17 @@ func sampleSite() Site {
 		unknownGraphs[i].Out = Stats{Max: 0, Average: 0, Current: nan, P95: 0, Total: 0}
 		unknownGraphs[i].Width, unknownGraphs[i].Height = 0, 0
 	}
+	day := graphs(1)
+	day[0].Flows = &Flows{
+		FlowBytes: [2]float64{1.21e12, 97e9},
+		SNMPBytes: [2]float64{1.234e12, 98.7e9 * 2},
+		Stack:     true,
+		Lists: []TalkerList{
+			{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52}, {"2001:db8::7", 30e6, 0.255}, {"<b>x</b>", 1, 0}},
+				Other: Talker{Bits: 26.5e6, Share: 0.225}},
+			{Title: "Top services", Rows: []Talker{{"tcp/443", 90e6, 0.77}}, Other: Talker{Bits: 27.7e6, Share: 0.23}},
+		},
+	}
 	return Site{
 		Title:     "mrtgo",
 		Generated: at.Add(30 * time.Second),
@@ -47,10 +58,15 @@ func sampleSite() Site {
 				PollDuration: 850 * time.Millisecond,
 				Requests:     17,
 				Retries:      2,
+				Flows: &DeviceFlows{
+					Exporter: "192.0.2.1", LastSeen: at, Datagrams: 1234, Records: 40000, Errors: 3,
+					Interfaces: []InterfaceFlows{{Name: "ge-0/0/0", FlowBytes: [2]float64{1.21e12, 97e9}, SNMPBytes: [2]float64{1.234e12, 98.7e9 * 2}}},
+					Lists:      []TalkerList{{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52}}, Other: Talker{Bits: 56.5e6, Share: 0.48}}},
+				},
 				Interfaces: []Interface{
 					{
 						Name: "ge-0/0/0", Descr: "ge-0/0/0", Alias: "<script>alert(1)</script>",
-						Status: "up", Speed: 1e9, LastUpdate: at, Graphs: graphs(1),
+						Status: "up", Speed: 1e9, LastUpdate: at, Graphs: day,
 					},
 					{
 						Name: "xe-1/0/0.100", Descr: "xe-1/0/0.100", Alias: "uplink to isp \"A\" & 'B'",
@@ -72,6 +88,10 @@ func sampleSite() Site {
 					{Name: "eth0", Descr: "eth0", Speed: 100e6},
 				},
 			},
+		},
+		Exporters: []Exporter{
+			{Addr: "192.0.2.1", Device: "core1", LastSeen: at, Datagrams: 1234, Records: 40000, Errors: 3},
+			{Addr: "203.0.113.9", LastSeen: at, Datagrams: 7, Records: 70},
 		},
 	}
 }

@@ -25,6 +25,9 @@ type Site struct {
 	Location  *time.Location // zone for every time shown; nil means UTC
 	Refresh   time.Duration  // meta refresh interval (the poll step); 0 = none
 	Devices   []Device
+	// Exporters are the flow exporters heard from, for the index; none without a
+	// flow collector.
+	Exporters []Exporter
 }
 
 // Device is one polled device.
@@ -44,6 +47,8 @@ type Device struct {
 	Missing      []string      // configured interfaces the device does not have
 
 	Interfaces []Interface
+	// Flows is the device's flow overview; nil when it exports no flows.
+	Flows *DeviceFlows
 }
 
 // Interface is one graphed interface of a device.
@@ -80,6 +85,9 @@ type Graph struct {
 	// "95th percentile": "of 5-minute averages over 8 days 8 hours".
 	// Empty leaves the note out.
 	P95Basis string
+
+	// Flows is what flow records say of the same period; nil shows nothing.
+	Flows *Flows
 }
 
 // Stats summarises one direction over one period. NaN means unknown.
@@ -186,6 +194,13 @@ func DevicePage(device string) string {
 // directory: "core1/ge-0_0_0.html".
 func InterfacePage(device, iface string) string {
 	return deviceDir(device) + "/" + ifaceBase(iface) + ".html"
+}
+
+// FlowGraphFile is the path of the PNG of an interface's traffic by service over a
+// period, relative to the site directory: "core1/ge-0_0_0-day-services.png" at scale
+// 1 and "core1/ge-0_0_0-day-services@2x.png" at scale 2, as GraphFile.
+func FlowGraphFile(device, iface, period string, scale int) string {
+	return GraphFile(device, iface, period+"-services", scale)
 }
 
 // GraphFile is the path of an interface's PNG for a period relative to the

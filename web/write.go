@@ -75,6 +75,7 @@ type (
 		Devices   []deviceView // index
 		Device    *deviceView  // device and interface pages
 		Interface *ifaceView   // interface page
+		Exporters []exporterView
 	}
 
 	deviceView struct {
@@ -84,6 +85,7 @@ type (
 		PollError                      string
 		Missing                        []string
 		Interfaces                     []ifaceView
+		Flows                          *deviceFlowsView
 	}
 
 	ifaceView struct {
@@ -101,6 +103,7 @@ type (
 		P95Basis         string
 		Width, Height    int
 		StatsTable       template.HTML // In and Out: see statsTable; interface pages only
+		Flows            *flowsView    // interface pages only
 	}
 
 	statsRow struct {
@@ -157,6 +160,11 @@ func fromDevice(device string) linker {
 }
 
 func deviceData(d Device, loc *time.Location, link linker) deviceView {
+	return deviceDataAt(d, time.Time{}, loc, link)
+}
+
+// deviceDataAt is deviceData with its flow overview, as of now.
+func deviceDataAt(d Device, now time.Time, loc *time.Location, link linker) deviceView {
 	dv := deviceView{
 		Name:         d.Name,
 		Host:         d.Host,
@@ -170,6 +178,7 @@ func deviceData(d Device, loc *time.Location, link linker) deviceView {
 		Retries:      formatCount(d.Retries, !d.LastPoll.IsZero()),
 		PollError:    d.PollError,
 		Missing:      d.Missing,
+		Flows:        deviceFlowsData(d.Name, d.Flows, now, loc, link),
 	}
 	for _, ifc := range d.Interfaces {
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
@@ -246,6 +255,7 @@ func graphData(device string, ifc Interface, g Graph, link linker, stats bool) g
 			statsData("in", "In", g.In, ifc.Speed),
 			statsData("out", "Out", g.Out, ifc.Speed),
 		})
+		gv.Flows = flowsData(device, ifc.Name, g.Period, g.Flows, link)
 	}
 	return gv
 }
@@ -400,6 +410,7 @@ func (p *Pages) Write(s Site) error {
 	for _, d := range s.Devices {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
+	index.Exporters = exportersData(s.Exporters, loc)
 	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
 		return err
 	}
@@ -437,7 +448,7 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 		return fmt.Errorf("write site: %w", err)
 	}
 	var buf bytes.Buffer
-	dv := deviceData(d, loc, fromDevice(d.Name))
+	dv := deviceDataAt(d, s.Generated, loc, fromDevice(d.Name))
 	dp := view(s, css)
 	dp.Title = d.Name + " – " + dp.Site
 	dp.Crumbs = []crumb{{Name: dp.Site, Href: "../index.html"}, {Name: d.Name}}
