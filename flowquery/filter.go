@@ -135,8 +135,11 @@ type (
 		op      cmpOp
 		n       uint64
 	}
-	deviceExpr   struct{ name string }
-	ifExpr       struct{ dir dir; name string } // src is in, dst is out
+	deviceExpr struct{ name string }
+	ifExpr     struct {
+		dir  dir
+		name string
+	} // src is in, dst is out
 	exporterExpr struct{ addr netip.Addr }
 )
 
