@@ -25,7 +25,7 @@ func ParseFilter(s string) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{root: e, match: e.compile()}, nil
+	return &Filter{root: e, match: e.compile(false)}, nil
 }
 
 // MustParseFilter is ParseFilter for filters known to be valid (in tests and
@@ -103,7 +103,7 @@ func (o cmpOp) test(v, n uint64) bool {
 // expr is a node of a parsed filter.
 type expr interface {
 	String() string
-	compile() func(*flow.Flow) bool
+	compile(neg bool) func(*flow.Flow) bool
 }
 
 type (
@@ -259,17 +259,18 @@ func flagLetters(f uint8) string {
 	return string(b)
 }
 
-// Predicates. Each closes over values only and allocates nothing when called.
+// Predicates. Each closes over values only and allocates nothing when called. neg
+// says the node is under an odd number of nots, which only flags care about.
 
-func (anyExpr) compile() func(*flow.Flow) bool { return func(*flow.Flow) bool { return true } }
+func (anyExpr) compile(neg bool) func(*flow.Flow) bool { return func(*flow.Flow) bool { return true } }
 
-func (e notExpr) compile() func(*flow.Flow) bool {
-	x := e.x.compile()
+func (e notExpr) compile(neg bool) func(*flow.Flow) bool {
+	x := e.x.compile(!neg)
 	return func(f *flow.Flow) bool { return !x(f) }
 }
 
-func (e andExpr) compile() func(*flow.Flow) bool {
-	xs := compileAll(e.xs)
+func (e andExpr) compile(neg bool) func(*flow.Flow) bool {
+	xs := compileAll(e.xs, neg)
 	if len(xs) == 2 {
 		a, b := xs[0], xs[1]
 		return func(f *flow.Flow) bool { return a(f) && b(f) }
@@ -284,8 +285,8 @@ func (e andExpr) compile() func(*flow.Flow) bool {
 	}
 }
 
-func (e orExpr) compile() func(*flow.Flow) bool {
-	xs := compileAll(e.xs)
+func (e orExpr) compile(neg bool) func(*flow.Flow) bool {
+	xs := compileAll(e.xs, neg)
 	if len(xs) == 2 {
 		a, b := xs[0], xs[1]
 		return func(f *flow.Flow) bool { return a(f) || b(f) }
@@ -300,15 +301,15 @@ func (e orExpr) compile() func(*flow.Flow) bool {
 	}
 }
 
-func compileAll(es []expr) []func(*flow.Flow) bool {
+func compileAll(es []expr, neg bool) []func(*flow.Flow) bool {
 	fs := make([]func(*flow.Flow) bool, len(es))
 	for i, e := range es {
-		fs[i] = e.compile()
+		fs[i] = e.compile(neg)
 	}
 	return fs
 }
 
-func (e hostExpr) compile() func(*flow.Flow) bool {
+func (e hostExpr) compile(neg bool) func(*flow.Flow) bool {
 	a := e.addr
 	switch e.dir {
 	case src:
@@ -319,7 +320,7 @@ func (e hostExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return f.Src == a || f.Dst == a }
 }
 
-func (e netExpr) compile() func(*flow.Flow) bool {
+func (e netExpr) compile(neg bool) func(*flow.Flow) bool {
 	p := e.net
 	switch e.dir {
 	case src:
@@ -330,7 +331,7 @@ func (e netExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return p.Contains(f.Src) || p.Contains(f.Dst) }
 }
 
-func (e portExpr) compile() func(*flow.Flow) bool {
+func (e portExpr) compile(neg bool) func(*flow.Flow) bool {
 	op, n := e.op, uint64(e.port)
 	switch e.dir {
 	case src:
@@ -341,7 +342,7 @@ func (e portExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return op.test(uint64(f.SrcPort), n) || op.test(uint64(f.DstPort), n) }
 }
 
-func (e portInExpr) compile() func(*flow.Flow) bool {
+func (e portInExpr) compile(neg bool) func(*flow.Flow) bool {
 	set := new([65536 / 64]uint64)
 	for _, p := range e.ports {
 		set[p/64] |= 1 << (p % 64)
@@ -356,17 +357,22 @@ func (e portInExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return in(f.SrcPort) || in(f.DstPort) }
 }
 
-func (e protoExpr) compile() func(*flow.Flow) bool {
+func (e protoExpr) compile(neg bool) func(*flow.Flow) bool {
 	p := e.proto
 	return func(f *flow.Flow) bool { return f.Proto == p }
 }
 
-func (e flagsExpr) compile() func(*flow.Flow) bool {
+// compile tests that all the flags are set; under an odd number of nots it tests that
+// any is, so that the not around it means none is, as nfdump negates flags.
+func (e flagsExpr) compile(neg bool) func(*flow.Flow) bool {
 	m := e.flags
+	if neg {
+		return func(f *flow.Flow) bool { return f.TCPFlags&m != 0 }
+	}
 	return func(f *flow.Flow) bool { return f.TCPFlags&m == m }
 }
 
-func (e counterExpr) compile() func(*flow.Flow) bool {
+func (e counterExpr) compile(neg bool) func(*flow.Flow) bool {
 	op, n := e.op, e.n
 	if e.packets {
 		return func(f *flow.Flow) bool { return op.test(f.Packets, n) }
@@ -374,12 +380,12 @@ func (e counterExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return op.test(f.Bytes, n) }
 }
 
-func (e deviceExpr) compile() func(*flow.Flow) bool {
+func (e deviceExpr) compile(neg bool) func(*flow.Flow) bool {
 	name := e.name
 	return func(f *flow.Flow) bool { return f.Device == name }
 }
 
-func (e ifExpr) compile() func(*flow.Flow) bool {
+func (e ifExpr) compile(neg bool) func(*flow.Flow) bool {
 	name := e.name
 	switch e.dir {
 	case src:
@@ -390,7 +396,7 @@ func (e ifExpr) compile() func(*flow.Flow) bool {
 	return func(f *flow.Flow) bool { return f.In == name || f.Out == name }
 }
 
-func (e exporterExpr) compile() func(*flow.Flow) bool {
+func (e exporterExpr) compile(neg bool) func(*flow.Flow) bool {
 	a := e.addr
 	return func(f *flow.Flow) bool { return f.Exporter == a }
 }

@@ -73,6 +73,13 @@ func TestFilterMatch(t *testing.T) {
 		{"not (proto tcp and port 22)", [3]bool{true, false, true}},
 		{"not proto tcp and port 22", [3]bool{false, false, false}},
 		{"not not proto udp", [3]bool{false, false, true}},
+		// nfdump's negation of flags: none of them set.
+		{"not flags SA", [3]bool{false, false, true}},
+		{"not flags S", [3]bool{true, false, true}},
+		{"not (flags AR and proto tcp)", [3]bool{false, true, true}},
+		{"not not flags SA", [3]bool{false, false, false}},
+		{"not (not flags SA or port 22)", [3]bool{false, false, false}},
+		{"not (not flags AP or port 23)", [3]bool{true, false, false}},
 	} {
 		f, err := ParseFilter(tt.filter)
 		if err != nil {
@@ -249,6 +256,6 @@ func FuzzParse(f *testing.F) {
 		if p2 := e2.String(); p2 != printed {
 			t.Fatalf("%q printed as %q, then as %q", s, printed, p2)
 		}
-		e.compile()(testFlow("10.1.2.3", "192.0.2.10", 40000, 443, 6, 0x18, 10, 12000))
+		e.compile(false)(testFlow("10.1.2.3", "192.0.2.10", 40000, 443, 6, 0x18, 10, 12000))
 	})
 }
