@@ -215,8 +215,7 @@ func (k gkey) key() Key {
 type Aggregator struct {
 	q       Query
 	max     int
-	index   map[gkey]int32 // into keys and counts
-	keys    []gkey
+	index   map[gkey]int32 // into counts
 	counts  []Counts
 	total   Counts
 	first   time.Time // earliest Start of the flows added
@@ -277,12 +276,11 @@ func (a *Aggregator) addKey(k gkey, c Counts) {
 		a.counts[i].add(c)
 		return
 	}
-	if len(a.keys) >= a.max {
+	if len(a.counts) >= a.max {
 		a.tooMany = true // totals stay exact; the top list is refused
 		return
 	}
-	a.index[k] = int32(len(a.keys))
-	a.keys = append(a.keys, k)
+	a.index[k] = int32(len(a.counts))
 	a.counts = append(a.counts, c)
 }
 
@@ -300,7 +298,7 @@ func (a *Aggregator) Merge(b *Aggregator) {
 		a.last = b.last
 	}
 	a.tooMany = a.tooMany || b.tooMany
-	for i, k := range b.keys {
+	for k, i := range b.index {
 		a.addKey(k, b.counts[i])
 	}
 }
@@ -325,13 +323,17 @@ func (a *Aggregator) Result() (*Result, error) {
 	if r.From.IsZero() || r.To.IsZero() {
 		r.From, r.To = a.first, a.last
 	}
-	order := make([]int32, len(a.keys))
-	for i := range order {
-		order[i] = int32(i)
+	type entry struct {
+		k gkey
+		i int32
+	}
+	order := make([]entry, 0, len(a.index))
+	for k, i := range a.index {
+		order = append(order, entry{k, i})
 	}
 	by := q.By
-	slices.SortFunc(order, func(i, j int32) int {
-		ci, cj := a.counts[i], a.counts[j]
+	slices.SortFunc(order, func(ei, ej entry) int {
+		ci, cj := a.counts[ei.i], a.counts[ej.i]
 		if c := cmp.Compare(cj.get(by), ci.get(by)); c != 0 {
 			return c
 		}
@@ -340,7 +342,7 @@ func (a *Aggregator) Result() (*Result, error) {
 				return c
 			}
 		}
-		return compareKeys(a.keys[i].key(), a.keys[j].key())
+		return compareKeys(ei.k.key(), ej.k.key())
 	})
 	n := len(order)
 	if q.Top > 0 {
@@ -348,11 +350,11 @@ func (a *Aggregator) Result() (*Result, error) {
 	}
 	r.Rows = make([]Row, n)
 	for i, o := range order[:n] {
-		r.Rows[i] = r.row(a.keys[o].key(), a.counts[o], 1, a.total)
+		r.Rows[i] = r.row(o.k.key(), a.counts[o.i], 1, a.total)
 	}
 	var other Counts
 	for _, o := range order[n:] {
-		other.add(a.counts[o])
+		other.add(a.counts[o.i])
 	}
 	r.Other = r.row(Key{}, other, len(order)-n, a.total)
 	r.Total = r.row(Key{}, a.total, len(order), a.total)
