@@ -70,7 +70,8 @@
 // same statistic, the numbers are nfdump's (-s srcip/bytes and the like); its rates
 // differ, being over each key's own first and last flow rather than the query's range.
 //
-// Aggregation is exact: a hash map of every distinct key, about 100 bytes a key. A
+// Aggregation is exact: a hash map of every distinct key, about 130 bytes a key for
+// conv, less for the others, and as much again while the result is ranked. A
 // query holds at most Query.MaxKeys keys (DefaultMaxKeys, about a million, when
 // unset) and fails with ErrTooManyKeys beyond, rather than give a top list that might
 // be wrong: narrow the filter or the range, or raise the limit.

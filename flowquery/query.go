@@ -91,8 +91,8 @@ func ParseMeasure(s string) (Measure, error) {
 }
 
 // DefaultMaxKeys is the number of distinct keys a query holds when Query.MaxKeys is
-// zero: about 100 MB of memory (roughly 100 bytes a key, measured for conv keys,
-// whose hash map entries are the largest).
+// zero: about 130 MB of memory for conv keys, the largest (BenchmarkGroupConv
+// measures 128 bytes a key held), and as much again, briefly, while Result ranks them.
 const DefaultMaxKeys = 1 << 20
 
 // ErrTooManyKeys is returned (wrapped, with the limit and the group) by a query that
@@ -173,28 +173,38 @@ type Result struct {
 // Seconds is the length of the time range the rates are over.
 func (r *Result) Seconds() float64 { return r.To.Sub(r.From).Seconds() }
 
-// gkey is a Key packed for hashing: no pointers and no padding, so that the map hashes
-// its bytes in one go. Family bits say which addresses are IPv4 (one byte each, so
-// that an unset address differs from ::).
-type gkey struct {
-	src, dst         [16]byte
-	srcPort, dstPort uint16
-	proto            uint8
-	srcFam, dstFam   uint8 // 0 unset, 4 or 6
-	_                uint8
-}
+// Keys are packed for hashing, by group, as small as the group allows and without
+// pointers or padding, so that the map hashes and compares their bytes in one go: a
+// map of 100,000 sources then fits the processor's caches better than one of Keys.
+type (
+	// addrKey is an address; fam is 0 when unset, 4 or 6, so that an unset address
+	// differs from ::.
+	addrKey struct {
+		a   [16]byte
+		fam uint8
+	}
+	// convKey is the 5-tuple. Both families share a byte (source in the low
+	// nibble): with one byte each the struct would be 39 bytes padded to 40, and
+	// padding makes the map hash and compare it field by field.
+	convKey struct {
+		src, dst         [16]byte
+		srcPort, dstPort uint16
+		proto            uint8
+		fams             uint8
+	}
+)
 
-func family(a netip.Addr) uint8 {
+func pack(a netip.Addr) ([16]byte, uint8) {
 	switch {
 	case a.Is4():
-		return 4
+		return a.As16(), 4
 	case a.Is6():
-		return 6
+		return a.As16(), 6
 	}
-	return 0
+	return [16]byte{}, 0
 }
 
-func unpack(fam uint8, b [16]byte) netip.Addr {
+func unpack(b [16]byte, fam uint8) netip.Addr {
 	switch fam {
 	case 4:
 		return netip.AddrFrom16(b).Unmap()
@@ -204,9 +214,101 @@ func unpack(fam uint8, b [16]byte) netip.Addr {
 	return netip.Addr{}
 }
 
-func (k gkey) key() Key {
-	return Key{Src: unpack(k.srcFam, k.src), Dst: unpack(k.dstFam, k.dst),
-		SrcPort: k.srcPort, DstPort: k.dstPort, Proto: k.proto}
+func srcKey(f *flow.Flow) addrKey {
+	a, fam := pack(f.Src)
+	return addrKey{a, fam}
+}
+
+func dstKey(f *flow.Flow) addrKey {
+	a, fam := pack(f.Dst)
+	return addrKey{a, fam}
+}
+
+func conv(f *flow.Flow) convKey {
+	k := convKey{srcPort: f.SrcPort, dstPort: f.DstPort, proto: f.Proto}
+	var sf, df uint8
+	k.src, sf = pack(f.Src)
+	k.dst, df = pack(f.Dst)
+	k.fams = sf | df<<4
+	return k
+}
+
+// table is the counts by key of one group.
+type table interface {
+	// add adds c to the key of f, and reports false when the key is new and the
+	// table holds max keys already.
+	add(f *flow.Flow, c Counts, max int) bool
+	// merge adds every key of t, which is of the same group, and reports false as add.
+	merge(t table, max int) bool
+	len() int
+	// rows returns every key with its counts, in no order.
+	rows() []Row
+}
+
+// keyTable is a table keyed by K, which keyOf takes from a flow and key unpacks.
+type keyTable[K comparable] struct {
+	keyOf  func(*flow.Flow) K
+	key    func(K) Key
+	index  map[K]int32 // into counts
+	counts []Counts
+}
+
+func newTable[K comparable](keyOf func(*flow.Flow) K, key func(K) Key) *keyTable[K] {
+	return &keyTable[K]{keyOf: keyOf, key: key, index: map[K]int32{}}
+}
+
+func (t *keyTable[K]) add(f *flow.Flow, c Counts, max int) bool { return t.addKey(t.keyOf(f), c, max) }
+
+func (t *keyTable[K]) addKey(k K, c Counts, max int) bool {
+	if i, ok := t.index[k]; ok {
+		t.counts[i].add(c)
+		return true
+	}
+	if len(t.counts) >= max {
+		return false
+	}
+	t.index[k] = int32(len(t.counts))
+	t.counts = append(t.counts, c)
+	return true
+}
+
+func (t *keyTable[K]) merge(o table, max int) bool {
+	ok := true
+	for k, i := range o.(*keyTable[K]).index {
+		ok = t.addKey(k, o.(*keyTable[K]).counts[i], max) && ok
+	}
+	return ok
+}
+
+func (t *keyTable[K]) len() int { return len(t.counts) }
+
+func (t *keyTable[K]) rows() []Row {
+	rows := make([]Row, 0, len(t.index))
+	for k, i := range t.index {
+		rows = append(rows, Row{Key: t.key(k), Counts: t.counts[i], Keys: 1})
+	}
+	return rows
+}
+
+func newGroupTable(g Group) table {
+	switch g {
+	case GroupSrc:
+		return newTable(srcKey, func(k addrKey) Key { return Key{Src: unpack(k.a, k.fam)} })
+	case GroupDst:
+		return newTable(dstKey, func(k addrKey) Key { return Key{Dst: unpack(k.a, k.fam)} })
+	case GroupSrcPort:
+		return newTable(func(f *flow.Flow) uint16 { return f.SrcPort }, func(p uint16) Key { return Key{SrcPort: p} })
+	case GroupDstPort:
+		return newTable(func(f *flow.Flow) uint16 { return f.DstPort }, func(p uint16) Key { return Key{DstPort: p} })
+	case GroupProto:
+		return newTable(func(f *flow.Flow) uint8 { return f.Proto }, func(p uint8) Key { return Key{Proto: p} })
+	case GroupConv:
+		return newTable(conv, func(k convKey) Key {
+			return Key{Src: unpack(k.src, k.fams&0xf), Dst: unpack(k.dst, k.fams>>4),
+				SrcPort: k.srcPort, DstPort: k.dstPort, Proto: k.proto}
+		})
+	}
+	return nil // Result says the group is unknown
 }
 
 // Aggregator adds up the flows of one worker for a Query. An Aggregator is not safe
@@ -215,8 +317,7 @@ func (k gkey) key() Key {
 type Aggregator struct {
 	q       Query
 	max     int
-	index   map[gkey]int32 // into counts
-	counts  []Counts
+	table   table // nil for an unknown group
 	total   Counts
 	first   time.Time // earliest Start of the flows added
 	last    time.Time // latest End
@@ -229,34 +330,12 @@ func (q Query) NewAggregator() *Aggregator {
 	if m <= 0 {
 		m = DefaultMaxKeys
 	}
-	return &Aggregator{q: q, max: m, index: map[gkey]int32{}}
-}
-
-// keyOf packs the group's fields of f.
-func (a *Aggregator) keyOf(f *flow.Flow) gkey {
-	var k gkey
-	switch a.q.Group {
-	case GroupSrc:
-		k.src, k.srcFam = f.Src.As16(), family(f.Src)
-	case GroupDst:
-		k.dst, k.dstFam = f.Dst.As16(), family(f.Dst)
-	case GroupSrcPort:
-		k.srcPort = f.SrcPort
-	case GroupDstPort:
-		k.dstPort = f.DstPort
-	case GroupProto:
-		k.proto = f.Proto
-	case GroupConv:
-		k.src, k.srcFam = f.Src.As16(), family(f.Src)
-		k.dst, k.dstFam = f.Dst.As16(), family(f.Dst)
-		k.srcPort, k.dstPort, k.proto = f.SrcPort, f.DstPort, f.Proto
-	}
-	return k
+	return &Aggregator{q: q, max: m, table: newGroupTable(q.Group)}
 }
 
 // Add counts f if it passes the query's filter, and reports whether it did.
 func (a *Aggregator) Add(f *flow.Flow) bool {
-	if !a.q.Filter.Match(f) {
+	if !a.q.Filter.Match(f) || a.table == nil {
 		return false
 	}
 	c := Counts{Flows: 1, Packets: f.Packets, Bytes: f.Bytes}
@@ -267,21 +346,10 @@ func (a *Aggregator) Add(f *flow.Flow) bool {
 	if f.End.After(a.last) {
 		a.last = f.End
 	}
-	a.addKey(a.keyOf(f), c)
-	return true
-}
-
-func (a *Aggregator) addKey(k gkey, c Counts) {
-	if i, ok := a.index[k]; ok {
-		a.counts[i].add(c)
-		return
-	}
-	if len(a.counts) >= a.max {
+	if !a.table.add(f, c, a.max) {
 		a.tooMany = true // totals stay exact; the top list is refused
-		return
 	}
-	a.index[k] = int32(len(a.counts))
-	a.counts = append(a.counts, c)
+	return true
 }
 
 // Merge adds what b counted into a. b must come from the same Query and is not to be
@@ -298,15 +366,15 @@ func (a *Aggregator) Merge(b *Aggregator) {
 		a.last = b.last
 	}
 	a.tooMany = a.tooMany || b.tooMany
-	for k, i := range b.index {
-		a.addKey(k, b.counts[i])
+	if a.table != nil && !a.table.merge(b.table, a.max) {
+		a.tooMany = true
 	}
 }
 
 // Result ranks the keys and returns the answer, or an error wrapping ErrTooManyKeys.
 func (a *Aggregator) Result() (*Result, error) {
 	q := a.q
-	if q.Group < GroupSrc || q.Group > GroupConv {
+	if a.table == nil {
 		return nil, fmt.Errorf("query: group %v unknown", q.Group)
 	}
 	if q.By > ByFlows {
@@ -323,41 +391,33 @@ func (a *Aggregator) Result() (*Result, error) {
 	if r.From.IsZero() || r.To.IsZero() {
 		r.From, r.To = a.first, a.last
 	}
-	type entry struct {
-		k gkey
-		i int32
-	}
-	order := make([]entry, 0, len(a.index))
-	for k, i := range a.index {
-		order = append(order, entry{k, i})
-	}
+	rows := a.table.rows()
 	by := q.By
-	slices.SortFunc(order, func(ei, ej entry) int {
-		ci, cj := a.counts[ei.i], a.counts[ej.i]
-		if c := cmp.Compare(cj.get(by), ci.get(by)); c != 0 {
+	slices.SortFunc(rows, func(x, y Row) int {
+		if c := cmp.Compare(y.get(by), x.get(by)); c != 0 {
 			return c
 		}
 		for _, m := range []Measure{ByFlows, ByPackets, ByBytes} {
-			if c := cmp.Compare(cj.get(m), ci.get(m)); c != 0 {
+			if c := cmp.Compare(y.get(m), x.get(m)); c != 0 {
 				return c
 			}
 		}
-		return compareKeys(ei.k.key(), ej.k.key())
+		return compareKeys(x.Key, y.Key)
 	})
-	n := len(order)
+	n := len(rows)
 	if q.Top > 0 {
 		n = min(n, q.Top)
 	}
-	r.Rows = make([]Row, n)
-	for i, o := range order[:n] {
-		r.Rows[i] = r.row(o.k.key(), a.counts[o.i], 1, a.total)
+	r.Rows = rows[:n:n]
+	for i := range r.Rows {
+		r.Rows[i] = r.row(r.Rows[i].Key, r.Rows[i].Counts, 1, a.total)
 	}
 	var other Counts
-	for _, o := range order[n:] {
-		other.add(a.counts[o.i])
+	for _, o := range rows[n:] {
+		other.add(o.Counts)
 	}
-	r.Other = r.row(Key{}, other, len(order)-n, a.total)
-	r.Total = r.row(Key{}, a.total, len(order), a.total)
+	r.Other = r.row(Key{}, other, len(rows)-n, a.total)
+	r.Total = r.row(Key{}, a.total, len(rows), a.total)
 	return r, nil
 }
 
