@@ -175,8 +175,8 @@ func TestFlowsMix(t *testing.T) {
 		return slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(a) })
 	}
 	v6 := 0
-	for t1 := t0.Add(-24 * time.Hour); t1.Before(t0); t1 = t1.Add(5 * time.Minute) {
-		for _, f := range a.Flows(t1, t1.Add(5*time.Minute), 0) {
+	for t1 := t0.Add(-24 * time.Hour); t1.Before(t0); t1 = t1.Add(30 * time.Minute) {
+		for _, f := range a.Flows(t1, t1.Add(30*time.Minute), 0) {
 			if f.InIf != uplink && f.OutIf != cust {
 				continue
 			}
