@@ -1,7 +1,8 @@
 // Package demo runs mrtgo's whole job on a built-in network: simulated SNMP agents on
 // loopback, a year of history back-filled through the real store, then the daemon of
-// "mrtgo run" (package daemon) polling, rendering and serving them. It is the only
-// production path that uses the simulator.
+// "mrtgo run" (package daemon) polling, rendering and serving them, and collecting the
+// IPFIX flows each simulated device exports of the very traffic its counters count.
+// It is the only production path that uses the simulator.
 package demo
 
 import (
@@ -9,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
@@ -29,6 +33,12 @@ type Options struct {
 	History  time.Duration // back-filled history; 0 = 366 days
 	Step     time.Duration // store step; 0 = 5m
 	Interval time.Duration // live poll interval; 0 = 5s
+	// FlowInterval is how often, live, each simulated device exports the flows of the
+	// time since its last export; 0 = Interval.
+	FlowInterval time.Duration
+	// Now is the simulated network's clock; nil = time.Now. A test that moves it by
+	// hand knows the traffic of every interval to the octet.
+	Now      func() time.Time
 	Location *time.Location
 	Network  []snmpsim.DeviceConfig // nil = snmpsim.DemoNetwork()
 	Log      *slog.Logger
@@ -50,6 +60,12 @@ func (o *Options) defaults() {
 	}
 	if o.Interval == 0 {
 		o.Interval = 5 * time.Second
+	}
+	if o.FlowInterval == 0 {
+		o.FlowInterval = o.Interval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Location == nil {
 		o.Location = time.Local
@@ -81,9 +97,11 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	agents, err := snmpsim.StartNetwork(ctx, "127.0.0.1:0", o.Network, &snmpsim.Options{
-		Now:      time.Now,
-		BootTime: time.Now().Add(-o.History - 30*24*time.Hour),
+	// Each device on its own loopback address, as real ones have their own: its flows
+	// come from there too, and the daemon tells their exporters apart by it.
+	agents, err := snmpsim.StartNetworkOn(ctx, firstAddr, o.Network, &snmpsim.Options{
+		Now:      o.Now,
+		BootTime: o.Now().Add(-o.History - 30*24*time.Hour),
 	})
 	if err != nil {
 		return fmt.Errorf("start simulated network: %w", err)
@@ -96,12 +114,25 @@ func Run(ctx context.Context, o Options) error {
 	// The daemon reads the demo's network from a targets file, as it would any other,
 	// and reads it again on a reload.
 	file := filepath.Join(o.Out, "targets.toml")
-	if err := writeTargets(file, o, agents); err != nil {
+	var collector netip.AddrPort // where the daemon receives flows; none when Once
+	if !o.Once {
+		if collector, err = freeUDPPort(); err != nil {
+			return err
+		}
+	}
+	if err := writeTargets(file, o, agents, collector); err != nil {
 		return err
 	}
 	cfg, err := config.Load(file)
 	if err != nil {
 		return fmt.Errorf("demo targets: %w", err)
+	}
+	// The daemon gives a device the flows that come from its host's address, that
+	// is from its agent's: no two agents share one.
+	for i, d := range cfg.Devices {
+		if want := agents[i].Addr().AddrPort().Addr(); d.FlowExporter != want {
+			return fmt.Errorf("demo targets: device %s has flow exporter %v, want its agent's address %v", d.Name, d.FlowExporter, want)
+		}
 	}
 
 	db, err := rrd.Open(cfg.Data, nil)
@@ -154,15 +185,88 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Stdout, "serving http://%s/ (polling the simulated network every %s; Ctrl-C stops)\n", o.Listen, o.Interval)
-	return d.Run(ctx)
+	exps := make([]*snmpsim.FlowExporter, 0, len(agents))
+	defer func() {
+		for _, e := range exps {
+			e.Close()
+		}
+	}()
+	for _, a := range agents {
+		e, err := snmpsim.NewFlowExporter(a, collector, nil)
+		if err != nil {
+			return err
+		}
+		exps = append(exps, e)
+	}
+	fmt.Fprintf(o.Stdout, "serving http://%s/ (polling the simulated network every %s, its devices exporting IPFIX to %s every %s; Ctrl-C stops)\n",
+		o.Listen, o.Interval, collector, o.FlowInterval)
+	fctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { exportFlows(fctx, exps, o.Now, o.FlowInterval, o.Log) })
+	err = d.Run(ctx)
+	stop()
+	wg.Wait()
+	return err
+}
+
+// firstAddr is the loopback address of the demo's first device; the others follow.
+var firstAddr = netip.AddrFrom4([4]byte{127, 0, 10, 1})
+
+// freeUDPPort finds a UDP port free on 127.0.0.1 for the daemon's flow collector (the
+// targets file takes no port 0).
+func freeUDPPort() (netip.AddrPort, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("find a port for the flow collector: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort(), nil
+}
+
+// exportFlows has every device export, every interval, the flows of the time since
+// its last export, until ctx is done: the flows of each interval carry exactly the
+// octets its counters moved by. The devices export one after another across the
+// first half of the interval, as real ones do at their own moments, so that the
+// collector's socket buffer never holds the whole network's flows at once.
+func exportFlows(ctx context.Context, exps []*snmpsim.FlowExporter, now func() time.Time, every time.Duration, log *slog.Logger) {
+	last := now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	gap := every / time.Duration(2*max(len(exps), 1))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t := now()
+		if !t.After(last) {
+			continue
+		}
+		for i, e := range exps {
+			if i > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(gap):
+				}
+			}
+			if _, _, err := e.Export(last, t); err != nil {
+				log.Warn("demo: export flows", "err", err)
+			}
+		}
+		last = t
+	}
 }
 
 // writeTargets writes the demo's network as a targets file beside the store, for the
-// daemon to read (the ports are the simulator's and change every run).
-func writeTargets(path string, o Options, agents []*snmpsim.Agent) error {
+// daemon to read (the ports are the simulator's and change every run), with a [flows]
+// table listening on collector unless it is zero. Each device's host is its agent's
+// own address, so it is also the device's flow exporter without a flow_exporter key.
+func writeTargets(path string, o Options, agents []*snmpsim.Agent, collector netip.AddrPort) error {
 	f := config.File{
-		Comment:  "The demo's network as a targets file; the simulator's ports change every run.",
+		Comment: "The demo's network as a targets file; the simulator's ports change every run.\n" +
+			"Each device exports its flows from its host address, which makes it its flow_exporter.",
 		Step:     o.Step,
 		Data:     "mrtgo.db",
 		Site:     "site",
@@ -171,10 +275,15 @@ func writeTargets(path string, o Options, agents []*snmpsim.Agent) error {
 	for _, a := range agents {
 		s := config.DefaultSNMP()
 		s.Port, s.Community = a.Port(), a.Community()
-		f.Devices = append(f.Devices, config.FileDevice{Name: a.Name(), Host: "127.0.0.1", SNMP: s,
+		f.Devices = append(f.Devices, config.FileDevice{Name: a.Name(), Host: a.Addr().AddrPort().Addr().String(), SNMP: s,
 			Interfaces: []config.FileInterface{{Key: "*"}}})
 	}
-	return os.WriteFile(path, config.Format(f), 0o644)
+	b := config.Format(f)
+	if collector.IsValid() {
+		// config.File has no [flows] yet; a table may follow the devices'.
+		b = fmt.Appendf(b, "\n[flows]\nlisten = [%q]\n", collector.String())
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // backfill records the agents' counters at every step of the past history, a week per

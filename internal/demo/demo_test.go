@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,11 +58,20 @@ func TestDemoOnce(t *testing.T) {
 		t.Fatalf("the demo's targets file does not load: %v", err)
 	}
 	var names []string
+	hosts := map[string]bool{}
 	for _, d := range cfg.Devices {
 		names = append(names, d.Name)
-		if d.Host != "127.0.0.1" || d.SNMP.Port == 161 || !d.AllInterfaces() {
-			t.Errorf("targets file device %+v, want 127.0.0.1 at the simulator's port, every interface", d)
+		a, err := netip.ParseAddr(d.Host)
+		if err != nil || !a.IsLoopback() || hosts[d.Host] || d.SNMP.Port == 161 || !d.AllInterfaces() {
+			t.Errorf("targets file device %+v, want its own loopback address at the simulator's port, every interface", d)
 		}
+		hosts[d.Host] = true
+		if d.FlowExporter != a {
+			t.Errorf("device %s has flow exporter %v, want its host %v", d.Name, d.FlowExporter, a)
+		}
+	}
+	if len(cfg.Flows.Listen) != 0 {
+		t.Errorf("the demo built once listens for flows on %v", cfg.Flows.Listen)
 	}
 	for _, dev := range []string{"core1", "access1"} {
 		if !slices.Contains(names, dev) {
