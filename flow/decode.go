@@ -54,7 +54,10 @@ func (k Kind) String() string {
 }
 
 // Record is one flow, normalized. Bytes and Packets are scaled by SamplingRate: they
-// estimate what crossed the interface, not what the exporter counted.
+// estimate what crossed the interface, not what the exporter counted. A NetFlow or
+// IPFIX record counts IP bytes; an sFlow record is one sampled packet whose Bytes is
+// the frame's length as the exporter saw it (link header and FCS included, as the
+// interface's SNMP octets count them).
 type Record struct {
 	Received   time.Time // when the datagram arrived
 	Start, End time.Time // the flow's first and last packet (Received for sFlow samples)
@@ -62,8 +65,10 @@ type Record struct {
 	Exporter   netip.Addr // the datagram's source address
 	Domain     uint32     // observation domain (IPFIX) or source ID (NetFlow v9)
 	// SamplingRate is 1 in N packets; 1 when unsampled or unknown.
-	SamplingRate     uint64
-	InIf, OutIf      uint32 // ifIndexes on the exporter; 0 when not exported
+	SamplingRate uint64
+	// InIf and OutIf are ifIndexes on the exporter; 0 when not exported, or, for sFlow,
+	// when the sample names no single interface (the device itself, a discard, several).
+	InIf, OutIf      uint32
 	Src, Dst         netip.Addr
 	SrcPort, DstPort uint16
 	Proto            uint8 // IP protocol number
@@ -142,6 +147,7 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 	}
 	args := producer.ProduceArgs{Src: from, TimeReceived: received, SamplerAddress: from.Addr()}
 	var msg any
+	var sflowIfs [][2]uint32 // input and output ifIndex of each sFlow flow sample, in order
 	switch version := binary.BigEndian.Uint16(payload); {
 	case binary.BigEndian.Uint32(payload) == 5: // sFlow's version is 32 bits
 		var p sflow.Packet
@@ -149,6 +155,7 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 			return d.fail(from, "malformed", err)
 		}
 		msg = &p
+		sflowIfs = sflowInterfaces(&p)
 	case version == 5:
 		var p netflowlegacy.PacketNetFlowV5
 		if err := netflowlegacy.DecodeMessageVersion(bytes.NewBuffer(payload), &p); err != nil {
@@ -188,7 +195,11 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 		if !ok {
 			continue
 		}
-		emit(record(&pm.FlowMessage, from.Addr()))
+		r := record(&pm.FlowMessage, from.Addr())
+		if r.Kind == SFlow5 && n < len(sflowIfs) {
+			r.InIf, r.OutIf = sflowIfs[n][0], sflowIfs[n][1]
+		}
+		emit(r)
 		n++
 	}
 	d.count(func(s *Stats) { s.Records += uint64(n) })
@@ -196,6 +207,34 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 		return d.fail(from, "malformed", err)
 	}
 	return nil
+}
+
+// sflowInterfaces returns the input and output ifIndex of each flow sample of p, in
+// the order goflow2 produces their messages. sFlow version 5 gives each a format beside
+// its value (the "interface" type of the specification): format 0 is an ifIndex, where
+// 0x3FFFFFFF means the device itself and 0 unknown; format 1 a discard reason; format
+// 2 a count of output interfaces. Only a real ifIndex is kept; the others are 0, as
+// for an exporter that sends none, so they never pass for interfaces 1073741823 or 2.
+func sflowInterfaces(p *sflow.Packet) [][2]uint32 {
+	var out [][2]uint32
+	for _, s := range p.Samples {
+		switch s := s.(type) {
+		case sflow.FlowSample:
+			out = append(out, [2]uint32{sflowIfIndex(s.Input>>30, s.Input&0x3fffffff),
+				sflowIfIndex(s.Output>>30, s.Output&0x3fffffff)})
+		case sflow.ExpandedFlowSample:
+			out = append(out, [2]uint32{sflowIfIndex(s.InputIfFormat, s.InputIfValue),
+				sflowIfIndex(s.OutputIfFormat, s.OutputIfValue)})
+		}
+	}
+	return out
+}
+
+func sflowIfIndex(format, value uint32) uint32 {
+	if format != 0 || value == 0x3fffffff {
+		return 0
+	}
+	return value
 }
 
 // errEmptyTemplate is a template whose records would take no bytes: goflow2 would

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket/layers"
 )
 
 // ipfixField is an information element of a template: its id and length.
@@ -205,4 +207,104 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// sflowDatagram wraps samples in an sFlow version 5 datagram from agent 192.0.2.1.
+func sflowDatagram(samples ...[]byte) []byte {
+	b := binary.BigEndian.AppendUint32(nil, 5)
+	b = binary.BigEndian.AppendUint32(b, 1) // agent address: IPv4
+	b = append(b, 192, 0, 2, 1)
+	b = binary.BigEndian.AppendUint32(b, 0)    // sub-agent
+	b = binary.BigEndian.AppendUint32(b, 1)    // sequence
+	b = binary.BigEndian.AppendUint32(b, 1000) // uptime
+	b = binary.BigEndian.AppendUint32(b, uint32(len(samples)))
+	for _, s := range samples {
+		b = append(b, s...)
+	}
+	return b
+}
+
+// sflowRawHeader is a raw packet header record of an Ethernet frame, as sampled.
+func sflowRawHeader(frame []byte) []byte {
+	padded := append(append([]byte(nil), frame...), make([]byte, (4-len(frame)%4)%4)...)
+	r := binary.BigEndian.AppendUint32(nil, 1)                  // protocol: Ethernet
+	r = binary.BigEndian.AppendUint32(r, uint32(len(frame)+4)) // frame length, with its FCS
+	r = binary.BigEndian.AppendUint32(r, 4)                    // stripped: the FCS
+	r = binary.BigEndian.AppendUint32(r, uint32(len(frame)))
+	r = append(r, padded...)
+	b := binary.BigEndian.AppendUint32(nil, 1) // record format: raw packet header
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r)))
+	return append(b, r...)
+}
+
+// sflowSample is a flow sample (compact when expanded is false) of one record. in and
+// out are the interface fields: format<<30|value for a compact sample.
+func sflowSample(expanded bool, rate uint32, in, out [2]uint32, record []byte) []byte {
+	var s []byte
+	s = binary.BigEndian.AppendUint32(s, 7) // sample sequence
+	if expanded {
+		s = binary.BigEndian.AppendUint32(s, 0) // source id type
+		s = binary.BigEndian.AppendUint32(s, 3) // source id index
+	} else {
+		s = binary.BigEndian.AppendUint32(s, 3)
+	}
+	s = binary.BigEndian.AppendUint32(s, rate)
+	s = binary.BigEndian.AppendUint32(s, rate*7) // sample pool
+	s = binary.BigEndian.AppendUint32(s, 0)      // drops
+	if expanded {
+		for _, v := range []uint32{in[0], in[1], out[0], out[1]} {
+			s = binary.BigEndian.AppendUint32(s, v)
+		}
+	} else {
+		s = binary.BigEndian.AppendUint32(s, in[0]<<30|in[1])
+		s = binary.BigEndian.AppendUint32(s, out[0]<<30|out[1])
+	}
+	s = binary.BigEndian.AppendUint32(s, 1)
+	s = append(s, record...)
+	format := uint32(1)
+	if expanded {
+		format = 3
+	}
+	b := binary.BigEndian.AppendUint32(nil, format)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+// An sFlow record is its sample's packet: addresses, ports, protocol and flags from the
+// raw header, interfaces from the sample (only real ifIndexes), the frame's length and
+// one packet, both times the sampling rate.
+func TestSFlowSamples(t *testing.T) {
+	tcp := conversation{"10.0.0.1", "192.0.2.10", 40000, 443, layers.IPProtocolTCP, 1, 1400}
+	udp := conversation{"10.0.0.2", "192.0.2.20", 5353, 53, layers.IPProtocolUDP, 1, 180}
+	tcpFrame, udpFrame := packet(t, tcp), packet(t, udp)
+	ifIndex := func(v uint32) [2]uint32 { return [2]uint32{0, v} }
+	d := NewDecoder()
+	from := netip.MustParseAddrPort("127.0.0.1:6343")
+	got := decodeAll(t, d, from, sflowDatagram(
+		sflowSample(false, 100, ifIndex(7), ifIndex(9), sflowRawHeader(tcpFrame)),
+		sflowSample(false, 1, ifIndex(0x3fffffff), [2]uint32{2, 3}, sflowRawHeader(udpFrame)), // from the device itself, to 3 interfaces
+		sflowSample(true, 512, ifIndex(70000), [2]uint32{1, 5}, sflowRawHeader(udpFrame)),    // dropped, reason 5
+	))
+	type want struct {
+		src, dst         string
+		srcPort, dstPort uint16
+		proto, flags     uint8
+		in, out          uint32
+		rate, bytes      uint64
+	}
+	wants := []want{
+		{"10.0.0.1", "192.0.2.10", 40000, 443, 6, 0x18, 7, 9, 100, 100 * uint64(len(tcpFrame)+4)},
+		{"10.0.0.2", "192.0.2.20", 5353, 53, 17, 0, 0, 0, 1, uint64(len(udpFrame) + 4)},
+		{"10.0.0.2", "192.0.2.20", 5353, 53, 17, 0, 70000, 0, 512, 512 * uint64(len(udpFrame)+4)},
+	}
+	if len(got) != len(wants) {
+		t.Fatalf("%d records, want %d: %+v", len(got), len(wants), got)
+	}
+	for i, w := range wants {
+		r := got[i]
+		g := want{r.Src.String(), r.Dst.String(), r.SrcPort, r.DstPort, r.Proto, r.TCPFlags, r.InIf, r.OutIf, r.SamplingRate, r.Bytes}
+		if g != w || r.Packets != w.rate || r.Kind != SFlow5 || r.Exporter != from.Addr() {
+			t.Errorf("record %d = %+v, want %+v and %d packets", i, r, w, w.rate)
+		}
+	}
 }
