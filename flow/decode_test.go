@@ -174,6 +174,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0, 5, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{0, 9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 8})
 	f.Add([]byte{0, 0, 0, 5, 0, 0, 0, 1, 127, 0, 0, 1})
+	f.Add(ipfixMessage(1, ipfixTemplate(256, wide...), withdrawal(2, 256), withdrawal(3, 3), ipfixData(256, wide, []uint64{1, 2, 6, 100, 1})))
+	f.Add(v9Message(1, v9Template(256, wide...), v9OptionsTemplate(257, []ipfixField{{1, 4}}, ipfixField{34, 4}),
+		ipfixData(257, []ipfixField{{1, 4}, {34, 4}}, []uint64{1, 100}), ipfixData(256, wide, []uint64{1, 2, 6, 100, 1})))
 	from := netip.MustParseAddrPort("127.0.0.9:2055")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDecoder()
