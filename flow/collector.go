@@ -82,13 +82,24 @@ func (c *Collector) Addrs() []netip.AddrPort {
 // Decoder is the Collector's decoder, for its statistics.
 func (c *Collector) Decoder() *Decoder { return c.dec }
 
-// Run receives until ctx is done, then closes the sockets.
+// Run receives until ctx is done, then closes the sockets. Every second it has the
+// Decoder drop the data sets held too long for a template, so that an exporter that
+// fell silent has them counted.
 func (c *Collector) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, conn := range c.conns {
 		wg.Go(func() { c.receive(conn) })
 	}
-	<-ctx.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-tick.C:
+			c.dec.Expire(c.now())
+		case <-ctx.Done():
+			done = true
+		}
+	}
 	c.Close()
 	wg.Wait()
 	return nil

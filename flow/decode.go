@@ -24,7 +24,6 @@ import (
 	flowpb "github.com/netsampler/goflow2/v2/pb"
 	"github.com/netsampler/goflow2/v2/producer"
 	protoproducer "github.com/netsampler/goflow2/v2/producer/proto"
-	"github.com/netsampler/goflow2/v2/utils/templates"
 )
 
 // Kind is the export protocol a record came in.
@@ -54,7 +53,10 @@ func (k Kind) String() string {
 }
 
 // Record is one flow, normalized. Bytes and Packets are scaled by SamplingRate: they
-// estimate what crossed the interface, not what the exporter counted.
+// estimate what crossed the interface, not what the exporter counted. A NetFlow or
+// IPFIX record counts IP bytes; an sFlow record is one sampled packet whose Bytes is
+// the frame's length as the exporter saw it (link header and FCS included, as the
+// interface's SNMP octets count them).
 type Record struct {
 	Received   time.Time // when the datagram arrived
 	Start, End time.Time // the flow's first and last packet (Received for sFlow samples)
@@ -62,8 +64,10 @@ type Record struct {
 	Exporter   netip.Addr // the datagram's source address
 	Domain     uint32     // observation domain (IPFIX) or source ID (NetFlow v9)
 	// SamplingRate is 1 in N packets; 1 when unsampled or unknown.
-	SamplingRate     uint64
-	InIf, OutIf      uint32 // ifIndexes on the exporter; 0 when not exported
+	SamplingRate uint64
+	// InIf and OutIf are ifIndexes on the exporter; 0 when not exported, or, for sFlow,
+	// when the sample names no single interface (the device itself, a discard, several).
+	InIf, OutIf      uint32
 	Src, Dst         netip.Addr
 	SrcPort, DstPort uint16
 	Proto            uint8 // IP protocol number
@@ -76,23 +80,57 @@ type Stats struct {
 	Datagrams uint64
 	Records   uint64
 	// Errors counts datagrams (or parts of them) not decoded, by reason: "short",
-	// "version", "template missing" (data before its template), "malformed".
+	// "version", "malformed", and "template missing": NetFlow v9 and IPFIX data sets
+	// dropped because their template did not come within the hold time.
 	Errors map[string]uint64
+	// Held is the number of data sets waiting for their template now.
+	Held int
 }
 
-// Decoder decodes datagrams from any number of exporters. NetFlow v9 and IPFIX templates
-// and sampling rates are kept per exporter address and port (and, inside goflow2, per
-// observation domain), as the protocols define them. It is safe for concurrent use.
+// Defaults of DecoderOptions.
+const (
+	// DefaultTemplateTimeout is three times the 30 minutes after which routers resend
+	// their NetFlow v9 and IPFIX templates by default (those that count packets
+	// instead, like pmacct and softflowd, resend far sooner).
+	DefaultTemplateTimeout = 90 * time.Minute
+	// DefaultHoldTime covers the few datagrams an exporter sends between its templates
+	// after a collector's restart; DefaultHoldBytes bounds what that holds.
+	DefaultHoldTime  = 10 * time.Second
+	DefaultHoldBytes = 256 << 10
+)
+
+// DecoderOptions are a Decoder's limits; the zero value of a field is its default.
+type DecoderOptions struct {
+	// TemplateTimeout forgets a template not sent again within it: its data is then
+	// "template missing" until the exporter resends it. Negative: never forgotten.
+	TemplateTimeout time.Duration
+	// HoldTime is how long a data set whose template is not known yet is held, to be
+	// decoded when its template comes, before it is dropped as "template missing".
+	// Negative: dropped at once.
+	HoldTime time.Duration
+	// HoldBytes bounds the data sets held for one exporter; beyond it the oldest are
+	// dropped as "template missing".
+	HoldBytes int
+}
+
+// Decoder decodes datagrams from any number of exporters. NetFlow v9 and IPFIX
+// templates and sampling rates are kept per exporter address and port and per
+// observation domain, as the protocols define them. It is safe for concurrent use.
 type Decoder struct {
 	producer producer.ProducerInterface
+	opts     DecoderOptions
 
-	mu        sync.Mutex
-	templates map[netip.AddrPort]netflow.NetFlowTemplateSystem
-	stats     Stats
+	mu       sync.Mutex
+	sessions map[netip.AddrPort]*session
+	stats    Stats
 }
 
-// NewDecoder returns a Decoder with no templates known.
-func NewDecoder() *Decoder {
+// NewDecoder returns a Decoder with no templates known and the default options.
+func NewDecoder() *Decoder { return NewDecoderWithOptions(nil) }
+
+// NewDecoderWithOptions returns a Decoder with no templates known; nil options are
+// the defaults.
+func NewDecoderWithOptions(o *DecoderOptions) *Decoder {
 	cfg, err := (&protoproducer.ProducerConfig{}).Compile()
 	if err != nil {
 		panic(fmt.Sprintf("goflow2 default producer configuration: %v", err)) // static: cannot fail
@@ -101,7 +139,20 @@ func NewDecoder() *Decoder {
 	if err != nil {
 		panic(fmt.Sprintf("goflow2 producer: %v", err))
 	}
-	return &Decoder{producer: p, templates: map[netip.AddrPort]netflow.NetFlowTemplateSystem{},
+	var opts DecoderOptions
+	if o != nil {
+		opts = *o
+	}
+	if opts.TemplateTimeout == 0 {
+		opts.TemplateTimeout = DefaultTemplateTimeout
+	}
+	if opts.HoldTime == 0 {
+		opts.HoldTime = DefaultHoldTime
+	}
+	if opts.HoldBytes <= 0 {
+		opts.HoldBytes = DefaultHoldBytes
+	}
+	return &Decoder{producer: p, opts: opts, sessions: map[netip.AddrPort]*session{},
 		stats: Stats{Errors: map[string]uint64{}}}
 }
 
@@ -132,54 +183,91 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Decode decodes one datagram from the exporter at from, received at the given time,
 // and calls emit for each record in it. A malformed datagram yields no record and an
-// *Error saying why; a NetFlow v9 or IPFIX data set whose template is not known yet is
-// skipped and counted in Stats.Errors["template missing"], the rest of its datagram
-// decoded.
+// *Error saying why. A NetFlow v9 or IPFIX data set whose template is not known yet
+// is held (see DecoderOptions) and its records emitted by the Decode call that brings
+// the template, with the time it was received; the rest of its datagram is decoded.
+// Time, for template and hold timeouts, is the received times Decode is given.
 func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time, emit func(Record)) error {
 	d.count(func(s *Stats) { s.Datagrams++ })
 	if len(payload) < 4 {
 		return d.fail(from, "short", fmt.Errorf("%d bytes", len(payload)))
 	}
-	args := producer.ProduceArgs{Src: from, TimeReceived: received, SamplerAddress: from.Addr()}
-	var msg any
 	switch version := binary.BigEndian.Uint16(payload); {
 	case binary.BigEndian.Uint32(payload) == 5: // sFlow's version is 32 bits
 		var p sflow.Packet
 		if err := sflow.DecodeMessageVersion(bytes.NewBuffer(payload), &p); err != nil {
 			return d.fail(from, "malformed", err)
 		}
-		msg = &p
+		return d.produce(&p, from, received, 0, sflowInterfaces(&p), emit)
 	case version == 5:
 		var p netflowlegacy.PacketNetFlowV5
 		if err := netflowlegacy.DecodeMessageVersion(bytes.NewBuffer(payload), &p); err != nil {
 			return d.fail(from, "malformed", err)
 		}
-		msg = &p
+		return d.produce(&p, from, received, 0, nil, emit)
 	case version == 9 || version == 10:
-		// goflow2 skips a data set whose template it has not seen (it arrived first, or
-		// the exporter restarted): counting lookups that miss says how many.
-		ts := &countingTemplates{NetFlowTemplateSystem: d.templateSystem(from)}
-		var err error
-		if version == 9 {
-			var p netflow.NFv9Packet
-			err = netflow.DecodeMessageNetFlow(bytes.NewBuffer(payload[2:]), ts, &p)
-			msg = &p
-		} else {
-			var p netflow.IPFIXPacket
-			err = netflow.DecodeMessageIPFIX(bytes.NewBuffer(payload[2:]), ts, &p)
-			msg = &p
-		}
-		if ts.missed > 0 {
-			d.count(func(s *Stats) { s.Errors["template missing"] += uint64(ts.missed) })
-		}
-		// A set without its template is counted, not an error: every collector sees
-		// some after its own start or an exporter's. The sets before it are produced.
-		if err != nil && !errors.Is(err, netflow.ErrorTemplateNotFound) {
-			return d.fail(from, "malformed", err)
-		}
+		s := d.session(from)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		d.expireHeld(s, received)
+		return d.decodeTemplated(s, payload, from, received, emit, false)
 	default:
 		return d.fail(from, "version", fmt.Errorf("export version %d unknown", version))
 	}
+}
+
+// decodeTemplated decodes a NetFlow v9 or IPFIX message of session s, held locked.
+// A replay is a held data set in the message it came in, decoded again once its
+// template came: missing its template again, it is dropped, not held again.
+func (d *Decoder) decodeTemplated(s *session, payload []byte, from netip.AddrPort, received time.Time, emit func(Record), replay bool) error {
+	version := binary.BigEndian.Uint16(payload)
+	view := &templateView{s: s, now: received, timeout: max(d.opts.TemplateTimeout, 0)}
+	var msg any
+	var err error
+	var sets []any
+	var domain uint32
+	var header []byte
+	if version == 9 {
+		var p netflow.NFv9Packet
+		err = netflow.DecodeMessageNetFlow(bytes.NewBuffer(payload[2:]), view, &p)
+		msg, sets, domain, header = &p, p.FlowSets, p.SourceId, payload[:min(20, len(payload))]
+	} else {
+		payload = expandOptionsWithdrawals(payload)
+		var p netflow.IPFIXPacket
+		err = netflow.DecodeMessageIPFIX(bytes.NewBuffer(payload[2:]), view, &p)
+		msg, sets, domain, header = &p, p.FlowSets, p.ObservationDomainId, payload[:min(16, len(payload))]
+	}
+	// A set without its template is not an error: every collector sees some after
+	// its own start or an exporter's. The sets before it are produced.
+	if err != nil && !errors.Is(err, netflow.ErrorTemplateNotFound) {
+		return d.fail(from, "malformed", err)
+	}
+	if rate, ok := optionsSamplingRate(sets); ok {
+		s.rates[domainKey{version, domain}] = rate
+	}
+	// goflow2's own reading of the rate is keyed by exporter address only, and takes
+	// samplingPacketInterval alone for the rate (see optionsSamplingRate).
+	rate := max(s.rates[domainKey{version, domain}], 1)
+	if err := d.produce(msg, from, received, rate, nil, emit); err != nil {
+		return err
+	}
+	for _, set := range sets {
+		if raw, ok := set.(netflow.RawFlowSet); ok && raw.Id >= 256 {
+			d.hold(s, heldSet{key: templateKey{version, domain, raw.Id}, header: header, received: received,
+				set: binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, raw.Id), raw.Length)}, raw.Records, replay)
+		}
+	}
+	if !replay {
+		d.replay(s, view.added, from, emit)
+	}
+	return nil
+}
+
+// produce hands a decoded message to goflow2's producer and emits its records: scaled
+// by rate unless it is 0 (goflow2's rate then), the sFlow interfaces ifs (by sample)
+// in place of goflow2's.
+func (d *Decoder) produce(msg any, from netip.AddrPort, received time.Time, rate uint64, ifs [][2]uint32, emit func(Record)) error {
+	args := producer.ProduceArgs{Src: from, TimeReceived: received, SamplerAddress: from.Addr()}
 	set, err := d.producer.Produce(msg, &args)
 	defer d.producer.Commit(set)
 	n := 0
@@ -188,7 +276,14 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 		if !ok {
 			continue
 		}
-		emit(record(&pm.FlowMessage, from.Addr()))
+		if rate > 0 {
+			pm.FlowMessage.SamplingRate = rate
+		}
+		r := record(&pm.FlowMessage, from.Addr())
+		if n < len(ifs) {
+			r.InIf, r.OutIf = ifs[n][0], ifs[n][1]
+		}
+		emit(r)
 		n++
 	}
 	d.count(func(s *Stats) { s.Records += uint64(n) })
@@ -198,54 +293,43 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 	return nil
 }
 
-// errEmptyTemplate is a template whose records would take no bytes: goflow2 would
-// decode records of it from a data set for ever.
-var errEmptyTemplate = errors.New("template of records without length")
-
-// countingTemplates counts the template lookups of one datagram that found nothing,
-// and refuses templates whose records have no length.
-type countingTemplates struct {
-	netflow.NetFlowTemplateSystem
-	missed int
-}
-
-func (t *countingTemplates) GetTemplate(version uint16, domain uint32, id uint16) (any, error) {
-	tmpl, err := t.NetFlowTemplateSystem.GetTemplate(version, domain, id)
-	if errors.Is(err, netflow.ErrorTemplateNotFound) {
-		t.missed++
-	}
-	return tmpl, err
-}
-
-func (t *countingTemplates) AddTemplate(version uint16, domain uint32, id uint16, tmpl any) error {
-	var fields []netflow.Field
-	switch r := tmpl.(type) {
-	case netflow.TemplateRecord:
-		fields = r.Fields
-	case netflow.IPFIXOptionsTemplateRecord:
-		fields = append(append(fields, r.Scopes...), r.Options...)
-	case netflow.NFv9OptionsTemplateRecord:
-		fields = append(append(fields, r.Scopes...), r.Options...)
-	}
-	size := 0
-	for _, f := range fields {
-		size += int(f.Length) // a variable length (65535) counts as more than zero
-	}
-	if size == 0 {
-		return errEmptyTemplate
-	}
-	return t.NetFlowTemplateSystem.AddTemplate(version, domain, id, tmpl)
-}
-
-func (d *Decoder) templateSystem(from netip.AddrPort) netflow.NetFlowTemplateSystem {
+func (d *Decoder) session(from netip.AddrPort) *session {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	t, ok := d.templates[from]
+	s, ok := d.sessions[from]
 	if !ok {
-		t = templates.DefaultTemplateGenerator(from.String())
-		d.templates[from] = t
+		s = newSession()
+		d.sessions[from] = s
 	}
-	return t
+	return s
+}
+
+// sflowInterfaces returns the input and output ifIndex of each flow sample of p, in
+// the order goflow2 produces their messages. sFlow version 5 gives each a format beside
+// its value (the "interface" type of the specification): format 0 is an ifIndex, where
+// 0x3FFFFFFF means the device itself and 0 unknown; format 1 a discard reason; format
+// 2 a count of output interfaces. Only a real ifIndex is kept; the others are 0, as
+// for an exporter that sends none, so they never pass for interfaces 1073741823 or 2.
+func sflowInterfaces(p *sflow.Packet) [][2]uint32 {
+	var out [][2]uint32
+	for _, s := range p.Samples {
+		switch s := s.(type) {
+		case sflow.FlowSample:
+			out = append(out, [2]uint32{sflowIfIndex(s.Input>>30, s.Input&0x3fffffff),
+				sflowIfIndex(s.Output>>30, s.Output&0x3fffffff)})
+		case sflow.ExpandedFlowSample:
+			out = append(out, [2]uint32{sflowIfIndex(s.InputIfFormat, s.InputIfValue),
+				sflowIfIndex(s.OutputIfFormat, s.OutputIfValue)})
+		}
+	}
+	return out
+}
+
+func sflowIfIndex(format, value uint32) uint32 {
+	if format != 0 || value == 0x3fffffff {
+		return 0
+	}
+	return value
 }
 
 func (d *Decoder) count(f func(*Stats)) {
