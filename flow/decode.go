@@ -198,13 +198,13 @@ func (d *Decoder) Decode(payload []byte, from netip.AddrPort, received time.Time
 		if err := sflow.DecodeMessageVersion(bytes.NewBuffer(payload), &p); err != nil {
 			return d.fail(from, "malformed", err)
 		}
-		return d.produce(&p, from, received, 0, sflowInterfaces(&p), emit)
+		return d.produce(&p, from, received, 0, sflowInterfaces(&p), nil, emit)
 	case version == 5:
 		var p netflowlegacy.PacketNetFlowV5
 		if err := netflowlegacy.DecodeMessageVersion(bytes.NewBuffer(payload), &p); err != nil {
 			return d.fail(from, "malformed", err)
 		}
-		return d.produce(&p, from, received, 0, nil, emit)
+		return d.produce(&p, from, received, 0, nil, nil, emit)
 	case version == 9 || version == 10:
 		s := d.session(from)
 		s.mu.Lock()
@@ -248,7 +248,11 @@ func (d *Decoder) decodeTemplated(s *session, payload []byte, from netip.AddrPor
 	// goflow2's own reading of the rate is keyed by exporter address only, and takes
 	// samplingPacketInterval alone for the rate (see optionsSamplingRate).
 	rate := max(s.rates[domainKey{version, domain}], 1)
-	if err := d.produce(msg, from, received, rate, nil, emit); err != nil {
+	var times [][2]uint64
+	if version == 9 {
+		times = v9AbsoluteTimes(sets)
+	}
+	if err := d.produce(msg, from, received, rate, nil, times, emit); err != nil {
 		return err
 	}
 	for _, set := range sets {
@@ -265,8 +269,9 @@ func (d *Decoder) decodeTemplated(s *session, payload []byte, from netip.AddrPor
 
 // produce hands a decoded message to goflow2's producer and emits its records: scaled
 // by rate unless it is 0 (goflow2's rate then), the sFlow interfaces ifs (by sample)
-// in place of goflow2's.
-func (d *Decoder) produce(msg any, from netip.AddrPort, received time.Time, rate uint64, ifs [][2]uint32, emit func(Record)) error {
+// in place of goflow2's, and the start and end times (Unix nanoseconds, by record;
+// 0 keeps goflow2's) of times.
+func (d *Decoder) produce(msg any, from netip.AddrPort, received time.Time, rate uint64, ifs [][2]uint32, times [][2]uint64, emit func(Record)) error {
 	args := producer.ProduceArgs{Src: from, TimeReceived: received, SamplerAddress: from.Addr()}
 	set, err := d.producer.Produce(msg, &args)
 	defer d.producer.Commit(set)
@@ -282,6 +287,14 @@ func (d *Decoder) produce(msg any, from netip.AddrPort, received time.Time, rate
 		r := record(&pm.FlowMessage, from.Addr())
 		if n < len(ifs) {
 			r.InIf, r.OutIf = ifs[n][0], ifs[n][1]
+		}
+		if n < len(times) {
+			if t := times[n][0]; t > 0 {
+				r.Start = time.Unix(0, int64(t))
+			}
+			if t := times[n][1]; t > 0 {
+				r.End = time.Unix(0, int64(t))
+			}
 		}
 		emit(r)
 		n++
@@ -372,4 +385,66 @@ func record(m *flowpb.FlowMessage, exporter netip.Addr) Record {
 	r.Bytes = m.Bytes * r.SamplingRate
 	r.Packets = m.Packets * r.SamplingRate
 	return r
+}
+
+// v9AbsoluteTimes reads, for each data record of a NetFlow v9 message in the order
+// goflow2 produces them, the flow's start and end when the template carries them as
+// absolute times (IPFIX's elements 150-157, which pmacct and others use in v9 too) in
+// Unix nanoseconds; goflow2 reads only v9's own uptime-relative FIRST_SWITCHED and
+// LAST_SWITCHED, and leaves the export time for the others. Nil when no record has any.
+func v9AbsoluteTimes(sets []any) [][2]uint64 {
+	var out [][2]uint64
+	found := false
+	for _, set := range sets {
+		ds, ok := set.(netflow.DataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, rec := range ds.Records {
+			var t [2]uint64
+			for _, f := range rec.Values {
+				v, ok := f.Value.([]byte)
+				if !ok || f.PenProvided {
+					continue
+				}
+				if ns, side, ok := absoluteTime(f.Type, v); ok {
+					t[side] = ns
+					found = true
+				}
+			}
+			out = append(out, t)
+		}
+	}
+	if !found {
+		return nil
+	}
+	return out
+}
+
+// absoluteTime decodes one of IPFIX's absolute flow times: flowStart/EndSeconds (150,
+// 151), Milliseconds (152, 153), Microseconds (154, 155, NTP format) and Nanoseconds
+// (156, 157, NTP format). side is 0 for a start, 1 for an end.
+func absoluteTime(element uint16, v []byte) (ns uint64, side int, ok bool) {
+	if element < 150 || element > 157 || len(v) == 0 || len(v) > 8 {
+		return 0, 0, false
+	}
+	var u uint64
+	for _, b := range v {
+		u = u<<8 | uint64(b)
+	}
+	side = int(element-150) % 2
+	switch element {
+	case 150, 151:
+		ns = u * 1e9
+	case 152, 153:
+		ns = u * 1e6
+	default: // NTP: seconds since 1900 and a binary fraction
+		const ntpToUnix = 2208988800
+		secs := u >> 32
+		if secs < ntpToUnix {
+			return 0, 0, false
+		}
+		ns = (secs-ntpToUnix)*1e9 + (u&0xffffffff)*1e9>>32
+	}
+	return ns, side, ns > 0
 }

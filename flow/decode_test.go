@@ -655,3 +655,36 @@ func TestOptionsSamplingRate(t *testing.T) {
 		}
 	})
 }
+
+// NetFlow v9 records whose template carries absolute times (IPFIX's elements, as
+// pmacct exports them) start and end when they say, not at the export time.
+func TestV9AbsoluteTimes(t *testing.T) {
+	d := NewDecoder()
+	from := netip.MustParseAddrPort("127.0.0.1:40009")
+	fields := []ipfixField{fSrcAddr, fDstAddr, fOctets, fPackets, {152, 8}, {153, 8}}
+	start, end := time.Date(2026, 11, 2, 10, 0, 0, 250e6, time.UTC), time.Date(2026, 11, 2, 10, 0, 9, 0, time.UTC)
+	got := decodeAll(t, d, from,
+		v9Message(1, v9Template(300, fields...)),
+		v9Message(1, ipfixData(300, fields, []uint64{addr("10.0.0.1"), addr("10.0.0.2"), 1000, 10, uint64(start.UnixMilli()), uint64(end.UnixMilli())})),
+	)
+	if len(got) != 1 {
+		t.Fatalf("%d records", len(got))
+	}
+	if !got[0].Start.Equal(start) || !got[0].End.Equal(end) {
+		t.Errorf("start %v end %v, want %v and %v", got[0].Start.UTC(), got[0].End.UTC(), start, end)
+	}
+	for _, c := range []struct {
+		element uint16
+		v       uint64
+		want    time.Time
+	}{
+		{150, uint64(start.Unix()), start.Truncate(time.Second)},
+		{155, uint64(start.Unix()+2208988800)<<32 | 1<<31, start.Truncate(time.Second).Add(500 * time.Millisecond)},
+	} {
+		b := binary.BigEndian.AppendUint64(nil, c.v)
+		ns, side, ok := absoluteTime(c.element, b)
+		if !ok || side != int(c.element-150)%2 || !time.Unix(0, int64(ns)).Equal(c.want) {
+			t.Errorf("element %d: %v %d %v, want %v", c.element, time.Unix(0, int64(ns)).UTC(), side, ok, c.want)
+		}
+	}
+}
