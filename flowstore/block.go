@@ -266,96 +266,77 @@ func (d *decoder) decode(raw []byte, n int) ([]flow.Flow, error) {
 			return nil, corrupt("address kind %d", kind)
 		}
 	}
-	for c := range d.cols {
-		d.cols[c] = grow(d.cols[c], n)
+	var cols [numColumns]column
+	for c := range cols {
 		var err error
-		if src, err = readColumn(src, d.cols[c]); err != nil {
+		if cols[c], src, err = parseColumn(src, n); err != nil {
 			return nil, corrupt("column %d: %v", c, err)
 		}
 	}
 	if len(src) != 0 {
 		return nil, corrupt("%d bytes after the last column", len(src))
 	}
-	if err := d.check(n); err != nil {
-		return nil, err
-	}
 	d.flows = grow(d.flows, n)
-	fs := d.flows
-	c := &d.cols
-	for i, v := range c[colReceived] {
-		fs[i].Received = time.Unix(0, int64(v^signBit)).UTC()
+	// A run of records at a time, every column of the run read into d.cols, then the
+	// run's records written in one pass, each once: the run's columns stay in the
+	// cache, where a pass over the block per field would not.
+	for at := 0; at < n; at += decodeRun {
+		m := min(decodeRun, n-at)
+		for c := range cols {
+			d.cols[c] = grow(d.cols[c], decodeRun)
+			cols[c].read(d.cols[c][:m], at)
+		}
+		if err := d.check(m, &cols); err != nil {
+			return nil, err
+		}
+		d.assemble(d.flows[at : at+m])
 	}
-	dur, zero := c[colDuration], c[colZero]
-	for i, v := range c[colStart] {
-		start := int64(v ^ signBit)
-		fs[i].Start = time.Unix(0, start).UTC()
-		fs[i].End = time.Unix(0, start+int64(dur[i]^signBit)).UTC()
+	return d.flows, nil
+}
+
+// decodeRun is how many records are decoded column by column at once.
+const decodeRun = 1024
+
+// assemble sets fs from the columns read.
+func (d *decoder) assemble(fs []flow.Flow) {
+	n := len(fs)
+	c := &d.cols
+	recv, zero, start, dur := c[colReceived][:n], c[colZero][:n], c[colStart][:n], c[colDuration][:n]
+	kind, exporter, domain, sampling := c[colKind][:n], c[colExporter][:n], c[colDomain][:n], c[colSampling][:n]
+	inIf, outIf, src4, dst := c[colInIf][:n], c[colOutIf][:n], c[colSrc][:n], c[colDst][:n]
+	srcPort, dstPort, proto, flags := c[colSrcPort][:n], c[colDstPort][:n], c[colProto][:n], c[colTCPFlags][:n]
+	byts, pkts, device, in, out := c[colBytes][:n], c[colPackets][:n], c[colDevice][:n], c[colIn][:n], c[colOut][:n]
+	addrs, strs := d.addrs, d.strs
+	for i := range fs {
+		f := &fs[i]
+		st := int64(start[i] ^ signBit)
+		f.Received = time.Unix(0, int64(recv[i]^signBit)).UTC()
+		f.Start = time.Unix(0, st).UTC()
+		f.End = time.Unix(0, st+int64(dur[i]^signBit)).UTC()
 		if z := zero[i]; z != 0 {
 			if z&1 != 0 {
-				fs[i].Start = time.Time{}
+				f.Start = time.Time{}
 			}
 			if z&2 != 0 {
-				fs[i].End = time.Time{}
+				f.End = time.Time{}
 			}
 		}
+		f.Kind = flow.Kind(kind[i])
+		f.Exporter = addrs[exporter[i]]
+		f.Domain = uint32(domain[i])
+		f.SamplingRate = sampling[i]
+		f.InIf, f.OutIf = uint32(inIf[i]), uint32(outIf[i])
+		f.Src, f.Dst = addrs[src4[i]], addrs[dst[i]]
+		f.SrcPort, f.DstPort = uint16(srcPort[i]), uint16(dstPort[i])
+		f.Proto, f.TCPFlags = uint8(proto[i]), uint8(flags[i])
+		f.Bytes, f.Packets = byts[i], pkts[i]
+		f.Device, f.In, f.Out = strs[device[i]], strs[in[i]], strs[out[i]]
 	}
-	for i, v := range c[colKind] {
-		fs[i].Kind = flow.Kind(v)
-	}
-	for i, v := range c[colExporter] {
-		fs[i].Exporter = d.addrs[v]
-	}
-	for i, v := range c[colDomain] {
-		fs[i].Domain = uint32(v)
-	}
-	for i, v := range c[colSampling] {
-		fs[i].SamplingRate = v
-	}
-	for i, v := range c[colInIf] {
-		fs[i].InIf = uint32(v)
-	}
-	for i, v := range c[colOutIf] {
-		fs[i].OutIf = uint32(v)
-	}
-	for i, v := range c[colSrc] {
-		fs[i].Src = d.addrs[v]
-	}
-	for i, v := range c[colDst] {
-		fs[i].Dst = d.addrs[v]
-	}
-	for i, v := range c[colSrcPort] {
-		fs[i].SrcPort = uint16(v)
-	}
-	for i, v := range c[colDstPort] {
-		fs[i].DstPort = uint16(v)
-	}
-	for i, v := range c[colProto] {
-		fs[i].Proto = uint8(v)
-	}
-	for i, v := range c[colTCPFlags] {
-		fs[i].TCPFlags = uint8(v)
-	}
-	for i, v := range c[colBytes] {
-		fs[i].Bytes = v
-	}
-	for i, v := range c[colPackets] {
-		fs[i].Packets = v
-	}
-	for i, v := range c[colDevice] {
-		fs[i].Device = d.strs[v]
-	}
-	for i, v := range c[colIn] {
-		fs[i].In = d.strs[v]
-	}
-	for i, v := range c[colOut] {
-		fs[i].Out = d.strs[v]
-	}
-	return fs, nil
 }
 
 // check refuses values that do not fit their fields, and dictionary indexes past
-// their dictionaries, before they are used.
-func (d *decoder) check(n int) error {
+// their dictionaries, in the n records read into d.cols, before they are used.
+func (d *decoder) check(n int, cols *[numColumns]column) error {
 	if n == 0 {
 		return nil
 	}
@@ -369,6 +350,9 @@ func (d *decoder) check(n int) error {
 		{colDevice, uint64(len(d.strs))}, {colIn, uint64(len(d.strs))}, {colOut, uint64(len(d.strs))},
 	}
 	for _, l := range limits {
+		if cols[l.col].bound < l.size {
+			continue // the column's form says so without looking
+		}
 		var hi uint64
 		for _, v := range d.cols[l.col][:n] {
 			hi = max(hi, v)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 )
 
@@ -108,72 +109,120 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 	return dst, scratch
 }
 
-// readColumn decodes a column of len(out) values from the front of src into out and
-// returns the rest of src.
-func readColumn(src []byte, out []uint64) ([]byte, error) {
+// column is a column being read, a run of records at a time.
+type column struct {
+	delta   bool
+	width   int
+	base, g uint64
+	planes  []byte
+	count   int
+	next    int    // the record the next read starts at (delta form)
+	prev    uint64 // the value before it (delta form)
+	bound   uint64 // no value is above it
+}
+
+// parseColumn reads the head of a column of count values from the front of src,
+// checks that its values are there, and returns the rest of src.
+func parseColumn(src []byte, count int) (column, []byte, error) {
 	if len(src) < 1 {
-		return nil, errShort
+		return column{}, nil, errShort
 	}
 	mode := src[0]
-	width := int(mode & 0x0f)
-	if mode&^(modeDelta|0x0f) != 0 || width > 8 {
-		return nil, fmt.Errorf("column mode %#x unknown", mode)
+	c := column{width: int(mode & 0x0f), delta: mode&modeDelta != 0, count: count}
+	if mode&^(modeDelta|0x0f) != 0 || c.width > 8 {
+		return column{}, nil, fmt.Errorf("column mode %#x unknown", mode)
 	}
 	src = src[1:]
-	base, n := binary.Uvarint(src)
-	if n <= 0 {
-		return nil, errShort
+	var n int
+	if c.base, n = binary.Uvarint(src); n <= 0 {
+		return column{}, nil, errShort
 	}
 	src = src[n:]
-	g, n := binary.Uvarint(src)
-	if n <= 0 {
-		return nil, errShort
+	if c.g, n = binary.Uvarint(src); n <= 0 {
+		return column{}, nil, errShort
 	}
 	src = src[n:]
+	if c.width > 0 && len(src)/c.width < count {
+		return column{}, nil, errShort
+	}
+	c.planes = src[:c.width*count]
+	c.prev = c.base
+	c.bound = math.MaxUint64
+	if !c.delta { // base + g*(the widest x), unless that overflows
+		xmax := uint64(math.MaxUint64)
+		if c.width < 8 {
+			xmax = uint64(1)<<(8*c.width) - 1
+		}
+		mh, ml := bits.Mul64(c.g, xmax)
+		if sum, carry := bits.Add64(c.base, ml, 0); carry == 0 && mh == 0 {
+			c.bound = sum
+		}
+	}
+	return c, src[c.width*count:], nil
+}
+
+// read sets out to the values of records [at, at+len(out)). A column in delta form
+// is read in order, from the first record.
+func (c *column) read(out []uint64, at int) {
+	if !c.delta {
+		readPlanes(c.planes, c.count, at, out, c.width, c.base, c.g)
+		return
+	}
+	readPlanes(c.planes, c.count, at, out, c.width, 0, 1)
+	prev, g := c.prev, int64(c.g)
+	for i, x := range out {
+		prev += uint64(unzigzag(x) * g)
+		out[i] = prev
+	}
+	c.prev = prev
+}
+
+// readPlanes sets out[i] to base + g*x[at+i], x being width byte planes of stride
+// bytes each.
+func readPlanes(planes []byte, stride, at int, out []uint64, width int, base, g uint64) {
 	count := len(out)
-	if width > 0 && len(src)/width < count {
-		return nil, errShort
-	}
-	planes := src[:width*count]
-	src = src[width*count:]
+	plane := func(k int) []byte { return planes[k*stride+at : k*stride+at+count] }
 	switch width {
 	case 0:
-		clear(out)
+		for i := range out {
+			out[i] = base
+		}
 	case 1:
-		for i, b := range planes[:count] {
-			out[i] = uint64(b)
+		p0 := plane(0)
+		for i := range out {
+			out[i] = base + uint64(p0[i])*g
+		}
+	case 2:
+		p0, p1 := plane(0), plane(1)
+		for i := range out {
+			out[i] = base + (uint64(p0[i])|uint64(p1[i])<<8)*g
+		}
+	case 3:
+		p0, p1, p2 := plane(0), plane(1), plane(2)
+		for i := range out {
+			out[i] = base + (uint64(p0[i])|uint64(p1[i])<<8|uint64(p2[i])<<16)*g
+		}
+	case 4:
+		p0, p1, p2, p3 := plane(0), plane(1), plane(2), plane(3)
+		for i := range out {
+			out[i] = base + (uint64(p0[i])|uint64(p1[i])<<8|uint64(p2[i])<<16|uint64(p3[i])<<24)*g
 		}
 	default:
-		p := planes[:count]
+		p := plane(0)
 		for i := range out {
 			out[i] = uint64(p[i])
 		}
-		for plane := 1; plane < width; plane++ {
-			p := planes[plane*count : (plane+1)*count]
-			shift := 8 * plane
+		for k := 1; k < width; k++ {
+			p := plane(k)
+			shift := 8 * k
 			for i := range out {
 				out[i] |= uint64(p[i]) << shift
 			}
 		}
-	}
-	if mode&modeDelta == 0 {
-		if g == 1 {
-			for i := range out {
-				out[i] += base
-			}
-		} else {
-			for i := range out {
-				out[i] = base + out[i]*g
-			}
+		for i := range out {
+			out[i] = base + out[i]*g
 		}
-		return src, nil
 	}
-	prev := base
-	for i, x := range out {
-		prev += uint64(unzigzag(x) * int64(g))
-		out[i] = prev
-	}
-	return src, nil
 }
 
 func grow[T any](s []T, n int) []T {
