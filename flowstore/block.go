@@ -69,6 +69,7 @@ type encoder struct {
 	addrSeq []netip.Addr
 	strs    map[string]uint64
 	strSeq  []string
+	lastStr uint64 // the index str returned last
 	raw     []byte
 }
 
@@ -77,6 +78,9 @@ func newEncoder() *encoder {
 }
 
 func (e *encoder) addr(a netip.Addr) uint64 {
+	if n := len(e.addrSeq); n > 0 && e.addrSeq[n-1] == a {
+		return uint64(n - 1)
+	}
 	i, ok := e.addrs[a]
 	if !ok {
 		i = uint64(len(e.addrSeq))
@@ -87,11 +91,16 @@ func (e *encoder) addr(a netip.Addr) uint64 {
 }
 
 func (e *encoder) str(s string) uint64 {
+	if e.lastStr < uint64(len(e.strSeq)) && e.strSeq[e.lastStr] == s {
+		return e.lastStr
+	}
 	i, ok := e.strs[s]
+	e.lastStr = i
 	if !ok {
 		i = uint64(len(e.strSeq))
 		e.strs[s] = i
 		e.strSeq = append(e.strSeq, s)
+		e.lastStr = i
 	}
 	return i
 }

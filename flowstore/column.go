@@ -48,13 +48,15 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 	for _, v := range vs[1:] {
 		lo = min(lo, v)
 	}
-	var forMax, forG uint64
-	var deltaMax, deltaG uint64
+	// The GCDs: most columns fall to 1 within a few values; those that keep a factor
+	// (times to the millisecond, counts of a sampling exporter) are divided only when
+	// a value does not divide.
+	var forMax, forG, deltaG uint64
 	prev := vs[0]
 	for _, v := range vs {
 		x := v - lo
 		forMax = max(forMax, x)
-		if forG != 1 {
+		if forG != 1 && (forG == 0 || x%forG != 0) {
 			forG = gcd(x, forG)
 		}
 		d := int64(v - prev)
@@ -63,7 +65,7 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 		if d < 0 {
 			a = -a
 		}
-		if deltaG != 1 {
+		if deltaG != 1 && (deltaG == 0 || a%deltaG != 0) {
 			deltaG = gcd(a, deltaG)
 		}
 	}
@@ -72,28 +74,49 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 	forWidth := widthOf(forMax / forG)
 	deltaWidth := 9
 	if forWidth > 1 { // a delta form can be narrower only where there is room
+		var deltaMax uint64
 		prev = vs[0]
 		for _, v := range vs {
-			d := int64(v-prev) / int64(deltaG)
+			deltaMax = max(deltaMax, zigzag(int64(v-prev)))
 			prev = v
-			deltaMax = max(deltaMax, zigzag(d))
+		}
+		if deltaG > 1 { // zigzag(d/g) is at most zigzag(d)/g, give or take one
+			deltaMax = deltaMax/deltaG + 1
 		}
 		deltaWidth = widthOf(deltaMax)
 	}
 	scratch = grow(scratch, len(vs))
+	xs := scratch[:len(vs)]
 	var mode byte
 	var base, g uint64
 	if deltaWidth < forWidth {
 		mode, base, g = byte(deltaWidth)|modeDelta, vs[0], deltaG
 		prev = vs[0]
 		for i, v := range vs {
-			scratch[i] = zigzag(int64(v-prev) / int64(g))
+			if g == 1 {
+				xs[i] = zigzag(int64(v - prev))
+			} else {
+				xs[i] = zigzag(int64(v-prev) / int64(g))
+			}
 			prev = v
 		}
+		// The bound above is one wider than need be at a byte's edge: take the
+		// width of what was written.
+		var hi uint64
+		for _, x := range xs {
+			hi = max(hi, x)
+		}
+		mode = byte(widthOf(hi)) | modeDelta
 	} else {
 		mode, base, g = byte(forWidth), lo, forG
-		for i, v := range vs {
-			scratch[i] = (v - lo) / g
+		if g == 1 {
+			for i, v := range vs {
+				xs[i] = v - lo
+			}
+		} else {
+			for i, v := range vs {
+				xs[i] = (v - lo) / g
+			}
 		}
 	}
 	dst = append(dst, mode)
@@ -102,7 +125,7 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 	width := int(mode & 0x0f)
 	for plane := range width {
 		shift := 8 * plane
-		for _, x := range scratch[:len(vs)] {
+		for _, x := range xs {
 			dst = append(dst, byte(x>>shift))
 		}
 	}

@@ -130,8 +130,21 @@ func (s *Store) scan(from, to time.Time, ordered bool, fn func(int, []flow.Flow)
 	}
 	free := make(chan *slot, nslots)
 	for range nslots {
-		free <- &slot{done: make(chan struct{}, 1)}
+		sl, _ := s.slots.Get().(*slot)
+		if sl == nil {
+			sl = &slot{done: make(chan struct{}, 1)}
+		}
+		free <- sl
 	}
+	// Every slot is back in free once the workers and the reader are done: keep
+	// their buffers for the next scan.
+	defer func() {
+		for range nslots {
+			sl := <-free
+			sl.fs = nil
+			s.slots.Put(sl)
+		}
+	}()
 	jobs := make(chan *slot)
 	order := make(chan *slot, nslots)
 

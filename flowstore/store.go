@@ -79,6 +79,8 @@ type Store struct {
 	closed bool
 	werr   error // a write that failed; the writer refuses more until reopened
 
+	slots sync.Pool // of *slot: a scan's buffers, kept for the next
+
 	mu        sync.Mutex        // guards committed, for readers
 	committed map[string]int64 // bytes of whole blocks in files the writer has open
 }
