@@ -17,7 +17,10 @@ import (
 	"github.com/mrtgo/mrtgo/flow"
 )
 
-var big = flag.Bool("big", false, "run the benchmarks' 10,000,000-record sizes")
+var (
+	big      = flag.Bool("big", false, "run the benchmarks' 10,000,000-record sizes")
+	benchDir = flag.String("benchdir", "", "keep the benchmarks' stores in `dir`, and use those found there")
+)
 
 // benchSizes are the scan benchmarks' store sizes; the largest runs with -big only,
 // as building it takes a while and 150 MB of disk.
@@ -83,9 +86,19 @@ func benchStore(b *testing.B, n int) *Store {
 	benchStoresMu.Lock()
 	defer benchStoresMu.Unlock()
 	dir, ok := benchStores[n]
+	if !ok && *benchDir != "" {
+		dir = filepath.Join(*benchDir, fmt.Sprint("records=", n))
+		_, err := os.Stat(filepath.Join(dir, "LOCK"))
+		ok = err == nil
+	}
 	if !ok {
 		var err error
-		if dir, err = os.MkdirTemp("", "flowstore-bench"); err != nil {
+		if *benchDir != "" {
+			err = os.MkdirAll(dir, 0o755)
+		} else {
+			dir, err = os.MkdirTemp("", "flowstore-bench")
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 		s, err := Open(dir, Options{})
@@ -104,7 +117,9 @@ func benchStore(b *testing.B, n int) *Store {
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
-		benchStores[n] = dir
+		if *benchDir == "" {
+			benchStores[n] = dir // removed at the end
+		}
 	}
 	s, err := Open(dir, Options{ReadOnly: true})
 	if err != nil {

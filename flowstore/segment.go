@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -111,7 +112,11 @@ type codec struct {
 	dec *zstd.Decoder
 }
 
-// newCodec returns the codec. zstd's fastest level: on columns of records the higher
+// sharedCodec is the one codec of the process: its encoder and decoder pools serve
+// every Store.
+var sharedCodec = sync.OnceValue(newCodec)
+
+// newCodec returns a codec. zstd's fastest level: on columns of records the higher
 // levels found no more than 1% to take off, at two to twenty times the time.
 func newCodec() *codec {
 	// Static options: these cannot fail.

@@ -117,7 +117,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{dir: dir, opts: opts, codec: newCodec(), enc: newEncoder(), committed: map[string]int64{}}
+	s := &Store{dir: dir, opts: opts, codec: sharedCodec(), enc: newEncoder(), committed: map[string]int64{}}
 	if opts.ReadOnly {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("flow store: %w", err)
