@@ -196,11 +196,11 @@ func checkFlow(f *flow.Flow) error {
 	case f.Received.IsZero():
 		return errors.New("record without a Received time")
 	case !timeOK(f.Received):
-		return fmt.Errorf("Received %v out of range", f.Received)
+		return fmt.Errorf("time received %v out of range", f.Received)
 	case !f.Start.IsZero() && !timeOK(f.Start):
-		return fmt.Errorf("Start %v out of range", f.Start)
+		return fmt.Errorf("flow start %v out of range", f.Start)
 	case !f.End.IsZero() && !timeOK(f.End):
-		return fmt.Errorf("End %v out of range", f.End)
+		return fmt.Errorf("flow end %v out of range", f.End)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func appendColumn(dst []byte, vs []uint64, scratch []uint64) ([]byte, []uint64) 
 	var mode byte
 	var base, g uint64
 	if deltaWidth < forWidth {
-		mode, base, g = byte(deltaWidth)|modeDelta, vs[0], deltaG
+		base, g = vs[0], deltaG
 		prev = vs[0]
 		for i, v := range vs {
 			if g == 1 {
@@ -139,7 +139,6 @@ type column struct {
 	base, g uint64
 	planes  []byte
 	count   int
-	next    int    // the record the next read starts at (delta form)
 	prev    uint64 // the value before it (delta form)
 	bound   uint64 // no value is above it
 }

@@ -81,7 +81,7 @@ type Store struct {
 
 	slots sync.Pool // of *slot: a scan's buffers, kept for the next
 
-	mu        sync.Mutex        // guards committed, for readers
+	mu        sync.Mutex       // guards committed, for readers
 	committed map[string]int64 // bytes of whole blocks in files the writer has open
 }
 

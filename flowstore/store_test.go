@@ -104,7 +104,9 @@ func edgeFlows() []flow.Flow {
 		f.SrcPort, f.DstPort, f.Proto, f.TCPFlags, f.Kind = 0, 0, 0, 0, 0
 	})
 	add(func(f *flow.Flow) { f.Device, f.In, f.Out = "", "", "" })
-	add(func(f *flow.Flow) { f.Device, f.In, f.Out = "ünïcode ✓", "ifIndex 4294967295", string([]byte{0, 0xff, '\n'}) })
+	add(func(f *flow.Flow) {
+		f.Device, f.In, f.Out = "ünïcode ✓", "ifIndex 4294967295", string([]byte{0, 0xff, '\n'})
+	})
 	return fs
 }
 
