@@ -95,11 +95,22 @@ func TestScanGarbage(t *testing.T) {
 			t.Errorf("%q: %d records, stats %+v", b, len(got), st)
 		}
 	}
-	// A writer refuses a segment whose header is not one.
+	// A writer puts a segment whose header is not one aside and begins it anew.
 	s := open(t, dir, Options{})
 	f := edgeFlows()[0]
 	f.Received = t0
-	if err := s.Append(f); err == nil {
-		t.Error("appended to a segment that is not one")
+	if err := s.Append(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, st := scanAll(t, s, time.Time{}, time.Time{})
+	compare(t, got, []flow.Flow{f})
+	if st.Torn != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if b, err := os.ReadFile(path + ".damaged"); err != nil || len(b) != len(fileMagic)+100 {
+		t.Errorf("damaged segment not kept aside: %d bytes, %v", len(b), err)
 	}
 }

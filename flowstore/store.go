@@ -238,6 +238,9 @@ func (s *Store) partition(start time.Time) (*partition, error) {
 	return p, nil
 }
 
+// errNotSegment is a file named as a segment that does not start as one.
+var errNotSegment = errors.New("not a flow segment")
+
 // openSegment opens a segment for appending: an existing file is cut back to its
 // whole blocks; a new one is written with its header under a temporary name, synced,
 // and renamed, so that a segment file always has its header.
@@ -245,13 +248,20 @@ func openSegment(seg segment) (f *os.File, size int64, created bool, err error) 
 	f, err = os.OpenFile(seg.path, os.O_RDWR, 0)
 	if err == nil {
 		size, err = recoverSegment(f)
-		if err != nil {
+		if errors.Is(err, errNotSegment) {
+			// Not a segment, or one whose header is damaged: kept aside under
+			// another name for a person to look at, and the partition begun anew.
+			f.Close()
+			if err := os.Rename(seg.path, seg.path+".damaged"); err != nil {
+				return nil, 0, false, fmt.Errorf("flow store: %w", err)
+			}
+		} else if err != nil {
 			f.Close()
 			return nil, 0, false, fmt.Errorf("flow store: %s: %w", seg.path, err)
+		} else {
+			return f, size, false, nil
 		}
-		return f, size, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, 0, false, fmt.Errorf("flow store: %w", err)
 	}
 	day := filepath.Dir(seg.path)
@@ -266,7 +276,9 @@ func openSegment(seg segment) (f *os.File, size int64, created bool, err error) 
 	if _, err = f.Write(fileHeader(seg.start, seg.span)); err == nil {
 		if err = f.Sync(); err == nil {
 			if err = os.Rename(tmp, seg.path); err == nil {
-				err = syncDir(day)
+				if err = syncDir(day); err == nil {
+					err = syncDir(filepath.Dir(day)) // the day's directory may be new
+				}
 			}
 		}
 	}
@@ -286,11 +298,14 @@ func recoverSegment(f *os.File) (int64, error) {
 		return 0, err
 	}
 	var head [fileHeaderLen]byte
-	if _, err := f.ReadAt(head[:], 0); err != nil {
+	if _, err := f.ReadAt(head[:], 0); errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("%w: %d bytes", errNotSegment, st.Size())
+	} else if err != nil {
 		return 0, fmt.Errorf("read header: %w", err)
 	}
 	if _, _, err := parseFileHeader(head[:]); err != nil {
-		return 0, err // renamed into place whole: this is not ours, or damaged; leave it
+		// Renamed into place whole: this is not one of ours, or it is damaged.
+		return 0, fmt.Errorf("%w: %v", errNotSegment, err)
 	}
 	end := int64(fileHeaderLen)
 	var last blockHeader
