@@ -7,6 +7,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/google/gopacket v1.1.19
 	github.com/gosnmp/gosnmp v1.47.0
+	github.com/klauspost/compress v1.20.4
 	github.com/netsampler/goflow2/v2 v2.2.6
 	github.com/prometheus/client_golang v1.25.0
 	github.com/schollz/progressbar/v3 v3.19.1
