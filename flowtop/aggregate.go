@@ -12,96 +12,129 @@ type seriesName struct {
 	dir           Direction // In or Out
 }
 
-// sketches is the current step of one series: exact totals and a Space-Saving
-// sketch per dimension and measure, each made on first use.
+// addr16 is an address as a map key without pointers (netip.Addr holds its zone
+// by pointer), so the garbage collector never scans the sketches. IPv4 is kept
+// mapped, and unmapped when stored.
+type addr16 = [16]byte
+
+// pair16 is a conversation key: the two hosts, the lower first.
+type pair16 = [32]byte
+
+// sketches is the current step of one series: exact totals, and for each
+// dimension a sketch per measure behind an exact buffer.
 type sketches struct {
 	total   [numMeasures]uint64
-	src     [numMeasures]*flow.TopK[netip.Addr]
-	dst     [numMeasures]*flow.TopK[netip.Addr]
-	sport   [numMeasures]*flow.TopK[uint16]
-	dport   [numMeasures]*flow.TopK[uint16]
-	proto   [numMeasures]*flow.TopK[uint8]
-	conv    [numMeasures]*flow.TopK[pair]
-	service [numMeasures]*flow.TopK[uint32]
+	src     dimSketch[addr16]
+	dst     dimSketch[addr16]
+	sport   dimSketch[uint16]
+	dport   dimSketch[uint16]
+	proto   dimSketch[uint8]
+	conv    dimSketch[pair16]
+	service dimSketch[uint32]
 }
 
 func newSketches(capacity int) *sketches {
 	s := &sketches{}
-	for m := range numMeasures {
-		s.src[m] = flow.NewTopK[netip.Addr](capacity)
-		s.dst[m] = flow.NewTopK[netip.Addr](capacity)
-		s.sport[m] = flow.NewTopK[uint16](capacity)
-		s.dport[m] = flow.NewTopK[uint16](capacity)
-		// A protocol is one of 256 and a service one of a few thousand: their
-		// sketches stay small (and exact) however large the capacity.
-		s.proto[m] = flow.NewTopK[uint8](min(capacity, 256))
-		s.conv[m] = flow.NewTopK[pair](capacity)
-		s.service[m] = flow.NewTopK[uint32](capacity)
-	}
+	s.src.capacity = capacity
+	s.dst.capacity = capacity
+	s.sport.capacity = capacity
+	s.dport.capacity = capacity
+	// A protocol is one of 256: its buffer holds them all, and never spills.
+	s.proto.capacity = min(capacity, 256)
+	s.conv.capacity = capacity
+	s.service.capacity = capacity
 	return s
 }
 
-// flowKeys is a record's key in every dimension, worked out once for both of its
-// interfaces.
-type flowKeys struct {
-	src, dst     netip.Addr
-	sport, dport uint16
-	proto        uint8
-	conv         pair
-	service      uint32
-	w            [numMeasures]uint64
+// dimSketch counts one dimension of a step. Records first add up exactly in a
+// buffer of at most capacity keys; when a new key finds it full, the buffer is
+// spilled into one flow.TopK per measure (Space-Saving, capacity keys) and
+// cleared. Space-Saving's bound holds for any order and grouping of the stream, so
+// spilling sums changes no guarantee; it only saves the sketches' cost (a heap
+// update and several map writes per Add) for keys that repeat within a buffer,
+// which is most of the traffic, and all of it for protocols, services and
+// low-numbered ports. A dimension that never spills is exact.
+type dimSketch[K comparable] struct {
+	capacity int
+	idx      map[K]int32
+	keys     []K
+	w        [][numMeasures]uint64
+	top      [numMeasures]*flow.TopK[K] // made at the first spill
 }
 
-func keysOf(f *flow.Flow) flowKeys {
-	src, dst := f.Src.Unmap().WithZone(""), f.Dst.Unmap().WithZone("")
-	return flowKeys{
-		src: src, dst: dst, sport: f.SrcPort, dport: f.DstPort, proto: f.Proto,
-		conv:    makePair(src, dst),
-		service: service(f.Proto, f.SrcPort, f.DstPort),
-		w:       [numMeasures]uint64{f.Bytes, f.Packets, 1},
+func (d *dimSketch[K]) add(k K, w *[numMeasures]uint64) {
+	if i, ok := d.idx[k]; ok {
+		v := &d.w[i]
+		v[0] += w[0]
+		v[1] += w[1]
+		v[2] += w[2]
+		return
 	}
-}
-
-func (s *sketches) add(k *flowKeys) {
-	for m, w := range k.w {
-		s.total[m] += w
-		s.src[m].Add(k.src, w)
-		s.dst[m].Add(k.dst, w)
-		s.sport[m].Add(k.sport, w)
-		s.dport[m].Add(k.dport, w)
-		s.proto[m].Add(k.proto, w)
-		s.conv[m].Add(k.conv, w)
-		s.service[m].Add(k.service, w)
+	if d.idx == nil {
+		d.idx = make(map[K]int32)
 	}
-}
-
-// row turns the step's sketches into a row of lists of at most keep entries.
-func (s *sketches) row(keep int) *row {
-	r := &row{total: s.total}
-	for m := range numMeasures {
-		r.lists[SrcAddr][m] = extract(s.src[m], keep, appendAddr)
-		r.lists[DstAddr][m] = extract(s.dst[m], keep, appendAddr)
-		r.lists[SrcPort][m] = extract(s.sport[m], keep, appendU16)
-		r.lists[DstPort][m] = extract(s.dport[m], keep, appendU16)
-		r.lists[Proto][m] = extract(s.proto[m], keep, func(b []byte, p uint8) []byte { return append(b, p) })
-		r.lists[Conversation][m] = extract(s.conv[m], keep, appendPair)
-		r.lists[Service][m] = extract(s.service[m], keep, appendService)
+	if len(d.keys) == d.capacity {
+		d.spill()
 	}
-	return r
+	d.idx[k] = int32(len(d.keys))
+	d.keys = append(d.keys, k)
+	d.w = append(d.w, *w)
 }
 
-// extract lists the keep heaviest keys of t. Every key not listed weighs at most
-// the heaviest one left out: a key still in the sketch is overestimated there,
-// and one evicted (or never kept) weighs at most the sketch's lightest counter,
-// which only happens once the sketch holds more keys than keep.
-func extract[K comparable](t *flow.TopK[K], keep int, enc func([]byte, K) []byte) list {
-	top := t.Top(keep + 1)
-	es := make([]entry, len(top))
+func (d *dimSketch[K]) spill() {
+	if d.top[0] == nil {
+		for m := range d.top {
+			d.top[m] = flow.NewTopK[K](d.capacity)
+		}
+	}
+	for i, k := range d.keys {
+		for m, w := range d.w[i] {
+			if w > 0 { // a key that weighed nothing needs no counter
+				d.top[m].Add(k, w)
+			}
+		}
+	}
+	clear(d.idx)
+	d.keys = d.keys[:0]
+	d.w = d.w[:0]
+}
+
+// lists returns the dimension's list of each measure, of at most keep entries.
+func (d *dimSketch[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list {
+	var out [numMeasures]list
 	var buf []byte
-	for i, e := range top {
-		buf = enc(buf[:0], e.Key)
-		es[i] = entry{key: string(buf), w: e.Weight, err: e.Err}
+	if d.top[0] == nil {
+		// Never spilled: the buffer is the exact count of every key.
+		for m := range out {
+			es := make([]entry, 0, len(d.keys))
+			for i, k := range d.keys {
+				if w := d.w[i][m]; w > 0 {
+					buf = enc(buf[:0], k)
+					es = append(es, entry{key: string(buf), w: w})
+				}
+			}
+			out[m] = cut(es, keep)
+		}
+		return out
 	}
+	d.spill()
+	for m := range out {
+		top := d.top[m].Top(keep + 1)
+		es := make([]entry, len(top))
+		for i, e := range top {
+			buf = enc(buf[:0], e.Key)
+			es[i] = entry{key: string(buf), w: e.Weight, err: e.Err}
+		}
+		out[m] = cut(es, keep)
+	}
+	return out
+}
+
+// cut sorts es and keeps keep of them. Every key not listed weighs at most the
+// heaviest one left out: a key still counted is overestimated there, and one the
+// sketch evicted (or never kept) weighs at most its lightest counter, which only
+// happens once it holds more keys than keep.
+func cut(es []entry, keep int) list {
 	sortEntries(es)
 	l := list{}
 	if len(es) > keep {
@@ -110,4 +143,73 @@ func extract[K comparable](t *flow.TopK[K], keep int, enc func([]byte, K) []byte
 	}
 	l.entries = es
 	return l
+}
+
+// flowKeys is a record's key in every dimension, worked out once for both of its
+// interfaces.
+type flowKeys struct {
+	src, dst     addr16
+	sport, dport uint16
+	proto        uint8
+	conv         pair16
+	service      uint32
+	w            [numMeasures]uint64
+}
+
+func keysOf(f *flow.Flow) flowKeys {
+	src, dst := f.Src.Unmap(), f.Dst.Unmap()
+	k := flowKeys{
+		src: src.As16(), dst: dst.As16(), sport: f.SrcPort, dport: f.DstPort, proto: f.Proto,
+		service: service(f.Proto, f.SrcPort, f.DstPort),
+		w:       [numMeasures]uint64{f.Bytes, f.Packets, 1},
+	}
+	lo, hi := src, dst
+	if hi.Less(lo) {
+		lo, hi = hi, lo
+	}
+	a, b := lo.As16(), hi.As16()
+	copy(k.conv[:16], a[:])
+	copy(k.conv[16:], b[:])
+	return k
+}
+
+func (s *sketches) add(k *flowKeys) {
+	for m, w := range k.w {
+		s.total[m] += w
+	}
+	s.src.add(k.src, &k.w)
+	s.dst.add(k.dst, &k.w)
+	s.sport.add(k.sport, &k.w)
+	s.dport.add(k.dport, &k.w)
+	s.proto.add(k.proto, &k.w)
+	s.conv.add(k.conv, &k.w)
+	s.service.add(k.service, &k.w)
+}
+
+// row turns the step's counts into a row of lists of at most keep entries.
+func (s *sketches) row(keep int) *row {
+	r := &row{total: s.total}
+	r.lists[SrcAddr] = s.src.lists(keep, appendAddr16)
+	r.lists[DstAddr] = s.dst.lists(keep, appendAddr16)
+	r.lists[SrcPort] = s.sport.lists(keep, appendU16)
+	r.lists[DstPort] = s.dport.lists(keep, appendU16)
+	r.lists[Proto] = s.proto.lists(keep, func(b []byte, p uint8) []byte { return append(b, p) })
+	r.lists[Conversation] = s.conv.lists(keep, appendPair16)
+	r.lists[Service] = s.service.lists(keep, appendService)
+	return r
+}
+
+// addrOf16 turns a key back into an address: IPv4 unmapped, all zeros the zero
+// Addr of a record without one (so the IPv6 address :: reads as none).
+func addrOf16(a addr16) netip.Addr {
+	if a == (addr16{}) {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom16(a).Unmap()
+}
+
+func appendAddr16(b []byte, a addr16) []byte { return appendAddr(b, addrOf16(a)) }
+
+func appendPair16(b []byte, p pair16) []byte {
+	return appendAddr16(appendAddr16(b, addr16(p[:16])), addr16(p[16:]))
 }

@@ -205,16 +205,6 @@ func service(proto uint8, sport, dport uint16) uint32 {
 	return uint32(proto)<<16 | uint32(p)
 }
 
-// pair is a conversation key: the two hosts, the lower first.
-type pair struct{ a, b netip.Addr }
-
-func makePair(x, y netip.Addr) pair {
-	if y.Less(x) {
-		x, y = y, x
-	}
-	return pair{x, y}
-}
-
 // Stored keys are bytes, so that merging lists is the same for every dimension:
 // an address is its length (0, 4 or 16) and bytes, a port two bytes, a protocol
 // one, a service three (protocol, port).
@@ -236,8 +226,6 @@ func appendU16(b []byte, v uint16) []byte { return binary.BigEndian.AppendUint16
 func appendService(b []byte, s uint32) []byte {
 	return append(b, byte(s>>16), byte(s>>8), byte(s))
 }
-
-func appendPair(b []byte, p pair) []byte { return appendAddr(appendAddr(b, p.a), p.b) }
 
 // keyLen returns the length of the stored key of dimension d at the start of b, or
 // -1 when b is too short.
@@ -316,7 +304,7 @@ func encodeKey(k Key) string {
 	case Proto:
 		b = append(b, k.Proto)
 	case Conversation:
-		b = appendPair(b, pair{k.Addr, k.Peer})
+		b = appendAddr(appendAddr(b, k.Addr), k.Peer)
 	case Service:
 		b = appendService(b, uint32(k.Proto)<<16|uint32(k.Port))
 	}
