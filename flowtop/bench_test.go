@@ -1,13 +1,13 @@
 package flowtop
 
 import (
-	"syscall"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
