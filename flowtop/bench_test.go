@@ -196,30 +196,35 @@ func BenchmarkTop(b *testing.B) {
 }
 
 // BenchmarkFileSize fills every ring of the default layout for 100 interfaces
-// (both directions, full lists of the default Keep) and reports the file's size.
+// (both directions, full lists) and reports the file's size, at the default Keep
+// and at 10.
 func BenchmarkFileSize(b *testing.B) {
-	for b.Loop() {
-		path := filepath.Join(b.TempDir(), "top.db")
-		s := openTest(b, path, Options{})
-		fillRings(b, s, 100, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Unix()/300)
-		var rowBytes, rows int
-		s.bolt.View(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketRows).ForEach(func(k, v []byte) error {
-				if k[5] != 0 || k[6] != 0 || k[7] != 0 || k[8] != 0 {
-					rowBytes += len(v)
-					rows++
+	for _, keep := range []int{DefaultKeep, 10} {
+		b.Run(fmt.Sprint("interfaces=100/keep=", keep), func(b *testing.B) {
+			for b.Loop() {
+				path := filepath.Join(b.TempDir(), "top.db")
+				s := openTest(b, path, Options{Keep: keep})
+				fillRings(b, s, 100, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Unix()/300)
+				var rowBytes, rows int
+				s.bolt.View(func(tx *bolt.Tx) error {
+					return tx.Bucket(bucketRows).ForEach(func(k, v []byte) error {
+						if k[5] != 0 || k[6] != 0 || k[7] != 0 || k[8] != 0 {
+							rowBytes += len(v)
+							rows++
+						}
+						return nil
+					})
+				})
+				s.Close()
+				fi, err := os.Stat(path)
+				if err != nil {
+					b.Fatal(err)
 				}
-				return nil
-			})
+				b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+				b.ReportMetric(float64(rowBytes)/float64(rows), "bytes/row")
+				b.ReportMetric(float64(rows), "rows")
+			}
 		})
-		s.Close()
-		fi, err := os.Stat(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
-		b.ReportMetric(float64(rowBytes)/float64(rows), "bytes/row")
-		b.ReportMetric(float64(rows), "rows")
 	}
 }
 
