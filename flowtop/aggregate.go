@@ -1,7 +1,9 @@
 package flowtop
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 
 	"github.com/mrtgo/mrtgo/flow"
 )
@@ -104,14 +106,21 @@ func (d *dimSketch[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]
 	var out [numMeasures]list
 	var buf []byte
 	if d.top[0] == nil {
-		// Never spilled: the buffer is the exact count of every key.
+		// Never spilled: the buffer is the exact count of every key. Only the
+		// keep+1 heaviest are encoded and sorted in full.
+		idx := make([]int32, 0, len(d.keys))
 		for m := range out {
-			es := make([]entry, 0, len(d.keys))
-			for i, k := range d.keys {
-				if w := d.w[i][m]; w > 0 {
-					buf = enc(buf[:0], k)
-					es = append(es, entry{key: string(buf), w: w})
+			idx = idx[:0]
+			for i := range d.keys {
+				if d.w[i][m] > 0 {
+					idx = append(idx, int32(i))
 				}
+			}
+			slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(d.w[b][m], d.w[a][m]) })
+			es := make([]entry, 0, min(len(idx), keep+1))
+			for _, i := range idx[:min(len(idx), keep+1)] {
+				buf = enc(buf[:0], d.keys[i])
+				es = append(es, entry{key: string(buf), w: d.w[i][m]})
 			}
 			out[m] = cut(es, keep)
 		}
