@@ -63,7 +63,7 @@ func TestHeavyHitters(t *testing.T) {
 	p0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC).Unix() / 60
 	addr := func(i uint64) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
 	for p := p0 + 1; p <= p0+120; p++ {
-		for range 1500 {
+		for range 800 {
 			f := flow.Flow{Device: "core1", In: "ge-0/0/0",
 				Record: flow.Record{Src: addr(hosts.Uint64()), Dst: addr(hosts.Uint64() + 7), SrcPort: uint16(ports.Uint64()), DstPort: uint16(ports.Uint64()),
 					Proto: []uint8{6, 17, 6, 1}[rng.IntN(4)], Packets: 1 + rng.Uint64N(50)}}
