@@ -12,9 +12,9 @@ import (
 // drawer holds one drawing. All coordinates are MRTG pixels from the top
 // left; dev converts them to device pixels.
 type drawer struct {
-	img *image.RGBA
-	s   float64 // device pixels per MRTG pixel
-	g   Graph
+	c *canvas
+	s float64 // device pixels per MRTG pixel
+	g Graph
 
 	lo, hi time.Time // the time range of the plot
 	top    float64   // bits per second at the top of the plot
@@ -198,11 +198,6 @@ func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
 		}
 		x := int(math.Floor(x0 + t*(x1-x0)))
 		y := int(math.Floor(y0 + t*(y1-y0)))
-		r := image.Rect(x, y-w, x+w, y+w).Intersect(clip)
-		for py := r.Min.Y; py < r.Max.Y; py++ {
-			for px := r.Min.X; px < r.Max.X; px++ {
-				d.img.SetRGBA(px, py, c)
-			}
-		}
+		d.c.set(image.Rect(x, y-w, x+w, y+w).Intersect(clip), c)
 	}
 }
