@@ -115,15 +115,15 @@ func Draw(g Graph) (*image.RGBA, error) {
 	}
 	s := max(g.Scale, 1)
 	img := image.NewRGBA(image.Rect(0, 0, imgW*s, imgH*s))
-	if err := draw(img, g); err != nil {
+	if err := draw(newRGBACanvas(img), g); err != nil {
 		return nil, err
 	}
 	return img, nil
 }
 
-// draw draws a checked g onto img, which has g's size; every pixel is set.
-func draw(img *image.RGBA, g Graph) error {
-	d := &drawer{img: img, s: float64(max(g.Scale, 1)), g: g}
+// draw draws a checked g onto c, which has g's size; every pixel is set.
+func draw(c *canvas, g Graph) error {
+	d := &drawer{c: c, s: float64(max(g.Scale, 1)), g: g}
 	if err := d.draw(); err != nil {
 		return fmt.Errorf("draw %s graph: %w", g.Period, err)
 	}

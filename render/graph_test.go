@@ -146,6 +146,15 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("read golden (regenerate with go test ./render -update): %v", err)
 			}
 			gotImg, wantImg := decode(t, buf.Bytes()), decode(t, want)
+			// The PNG is drawn as palette indexes, Draw's image in RGBA:
+			// the same pixels either way.
+			drawn, err := Draw(g)
+			if err != nil {
+				t.Fatalf("Draw: %v", err)
+			}
+			if n, _ := pixelDiff(gotImg, drawn, 0); n != 0 {
+				t.Errorf("%d pixels of the PNG differ from Draw's image", n)
+			}
 			if n, total := pixelDiff(gotImg, wantImg, 48); n > total/500 {
 				dir := keepFailure(t, tt.name, buf.Bytes(), gotImg, wantImg)
 				t.Errorf("%d of %d pixels differ from %s; the result and a diff (differing pixels red over the golden) are in %s; regenerate with -update if intended",

@@ -49,43 +49,7 @@ func (d *drawer) fill(x0, y0, x1, y1 float64, col color.NRGBA) {
 }
 
 // rect paints r in device pixels with col, blended over what is there.
-func (d *drawer) rect(r image.Rectangle, col color.NRGBA) {
-	r = r.Intersect(d.img.Rect)
-	if r.Empty() {
-		return
-	}
-	first := d.img.Pix[d.img.PixOffset(r.Min.X, r.Min.Y):d.img.PixOffset(r.Max.X, r.Min.Y)]
-	if col.A == 0xff {
-		// One row, then copies of it.
-		for i := 0; i < len(first); i += 4 {
-			p := first[i : i+4 : i+4]
-			p[0], p[1], p[2], p[3] = col.R, col.G, col.B, 0xff
-		}
-		for y := r.Min.Y + 1; y < r.Max.Y; y++ {
-			copy(d.img.Pix[d.img.PixOffset(r.Min.X, y):], first)
-		}
-		return
-	}
-	// Source over an opaque picture: out = src·a + dst·(1-a). What lies
-	// under a band is mostly one colour: blend each run of it once.
-	a := uint32(col.A)
-	var in, out [3]uint8
-	have := false
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := d.img.Pix[d.img.PixOffset(r.Min.X, y):d.img.PixOffset(r.Max.X, y)]
-		for i := 0; i < len(row); i += 4 {
-			p := row[i : i+4 : i+4]
-			if !have || p[0] != in[0] || p[1] != in[1] || p[2] != in[2] {
-				in = [3]uint8{p[0], p[1], p[2]}
-				for k, c := range [3]uint8{col.R, col.G, col.B} {
-					out[k] = uint8((uint32(c)*a + uint32(in[k])*(255-a) + 127) / 255)
-				}
-				have = true
-			}
-			p[0], p[1], p[2], p[3] = out[0], out[1], out[2], 0xff
-		}
-	}
-}
+func (d *drawer) rect(r image.Rectangle, col color.NRGBA) { d.c.fill(r, col) }
 
 func (d *drawer) dev(v float64) int { return int(math.Round(v * d.s)) }
 
@@ -97,13 +61,15 @@ func (d *drawer) hrule(x0, x1, y float64, col color.NRGBA, on, off int) {
 	row := d.clampRow(y)
 	x0d, x1d := d.dev(x0), d.dev(x1)
 	w := int(d.s)
-	for x := x0d; x < x1d; x++ {
-		if on > 0 && (x-x0d)%((on+off)*w) >= on*w {
-			continue
-		}
-		for k := range w {
-			d.img.SetRGBA(x, row+k, opaque(col))
-		}
+	if x1d <= x0d {
+		return // image.Rect would swap the ends
+	}
+	if on == 0 {
+		d.c.set(image.Rect(x0d, row, x1d, row+w), opaque(col))
+		return
+	}
+	for x := x0d; x < x1d; x += (on + off) * w {
+		d.c.set(image.Rect(x, row, min(x+on*w, x1d), row+w), opaque(col))
 	}
 }
 
@@ -115,13 +81,15 @@ func (d *drawer) vrule(x, y0, y1 float64, col color.NRGBA, on, off int) {
 		c0 = int(math.Floor(x * d.s))
 	}
 	y0d, y1d := d.dev(y0), d.dev(y1)
-	for y := y0d; y < y1d; y++ {
-		if on > 0 && (y-y0d)%((on+off)*w) >= on*w {
-			continue
-		}
-		for k := range w {
-			d.img.SetRGBA(c0+k, y, opaque(col))
-		}
+	if y1d <= y0d {
+		return
+	}
+	if on == 0 {
+		d.c.set(image.Rect(c0, y0d, c0+w, y1d), opaque(col))
+		return
+	}
+	for y := y0d; y < y1d; y += (on + off) * w {
+		d.c.set(image.Rect(c0, y, c0+w, min(y+on*w, y1d)), opaque(col))
 	}
 }
 

@@ -12,12 +12,14 @@ import (
 // drawer holds one drawing. All coordinates are MRTG pixels from the top
 // left; dev converts them to device pixels.
 type drawer struct {
-	img *image.RGBA
-	s   float64 // device pixels per MRTG pixel
-	g   Graph
+	c *canvas
+	s float64 // device pixels per MRTG pixel
+	g Graph
 
-	lo, hi time.Time // the time range of the plot
-	top    float64   // bits per second at the top of the plot
+	lo, hi time.Time     // the time range of the plot
+	span   time.Duration // hi - lo
+	start  time.Duration // the end of row 0, from lo
+	top    float64       // bits per second at the top of the plot
 }
 
 func (d *drawer) draw() error {
@@ -28,6 +30,8 @@ func (d *drawer) draw() error {
 	}
 	d.hi = g.End
 	d.lo = g.End.Add(-span)
+	d.span = d.hi.Sub(d.lo)
+	d.start = g.Start.Sub(d.lo)
 
 	var labels []string
 	d.top, labels = yScale(d.dataMax())
@@ -88,20 +92,26 @@ func (d *drawer) dataMax() float64 {
 	return m
 }
 
-// rowTimes returns the interval (a, b] covered by row i.
-func (d *drawer) rowTimes(i int) (a, b time.Time) {
-	b = d.g.Start.Add(time.Duration(i) * d.g.Step)
-	return b.Add(-d.g.Step), b
+// rowTimes returns the interval (a, b] covered by row i, as offsets from
+// lo: the same durations t.Sub(lo) gives for the row's times, in integer
+// arithmetic that costs far less than time.Time's for every row.
+func (d *drawer) rowTimes(i int) (a, b time.Duration) {
+	b = d.start + time.Duration(i)*d.g.Step
+	return b - d.g.Step, b
 }
 
 func (d *drawer) visible(i int) bool {
 	a, b := d.rowTimes(i)
-	return b.After(d.lo) && a.Before(d.hi)
+	return b > 0 && a < d.span
 }
 
 // x maps a time to a column, clamped to the plot.
-func (d *drawer) x(t time.Time) float64 {
-	f := float64(t.Sub(d.lo)) / float64(d.hi.Sub(d.lo))
+func (d *drawer) x(t time.Time) float64 { return d.xOff(t.Sub(d.lo)) }
+
+// xOff maps a time given as an offset from lo to a column, clamped to the
+// plot.
+func (d *drawer) xOff(off time.Duration) float64 {
+	f := float64(off) / float64(d.span)
 	return plotL + math.Min(math.Max(f, 0), 1)*plotColumns
 }
 
@@ -141,7 +151,7 @@ func (d *drawer) gaps() {
 	d.runs(unknown, false, func(i, j int) {
 		a, _ := d.rowTimes(i)
 		_, b := d.rowTimes(j - 1)
-		d.fill(d.x(a), plotT, d.x(b), plotB, colGap)
+		d.fill(d.xOff(a), plotT, d.xOff(b), plotB, colGap)
 	})
 }
 
@@ -152,7 +162,7 @@ func (d *drawer) area(s []float64, col color.NRGBA) {
 	d.runs(s, true, func(i, j int) {
 		for k := i; k < j; k++ {
 			a, b := d.rowTimes(k)
-			d.rect(image.Rect(d.dev(d.x(a)), d.dev(d.y(s[k])), d.dev(d.x(b)), plotB*int(d.s)), col)
+			d.rect(image.Rect(d.dev(d.xOff(a)), d.dev(d.y(s[k])), d.dev(d.xOff(b)), plotB*int(d.s)), col)
 		}
 	})
 }
@@ -168,12 +178,12 @@ func (d *drawer) line(s []float64, col color.NRGBA) {
 		if j-i == 1 {
 			a, b := d.rowTimes(i)
 			y := d.y(s[i])
-			d.segment(d.x(a), y, d.x(b), y, c)
+			d.segment(d.xOff(a), y, d.xOff(b), y, c)
 			return
 		}
 		mid := func(k int) (float64, float64) {
 			_, b := d.rowTimes(k)
-			return d.x(b.Add(-d.g.Step / 2)), d.y(s[k])
+			return d.xOff(b - d.g.Step/2), d.y(s[k])
 		}
 		px, py := mid(i)
 		for k := i + 1; k < j; k++ {
@@ -198,11 +208,6 @@ func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
 		}
 		x := int(math.Floor(x0 + t*(x1-x0)))
 		y := int(math.Floor(y0 + t*(y1-y0)))
-		r := image.Rect(x, y-w, x+w, y+w).Intersect(clip)
-		for py := r.Min.Y; py < r.Max.Y; py++ {
-			for px := r.Min.X; px < r.Max.X; px++ {
-				d.img.SetRGBA(px, py, c)
-			}
-		}
+		d.c.set(image.Rect(x, y-w, x+w, y+w).Intersect(clip), c)
 	}
 }

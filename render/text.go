@@ -119,27 +119,6 @@ func (c *labelCache) trim() {
 	}
 }
 
-// ink darkens the picture under a coverage mask placed at (x, y): black ink
-// over the opaque picture, each channel times 1-coverage. Coverage is
-// rounded to 32 levels, so the picture keeps few colours (see paletted).
-func ink(img *image.RGBA, m *image.Alpha, x, y int) {
-	r := m.Rect.Add(image.Pt(x, y)).Intersect(img.Rect)
-	for py := r.Min.Y; py < r.Max.Y; py++ {
-		for px := r.Min.X; px < r.Max.X; px++ {
-			a := m.Pix[m.PixOffset(px-x, py-y)]
-			if a == 0 {
-				continue
-			}
-			keep := 255 - uint32(min((int(a)+4)&^7, 255))
-			i := img.PixOffset(px, py)
-			p := img.Pix[i : i+3 : i+3]
-			for k := range p {
-				p[k] = uint8((uint32(p[k])*keep + 127) / 255)
-			}
-		}
-	}
-}
-
 // text draws the labels with gonum's embedded Liberation Sans straight onto
 // the pixels: vgimg's FillString would build a face and resample every glyph
 // through an affine transform, which costs more than the rest of the graph.
@@ -165,7 +144,7 @@ func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
 			werr = err
 			return
 		}
-		ink(d.img, m, whole, int(math.Round(baseline*d.s)))
+		d.c.ink(m, whole, int(math.Round(baseline*d.s)))
 	}
 	ascent := float64(ascent26) / 64 / d.s
 
@@ -206,6 +185,6 @@ func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
 			}
 		}
 	}
-	ink(d.img, turned, x0, y0)
+	d.c.ink(turned, x0, y0)
 	return nil
 }
