@@ -185,6 +185,8 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 	if d.flows != nil {
 		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
 			d.flows.col.Close()
+			d.flows.raw.Close()
+			d.flows.top.Close()
 			return nil, err
 		}
 	}
@@ -211,7 +213,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		})
 	}
 	if d.flows != nil {
-		g.Go(func() error { return d.flows.col.Run(gctx) })
+		g.Go(func() error { return d.flows.run(gctx) })
 	}
 	g.Go(func() error { return d.poll(gctx) })
 	g.Go(func() error { d.render(gctx); return nil })

@@ -1,16 +1,23 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/flow"
+	"github.com/mrtgo/mrtgo/flowstore"
+	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/poller"
 )
@@ -18,11 +25,17 @@ import (
 // flows is the daemon's flow collector: each record goes to the device whose exporter
 // address sent it and to the interfaces its ifIndexes name, by the names the poller
 // resolved for that device; what crossed each interface is counted for /metrics,
-// beside the SNMP octets of the same interface. Records of an exporter no device
-// claims are counted against that exporter, never merged into a device's.
+// beside the SNMP octets of the same interface, and stored: every record in the raw
+// segments, and the records of claimed exporters in the top talkers of their
+// interfaces, step by step. Records of an exporter no device claims are counted
+// against that exporter and kept raw (with no device), never merged into a device's.
 type flows struct {
-	col *flow.Collector
-	log *slog.Logger
+	col  *flow.Collector
+	log  *slog.Logger
+	raw  *flowstore.Store
+	top  *flowtop.Store
+	step time.Duration
+	now  func() time.Time
 
 	mu       sync.Mutex
 	devices  map[netip.Addr]string     // exporter address to device name
@@ -30,6 +43,34 @@ type flows struct {
 	names    map[string]map[int]string // device to ifIndex to interface name
 	counts   map[ifDir]*ifCount
 	unknowns map[netip.Addr]bool // exporters already logged as unknown
+	pending  []flow.Flow         // received, not yet stored
+}
+
+// Where the flow store keeps its two tiers, under [flows] data.
+const (
+	rawDir  = "raw"
+	topFile = "top.db"
+)
+
+// OpenFlowStores opens the raw segments and the top talkers of cfg's flow store, for
+// writing (the daemon) or for reading (queries, the site).
+func OpenFlowStores(cfg *config.Config, readOnly bool) (*flowstore.Store, *flowtop.Store, error) {
+	if !readOnly {
+		if err := os.MkdirAll(cfg.Flows.Data, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("flow store: %w", err)
+		}
+	}
+	raw, err := flowstore.Open(filepath.Join(cfg.Flows.Data, rawDir), flowstore.Options{
+		MaxAge: cfg.Flows.Keep, MaxBytes: cfg.Flows.MaxSize, ReadOnly: readOnly})
+	if err != nil {
+		return nil, nil, err
+	}
+	top, err := flowtop.Open(filepath.Join(cfg.Flows.Data, topFile), &flowtop.Options{Step: cfg.Step, ReadOnly: readOnly})
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	return raw, top, nil
 }
 
 type ifDir struct{ device, iface, direction string }
@@ -41,15 +82,98 @@ func newFlows(cfg *config.Config, log *slog.Logger) (*flows, error) {
 	if len(cfg.Flows.Listen) == 0 {
 		return nil, nil
 	}
-	f := &flows{log: log, names: map[string]map[int]string{}, counts: map[ifDir]*ifCount{}, unknowns: map[netip.Addr]bool{}}
+	f := &flows{log: log, names: map[string]map[int]string{}, counts: map[ifDir]*ifCount{}, unknowns: map[netip.Addr]bool{},
+		step: cfg.Step, now: time.Now}
 	f.configure(cfg)
-	col, err := flow.Listen(cfg.Flows.Listen, f.record, log)
+	raw, top, err := OpenFlowStores(cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	f.col = col
-	log.Info("collecting flows", "listen", cfg.Flows.Listen)
+	col, err := flow.Listen(cfg.Flows.Listen, f.record, log)
+	if err != nil {
+		raw.Close()
+		top.Close()
+		return nil, err
+	}
+	f.col, f.raw, f.top = col, raw, top
+	log.Info("collecting flows", "listen", cfg.Flows.Listen, "store", cfg.Flows.Data)
 	return f, nil
+}
+
+// nextBoundary is the first step boundary after t, counted from the Unix epoch as the
+// stores align their rows.
+func nextBoundary(t time.Time, step time.Duration) time.Time {
+	s := int64(step / time.Second)
+	return time.Unix((t.Unix()/s+1)*s, 0)
+}
+
+// storeEvery is how often received records go to the flow store.
+const storeEvery = time.Second
+
+// run collects until ctx is done, storing what arrives every second and ending the
+// top talkers' step at every step boundary; at the end it stores what is left and
+// closes the stores (the top talkers of the step in progress are lost, as after a
+// crash: the raw records keep them).
+func (f *flows) run(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- f.col.Run(ctx) }()
+	tick := time.NewTicker(storeEvery)
+	defer tick.Stop()
+	next := nextBoundary(f.now(), f.step)
+	var err error
+	for err == nil {
+		select {
+		case <-ctx.Done():
+			err = <-done
+			f.store(time.Time{})
+			return errors.Join(err, f.raw.Close(), f.top.Close())
+		case <-tick.C:
+		}
+		next, err = f.store(next)
+	}
+	f.col.Close()
+	<-done
+	return errors.Join(err, f.raw.Close(), f.top.Close())
+}
+
+// store writes the records received so far: to the raw segments all of them, to the
+// top talkers those received before the step boundary next, then ends that step if
+// it is past, and the rest. It returns the next boundary. A store that cannot be
+// written is an error that stops the daemon, as the rate store's is.
+func (f *flows) store(next time.Time) (time.Time, error) {
+	f.mu.Lock()
+	batch := f.pending
+	f.pending = make([]flow.Flow, 0, max(cap(batch), 1024))
+	f.mu.Unlock()
+	if len(batch) > 0 {
+		if err := f.raw.Append(batch...); err != nil {
+			return next, fmt.Errorf("flow store: %w", err)
+		}
+	}
+	if next.IsZero() {
+		return next, f.raw.Flush()
+	}
+	later := batch[:0:0]
+	for i := range batch {
+		if batch[i].Received.Before(next) {
+			f.top.Add(&batch[i])
+		} else {
+			later = append(later, batch[i])
+		}
+	}
+	if now := f.now(); !now.Before(next) {
+		if err := f.top.Commit(next); err != nil && !errors.Is(err, flowtop.ErrNotAfter) {
+			return next, fmt.Errorf("flow store: %w", err)
+		}
+		if err := f.raw.Flush(); err != nil {
+			return next, fmt.Errorf("flow store: %w", err)
+		}
+		next = nextBoundary(now, f.step)
+	}
+	for i := range later {
+		f.top.Add(&later[i])
+	}
+	return next, nil
 }
 
 // configure takes the exporters of cfg's devices.
@@ -97,15 +221,18 @@ func (f *flows) record(r flow.Record) {
 			f.unknowns[r.Exporter] = true
 			f.log.Warn("flows from an exporter no device claims; set flow_exporter on its device", "exporter", r.Exporter)
 		}
+		f.pending = append(f.pending, flow.Flow{Record: r})
 		return
 	}
 	if n := f.sampling[dev]; n > 0 && n != r.SamplingRate {
 		resample(&r, n)
 	}
+	fl := flow.Flow{Record: r, Device: dev}
 	for _, side := range []struct {
 		index     uint32
 		direction string
-	}{{r.InIf, "in"}, {r.OutIf, "out"}} {
+		name      *string
+	}{{r.InIf, "in", &fl.In}, {r.OutIf, "out", &fl.Out}} {
 		if side.index == 0 {
 			continue
 		}
@@ -115,6 +242,7 @@ func (f *flows) record(r flow.Record) {
 			// the traffic is seen and the series stay few (one per ifIndex).
 			name = "ifIndex " + strconv.FormatUint(uint64(side.index), 10)
 		}
+		*side.name = name
 		k := ifDir{dev, name, side.direction}
 		c := f.counts[k]
 		if c == nil {
@@ -124,6 +252,7 @@ func (f *flows) record(r flow.Record) {
 		c.octets += r.Bytes
 		c.packets += r.Packets
 	}
+	f.pending = append(f.pending, fl)
 }
 
 // snapshot is what /metrics shows.

@@ -11,12 +11,15 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/flow"
+	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -105,6 +108,10 @@ func TestDaemonCollectsFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The flow store's step boundary comes when the test says.
+	var clockMu sync.Mutex
+	clock := time.Now()
+	d.flows.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 	ran := make(chan error, 1)
 	go func() { ran <- d.Run(ctx) }()
 	scrape := func() string {
@@ -161,9 +168,49 @@ func TestDaemonCollectsFlows(t *testing.T) {
 	if strings.Contains(m, "99999") {
 		t.Error("an unknown exporter's octets were merged into a device")
 	}
+
+	// The step ends: its top talkers are committed, by the poller's names.
+	clockMu.Lock()
+	boundary := nextBoundary(clock, cfg.Step)
+	clock = boundary.Add(time.Second)
+	clockMu.Unlock()
+	var top flowtop.Result
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		top, err = d.flows.top.Top(flowtop.Query{Device: "r1", Interface: "ge-0/0/0", Direction: flowtop.Both,
+			Dimension: flowtop.Service, By: flowtop.Bytes, From: boundary.Add(-cfg.Step), To: boundary, N: 5})
+		if err == nil && top.Total > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || top.Total != 1600+3000 || len(top.Entries) != 1 || top.Entries[0].Weight != 4600 {
+		t.Errorf("top talkers of ge-0/0/0: %+v, %v; want 4600 bytes in one entry", top, err)
+	}
+
 	cancel()
 	if err := <-ran; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+	// Every record is in the raw segments, the unknown exporter's with no device.
+	raw, _, err := OpenFlowStores(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var got []string
+	if _, err := raw.Scan(time.Time{}, time.Time{}, func(fs []flow.Flow) error {
+		for _, f := range fs {
+			got = append(got, fmt.Sprintf("%s %s>%s %d", f.Device, f.In, f.Out, f.Bytes))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	want := []string{" > 99999", "r1 ge-0/0/0>ge-0/0/1 1500", "r1 ge-0/0/0>ifIndex 7 100", "r1 ge-0/0/1>ge-0/0/0 3000"}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored flows %q, want %q", got, want)
 	}
 }
 
