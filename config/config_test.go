@@ -98,7 +98,7 @@ func TestInvalid(t *testing.T) {
 		{"speed-unknown-interface", 7, `device[1].speed."ge-0/0/1": speed given for "ge-0/0/1", which is not in interfaces`},
 		{"host-ambiguous", 3, `device[1].host: host "2001:db8::1:161" is ambiguous: write "[2001:db8::1:161]" for the address or "[2001:db8::1]:161" for port 161`},
 		{"host-url", 8, `device[2].host: host "udp://192.0.2.2:161" is a URL`},
-		{"bad-retention", 5, `bad retention "forever"`},
+		{"bad-retention", 5, `bad span "forever"`},
 		{"short-retention", 4, "retention.yearly: 12h0m0s keeps less than one 24h0m0s row"},
 		{"slash-name", 2, `device name "core/1" may not contain /`},
 		{"bad-interface-key", 4, `device[1].interface_key: interface key "ifHCName" is not one of ifName, ifDescr, ifAlias, mac, ifIndex`},

@@ -123,13 +123,15 @@ type span struct {
 }
 
 func (s *span) UnmarshalText(b []byte) error {
-	s.d, s.err = parseSpan(string(b))
+	s.d, s.err = ParseSpan(string(b))
 	return nil
 }
 
-func parseSpan(text string) (time.Duration, error) {
+// ParseSpan reads a span of time: a Go duration ("90m", "36h") or a number of days,
+// weeks or years ("31d", "8w", "2y"; a year is 365 days).
+func ParseSpan(text string) (time.Duration, error) {
 	t := strings.TrimSpace(text)
-	bad := fmt.Errorf("bad retention %q (use e.g. \"31d\", \"8w\", \"2y\")", text)
+	bad := fmt.Errorf("bad span %q (use e.g. \"90m\", \"31d\", \"8w\", \"2y\")", text)
 	unit := time.Duration(0)
 	switch {
 	case strings.HasSuffix(t, "d"):

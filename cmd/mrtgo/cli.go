@@ -41,6 +41,7 @@ Commands:
   render    write the static site from the store
   serve     serve the static site over HTTP
   fetch     print one interface's stored rates as CSV or JSON
+  flows     who and what: top talkers and raw flow records, filtered (nfdump-like)
   check     validate the targets file and exit
   discover  walk SNMP agents and write or merge their interfaces into the targets file
   import    translate an MRTG mrtg.cfg into the targets file and import its history
@@ -106,6 +107,7 @@ func commands() map[string]command {
 		"serve":    {"serve the static site", runServe},
 		"run":      {"daemon: poll, render, serve", runDaemon},
 		"fetch":    {"print stored rates", runFetch},
+		"flows":    {"query the flow store", runFlows},
 		"demo":     {"built-in simulated network", runDemo},
 		"discover": {"walk agents and write targets.toml", runDiscover},
 		"import":   {"import an MRTG configuration and its history", runImport},
