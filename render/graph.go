@@ -60,7 +60,16 @@ type Graph struct {
 	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a
 	// 400×100 plot, 2 the same picture for high-density screens. 0 means 1.
 	Scale int
+	// Stack, when not empty, is drawn instead of In and Out: areas stacked in
+	// order, the first at the bottom, each in StackColors[i] (the last colour
+	// again past the palette), rows as In's (NaN unknown, drawn as a gap).
+	// Traffic by service from flow records is drawn so.
+	Stack [][]float64
 }
+
+// StackColors are the colours of stacked layers, bottom first: the pages show the
+// same colours beside the names of the layers. The last, grey, is for "other".
+var StackColors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#a0a0a0"}
 
 // Width and Height are the size in pixels of a graph at Scale 1 (MRTG's 500×135);
 // Scale n multiplies both by n.
@@ -148,6 +157,14 @@ func (g Graph) check() error {
 	}{{"in", len(g.In)}, {"out", len(g.Out)}, {"max in", len(g.MaxIn)}, {"max out", len(g.MaxOut)}} {
 		if l.n != 0 && l.n != n {
 			return fmt.Errorf("%w: %s has %d rows, want %d", ErrSeries, l.name, l.n, n)
+		}
+	}
+	for i, l := range g.Stack {
+		if n == 0 && i == 0 {
+			n = len(l)
+		}
+		if len(l) != n {
+			return fmt.Errorf("%w: stack layer %d has %d rows, want %d", ErrSeries, i, len(l), n)
 		}
 	}
 	if n > 0 && g.Step <= 0 {

@@ -118,6 +118,21 @@ func TestGolden(t *testing.T) {
 			setGap(g, 100, 112)
 			g.P95In, g.P95Out = p95(g.In, g.Step), p95(g.Out, g.Step)
 		}},
+		{name: "day_stack_services", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			// Traffic by service: the day's in-rate split into three layers and other.
+			g.Stack = make([][]float64, 4)
+			for _, v := range g.In {
+				for l, share := range []float64{0.5, 0.25, 0.15, 0.1} {
+					g.Stack[l] = append(g.Stack[l], v*share)
+				}
+			}
+			g.In, g.Out = nil, nil
+			for l := range g.Stack {
+				for i := 250; i < 280; i++ {
+					g.Stack[l][i] = math.NaN()
+				}
+			}
+		}},
 		{name: "year_utc", p: Year, end: berlinDST, zone: "UTC", edit: func(g *Graph) {
 			g.Speed, g.Unscaled = 10e6, true
 			setGap(g, 0, 60) // an interface added 340 days ago

@@ -45,6 +45,9 @@ func (d *drawer) draw() error {
 	d.fill(plotL, plotT, plotR, plotB, colPlot)
 
 	d.gaps()
+	if len(g.Stack) > 0 {
+		d.stack()
+	}
 	if len(g.MaxIn) > 0 {
 		d.area(g.MaxIn, parseHex(ColorMaxIn))
 	}
@@ -74,6 +77,11 @@ func (d *drawer) draw() error {
 // dataMax is the largest value drawn, which the y axis must reach.
 func (d *drawer) dataMax() float64 {
 	m := 0.0
+	for i := range d.rows() {
+		if sum := d.stackSum(i, len(d.g.Stack)); sum > m && !math.IsInf(sum, 1) && d.visible(i) {
+			m = sum
+		}
+	}
 	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut} {
 		for i, v := range s {
 			if v > m && !math.IsInf(v, 1) && d.visible(i) {
@@ -139,12 +147,56 @@ func (d *drawer) runs(s []float64, known bool, f func(i, j int)) {
 	}
 }
 
-// gaps shades the rows where in or out is unknown.
-func (d *drawer) gaps() {
+// rows is the number of rows of the series drawn.
+func (d *drawer) rows() int {
 	n := max(len(d.g.In), len(d.g.Out))
+	if len(d.g.Stack) > 0 {
+		n = max(n, len(d.g.Stack[0]))
+	}
+	return n
+}
+
+// stackSum is the sum of the first n stacked layers at row i; NaN when one is
+// unknown.
+func (d *drawer) stackSum(i, n int) float64 {
+	sum := 0.0
+	for _, l := range d.g.Stack[:n] {
+		sum += l[i]
+	}
+	return sum
+}
+
+// stack fills the stacked layers, each row a rectangle from the layers below it to
+// its own top, over the known rows.
+func (d *drawer) stack() {
+	total := make([]float64, d.rows())
+	for i := range total {
+		total[i] = d.stackSum(i, len(d.g.Stack))
+	}
+	d.runs(total, true, func(i, j int) {
+		for k := i; k < j; k++ {
+			a, b := d.rowTimes(k)
+			x0, x1 := d.dev(d.xOff(a)), d.dev(d.xOff(b))
+			below := 0.0
+			for li, l := range d.g.Stack {
+				col := StackColors[min(li, len(StackColors)-1)]
+				top := below + max(l[k], 0)
+				if y0, y1 := d.dev(d.y(top)), d.dev(d.y(below)); y0 < y1 {
+					d.rect(image.Rect(x0, y0, x1, y1), parseHex(col))
+				}
+				below = top
+			}
+		}
+	})
+}
+
+// gaps shades the rows where in, out or a stacked layer is unknown.
+func (d *drawer) gaps() {
+	n := d.rows()
 	unknown := make([]float64, n)
 	for i := range unknown {
-		if (len(d.g.In) > 0 && math.IsNaN(d.g.In[i])) || (len(d.g.Out) > 0 && math.IsNaN(d.g.Out[i])) {
+		if (len(d.g.In) > 0 && math.IsNaN(d.g.In[i])) || (len(d.g.Out) > 0 && math.IsNaN(d.g.Out[i])) ||
+			(len(d.g.Stack) > 0 && math.IsNaN(d.stackSum(i, len(d.g.Stack)))) {
 			unknown[i] = math.NaN()
 		}
 	}
