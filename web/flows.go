@@ -34,6 +34,9 @@ type Talker struct {
 	Name  string  // an address, "tcp/443", a conversation, …
 	Bits  float64 // average bits/s over the period
 	Share float64 // of the list's total, 0 to 1
+	// Layer, when not 0, is the row's layer in the stacked graph beside the list
+	// (1 is the bottom one): the row shows that layer's colour, render.StackColors[Layer-1].
+	Layer int
 }
 
 // DeviceFlows is a device's flow overview: its exporter's health and, over the last
@@ -79,7 +82,10 @@ type (
 		Other talkerView
 	}
 
-	talkerView struct{ Name, Bits, Share string }
+	talkerView struct {
+		Name, Bits, Share string
+		Layer             int
+	}
 
 	deviceFlowsView struct {
 		Exporter, LastSeen          string
@@ -99,6 +105,10 @@ type (
 		Datagrams, Records, Errors         string
 	}
 )
+
+// stackLayers is how many layer colours style.css has (.l1 to .l8), those of
+// render.StackColors.
+const stackLayers = 8
 
 // ratioOff is how far from 1 a flow/SNMP ratio may be before the page marks it: a
 // sampled exporter's estimate strays by a few percent; a wrong rate by a factor.
@@ -135,7 +145,7 @@ func talkerData(t Talker) talkerView {
 	if !math.IsNaN(t.Share) {
 		share = fmt.Sprintf("%.1f%%", 100*t.Share)
 	}
-	return talkerView{Name: t.Name, Bits: formatBits(t.Bits), Share: share}
+	return talkerView{Name: t.Name, Bits: formatBits(t.Bits), Share: share, Layer: min(max(t.Layer, 0), stackLayers)}
 }
 
 func flowsData(device, iface, period string, f *Flows, link linker) *flowsView {

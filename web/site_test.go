@@ -38,9 +38,9 @@ func sampleSite() Site {
 		SNMPBytes: [2]float64{1.234e12, 98.7e9 * 2},
 		Stack:     true,
 		Lists: []TalkerList{
-			{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52}, {"2001:db8::7", 30e6, 0.255}, {"<b>x</b>", 1, 0}},
+			{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52, 0}, {"2001:db8::7", 30e6, 0.255, 0}, {"<b>x</b>", 1, 0, 0}},
 				Other: Talker{Bits: 26.5e6, Share: 0.225}},
-			{Title: "Top services", Rows: []Talker{{"tcp/443", 90e6, 0.77}}, Other: Talker{Bits: 27.7e6, Share: 0.23}},
+			{Title: "Top services", Rows: []Talker{{"tcp/443", 90e6, 0.77, 1}}, Other: Talker{Bits: 27.7e6, Share: 0.23, Layer: 2}},
 		},
 	}
 	return Site{
@@ -61,7 +61,7 @@ func sampleSite() Site {
 				Flows: &DeviceFlows{
 					Exporter: "192.0.2.1", LastSeen: at, Datagrams: 1234, Records: 40000, Errors: 3,
 					Interfaces: []InterfaceFlows{{Name: "ge-0/0/0", FlowBytes: [2]float64{1.21e12, 97e9}, SNMPBytes: [2]float64{1.234e12, 98.7e9 * 2}}},
-					Lists:      []TalkerList{{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52}}, Other: Talker{Bits: 56.5e6, Share: 0.48}}},
+					Lists:      []TalkerList{{Title: "Top sources", Rows: []Talker{{"10.0.0.1", 61.2e6, 0.52, 0}}, Other: Talker{Bits: 56.5e6, Share: 0.48}}},
 				},
 				Interfaces: []Interface{
 					{
