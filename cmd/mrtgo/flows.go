@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,7 +180,7 @@ func openFlowStoresRead(cfg *config.Config) (*flowstore.Store, *flowtop.Store, e
 		return raw, top, nil
 	}
 	if errors.Is(err, flowtop.ErrLocked) {
-		raw, err := flowstore.Open(cfg.Flows.Data+"/raw", flowstore.Options{ReadOnly: true})
+		raw, err := flowstore.Open(filepath.Join(cfg.Flows.Data, daemon.RawDir), flowstore.Options{ReadOnly: true})
 		return raw, nil, err
 	}
 	return nil, nil, fmt.Errorf("flows: %w (is [flows] set, and has \"mrtgo run\" collected any?)", err)

@@ -2,10 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/internal/daemon"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/progress"
 )
 
@@ -24,6 +31,12 @@ func runRender(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	pub := daemon.Publisher(cfg, db, e.log)
+	if top, err := openTopTalkers(cfg); err != nil {
+		e.log.Warn("pages without flows", "err", err)
+	} else if top != nil {
+		defer top.Close()
+		pub.Flows = &pipeline.FlowPages{Top: top, Log: e.log}
+	}
 	bar := progress.New(e.stderr, 0, "graphs")
 	pub.Progress = bar.Update
 	st, err := pub.Publish(ctx)
@@ -35,4 +48,15 @@ func runRender(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "drew %d of %d graphs for %d interfaces in %s (%s)\n",
 		st.Drawn, st.Graphs, st.Interfaces, cfg.Site, st.Duration.Round(time.Millisecond))
 	return nil
+}
+
+// openTopTalkers opens the flow store's top talkers for reading, or returns nil when
+// there are none: no [flows], or nothing collected yet. A running "mrtgo run" holds
+// them (and draws the pages itself).
+func openTopTalkers(cfg *config.Config) (*flowtop.Store, error) {
+	path := filepath.Join(cfg.Flows.Data, daemon.TopFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return flowtop.Open(path, &flowtop.Options{Step: cfg.Step, ReadOnly: true, Timeout: time.Second})
 }

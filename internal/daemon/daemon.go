@@ -183,6 +183,7 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 		return nil, err
 	}
 	if d.flows != nil {
+		d.pub.Flows = &pipeline.FlowPages{Top: d.flows.top, Exporters: d.flows.exporters, Log: o.Log}
 		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
 			d.flows.col.Close()
 			d.flows.raw.Close()

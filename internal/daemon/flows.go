@@ -20,6 +20,7 @@ import (
 	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/web"
 )
 
 // flows is the daemon's flow collector: each record goes to the device whose exporter
@@ -46,10 +47,11 @@ type flows struct {
 	pending  []flow.Flow         // received, not yet stored
 }
 
-// Where the flow store keeps its two tiers, under [flows] data.
+// Where the flow store keeps its two tiers, under [flows] data: the raw segments'
+// directory and the top talkers' file.
 const (
-	rawDir  = "raw"
-	topFile = "top.db"
+	RawDir  = "raw"
+	TopFile = "top.db"
 )
 
 // OpenFlowStores opens the raw segments and the top talkers of cfg's flow store, for
@@ -60,12 +62,12 @@ func OpenFlowStores(cfg *config.Config, readOnly bool) (*flowstore.Store, *flowt
 			return nil, nil, fmt.Errorf("flow store: %w", err)
 		}
 	}
-	raw, err := flowstore.Open(filepath.Join(cfg.Flows.Data, rawDir), flowstore.Options{
+	raw, err := flowstore.Open(filepath.Join(cfg.Flows.Data, RawDir), flowstore.Options{
 		MaxAge: cfg.Flows.Keep, MaxBytes: cfg.Flows.MaxSize, ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, err
 	}
-	top, err := flowtop.Open(filepath.Join(cfg.Flows.Data, topFile), &flowtop.Options{Step: cfg.Step, ReadOnly: readOnly})
+	top, err := flowtop.Open(filepath.Join(cfg.Flows.Data, TopFile), &flowtop.Options{Step: cfg.Step, ReadOnly: readOnly})
 	if err != nil {
 		raw.Close()
 		return nil, nil, err
@@ -288,4 +290,18 @@ func resample(r *flow.Record, n uint64) {
 	r.Bytes = r.Bytes / old * n
 	r.Packets = r.Packets / old * n
 	r.SamplingRate = n
+}
+
+// exporters lists the exporters heard from, for the index page.
+func (f *flows) exporters() []web.Exporter {
+	es := f.col.Exporters()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]web.Exporter, 0, len(es))
+	for _, e := range es {
+		out = append(out, web.Exporter{Addr: e.Addr.String(), Device: f.devices[e.Addr], LastSeen: e.LastSeen,
+			Datagrams: e.Datagrams, Records: e.Records, Errors: e.Errors})
+	}
+	slices.SortFunc(out, func(a, b web.Exporter) int { return strings.Compare(a.Addr, b.Addr) })
+	return out
 }

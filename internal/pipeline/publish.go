@@ -58,6 +58,8 @@ type Publisher struct {
 	// (the pages' numbers stay current) without drawing them, and Handler draws a graph
 	// when somebody asks for it. 0 draws every graph ("mrtgo render").
 	DrawUpTo int
+	// Flows, when not nil, adds what flow records say to the pages (see FlowPages).
+	Flows *FlowPages
 
 	mu   sync.Mutex // one Publish at a time
 	bufs sync.Pool  // *bytes.Buffer for encoded PNGs
@@ -212,6 +214,9 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	p.stateMu.Unlock()
 	if serr != nil {
 		return PublishStats{}, serr
+	}
+	if p.Flows != nil {
+		p.Flows.fill(&site, p.DB, p.Dir, now, loc, drawing)
 	}
 	p.pages.Dir = p.Dir
 	if err := p.pages.Write(site); err != nil {
