@@ -74,6 +74,7 @@ type (
 	ratioView struct {
 		Direction, Flow, SNMP, Ratio string
 		Off                          bool // well away from 1
+		None                         bool // nothing to compare yet
 	}
 
 	listView struct {
@@ -117,7 +118,8 @@ const ratioOff = 0.2
 func ratios(flowBytes, snmpBytes [2]float64) []ratioView {
 	var out []ratioView
 	for i, dir := range []string{"in", "out"} {
-		r := ratioView{Direction: dir, Flow: formatBytes(flowBytes[i]), SNMP: formatBytes(snmpBytes[i]), Ratio: unknown}
+		r := ratioView{Direction: dir, Flow: formatBytes(flowBytes[i]), SNMP: formatBytes(snmpBytes[i]), Ratio: unknown,
+			None: math.IsNaN(flowBytes[i]) && math.IsNaN(snmpBytes[i])}
 		if f, s := flowBytes[i], snmpBytes[i]; !math.IsNaN(f) && !math.IsNaN(s) && s > 0 {
 			q := f / s
 			r.Ratio = fmt.Sprintf("%.2f", q)

@@ -7,6 +7,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
@@ -36,6 +38,9 @@ type Options struct {
 	// FlowInterval is how often, live, each simulated device exports the flows of the
 	// time since its last export; 0 = Interval.
 	FlowInterval time.Duration
+	// FlowHistory is how much flow history is back-filled into the flow store, step
+	// by step, so that the pages show top talkers at once; 0 = 2 hours, negative none.
+	FlowHistory time.Duration
 	// Now is the simulated network's clock; nil = time.Now. A test that moves it by
 	// hand knows the traffic of every interval to the octet.
 	Now      func() time.Time
@@ -60,6 +65,9 @@ func (o *Options) defaults() {
 	}
 	if o.Interval == 0 {
 		o.Interval = 5 * time.Second
+	}
+	if o.FlowHistory == 0 {
+		o.FlowHistory = 2 * time.Hour
 	}
 	if o.FlowInterval == 0 {
 		o.FlowInterval = o.Interval
@@ -91,7 +99,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", o.Out, err)
 	}
-	for _, p := range []string{dbPath, siteDir} {
+	for _, p := range []string{dbPath, siteDir, filepath.Join(o.Out, "flows")} {
 		if err := os.RemoveAll(p); err != nil {
 			return fmt.Errorf("remove old demo output: %w", err)
 		}
@@ -160,12 +168,30 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	o.Log.Info("back-filled history", "samples", n, "took", time.Since(bf).Round(time.Millisecond))
+	bf = time.Now()
+	nf, err := backfillFlows(cfg, agents, first, o.FlowHistory, o.Now())
+	if err != nil {
+		return err
+	}
+	o.Log.Info("back-filled flows", "records", nf, "took", time.Since(bf).Round(time.Millisecond))
 	if err := w.Rec.Record(w.Poller.Poll(ctx)); err != nil {
 		return err
 	}
 	pub := daemon.Publisher(cfg, db, o.Log)
 	pub.Step = o.Interval
+	if nf > 0 {
+		// The back-filled top talkers on the pages; the daemon takes the store over.
+		raw, top, err := daemon.OpenFlowStores(cfg, true)
+		if err != nil {
+			return err
+		}
+		raw.Close()
+		pub.Flows = &pipeline.FlowPages{Top: top, Log: o.Log}
+	}
 	st, err := pub.Publish(ctx)
+	if pub.Flows != nil {
+		pub.Flows.Top.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -332,4 +358,71 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 		}
 	}
 	return n, nil
+}
+
+// backfillFlows writes the flows of the last history (whole steps up to now) into the
+// flow store of cfg, as the daemon would have collected them: every step's flows of
+// every agent's interfaces, in the raw segments and the top talkers, the interfaces
+// named as the first poll named them. It returns the records written.
+func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.Result, history time.Duration, now time.Time) (int, error) {
+	if history <= 0 {
+		return 0, nil
+	}
+	raw, top, err := daemon.OpenFlowStores(cfg, false)
+	if err != nil {
+		return 0, err
+	}
+	names := map[string]map[int]string{}
+	for _, r := range first {
+		m := map[int]string{}
+		for _, s := range r.Samples {
+			m[s.Index] = s.Interface
+		}
+		names[r.Device] = m
+	}
+	exporters := map[string]netip.Addr{}
+	for _, d := range cfg.Devices {
+		exporters[d.Name] = d.FlowExporter
+	}
+	stepS := int64(cfg.Step / time.Second)
+	end := time.Unix(now.Unix()/stepS*stepS, 0)
+	n := 0
+	var batch []flow.Flow
+	for t := end.Add(-history).Add(cfg.Step); !t.After(end); t = t.Add(cfg.Step) {
+		batch = batch[:0]
+		for _, a := range agents {
+			byIndex := names[a.Name()]
+			for _, f := range a.Flows(t.Add(-cfg.Step), t, 0) {
+				fl := flow.Flow{Record: flow.Record{Received: f.End, Start: f.Start, End: f.End, Kind: flow.IPFIX,
+					Exporter: exporters[a.Name()], SamplingRate: 1, InIf: uint32(f.InIf), OutIf: uint32(f.OutIf),
+					Src: f.Src, Dst: f.Dst, SrcPort: f.SrcPort, DstPort: f.DstPort, Proto: f.Proto, TCPFlags: f.TCPFlags,
+					Bytes: f.Bytes, Packets: f.Packets}, Device: a.Name()}
+				if f.InIf != 0 {
+					fl.In = byIndex[f.InIf]
+				}
+				if f.OutIf != 0 {
+					fl.Out = byIndex[f.OutIf]
+				}
+				if !fl.Received.Before(t) {
+					fl.Received = t.Add(-time.Millisecond)
+				}
+				batch = append(batch, fl)
+			}
+		}
+		if err := raw.Append(batch...); err != nil {
+			raw.Close()
+			top.Close()
+			return n, err
+		}
+		for i := range batch {
+			top.Add(&batch[i])
+		}
+		if err := top.Commit(t); err != nil {
+			raw.Close()
+			top.Close()
+			return n, err
+		}
+		n += len(batch)
+	}
+	return n, errors.Join(raw.Close(), top.Close())
 }

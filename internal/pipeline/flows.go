@@ -145,7 +145,7 @@ func (f *FlowPages) section(db *rrd.DB, dir, device, iface string, p render.Peri
 	for i := range fb {
 		out.FlowBytes[i], out.SNMPBytes[i] = math.NaN(), math.NaN()
 	}
-	if err := compareSNMP(db, series.Name(device, iface), fb, &out.FlowBytes, &out.SNMPBytes); err != nil {
+	if err := compareSNMP(db, series.Name(device, iface), step, fb, &out.FlowBytes, &out.SNMPBytes); err != nil {
 		return nil, err
 	}
 	q := flowtop.Query{Device: device, Interface: iface, Direction: flowtop.Both, By: flowtop.Bytes, From: from, To: now, N: ListLength}
@@ -185,9 +185,9 @@ func recorded(rows []flowtop.TotalRow) bool {
 	return false
 }
 
-// compareSNMP sums, over the rows of top talkers that recorded flows and whose rates
-// the store knows, the bytes by flows and by SNMP, in and out.
-func compareSNMP(db *rrd.DB, name string, fb [2][]flowtop.TotalRow, flowBytes, snmpBytes *[2]float64) error {
+// compareSNMP sums, over the rows of top talkers that recorded flows in each of their
+// steps and whose rates the store knows, the bytes by flows and by SNMP, in and out.
+func compareSNMP(db *rrd.DB, name string, step time.Duration, fb [2][]flowtop.TotalRow, flowBytes, snmpBytes *[2]float64) error {
 	rows := fb[0]
 	if len(rows) == 0 {
 		rows = fb[1]
@@ -208,12 +208,14 @@ func compareSNMP(db *rrd.DB, name string, fb [2][]flowtop.TotalRow, flowBytes, s
 	for i := range in {
 		rate[r.Time(i).Unix()] = [2]float64{in[i], out[i]}
 	}
+	// Only rows the collector recorded whole: the SNMP rate of a row covers all of it.
+	full := uint64(res / step)
 	for d := range fb {
 		var f, s float64
 		n := 0
 		for _, row := range fb[d] {
 			v, ok := rate[row.End.Unix()]
-			if row.Steps == 0 || !ok || math.IsNaN(v[d]) {
+			if row.Steps < full || !ok || math.IsNaN(v[d]) {
 				continue
 			}
 			f += float64(row.Bytes)
