@@ -2,9 +2,10 @@
 // on every interval, check the thresholds, store the cycle (with the thresholds' state
 // when a limit was crossed), run the alert command, re-render the site off the polling
 // path, serve it with /metrics, collect flow exports where [flows] says (counted per
-// exporter and per interface on /metrics; not stored yet), and load the targets file
-// again on request between two cycles without losing a step. The command line parses flags and wires; the demo runs
-// the same daemon on the simulated network.
+// exporter and per interface on /metrics, kept in the flow store's raw segments and
+// top talkers, shown on the pages), and load the targets file again on request
+// between two cycles without losing a step. The command line parses flags and wires;
+// the demo runs the same daemon on the simulated network.
 package daemon
 
 import (
