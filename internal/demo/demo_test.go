@@ -29,7 +29,7 @@ func TestDemoOnce(t *testing.T) {
 	var stdout bytes.Buffer
 	var calls [][2]int
 	err := Run(context.Background(), Options{
-		Out: out, Once: true, History: 15 * 24 * time.Hour, Location: time.UTC,
+		Out: out, Once: true, History: 15 * 24 * time.Hour, FlowHistory: 20 * time.Minute, Location: time.UTC,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
 		Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) },
 	})
@@ -51,6 +51,20 @@ func TestDemoOnce(t *testing.T) {
 		if !bytes.Contains(index, []byte(dev)) {
 			t.Errorf("index.html does not mention %s", dev)
 		}
+	}
+	// The back-filled flows are on the pages, equal to the counters.
+	page, err := os.ReadFile(filepath.Join(out, "site", filepath.FromSlash(web.InterfacePage("core1", "ge-0/0/0"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Who and what, from flow records", "<caption>Top sources</caption>", "<caption>Top services</caption>",
+		`by SNMP: <span class="ok">1.00</span>`} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("core1 ge-0/0/0's page lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "site", filepath.FromSlash(web.FlowGraphFile("core1", "ge-0/0/0", "day", 2)))); err != nil {
+		t.Errorf("services graph: %v", err)
 	}
 	// The targets file left beside the store describes the network polled.
 	cfg, err := config.Load(filepath.Join(out, "targets.toml"))
@@ -152,7 +166,7 @@ func TestDemoLive(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{
-			Out: t.TempDir(), Listen: addr, History: 2 * 24 * time.Hour, Interval: 200 * time.Millisecond,
+			Out: t.TempDir(), Listen: addr, History: 2 * 24 * time.Hour, FlowHistory: -1, Interval: 200 * time.Millisecond,
 			Location: time.UTC, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Reload: reload,
 		})
 	}()

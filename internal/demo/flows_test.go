@@ -98,7 +98,7 @@ func TestDemoFlowsMatchSNMP(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{
-			Out: t.TempDir(), Listen: addr, History: time.Hour, Interval: 200 * time.Millisecond,
+			Out: t.TempDir(), Listen: addr, History: time.Hour, FlowHistory: -1, Interval: 200 * time.Millisecond,
 			FlowInterval: 100 * time.Millisecond, Now: clock.Now, Location: time.UTC, Network: network,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})

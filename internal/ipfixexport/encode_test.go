@@ -165,14 +165,24 @@ func TestTemplateRefresh(t *testing.T) {
 	if want := fmt.Sprint([]int{0, 4, 6}); fmt.Sprint(with) != want {
 		t.Errorf("templates in messages %v, want %v", with, want)
 	}
-	// A collector that starts after message 0 decodes nothing until message 4.
-	d := flow.NewDecoder()
+	// A collector that starts after message 0 and drops data before its template
+	// decodes nothing until message 4.
+	d := flow.NewDecoderWithOptions(&flow.DecoderOptions{HoldTime: -1})
 	got := decode(t, d, all[1:])
 	if len(got) != 10-4 {
 		t.Errorf("a late collector decoded %d records, want %d", len(got), 6)
 	}
 	if n := d.Stats().Errors["template missing"]; n != 3 {
 		t.Errorf("template missing %d times, want 3", n)
+	}
+	// One that holds such data (the default) decodes messages 1 to 3 when the
+	// template of message 4 comes: nothing is lost.
+	d = flow.NewDecoder()
+	if got := decode(t, d, all[1:]); len(got) != 9 {
+		t.Errorf("a late collector that holds decoded %d records, want 9", len(got))
+	}
+	if n := d.Stats().Errors["template missing"]; n != 0 {
+		t.Errorf("holding: template missing %d times, want 0", n)
 	}
 }
 
