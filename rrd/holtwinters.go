@@ -38,15 +38,21 @@ import (
 // applied over the gap), and its rows keep their old coefficient and
 // deviation.
 //
-// At the end of each of the first periods (burn-in) and once a period
-// after that, RRDtool smooths both periodic arrays with a centred moving
-// average over SmoothingWindow of the period, and moves the seasonal
-// array's mean into the intercept. It does so in place, so the window
-// wraps around onto values already smoothed, and at the end of the
-// update: the coefficient the next step will use was read before the
-// smoothing. All of that is reproduced, as is the physical row order of
-// the two arrays, which decides where the wrap falls and when the
-// smoother runs.
+// Each time either periodic array wraps during the first periods
+// (burn-in), and after that each time either array writes its row
+// SmoothRow, RRDtool smooths both arrays with a centred moving average
+// over SmoothingWindow of the period and moves the seasonal array's mean
+// into the intercept. It does so at the end of the update, after the
+// coefficient and deviation the next step will use have been read: that
+// step still sees them unsmoothed. All of that is reproduced, with the
+// rows of the two arrays where rrdtool keeps them, since the rows decide
+// when the smoother runs.
+//
+// One value is one update call of rrdtool, covering one step. rrdtool
+// treats an update spanning more than two steps as a bulk update (its
+// rows unknown, the arrays skipped ahead, the violations erased) and
+// smooths at most once per call; here each step is learned, unknown if
+// its value is.
 
 // HWParams are the parameters of Holt-Winters aberrant behaviour detection.
 // The zero values of the optional fields mean RRDtool's defaults.
@@ -395,11 +401,13 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 	return out
 }
 
-// smoothArray is rrd_hw.c's apply_smoother on one array: a centred moving
-// average of 2×offset+1 rows, computed in place in row order, so that the
-// last rows' windows take in rows 0.. already smoothed. It returns the
-// mean of the smoothed values, and false (leaving a untouched) while any
-// row is unknown or the window is under 3 rows.
+// smoothArray is rrd_hw.c's apply_smoother on one array: each row becomes
+// the mean of the 2×offset+1 rows centred on it, the window wrapping around
+// the period, all read from the array as it was before smoothing. The sum
+// is kept running in rrdtool's order (add the row entering the window,
+// subtract the one leaving it), so the results agree to the last bit. It
+// returns the mean of the smoothed rows, and false (leaving a untouched)
+// while any row is unknown or the window is under 3 rows.
 func (h *HoltWinters) smoothArray(a []float64) (float64, bool) {
 	off := h.p.smoothOffset()
 	if off == 0 {
@@ -411,31 +419,18 @@ func (h *HoltWinters) smoothArray(a []float64) (float64, bool) {
 		}
 	}
 	P := len(a)
-	// myMod is rrd_hw.c's MyMod for the range used here.
-	myMod := func(v int) int {
-		if v < 0 {
-			return P - (-v)%P
-		}
-		return v % P
-	}
-	queue := make([]float64, 0, 2*off+1)
-	head := 0
+	at := func(i int) int { return ((i % P) + P) % P }
+	orig := append([]float64(nil), a...)
 	sum := 0.0
-	for i := 0; i < 2*off; i++ {
-		k := myMod(i - off)
-		queue = append(queue, a[k])
-		sum += a[k]
+	for i := -off; i < off; i++ {
+		sum += orig[at(i)]
 	}
 	baseline := 0.0
-	for i := off; i < P+off; i++ {
-		k := i % P
-		sum += a[k]
-		queue = append(queue, a[k])
-		c := myMod(i - off)
+	for c := 0; c < P; c++ {
+		sum += orig[at(c+off)]
 		a[c] = sum / float64(2*off+1)
 		baseline += a[c]
-		sum -= queue[head]
-		head++
+		sum -= orig[at(c-off)]
 	}
 	return baseline / float64(P), true
 }

@@ -21,6 +21,8 @@ type hwCase struct {
 	tune   []string // rrdtool tune options after create
 	params HWParams // without the rows rrdtool chose
 	series []float64
+	// failing are steps an injected anomaly must have flagged.
+	failing []int
 }
 
 // hwSeasonalSeries is a daily shape (a sine and a second harmonic) over
@@ -68,8 +70,11 @@ func hwCases() []hwCase {
 	return []hwCase{
 		{name: "random", rras: []string{"RRA:HWPREDICT:200:0.3:0.1:12"},
 			params: HWParams{Alpha: 0.3, Beta: 0.1, Period: 12}, series: random},
+		// The seventh of ten values 2500 above the usual is a failure (7
+		// violations of 9), and so are the ones after it.
 		{name: "seasonal-anomaly", rras: []string{"RRA:AVERAGE:0.5:1:10", "RRA:HWPREDICT:300:0.2:0.05:24"},
-			params: HWParams{Alpha: 0.2, Beta: 0.05, Period: 24}, series: anomaly},
+			params: HWParams{Alpha: 0.2, Beta: 0.05, Period: 24}, series: anomaly,
+			failing: []int{24*6 + 11, 24*6 + 12, 24*6 + 13, 24*6 + 14}},
 		{name: "gaps", rras: []string{"RRA:HWPREDICT:200:0.4:0.2:12"},
 			params: HWParams{Alpha: 0.4, Beta: 0.2, Period: 12}, series: gaps},
 		{name: "day", rras: []string{"RRA:HWPREDICT:1500:0.1:0.0035:288"},
@@ -193,6 +198,10 @@ func TestHoltWintersOracle(t *testing.T) {
 
 			bad, failures := 0, 0
 			maxRel := 0.0
+			failing := map[int]bool{}
+			for _, i := range c.failing {
+				failing[i] = true
+			}
 			for i, x := range c.series {
 				ts := start + (i+1)*step
 				v := "U"
@@ -214,6 +223,8 @@ func TestHoltWintersOracle(t *testing.T) {
 				if got.Failure {
 					gotFail = 1
 					failures++
+				} else if failing[i] {
+					t.Errorf("step %d (x=%v): no failure flagged during the anomaly", i, x)
 				}
 				for _, cmp := range []struct {
 					cf   string
@@ -304,4 +315,89 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestHoltWintersParams(t *testing.T) {
+	ok := HWParams{Alpha: 0.1, Beta: 0.01, Period: 12}
+	h, err := NewHoltWinters(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.Params()
+	want := HWParams{Alpha: 0.1, Beta: 0.01, Gamma: 0.1, DevGamma: 0.1, Period: 12, SmoothingWindow: 0.05,
+		DeltaPos: 2, DeltaNeg: 2, Threshold: 7, Window: 9}
+	if got != want {
+		t.Errorf("defaults: got %+v, want %+v", got, want)
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(*HWParams)
+	}{
+		{"alpha 0", func(p *HWParams) { p.Alpha = 0 }},
+		{"alpha 1", func(p *HWParams) { p.Alpha = 1 }},
+		{"beta above 1", func(p *HWParams) { p.Beta = 1.5 }},
+		{"gamma 1", func(p *HWParams) { p.Gamma = 1 }},
+		{"deviation gamma negative", func(p *HWParams) { p.DevGamma = -0.2 }},
+		{"period 1", func(p *HWParams) { p.Period = 1 }},
+		{"smoothing window above 1", func(p *HWParams) { p.SmoothingWindow = 1.5 }},
+		{"negative delta", func(p *HWParams) { p.DeltaNeg = -1 }},
+		{"threshold above window", func(p *HWParams) { p.Threshold, p.Window = 5, 4 }},
+		{"window too long", func(p *HWParams) { p.Threshold, p.Window = 5, 29 }},
+		{"smooth row outside the period", func(p *HWParams) { p.SmoothRow = 12 }},
+		{"seasonal row negative", func(p *HWParams) { p.SeasonalRow = -1 }},
+	} {
+		p := ok
+		tt.edit(&p)
+		if _, err := NewHoltWinters(p); err == nil {
+			t.Errorf("%s: no error for %+v", tt.name, p)
+		}
+	}
+}
+
+// A detector restored from its state continues exactly as the original,
+// through burn-in smoothing, gaps and failures.
+func TestHoltWintersRestore(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	xs := hwSeasonalSeries(r, 24, 8, 50)
+	for i := 100; i < 110; i++ {
+		xs[i] = math.NaN()
+	}
+	for i := 150; i < 160; i++ {
+		xs[i] *= 4
+	}
+	p := HWParams{Alpha: 0.3, Beta: 0.05, Period: 24, SmoothingWindow: 0.3, SeasonalRow: 5, DeviationRow: 17, SmoothRow: 9}
+	a, err := NewHoltWinters(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *HoltWinters
+	failures := 0
+	for i, x := range xs {
+		if i%37 == 0 {
+			if b, err = RestoreHoltWinters(a.Params(), a.State()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ra := a.Observe(x)
+		if b == nil {
+			continue
+		}
+		rb := b.Observe(x)
+		if ra.Failure {
+			failures++
+		}
+		same := func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
+		if !same(ra.Prediction, rb.Prediction) || !same(ra.Seasonal, rb.Seasonal) || !same(ra.DevSeasonal, rb.DevSeasonal) ||
+			!same(ra.Deviation, rb.Deviation) || ra.Failure != rb.Failure {
+			t.Fatalf("step %d: original %+v, restored %+v", i, ra, rb)
+		}
+	}
+	if failures == 0 {
+		t.Error("no failure flagged for values four times the usual")
+	}
+	s := a.State()
+	s.Seasonal = s.Seasonal[:5]
+	if _, err := RestoreHoltWinters(a.Params(), s); err == nil {
+		t.Error("restored a state with 5 seasonal rows for a period of 24")
+	}
 }
