@@ -39,6 +39,18 @@
 //   - Fetch ends at the row containing end; rrdtool adds a row when end
 //     falls on a row boundary.
 //
+// # Holt-Winters
+//
+// HoltWinters is RRDtool's aberrant behaviour detection for one data
+// source, as a computation fed one primary data point per step: the rows
+// of HWPREDICT (or MHWPREDICT), SEASONAL, DEVSEASONAL, DEVPREDICT and
+// FAILURES, with RRDtool's initialisation, unknown values, burn-in and
+// periodic smoothing. Every row of every step, and the arrays and
+// coefficients at the end, equal rrdtool 1.7.2's (Debian 1.7.2-4,
+// holtwinters_test.go) to its printed precision; rrdtool 1.7.2 smooths
+// from a copy of the array, where earlier releases smoothed in place. It
+// is not yet kept in the store.
+//
 // # Layout
 //
 // bbolt is copy-on-write: a commit rewrites every leaf page it touches, so
