@@ -1,6 +1,7 @@
 package rrd
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -433,4 +434,77 @@ func (h *HoltWinters) smoothArray(a []float64) (float64, bool) {
 		sum -= orig[at(c-off)]
 	}
 	return baseline / float64(P), true
+}
+
+// hwStateVersion is the first byte of an encoded HWState.
+const hwStateVersion = 1
+
+// MarshalBinary encodes the state, for keeping it beside a series' other
+// update state: a version byte, little-endian float64s and integers, the
+// violations as bits.
+func (s HWState) MarshalBinary() ([]byte, error) {
+	P, W := len(s.Seasonal), len(s.Violations)
+	if len(s.Deviation) != P {
+		return nil, fmt.Errorf("encode holt-winters state: %d seasonal rows, %d deviation rows", P, len(s.Deviation))
+	}
+	b := make([]byte, 0, 1+4+4+8*(12+2*P)+(W+7)/8)
+	b = append(b, hwStateVersion)
+	b = binary.LittleEndian.AppendUint32(b, uint32(P))
+	b = binary.LittleEndian.AppendUint32(b, uint32(W))
+	f := func(v float64) { b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v)) }
+	for _, v := range []float64{s.Intercept, s.LastIntercept, s.Slope, s.LastSlope,
+		s.SeasonalNext, s.SeasonalLast, s.DeviationNext, s.DeviationLast} {
+		f(v)
+	}
+	for _, v := range []int64{s.NullCount, s.LastNullCount,
+		int64(s.SeasonalRow) | int64(s.SeasonalBurnIn)<<32, int64(s.DeviationRow) | int64(s.DeviationBurnIn)<<32} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	for _, v := range s.Seasonal {
+		f(v)
+	}
+	for _, v := range s.Deviation {
+		f(v)
+	}
+	bits := make([]byte, (W+7)/8)
+	for i, v := range s.Violations {
+		if v {
+			bits[i/8] |= 1 << (i % 8)
+		}
+	}
+	return append(b, bits...), nil
+}
+
+// UnmarshalBinary decodes a state encoded by MarshalBinary.
+func (s *HWState) UnmarshalBinary(data []byte) error {
+	if len(data) < 9 || data[0] != hwStateVersion {
+		return fmt.Errorf("decode holt-winters state: not a version %d state", hwStateVersion)
+	}
+	P, W := int(binary.LittleEndian.Uint32(data[1:])), int(binary.LittleEndian.Uint32(data[5:]))
+	if P > 1<<20 || W > maxFailureWindow || len(data) != 9+8*(12+2*P)+(W+7)/8 {
+		return fmt.Errorf("decode holt-winters state: %d bytes for period %d and window %d", len(data), P, W)
+	}
+	d := data[9:]
+	u := func() uint64 { v := binary.LittleEndian.Uint64(d); d = d[8:]; return v }
+	f := func() float64 { return math.Float64frombits(u()) }
+	var n HWState
+	n.Intercept, n.LastIntercept, n.Slope, n.LastSlope = f(), f(), f(), f()
+	n.SeasonalNext, n.SeasonalLast, n.DeviationNext, n.DeviationLast = f(), f(), f(), f()
+	n.NullCount, n.LastNullCount = int64(u()), int64(u())
+	sr, dr := u(), u()
+	n.SeasonalRow, n.SeasonalBurnIn = int(uint32(sr)), int(sr>>32)
+	n.DeviationRow, n.DeviationBurnIn = int(uint32(dr)), int(dr>>32)
+	n.Seasonal, n.Deviation = make([]float64, P), make([]float64, P)
+	for i := range n.Seasonal {
+		n.Seasonal[i] = f()
+	}
+	for i := range n.Deviation {
+		n.Deviation[i] = f()
+	}
+	n.Violations = make([]bool, W)
+	for i := range n.Violations {
+		n.Violations[i] = d[i/8]&(1<<(i%8)) != 0
+	}
+	*s = n
+	return nil
 }

@@ -374,8 +374,20 @@ func TestHoltWintersRestore(t *testing.T) {
 	failures := 0
 	for i, x := range xs {
 		if i%37 == 0 {
-			if b, err = RestoreHoltWinters(a.Params(), a.State()); err != nil {
+			// Through the encoding a store would keep.
+			enc, err := a.State().MarshalBinary()
+			if err != nil {
 				t.Fatal(err)
+			}
+			var st HWState
+			if err := st.UnmarshalBinary(enc); err != nil {
+				t.Fatal(err)
+			}
+			if b, err = RestoreHoltWinters(a.Params(), st); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.UnmarshalBinary(enc[:len(enc)-1]); err == nil {
+				t.Error("decoded a truncated state")
 			}
 		}
 		ra := a.Observe(x)
