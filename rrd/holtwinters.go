@@ -81,7 +81,7 @@ type HWParams struct {
 	// stay within; 0 means 2.
 	DeltaPos, DeltaNeg float64
 	// Threshold violations within the last Window steps are a failure;
-	// 0 means 7 of 9. Window is at most 28.
+	// both 0 mean 7 of 9. Window is at most 28.
 	Threshold, Window int
 	// SmoothRow is the row of the period after whose update the smoother
 	// runs once burn-in is over (rrdtool: a hash of the file name modulo
