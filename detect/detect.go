@@ -48,7 +48,7 @@ type pairKey struct{ src, dst netip.Addr }
 // and its SYNs (over the step).
 type pair struct {
 	ports    distinct
-	sample   [exactMax]uint16 // the first distinct ports, ports.n of them
+	sample   []uint16 // the first sampleN distinct ports
 	probes   float64
 	scan     span
 	reported bool // as a vertical scan, in this scan window
@@ -69,7 +69,7 @@ type sweepKey struct {
 // window.
 type sweep struct {
 	hosts                  distinct
-	sample                 [exactMax]netip.Addr // the first distinct hosts, hosts.n of them
+	sample                 []netip.Addr // the first sampleN distinct hosts
 	probes, packets, bytes float64
 	scan                   span
 	reported               bool
@@ -80,6 +80,7 @@ type sweep struct {
 type target struct {
 	k      [nKinds]*kindAgg
 	base   [nKinds]float64 // baseline packets/s
+	seen   [nKinds]float64 // windows the baseline has learned from, up to 1/alpha
 	window float64         // packets of all kinds this step
 	where
 }
@@ -90,6 +91,15 @@ type kindAgg struct {
 	top                   topAddrs
 	ports                 topPorts // destination ports; source ports for reflection
 	span                  span
+}
+
+// learn moves a kind's baseline towards a window's rate: an EWMA whose first windows
+// weigh 1/n (the mean so far), so that a young baseline is not biased towards zero.
+func (t *target) learn(kind int, pps, alpha float64) {
+	if t.seen[kind] < 1/alpha {
+		t.seen[kind]++
+	}
+	t.base[kind] += (pps - t.base[kind]) / t.seen[kind]
 }
 
 // Stats counts a Detector's work.
@@ -244,7 +254,7 @@ func (d *Detector) Add(f *flow.Flow) {
 			p.scan.add(start, end)
 			port := uint32(r.Proto)<<16 | uint32(r.DstPort)
 			if p.ports.add(mix(uint64(port))) {
-				p.sample[p.ports.n-1] = r.DstPort
+				p.sample = append(p.sample, r.DstPort)
 			}
 		}
 		if syn {
@@ -263,7 +273,7 @@ func (d *Detector) Add(f *flow.Flow) {
 		s.bytes += bytes
 		s.scan.add(start, end)
 		if s.hosts.add(hashAddr(r.Dst)) {
-			s.sample[s.hosts.n-1] = r.Dst
+			s.sample = append(s.sample, r.Dst)
 		}
 	}
 	if kind >= 0 {
@@ -338,7 +348,7 @@ func (d *Detector) Step(end time.Time) []Event {
 			e := Event{Kind: VerticalScan, Severity: severity(float64(ports), float64(th.ScanPorts)),
 				Device: p.device, Interface: p.iface, Network: net,
 				Sources: []netip.Addr{k.src}, SourceCount: 1, Targets: []netip.Addr{k.dst}, TargetCount: 1,
-				Ports: slices.Clone(p.sample[:p.ports.n]), PortCount: ports,
+				Ports: slices.Clone(p.sample), PortCount: ports,
 				Flows:    uint64(p.probes + 0.5),
 				Evidence: []Evidence{{"distinct ports", float64(ports), float64(th.ScanPorts)}}}
 			e.Start, e.End = times(p.scan)
@@ -375,7 +385,7 @@ func (d *Detector) Step(end time.Time) []Event {
 		s.reported = true
 		e := Event{Kind: HorizontalSweep, Severity: severity(float64(hosts), float64(th.SweepHosts)),
 			Device: s.device, Interface: s.iface, Network: net, Proto: k.proto,
-			Sources: []netip.Addr{k.src}, SourceCount: 1, Targets: slices.Clone(s.sample[:s.hosts.n]), TargetCount: hosts,
+			Sources: []netip.Addr{k.src}, SourceCount: 1, Targets: slices.Clone(s.sample), TargetCount: hosts,
 			Packets: uint64(s.packets + 0.5), Bytes: uint64(s.bytes + 0.5), Flows: uint64(s.probes + 0.5),
 			Evidence: []Evidence{{"distinct hosts", float64(hosts), float64(th.SweepHosts)}}}
 		if k.proto == 6 {
@@ -394,7 +404,7 @@ func (d *Detector) Step(end time.Time) []Event {
 		live := false
 		for kind, a := range t.k {
 			if a == nil {
-				t.base[kind] *= 1 - alpha
+				t.learn(kind, 0, alpha)
 				live = live || t.base[kind] > 1e-3
 				continue
 			}
@@ -428,7 +438,7 @@ func (d *Detector) Step(end time.Time) []Event {
 				e.Start, e.End = times(a.span)
 				events = append(events, e)
 			} else {
-				t.base[kind] += alpha * (pps - base)
+				t.learn(kind, pps, alpha)
 			}
 			t.k[kind] = nil
 		}

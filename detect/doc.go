@@ -49,7 +49,10 @@
 //     Thresholds.DDoSSources distinct sources, above the kind's packet rate (or
 //     Thresholds.DDoSBPS for the UDP kinds) and at least Config.BaselineFactor times
 //     that destination's own baseline, an EWMA of the kind's rate over past windows
-//     (not updated by windows that raised an event). Kinds: SYN (SYN without ACK),
+//     that raised no event (its first windows weigh 1/n, the mean so far, so a young
+//     baseline is not biased towards zero). A destination whose first window crosses
+//     the thresholds is reported at once; one whose traffic grew past them is
+//     reported only when it jumps well above what it grew to. Kinds: SYN (SYN without ACK),
 //     UDP, reflection (UDP from a port in Config.ReflectionPorts: DNS, NTP,
 //     memcached, SSDP, CLDAP...), ICMP.
 //
@@ -84,9 +87,10 @@
 // # Memory
 //
 // Memory is bounded whatever the address cardinality. Distinct ports, hosts and
-// sources are counted exactly up to eight values and then by a HyperLogLog of 256
-// one-byte registers (about 6.5 % standard error); top sources by a space-saving
-// summary of eight. Each of the three tables (source-host pairs, source-port sweeps,
+// sources are counted exactly up to 64 values (32-bit keys; every default threshold
+// is below that, so the thresholds are exact) and then by a HyperLogLog of 256 one-byte
+// registers (about 6.5 % standard error) that replaces them; top sources and ports
+// by space-saving summaries of eight. Each of the three tables (source-host pairs, source-port sweeps,
 // destinations) holds at most its Config.Max* entries: when full, the lightest
 // quarter is evicted, so a flood of spoofed one-off sources evicts itself while the
 // heavy keys stay. Stats says how many were evicted.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 )
 
 // mix is splitmix64's finalizer: a cheap hash with every input bit reaching every
@@ -27,51 +28,54 @@ func hashAddr(a netip.Addr) uint64 {
 }
 
 const (
-	exactMax = 8 // distinct values counted exactly before the sketch
+	exactMax = 64 // distinct values counted exactly before the sketch: above every default threshold
+	sampleN  = 8  // values an event shows
 	hllP     = 8
 	hllM     = 1 << hllP
 )
 
-// distinct counts distinct values by their 64-bit hashes: exactly up to exactMax,
-// then with a HyperLogLog of hllM registers (standard error 1.04/sqrt(hllM), 6.5 %).
+// distinct counts distinct values by 32-bit keys taken from their hashes: exactly up
+// to exactMax (256 bytes at most), then with a HyperLogLog of hllM one-byte registers
+// (standard error 1.04/sqrt(hllM), 6.5 %) that replaces the exact keys.
 type distinct struct {
-	n     uint8
-	exact [exactMax]uint64
+	exact []uint32
 	hll   *hll
 }
 
 // hll is a HyperLogLog's registers.
 type hll [hllM]uint8
 
-// add adds a value's hash; it reports whether the value was new to the exact set
-// (false once the sketch counts, where nobody can tell).
+// add adds a value by its hash; it reports whether the value was new and among the
+// first sampleN, for a caller that keeps those as a sample.
 func (d *distinct) add(h uint64) bool {
+	k := uint32(h >> 32)
 	if d.hll != nil {
-		d.hll.add(h)
+		d.hll.add(mix(uint64(k)))
 		return false
 	}
-	for _, x := range d.exact[:d.n] {
-		if x == h {
-			return false
-		}
+	if slices.Contains(d.exact, k) {
+		return false
 	}
-	if d.n < exactMax {
-		d.exact[d.n] = h
-		d.n++
-		return true
+	if len(d.exact) < exactMax {
+		if d.exact == nil {
+			d.exact = make([]uint32, 0, sampleN)
+		}
+		d.exact = append(d.exact, k)
+		return len(d.exact) <= sampleN
 	}
 	d.hll = new(hll)
 	for _, x := range d.exact {
-		d.hll.add(x)
+		d.hll.add(mix(uint64(x)))
 	}
-	d.hll.add(h)
+	d.hll.add(mix(uint64(k)))
+	d.exact = nil
 	return false
 }
 
 // count is the number of distinct values, estimated once beyond exactMax.
 func (d *distinct) count() int {
 	if d.hll == nil {
-		return int(d.n)
+		return len(d.exact)
 	}
 	return int(math.Round(d.hll.estimate()))
 }
