@@ -2,6 +2,7 @@ package detect
 
 import (
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -118,7 +119,12 @@ type Detector struct {
 	reflect   [65536 / 64]uint64 // ReflectionPorts as a bit set
 	allowNets []Network          // the Networks with allow-lists
 
+	// promote is, by kind, the packets and bytes a destination must carry in a step
+	// before it is tracked: a sixteenth of the least any threshold needs.
+	promote [nKinds][2]float64
+
 	mu        sync.Mutex
+	light     *countMin // the destinations' kinds this step, tracked or not
 	pairs     *bounded[pairKey, pair]
 	sweeps    *bounded[sweepKey, sweep]
 	targets   *bounded[netip.Addr, target]
@@ -145,6 +151,20 @@ func New(cfg Config) (*Detector, error) {
 			d.allowNets = append(d.allowNets, n)
 		}
 	}
+	d.light = new(countMin)
+	least := cfg.Thresholds
+	for _, n := range cfg.Networks {
+		t := n.Thresholds
+		least.DDoSSYNPPS = min(least.DDoSSYNPPS, t.DDoSSYNPPS)
+		least.DDoSUDPPPS = min(least.DDoSUDPPPS, t.DDoSUDPPPS)
+		least.DDoSReflectionPPS = min(least.DDoSReflectionPPS, t.DDoSReflectionPPS)
+		least.DDoSICMPPPS = min(least.DDoSICMPPPS, t.DDoSICMPPPS)
+		least.DDoSBPS = min(least.DDoSBPS, t.DDoSBPS)
+	}
+	sec := cfg.MinSpan.Seconds() / 16
+	bytes := least.DDoSBPS / 8 * sec
+	d.promote = [nKinds][2]float64{{least.DDoSSYNPPS * sec, math.Inf(1)}, {least.DDoSUDPPPS * sec, bytes},
+		{least.DDoSReflectionPPS * sec, bytes}, {least.DDoSICMPPPS * sec, bytes}}
 	d.pairs = newBounded[pairKey](cfg.MaxPairs, func(p *pair) float64 { return p.probes + p.syn })
 	d.sweeps = newBounded[sweepKey](cfg.MaxSweeps, func(s *sweep) float64 { return s.probes })
 	d.targets = newBounded[netip.Addr](cfg.MaxTargets, func(t *target) float64 {
@@ -276,26 +296,34 @@ func (d *Detector) Add(f *flow.Flow) {
 			s.sample = append(s.sample, r.Dst)
 		}
 	}
-	if kind >= 0 {
-		t := d.targets.get(r.Dst)
-		t.where = w
-		t.window += packets
-		a := t.k[kind]
-		if a == nil {
-			a = new(kindAgg)
-			t.k[kind] = a
-		}
-		a.packets += packets
-		a.bytes += bytes
-		a.flows += flows
-		a.span.add(start, end)
-		a.sources.add(hashAddr(r.Src))
-		a.top.add(r.Src, packets)
-		if kind == kindReflection {
-			a.ports.add(r.SrcPort, packets)
-		} else if kind != kindICMP {
-			a.ports.add(r.DstPort, packets)
-		}
+	if kind < 0 {
+		return
+	}
+	estP, estB := d.light.add(mix(hashAddr(r.Dst)^uint64(kind)), packets, bytes)
+	if estP < d.promote[kind][0] && estB < d.promote[kind][1] {
+		return
+	}
+	t := d.targets.get(r.Dst)
+	t.where = w
+	a := t.k[kind]
+	if a == nil {
+		// Tracked from now on this step, with what it carried before: the sketch's
+		// estimate, this record included (flows are not estimated: at least this one).
+		a = new(kindAgg)
+		t.k[kind] = a
+		packets, bytes = estP, estB
+	}
+	t.window += packets
+	a.packets += packets
+	a.bytes += bytes
+	a.flows += flows
+	a.span.add(start, end)
+	a.sources.add(hashAddr(r.Src))
+	a.top.add(r.Src, packets)
+	if kind == kindReflection {
+		a.ports.add(r.SrcPort, packets)
+	} else if kind != kindICMP {
+		a.ports.add(r.DstPort, packets)
 	}
 }
 
@@ -447,6 +475,10 @@ func (d *Detector) Step(end time.Time) []Event {
 			delete(d.targets.m, dst)
 		}
 	}
+	clear(d.light.packets[0][:])
+	clear(d.light.packets[1][:])
+	clear(d.light.bytes[0][:])
+	clear(d.light.bytes[1][:])
 	if end.Sub(d.scanStart) >= d.cfg.ScanWindow {
 		clear(d.pairs.m)
 		clear(d.sweeps.m)

@@ -445,7 +445,9 @@ func TestMemoryBounds(t *testing.T) {
 		a := netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)})
 		b := netip.AddrFrom4([4]byte{101, byte(i >> 16), byte(i >> 8), byte(i)})
 		d.Add(&flow.Flow{Record: flow.Record{Start: t0, End: t0, Src: a, Dst: b, SrcPort: 1024, DstPort: uint16(i), Proto: 6, TCPFlags: flagSYN, Packets: 1, Bytes: 40, SamplingRate: 1}})
-		d.Add(&flow.Flow{Record: flow.Record{Start: t0, End: t0, Src: a, Dst: b, SrcPort: 1024, DstPort: 53, Proto: 17, Packets: 1, Bytes: 40, SamplingRate: 1}})
+		// Heavy enough to be tracked: 7,000 packets of UDP (the threshold needs 100,000
+		// in the 10 s minimum span, a sixteenth of it is tracked).
+		d.Add(&flow.Flow{Record: flow.Record{Start: t0, End: t0, Src: a, Dst: b, SrcPort: 1024, DstPort: 53, Proto: 17, Packets: 7000, Bytes: 7000 * 40, SamplingRate: 1}})
 		if i%1000 == 0 {
 			feed(d, scan[250+i/1000:251+i/1000])
 			st := d.Stats()

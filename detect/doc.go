@@ -92,7 +92,7 @@
 // registers (about 6.5 % standard error) that replaces them; top sources and ports
 // by space-saving summaries of eight. Each of the three tables (source-host pairs, source-port sweeps,
 // destinations) holds at most its Config.Max* entries: when full, the lightest
-// quarter is evicted, so a flood of spoofed one-off sources evicts itself while the
+// half is evicted, so a flood of spoofed one-off sources evicts itself while the
 // heavy keys stay. Stats says how many were evicted.
 //
 // # Caveats

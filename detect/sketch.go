@@ -201,7 +201,7 @@ func sortBy(idx []int, w func(int) float64) {
 }
 
 // bounded is a map of at most max entries. When a new key would pass the bound, the
-// lightest quarter of the entries goes: found with a histogram of weights by binary
+// lightest half of the entries goes: found with a histogram of weights by binary
 // order of magnitude, so that shedding costs time linear in the entries, a small
 // constant per insertion.
 type bounded[K comparable, V any] struct {
@@ -221,7 +221,7 @@ func (b *bounded[K, V]) get(k K) *V {
 		return v
 	}
 	if len(b.m) >= b.max {
-		b.shed(len(b.m) - b.max*3/4 + 1)
+		b.shed(len(b.m) - b.max/2 + 1)
 	}
 	v := new(V)
 	b.m[k] = v
@@ -259,4 +259,27 @@ func (b *bounded[K, V]) shed(n int) {
 			more--
 		}
 	}
+}
+
+const (
+	cmBits  = 16
+	cmWidth = 1 << cmBits
+)
+
+// countMin estimates packets and bytes per key with two rows of cmWidth counters (a
+// count-min sketch: never an underestimate). It lets a key earn a table entry only
+// once it carries enough to matter, so that the many light keys cost two array
+// increments and no allocation.
+type countMin struct {
+	packets, bytes [2][cmWidth]float32
+}
+
+// add adds to h's counts and returns the estimates, this record included.
+func (c *countMin) add(h uint64, packets, bytes float64) (float64, float64) {
+	i, j := h&(cmWidth-1), (h>>cmBits)&(cmWidth-1)
+	c.packets[0][i] += float32(packets)
+	c.packets[1][j] += float32(packets)
+	c.bytes[0][i] += float32(bytes)
+	c.bytes[1][j] += float32(bytes)
+	return float64(min(c.packets[0][i], c.packets[1][j])), float64(min(c.bytes[0][i], c.bytes[1][j]))
 }
