@@ -50,7 +50,9 @@ type pairKey struct{ src, dst netip.Addr }
 type pair struct {
 	ports    distinct
 	sample   []uint16 // the first sampleN distinct ports
-	probes   float64
+	probes   float64  // flows
+	packets  float64  // of the probes
+	bytes    float64
 	scan     span
 	reported bool // as a vertical scan, in this scan window
 
@@ -271,6 +273,8 @@ func (d *Detector) Add(f *flow.Flow) {
 		p.where = w
 		if probe {
 			p.probes += flows
+			p.packets += packets
+			p.bytes += bytes
 			p.scan.add(start, end)
 			port := uint32(r.Proto)<<16 | uint32(r.DstPort)
 			if p.ports.add(mix(uint64(port))) {
@@ -377,10 +381,11 @@ func (d *Detector) Step(end time.Time) []Event {
 				Device: p.device, Interface: p.iface, Network: net,
 				Sources: []netip.Addr{k.src}, SourceCount: 1, Targets: []netip.Addr{k.dst}, TargetCount: 1,
 				Ports: slices.Clone(p.sample), PortCount: ports,
-				Flows:    uint64(p.probes + 0.5),
+				Packets: uint64(p.packets + 0.5), Bytes: uint64(p.bytes + 0.5), Flows: uint64(p.probes + 0.5),
 				Evidence: []Evidence{{"distinct ports", float64(ports), float64(th.ScanPorts)}}}
 			e.Start, e.End = times(p.scan)
-			e.FlowsPerSec = p.probes / d.seconds(p.scan, end.Sub(d.scanStart))
+			sec := d.seconds(p.scan, end.Sub(d.scanStart))
+			e.PPS, e.BPS, e.FlowsPerSec = p.packets/sec, 8*p.bytes/sec, p.probes/sec
 			events = append(events, e)
 		}
 		if p.syn > 0 && ports < th.ScanPorts {

@@ -52,9 +52,12 @@
 //     that raised no event (its first windows weigh 1/n, the mean so far, so a young
 //     baseline is not biased towards zero). A destination whose first window crosses
 //     the thresholds is reported at once; one whose traffic grew past them is
-//     reported only when it jumps well above what it grew to. Kinds: SYN (SYN without ACK),
-//     UDP, reflection (UDP from a port in Config.ReflectionPorts: DNS, NTP,
-//     memcached, SSDP, CLDAP...), ICMP.
+//     reported only when it jumps well above what it grew to. A destination is
+//     tracked once its packets (or bytes) of a kind in the step reach a sixteenth
+//     of the least a threshold needs, as a count-min sketch counts them; the
+//     sketch's count seeds its entry. Kinds: SYN (SYN without ACK), UDP,
+//     reflection (UDP from a port in Config.ReflectionPorts: DNS, NTP, memcached,
+//     SSDP, CLDAP...), ICMP.
 //
 // Established TCP (flows with ACK) never counts towards a flood: a flash crowd, many
 // clients completing handshakes with one server, raises nothing.
@@ -96,6 +99,9 @@
 // heavy keys stay. Stats says how many were evicted.
 //
 // # Caveats
+//
+// Step holds the lock while it evaluates (about 13 ms over full tables): the
+// collector's sink waits that long once a step.
 //
 // A lasting attack is reported once per window it lasts (same Kind and Targets, so a
 // consumer can merge them). Traceroute to one host looks like a UDP port scan. A
