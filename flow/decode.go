@@ -228,6 +228,14 @@ func (d *Decoder) decodeTemplated(s *session, payload []byte, from netip.AddrPor
 	var domain uint32
 	var header []byte
 	if version == 9 {
+		// goflow2 reads as many flow sets as the header's count, which RFC 3954 makes
+		// the number of records and softflowd the number of data records: a datagram
+		// of four flows behind four templates would lose its data. Every flow set
+		// has its length; read them all.
+		if len(payload) >= 4 {
+			payload = append([]byte(nil), payload...)
+			binary.BigEndian.PutUint16(payload[2:], 0xffff)
+		}
 		var p netflow.NFv9Packet
 		err = netflow.DecodeMessageNetFlow(bytes.NewBuffer(payload[2:]), view, &p)
 		msg, sets, domain, header = &p, p.FlowSets, p.SourceId, payload[:min(20, len(payload))]
@@ -248,10 +256,10 @@ func (d *Decoder) decodeTemplated(s *session, payload []byte, from netip.AddrPor
 	// goflow2's own reading of the rate is keyed by exporter address only, and takes
 	// samplingPacketInterval alone for the rate (see optionsSamplingRate).
 	rate := max(s.rates[domainKey{version, domain}], 1)
-	var times [][2]uint64
-	if version == 9 {
-		times = v9AbsoluteTimes(sets)
+	if init, ok := optionsInitTime(sets); ok {
+		s.inits[domainKey{version, domain}] = init
 	}
+	times := recordTimes(sets, version, s.inits[domainKey{version, domain}])
 	if err := d.produce(msg, from, received, rate, nil, times, emit); err != nil {
 		return err
 	}
@@ -384,15 +392,23 @@ func record(m *flowpb.FlowMessage, exporter netip.Addr) Record {
 	r.Src, r.Dst = r.Src.Unmap(), r.Dst.Unmap()
 	r.Bytes = m.Bytes * r.SamplingRate
 	r.Packets = m.Packets * r.SamplingRate
+	// ICMP's type and code in the destination port, as NetFlow v5 carries them and
+	// nfdump shows them for every export (type*256 + code: 2048 is an echo request).
+	if (r.Proto == 1 || r.Proto == 58) && r.DstPort == 0 && r.SrcPort == 0 {
+		r.DstPort = uint16(m.IcmpType)<<8 | uint16(m.IcmpCode)
+	}
 	return r
 }
 
-// v9AbsoluteTimes reads, for each data record of a NetFlow v9 message in the order
-// goflow2 produces them, the flow's start and end when the template carries them as
-// absolute times (IPFIX's elements 150-157, which pmacct and others use in v9 too) in
-// Unix nanoseconds; goflow2 reads only v9's own uptime-relative FIRST_SWITCHED and
-// LAST_SWITCHED, and leaves the export time for the others. Nil when no record has any.
-func v9AbsoluteTimes(sets []any) [][2]uint64 {
+// recordTimes reads, for each data record of a NetFlow v9 or IPFIX message in the
+// order goflow2 produces them, the flow's start and end in Unix nanoseconds where
+// goflow2 leaves the export time: in NetFlow v9, IPFIX's absolute elements 150-157
+// (which pmacct and others use in v9 too; goflow2 reads v9's uptime-relative
+// FIRST_SWITCHED and LAST_SWITCHED only); in IPFIX, flowStartSysUpTime and
+// flowEndSysUpTime (22, 21) from the exporter's announced systemInitTimeMilliseconds
+// (initMs, 0 when not announced), as softflowd exports them. Nil when no record has
+// any.
+func recordTimes(sets []any, version uint16, initMs uint64) [][2]uint64 {
 	var out [][2]uint64
 	found := false
 	for _, set := range sets {
@@ -407,8 +423,18 @@ func v9AbsoluteTimes(sets []any) [][2]uint64 {
 				if !ok || f.PenProvided {
 					continue
 				}
-				if ns, side, ok := absoluteTime(f.Type, v); ok {
-					t[side] = ns
+				switch {
+				case version == 9:
+					if ns, side, ok := absoluteTime(f.Type, v); ok {
+						t[side] = ns
+						found = true
+					}
+				case (f.Type == 21 || f.Type == 22) && initMs > 0 && len(v) <= 8:
+					var up uint64
+					for _, b := range v {
+						up = up<<8 | uint64(b)
+					}
+					t[22-f.Type] = (initMs + up) * 1e6
 					found = true
 				}
 			}

@@ -63,6 +63,8 @@ func ipfixData(id uint16, fields []ipfixField, rows ...[]uint64) []byte {
 			switch f.length {
 			case 1:
 				b = append(b, byte(row[i]))
+			case 2:
+				b = binary.BigEndian.AppendUint16(b, uint16(row[i]))
 			case 4:
 				b = binary.BigEndian.AppendUint32(b, uint32(row[i]))
 			case 8:
@@ -686,5 +688,44 @@ func TestV9AbsoluteTimes(t *testing.T) {
 		if !ok || side != int(c.element-150)%2 || !time.Unix(0, int64(ns)).Equal(c.want) {
 			t.Errorf("element %d: %v %d %v, want %v", c.element, time.Unix(0, int64(ns)).UTC(), side, ok, c.want)
 		}
+	}
+}
+
+// A NetFlow v9 header whose count is the data records only (softflowd's), in a
+// datagram whose templates come first, loses none of its data; ICMP's type and code
+// are in the destination port, as NetFlow v5 has them.
+func TestV9CountAndICMP(t *testing.T) {
+	d := NewDecoder()
+	from := netip.MustParseAddrPort("127.0.0.1:40010")
+	icmp := []ipfixField{fSrcAddr, fDstAddr, fProto, {32, 2}, fOctets, fPackets}
+	msg := v9Message(1, v9Template(300, icmp...), v9Template(301, fSrcAddr, fDstAddr, fOctets), v9Template(302, fSrcAddr, fOctets),
+		ipfixData(300, icmp, []uint64{addr("10.0.0.9"), addr("192.0.2.1"), 1, 8 << 8, 84, 1}))
+	binary.BigEndian.PutUint16(msg[2:], 1) // one record
+	got := decodeAll(t, d, from, msg)
+	if len(got) != 1 {
+		t.Fatalf("%d records, want 1", len(got))
+	}
+	if got[0].DstPort != 2048 || got[0].Proto != 1 {
+		t.Errorf("ICMP echo request: record %+v, want destination port 2048", got[0])
+	}
+}
+
+// IPFIX records timed by flowStartSysUpTime and flowEndSysUpTime start and end from
+// the exporter's announced systemInitTimeMilliseconds, as softflowd exports them.
+func TestIPFIXSysUpTime(t *testing.T) {
+	d := NewDecoder()
+	from := netip.MustParseAddrPort("127.0.0.1:40011")
+	boot := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	fields := []ipfixField{fSrcAddr, fDstAddr, {22, 4}, {21, 4}, fOctets, fPackets}
+	scope := []ipfixField{{143, 4}}
+	got := decodeAll(t, d, from, ipfixMessage(1,
+		ipfixTemplate(256, fields...), ipfixOptionsTemplate(257, scope, ipfixField{160, 8}),
+		ipfixData(257, append(scope, ipfixField{160, 8}), []uint64{1, uint64(boot.UnixMilli())}),
+		ipfixData(256, fields, []uint64{addr("10.0.0.1"), addr("10.0.0.2"), 3_600_000, 3_605_500, 100, 1})))
+	if len(got) != 1 {
+		t.Fatalf("%d records, want 1", len(got))
+	}
+	if want := boot.Add(time.Hour); !got[0].Start.Equal(want) || !got[0].End.Equal(want.Add(5500*time.Millisecond)) {
+		t.Errorf("start %v end %v, want %v and 5.5 s later", got[0].Start.UTC(), got[0].End.UTC(), want)
 	}
 }

@@ -20,6 +20,7 @@ type session struct {
 	mu        sync.Mutex
 	templates map[templateKey]template
 	rates     map[domainKey]uint64
+	inits     map[domainKey]uint64 // systemInitTimeMilliseconds announced, by domain
 	held      []heldSet
 	heldBytes int
 }
@@ -41,7 +42,7 @@ type template struct {
 }
 
 func newSession() *session {
-	return &session{templates: map[templateKey]template{}, rates: map[domainKey]uint64{}}
+	return &session{templates: map[templateKey]template{}, rates: map[domainKey]uint64{}, inits: map[domainKey]uint64{}}
 }
 
 // errEmptyTemplate is a NetFlow v9 template whose records would take no bytes:
@@ -381,4 +382,25 @@ func (d *Decoder) Expire(now time.Time) {
 		d.expireHeld(s, now)
 		s.mu.Unlock()
 	}
+}
+
+// optionsInitTime reads systemInitTimeMilliseconds (160), the Unix time in
+// milliseconds of the exporter's last start, from options data: the base of the
+// flowStartSysUpTime and flowEndSysUpTime (22, 21) of its records, as softflowd
+// exports them in IPFIX.
+func optionsInitTime(sets []any) (uint64, bool) {
+	for _, s := range sets {
+		ods, ok := s.(netflow.OptionsDataFlowSet)
+		if !ok {
+			continue
+		}
+		for _, r := range ods.Records {
+			for _, f := range r.OptionsValues {
+				if b, ok := f.Value.([]byte); ok && !f.PenProvided && f.Type == 160 && len(b) == 8 {
+					return binary.BigEndian.Uint64(b), true
+				}
+			}
+		}
+	}
+	return 0, false
 }
