@@ -116,7 +116,8 @@ func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 	for t := range 8 {
 		sk := newSketches(s.opts.Capacity)
 		for _, f := range benchFlows(3000, 1, uint64(10+t)) {
-			k := keysOf(&f)
+			var k flowKeys
+			keysOf(s.hash, &f, &k)
 			sk.add(&k)
 		}
 		v := appendRow(nil, 0, sk.row(s.opts.Keep))

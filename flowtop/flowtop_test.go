@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -409,7 +410,8 @@ func TestCorruptRow(t *testing.T) {
 	w := newSmallWorld(5)
 	for range 50 {
 		f := w.flow()
-		k := keysOf(&f)
+		var k flowKeys
+		keysOf(newHasher(), &f, &k)
 		sk.add(&k)
 	}
 	v := appendRow(nil, 1234, sk.row(10))
@@ -470,5 +472,133 @@ func TestConcurrent(t *testing.T) {
 	}
 	if sum != adders*per {
 		t.Errorf("%d flows over %d steps, want %d", sum, p, adders*per)
+	}
+}
+
+// TestTableBounds checks a table against exact counts after every few thousand
+// records of skewed streams with weights of every size: in each measure, every
+// key's true weight is within [w−err, w], err ≤ floor ≤ N/(m+1), a key without a
+// counter weighed at most the floor, any m+1 counters sum to at most the total,
+// and no more entries are held than the limit allows.
+func TestTableBounds(t *testing.T) {
+	h := newHasher()
+	for _, c := range []struct {
+		m    int
+		keys uint64
+		skew float64
+	}{{10, 300, 1.1}, {50, 5000, 1.3}, {200, 100000, 1.05}, {5, 8, 2}} {
+		tb := newTable[uint32](c.m)
+		rng := rand.New(rand.NewPCG(c.keys, 11))
+		z := rand.NewZipf(rng, c.skew, 1, c.keys)
+		exact := map[uint32]counts{}
+		var total counts
+		reductions := 0
+		for i := range 40000 {
+			k := uint32(z.Uint64())
+			// Packets and flows often rank keys otherwise than bytes do.
+			w := counts{rng.Uint64N(100000), 1 + rng.Uint64N(20), 1}
+			if k%7 == 0 {
+				w[0] = 0
+			}
+			before := tb.floor
+			tb.add(k, h.small(uint64(k)), &w)
+			if tb.floor != before {
+				reductions++
+			}
+			e := exact[k]
+			for m := range w {
+				e[m] += w[m]
+				total[m] += w[m]
+			}
+			exact[k] = e
+			if len(tb.cells) > 5*c.m {
+				t.Fatalf("m %d: %d entries", c.m, len(tb.cells))
+			}
+			if i%4000 != 3999 {
+				continue
+			}
+			seen := map[uint32]bool{}
+			for _, cl := range tb.cells {
+				if seen[cl.key] {
+					t.Fatalf("m %d: key %d held twice", c.m, cl.key)
+				}
+				seen[cl.key] = true
+			}
+			for m := range numMeasures {
+				if tb.floor[m] > total[m]/uint64(c.m+1) {
+					t.Errorf("m %d %v: floor %d above N/(m+1) = %d", c.m, Measure(m), tb.floor[m], total[m]/uint64(c.m+1))
+				}
+				var ws []uint64
+				held := map[uint32]bool{}
+				for _, cl := range tb.cells {
+					if cl.w[m] == 0 {
+						continue
+					}
+					held[cl.key] = true
+					ws = append(ws, cl.w[m])
+					tw := exact[cl.key][m]
+					if cl.w[m] < tw || cl.w[m]-cl.err[m] > tw || cl.err[m] > tb.floor[m] {
+						t.Errorf("m %d %v key %d: w %d err %d floor %d, true %d", c.m, Measure(m), cl.key, cl.w[m], cl.err[m], tb.floor[m], tw)
+					}
+				}
+				for k, e := range exact {
+					if !held[k] && e[m] > tb.floor[m] {
+						t.Errorf("m %d %v key %d: weighs %d, no counter, floor %d", c.m, Measure(m), k, e[m], tb.floor[m])
+					}
+				}
+				slices.Sort(ws)
+				slices.Reverse(ws)
+				var sum uint64
+				for _, w := range ws[:min(len(ws), c.m+1)] {
+					sum += w
+				}
+				if sum > total[m] {
+					t.Errorf("m %d %v: %d heaviest counters sum to %d, above the total %d", c.m, Measure(m), c.m+1, sum, total[m])
+				}
+			}
+		}
+		if len(exact) > 2*c.m && reductions == 0 {
+			t.Errorf("m %d: %d keys and no reduction: the test proves nothing", c.m, len(exact))
+		}
+		if len(exact) <= 2*c.m && (tb.floor != counts{}) {
+			t.Errorf("m %d: reduced with %d keys, at most 2m", c.m, len(exact))
+		}
+	}
+}
+
+// TestHeaviest checks the selection of the n heaviest, with many ties, against a
+// sort.
+func TestHeaviest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		n := rng.IntN(300)
+		ws := make([]uint64, n)
+		for i := range ws {
+			ws[i] = rng.Uint64N(uint64(1 + rng.IntN(50)))
+		}
+		idx := make([]int32, n)
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		k := rng.IntN(n + 2)
+		got := heaviest(idx, k, func(i int32) uint64 { return ws[i] })
+		sorted := slices.Clone(ws)
+		slices.Sort(sorted)
+		slices.Reverse(sorted)
+		var gotW []uint64
+		for _, i := range got {
+			gotW = append(gotW, ws[i])
+		}
+		slices.Sort(gotW)
+		slices.Reverse(gotW)
+		if want := sorted[:min(k, n)]; !slices.Equal(gotW, want) {
+			t.Fatalf("%d heaviest of %v: %v, want %v", k, ws, gotW, want)
+		}
+		if n > 0 && k < n {
+			vs := slices.Clone(ws)
+			if got, want := nthLargest(vs, k), sorted[k]; got != want {
+				t.Fatalf("nthLargest(%v, %d) = %d, want %d", ws, k, got, want)
+			}
+		}
 	}
 }

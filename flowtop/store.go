@@ -55,8 +55,11 @@ type Store struct {
 	opts  Options
 	stepS int64
 
-	mu  sync.Mutex // guards cur
-	cur map[seriesName]*sketches
+	hash hasher
+
+	mu   sync.Mutex // guards cur and free
+	cur  map[seriesName]*sketches
+	free []*sketches // emptied by Commit, for the next step's series
 
 	wmu sync.Mutex // serializes Commit
 
@@ -99,7 +102,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{path: path, bolt: b, opts: o, stepS: int64(o.Step / time.Second),
-		cur: map[seriesName]*sketches{}, ids: map[seriesName]uint32{}, nextID: 1}
+		hash: newHasher(), cur: map[seriesName]*sketches{}, ids: map[seriesName]uint32{}, nextID: 1}
 	want, _ := json.Marshal(storedLayout{Step: s.stepS, Archives: o.Archives})
 	load := func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
@@ -210,7 +213,8 @@ func (s *Store) Add(f *flow.Flow) {
 	if f.Device == "" || (f.In == "" && f.Out == "") {
 		return
 	}
-	k := keysOf(f)
+	var k flowKeys
+	keysOf(s.hash, f, &k)
 	s.mu.Lock()
 	if f.In != "" {
 		s.sketches(seriesName{f.Device, f.In, In}).add(&k)
@@ -225,7 +229,11 @@ func (s *Store) Add(f *flow.Flow) {
 func (s *Store) sketches(n seriesName) *sketches {
 	sk := s.cur[n]
 	if sk == nil {
-		sk = newSketches(s.opts.Capacity)
+		if i := len(s.free) - 1; i >= 0 {
+			sk, s.free = s.free[i], s.free[:i]
+		} else {
+			sk = newSketches(s.opts.Capacity)
+		}
 		s.cur[n] = sk
 	}
 	return sk
@@ -281,6 +289,12 @@ func (s *Store) Commit(stepEnd time.Time) error {
 		step[id] = appendRow(nil, p, cur[n].row(s.opts.Keep))
 	}
 	s.smu.RUnlock()
+	s.mu.Lock()
+	for _, sk := range cur {
+		sk.reset()
+		s.free = append(s.free, sk)
+	}
+	s.mu.Unlock()
 	cur = nil
 
 	err := s.bolt.Update(func(tx *bolt.Tx) error {
