@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -324,6 +325,23 @@ func TestErrors(t *testing.T) {
 	if res, err := ro.Top(ok); err != nil || res.Total != 1 {
 		t.Errorf("read-only top: %+v, %v", res, err)
 	}
+	// A file of format version 1 (every list written out in full) is refused, not
+	// misread.
+	old := filepath.Join(t.TempDir(), "v1.db")
+	s = openTest(t, old, Options{})
+	s.Add(&flow.Flow{Device: "r", In: "a", Record: flow.Record{Bytes: 1}})
+	if err := s.Commit(end); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaVersion, []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, ro := range []bool{false, true} {
+		if _, err := Open(old, &Options{ReadOnly: ro}); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), `version "1"`) {
+			t.Errorf("open a version 1 file (read-only %v): %v, want ErrFormat naming the version", ro, err)
+		}
+	}
 	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), &Options{ReadOnly: true}); err == nil {
 		t.Error("read-only open of a missing file: no error")
 	}
@@ -403,28 +421,110 @@ func TestNames(t *testing.T) {
 	}
 }
 
-// TestCorruptRow: every truncation of a stored row is an error, never a panic or
-// a silently shorter row.
-func TestCorruptRow(t *testing.T) {
-	sk := newSketches(20)
+// testRows returns rows of every kind a file holds: exact ones of a small world,
+// a busy step's (errs, bounds), and a merge of busy steps (misses), each stored
+// compressed, and a quiet one stored as is.
+func testRows(t *testing.T) []*row {
+	t.Helper()
+	h := newHasher()
+	small := newSketches(20)
 	w := newSmallWorld(5)
 	for range 50 {
 		f := w.flow()
 		var k flowKeys
-		keysOf(newHasher(), &f, &k)
-		sk.add(&k)
+		keysOf(h, &f, &k)
+		small.add(&k)
 	}
-	v := appendRow(nil, 1234, sk.row(10))
-	if _, _, err := decodeRow(v); err != nil {
-		t.Fatal(err)
+	var busy []*row
+	for i := range 3 {
+		sk := newSketches(40)
+		for _, f := range benchFlows(2000, 1, uint64(20+i)) {
+			var k flowKeys
+			keysOf(h, &f, &k)
+			sk.add(&k)
+		}
+		busy = append(busy, sk.row(10))
 	}
-	for n := range len(v) {
-		if _, _, err := decodeRow(v[:n]); err == nil {
-			t.Errorf("row cut to %d of %d bytes: no error", n, len(v))
+	quiet := newSketches(20)
+	var k flowKeys
+	keysOf(h, &flow.Flow{Record: flow.Record{Src: netip.MustParseAddr("2001:db8::1"), Proto: 58, Bytes: 64, Packets: 1}}, &k)
+	quiet.add(&k)
+	rows := []*row{small.row(10), busy[0], mergeRows(busy, 10), quiet.row(10)}
+	var errs, misses int
+	for _, r := range rows[1:3] {
+		for d := range numDims {
+			for m := range numMeasures {
+				for _, e := range r.lists[d][m].entries {
+					errs += min(int(e.err), 1)
+					misses += min(int(e.miss), 1)
+				}
+			}
 		}
 	}
-	if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
-		t.Error("half a row, last list: no error")
+	if errs == 0 || misses == 0 {
+		t.Fatalf("test rows with %d errs and %d misses: the test proves nothing", errs, misses)
+	}
+	return rows
+}
+
+// TestRowRoundTrip: a row reads back as it was written, whole or one list at a
+// time, compressed or not.
+func TestRowRoundTrip(t *testing.T) {
+	for i, r := range testRows(t) {
+		v := appendRow(nil, 1234+int64(i), r)
+		_, hdr, _ := decodeTotals(v)
+		if hdr != r.total {
+			t.Errorf("row %d: totals %v, want %v", i, hdr, r.total)
+		}
+		p, got, err := decodeRow(v)
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if p != 1234+int64(i) || !reflect.DeepEqual(got, r) {
+			t.Errorf("row %d: read back %d %+v, want %+v", i, p, got, r)
+		}
+		for d := range numDims {
+			for m := range numMeasures {
+				_, total, l, err := decodeRowList(v, Dimension(d), Measure(m))
+				if err != nil || total != r.total || !reflect.DeepEqual(l, r.lists[d][m]) {
+					t.Errorf("row %d list %v %v: %+v, %v; want %+v", i, Dimension(d), Measure(m), l, err, r.lists[d][m])
+				}
+			}
+		}
+		// The same row stored as is, as one zstd does not shrink would be.
+		hd := reader{b: v}
+		for range 4 {
+			hd.uvarint()
+		}
+		if hd.b[0] != rowZstd {
+			t.Errorf("row %d: stored as is, %d bytes", i, len(v))
+			continue
+		}
+		hl := len(v) - len(hd.b)
+		body := hd.body()
+		raw := append(append(v[:hl:hl], rowRaw), body...)
+		if _, got, err := decodeRow(raw); err != nil || !reflect.DeepEqual(got, r) {
+			t.Errorf("row %d stored as is: read back %+v, %v", i, got, err)
+		}
+	}
+}
+
+// TestCorruptRow: every truncation of a stored row is an error, never a panic or
+// a silently shorter row.
+func TestCorruptRow(t *testing.T) {
+	for i, r := range testRows(t) {
+		v := appendRow(nil, 1234, r)
+		if _, _, err := decodeRow(v); err != nil {
+			t.Fatal(err)
+		}
+		for n := range len(v) {
+			if _, _, err := decodeRow(v[:n]); err == nil {
+				t.Errorf("row %d cut to %d of %d bytes: no error", i, n, len(v))
+			}
+		}
+		if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
+			t.Errorf("row %d: half a row, last list: no error", i)
+		}
 	}
 }
 

@@ -123,6 +123,9 @@ func (o Options) normalize() (Options, error) {
 var (
 	// ErrOptions means Options are not usable; the message says which field.
 	ErrOptions = errors.New("bad options")
+	// ErrFormat means the file's rows are of another format version than this
+	// package reads, made by an older or newer program: it is not read at all.
+	ErrFormat = errors.New("file has another format version")
 	// ErrLayout means the file was made with another step or archive layout.
 	ErrLayout = errors.New("file has another layout")
 	// ErrLocked means another process holds the file open for writing and did not

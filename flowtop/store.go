@@ -17,7 +17,9 @@ import (
 	"github.com/mrtgo/mrtgo/flow"
 )
 
-const formatVersion = "1"
+// formatVersion is the layout of the rows: "1" wrote every list in full; "2"
+// shares keys across a dimension's lists and compresses with zstd.
+const formatVersion = "2"
 
 var (
 	bucketMeta   = []byte("meta")
@@ -110,7 +112,7 @@ func Open(path string, opts *Options) (*Store, error) {
 			return errors.New("not a flowtop store (buckets missing)")
 		}
 		if v := m.Get(metaVersion); string(v) != formatVersion {
-			return fmt.Errorf("format version %q, want %q", v, formatVersion)
+			return fmt.Errorf("%w: version %q, this program reads %q; move the file aside to start a new one", ErrFormat, v, formatVersion)
 		}
 		if have := m.Get(metaLayout); !bytes.Equal(have, want) {
 			return fmt.Errorf("%w: made with %s, opened with %s", ErrLayout, have, want)
