@@ -1,6 +1,7 @@
 package flowtop
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -666,39 +667,43 @@ func TestTableBounds(t *testing.T) {
 	}
 }
 
-// TestHeaviest checks the selection of the n heaviest, with many ties, against a
-// sort.
-func TestHeaviest(t *testing.T) {
+// TestSelectFirst checks the selection of the n first, with many ties, against a
+// sort, and the (n+1)-th largest weight that the tables evict by.
+func TestSelectFirst(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
+	desc := func(a, b *uint64) int { return cmp.Compare(*b, *a) }
 	for range 300 {
 		n := rng.IntN(300)
 		ws := make([]uint64, n)
 		for i := range ws {
 			ws[i] = rng.Uint64N(uint64(1 + rng.IntN(50)))
 		}
-		idx := make([]int32, n)
-		for i := range idx {
-			idx[i] = int32(i)
-		}
 		k := rng.IntN(n + 2)
-		got := heaviest(idx, k, func(i int32) uint64 { return ws[i] })
+		got := slices.Clone(ws)
+		selectFirst(got, k, desc)
 		sorted := slices.Clone(ws)
-		slices.Sort(sorted)
-		slices.Reverse(sorted)
-		var gotW []uint64
-		for _, i := range got {
-			gotW = append(gotW, ws[i])
-		}
-		slices.Sort(gotW)
-		slices.Reverse(gotW)
-		if want := sorted[:min(k, n)]; !slices.Equal(gotW, want) {
-			t.Fatalf("%d heaviest of %v: %v, want %v", k, ws, gotW, want)
+		slices.SortFunc(sorted, func(a, b uint64) int { return desc(&a, &b) })
+		first := slices.Clone(got[:min(k, n)])
+		slices.SortFunc(first, func(a, b uint64) int { return desc(&a, &b) })
+		if want := sorted[:min(k, n)]; !slices.Equal(first, want) {
+			t.Fatalf("%d first of %v: %v, want %v", k, ws, first, want)
 		}
 		if n > 0 && k < n {
-			vs := slices.Clone(ws)
-			if got, want := nthLargest(vs, k), sorted[k]; got != want {
+			if got, want := nthLargest(slices.Clone(ws), k), sorted[k]; got != want {
 				t.Fatalf("nthLargest(%v, %d) = %d, want %d", ws, k, got, want)
 			}
 		}
+	}
+	// Entries: the first keep of a merge are those a full sort puts first.
+	es := make([]entry, 500)
+	for i := range es {
+		es[i] = entry{key: fmt.Sprint(rng.IntN(1000)), w: rng.Uint64N(20), err: rng.Uint64N(3)}
+	}
+	got, want := slices.Clone(es), slices.Clone(es)
+	selectFirst(got, 37, compareEntries)
+	sortEntries(got[:37])
+	sortEntries(want)
+	if !slices.Equal(got[:37], want[:37]) {
+		t.Errorf("selected %v, want %v", got[:37], want[:37])
 	}
 }

@@ -26,24 +26,67 @@ type list struct {
 	entries []entry
 }
 
-// sortEntries orders entries heaviest first; ties by the smaller uncertainty, then
-// by key, so that lists are the same whatever order they were built in.
-func sortEntries(es []entry) {
-	slices.SortFunc(es, func(a, b entry) int {
-		switch {
-		case a.w != b.w:
-			if a.w > b.w {
-				return -1
-			}
-			return 1
-		case a.err+a.miss != b.err+b.miss:
-			if a.err+a.miss < b.err+b.miss {
-				return -1
-			}
-			return 1
+// compareEntries orders entries heaviest first; ties by the smaller uncertainty,
+// then by key, so that lists are the same whatever order they were built in.
+func compareEntries(a, b *entry) int {
+	switch {
+	case a.w != b.w:
+		if a.w > b.w {
+			return -1
 		}
-		return strings.Compare(a.key, b.key)
-	})
+		return 1
+	case a.err+a.miss != b.err+b.miss:
+		if a.err+a.miss < b.err+b.miss {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.key, b.key)
+}
+
+// sortEntries sorts entries in compareEntries' order.
+func sortEntries(es []entry) {
+	slices.SortFunc(es, func(a, b entry) int { return compareEntries(&a, &b) })
+}
+
+// selectFirst reorders s so that its n first in cmp's order come first, in no
+// particular order: quickselect, in time linear in len(s), falling back to a sort
+// if pivots keep going wrong.
+func selectFirst[T any](s []T, n int, cmp func(a, b *T) int) {
+	lo, hi := 0, len(s) // the boundary n lies in s[lo:hi]
+	if n <= 0 || n >= hi {
+		return
+	}
+	for round := 0; hi-lo > 1; round++ {
+		if round > 64 {
+			slices.SortFunc(s[lo:hi], func(a, b T) int { return cmp(&a, &b) })
+			return
+		}
+		p := s[lo+(hi-lo)/2]
+		// Three-way partition: before p, equal to it, after it.
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch c := cmp(&s[i], &p); {
+			case c < 0:
+				s[lt], s[i] = s[i], s[lt]
+				lt++
+				i++
+			case c > 0:
+				gt--
+				s[gt], s[i] = s[i], s[gt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case n < lt:
+			hi = lt
+		case n > gt:
+			lo = gt
+		default:
+			return
+		}
+	}
 }
 
 // mergeLists merges lists of disjoint parts of the traffic (rows of consecutive
@@ -65,39 +108,39 @@ func mergeLists(ls []*list, keep int) list {
 	if len(ls) == 1 && (keep < 0 || len(ls[0].entries) <= keep) {
 		return list{bound: ls[0].bound, entries: slices.Clone(ls[0].entries)}
 	}
-	type acc struct {
-		entry
-		listedBound uint64 // sum of the bounds of the lists that listed the key
-	}
-	m := make(map[string]*acc, n)
-	order := make([]*acc, 0, n)
+	// Each key's sum, and in listed the sum of the bounds of the lists that
+	// listed it.
+	idx := make(map[string]int32, n)
+	out := make([]entry, 0, n)
+	listed := make([]uint64, 0, n)
 	for _, l := range ls {
 		for _, e := range l.entries {
-			a := m[e.key]
-			if a == nil {
-				a = &acc{entry: entry{key: e.key}}
-				m[e.key] = a
-				order = append(order, a)
+			i, ok := idx[e.key]
+			if !ok {
+				i = int32(len(out))
+				idx[e.key] = i
+				out = append(out, entry{key: e.key})
+				listed = append(listed, 0)
 			}
+			a := &out[i]
 			a.w += e.w
 			a.err += e.err
 			a.miss += e.miss
-			a.listedBound += l.bound
+			listed[i] += l.bound
 		}
 	}
-	out := make([]entry, len(order))
-	for i, a := range order {
-		out[i] = a.entry
-		out[i].miss += sumBound - a.listedBound
+	for i := range out {
+		out[i].miss += sumBound - listed[i]
 	}
-	sortEntries(out)
 	bound := sumBound
 	if keep >= 0 && len(out) > keep {
+		selectFirst(out, keep, compareEntries)
 		for _, e := range out[keep:] {
 			bound = max(bound, e.w+e.miss)
 		}
 		out = out[:keep:keep]
 	}
+	sortEntries(out)
 	return list{bound: bound, entries: out}
 }
 

@@ -1,6 +1,7 @@
 package flowtop
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
@@ -176,117 +177,37 @@ func (t *table[K]) reduce() {
 func (t *table[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list {
 	var out [numMeasures]list
 	var buf []byte
-	idx := make([]int32, 0, len(t.cells))
+	type cand struct {
+		w uint64
+		i int32
+	}
+	heavier := func(a, b *cand) int { return cmp.Compare(b.w, a.w) }
+	cs := make([]cand, 0, len(t.cells))
 	for m := range out {
-		idx = idx[:0]
+		cs = cs[:0]
 		for i := range t.cells {
-			if t.cells[i].w[m] > 0 {
-				idx = append(idx, int32(i))
+			if w := t.cells[i].w[m]; w > 0 {
+				cs = append(cs, cand{w, int32(i)})
 			}
 		}
-		idx = heaviest(idx, keep+1, func(i int32) uint64 { return t.cells[i].w[m] })
-		es := make([]entry, len(idx))
-		for n, i := range idx {
-			c := &t.cells[i]
-			buf = enc(buf[:0], c.key)
-			es[n] = entry{key: string(buf), w: c.w[m], err: c.err[m]}
+		selectFirst(cs, keep+1, heavier)
+		cs = cs[:min(len(cs), keep+1)]
+		es := make([]entry, len(cs))
+		for n, c := range cs {
+			cl := &t.cells[c.i]
+			buf = enc(buf[:0], cl.key)
+			es[n] = entry{key: string(buf), w: c.w, err: cl.err[m]}
 		}
 		out[m] = cut(es, keep, t.floor[m])
 	}
 	return out
 }
 
-// heaviest reorders idx so that its n heaviest by w come first, and returns them
-// (all of idx if it holds no more than n).
-func heaviest(idx []int32, n int, w func(int32) uint64) []int32 {
-	if len(idx) <= n {
-		return idx
-	}
-	// Quickselect, falling back to a sort if pivots keep going wrong.
-	lo, hi := 0, len(idx) // the boundary n lies in idx[lo:hi]
-	for round := 0; hi-lo > 1; round++ {
-		if round > 64 {
-			slices.SortFunc(idx[lo:hi], func(a, b int32) int {
-				wa, wb := w(a), w(b)
-				switch {
-				case wa > wb:
-					return -1
-				case wa < wb:
-					return 1
-				}
-				return 0
-			})
-			break
-		}
-		p := w(idx[lo+(hi-lo)/2])
-		// Three-way partition: heavier than p, equal, lighter.
-		lt, i, gt := lo, lo, hi
-		for i < gt {
-			switch v := w(idx[i]); {
-			case v > p:
-				idx[lt], idx[i] = idx[i], idx[lt]
-				lt++
-				i++
-			case v < p:
-				gt--
-				idx[gt], idx[i] = idx[i], idx[gt]
-			default:
-				i++
-			}
-		}
-		switch {
-		case n < lt:
-			hi = lt
-		case n > gt:
-			lo = gt
-		default:
-			return idx[:n]
-		}
-	}
-	return idx[:n]
-}
-
 // nthLargest returns the weight that n others are at least as heavy as: the
 // (n+1)-th largest of vs, which it reorders; len(vs) > n.
 func nthLargest(vs []uint64, n int) uint64 {
-	lo, hi := 0, len(vs)
-	for round := 0; ; round++ {
-		if hi-lo <= 1 || round > 64 {
-			slices.SortFunc(vs[lo:hi], func(a, b uint64) int {
-				switch {
-				case a > b:
-					return -1
-				case a < b:
-					return 1
-				}
-				return 0
-			})
-			return vs[n]
-		}
-		p := vs[lo+(hi-lo)/2]
-		lt, i, gt := lo, lo, hi
-		for i < gt {
-			switch v := vs[i]; {
-			case v > p:
-				vs[lt], vs[i] = vs[i], vs[lt]
-				lt++
-				i++
-			case v < p:
-				gt--
-				vs[gt], vs[i] = vs[i], vs[gt]
-			default:
-				i++
-			}
-		}
-		switch {
-		case n < lt:
-			hi = lt
-		case n >= gt:
-			lo = gt
-		default:
-			return p
-		}
-	}
+	selectFirst(vs, n, func(a, b *uint64) int { return cmp.Compare(*b, *a) })
+	return slices.Max(vs[n:])
 }
 
 // hasher hashes keys for the tables, with a secret per store, so that addresses
