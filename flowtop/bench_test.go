@@ -100,11 +100,15 @@ func BenchmarkCommit(b *testing.B) {
 
 // fillRings writes every slot of every archive for ifaces interfaces, both
 // directions, as if they had run for the whole layout: each row made of real
-// sketches over benchFlows, with full lists. The last step is last.
+// sketches over benchFlows, with full lists (coarse rows merged from six of
+// them). The last step is last.
 func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 	tb.Helper()
 	var ids []uint32
-	var templates [][]byte // a row value without its leading index
+	// Row values without their leading index: step rows of real sketches, and
+	// for the coarse archives merges of six of them, whose lists hold misses.
+	var templates, coarse [][]byte
+	var steps []*row
 	for i := range ifaces {
 		for _, dir := range []Direction{In, Out} {
 			n := seriesName{"core1", fmt.Sprint("ge-0/0/", i), dir}
@@ -120,8 +124,18 @@ func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 			keysOf(s.hash, &f, &k)
 			sk.add(&k)
 		}
-		v := appendRow(nil, 0, sk.row(s.opts.Keep))
+		r := sk.row(s.opts.Keep)
+		steps = append(steps, r)
+		v := appendRow(nil, 0, r)
 		templates = append(templates, v[1:])
+	}
+	for t := range steps {
+		var rs []*row
+		for j := range 6 {
+			rs = append(rs, steps[(t+j)%len(steps)])
+		}
+		v := appendRow(nil, 0, mergeRows(rs, s.opts.Keep))
+		coarse = append(coarse, v[1:])
 	}
 	err := s.bolt.Update(func(tx *bolt.Tx) error {
 		for n, id := range s.ids {
@@ -138,9 +152,13 @@ func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 		S := int64(ar.Steps)
 		qLast := last / S
 		for q := qLast - int64(ar.Rows) + 1; q <= qLast; q++ {
+			tpl := templates
+			if a > 0 {
+				tpl = coarse
+			}
 			vals := make(map[uint32][]byte, len(ids))
 			for j, id := range ids {
-				vals[id] = append(binary.AppendUvarint(nil, uint64(q)), templates[(j+int(q))%len(templates)]...)
+				vals[id] = append(binary.AppendUvarint(nil, uint64(q)), tpl[(j+int(q))%len(tpl)]...)
 			}
 			err := s.bolt.Update(func(tx *bolt.Tx) error {
 				return s.writeSlot(tx.Bucket(bucketRows), a, q, vals, uint64(S))

@@ -667,8 +667,9 @@ func TestTableBounds(t *testing.T) {
 	}
 }
 
-// TestSelectFirst checks the selection of the n first, with many ties, against a
-// sort, and the (n+1)-th largest weight that the tables evict by.
+// TestSelectFirst checks the selection of the n first, and of the n heaviest
+// candidates, with many ties, against a sort, and the (n+1)-th largest weight
+// that the tables evict by.
 func TestSelectFirst(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	desc := func(a, b *uint64) int { return cmp.Compare(*b, *a) }
@@ -687,6 +688,21 @@ func TestSelectFirst(t *testing.T) {
 		slices.SortFunc(first, func(a, b uint64) int { return desc(&a, &b) })
 		if want := sorted[:min(k, n)]; !slices.Equal(first, want) {
 			t.Fatalf("%d first of %v: %v, want %v", k, ws, first, want)
+		}
+		cs := make([]cand, n)
+		for i, w := range ws {
+			cs[i] = cand{w, int32(i)}
+		}
+		var hw []uint64
+		for _, c := range heaviest(cs, k) {
+			if ws[c.i] != c.w {
+				t.Fatalf("heaviest: candidate %d of weight %d has %d", c.i, ws[c.i], c.w)
+			}
+			hw = append(hw, c.w)
+		}
+		slices.SortFunc(hw, func(a, b uint64) int { return desc(&a, &b) })
+		if want := sorted[:min(k, n)]; !slices.Equal(hw, want) {
+			t.Fatalf("%d heaviest of %v: %v, want %v", k, ws, hw, want)
 		}
 		if n > 0 && k < n {
 			if got, want := nthLargest(slices.Clone(ws), k), sorted[k]; got != want {

@@ -177,11 +177,6 @@ func (t *table[K]) reduce() {
 func (t *table[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list {
 	var out [numMeasures]list
 	var buf []byte
-	type cand struct {
-		w uint64
-		i int32
-	}
-	heavier := func(a, b *cand) int { return cmp.Compare(b.w, a.w) }
 	cs := make([]cand, 0, len(t.cells))
 	for m := range out {
 		cs = cs[:0]
@@ -190,8 +185,7 @@ func (t *table[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list
 				cs = append(cs, cand{w, int32(i)})
 			}
 		}
-		selectFirst(cs, keep+1, heavier)
-		cs = cs[:min(len(cs), keep+1)]
+		cs = heaviest(cs, keep+1)
 		es := make([]entry, len(cs))
 		for n, c := range cs {
 			cl := &t.cells[c.i]
@@ -201,6 +195,52 @@ func (t *table[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list
 		out[m] = cut(es, keep, t.floor[m])
 	}
 	return out
+}
+
+// cand is a cell with a counter in the measure being listed.
+type cand struct {
+	w uint64
+	i int32
+}
+
+// heaviest returns the n heaviest of cs, in no particular order: selectFirst,
+// written out for candidates, since with a comparison function a list's
+// selection costs twice as much.
+func heaviest(cs []cand, n int) []cand {
+	lo, hi := 0, len(cs)
+	if n >= hi {
+		return cs
+	}
+	for round := 0; hi-lo > 1; round++ {
+		if round > 64 {
+			slices.SortFunc(cs[lo:hi], func(a, b cand) int { return cmp.Compare(b.w, a.w) })
+			break
+		}
+		p := cs[lo+(hi-lo)/2].w
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch w := cs[i].w; {
+			case w > p:
+				cs[lt], cs[i] = cs[i], cs[lt]
+				lt++
+				i++
+			case w < p:
+				gt--
+				cs[gt], cs[i] = cs[i], cs[gt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case n < lt:
+			hi = lt
+		case n > gt:
+			lo = gt
+		default:
+			return cs[:n]
+		}
+	}
+	return cs[:n]
 }
 
 // nthLargest returns the weight that n others are at least as heavy as: the
