@@ -17,15 +17,23 @@
 //
 // # Error bounds
 //
-// Per step, each (series, dimension, measure) is a flow.TopK of Options.Capacity
-// keys (m): a weighted Space-Saving sketch, in memory bounded whatever the number
-// of distinct addresses. Records first add up exactly in a buffer of at most m
-// keys per dimension, spilled into the sketches when full; a dimension that never
-// spills (protocols, services, most destination ports) is exact. With N the step's total weight, each key kept is over by
-// at most N/m, and by exactly its stored Err. A list keeps the Keep (k < m)
-// heaviest keys, and its bound: the most any key not listed may weigh. Every key
-// heavier than N/(k+1) is listed; until more than k distinct keys are seen, the
-// list is exact (Err 0, bound 0).
+// Per step, each (series, dimension) is one table of keys, each key holding its
+// bytes, packets and flows, so that a record costs one hash probe per dimension
+// whatever the number of measures; protocols, one of 256, are counted exactly in
+// an array. Each measure of a table is a weighted Space-Saving summary of
+// Options.Capacity counters (m), its evictions batched: up to 5m keys gather,
+// then each measure keeping more than m counters is cut to its m heaviest, and
+// the heaviest counter cut becomes the measure's floor, inherited by a key that
+// gets a counter later, as its weight and its possible error. That is the
+// mergeable Misra-Gries summary, whose decrements add up to the floor, so the
+// floor never exceeds N/(m+1), N the measure's total in the step. Hence, per
+// measure, exactly as with one sketch of m counters per measure: a listed key
+// is over by at most N/(m+1), and by at most its stored Err; a key without a
+// counter weighed at most the floor. A list keeps the Keep (k < m) heaviest
+// keys, and its bound: the most any key not listed may weigh (the heavier of the
+// floor and the first key left out). Every key heavier than N/(k+1) is listed;
+// until more than 2m distinct keys are seen, the table is exact, and until more
+// than k, so is the list (Err 0, bound 0).
 //
 // Merging lists (rolling rows up, or reading a range) sums each key's listed
 // weights, so the listed weights never exceed the total and Other = Total −

@@ -723,3 +723,22 @@ func TestSelectFirst(t *testing.T) {
 		t.Errorf("selected %v, want %v", got[:37], want[:37])
 	}
 }
+
+// TestRowUnsorted: a list handed over out of order is stored heaviest first, as
+// weights written as differences need, not misread.
+func TestRowUnsorted(t *testing.T) {
+	r := testRows(t)[1]
+	want := *r
+	shuffled := *r
+	for d := range numDims {
+		for m := range numMeasures {
+			es := slices.Clone(r.lists[d][m].entries)
+			slices.Reverse(es)
+			shuffled.lists[d][m].entries = es
+		}
+	}
+	_, got, err := decodeRow(appendRow(nil, 1, &shuffled))
+	if err != nil || !reflect.DeepEqual(*got, want) {
+		t.Errorf("read back %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -248,7 +248,15 @@ func (e *rowEncoder) appendRow(b []byte, p int64, r *row) []byte {
 	}
 	raw := e.raw[:0]
 	for d := range numDims {
-		ls := &r.lists[d]
+		ls := r.lists[d]
+		for m := range ls {
+			if !slices.IsSortedFunc(ls[m].entries, func(a, b entry) int { return cmp.Compare(b.w, a.w) }) {
+				// Lists are sorted where they are made; weights as differences
+				// need it, whoever made this one.
+				ls[m].entries = slices.Clone(ls[m].entries)
+				sortEntries(ls[m].entries)
+			}
+		}
 		clear(e.keys)
 		tmp := e.dim[:0]
 		// The key table: the first list's keys in its order, then the others' new
@@ -273,9 +281,6 @@ func (e *rowEncoder) appendRow(b []byte, p int64, r *row) []byte {
 		}
 		for m := range ls {
 			l := &ls[m]
-			if !slices.IsSortedFunc(l.entries, func(a, b entry) int { return cmp.Compare(b.w, a.w) }) {
-				panic("flowtop: list not heaviest first") // lists are sorted where made
-			}
 			tmp = binary.AppendUvarint(tmp, l.bound)
 			tmp = binary.AppendUvarint(tmp, uint64(len(l.entries)))
 			var flags byte
