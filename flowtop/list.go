@@ -99,6 +99,18 @@ func selectFirst[T any](s []T, n int, cmp func(a, b *T) int) {
 // and a key in no list at most the sum of the bounds: the merged bound is the
 // larger of the two.
 func mergeLists(ls []*list, keep int) list {
+	var mg merger
+	return mg.merge(ls, keep)
+}
+
+// merger merges lists, keeping its scratch memory from one merge to the next.
+type merger struct {
+	idx    map[string]int32
+	sums   []entry
+	listed []uint64
+}
+
+func (mg *merger) merge(ls []*list, keep int) list {
 	var sumBound uint64
 	n := 0
 	for _, l := range ls {
@@ -110,36 +122,41 @@ func mergeLists(ls []*list, keep int) list {
 	}
 	// Each key's sum, and in listed the sum of the bounds of the lists that
 	// listed it.
-	idx := make(map[string]int32, n)
-	out := make([]entry, 0, n)
-	listed := make([]uint64, 0, n)
+	if mg.idx == nil {
+		mg.idx = make(map[string]int32, n)
+	} else {
+		clear(mg.idx)
+	}
+	sums, listed := mg.sums[:0], mg.listed[:0]
 	for _, l := range ls {
 		for _, e := range l.entries {
-			i, ok := idx[e.key]
+			i, ok := mg.idx[e.key]
 			if !ok {
-				i = int32(len(out))
-				idx[e.key] = i
-				out = append(out, entry{key: e.key})
+				i = int32(len(sums))
+				mg.idx[e.key] = i
+				sums = append(sums, entry{key: e.key})
 				listed = append(listed, 0)
 			}
-			a := &out[i]
+			a := &sums[i]
 			a.w += e.w
 			a.err += e.err
 			a.miss += e.miss
 			listed[i] += l.bound
 		}
 	}
-	for i := range out {
-		out[i].miss += sumBound - listed[i]
+	mg.sums, mg.listed = sums, listed
+	for i := range sums {
+		sums[i].miss += sumBound - listed[i]
 	}
 	bound := sumBound
-	if keep >= 0 && len(out) > keep {
-		selectFirst(out, keep, compareEntries)
-		for _, e := range out[keep:] {
+	if keep >= 0 && len(sums) > keep {
+		selectFirst(sums, keep, compareEntries)
+		for _, e := range sums[keep:] {
 			bound = max(bound, e.w+e.miss)
 		}
-		out = out[:keep:keep]
+		sums = sums[:keep]
 	}
+	out := slices.Clone(sums)
 	sortEntries(out)
 	return list{bound: bound, entries: out}
 }
@@ -161,12 +178,13 @@ func mergeRows(rs []*row, keep int) *row {
 			out.total[m] += r.total[m]
 		}
 	}
+	var mg merger
 	for d := range numDims {
 		for m := range numMeasures {
 			for i, r := range rs {
 				ls[i] = &r.lists[d][m]
 			}
-			out.lists[d][m] = mergeLists(ls, keep)
+			out.lists[d][m] = mg.merge(ls, keep)
 		}
 	}
 	return out

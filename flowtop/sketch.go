@@ -186,11 +186,21 @@ func (t *table[K]) lists(keep int, enc func([]byte, K) []byte) [numMeasures]list
 			}
 		}
 		cs = heaviest(cs, keep+1)
+		// The keys are encoded into one string, and each is a part of it.
+		buf = buf[:0]
+		ends := make([]int, len(cs))
+		for n, c := range cs {
+			buf = enc(buf, t.cells[c.i].key)
+			ends[n] = len(buf)
+		}
+		keys := string(buf)
 		es := make([]entry, len(cs))
 		for n, c := range cs {
-			cl := &t.cells[c.i]
-			buf = enc(buf[:0], cl.key)
-			es[n] = entry{key: string(buf), w: c.w, err: cl.err[m]}
+			start := 0
+			if n > 0 {
+				start = ends[n-1]
+			}
+			es[n] = entry{key: keys[start:ends[n]], w: c.w, err: t.cells[c.i].err[m]}
 		}
 		out[m] = cut(es, keep, t.floor[m])
 	}
