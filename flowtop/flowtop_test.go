@@ -423,8 +423,7 @@ func TestNames(t *testing.T) {
 }
 
 // testRows returns rows of every kind a file holds: exact ones of a small world,
-// a busy step's (errs, bounds), and a merge of busy steps (misses), each stored
-// compressed, and a quiet one stored as is.
+// a busy step's (errs, bounds), a merge of busy steps (misses), and a quiet one.
 func testRows(t *testing.T) []*row {
 	t.Helper()
 	h := newHasher()
@@ -469,43 +468,37 @@ func testRows(t *testing.T) []*row {
 }
 
 // TestRowRoundTrip: a row reads back as it was written, whole or one list at a
-// time, compressed or not.
+// time, compressed or as is.
 func TestRowRoundTrip(t *testing.T) {
 	for i, r := range testRows(t) {
-		v := appendRow(nil, 1234+int64(i), r)
-		_, hdr, _ := decodeTotals(v)
-		if hdr != r.total {
-			t.Errorf("row %d: totals %v, want %v", i, hdr, r.total)
-		}
-		p, got, err := decodeRow(v)
-		if err != nil {
-			t.Fatalf("row %d: %v", i, err)
-		}
-		if p != 1234+int64(i) || !reflect.DeepEqual(got, r) {
-			t.Errorf("row %d: read back %d %+v, want %+v", i, p, got, r)
-		}
-		for d := range numDims {
-			for m := range numMeasures {
-				_, total, l, err := decodeRowList(v, Dimension(d), Measure(m))
-				if err != nil || total != r.total || !reflect.DeepEqual(l, r.lists[d][m]) {
-					t.Errorf("row %d list %v %v: %+v, %v; want %+v", i, Dimension(d), Measure(m), l, err, r.lists[d][m])
+		for _, e := range []rowEncoder{{}, {plain: true}} {
+			v := e.appendRow(nil, 1234+int64(i), r)
+			_, hdr, _ := decodeTotals(v)
+			if hdr != r.total {
+				t.Errorf("row %d: totals %v, want %v", i, hdr, r.total)
+			}
+			hd := reader{b: v}
+			for range 4 {
+				hd.uvarint()
+			}
+			if want := map[bool]byte{false: rowZstd, true: rowRaw}[e.plain]; hd.b[0] != want {
+				t.Errorf("row %d plain %v: stored as kind %d, want %d", i, e.plain, hd.b[0], want)
+			}
+			p, got, err := decodeRow(v)
+			if err != nil {
+				t.Fatalf("row %d plain %v: %v", i, e.plain, err)
+			}
+			if p != 1234+int64(i) || !reflect.DeepEqual(got, r) {
+				t.Errorf("row %d plain %v: read back %d %+v, want %+v", i, e.plain, p, got, r)
+			}
+			for d := range numDims {
+				for m := range numMeasures {
+					_, total, l, err := decodeRowList(v, Dimension(d), Measure(m))
+					if err != nil || total != r.total || !reflect.DeepEqual(l, r.lists[d][m]) {
+						t.Errorf("row %d plain %v list %v %v: %+v, %v; want %+v", i, e.plain, Dimension(d), Measure(m), l, err, r.lists[d][m])
+					}
 				}
 			}
-		}
-		// The same row stored as is, as one zstd does not shrink would be.
-		hd := reader{b: v}
-		for range 4 {
-			hd.uvarint()
-		}
-		if hd.b[0] != rowZstd {
-			t.Errorf("row %d: stored as is, %d bytes", i, len(v))
-			continue
-		}
-		hl := len(v) - len(hd.b)
-		body := hd.body()
-		raw := append(append(v[:hl:hl], rowRaw), body...)
-		if _, got, err := decodeRow(raw); err != nil || !reflect.DeepEqual(got, r) {
-			t.Errorf("row %d stored as is: read back %+v, %v", i, got, err)
 		}
 	}
 }
@@ -514,17 +507,19 @@ func TestRowRoundTrip(t *testing.T) {
 // a silently shorter row.
 func TestCorruptRow(t *testing.T) {
 	for i, r := range testRows(t) {
-		v := appendRow(nil, 1234, r)
-		if _, _, err := decodeRow(v); err != nil {
-			t.Fatal(err)
-		}
-		for n := range len(v) {
-			if _, _, err := decodeRow(v[:n]); err == nil {
-				t.Errorf("row %d cut to %d of %d bytes: no error", i, n, len(v))
+		for _, e := range []rowEncoder{{}, {plain: true}} {
+			v := e.appendRow(nil, 1234, r)
+			if _, _, err := decodeRow(v); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
-			t.Errorf("row %d: half a row, last list: no error", i)
+			for n := range len(v) {
+				if _, _, err := decodeRow(v[:n]); err == nil {
+					t.Errorf("row %d plain %v cut to %d of %d bytes: no error", i, e.plain, n, len(v))
+				}
+			}
+			if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
+				t.Errorf("row %d plain %v: half a row, last list: no error", i, e.plain)
+			}
 		}
 	}
 }
