@@ -64,6 +64,40 @@ func TestTopKBound(t *testing.T) {
 	}
 }
 
+// Reset empties a TopK: fed the same stream again, it ends as a new one does,
+// whatever it held before.
+func TestTopKReset(t *testing.T) {
+	stream := func(seed uint64, n int, f func(k uint32, w uint64)) {
+		r := rand.New(rand.NewPCG(seed, 9))
+		z := rand.NewZipf(r, 1.2, 1, 5000)
+		for range n {
+			f(uint32(z.Uint64()), 1+r.Uint64N(1500))
+		}
+	}
+	used := NewTopK[uint32](50)
+	stream(1, 20000, used.Add)
+	used.Reset()
+	if used.Len() != 0 || used.Total() != 0 || len(used.Top(10)) != 0 {
+		t.Fatalf("after Reset: %d keys, total %d", used.Len(), used.Total())
+	}
+	fresh := NewTopK[uint32](50)
+	stream(2, 20000, used.Add)
+	stream(2, 20000, fresh.Add)
+	got, want := used.Top(50), fresh.Top(50)
+	if used.Total() != fresh.Total() || len(got) != len(want) {
+		t.Fatalf("reused: total %d, %d keys; new: total %d, %d keys", used.Total(), len(got), fresh.Total(), len(want))
+	}
+	// The same stream into the same structure evicts the same keys.
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("entry %d: reused %+v, new %+v", i, got[i], want[i])
+		}
+	}
+	if n := len(fresh.Top(-1)); n != 0 {
+		t.Errorf("Top(-1): %d entries", n)
+	}
+}
+
 func BenchmarkTopKAdd(b *testing.B) {
 	tk := NewTopK[uint32](1000)
 	r := rand.New(rand.NewPCG(1, 2))

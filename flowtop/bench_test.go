@@ -100,11 +100,15 @@ func BenchmarkCommit(b *testing.B) {
 
 // fillRings writes every slot of every archive for ifaces interfaces, both
 // directions, as if they had run for the whole layout: each row made of real
-// sketches over benchFlows, with full lists. The last step is last.
+// sketches over benchFlows, with full lists (coarse rows merged from six of
+// them). The last step is last.
 func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 	tb.Helper()
 	var ids []uint32
-	var templates [][]byte // a row value without its leading index
+	// Row values without their leading index: step rows of real sketches, and
+	// for the coarse archives merges of six of them, whose lists hold misses.
+	var templates, coarse [][]byte
+	var steps []*row
 	for i := range ifaces {
 		for _, dir := range []Direction{In, Out} {
 			n := seriesName{"core1", fmt.Sprint("ge-0/0/", i), dir}
@@ -116,11 +120,23 @@ func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 	for t := range 8 {
 		sk := newSketches(s.opts.Capacity)
 		for _, f := range benchFlows(3000, 1, uint64(10+t)) {
-			k := keysOf(&f)
+			var k flowKeys
+			keysOf(s.hash, &f, &k)
 			sk.add(&k)
 		}
-		v := appendRow(nil, 0, sk.row(s.opts.Keep))
+		r := sk.row(s.opts.Keep)
+		steps = append(steps, r)
+		plain := rowEncoder{plain: true} // as Commit writes step rows
+		v := plain.appendRow(nil, 0, r)
 		templates = append(templates, v[1:])
+	}
+	for t := range steps {
+		var rs []*row
+		for j := range 6 {
+			rs = append(rs, steps[(t+j)%len(steps)])
+		}
+		v := appendRow(nil, 0, mergeRows(rs, s.opts.Keep))
+		coarse = append(coarse, v[1:])
 	}
 	err := s.bolt.Update(func(tx *bolt.Tx) error {
 		for n, id := range s.ids {
@@ -137,9 +153,13 @@ func fillRings(tb testing.TB, s *Store, ifaces int, last int64) {
 		S := int64(ar.Steps)
 		qLast := last / S
 		for q := qLast - int64(ar.Rows) + 1; q <= qLast; q++ {
+			tpl := templates
+			if a > 0 {
+				tpl = coarse
+			}
 			vals := make(map[uint32][]byte, len(ids))
 			for j, id := range ids {
-				vals[id] = append(binary.AppendUvarint(nil, uint64(q)), templates[(j+int(q))%len(templates)]...)
+				vals[id] = append(binary.AppendUvarint(nil, uint64(q)), tpl[(j+int(q))%len(tpl)]...)
 			}
 			err := s.bolt.Update(func(tx *bolt.Tx) error {
 				return s.writeSlot(tx.Bucket(bucketRows), a, q, vals, uint64(S))
@@ -236,4 +256,49 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRow is a commit's work per series, bbolt aside: a step's lists out of
+// the tables of a series that saw 200 records, then encoded (step), and a
+// day's rollup of twelve such rows, decoded, merged and encoded (rollup).
+func BenchmarkRow(b *testing.B) {
+	h := newHasher()
+	sk := newSketches(DefaultCapacity)
+	var rows []*row
+	var vals [][]byte
+	for i := range 12 {
+		sk.reset()
+		for _, f := range benchFlows(200, 1, uint64(30+i)) {
+			var k flowKeys
+			keysOf(h, &f, &k)
+			sk.add(&k)
+		}
+		rows = append(rows, sk.row(DefaultKeep))
+		vals = append(vals, appendRow(nil, int64(i), rows[i]))
+	}
+	b.Run("step", func(b *testing.B) {
+		e := rowEncoder{plain: true}
+		var v []byte
+		cpu0 := cpuTime()
+		for b.Loop() {
+			v = e.appendRow(v[:0], 1, sk.row(DefaultKeep))
+		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("rollup", func(b *testing.B) {
+		var e rowEncoder
+		var v []byte
+		rs := make([]*row, len(vals))
+		cpu0 := cpuTime()
+		for b.Loop() {
+			for i, v := range vals {
+				var err error
+				if _, rs[i], err = decodeRow(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			v = e.appendRow(v[:0], 1, mergeRows(rs, DefaultKeep))
+		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
 }

@@ -17,15 +17,24 @@
 //
 // # Error bounds
 //
-// Per step, each (series, dimension, measure) is a flow.TopK of Options.Capacity
-// keys (m): a weighted Space-Saving sketch, in memory bounded whatever the number
-// of distinct addresses. Records first add up exactly in a buffer of at most m
-// keys per dimension, spilled into the sketches when full; a dimension that never
-// spills (protocols, services, most destination ports) is exact. With N the step's total weight, each key kept is over by
-// at most N/m, and by exactly its stored Err. A list keeps the Keep (k < m)
-// heaviest keys, and its bound: the most any key not listed may weigh. Every key
-// heavier than N/(k+1) is listed; until more than k distinct keys are seen, the
-// list is exact (Err 0, bound 0).
+// Per step, each (series, dimension) is one table of keys, each key holding its
+// bytes, packets and flows, so that a record costs one hash probe per dimension
+// whatever the number of measures; protocols, one of 256, are counted exactly in
+// an array. Each measure of a table is a weighted Space-Saving summary of
+// Options.Capacity counters (m), its evictions batched: up to 2m more keys than
+// the last cut kept gather (at most 5m), then each measure keeping more than m
+// counters is cut to its m heaviest, and
+// the heaviest counter cut becomes the measure's floor, inherited by a key that
+// gets a counter later, as its weight and its possible error. That is the
+// mergeable Misra-Gries summary, whose decrements add up to the floor, so the
+// floor never exceeds N/(m+1), N the measure's total in the step. Hence, per
+// measure, exactly as with one sketch of m counters per measure: a listed key
+// is over by at most N/(m+1), and by at most its stored Err; a key without a
+// counter weighed at most the floor. A list keeps the Keep (k < m) heaviest
+// keys, and its bound: the most any key not listed may weigh (the heavier of the
+// floor and the first key left out). Every key heavier than N/(k+1) is listed;
+// until more than 2m distinct keys are seen, the table is exact, and until more
+// than k, so is the list (Err 0, bound 0).
 //
 // Merging lists (rolling rows up, or reading a range) sums each key's listed
 // weights, so the listed weights never exceed the total and Other = Total −
@@ -55,10 +64,12 @@
 // row q lives in slot q mod Rows, and writing a slot deletes what an older lap
 // left there, so the file's size is bounded by series × rows × row size.
 //
-// Keys are time-major as in rrd: archive, slot, series. A commit rewrites the
-// current slot's keys (one per series, a few KB each) and, when a coarse row
-// completes, that slot's; its cost depends on the number of series, never on the
-// length of history. Each value carries its row's index, so a slot left over from
+// Keys are time-major as in rrd: archive, slot, series. A series-row is one
+// value holding all 21 lists: each dimension's keys once for its three lists,
+// weights as differences; a coarse row's lists in one zstd frame, a step row's as
+// is (list.go says how). A commit rewrites the current slot's keys (one per
+// series, under 2 KB each) and, when a coarse row completes, that slot's; its
+// cost depends on the number of series, never on the length of history. Each value carries its row's index, so a slot left over from
 // an older lap is never read as a newer row; each slot also holds a marker with
 // the number of steps recorded, so a row nobody recorded is a gap, not a zero.
 //
@@ -73,16 +84,22 @@
 // is the service "other", which is a key of the Service list like any other, not
 // the Other remainder of a Result.
 //
-// Memory: each series active in a step holds, per dimension, a buffer and three
-// sketches of up to Capacity keys each (the protocol's at most 256), 40 to 100
-// bytes a key: a busy interface in both directions costs up to about
-// 2 × 7 × 4 × Capacity × 70 bytes, 800 KB at the default Capacity of 200.
+// Memory: each series active in a step holds a table per dimension of up to
+// 5 × Capacity keys (32 to 88 bytes each, with its three measures) and 6 KB of
+// protocol counters: at most about 480 KB at the default Capacity of 200, for a
+// series that sees tens of thousands of distinct hosts, ports and pairs in a
+// step; a quiet one a few KB. Emptied tables are reused by the next step.
 //
-// Cost, measured on 2 shared cores (bench_test.go): Add takes about 4 µs of CPU
-// per record and interface it counts for (all 21 lists) with Zipf-distributed
-// addresses over a million hosts and 100 interfaces, most of it flow.TopK's heap
-// and index updates when a buffer spills. A commit of 100 interfaces takes about
-// 60 ms per step, rollups included; of 1000, about 0.7 s. With full rings a
-// series-row of the default Keep is about 3 KB: 100 interfaces fill about 2.5 GB
-// (1.3 GB at Keep 10), since each holds 3,000 rows per direction.
+// Cost, measured on 2 shared, loaded cores (bench_test.go, CPU time, medians):
+// Add takes about 0.6 µs of CPU for a record counted on one interface, and about
+// 1.4 µs for one counted on two (all 21 lists of each), with Zipf-distributed
+// addresses over a million hosts and 100 interfaces: mostly cache misses of the
+// tables' probes. A commit of 100 interfaces takes about 40 ms of CPU per step,
+// rollups included; of 1000, about 0.5 s, of which about 120 µs per series for
+// its step row and 1 ms per series for a day's rollup (decoding, merging and
+// encoding twelve rows). Top reads a day of step rows in about 4 ms, a month or
+// a year of coarse rows in about 12 ms, most of it zstd. With full rings a
+// series-row of the default Keep is about 1.8 KB, step rows as is and merged
+// rows compressed alike: 100 interfaces fill about 1.25 GB, since each holds
+// 3,000 rows per direction and a 4 KB page two of them; at Keep 10, 0.84 GB.
 package flowtop

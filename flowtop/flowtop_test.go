@@ -1,11 +1,14 @@
 package flowtop
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -323,6 +326,23 @@ func TestErrors(t *testing.T) {
 	if res, err := ro.Top(ok); err != nil || res.Total != 1 {
 		t.Errorf("read-only top: %+v, %v", res, err)
 	}
+	// A file of format version 1 (every list written out in full) is refused, not
+	// misread.
+	old := filepath.Join(t.TempDir(), "v1.db")
+	s = openTest(t, old, Options{})
+	s.Add(&flow.Flow{Device: "r", In: "a", Record: flow.Record{Bytes: 1}})
+	if err := s.Commit(end); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaVersion, []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, ro := range []bool{false, true} {
+		if _, err := Open(old, &Options{ReadOnly: ro}); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), `version "1"`) {
+			t.Errorf("open a version 1 file (read-only %v): %v, want ErrFormat naming the version", ro, err)
+		}
+	}
 	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), &Options{ReadOnly: true}); err == nil {
 		t.Error("read-only open of a missing file: no error")
 	}
@@ -402,27 +422,105 @@ func TestNames(t *testing.T) {
 	}
 }
 
-// TestCorruptRow: every truncation of a stored row is an error, never a panic or
-// a silently shorter row.
-func TestCorruptRow(t *testing.T) {
-	sk := newSketches(20)
+// testRows returns rows of every kind a file holds: exact ones of a small world,
+// a busy step's (errs, bounds), a merge of busy steps (misses), and a quiet one.
+func testRows(t *testing.T) []*row {
+	t.Helper()
+	h := newHasher()
+	small := newSketches(20)
 	w := newSmallWorld(5)
 	for range 50 {
 		f := w.flow()
-		k := keysOf(&f)
-		sk.add(&k)
+		var k flowKeys
+		keysOf(h, &f, &k)
+		small.add(&k)
 	}
-	v := appendRow(nil, 1234, sk.row(10))
-	if _, _, err := decodeRow(v); err != nil {
-		t.Fatal(err)
+	var busy []*row
+	for i := range 3 {
+		sk := newSketches(40)
+		for _, f := range benchFlows(2000, 1, uint64(20+i)) {
+			var k flowKeys
+			keysOf(h, &f, &k)
+			sk.add(&k)
+		}
+		busy = append(busy, sk.row(10))
 	}
-	for n := range len(v) {
-		if _, _, err := decodeRow(v[:n]); err == nil {
-			t.Errorf("row cut to %d of %d bytes: no error", n, len(v))
+	quiet := newSketches(20)
+	var k flowKeys
+	keysOf(h, &flow.Flow{Record: flow.Record{Src: netip.MustParseAddr("2001:db8::1"), Proto: 58, Bytes: 64, Packets: 1}}, &k)
+	quiet.add(&k)
+	rows := []*row{small.row(10), busy[0], mergeRows(busy, 10), quiet.row(10)}
+	var errs, misses int
+	for _, r := range rows[1:3] {
+		for d := range numDims {
+			for m := range numMeasures {
+				for _, e := range r.lists[d][m].entries {
+					errs += min(int(e.err), 1)
+					misses += min(int(e.miss), 1)
+				}
+			}
 		}
 	}
-	if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
-		t.Error("half a row, last list: no error")
+	if errs == 0 || misses == 0 {
+		t.Fatalf("test rows with %d errs and %d misses: the test proves nothing", errs, misses)
+	}
+	return rows
+}
+
+// TestRowRoundTrip: a row reads back as it was written, whole or one list at a
+// time, compressed or as is.
+func TestRowRoundTrip(t *testing.T) {
+	for i, r := range testRows(t) {
+		for _, e := range []rowEncoder{{}, {plain: true}} {
+			v := e.appendRow(nil, 1234+int64(i), r)
+			_, hdr, _ := decodeTotals(v)
+			if hdr != r.total {
+				t.Errorf("row %d: totals %v, want %v", i, hdr, r.total)
+			}
+			hd := reader{b: v}
+			for range 4 {
+				hd.uvarint()
+			}
+			if want := map[bool]byte{false: rowZstd, true: rowRaw}[e.plain]; hd.b[0] != want {
+				t.Errorf("row %d plain %v: stored as kind %d, want %d", i, e.plain, hd.b[0], want)
+			}
+			p, got, err := decodeRow(v)
+			if err != nil {
+				t.Fatalf("row %d plain %v: %v", i, e.plain, err)
+			}
+			if p != 1234+int64(i) || !reflect.DeepEqual(got, r) {
+				t.Errorf("row %d plain %v: read back %d %+v, want %+v", i, e.plain, p, got, r)
+			}
+			for d := range numDims {
+				for m := range numMeasures {
+					_, total, l, err := decodeRowList(v, Dimension(d), Measure(m))
+					if err != nil || total != r.total || !reflect.DeepEqual(l, r.lists[d][m]) {
+						t.Errorf("row %d plain %v list %v %v: %+v, %v; want %+v", i, e.plain, Dimension(d), Measure(m), l, err, r.lists[d][m])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCorruptRow: every truncation of a stored row is an error, never a panic or
+// a silently shorter row.
+func TestCorruptRow(t *testing.T) {
+	for i, r := range testRows(t) {
+		for _, e := range []rowEncoder{{}, {plain: true}} {
+			v := e.appendRow(nil, 1234, r)
+			if _, _, err := decodeRow(v); err != nil {
+				t.Fatal(err)
+			}
+			for n := range len(v) {
+				if _, _, err := decodeRow(v[:n]); err == nil {
+					t.Errorf("row %d plain %v cut to %d of %d bytes: no error", i, e.plain, n, len(v))
+				}
+			}
+			if _, _, _, err := decodeRowList(v[:len(v)/2], Service, Flows); err == nil {
+				t.Errorf("row %d plain %v: half a row, last list: no error", i, e.plain)
+			}
+		}
 	}
 }
 
@@ -470,5 +568,172 @@ func TestConcurrent(t *testing.T) {
 	}
 	if sum != adders*per {
 		t.Errorf("%d flows over %d steps, want %d", sum, p, adders*per)
+	}
+}
+
+// TestTableBounds checks a table against exact counts after every few thousand
+// records of skewed streams with weights of every size: in each measure, every
+// key's true weight is within [w−err, w], err ≤ floor ≤ N/(m+1), a key without a
+// counter weighed at most the floor, any m+1 counters sum to at most the total,
+// and no more entries are held than the limit allows.
+func TestTableBounds(t *testing.T) {
+	h := newHasher()
+	for _, c := range []struct {
+		m    int
+		keys uint64
+		skew float64
+	}{{10, 300, 1.1}, {50, 5000, 1.3}, {200, 100000, 1.05}, {5, 8, 2}} {
+		tb := newTable[uint32](c.m)
+		rng := rand.New(rand.NewPCG(c.keys, 11))
+		z := rand.NewZipf(rng, c.skew, 1, c.keys)
+		exact := map[uint32]counts{}
+		var total counts
+		reductions := 0
+		for i := range 40000 {
+			k := uint32(z.Uint64())
+			// Packets and flows often rank keys otherwise than bytes do.
+			w := counts{rng.Uint64N(100000), 1 + rng.Uint64N(20), 1}
+			if k%7 == 0 {
+				w[0] = 0
+			}
+			before := tb.floor
+			tb.add(k, h.small(uint64(k)), &w)
+			if tb.floor != before {
+				reductions++
+			}
+			e := exact[k]
+			for m := range w {
+				e[m] += w[m]
+				total[m] += w[m]
+			}
+			exact[k] = e
+			if len(tb.cells) > 5*c.m {
+				t.Fatalf("m %d: %d entries", c.m, len(tb.cells))
+			}
+			if i%4000 != 3999 {
+				continue
+			}
+			seen := map[uint32]bool{}
+			for _, cl := range tb.cells {
+				if seen[cl.key] {
+					t.Fatalf("m %d: key %d held twice", c.m, cl.key)
+				}
+				seen[cl.key] = true
+			}
+			for m := range numMeasures {
+				if tb.floor[m] > total[m]/uint64(c.m+1) {
+					t.Errorf("m %d %v: floor %d above N/(m+1) = %d", c.m, Measure(m), tb.floor[m], total[m]/uint64(c.m+1))
+				}
+				var ws []uint64
+				held := map[uint32]bool{}
+				for _, cl := range tb.cells {
+					if cl.w[m] == 0 {
+						continue
+					}
+					held[cl.key] = true
+					ws = append(ws, cl.w[m])
+					tw := exact[cl.key][m]
+					if cl.w[m] < tw || cl.w[m]-cl.err[m] > tw || cl.err[m] > tb.floor[m] {
+						t.Errorf("m %d %v key %d: w %d err %d floor %d, true %d", c.m, Measure(m), cl.key, cl.w[m], cl.err[m], tb.floor[m], tw)
+					}
+				}
+				for k, e := range exact {
+					if !held[k] && e[m] > tb.floor[m] {
+						t.Errorf("m %d %v key %d: weighs %d, no counter, floor %d", c.m, Measure(m), k, e[m], tb.floor[m])
+					}
+				}
+				slices.Sort(ws)
+				slices.Reverse(ws)
+				var sum uint64
+				for _, w := range ws[:min(len(ws), c.m+1)] {
+					sum += w
+				}
+				if sum > total[m] {
+					t.Errorf("m %d %v: %d heaviest counters sum to %d, above the total %d", c.m, Measure(m), c.m+1, sum, total[m])
+				}
+			}
+		}
+		if len(exact) > 2*c.m && reductions == 0 {
+			t.Errorf("m %d: %d keys and no reduction: the test proves nothing", c.m, len(exact))
+		}
+		if len(exact) <= 2*c.m && (tb.floor != counts{}) {
+			t.Errorf("m %d: reduced with %d keys, at most 2m", c.m, len(exact))
+		}
+	}
+}
+
+// TestSelectFirst checks the selection of the n first, and of the n heaviest
+// candidates, with many ties, against a sort, and the (n+1)-th largest weight
+// that the tables evict by.
+func TestSelectFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	desc := func(a, b *uint64) int { return cmp.Compare(*b, *a) }
+	for range 300 {
+		n := rng.IntN(300)
+		ws := make([]uint64, n)
+		for i := range ws {
+			ws[i] = rng.Uint64N(uint64(1 + rng.IntN(50)))
+		}
+		k := rng.IntN(n + 2)
+		got := slices.Clone(ws)
+		selectFirst(got, k, desc)
+		sorted := slices.Clone(ws)
+		slices.SortFunc(sorted, func(a, b uint64) int { return desc(&a, &b) })
+		first := slices.Clone(got[:min(k, n)])
+		slices.SortFunc(first, func(a, b uint64) int { return desc(&a, &b) })
+		if want := sorted[:min(k, n)]; !slices.Equal(first, want) {
+			t.Fatalf("%d first of %v: %v, want %v", k, ws, first, want)
+		}
+		cs := make([]cand, n)
+		for i, w := range ws {
+			cs[i] = cand{w, int32(i)}
+		}
+		var hw []uint64
+		for _, c := range heaviest(cs, k) {
+			if ws[c.i] != c.w {
+				t.Fatalf("heaviest: candidate %d of weight %d has %d", c.i, ws[c.i], c.w)
+			}
+			hw = append(hw, c.w)
+		}
+		slices.SortFunc(hw, func(a, b uint64) int { return desc(&a, &b) })
+		if want := sorted[:min(k, n)]; !slices.Equal(hw, want) {
+			t.Fatalf("%d heaviest of %v: %v, want %v", k, ws, hw, want)
+		}
+		if n > 0 && k < n {
+			if got, want := nthLargest(slices.Clone(ws), k), sorted[k]; got != want {
+				t.Fatalf("nthLargest(%v, %d) = %d, want %d", ws, k, got, want)
+			}
+		}
+	}
+	// Entries: the first keep of a merge are those a full sort puts first.
+	es := make([]entry, 500)
+	for i := range es {
+		es[i] = entry{key: fmt.Sprint(rng.IntN(1000)), w: rng.Uint64N(20), err: rng.Uint64N(3)}
+	}
+	got, want := slices.Clone(es), slices.Clone(es)
+	selectFirst(got, 37, compareEntries)
+	sortEntries(got[:37])
+	sortEntries(want)
+	if !slices.Equal(got[:37], want[:37]) {
+		t.Errorf("selected %v, want %v", got[:37], want[:37])
+	}
+}
+
+// TestRowUnsorted: a list handed over out of order is stored heaviest first, as
+// weights written as differences need, not misread.
+func TestRowUnsorted(t *testing.T) {
+	r := testRows(t)[1]
+	want := *r
+	shuffled := *r
+	for d := range numDims {
+		for m := range numMeasures {
+			es := slices.Clone(r.lists[d][m].entries)
+			slices.Reverse(es)
+			shuffled.lists[d][m].entries = es
+		}
+	}
+	_, got, err := decodeRow(appendRow(nil, 1, &shuffled))
+	if err != nil || !reflect.DeepEqual(*got, want) {
+		t.Errorf("read back %+v, %v; want %+v", got, err, want)
 	}
 }

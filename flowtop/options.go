@@ -17,9 +17,10 @@ const (
 	DefaultStep = 5 * time.Minute
 	// DefaultKeep is how many keys each stored list keeps.
 	DefaultKeep = 20
-	// DefaultCapacity is how many keys each in-memory sketch holds per (series,
-	// dimension, measure) with the default Keep: a step's listed weight is then
-	// over by at most 1/200 of the step's total (see the package doc).
+	// DefaultCapacity is how many counters each measure of each (series,
+	// dimension) keeps in memory during a step with the default Keep: a step's
+	// listed weight is then over by at most 1/201 of the step's total (see the
+	// package doc).
 	DefaultCapacity = 10 * DefaultKeep
 	defaultTimeout  = 5 * time.Second
 )
@@ -55,8 +56,8 @@ type Options struct {
 	Archives []Archive
 	// Keep is how many keys each stored list keeps; 0 means DefaultKeep.
 	Keep int
-	// Capacity is how many keys each in-memory sketch holds; 0 means ten times
-	// Keep. It must exceed Keep.
+	// Capacity is how many counters each measure of each (series, dimension)
+	// keeps in memory during a step; 0 means ten times Keep. It must exceed Keep.
 	Capacity int
 	// Timeout is how long Open waits for another process's lock; 0 means 5 s.
 	Timeout time.Duration
@@ -123,6 +124,9 @@ func (o Options) normalize() (Options, error) {
 var (
 	// ErrOptions means Options are not usable; the message says which field.
 	ErrOptions = errors.New("bad options")
+	// ErrFormat means the file's rows are of another format version than this
+	// package reads, made by an older or newer program: it is not read at all.
+	ErrFormat = errors.New("file has another format version")
 	// ErrLayout means the file was made with another step or archive layout.
 	ErrLayout = errors.New("file has another layout")
 	// ErrLocked means another process holds the file open for writing and did not
