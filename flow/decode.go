@@ -135,7 +135,7 @@ func NewDecoderWithOptions(o *DecoderOptions) *Decoder {
 	if err != nil {
 		panic(fmt.Sprintf("goflow2 default producer configuration: %v", err)) // static: cannot fail
 	}
-	p, err := protoproducer.CreateProtoProducer(cfg, protoproducer.CreateSamplingSystem)
+	p, err := protoproducer.CreateProtoProducer(noCustomFields{cfg}, protoproducer.CreateSamplingSystem)
 	if err != nil {
 		panic(fmt.Sprintf("goflow2 producer: %v", err))
 	}
@@ -155,6 +155,15 @@ func NewDecoderWithOptions(o *DecoderOptions) *Decoder {
 	return &Decoder{producer: p, opts: opts, sessions: map[netip.AddrPort]*session{},
 		stats: Stats{Errors: map[string]uint64{}}}
 }
+
+// noCustomFields is goflow2's producer configuration without custom NetFlow v9 and
+// IPFIX field mappings, which mrtgo does not use: goflow2 looks every field of every
+// record up in the mapping by a key it formats with fmt.Sprintf, a fifth of the
+// decoding time, even when the mapping is empty.
+type noCustomFields struct{ protoproducer.ProtoProducerConfig }
+
+func (noCustomFields) GetIPFIXMapper() protoproducer.TemplateMapper   { return nil }
+func (noCustomFields) GetNetFlowMapper() protoproducer.TemplateMapper { return nil }
 
 // Stats returns a copy of the counts so far.
 func (d *Decoder) Stats() Stats {
