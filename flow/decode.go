@@ -160,7 +160,9 @@ func NewDecoderWithOptions(o *DecoderOptions) *Decoder {
 // IPFIX field mappings, which mrtgo does not use: goflow2 looks every field of every
 // record up in the mapping by a key it formats with fmt.Sprintf, a fifth of the
 // decoding time, even when the mapping is empty.
-type noCustomFields struct{ protoproducer.ProtoProducerConfig }
+type noCustomFields struct {
+	protoproducer.ProtoProducerConfig
+}
 
 func (noCustomFields) GetIPFIXMapper() protoproducer.TemplateMapper   { return nil }
 func (noCustomFields) GetNetFlowMapper() protoproducer.TemplateMapper { return nil }
