@@ -225,21 +225,25 @@ func top10(tb testing.TB, s *Store) (top []srcBytes, sources int) {
 }
 
 // BenchmarkBlock encodes and decodes one block of DefaultBlockRecords records, on one
-// core: the work a scan spreads over its workers.
+// core: the work a scan spreads over its workers. decode reads every field into
+// records; decode-src-bytes reads the columns a top-N by source needs
+// (BenchmarkTopQuery), decompressing only those.
 func BenchmarkBlock(b *testing.B) {
 	fs := make([]flow.Flow, DefaultBlockRecords)
 	newSynth(12, t0, 10000).next(fs)
 	c := newCodec()
-	raw := slices.Clone(newEncoder().encode(fs))
-	payload := c.enc.EncodeAll(raw, nil)
+	e := newEncoder()
+	raw := slices.Clone(e.encode(fs))
+	payload := c.pack(nil, raw, &e.ends, new(packer))
 	h := blockHeader{count: uint32(len(fs)), rawLen: uint32(len(raw)), compLen: uint32(len(payload)),
 		payloadCRC: crc32.Checksum(payload, castagnoli)}
 	b.Run("encode", func(b *testing.B) {
 		e := newEncoder()
 		var out []byte
+		var p packer
 		cpu0 := cpuTime()
 		for range b.N {
-			out = c.enc.EncodeAll(e.encode(fs), out[:0])
+			out = c.pack(out[:0], e.encode(fs), &e.ends, &p)
 		}
 		reportRate(b, len(fs), cpu0)
 		b.ReportMetric(float64(len(out)+blockHeadLen)/float64(len(fs)), "B/record")
@@ -251,6 +255,21 @@ func BenchmarkBlock(b *testing.B) {
 		cpu0 := cpuTime()
 		for range b.N {
 			if _, err := c.unpack(&d, h, payload, &buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRate(b, len(fs), cpu0)
+	})
+	b.Run("decode-src-bytes", func(b *testing.B) {
+		var d decoder
+		var buf []byte
+		need := (fieldSrc | fieldBytes | fieldPackets).columns()
+		cpu0 := cpuTime()
+		for range b.N {
+			if err := c.unpackColumns(&d, h, payload, &buf, need); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.columns(len(fs), need); err != nil {
 				b.Fatal(err)
 			}
 		}
