@@ -208,16 +208,17 @@ func (a *Aggregator) tally(idx []uint64, size int, sel []int32, packets, bytes [
 
 // flush adds the counts tally left to the table, each under key(value), and to the
 // total, and clears them for the next batch.
-func flush[K comparable](a *Aggregator, t *hashTable[K], key func(uint32) K) bool {
-	ok := true
+func flush[K comparable](a *Aggregator, t *keyTable[K], key func(uint32) K) bool {
+	keys, cs := t.keys[:0], t.counts[:0]
 	for _, v := range a.touched {
 		c := &a.dense[v]
-		k := key(v)
-		ok = t.add(&k, c, a.max) && ok
+		keys = append(keys, key(v))
+		cs = append(cs, *c)
 		a.total.add(*c)
 		*c = Counts{}
 	}
-	return ok
+	t.keys, t.counts = keys, cs
+	return t.t.addMany(keys, cs, a.max, &t.b)
 }
 
 // addrTable is a table by source or destination address, which adds a batch up by
@@ -229,12 +230,14 @@ type addrTable struct {
 	field string // the column: Src or Dst
 }
 
+func (t *addrTable) sibling() table { return &addrTable{t.keyTable.sibling(), t.field} }
+
 func (t *addrTable) hasColumns(c Columns, n int) bool { return len(c.Column(t.field)) == n }
 
 func (t *addrTable) addColumns(a *Aggregator, c Columns, sel []int32, packets, bytes []uint64) bool {
 	addrs := c.Addrs()
 	a.tally(c.Column(t.field), len(addrs), sel, packets, bytes)
-	return flush(a, t.t, func(v uint32) addrKey {
+	return flush(a, t.keyTable, func(v uint32) addrKey {
 		b, fam := pack(addrs[v])
 		return addrKey{b, fam}
 	})
@@ -246,6 +249,8 @@ type smallTable[K uint8 | uint16] struct {
 	field string
 }
 
+func (t *smallTable[K]) sibling() table { return &smallTable[K]{t.keyTable.sibling(), t.field} }
+
 func (t *smallTable[K]) hasColumns(c Columns, n int) bool { return len(c.Column(t.field)) == n }
 
 func (t *smallTable[K]) addColumns(a *Aggregator, c Columns, sel []int32, packets, bytes []uint64) bool {
@@ -255,7 +260,7 @@ func (t *smallTable[K]) addColumns(a *Aggregator, c Columns, sel []int32, packet
 		size = 1 << 8
 	}
 	a.tally(c.Column(t.field), size, sel, packets, bytes)
-	return flush(a, t.t, func(v uint32) K { return K(v) })
+	return flush(a, t.keyTable, func(v uint32) K { return K(v) })
 }
 
 // convTable is the table of conversations, added record by record: few repeat
@@ -265,6 +270,8 @@ type convTable struct {
 }
 
 var convColumns = [...]string{"Src", "Dst", "SrcPort", "DstPort", "Proto"}
+
+func (t *convTable) sibling() table { return &convTable{t.keyTable.sibling()} }
 
 func (t *convTable) hasColumns(c Columns, n int) bool {
 	for _, f := range convColumns {
@@ -286,14 +293,14 @@ func (t *convTable) addColumns(a *Aggregator, c Columns, sel []int32, packets, b
 	}
 	srcs, dsts := c.Column("Src"), c.Column("Dst")
 	sps, dps, protos := c.Column("SrcPort"), c.Column("DstPort"), c.Column("Proto")
-	ok := true
+	keys, cs := t.keys[:0], t.counts[:0]
 	one := func(i int) {
 		s, d := &packed[srcs[i]], &packed[dsts[i]]
-		k := convKey{src: s.a, dst: d.a, srcPort: uint16(sps[i]), dstPort: uint16(dps[i]),
-			proto: uint8(protos[i]), fams: s.fam | d.fam<<4}
+		keys = append(keys, convKey{src: s.a, dst: d.a, srcPort: uint16(sps[i]), dstPort: uint16(dps[i]),
+			proto: uint8(protos[i]), fams: s.fam | d.fam<<4})
 		cnt := Counts{Flows: 1, Packets: packets[i], Bytes: bytes[i]}
+		cs = append(cs, cnt)
 		a.total.add(cnt)
-		ok = t.t.add(&k, &cnt, a.max) && ok
 	}
 	if sel == nil {
 		for i := range srcs {
@@ -304,5 +311,6 @@ func (t *convTable) addColumns(a *Aggregator, c Columns, sel []int32, packets, b
 			one(int(i))
 		}
 	}
-	return ok
+	t.keys, t.counts = keys, cs
+	return t.t.addMany(keys, cs, a.max, &t.b)
 }

@@ -1,6 +1,7 @@
 package flowquery
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -256,7 +257,7 @@ func TestTopEqualsSortedPrefix(t *testing.T) {
 // The table grows past its first size and keeps every key's counts, and refuses a
 // key past the limit without losing the others.
 func TestHashTable(t *testing.T) {
-	tb := newHashTable(hashAddr)
+	tb := newHashTable(hashAddr, 0, false)
 	want := map[addrKey]Counts{}
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 200000 {
@@ -271,23 +272,72 @@ func TestHashTable(t *testing.T) {
 		want[k] = w
 	}
 	got := map[addrKey]Counts{}
-	for _, s := range tb.slots {
-		if s.c.Flows != 0 {
-			got[s.k] = s.c
-		}
-	}
-	if tb.n != len(want) || !reflect.DeepEqual(got, want) {
-		t.Errorf("%d keys in the table, %d distinct added; contents differ: %v", tb.n, len(want), !reflect.DeepEqual(got, want))
+	tb.each(func(s *hslot[addrKey]) { got[s.k] = s.c })
+	if tb.len() != len(want) || !reflect.DeepEqual(got, want) {
+		t.Errorf("%d keys in the table, %d distinct added; contents differ: %v", tb.len(), len(want), !reflect.DeepEqual(got, want))
 	}
 	k := addrKey{fam: 6}
 	c := Counts{Flows: 1}
-	if tb.add(&k, &c, tb.n) || tb.n != len(want) {
-		t.Errorf("a new key past the limit was taken: %d keys", tb.n)
+	if tb.add(&k, &c, tb.len()) || tb.len() != len(want) {
+		t.Errorf("a new key past the limit was taken: %d keys", tb.len())
 	}
 	for old := range want {
-		if !tb.add(&old, &c, tb.n) {
+		if !tb.add(&old, &c, tb.len()) {
 			t.Fatalf("a known key refused at the limit")
 		}
 		break
+	}
+}
+
+// Aggregators of NewAggregators, fed by goroutines at once (through Add and
+// AddColumns) and merged, give what one Aggregator gives; and they share the limit
+// on keys.
+func TestNewAggregators(t *testing.T) {
+	fs := randomFlows(40000, 21)
+	for _, g := range []Group{GroupSrc, GroupDstPort, GroupConv} {
+		q := Query{Filter: MustParseFilter("not proto 17 or dst port 53"), Group: g, By: ByBytes, Top: 10}
+		want, err := q.Run(slices.Values(fs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs := q.NewAggregators(4)
+		done := make(chan struct{})
+		for w, a := range aggs {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				part := fs[w*len(fs)/4 : (w+1)*len(fs)/4]
+				if w%2 == 0 {
+					for _, f := range part {
+						a.Add(f)
+					}
+					return
+				}
+				for at := 0; at < len(part); at += 1000 {
+					a.AddColumns(newFakeColumns(part[at:at+1000], q.Fields()))
+				}
+			}()
+		}
+		for range aggs {
+			<-done
+		}
+		for _, a := range aggs[1:] {
+			aggs[0].Merge(a)
+		}
+		got, err := aggs[0].Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got\n%+v\nwant\n%+v", g, got.Rows, want.Rows)
+		}
+		q.MaxKeys = want.Total.Keys - 1
+		aggs = q.NewAggregators(2)
+		for i, f := range fs {
+			aggs[i%2].Add(f)
+		}
+		aggs[0].Merge(aggs[1])
+		if _, err := aggs[0].Result(); !errors.Is(err, ErrTooManyKeys) {
+			t.Errorf("%s: %d keys past a limit of %d: %v", g, want.Total.Keys, q.MaxKeys, err)
+		}
 	}
 }

@@ -243,6 +243,8 @@ type table interface {
 	len() int
 	// rows returns every key with its counts, in no order.
 	rows() []Row
+	// sibling returns a table of the same group that adds into the same keys.
+	sibling() table
 	// top returns the n rows first in the order of cmp (n > 0), in that order.
 	top(n int, by Measure) []Row
 	// hasColumns reports whether c holds the n values of each column the key is
@@ -254,15 +256,31 @@ type table interface {
 	addColumns(a *Aggregator, c Columns, sel []int32, packets, bytes []uint64) bool
 }
 
-// keyTable is a table keyed by K, which keyOf takes from a flow and key unpacks.
+// keyTable is a table keyed by K, which keyOf takes from a flow and key unpacks. t
+// may be shared with the keyTables of other Aggregators (NewAggregators); the rest is
+// this one's.
 type keyTable[K comparable] struct {
 	keyOf func(*flow.Flow) K
 	key   func(K) Key
 	t     *hashTable[K]
+
+	// A batch's keys and counts on their way to t.
+	keys   []K
+	counts []Counts
+	b      batch
 }
 
-func newTable[K comparable](keyOf func(*flow.Flow) K, key func(K) Key, hash func(*[2]uint64, *K) uint64) *keyTable[K] {
-	return &keyTable[K]{keyOf: keyOf, key: key, t: newHashTable(hash)}
+func newTable[K comparable](keyOf func(*flow.Flow) K, key func(K) Key, hash func(*[2]uint64, *K) uint64, shared bool) *keyTable[K] {
+	bits := uint(0)
+	if shared {
+		bits = sharedBits
+	}
+	return &keyTable[K]{keyOf: keyOf, key: key, t: newHashTable(hash, bits, shared)}
+}
+
+// sibling returns a keyTable adding into the same table.
+func (t *keyTable[K]) sibling() *keyTable[K] {
+	return &keyTable[K]{keyOf: t.keyOf, key: t.key, t: t.t}
 }
 
 func (t *keyTable[K]) add(f *flow.Flow, c Counts, max int) bool {
@@ -274,26 +292,34 @@ func (t *keyTable[K]) add(f *flow.Flow, c Counts, max int) bool {
 func (t *keyTable[K]) kt() *keyTable[K] { return t }
 
 func (t *keyTable[K]) merge(o table, max int) bool {
-	ok := true
 	other := o.(interface{ kt() *keyTable[K] }).kt().t
-	for i := range other.slots {
-		s := &other.slots[i]
-		if s.c.Flows != 0 {
-			ok = t.t.add(&s.k, &s.c, max) && ok
-		}
+	if other == t.t {
+		return true // they added into one table
 	}
+	ok := true
+	keys, cs := t.keys[:0], t.counts[:0]
+	other.each(func(s *hslot[K]) {
+		keys, cs = append(keys, s.k), append(cs, s.c)
+		if len(keys) == mergeBatch {
+			ok = t.t.addMany(keys, cs, max, &t.b) && ok
+			keys, cs = keys[:0], cs[:0]
+		}
+	})
+	ok = t.t.addMany(keys, cs, max, &t.b) && ok
+	t.keys, t.counts = keys[:0], cs[:0]
 	return ok
 }
 
-func (t *keyTable[K]) len() int { return t.t.n }
+// mergeBatch is how many keys merge hands addMany at once.
+const mergeBatch = 4096
+
+func (t *keyTable[K]) len() int { return t.t.len() }
 
 func (t *keyTable[K]) rows() []Row {
-	rows := make([]Row, 0, t.t.n)
-	for i := range t.t.slots {
-		if s := &t.t.slots[i]; s.c.Flows != 0 {
-			rows = append(rows, Row{Key: t.key(s.k), Counts: s.c, Keys: 1})
-		}
-	}
+	rows := make([]Row, 0, t.t.len())
+	t.t.each(func(s *hslot[K]) {
+		rows = append(rows, Row{Key: t.key(s.k), Counts: s.c, Keys: 1})
+	})
 	return rows
 }
 
@@ -302,13 +328,9 @@ func (t *keyTable[K]) rows() []Row {
 // nearly every key of a long tail.
 func (t *keyTable[K]) top(n int, by Measure) []Row {
 	best := make([]Row, 0, n+1)
-	for i := range t.t.slots {
-		s := &t.t.slots[i]
-		if s.c.Flows == 0 {
-			continue
-		}
+	t.t.each(func(s *hslot[K]) {
 		if len(best) == n && compareCounts(s.c, best[n-1].Counts, by) > 0 {
-			continue
+			return
 		}
 		r := Row{Key: t.key(s.k), Counts: s.c, Keys: 1}
 		at, _ := slices.BinarySearchFunc(best, r, func(x, y Row) int { return compareRows(x, y, by) })
@@ -316,30 +338,30 @@ func (t *keyTable[K]) top(n int, by Measure) []Row {
 		if len(best) > n {
 			best = best[:n]
 		}
-	}
+	})
 	return best
 }
 
-func newGroupTable(g Group) table {
+func newGroupTable(g Group, shared bool) table {
 	switch g {
 	case GroupSrc:
-		return &addrTable{keyTable: newTable(srcKey, func(k addrKey) Key { return Key{Src: unpack(k.a, k.fam)} }, hashAddr), field: "Src"}
+		return &addrTable{keyTable: newTable(srcKey, func(k addrKey) Key { return Key{Src: unpack(k.a, k.fam)} }, hashAddr, shared), field: "Src"}
 	case GroupDst:
-		return &addrTable{keyTable: newTable(dstKey, func(k addrKey) Key { return Key{Dst: unpack(k.a, k.fam)} }, hashAddr), field: "Dst"}
+		return &addrTable{keyTable: newTable(dstKey, func(k addrKey) Key { return Key{Dst: unpack(k.a, k.fam)} }, hashAddr, shared), field: "Dst"}
 	case GroupSrcPort:
 		return &smallTable[uint16]{keyTable: newTable(func(f *flow.Flow) uint16 { return f.SrcPort },
-			func(p uint16) Key { return Key{SrcPort: p} }, hashSmall[uint16]), field: "SrcPort"}
+			func(p uint16) Key { return Key{SrcPort: p} }, hashSmall[uint16], shared), field: "SrcPort"}
 	case GroupDstPort:
 		return &smallTable[uint16]{keyTable: newTable(func(f *flow.Flow) uint16 { return f.DstPort },
-			func(p uint16) Key { return Key{DstPort: p} }, hashSmall[uint16]), field: "DstPort"}
+			func(p uint16) Key { return Key{DstPort: p} }, hashSmall[uint16], shared), field: "DstPort"}
 	case GroupProto:
 		return &smallTable[uint8]{keyTable: newTable(func(f *flow.Flow) uint8 { return f.Proto },
-			func(p uint8) Key { return Key{Proto: p} }, hashSmall[uint8]), field: "Proto"}
+			func(p uint8) Key { return Key{Proto: p} }, hashSmall[uint8], shared), field: "Proto"}
 	case GroupConv:
 		return &convTable{newTable(conv, func(k convKey) Key {
 			return Key{Src: unpack(k.src, k.fams&0xf), Dst: unpack(k.dst, k.fams>>4),
 				SrcPort: k.srcPort, DstPort: k.dstPort, Proto: k.proto}
-		}, hashConv)}
+		}, hashConv, shared)}
 	}
 	return nil // Result says the group is unknown
 }
@@ -369,7 +391,29 @@ func (q Query) NewAggregator() *Aggregator {
 	if m <= 0 {
 		m = DefaultMaxKeys
 	}
-	return &Aggregator{q: q, max: m, table: newGroupTable(q.Group)}
+	return &Aggregator{q: q, max: m, table: newGroupTable(q.Group, false)}
+}
+
+// NewAggregators returns n empty Aggregators for q, one for each of n goroutines, that
+// add into one table of keys, each behind its own lock: each key is held once
+// instead of once per goroutine, and merging them at the end (Merge, as for
+// Aggregators of NewAggregator) adds up their totals only. For a query of many keys
+// over a store read by several goroutines, that takes less memory and less time.
+func (q Query) NewAggregators(n int) []*Aggregator {
+	aggs := make([]*Aggregator, n)
+	for i := range aggs {
+		if i == 0 {
+			aggs[0] = q.NewAggregator()
+			aggs[0].table = newGroupTable(q.Group, true)
+			continue
+		}
+		a := *aggs[0]
+		if a.table != nil {
+			a.table = a.table.sibling()
+		}
+		aggs[i] = &a
+	}
+	return aggs
 }
 
 // Add counts f if it passes the query's filter, and reports whether it did.
