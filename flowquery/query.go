@@ -91,8 +91,9 @@ func ParseMeasure(s string) (Measure, error) {
 }
 
 // DefaultMaxKeys is the number of distinct keys a query holds when Query.MaxKeys is
-// zero: about 130 MB of memory for conv keys, the largest (BenchmarkGroupConv
-// measures 128 bytes a key held), and as much again, briefly, while Result ranks them.
+// zero: about 140 MB of memory for conv keys, the largest (BenchmarkGroupConv
+// measures 134 bytes a key held), and as much again, briefly, while Result ranks them
+// for a query without Top.
 const DefaultMaxKeys = 1 << 20
 
 // ErrTooManyKeys is returned (wrapped, with the limit and the group) by a query that
