@@ -246,7 +246,7 @@ type table interface {
 	rows() []Row
 	// sibling returns a table of the same group that adds into the same keys.
 	sibling() table
-	// top returns the n rows first in the order of cmp (n > 0), in that order.
+	// top returns the n rows first in the order of compareRows (n > 0), in that order.
 	top(n int, by Measure) []Row
 	// hasColumns reports whether c holds the n values of each column the key is
 	// made of.
