@@ -70,19 +70,21 @@
 // same statistic, the numbers are nfdump's (-s srcip/bytes and the like); its rates
 // differ, being over each key's own first and last flow rather than the query's range.
 //
-// Aggregation is exact: a hash map of every distinct key, about 130 bytes a key for
-// conv, less for the others, and as much again while the result is ranked. A
-// query holds at most Query.MaxKeys keys (DefaultMaxKeys, about a million, when
-// unset) and fails with ErrTooManyKeys beyond, rather than give a top list that might
-// be wrong: narrow the filter or the range, or raise the limit.
+// Aggregation is exact: an open-addressing hash table of every distinct key, the
+// counts beside the key in slots of 64 bytes for conv and 48 for an address, kept
+// between three eighths and three quarters full (BenchmarkGroupConv measures 134
+// bytes a conv key held). Result picks the top rows in one pass over the table; only
+// a query without Top sorts every key, in a Row of about 110 bytes each. A query holds at
+// most Query.MaxKeys keys (DefaultMaxKeys, about a million, when unset) and fails
+// with ErrTooManyKeys beyond, rather than give a top list that might be wrong:
+// narrow the filter or the range, or raise the limit.
 //
-// A store that reads with several goroutines gives each its own Aggregator from the
-// same Query and merges them at the end:
+// A store that reads with several goroutines gives each an Aggregator of the same
+// Query and merges them at the end. Those of NewAggregators add into one table,
+// divided into shards each behind its lock, so that a key is held once and the
+// merge adds up totals only; those of NewAggregator each have a table of their own:
 //
-//	aggs := make([]*flowquery.Aggregator, workers)
-//	for i := range aggs {
-//		aggs[i] = q.NewAggregator() // worker i calls aggs[i].Add(f) for its flows
-//	}
+//	aggs := q.NewAggregators(workers) // worker i calls aggs[i].Add(f) for its flows
 //	// ... after the workers are done:
 //	for _, a := range aggs[1:] {
 //		aggs[0].Merge(a)
@@ -91,6 +93,30 @@
 //
 // Query.Run and Query.RunScan do it in one goroutine over an iter.Seq or a scan
 // function.
+//
+// # Reading columns
+//
+// Query.Fields (and Filter.Fields) name the fields of flow.Flow a query reads, so
+// that a store can decode only those. A store that hands over its records column by
+// column (the Columns interface: flowstore's Block) is added a batch at a time with
+// Aggregator.AddColumns: grouped by address, a batch is added up by its dictionary
+// index into a small dense array first, and the table is touched once for each
+// address of the batch rather than once for each record. With flowstore, the whole
+// of a query is
+//
+//	aggs := q.NewAggregators(store.Workers())
+//	_, err := store.ScanColumns(from, to, q.Fields(), func(w int, b *flowstore.Block) error {
+//		aggs[w].AddColumns(b)
+//		return nil
+//	})
+//	// ... Merge and Result as above.
+//
+// On the 2-core machine of the benchmarks, the ten sources of the most bytes among
+// 10,000,000 records (485,597 sources; flowstore's BenchmarkTopQuery) take 1.1–1.4 s
+// of CPU time, 110–140 ns a record, of which decoding the three columns takes about
+// 30: 0.64 s of wall time when the other load on the machine left both cores to it,
+// 1.1–1.7 s when it did not. Through ScanParallel and Add, record by record, each
+// worker with a table of its own, the same query took 5.5 s of CPU time.
 //
 // # Output
 //

@@ -46,6 +46,27 @@ func (f *Filter) Match(fl *flow.Flow) bool {
 	return f.match(fl)
 }
 
+// Fields returns the names of the fields of flow.Flow the filter reads, in the order
+// they are declared: what a store that reads columns must read for Match to see
+// every field it tests ("Src", "DstPort", ...). A filter that matches every flow reads
+// none.
+func (f *Filter) Fields() []string {
+	var s fieldSet
+	if f != nil && f.root != nil {
+		f.root.fields(&s)
+	}
+	return s.names()
+}
+
+// matchesAll reports whether the filter passes every flow without looking at it.
+func (f *Filter) matchesAll() bool {
+	if f == nil || f.root == nil {
+		return true
+	}
+	_, ok := f.root.(anyExpr)
+	return ok
+}
+
 // String is the filter in canonical form: keywords in lower case, protocol names,
 // minimal parentheses, "and" and "or" spelled out. It parses back to the same filter.
 func (f *Filter) String() string {
@@ -104,6 +125,8 @@ func (o cmpOp) test(v, n uint64) bool {
 type expr interface {
 	String() string
 	compile(neg bool) func(*flow.Flow) bool
+	// fields adds the fields of flow.Flow the node reads.
+	fields(*fieldSet)
 }
 
 type (
@@ -257,6 +280,35 @@ func flagLetters(f uint8) string {
 		}
 	}
 	return string(b)
+}
+
+// Fields each node reads.
+
+func (anyExpr) fields(*fieldSet)        {}
+func (e notExpr) fields(s *fieldSet)    { e.x.fields(s) }
+func (e andExpr) fields(s *fieldSet)    { fieldsAll(e.xs, s) }
+func (e orExpr) fields(s *fieldSet)     { fieldsAll(e.xs, s) }
+func (e hostExpr) fields(s *fieldSet)   { s.sides(e.dir, fieldSrc, fieldDst) }
+func (e netExpr) fields(s *fieldSet)    { s.sides(e.dir, fieldSrc, fieldDst) }
+func (e portExpr) fields(s *fieldSet)   { s.sides(e.dir, fieldSrcPort, fieldDstPort) }
+func (e portInExpr) fields(s *fieldSet) { s.sides(e.dir, fieldSrcPort, fieldDstPort) }
+func (protoExpr) fields(s *fieldSet)    { *s |= fieldProto }
+func (flagsExpr) fields(s *fieldSet)    { *s |= fieldTCPFlags }
+func (deviceExpr) fields(s *fieldSet)   { *s |= fieldDevice }
+func (e ifExpr) fields(s *fieldSet)     { s.sides(e.dir, fieldIn, fieldOut) }
+func (exporterExpr) fields(s *fieldSet) { *s |= fieldExporter }
+func (e counterExpr) fields(s *fieldSet) {
+	if e.packets {
+		*s |= fieldPackets
+	} else {
+		*s |= fieldBytes
+	}
+}
+
+func fieldsAll(es []expr, s *fieldSet) {
+	for _, e := range es {
+		e.fields(s)
+	}
 }
 
 // Predicates. Each closes over values only and allocates nothing when called. neg

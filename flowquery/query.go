@@ -91,8 +91,9 @@ func ParseMeasure(s string) (Measure, error) {
 }
 
 // DefaultMaxKeys is the number of distinct keys a query holds when Query.MaxKeys is
-// zero: about 130 MB of memory for conv keys, the largest (BenchmarkGroupConv
-// measures 128 bytes a key held), and as much again, briefly, while Result ranks them.
+// zero: about 140 MB of memory for conv keys, the largest (BenchmarkGroupConv
+// measures 134 bytes a key held), and as much again, briefly, while Result ranks them
+// for a query without Top.
 const DefaultMaxKeys = 1 << 20
 
 // ErrTooManyKeys is returned (wrapped, with the limit and the group) by a query that
@@ -243,70 +244,125 @@ type table interface {
 	len() int
 	// rows returns every key with its counts, in no order.
 	rows() []Row
+	// sibling returns a table of the same group that adds into the same keys.
+	sibling() table
+	// top returns the n rows first in the order of compareRows (n > 0), in that order.
+	top(n int, by Measure) []Row
+	// hasColumns reports whether c holds the n values of each column the key is
+	// made of.
+	hasColumns(c Columns, n int) bool
+	// addColumns adds the records sel of c (every record when sel is nil), whose
+	// measures are packets and bytes, to the table and to a's total, and reports
+	// false as add.
+	addColumns(a *Aggregator, c Columns, sel []int32, packets, bytes []uint64) bool
 }
 
-// keyTable is a table keyed by K, which keyOf takes from a flow and key unpacks.
+// keyTable is a table keyed by K, which keyOf takes from a flow and key unpacks. t
+// may be shared with the keyTables of other Aggregators (NewAggregators); the rest is
+// this one's.
 type keyTable[K comparable] struct {
-	keyOf  func(*flow.Flow) K
-	key    func(K) Key
-	index  map[K]int32 // into counts
+	keyOf func(*flow.Flow) K
+	key   func(K) Key
+	t     *hashTable[K]
+
+	// A batch's keys and counts on their way to t.
+	keys   []K
 	counts []Counts
+	b      batch
 }
 
-func newTable[K comparable](keyOf func(*flow.Flow) K, key func(K) Key) *keyTable[K] {
-	return &keyTable[K]{keyOf: keyOf, key: key, index: map[K]int32{}}
-}
-
-func (t *keyTable[K]) add(f *flow.Flow, c Counts, max int) bool { return t.addKey(t.keyOf(f), c, max) }
-
-func (t *keyTable[K]) addKey(k K, c Counts, max int) bool {
-	if i, ok := t.index[k]; ok {
-		t.counts[i].add(c)
-		return true
+func newTable[K comparable](keyOf func(*flow.Flow) K, key func(K) Key, hash func(*[2]uint64, *K) uint64, shared bool) *keyTable[K] {
+	bits := uint(0)
+	if shared {
+		bits = sharedBits
 	}
-	if len(t.counts) >= max {
-		return false
-	}
-	t.index[k] = int32(len(t.counts))
-	t.counts = append(t.counts, c)
-	return true
+	return &keyTable[K]{keyOf: keyOf, key: key, t: newHashTable(hash, bits, shared)}
 }
+
+// sibling returns a keyTable adding into the same table.
+func (t *keyTable[K]) sibling() *keyTable[K] {
+	return &keyTable[K]{keyOf: t.keyOf, key: t.key, t: t.t}
+}
+
+func (t *keyTable[K]) add(f *flow.Flow, c Counts, max int) bool {
+	k := t.keyOf(f)
+	return t.t.add(&k, &c, max)
+}
+
+// kt returns t, for merge to find the keyTable inside the table of each group.
+func (t *keyTable[K]) kt() *keyTable[K] { return t }
 
 func (t *keyTable[K]) merge(o table, max int) bool {
-	ok := true
-	for k, i := range o.(*keyTable[K]).index {
-		ok = t.addKey(k, o.(*keyTable[K]).counts[i], max) && ok
+	other := o.(interface{ kt() *keyTable[K] }).kt().t
+	if other == t.t {
+		return true // they added into one table
 	}
+	ok := true
+	keys, cs := t.keys[:0], t.counts[:0]
+	other.each(func(s *hslot[K]) {
+		keys, cs = append(keys, s.k), append(cs, s.c)
+		if len(keys) == mergeBatch {
+			ok = t.t.addMany(keys, cs, max, &t.b) && ok
+			keys, cs = keys[:0], cs[:0]
+		}
+	})
+	ok = t.t.addMany(keys, cs, max, &t.b) && ok
+	t.keys, t.counts = keys[:0], cs[:0]
 	return ok
 }
 
-func (t *keyTable[K]) len() int { return len(t.counts) }
+// mergeBatch is how many keys merge hands addMany at once.
+const mergeBatch = 4096
+
+func (t *keyTable[K]) len() int { return t.t.len() }
 
 func (t *keyTable[K]) rows() []Row {
-	rows := make([]Row, 0, len(t.index))
-	for k, i := range t.index {
-		rows = append(rows, Row{Key: t.key(k), Counts: t.counts[i], Keys: 1})
-	}
+	rows := make([]Row, 0, t.t.len())
+	t.t.each(func(s *hslot[K]) {
+		rows = append(rows, Row{Key: t.key(s.k), Counts: s.c, Keys: 1})
+	})
 	return rows
 }
 
-func newGroupTable(g Group) table {
+// top keeps the n best rows seen in order while it walks the table; a key whose
+// counts rank below the n-th row's is passed over without unpacking it, which is
+// nearly every key of a long tail.
+func (t *keyTable[K]) top(n int, by Measure) []Row {
+	best := make([]Row, 0, n+1)
+	t.t.each(func(s *hslot[K]) {
+		if len(best) == n && compareCounts(s.c, best[n-1].Counts, by) > 0 {
+			return
+		}
+		r := Row{Key: t.key(s.k), Counts: s.c, Keys: 1}
+		at, _ := slices.BinarySearchFunc(best, r, func(x, y Row) int { return compareRows(x, y, by) })
+		best = slices.Insert(best, at, r)
+		if len(best) > n {
+			best = best[:n]
+		}
+	})
+	return best
+}
+
+func newGroupTable(g Group, shared bool) table {
 	switch g {
 	case GroupSrc:
-		return newTable(srcKey, func(k addrKey) Key { return Key{Src: unpack(k.a, k.fam)} })
+		return &addrTable{keyTable: newTable(srcKey, func(k addrKey) Key { return Key{Src: unpack(k.a, k.fam)} }, hashAddr, shared), field: "Src"}
 	case GroupDst:
-		return newTable(dstKey, func(k addrKey) Key { return Key{Dst: unpack(k.a, k.fam)} })
+		return &addrTable{keyTable: newTable(dstKey, func(k addrKey) Key { return Key{Dst: unpack(k.a, k.fam)} }, hashAddr, shared), field: "Dst"}
 	case GroupSrcPort:
-		return newTable(func(f *flow.Flow) uint16 { return f.SrcPort }, func(p uint16) Key { return Key{SrcPort: p} })
+		return &smallTable[uint16]{keyTable: newTable(func(f *flow.Flow) uint16 { return f.SrcPort },
+			func(p uint16) Key { return Key{SrcPort: p} }, hashSmall[uint16], shared), field: "SrcPort"}
 	case GroupDstPort:
-		return newTable(func(f *flow.Flow) uint16 { return f.DstPort }, func(p uint16) Key { return Key{DstPort: p} })
+		return &smallTable[uint16]{keyTable: newTable(func(f *flow.Flow) uint16 { return f.DstPort },
+			func(p uint16) Key { return Key{DstPort: p} }, hashSmall[uint16], shared), field: "DstPort"}
 	case GroupProto:
-		return newTable(func(f *flow.Flow) uint8 { return f.Proto }, func(p uint8) Key { return Key{Proto: p} })
+		return &smallTable[uint8]{keyTable: newTable(func(f *flow.Flow) uint8 { return f.Proto },
+			func(p uint8) Key { return Key{Proto: p} }, hashSmall[uint8], shared), field: "Proto"}
 	case GroupConv:
-		return newTable(conv, func(k convKey) Key {
+		return &convTable{newTable(conv, func(k convKey) Key {
 			return Key{Src: unpack(k.src, k.fams&0xf), Dst: unpack(k.dst, k.fams>>4),
 				SrcPort: k.srcPort, DstPort: k.dstPort, Proto: k.proto}
-		})
+		}, hashConv, shared)}
 	}
 	return nil // Result says the group is unknown
 }
@@ -322,6 +378,12 @@ type Aggregator struct {
 	first   time.Time // earliest Start of the flows added
 	last    time.Time // latest End
 	tooMany bool
+
+	// AddColumns' buffers, kept from batch to batch.
+	sel     []int32   // the records that passed the filter
+	dense   []Counts  // by dictionary index or value; zero between batches
+	touched []uint32  // the indexes of dense in use
+	packed  []addrKey // the batch's addresses, packed
 }
 
 // NewAggregator returns an empty Aggregator for q.
@@ -330,7 +392,29 @@ func (q Query) NewAggregator() *Aggregator {
 	if m <= 0 {
 		m = DefaultMaxKeys
 	}
-	return &Aggregator{q: q, max: m, table: newGroupTable(q.Group)}
+	return &Aggregator{q: q, max: m, table: newGroupTable(q.Group, false)}
+}
+
+// NewAggregators returns n empty Aggregators for q, one for each of n goroutines, that
+// add into one table of keys, each behind its own lock: each key is held once
+// instead of once per goroutine, and merging them at the end (Merge, as for
+// Aggregators of NewAggregator) adds up their totals only. For a query of many keys
+// over a store read by several goroutines, that takes less memory and less time.
+func (q Query) NewAggregators(n int) []*Aggregator {
+	aggs := make([]*Aggregator, n)
+	for i := range aggs {
+		if i == 0 {
+			aggs[0] = q.NewAggregator()
+			aggs[0].table = newGroupTable(q.Group, true)
+			continue
+		}
+		a := *aggs[0]
+		if a.table != nil {
+			a.table = a.table.sibling()
+		}
+		aggs[i] = &a
+	}
+	return aggs
 }
 
 // Add counts f if it passes the query's filter, and reports whether it did.
@@ -340,16 +424,21 @@ func (a *Aggregator) Add(f *flow.Flow) bool {
 	}
 	c := Counts{Flows: 1, Packets: f.Packets, Bytes: f.Bytes}
 	a.total.add(c)
+	a.times(f)
+	if !a.table.add(f, c, a.max) {
+		a.tooMany = true // totals stay exact; the top list is refused
+	}
+	return true
+}
+
+// times widens the flows' time range to f's.
+func (a *Aggregator) times(f *flow.Flow) {
 	if a.first.IsZero() || !f.Start.IsZero() && f.Start.Before(a.first) {
 		a.first = f.Start
 	}
 	if f.End.After(a.last) {
 		a.last = f.End
 	}
-	if !a.table.add(f, c, a.max) {
-		a.tooMany = true // totals stay exact; the top list is refused
-	}
-	return true
 }
 
 // Merge adds what b counted into a. b must come from the same Query and is not to be
@@ -391,34 +480,50 @@ func (a *Aggregator) Result() (*Result, error) {
 	if r.From.IsZero() || r.To.IsZero() {
 		r.From, r.To = a.first, a.last
 	}
-	rows := a.table.rows()
-	by := q.By
-	slices.SortFunc(rows, func(x, y Row) int {
-		if c := cmp.Compare(y.get(by), x.get(by)); c != 0 {
-			return c
-		}
-		for _, m := range []Measure{ByFlows, ByPackets, ByBytes} {
-			if c := cmp.Compare(y.get(m), x.get(m)); c != 0 {
-				return c
-			}
-		}
-		return compareKeys(x.Key, y.Key)
-	})
-	n := len(rows)
-	if q.Top > 0 {
-		n = min(n, q.Top)
+	keys := a.table.len()
+	var rows []Row
+	if q.Top > 0 && q.Top < keys {
+		rows = a.table.top(q.Top, q.By)
+	} else {
+		rows = a.table.rows()
+		slices.SortFunc(rows, func(x, y Row) int { return compareRows(x, y, q.By) })
 	}
-	r.Rows = rows[:n:n]
+	r.Rows = rows[:len(rows):len(rows)]
+	// The keys not listed add up to the total less the rows: every key's counts are
+	// in the total, and no key was refused (tooMany above).
+	other := a.total
 	for i := range r.Rows {
+		other.Flows -= r.Rows[i].Flows
+		other.Packets -= r.Rows[i].Packets
+		other.Bytes -= r.Rows[i].Bytes
 		r.Rows[i] = r.row(r.Rows[i].Key, r.Rows[i].Counts, 1, a.total)
 	}
-	var other Counts
-	for _, o := range rows[n:] {
-		other.add(o.Counts)
-	}
-	r.Other = r.row(Key{}, other, len(rows)-n, a.total)
-	r.Total = r.row(Key{}, a.total, len(rows), a.total)
+	r.Other = r.row(Key{}, other, keys-len(r.Rows), a.total)
+	r.Total = r.row(Key{}, a.total, keys, a.total)
 	return r, nil
+}
+
+// compareCounts orders counts heaviest first by the measure by, then by flows,
+// packets and bytes.
+func compareCounts(x, y Counts, by Measure) int {
+	if c := cmp.Compare(y.get(by), x.get(by)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.Flows, x.Flows); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.Packets, x.Packets); c != 0 {
+		return c
+	}
+	return cmp.Compare(y.Bytes, x.Bytes)
+}
+
+// compareRows is the order of a Result's rows: compareCounts, then the key.
+func compareRows(x, y Row, by Measure) int {
+	if c := compareCounts(x.Counts, y.Counts, by); c != 0 {
+		return c
+	}
+	return compareKeys(x.Key, y.Key)
 }
 
 func (r *Result) row(k Key, c Counts, keys int, total Counts) Row {

@@ -15,15 +15,14 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/flow"
+	"github.com/mrtgo/mrtgo/internal/fixturedir"
 )
 
-var (
-	big      = flag.Bool("big", false, "run the benchmarks' 10,000,000-record sizes")
-	benchDir = flag.String("benchdir", "", "keep the benchmarks' stores in `dir`, and use those found there")
-)
+var big = flag.Bool("big", false, "run the benchmarks' 10,000,000-record sizes")
 
-// benchSizes are the scan benchmarks' store sizes; the largest runs with -big only,
-// as building it takes a while and 150 MB of disk.
+// benchSizes are the scan benchmarks' store sizes. The largest runs with -big, or
+// under make bench (which sets fixturedir.Env, so that the store is built once for
+// all its passes): building it takes a while and 150 MB of disk.
 var benchSizes = []int{100_000, 10_000_000}
 
 func BenchmarkAppend(b *testing.B) {
@@ -71,36 +70,26 @@ func dirBytes(tb testing.TB, dir string) int64 {
 	return total
 }
 
+// A benchmark runs more than once in a process (once per -count, and again while a
+// -benchtime duration is not filled), and make bench runs the suite several times:
+// the stores are built once, in fixtureDir, and opened read-only by every run.
 var (
+	fixtureDir    = fixturedir.Dir{Prefix: "flowstore-bench-"}
 	benchStoresMu sync.Mutex
-	benchStores   = map[int]string{}
 )
 
-// benchStore returns a store of n synthetic records (10,000 a second), built once
-// per process.
+// benchStore returns a store of n synthetic records (10,000 a second).
 func benchStore(b *testing.B, n int) *Store {
 	b.Helper()
-	if n > 1_000_000 && !*big {
-		b.Skip("with -big only")
+	if n > 1_000_000 && !*big && os.Getenv(fixturedir.Env) == "" {
+		b.Skip("with -big or under make bench only")
 	}
 	benchStoresMu.Lock()
 	defer benchStoresMu.Unlock()
-	dir, ok := benchStores[n]
-	if !ok && *benchDir != "" {
-		dir = filepath.Join(*benchDir, fmt.Sprint("records=", n))
-		_, err := os.Stat(filepath.Join(dir, "LOCK"))
-		ok = err == nil
-	}
-	if !ok {
-		var err error
-		if *benchDir != "" {
-			err = os.MkdirAll(dir, 0o755)
-		} else {
-			dir, err = os.MkdirTemp("", "flowstore-bench")
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+	name := fmt.Sprint("records=", n)
+	dir := fixtureDir.Path(b, name)
+	if !fixtureDir.Ready(b, name) {
+		os.RemoveAll(dir) // an earlier process's, unfinished
 		s, err := Open(dir, Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -117,22 +106,19 @@ func benchStore(b *testing.B, n int) *Store {
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
-		if *benchDir == "" {
-			benchStores[n] = dir // removed at the end
-		}
+		fixtureDir.MarkReady(b, name)
 	}
 	s, err := Open(dir, Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { s.Close() })
 	return s
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, dir := range benchStores {
-		os.RemoveAll(dir)
-	}
+	fixtureDir.Remove()
 	os.Exit(code)
 }
 
@@ -225,21 +211,25 @@ func top10(tb testing.TB, s *Store) (top []srcBytes, sources int) {
 }
 
 // BenchmarkBlock encodes and decodes one block of DefaultBlockRecords records, on one
-// core: the work a scan spreads over its workers.
+// core: the work a scan spreads over its workers. decode reads every field into
+// records; decode-src-bytes reads the columns a top-N by source needs
+// (BenchmarkTopQuery), decompressing only those.
 func BenchmarkBlock(b *testing.B) {
 	fs := make([]flow.Flow, DefaultBlockRecords)
 	newSynth(12, t0, 10000).next(fs)
 	c := newCodec()
-	raw := slices.Clone(newEncoder().encode(fs))
-	payload := c.enc.EncodeAll(raw, nil)
+	e := newEncoder()
+	raw := slices.Clone(e.encode(fs))
+	payload := c.pack(nil, raw, &e.ends, new(packer))
 	h := blockHeader{count: uint32(len(fs)), rawLen: uint32(len(raw)), compLen: uint32(len(payload)),
 		payloadCRC: crc32.Checksum(payload, castagnoli)}
 	b.Run("encode", func(b *testing.B) {
 		e := newEncoder()
 		var out []byte
+		var p packer
 		cpu0 := cpuTime()
 		for range b.N {
-			out = c.enc.EncodeAll(e.encode(fs), out[:0])
+			out = c.pack(out[:0], e.encode(fs), &e.ends, &p)
 		}
 		reportRate(b, len(fs), cpu0)
 		b.ReportMetric(float64(len(out)+blockHeadLen)/float64(len(fs)), "B/record")
@@ -251,6 +241,21 @@ func BenchmarkBlock(b *testing.B) {
 		cpu0 := cpuTime()
 		for range b.N {
 			if _, err := c.unpack(&d, h, payload, &buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRate(b, len(fs), cpu0)
+	})
+	b.Run("decode-src-bytes", func(b *testing.B) {
+		var d decoder
+		var buf []byte
+		need := (fieldSrc | fieldBytes | fieldPackets).columns()
+		cpu0 := cpuTime()
+		for range b.N {
+			if err := c.unpackColumns(&d, h, payload, &buf, need); err != nil {
+				b.Fatal(err)
+			}
+			if err := d.columns(len(fs), need); err != nil {
 				b.Fatal(err)
 			}
 		}

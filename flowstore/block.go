@@ -1,12 +1,15 @@
 package flowstore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/klauspost/compress/huff0"
 
 	"github.com/mrtgo/mrtgo/flow"
 )
@@ -42,6 +45,15 @@ const (
 	numColumns
 )
 
+// A block's sections: the two dictionaries, then the columns. A version 2 payload
+// compresses each on its own, so that a scan decompresses only those it reads.
+const (
+	secStrs = iota
+	secAddrs
+	secColumns
+	numSections = secColumns + numColumns
+)
+
 // Address kinds in the address dictionary.
 const (
 	addrInvalid = iota // netip.Addr{}
@@ -71,6 +83,7 @@ type encoder struct {
 	strSeq  []string
 	lastStr uint64 // the index str returned last
 	raw     []byte
+	ends    [numSections]int // where each section of raw ends
 }
 
 func newEncoder() *encoder {
@@ -105,8 +118,9 @@ func (e *encoder) str(s string) uint64 {
 	return i
 }
 
-// encode returns the raw block of fs, which the caller has checked with checkFlow.
-// The result is valid until the next call.
+// encode returns the raw block of fs, which the caller has checked with checkFlow: its
+// sections one after the other, as a version 1 payload holds them, each ending at
+// e.ends. The result is valid until the next call.
 func (e *encoder) encode(fs []flow.Flow) []byte {
 	clear(e.addrs)
 	clear(e.strs)
@@ -161,6 +175,7 @@ func (e *encoder) encode(fs []flow.Flow) []byte {
 		raw = binary.AppendUvarint(raw, uint64(len(s)))
 		raw = append(raw, s...)
 	}
+	e.ends[secStrs] = len(raw)
 	raw = binary.AppendUvarint(raw, uint64(len(e.addrSeq)))
 	for _, a := range e.addrSeq {
 		switch {
@@ -183,8 +198,10 @@ func (e *encoder) encode(fs []flow.Flow) []byte {
 			raw = append(raw, z...)
 		}
 	}
+	e.ends[secAddrs] = len(raw)
 	for col := range c {
 		raw, e.scratch = appendColumn(raw, c[col][:len(fs)], e.scratch)
+		e.ends[secColumns+col] = len(raw)
 	}
 	e.raw = raw
 	return raw
@@ -205,14 +222,26 @@ func checkFlow(f *flow.Flow) error {
 	return nil
 }
 
-// decoder turns a block's raw bytes back into records. It keeps its buffers (and so
-// the records it returned) until its next call.
+// decoder turns a block's sections back into records or columns. It keeps its
+// buffers (and so the records and columns it returned) until its next call.
 type decoder struct {
-	cols  [numColumns][]uint64
-	addrs []netip.Addr
-	strs  []string
-	flows []flow.Flow
+	cols   [numColumns]column   // the columns parsed, in have
+	have   colSet               // the columns parsed
+	run    [numColumns][]uint64 // a run of each column, while decoding records
+	full   [numColumns][]uint64 // whole columns, for a Block
+	addrs  []netip.Addr
+	strs   []string
+	flows  []flow.Flow
+	dirty  fieldSet // fields of flows that may be set from an earlier block
+	keep   []int32  // the records of a Block in the scan's range
+	nflows int      // records in flows for the Block, or -1 when not assembled
+	huff   huff0.Scratch
 }
+
+// colSet is a set of columns, a bit each.
+type colSet uint32
+
+const allColumns = colSet(1)<<numColumns - 1
 
 // errCorrupt wraps every reason a block's bytes are not a block.
 var errCorrupt = errors.New("corrupt block")
@@ -221,10 +250,8 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
 }
 
-// decode returns the n records of raw. n has been checked against maxBlockRecords.
-// The strings of the records are shared by the records of the block.
-func (d *decoder) decode(raw []byte, n int) ([]flow.Flow, error) {
-	src := raw
+// parseStrs reads the string dictionary at the front of src and returns the rest.
+func (d *decoder) parseStrs(src []byte) ([]byte, error) {
 	count, k := binary.Uvarint(src)
 	if k <= 0 || count > uint64(len(src)) {
 		return nil, corrupt("string dictionary count")
@@ -239,7 +266,12 @@ func (d *decoder) decode(raw []byte, n int) ([]flow.Flow, error) {
 		d.strs = append(d.strs, string(src[k:k+int(l)]))
 		src = src[k+int(l):]
 	}
-	count, k = binary.Uvarint(src)
+	return src, nil
+}
+
+// parseAddrs reads the address dictionary at the front of src and returns the rest.
+func (d *decoder) parseAddrs(src []byte) ([]byte, error) {
+	count, k := binary.Uvarint(src)
 	if k <= 0 || count > uint64(len(src)-k) {
 		return nil, corrupt("address dictionary count")
 	}
@@ -275,47 +307,112 @@ func (d *decoder) decode(raw []byte, n int) ([]flow.Flow, error) {
 			return nil, corrupt("address kind %d", kind)
 		}
 	}
-	var cols [numColumns]column
-	for c := range cols {
-		var err error
-		if cols[c], src, err = parseColumn(src, n); err != nil {
-			return nil, corrupt("column %d: %v", c, err)
+	return src, nil
+}
+
+// parseV1 reads every section of a version 1 block's raw bytes, one after the other.
+func (d *decoder) parseV1(raw []byte, n int) error {
+	src, err := d.parseStrs(raw)
+	if err != nil {
+		return err
+	}
+	if src, err = d.parseAddrs(src); err != nil {
+		return err
+	}
+	for c := range d.cols {
+		if d.cols[c], src, err = parseColumn(src, n); err != nil {
+			return corrupt("column %d: %v", c, err)
 		}
 	}
 	if len(src) != 0 {
-		return nil, corrupt("%d bytes after the last column", len(src))
+		return corrupt("%d bytes after the last column", len(src))
 	}
+	d.have = allColumns
+	return nil
+}
+
+// parseSections reads the sections of a version 2 block that need names (nil for
+// those it does not), each of which must be whole.
+func (d *decoder) parseSections(secs *[numSections][]byte, need colSet, dicts secSet, n int) error {
+	if dicts&(1<<secStrs) != 0 {
+		if rest, err := d.parseStrs(secs[secStrs]); err != nil || len(rest) != 0 {
+			return cmp.Or(err, corrupt("%d bytes after the string dictionary", len(rest)))
+		}
+	}
+	if dicts&(1<<secAddrs) != 0 {
+		if rest, err := d.parseAddrs(secs[secAddrs]); err != nil || len(rest) != 0 {
+			return cmp.Or(err, corrupt("%d bytes after the address dictionary", len(rest)))
+		}
+	}
+	for c := range d.cols {
+		if need&(1<<c) == 0 {
+			continue
+		}
+		var rest []byte
+		var err error
+		if d.cols[c], rest, err = parseColumn(secs[secColumns+c], n); err != nil || len(rest) != 0 {
+			return corrupt("column %d: %v", c, cmp.Or(err, fmt.Errorf("%d bytes after it", len(rest))))
+		}
+	}
+	d.have = need
+	return nil
+}
+
+// decode returns the n records of raw, a version 1 block. n has been checked against
+// maxBlockRecords. The strings of the records are shared by the records of the block.
+func (d *decoder) decode(raw []byte, n int) ([]flow.Flow, error) {
+	if err := d.parseV1(raw, n); err != nil {
+		return nil, err
+	}
+	return d.records(n)
+}
+
+// records returns the n records of the block parsed, every column of which was.
+func (d *decoder) records(n int) ([]flow.Flow, error) {
 	d.flows = grow(d.flows, n)
-	// A run of records at a time, every column of the run read into d.cols, then the
+	d.dirty = allFields
+	// A run of records at a time, every column of the run read into d.run, then the
 	// run's records written in one pass, each once: the run's columns stay in the
 	// cache, where a pass over the block per field would not.
 	for at := 0; at < n; at += decodeRun {
 		m := min(decodeRun, n-at)
-		for c := range cols {
-			d.cols[c] = grow(d.cols[c], decodeRun)
-			cols[c].read(d.cols[c][:m], at)
+		for c := range d.cols {
+			d.run[c] = grow(d.run[c], decodeRun)
+			d.cols[c].read(d.run[c][:m], at)
 		}
-		if err := d.check(m, &cols); err != nil {
+		if err := d.check(m, allColumns, &d.run); err != nil {
 			return nil, err
 		}
-		d.assemble(d.flows[at : at+m])
+		assemble(d.flows[at:at+m], &d.run, d.addrs, d.strs)
 	}
 	return d.flows, nil
+}
+
+// columns reads the whole of each column in need, for a Block, and checks them.
+func (d *decoder) columns(n int, need colSet) error {
+	for c := range d.cols {
+		if need&(1<<c) == 0 {
+			continue
+		}
+		d.full[c] = grow(d.full[c], n)
+		col := d.cols[c] // a copy: it keeps the position of a delta column
+		col.read(d.full[c], 0)
+	}
+	return d.check(n, need, &d.full)
 }
 
 // decodeRun is how many records are decoded column by column at once.
 const decodeRun = 1024
 
-// assemble sets fs from the columns read.
-func (d *decoder) assemble(fs []flow.Flow) {
+// assemble sets every field of fs from the columns of c, which hold len(fs) values
+// each.
+func assemble(fs []flow.Flow, c *[numColumns][]uint64, addrs []netip.Addr, strs []string) {
 	n := len(fs)
-	c := &d.cols
 	recv, zero, start, dur := c[colReceived][:n], c[colZero][:n], c[colStart][:n], c[colDuration][:n]
 	kind, exporter, domain, sampling := c[colKind][:n], c[colExporter][:n], c[colDomain][:n], c[colSampling][:n]
 	inIf, outIf, src4, dst := c[colInIf][:n], c[colOutIf][:n], c[colSrc][:n], c[colDst][:n]
 	srcPort, dstPort, proto, flags := c[colSrcPort][:n], c[colDstPort][:n], c[colProto][:n], c[colTCPFlags][:n]
 	byts, pkts, device, in, out := c[colBytes][:n], c[colPackets][:n], c[colDevice][:n], c[colIn][:n], c[colOut][:n]
-	addrs, strs := d.addrs, d.strs
 	for i := range fs {
 		f := &fs[i]
 		st := int64(start[i] ^ signBit)
@@ -344,8 +441,9 @@ func (d *decoder) assemble(fs []flow.Flow) {
 }
 
 // check refuses values that do not fit their fields, and dictionary indexes past
-// their dictionaries, in the n records read into d.cols, before they are used.
-func (d *decoder) check(n int, cols *[numColumns]column) error {
+// their dictionaries, in the n values of each column in need read into vals, before
+// they are used.
+func (d *decoder) check(n int, need colSet, vals *[numColumns][]uint64) error {
 	if n == 0 {
 		return nil
 	}
@@ -359,11 +457,11 @@ func (d *decoder) check(n int, cols *[numColumns]column) error {
 		{colDevice, uint64(len(d.strs))}, {colIn, uint64(len(d.strs))}, {colOut, uint64(len(d.strs))},
 	}
 	for _, l := range limits {
-		if cols[l.col].bound < l.size {
-			continue // the column's form says so without looking
+		if need&(1<<l.col) == 0 || d.cols[l.col].bound < l.size {
+			continue // not read, or the column's form says so without looking
 		}
 		var hi uint64
-		for _, v := range d.cols[l.col][:n] {
+		for _, v := range vals[l.col][:n] {
 			hi = max(hi, v)
 		}
 		if hi >= l.size {

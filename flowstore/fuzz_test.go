@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzSegment reads its input three ways: as a segment file (headers, checksums,
-// decompression, decoding), as a block's raw bytes for a record count in its first two
+// decompression, decoding, whole and projected), as a block's raw bytes for a record count in its first two
 // bytes (the decoder without the checksums in the way), and as a compressed payload.
 // None may panic, and none may allocate more than its bounds allow.
 func FuzzSegment(f *testing.F) {
@@ -58,6 +58,17 @@ func FuzzSegment(f *testing.F) {
 			payload := data[off+blockHeadLen : off+blockHeadLen+int64(h.compLen)]
 			if fs, err := c.unpack(&d, h, payload, &buf); err == nil && len(fs) != int(h.count) {
 				t.Fatalf("%d records from a block of %d", len(fs), h.count)
+			}
+			// And projected, as ScanColumns reads it.
+			need := (fieldSrc | fieldBytes | fieldDevice | fieldEnd).columns()
+			if err := c.unpackColumns(&d, h, payload, &buf, need); err == nil {
+				if err := d.columns(int(h.count), need); err == nil {
+					b := Block{d: &d, n: int(h.count), fields: fieldSrc | fieldBytes | fieldDevice | fieldEnd}
+					d.nflows = -1
+					if fs := b.Flows(); len(fs) != int(h.count) {
+						t.Fatalf("%d projected records from a block of %d", len(fs), h.count)
+					}
+				}
 			}
 			return nil
 		})

@@ -68,14 +68,14 @@ func (r timeRange) listBounds() (time.Time, time.Time) {
 // blocks are counted in the stats and passed over; an error is a file that cannot be
 // read, or a block that checks but does not decode.
 func (s *Store) Scan(from, to time.Time, fn func(fs []flow.Flow) error) (ScanStats, error) {
-	return s.scan(from, to, true, func(_ int, fs []flow.Flow) error { return fn(fs) })
+	return s.scan(from, to, true, 0, func(_ int, sl *slot) error { return fn(sl.fs) })
 }
 
 // ScanParallel is Scan without the order: fn is called from Workers goroutines at
 // once, each passing its worker number in [0, Workers), so that a query can
 // aggregate per worker without locks and merge the partial results at the end.
 func (s *Store) ScanParallel(from, to time.Time, fn func(worker int, fs []flow.Flow) error) (ScanStats, error) {
-	return s.scan(from, to, false, fn)
+	return s.scan(from, to, false, 0, func(w int, sl *slot) error { return fn(w, sl.fs) })
 }
 
 // Workers is the number of goroutines a scan decodes with.
@@ -98,7 +98,9 @@ type slot struct {
 	payload []byte
 	raw     []byte
 	dec     decoder
-	fs      []flow.Flow
+	fs      []flow.Flow // the records decoded, for Scan and ScanParallel
+	block   Block       // the columns decoded, for ScanColumns
+	n       int         // records in fs or block
 	err     error
 	done    chan struct{} // ordered scans: decoded
 }
@@ -108,7 +110,9 @@ type scanCounts struct {
 	records, torn             atomic.Int64
 }
 
-func (s *Store) scan(from, to time.Time, ordered bool, fn func(int, []flow.Flow) error) (ScanStats, error) {
+// scan hands each block in [from, to) to fn, as records (sl.fs) when fields is 0, and
+// as a Block of those fields (sl.block) otherwise.
+func (s *Store) scan(from, to time.Time, ordered bool, fields fieldSet, fn func(int, *slot) error) (ScanStats, error) {
 	var c scanCounts
 	stats := func() ScanStats {
 		return ScanStats{Segments: int(c.segments.Load()), Blocks: int(c.blocks.Load()), Records: c.records.Load(),
@@ -141,7 +145,7 @@ func (s *Store) scan(from, to time.Time, ordered bool, fn func(int, []flow.Flow)
 	defer func() {
 		for range nslots {
 			sl := <-free
-			sl.fs = nil
+			sl.fs, sl.block = nil, Block{}
 			s.slots.Put(sl)
 		}
 	}()
@@ -174,18 +178,18 @@ func (s *Store) scan(from, to time.Time, ordered bool, fn func(int, []flow.Flow)
 	for w := range workers {
 		g.Go(func() error {
 			for sl := range jobs {
-				sl.err = nil
+				sl.err, sl.n = nil, 0
 				if ctx.Err() == nil {
-					sl.fs, sl.err = s.decodeSlot(sl, r, &c)
+					sl.err = s.decodeSlot(sl, r, fields, &c)
 				}
 				if ordered {
 					sl.done <- struct{}{}
 					continue
 				}
 				err := sl.err
-				if err == nil && len(sl.fs) > 0 && ctx.Err() == nil {
-					c.records.Add(int64(len(sl.fs)))
-					err = fn(w, sl.fs)
+				if err == nil && sl.n > 0 && ctx.Err() == nil {
+					c.records.Add(int64(sl.n))
+					err = fn(w, sl)
 				}
 				free <- sl
 				if err != nil {
@@ -200,9 +204,9 @@ func (s *Store) scan(from, to time.Time, ordered bool, fn func(int, []flow.Flow)
 		for sl := range order {
 			<-sl.done
 			if fnErr == nil && ctx.Err() == nil {
-				if fnErr = sl.err; fnErr == nil && len(sl.fs) > 0 {
-					c.records.Add(int64(len(sl.fs)))
-					fnErr = fn(0, sl.fs)
+				if fnErr = sl.err; fnErr == nil && sl.n > 0 {
+					c.records.Add(int64(sl.n))
+					fnErr = fn(0, sl)
 				}
 				if fnErr != nil {
 					cancel()
@@ -277,25 +281,36 @@ func (s *Store) readSegment(ctx context.Context, seg segment, r timeRange, c *sc
 	return nil
 }
 
-// decodeSlot decodes the block in sl and keeps the records in r.
-func (s *Store) decodeSlot(sl *slot, r timeRange, c *scanCounts) ([]flow.Flow, error) {
-	fs, err := s.codec.unpack(&sl.dec, sl.h, sl.payload, &sl.raw)
+// decodeSlot decodes the block in sl and keeps the records in r: every field into
+// sl.fs (fields 0), or the fields of a projection into sl.block. sl.n is how many there are.
+func (s *Store) decodeSlot(sl *slot, r timeRange, fields fieldSet, c *scanCounts) error {
+	var err error
+	if fields == 0 {
+		sl.fs, err = s.codec.unpack(&sl.dec, sl.h, sl.payload, &sl.raw)
+	} else {
+		err = s.decodeColumns(sl, fields, r)
+	}
 	if errors.Is(err, errChecksum) {
 		c.skipped.Add(1)
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("flow store: %s block at %d: %w", sl.path, sl.off, err)
+		return fmt.Errorf("flow store: %s block at %d: %w", sl.path, sl.off, err)
 	}
 	c.blocks.Add(1)
-	if sl.whole {
-		return fs, nil
+	if fields != 0 {
+		sl.n = sl.block.Len()
+		return nil
 	}
-	kept := fs[:0]
-	for i := range fs {
-		if t := fs[i].Received.UnixNano(); t >= r.lo && t <= r.hi {
-			kept = append(kept, fs[i])
+	if !sl.whole {
+		kept := sl.fs[:0]
+		for i := range sl.fs {
+			if t := sl.fs[i].Received.UnixNano(); t >= r.lo && t <= r.hi {
+				kept = append(kept, sl.fs[i])
+			}
 		}
+		sl.fs = kept
 	}
-	return kept, nil
+	sl.n = len(sl.fs)
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/huff0"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/mrtgo/mrtgo/flow"
@@ -22,7 +23,8 @@ import (
 const (
 	fileMagic     = "MRTGOFS1"
 	fileHeaderLen = 32
-	blockMagic    = 0x4b42464d // "MFBK"
+	blockMagicV1  = 0x4b42464d // "MFBK": the payload is one zstd frame of the raw block
+	blockMagic    = 0x3242464d // "MFB2": the payload is its sections, compressed each alone
 	blockHeadLen  = 40
 
 	// maxBlockRecords bounds the records of a block, and so what decoding one may
@@ -35,6 +37,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // blockHeader describes the compressed block that follows it.
 type blockHeader struct {
+	v1         bool   // a version 1 block (see blockMagicV1)
 	count      uint32 // records
 	rawLen     uint32 // bytes before compression
 	compLen    uint32 // bytes that follow the header
@@ -45,7 +48,11 @@ type blockHeader struct {
 
 func (h *blockHeader) append(dst []byte) []byte {
 	at := len(dst)
-	dst = binary.LittleEndian.AppendUint32(dst, blockMagic)
+	magic := uint32(blockMagic)
+	if h.v1 {
+		magic = blockMagicV1
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, magic)
 	dst = binary.LittleEndian.AppendUint32(dst, h.count)
 	dst = binary.LittleEndian.AppendUint32(dst, h.rawLen)
 	dst = binary.LittleEndian.AppendUint32(dst, h.compLen)
@@ -61,13 +68,13 @@ func parseBlockHeader(b []byte) (blockHeader, error) {
 		return blockHeader{}, errors.New("short block header")
 	}
 	le := binary.LittleEndian
-	if le.Uint32(b) != blockMagic {
+	if m := le.Uint32(b); m != blockMagic && m != blockMagicV1 {
 		return blockHeader{}, errors.New("no block header")
 	}
 	if crc32.Checksum(b[:blockHeadLen-4], castagnoli) != le.Uint32(b[blockHeadLen-4:]) {
 		return blockHeader{}, errors.New("block header checksum")
 	}
-	h := blockHeader{count: le.Uint32(b[4:]), rawLen: le.Uint32(b[8:]), compLen: le.Uint32(b[12:]),
+	h := blockHeader{v1: le.Uint32(b) == blockMagicV1, count: le.Uint32(b[4:]), rawLen: le.Uint32(b[8:]), compLen: le.Uint32(b[12:]),
 		minRecv: int64(le.Uint64(b[16:])), maxRecv: int64(le.Uint64(b[24:])), payloadCRC: le.Uint32(b[32:])}
 	switch {
 	case h.count == 0 || h.count > maxBlockRecords:
@@ -136,21 +143,177 @@ func newCodec() *codec {
 // errChecksum is a block whose payload is not what its header says it wrote.
 var errChecksum = fmt.Errorf("%w: payload checksum", errCorrupt)
 
-// unpack checks a block's payload against its header, decompresses it into *buf and
-// decodes its records with d.
-func (c *codec) unpack(d *decoder, h blockHeader, payload []byte, buf *[]byte) ([]flow.Flow, error) {
-	if crc32.Checksum(payload, castagnoli) != h.payloadCRC {
-		return nil, errChecksum
-	}
-	raw, err := c.decompress(h, payload, buf)
-	if err != nil {
-		return nil, err
-	}
-	return d.decode(raw, int(h.count))
+// Section encodings of a version 2 payload.
+const (
+	secStored = iota // as it is
+	secZstd          // one zstd frame
+	secHuff1X        // huff0, one stream
+	secHuff4X        // huff0, four streams
+	numSecKinds
+)
+
+// packer holds what packing a block keeps from one to the next. It is not safe for
+// concurrent use: the writer has one.
+type packer struct {
+	out  [numSections][]byte // each section as stored
+	kind [numSections]byte
+	zbuf [numSections][]byte // zstd's encoding of each section
+	hbuf [numSections][]byte // huff0's
+	huff huff0.Scratch
 }
 
-// decompress returns the raw bytes of a payload, in *buf (grown to the header's
-// rawLen, never past it).
+// pack appends the version 2 payload of raw, whose sections end at ends, to dst: a
+// table of each section's raw length, encoding and (unless stored as it is) stored
+// length, then the sections. Each is stored as the smallest of itself, a zstd frame
+// and Huffman codes alone: zstd's fastest level stores a section in which it finds
+// no repeats as it is, where byte planes of ports and dictionary indexes still have
+// a bit or three a byte to take off.
+func (c *codec) pack(dst, raw []byte, ends *[numSections]int, p *packer) []byte {
+	start := 0
+	for i, end := range ends {
+		sec := raw[start:end]
+		start = end
+		p.kind[i], p.out[i] = secStored, sec
+		if len(sec) < minPack {
+			continue
+		}
+		p.zbuf[i] = c.enc.EncodeAll(sec, p.zbuf[i][:0])
+		if len(p.zbuf[i]) < len(sec) {
+			p.kind[i], p.out[i] = secZstd, p.zbuf[i]
+		}
+		if len(sec) <= huff0.BlockSizeMax {
+			kind, huff := byte(secHuff4X), huff0.Compress4X
+			if len(sec) < 1024 {
+				kind, huff = secHuff1X, huff0.Compress1X
+			}
+			p.huff.Reuse = huff0.ReusePolicyNone
+			if h, _, err := huff(sec, &p.huff); err == nil && len(h) <= len(p.out[i]) {
+				p.hbuf[i] = append(p.hbuf[i][:0], h...) // h is the scratch's
+				p.kind[i], p.out[i] = kind, p.hbuf[i]
+			}
+		}
+	}
+	start = 0
+	for i, end := range ends {
+		dst = binary.AppendUvarint(dst, uint64(end-start))
+		start = end
+		dst = append(dst, p.kind[i])
+		if p.kind[i] != secStored {
+			dst = binary.AppendUvarint(dst, uint64(len(p.out[i])))
+		}
+	}
+	for _, sec := range p.out {
+		dst = append(dst, sec...)
+	}
+	return dst
+}
+
+// minPack is the smallest section worth compressing: a frame's or a table's head
+// takes more than a column of a few values would save.
+const minPack = 64
+
+// unpack checks a block's payload against its header and decodes every record of it
+// with d, decompressing into *buf.
+func (c *codec) unpack(d *decoder, h blockHeader, payload []byte, buf *[]byte) ([]flow.Flow, error) {
+	if err := c.unpackColumns(d, h, payload, buf, allColumns); err != nil {
+		return nil, err
+	}
+	return d.records(int(h.count))
+}
+
+// unpackColumns checks a block's payload against its header and parses with d the
+// columns in need and the dictionaries they index (every one of a version 1 block),
+// decompressing into *buf only what it parses.
+func (c *codec) unpackColumns(d *decoder, h blockHeader, payload []byte, buf *[]byte, need colSet) error {
+	if crc32.Checksum(payload, castagnoli) != h.payloadCRC {
+		return errChecksum
+	}
+	if h.v1 {
+		raw, err := c.decompress(h, payload, buf)
+		if err != nil {
+			return err
+		}
+		return d.parseV1(raw, int(h.count))
+	}
+	var secs [numSections][]byte
+	want := need.sections()
+	src := payload
+	var lens [numSections][2]uint64 // raw, stored
+	var kinds [numSections]byte
+	var total uint64
+	for i := range lens {
+		v, k := binary.Uvarint(src)
+		if k <= 0 || v > maxRawLen || len(src) == k {
+			return corrupt("section table")
+		}
+		lens[i][0], lens[i][1], kinds[i] = v, v, src[k]
+		src = src[k+1:]
+		if kinds[i] >= numSecKinds {
+			return corrupt("section %d encoding %d", i, kinds[i])
+		}
+		if kinds[i] != secStored {
+			if v, k = binary.Uvarint(src); k <= 0 || v > maxRawLen {
+				return corrupt("section table")
+			}
+			lens[i][1] = v
+			src = src[k:]
+		}
+		total += lens[i][0]
+	}
+	if total != uint64(h.rawLen) {
+		return corrupt("sections of %d bytes, header says %d", total, h.rawLen)
+	}
+	if cap(*buf) < int(h.rawLen) {
+		*buf = make([]byte, 0, h.rawLen)
+	}
+	out := (*buf)[:0]
+	for i, l := range lens {
+		if l[1] > uint64(len(src)) {
+			return corrupt("section %d past the end of the block", i)
+		}
+		sec := src[:l[1]]
+		src = src[l[1]:]
+		if want&(1<<i) == 0 {
+			continue
+		}
+		if kinds[i] == secStored {
+			secs[i] = sec
+			continue
+		}
+		at, size := len(out), int(l[0])
+		dst := out[at : at : at+size]
+		var got []byte
+		var err error
+		switch kinds[i] {
+		case secZstd:
+			got, err = c.dec.DecodeAll(sec, dst)
+		default:
+			var hs *huff0.Scratch
+			if hs, sec, err = huff0.ReadTable(sec, &d.huff); err == nil {
+				if kinds[i] == secHuff1X {
+					got, err = hs.Decoder().Decompress1X(dst, sec)
+				} else {
+					got, err = hs.Decoder().Decompress4X(dst, sec)
+				}
+			}
+		}
+		if err != nil {
+			return corrupt("decompress section %d: %v", i, err)
+		}
+		if len(got) != size {
+			return corrupt("section %d: %d bytes decompressed, table says %d", i, len(got), size)
+		}
+		out = out[:at+size]
+		secs[i] = out[at:]
+	}
+	if len(src) != 0 {
+		return corrupt("%d bytes after the last section", len(src))
+	}
+	return d.parseSections(&secs, need, want, int(h.count))
+}
+
+// decompress returns the raw bytes of a version 1 payload, in *buf (grown to the
+// header's rawLen, never past it).
 func (c *codec) decompress(h blockHeader, payload []byte, buf *[]byte) ([]byte, error) {
 	if cap(*buf) < int(h.rawLen) {
 		*buf = make([]byte, 0, h.rawLen)

@@ -74,6 +74,7 @@ type Store struct {
 
 	wmu    sync.Mutex // the writer's
 	enc    *encoder
+	pack   packer
 	parts  []*partition
 	use    uint64 // counts appends, for closing the partition least recently used
 	closed bool
@@ -350,7 +351,7 @@ func (s *Store) writeBlock(p *partition) error {
 		h.minRecv, h.maxRecv = min(h.minRecv, t), max(h.maxRecv, t)
 	}
 	buf := make([]byte, blockHeadLen, blockHeadLen+len(raw)/2)
-	buf = s.codec.enc.EncodeAll(raw, buf)
+	buf = s.codec.pack(buf, raw, &s.enc.ends, &s.pack)
 	payload := buf[blockHeadLen:]
 	h.compLen = uint32(len(payload))
 	h.payloadCRC = crc32.Checksum(payload, castagnoli)
