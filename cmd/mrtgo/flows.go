@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -268,35 +267,18 @@ func flowsRaw(ctx context.Context, w io.Writer, raw *flowstore.Store, o flowsOpt
 		return withCode(exitUsage, fmt.Errorf("--by: %w", err))
 	}
 	q := flowquery.Query{Filter: filter, Group: group, By: by, Top: o.top, From: o.from, To: o.to}
-	aggs := make([]*flowquery.Aggregator, raw.Workers())
-	var mu sync.Mutex
-	_, err = raw.ScanParallel(o.from, o.to, func(worker int, fs []flow.Flow) error {
-		mu.Lock()
-		if aggs[worker] == nil {
-			aggs[worker] = q.NewAggregator()
-		}
-		a := aggs[worker]
-		mu.Unlock()
-		for i := range fs {
-			a.Add(&fs[i])
-		}
+	// Each worker adds whole blocks of the columns the query reads.
+	aggs := q.NewAggregators(raw.Workers())
+	_, err = raw.ScanColumns(o.from, o.to, q.Fields(), func(w int, b *flowstore.Block) error {
+		aggs[w].AddColumns(b)
 		return ctx.Err()
 	})
 	if err != nil {
 		return err
 	}
-	var all *flowquery.Aggregator
-	for _, a := range aggs {
-		switch {
-		case a == nil:
-		case all == nil:
-			all = a
-		default:
-			all.Merge(a)
-		}
-	}
-	if all == nil {
-		all = q.NewAggregator()
+	all := aggs[0]
+	for _, a := range aggs[1:] {
+		all.Merge(a)
 	}
 	res, err := all.Result()
 	if err != nil {
