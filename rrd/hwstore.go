@@ -225,16 +225,49 @@ func (a *storeArrays) setSeasonal(row int, v float64)  { a.set(row, 0, v) }
 func (a *storeArrays) deviation(row int) float64       { return a.get(row, 8) }
 func (a *storeArrays) setDeviation(row int, v float64) { a.set(row, 8, v) }
 
+// smooth reads the column's cells of every row of the chunk (all the
+// series of a chunk smooth in the same step, so the rows are looked up
+// once for all of them) and writes back those that changed: none while
+// the smoother waits for an array to be known.
 func (a *storeArrays) smooth(f func(seasonal, deviation []float64)) {
+	rows := a.gw.hwPeriodRows(a.col / chunkCols)
 	s, d := make([]float64, a.period), make([]float64, a.period)
-	for i := range s {
-		s[i], d[i] = a.seasonal(i), a.deviation(i)
+	off := (int(a.col%chunkCols)*a.nds + a.d) * hwArrayCell
+	for i, rb := range rows {
+		s[i], d[i] = math.NaN(), math.NaN()
+		if off+hwArrayCell <= len(rb.data) {
+			s[i] = math.Float64frombits(binary.LittleEndian.Uint64(rb.data[off:]))
+			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(rb.data[off+8:]))
+		}
 	}
+	old := slices.Concat(s, d)
 	f(s, d)
-	for i := range s {
-		a.setSeasonal(i, s[i])
-		a.setDeviation(i, d[i])
+	for i, rb := range rows {
+		if math.Float64bits(s[i]) == math.Float64bits(old[i]) && math.Float64bits(d[i]) == math.Float64bits(old[a.period+i]) {
+			continue
+		}
+		if !rb.dirty {
+			a.gw.hwRow('a', int64(i), a.col/chunkCols, true) // makes rb a private copy
+		}
+		binary.LittleEndian.PutUint64(rb.data[off:], math.Float64bits(s[i]))
+		binary.LittleEndian.PutUint64(rb.data[off+8:], math.Float64bits(d[i]))
 	}
+}
+
+// hwPeriodRows returns the 'a' keys of every row of the period of chunk,
+// for reading.
+func (gw *groupWork) hwPeriodRows(chunk uint32) []*rowBuf {
+	for len(gw.hwPeriod) <= int(chunk) {
+		gw.hwPeriod = append(gw.hwPeriod, nil)
+	}
+	if gw.hwPeriod[chunk] == nil {
+		rows := make([]*rowBuf, gw.g.hwPeriod)
+		for i := range rows {
+			rows[i] = gw.hwRow('a', int64(i), chunk, false)
+		}
+		gw.hwPeriod[chunk] = rows
+	}
+	return gw.hwPeriod[chunk]
 }
 
 // putHWResult stores step p's prediction, deviation and failure for data

@@ -147,6 +147,19 @@ func DefaultArchives(step time.Duration) []Archive {
 	return as
 }
 
+// DefaultHoltWinters is mrtgo's Holt-Winters for a series of step: a
+// season of one day (86400 s / step rows, at least 2), and the
+// parameters of RRDtool's example of aberrant behaviour detection
+// (alpha 0.1, beta 0.0035, gamma and the deviations' gamma 0.1), with its
+// defaults for the rest: a band of ±2 deviations, a failure at 7
+// violations of 9 steps, smoothing over 5 % of the day.
+func DefaultHoltWinters(step time.Duration) *HWParams {
+	if step <= 0 {
+		step = 5 * time.Minute
+	}
+	return &HWParams{Alpha: 0.1, Beta: 0.0035, Gamma: 0.1, Period: max(int(24*time.Hour/step), 2)}
+}
+
 // normalize fills defaults and checks the spec.
 func (s Spec) normalize() (Spec, error) {
 	n := s

@@ -92,6 +92,7 @@ type groupWork struct {
 	// rows used last, which the next series of a chunk usually uses too.
 	hwStates []*[]byte
 	hwRows   map[[hwKeyLen]byte]*rowBuf
+	hwPeriod [][]*rowBuf // by chunk: every 'a' key, once one smoothed
 	hwLast   [4]struct {
 		key [hwKeyLen]byte
 		rb  *rowBuf
