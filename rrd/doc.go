@@ -60,6 +60,16 @@
 // file. Reshape carries the detectors over, or, adding them, feeds them
 // the one-step history the series holds.
 //
+// A detector costs 42 bytes of state per data source written every step,
+// and keeps 16 bytes per row of the period and 8 per result row kept: for
+// an interface at five minutes (a period of 288, two days of results)
+// about 18.5 KB beside its 110 KB of rates. A poll cycle of 10k such
+// interfaces writes about 2.4 MB instead of 0.74 MB (BenchmarkCommitCycle
+// and BenchmarkCommitCycleHoltWinters). The smoother rewrites every row of
+// the period of every chunk in the same step, once a day (and at each of
+// the first three wraps): at 10k interfaces about 100 MB in that cycle's
+// commit, a few seconds.
+//
 // # Layout
 //
 // bbolt is copy-on-write: a commit rewrites every leaf page it touches, so
