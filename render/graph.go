@@ -18,6 +18,13 @@ const (
 	ColorP95In  = "#ff8000" // 95th percentile of in, dashed line
 	ColorP95Out = "#8000ff" // 95th percentile of out, dashed line
 	ColorGap    = "#d9d9d9" // band over unknown samples, as it shows on white
+	// ColorBand is the confidence band's edges: RRDtool's aberrant behaviour
+	// graphs draw them in red (#ff0000), a shade darker here so that they
+	// stay apart from the dotted red speed line.
+	ColorBand = "#cc0000"
+	// ColorFailure is a failure's tick, the light yellow of RRDtool's
+	// aberrant behaviour graphs (TICK:fail#ffffa0:1.0).
+	ColorFailure = "#ffffa0"
 )
 
 // Graph is everything one PNG shows. Times are absolute; Location only
@@ -60,6 +67,15 @@ type Graph struct {
 	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a
 	// 400×100 plot, 2 the same picture for high-density screens. 0 means 1.
 	Scale int
+	// BandLo and BandHi, when not empty, are a confidence band on In's rows
+	// (the same length, NaN where unknown): Holt-Winters' prediction minus
+	// and plus its deviations. As in RRDtool's aberrant behaviour graphs
+	// they are drawn as two lines, in ColorBand.
+	BandLo, BandHi []float64
+	// Failures, when not empty, marks rows of In's (the same length) that
+	// Holt-Winters flagged (FAILURES) with a tick of the plot's full height
+	// behind the data, in ColorFailure, as RRDtool's TICK does.
+	Failures []bool
 	// Stack, when not empty, is drawn instead of In and Out: areas stacked in
 	// order, the first at the bottom, each in StackColors[i] (the last colour
 	// again past the palette), rows as In's (NaN unknown, drawn as a gap).
@@ -154,7 +170,8 @@ func (g Graph) check() error {
 	for _, l := range []struct {
 		name string
 		n    int
-	}{{"in", len(g.In)}, {"out", len(g.Out)}, {"max in", len(g.MaxIn)}, {"max out", len(g.MaxOut)}} {
+	}{{"in", len(g.In)}, {"out", len(g.Out)}, {"max in", len(g.MaxIn)}, {"max out", len(g.MaxOut)},
+		{"band low", len(g.BandLo)}, {"band high", len(g.BandHi)}, {"failures", len(g.Failures)}} {
 		if l.n != 0 && l.n != n {
 			return fmt.Errorf("%w: %s has %d rows, want %d", ErrSeries, l.name, l.n, n)
 		}

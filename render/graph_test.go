@@ -78,6 +78,31 @@ func testGraph(t *testing.T, p Period, end time.Time, zone string) Graph {
 	return g
 }
 
+// holtWintersBand fills g's band and failures as the store's Holt-Winters
+// would: RRDtool's daily detector (rrd.DefaultHoltWinters) learns two days
+// of the same rhythm before the graph's rows, then the rows themselves.
+func holtWintersBand(t *testing.T, g *Graph) {
+	t.Helper()
+	p := rrd.DefaultHoltWinters(g.Step)
+	hw, err := rrd.NewHoltWinters(*p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for k := 2 * p.Period; k > 0; k-- {
+		hw.Observe(traffic(g.Start.Add(-time.Duration(k)*g.Step), g.Location, 8e6, rng))
+	}
+	n := len(g.In)
+	g.BandLo, g.BandHi, g.Failures = make([]float64, n), make([]float64, n), make([]bool, n)
+	hp := hw.Params()
+	for i, v := range g.In {
+		r := hw.Observe(v)
+		g.BandLo[i] = r.Prediction - hp.DeltaNeg*r.Deviation
+		g.BandHi[i] = r.Prediction + hp.DeltaPos*r.Deviation
+		g.Failures[i] = r.Failure
+	}
+}
+
 // setGap marks rows [i, j) unknown in every series.
 func setGap(g *Graph, i, j int) {
 	for _, s := range [][]float64{g.In, g.Out, g.MaxIn, g.MaxOut} {
@@ -132,6 +157,14 @@ func TestGolden(t *testing.T) {
 					g.Stack[l][i] = math.NaN()
 				}
 			}
+		}},
+		{name: "day_holtwinters", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			// A drop to a fifth for 90 minutes, then a gap.
+			for i := 300; i < 318; i++ {
+				g.In[i] *= 0.2
+			}
+			setGap(g, 340, 350)
+			holtWintersBand(t, g)
 		}},
 		{name: "year_utc", p: Year, end: berlinDST, zone: "UTC", edit: func(g *Graph) {
 			g.Speed, g.Unscaled = 10e6, true

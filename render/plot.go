@@ -44,6 +44,7 @@ func (d *drawer) draw() error {
 	d.fill(1, imgH-2, imgW, imgH, colDark)
 	d.fill(plotL, plotT, plotR, plotB, colPlot)
 
+	d.failures()
 	d.gaps()
 	if len(g.Stack) > 0 {
 		d.stack()
@@ -56,6 +57,12 @@ func (d *drawer) draw() error {
 		d.line(g.MaxOut, parseHex(ColorMaxOut))
 	}
 	d.line(g.Out, parseHex(ColorOut))
+	if len(g.BandLo) > 0 {
+		d.line(g.BandLo, parseHex(ColorBand))
+	}
+	if len(g.BandHi) > 0 {
+		d.line(g.BandHi, parseHex(ColorBand))
+	}
 
 	ticks, xlabels := timeTicks(g.Period, d.lo, d.hi, g.Location)
 	d.grid(ticks)
@@ -82,7 +89,7 @@ func (d *drawer) dataMax() float64 {
 			m = sum
 		}
 	}
-	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut} {
+	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut, d.g.BandHi} {
 		for i, v := range s {
 			if v > m && !math.IsInf(v, 1) && d.visible(i) {
 				m = v
@@ -204,6 +211,26 @@ func (d *drawer) gaps() {
 		a, _ := d.rowTimes(i)
 		_, b := d.rowTimes(j - 1)
 		d.fill(d.xOff(a), plotT, d.xOff(b), plotB, colGap)
+	})
+}
+
+// failures draws a tick over the whole height of the plot on each run of
+// visible failed rows.
+func (d *drawer) failures() {
+	if len(d.g.Failures) == 0 {
+		return
+	}
+	marked := make([]float64, len(d.g.Failures))
+	for i, f := range d.g.Failures {
+		if !f {
+			marked[i] = math.NaN()
+		}
+	}
+	col := parseHex(ColorFailure)
+	d.runs(marked, true, func(i, j int) {
+		a, _ := d.rowTimes(i)
+		_, b := d.rowTimes(j - 1)
+		d.rect(image.Rect(d.dev(d.xOff(a)), plotT*int(d.s), d.dev(d.xOff(b)), plotB*int(d.s)), col)
 	})
 }
 

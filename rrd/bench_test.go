@@ -39,7 +39,7 @@ func benchNames(n int) []string {
 // TestMain, so that repeated runs time the operation and not the set-up.
 var (
 	fixtureDir = fixturedir.Dir{Prefix: "rrd-bench-"}
-	commits    = map[int]*commitFixture{}
+	commits    = map[commitKey]*commitFixture{}
 	months     = map[int]*monthFixture{}
 	fileSizes  = map[int]float64{}
 )
@@ -59,9 +59,19 @@ func TestMain(m *testing.M) {
 // BenchmarkCommitCycle measures one poll cycle's commit: one sample for
 // every series in one Update.
 func BenchmarkCommitCycle(b *testing.B) {
+	benchCommitCycle(b, false)
+}
+
+// BenchmarkCommitCycleHoltWinters is BenchmarkCommitCycle with Holt-Winters
+// on every series: a daily period of 288 steps, two days of results.
+func BenchmarkCommitCycleHoltWinters(b *testing.B) {
+	benchCommitCycle(b, true)
+}
+
+func benchCommitCycle(b *testing.B, hw bool) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
-			f := commitStore(b, n)
+			f := commitStore(b, n, hw)
 			st0 := f.db.bolt.Stats()
 			b.ResetTimer()
 			c0 := cpuTime()
@@ -100,13 +110,24 @@ func (f *commitFixture) cycle(tb testing.TB) {
 	}
 }
 
-// commitStore is the process's commit fixture of n series.
-func commitStore(tb testing.TB, n int) *commitFixture {
+type commitKey struct {
+	n  int
+	hw bool
+}
+
+// commitStore is the process's commit fixture of n series, with
+// Holt-Winters if hw.
+func commitStore(tb testing.TB, n int, hw bool) *commitFixture {
 	tb.Helper()
-	if f := commits[n]; f != nil {
+	if f := commits[commitKey{n, hw}]; f != nil {
 		return f
 	}
 	file := fmt.Sprintf("commit-%d.db", n)
+	spec := benchSpec()
+	if hw {
+		file = fmt.Sprintf("commit-hw-%d.db", n)
+		spec.HoltWinters = &HWParams{Alpha: 0.1, Beta: 0.0035, Period: 288}
+	}
 	ready := fixtureDir.Ready(tb, file)
 	db, err := Open(fixtureDir.Path(tb, file), nil)
 	if err != nil {
@@ -124,7 +145,7 @@ func commitStore(tb testing.TB, n int) *commitFixture {
 			tb.Fatal(err)
 		}
 		f.next = int(last.Sub(f.t0)/(5*time.Minute)) + 1
-	} else if err := db.CreateBatch(names, benchSpec(), f.t0); err != nil {
+	} else if err := db.CreateBatch(names, spec, f.t0); err != nil {
 		tb.Fatal(err)
 	}
 	// Time a store that has been running: the first cycles after opening pay for
@@ -133,7 +154,7 @@ func commitStore(tb testing.TB, n int) *commitFixture {
 		f.cycle(tb)
 	}
 	fixtureDir.MarkReady(tb, file)
-	commits[n] = f
+	commits[commitKey{n, hw}] = f
 	return f
 }
 

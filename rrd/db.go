@@ -102,6 +102,9 @@ type group struct {
 	arch   []Archive // storage archives: [0] is the primary-data-point ring
 	bucket []byte
 	cols   uint32 // guarded by DB.wmu
+	// hwPeriod and hwRows are the Holt-Winters layout of every series of
+	// the group (Spec.hwLayout); 0 without.
+	hwPeriod, hwRows int
 }
 
 // Open opens (creating, mode 0600, if missing) the store at path. If another
@@ -226,6 +229,8 @@ type storedSpec struct {
 	Step, Heartbeat int64 // seconds
 	DS              []storedDS
 	Archives        []Archive
+	HoltWinters     *HWParams `json:",omitempty"`
+	HWRows          int       `json:",omitempty"`
 }
 
 type storedDS struct {
@@ -247,10 +252,13 @@ type storedGroup struct {
 	NDS      int
 	Archives []Archive
 	Cols     uint32
+	HWPeriod int `json:",omitempty"`
+	HWRows   int `json:",omitempty"`
 }
 
 func toStored(s Spec) storedSpec {
-	ss := storedSpec{Step: int64(s.Step / time.Second), Heartbeat: int64(s.Heartbeat / time.Second), Archives: s.Archives}
+	ss := storedSpec{Step: int64(s.Step / time.Second), Heartbeat: int64(s.Heartbeat / time.Second), Archives: s.Archives,
+		HoltWinters: s.HoltWinters, HWRows: s.HWRows}
 	for _, d := range s.DS {
 		sd := storedDS{Name: d.Name, Type: d.Type, Bits: d.Bits}
 		if !math.IsNaN(d.Min) {
@@ -267,7 +275,8 @@ func toStored(s Spec) storedSpec {
 }
 
 func fromStored(ss storedSpec) Spec {
-	s := Spec{Step: time.Duration(ss.Step) * time.Second, Heartbeat: time.Duration(ss.Heartbeat) * time.Second, Archives: ss.Archives}
+	s := Spec{Step: time.Duration(ss.Step) * time.Second, Heartbeat: time.Duration(ss.Heartbeat) * time.Second, Archives: ss.Archives,
+		HoltWinters: ss.HoltWinters, HWRows: ss.HWRows}
 	for _, sd := range ss.DS {
 		d := DS{Name: sd.Name, Type: sd.Type, Bits: sd.Bits, Min: math.NaN(), Max: math.NaN()}
 		if sd.Min != nil {
@@ -292,7 +301,8 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 			return fmt.Errorf("group %x: %w", k, err)
 		}
 		id := binary.BigEndian.Uint32(k)
-		g := &group{id: id, key: sg.Key, stepUs: sg.Step, nds: sg.NDS, arch: sg.Archives, bucket: groupBucket(id), cols: sg.Cols}
+		g := &group{id: id, key: sg.Key, stepUs: sg.Step, nds: sg.NDS, arch: sg.Archives, bucket: groupBucket(id), cols: sg.Cols,
+			hwPeriod: sg.HWPeriod, hwRows: sg.HWRows}
 		db.groups[g.key] = g
 		db.byID[id] = g
 		if id >= db.nextID {
@@ -411,7 +421,25 @@ func shape(s Spec) ([]Archive, string) {
 	for _, a := range arch {
 		key += fmt.Sprintf(" %s:%d:%d:%g", a.CF, a.Steps, a.Rows, a.XFF)
 	}
+	if period, rows := s.hwLayout(); period > 0 {
+		key += fmt.Sprintf(" hw:%d:%d", period, rows)
+	}
 	return arch, key
+}
+
+// makeGroup returns the group of a normalized spec with the given storage
+// archives and key, numbered id.
+func makeGroup(id uint32, key string, s Spec, arch []Archive) *group {
+	period, rows := s.hwLayout()
+	return &group{id: id, key: key, stepUs: s.Step.Microseconds(), nds: len(s.DS), arch: arch, bucket: groupBucket(id),
+		hwPeriod: period, hwRows: rows}
+}
+
+// stored is the group's catalog record with cols columns.
+func (g *group) stored(cols uint32) []byte {
+	v, _ := json.Marshal(storedGroup{Key: g.key, Step: g.stepUs, NDS: g.nds, Archives: g.arch, Cols: cols,
+		HWPeriod: g.hwPeriod, HWRows: g.hwRows})
+	return v
 }
 
 // Create makes a series with spec, whose first update must be after start.
@@ -440,7 +468,7 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 	g := db.groups[key]
 	newGroup := g == nil
 	if newGroup {
-		g = &group{id: db.nextID, key: key, stepUs: ns.Step.Microseconds(), nds: len(ns.DS), arch: arch, bucket: groupBucket(db.nextID)}
+		g = makeGroup(db.nextID, key, ns, arch)
 	}
 	cols := g.cols
 	created := map[string]*series{}
@@ -467,10 +495,9 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 			return err
 		}
 		if cols != g.cols || newGroup {
-			sg, _ := json.Marshal(storedGroup{Key: key, Step: g.stepUs, NDS: g.nds, Archives: g.arch, Cols: cols})
 			id := make([]byte, 4)
 			binary.BigEndian.PutUint32(id, g.id)
-			if err := tx.Bucket(bucketGroups).Put(id, sg); err != nil {
+			if err := tx.Bucket(bucketGroups).Put(id, g.stored(cols)); err != nil {
 				return err
 			}
 		}
@@ -488,6 +515,9 @@ func (db *DB) CreateBatch(names []string, spec Spec, start time.Time) error {
 			}
 			rec := w.stateRec(gb, g, s.col, cols)
 			initState(rec, g, start)
+			if g.hwPeriod > 0 {
+				initHWState(w.group(gb, g, cols).hwStateRec(s.col), g.nds)
+			}
 		}
 		return w.flush()
 	})
@@ -572,9 +602,7 @@ func (db *DB) Spec(name string) (Spec, error) {
 	if s == nil {
 		return Spec{}, fmt.Errorf("spec %s: %w", name, ErrNoSeries)
 	}
-	spec := s.spec
-	spec.DS = slices.Clone(spec.DS)
-	return spec, nil
+	return s.spec.clone(), nil
 }
 
 // Info returns the spec of a series and the time of its last update (the
@@ -596,7 +624,7 @@ func (db *DB) Info(name string) (Spec, time.Time, error) {
 	if err != nil {
 		return Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, err)
 	}
-	return s.spec, time.UnixMicro(last).UTC(), nil
+	return s.spec.clone(), time.UnixMicro(last).UTC(), nil
 }
 
 func (db *DB) lookup(name string) *series {

@@ -48,8 +48,27 @@
 // periodic smoothing. Every row of every step, and the arrays and
 // coefficients at the end, equal rrdtool 1.7.2's (Debian 1.7.2-4,
 // holtwinters_test.go) to its printed precision; rrdtool 1.7.2 smooths
-// from a copy of the array, where earlier releases smoothed in place. It
-// is not yet kept in the store.
+// from a copy of the array, where earlier releases smoothed in place.
+//
+// A series whose Spec has HoltWinters keeps a detector per data source in
+// the store, fed each step's rate (as the one-step archives keep it) in
+// the transaction of the update that completes the step, and HWRows steps
+// of its HWPREDICT, DEVPREDICT and FAILURES rows, which FetchHoltWinters
+// reads (hwstore.go). Its rows are exactly those of a HoltWinters fed the
+// series' rates (hwstore_test.go). Step p goes to row p mod Period for
+// every series, where rrdtool picks a row at random when it creates a
+// file. Reshape carries the detectors over, or, adding them, feeds them
+// the one-step history the series holds.
+//
+// A detector costs 42 bytes of state per data source written every step,
+// and keeps 16 bytes per row of the period and 8 per result row kept: for
+// an interface at five minutes (a period of 288, two days of results)
+// about 18.5 KB beside its 110 KB of rates. A poll cycle of 10k such
+// interfaces writes about 2.4 MB instead of 0.74 MB (BenchmarkCommitCycle
+// and BenchmarkCommitCycleHoltWinters). The smoother rewrites every row of
+// the period of every chunk in the same step, once a day (and at each of
+// the first three wraps): at 10k interfaces about 100 MB in that cycle's
+// commit, a few seconds.
 //
 // # Layout
 //

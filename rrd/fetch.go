@@ -142,11 +142,7 @@ func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
 	sa := s0.arch[cols[0].i]
 	storeRows := int64(g.arch[sa].Rows)
 	rowS := int64(g.arch[sa].Steps) * (g.stepUs / 1e6)
-	first := startS - floorMod(startS, rowS) + rowS
-	n := int((endS-first+rowS-1)/rowS) + 1
-	if first >= endS+rowS {
-		n = 0
-	}
+	first, n := rowRange(startS, endS, rowS)
 	nds := g.nds
 	type span struct{ calStart, calEnd int64 }
 	spans := make([]span, len(cols))
@@ -222,6 +218,16 @@ func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
 			}
 		}
 	}
+}
+
+// rowRange returns the time of the first of the rows of rowS seconds that
+// overlap (startS, endS], and their number.
+func rowRange(startS, endS, rowS int64) (first int64, n int) {
+	first = startS - floorMod(startS, rowS) + rowS
+	if first >= endS+rowS {
+		return first, 0
+	}
+	return first, int((endS-first+rowS-1)/rowS) + 1
 }
 
 // FetchMany is Fetch for many series at once, in one read transaction:

@@ -252,17 +252,41 @@ func RestoreHoltWinters(p HWParams, s HWState) (*HoltWinters, error) {
 	return h, nil
 }
 
+// hwArrays is where a detector's seasonal coefficients and deviations are
+// kept, by row of the period: a HoltWinters keeps them in its HWState, a
+// series in the store's rows of its group (hwrows.go).
+type hwArrays interface {
+	seasonal(row int) float64
+	setSeasonal(row int, v float64)
+	deviation(row int) float64
+	setDeviation(row int, v float64)
+	// smooth applies f to the whole arrays, in row order, and keeps what
+	// f leaves in them.
+	smooth(f func(seasonal, deviation []float64))
+}
+
+// stateArrays are the arrays of an HWState.
+type stateArrays struct{ s *HWState }
+
+func (a stateArrays) seasonal(row int) float64        { return a.s.Seasonal[row] }
+func (a stateArrays) setSeasonal(row int, v float64)  { a.s.Seasonal[row] = v }
+func (a stateArrays) deviation(row int) float64       { return a.s.Deviation[row] }
+func (a stateArrays) setDeviation(row int, v float64) { a.s.Deviation[row] = v }
+func (a stateArrays) smooth(f func(seasonal, deviation []float64)) {
+	f(a.s.Seasonal, a.s.Deviation)
+}
+
 // predict is hw_additive_calculate_prediction and its multiplicative twin.
-func (h *HoltWinters) predict(intercept, slope float64, n int64, coef float64) float64 {
-	if h.p.Multiplicative {
+func (p *HWParams) predict(intercept, slope float64, n int64, coef float64) float64 {
+	if p.Multiplicative {
 		return (intercept + slope*float64(n)) * coef
 	}
 	return intercept + slope*float64(n) + coef
 }
 
 // initSeasonality is hw_*_init_seasonality.
-func (h *HoltWinters) initSeasonality(v, intercept float64) float64 {
-	if h.p.Multiplicative {
+func (p *HWParams) initSeasonality(v, intercept float64) float64 {
+	if p.Multiplicative {
 		if intercept <= 0 {
 			return math.NaN()
 		}
@@ -274,7 +298,12 @@ func (h *HoltWinters) initSeasonality(v, intercept float64) float64 {
 // Observe learns the primary data point x of the next step (NaN if
 // unknown) and returns what the step writes to each archive.
 func (h *HoltWinters) Observe(x float64) HWRow {
-	s, p := &h.s, &h.p
+	return h.p.observe(&h.s, stateArrays{&h.s}, x)
+}
+
+// observe is one step of a detector with normalized parameters p, state s
+// (whose Seasonal and Deviation are not read: a holds the arrays).
+func (p *HWParams) observe(s *HWState, a hwArrays, x float64) HWRow {
 	P := p.Period
 
 	// rrd_update.c do_schedule_smooth, evaluated before the rows are
@@ -307,7 +336,7 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 			s.NullCount, s.LastNullCount = 1, 1
 		}
 	} else {
-		out.Prediction = h.predict(s.Intercept, s.Slope, s.NullCount, coef)
+		out.Prediction = p.predict(s.Intercept, s.Slope, s.NullCount, coef)
 		if math.IsNaN(x) {
 			s.NullCount++
 		} else {
@@ -329,14 +358,14 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 	// update_seasonal (HWPREDICT already updated)
 	seasonal := s.SeasonalNext
 	s.SeasonalLast = seasonal
-	s.SeasonalNext = s.Seasonal[(s.SeasonalRow+1)%P]
+	s.SeasonalNext = a.seasonal((s.SeasonalRow + 1) % P)
 	switch {
 	case math.IsNaN(x):
 		out.Seasonal = seasonal
 	case math.IsNaN(s.LastIntercept) || math.IsNaN(s.LastSlope):
 		out.Seasonal = math.NaN()
 	case math.IsNaN(seasonal):
-		out.Seasonal = h.initSeasonality(x, s.LastIntercept)
+		out.Seasonal = p.initSeasonality(x, s.LastIntercept)
 	case p.Multiplicative:
 		if s.Intercept <= 0 {
 			out.Seasonal = math.NaN()
@@ -346,17 +375,17 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 	default:
 		out.Seasonal = p.Gamma*(x-s.Intercept) + (1-p.Gamma)*seasonal
 	}
-	s.Seasonal[s.SeasonalRow] = out.Seasonal
+	a.setSeasonal(s.SeasonalRow, out.Seasonal)
 	s.SeasonalRow = (s.SeasonalRow + 1) % P
 
 	// update_devseasonal (HWPREDICT and SEASONAL already updated)
 	s.DeviationLast = s.DeviationNext
-	s.DeviationNext = s.Deviation[(s.DeviationRow+1)%P]
+	s.DeviationNext = a.deviation((s.DeviationRow + 1) % P)
 	coef = s.SeasonalLast
 	if math.IsNaN(s.LastIntercept) || math.IsNaN(s.LastSlope) || math.IsNaN(coef) {
 		out.DevSeasonal = math.NaN()
 	} else {
-		pred := h.predict(s.LastIntercept, s.LastSlope, s.LastNullCount, coef)
+		pred := p.predict(s.LastIntercept, s.LastSlope, s.LastNullCount, coef)
 		switch {
 		case math.IsNaN(x):
 			out.DevSeasonal = s.DeviationLast
@@ -366,7 +395,7 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 			out.DevSeasonal = p.DevGamma*math.Abs(pred-x) + (1-p.DevGamma)*s.DeviationLast
 		}
 	}
-	s.Deviation[s.DeviationRow] = out.DevSeasonal
+	a.setDeviation(s.DeviationRow, out.DevSeasonal)
 	s.DeviationRow = (s.DeviationRow + 1) % P
 
 	// update_devpredict (DEVSEASONAL already updated)
@@ -375,7 +404,7 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 	// update_failures (all three already updated)
 	violation := false
 	if dev := s.DeviationLast; !math.IsNaN(dev) {
-		pred := h.predict(s.LastIntercept, s.LastSlope, s.LastNullCount, s.SeasonalLast)
+		pred := p.predict(s.LastIntercept, s.LastSlope, s.LastNullCount, s.SeasonalLast)
 		violation = math.IsNaN(x) || x > pred+p.DeltaPos*dev || x < pred-p.DeltaNeg*dev
 	}
 	copy(s.Violations[1:], s.Violations[:len(s.Violations)-1])
@@ -391,13 +420,15 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 	// smooth_all_rras runs at the end of the update, on every periodic
 	// array, whichever asked for it.
 	if smooth {
-		if baseline, ok := h.smoothArray(s.Seasonal); ok {
-			for i, v := range s.Seasonal {
-				s.Seasonal[i] = h.initSeasonality(v, baseline)
+		a.smooth(func(seas, dev []float64) {
+			if baseline, ok := p.smoothArray(seas); ok {
+				for i, v := range seas {
+					seas[i] = p.initSeasonality(v, baseline)
+				}
+				s.Intercept += baseline
 			}
-			s.Intercept += baseline
-		}
-		h.smoothArray(s.Deviation)
+			p.smoothArray(dev)
+		})
 	}
 	return out
 }
@@ -409,8 +440,8 @@ func (h *HoltWinters) Observe(x float64) HWRow {
 // subtract the one leaving it), so the results agree to the last bit. It
 // returns the mean of the smoothed rows, and false (leaving a untouched)
 // while any row is unknown or the window is under 3 rows.
-func (h *HoltWinters) smoothArray(a []float64) (float64, bool) {
-	off := h.p.smoothOffset()
+func (p *HWParams) smoothArray(a []float64) (float64, bool) {
+	off := p.smoothOffset()
 	if off == 0 {
 		return 0, false
 	}

@@ -15,7 +15,9 @@ import (
 // that covers it — the old primary data points, else an old archive with
 // the same consolidation function whose row length divides the new one.
 // Rows nothing covers are unknown. The update state carries over, so the
-// next update continues where the last one left off.
+// next update continues where the last one left off; so do Holt-Winters
+// detectors of the same period, and detectors added (or of another
+// period) learn the primary data points of the old one-step archive.
 func (db *DB) Reshape(name string, spec Spec) error {
 	if db.ro {
 		return fmt.Errorf("reshape %s: %w", name, ErrReadOnly)
@@ -62,7 +64,7 @@ func (db *DB) Reshape(name string, spec Spec) error {
 	g := db.groups[key]
 	newGroup := g == nil
 	if newGroup {
-		g = &group{id: db.nextID, key: key, stepUs: ns.Step.Microseconds(), nds: len(ns.DS), arch: arch, bucket: groupBucket(db.nextID)}
+		g = makeGroup(db.nextID, key, ns, arch)
 	}
 	col := g.cols
 	s := newSeries(name, ns, g, col)
@@ -71,10 +73,9 @@ func (db *DB) Reshape(name string, spec Spec) error {
 		if err != nil {
 			return err
 		}
-		sg, _ := json.Marshal(storedGroup{Key: key, Step: g.stepUs, NDS: g.nds, Archives: g.arch, Cols: col + 1})
 		id := make([]byte, 4)
 		binary.BigEndian.PutUint32(id, g.id)
-		if err := tx.Bucket(bucketGroups).Put(id, sg); err != nil {
+		if err := tx.Bucket(bucketGroups).Put(id, g.stored(col+1)); err != nil {
 			return err
 		}
 		v, _ := json.Marshal(storedSeries{Group: g.id, Col: col, Spec: toStored(ns)})
@@ -87,6 +88,7 @@ func (db *DB) Reshape(name string, spec Spec) error {
 		copy(nw.stateRec(col), ow.stateRec(old.col))
 		lastUs := int64(binary.LittleEndian.Uint64(ow.stateRec(old.col)))
 		rebuild(tx, old, s, nw, floorDiv(lastUs, 1e6))
+		reshapeHW(tx, old, s, ow, nw, floorDiv(lastUs, 1e6))
 		return w.flush()
 	})
 	if err != nil {

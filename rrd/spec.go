@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -99,6 +100,17 @@ type Spec struct {
 	Heartbeat time.Duration
 	DS        []DS
 	Archives  []Archive
+	// HoltWinters, when not nil, adds RRDtool's aberrant behaviour
+	// detection to every data source, learning each step's rate (the
+	// primary data point, as the one-step archives keep it) in the same
+	// transaction as the update; FetchHoltWinters reads its rows. Step p
+	// of the series (p = Unix time / Step) goes to row p mod Period of the
+	// seasonal arrays, so that every series' rows fall on the same times
+	// of day: SeasonalRow and DeviationRow are ignored (normalized to 0).
+	HoltWinters *HWParams
+	// HWRows is how many steps of HWPREDICT, DEVPREDICT and FAILURES rows
+	// are kept; 0 means two periods. Only with HoltWinters.
+	HWRows int
 }
 
 // DefaultArchives is mrtgo's default retention for step: 31 days of
@@ -133,6 +145,19 @@ func DefaultArchives(step time.Duration) []Archive {
 			Archive{CF: Max, Steps: s.steps, Rows: rows(s.span, s.steps), XFF: 0.5})
 	}
 	return as
+}
+
+// DefaultHoltWinters is mrtgo's Holt-Winters for a series of step: a
+// season of one day (86400 s / step rows, at least 2), and the
+// parameters of RRDtool's example of aberrant behaviour detection
+// (alpha 0.1, beta 0.0035, gamma and the deviations' gamma 0.1), with its
+// defaults for the rest: a band of ±2 deviations, a failure at 7
+// violations of 9 steps, smoothing over 5 % of the day.
+func DefaultHoltWinters(step time.Duration) *HWParams {
+	if step <= 0 {
+		step = 5 * time.Minute
+	}
+	return &HWParams{Alpha: 0.1, Beta: 0.0035, Gamma: 0.1, Period: max(int(24*time.Hour/step), 2)}
 }
 
 // normalize fills defaults and checks the spec.
@@ -187,13 +212,58 @@ func (s Spec) normalize() (Spec, error) {
 			return n, fmt.Errorf("archive %d: xff %g must be in [0, 1)", i, a.XFF)
 		}
 	}
+	if n.HoltWinters == nil {
+		if n.HWRows != 0 {
+			return n, fmt.Errorf("holt-winters rows %d without holt-winters", n.HWRows)
+		}
+		return n, nil
+	}
+	hw, err := n.HoltWinters.normalize()
+	if err != nil {
+		return n, err
+	}
+	hw.SeasonalRow, hw.DeviationRow = 0, 0
+	n.HoltWinters = &hw
+	if n.HWRows == 0 {
+		n.HWRows = 2 * hw.Period
+	}
+	if n.HWRows < 1 || n.HWRows > 1<<24 {
+		return n, fmt.Errorf("holt-winters rows %d: must be 1 to %d", n.HWRows, 1<<24)
+	}
 	return n, nil
 }
 
+// clone returns a copy of s that shares nothing with it.
+func (s Spec) clone() Spec {
+	c := s
+	c.DS = slices.Clone(s.DS)
+	c.Archives = slices.Clone(s.Archives)
+	if s.HoltWinters != nil {
+		hw := *s.HoltWinters
+		c.HoltWinters = &hw
+	}
+	return c
+}
+
+// hwLayout is what of a spec's Holt-Winters decides its storage: the
+// period of the seasonal rows and the rows of results kept; zero without.
+func (s Spec) hwLayout() (period, rows int) {
+	if s.HoltWinters == nil {
+		return 0, 0
+	}
+	return s.HoltWinters.Period, s.HWRows
+}
+
 // sameShape reports whether a and b differ at most in their DS bounds and
-// counter widths: how later updates are read, not how rows are kept.
+// counter widths and Holt-Winters parameters other than the period: how
+// later updates are read, not how rows are kept.
 func sameShape(a, b Spec) bool {
 	if a.Step != b.Step || a.Heartbeat != b.Heartbeat || len(a.DS) != len(b.DS) || len(a.Archives) != len(b.Archives) {
+		return false
+	}
+	ap, ar := a.hwLayout()
+	bp, br := b.hwLayout()
+	if ap != bp || ar != br {
 		return false
 	}
 	for i := range a.DS {
@@ -225,4 +295,6 @@ var (
 	ErrReadOnly = errors.New("database opened read-only")
 	// ErrBadValue means an update's values do not fit the series.
 	ErrBadValue = errors.New("bad update value")
+	// ErrNoHoltWinters means a series has no Holt-Winters (Spec.HoltWinters).
+	ErrNoHoltWinters = errors.New("series has no holt-winters")
 )

@@ -134,6 +134,7 @@ type updater struct {
 	firstS, fillS       []float32
 	pl                  stepPlan
 	win                 []cdpWindow // windows of the current update
+	hw                  hwUpdater
 }
 
 // apply is RRDtool's update (rrd_update.c: update_pdp_prep,
@@ -321,6 +322,7 @@ func (u *updater) apply(s *series, up *Update) error {
 		}
 	}
 	u.win = u.win[:0]
+	u.hw.observe(gw, s, p0, pEnd, firstS, fillS)
 	return nil
 }
 

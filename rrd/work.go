@@ -88,6 +88,15 @@ type groupWork struct {
 		slot int64
 		sl   []*rowBuf
 	}
+	// Holt-Winters keys (hwstore.go): state by chunk, rows by key, and the
+	// rows used last, which the next series of a chunk usually uses too.
+	hwStates []*[]byte
+	hwRows   map[[hwKeyLen]byte]*rowBuf
+	hwPeriod [][]*rowBuf // by chunk: every 'a' key, once one smoothed
+	hwLast   [4]struct {
+		key [hwKeyLen]byte
+		rb  *rowBuf
+	}
 }
 
 // work collects the rows and states a transaction touches, so each key is
@@ -265,6 +274,9 @@ func (w *work) flush() error {
 					}
 				}
 			}
+		}
+		if err := gw.flushHW(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -410,6 +410,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 		g := render.Graph{
 			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
+			BandLo: r.BandLo, BandHi: r.BandHi, Failures: r.Failures,
 			Speed: ifc.Speed, Scale: scale,
 		}
 		if period != render.Year {

@@ -28,6 +28,12 @@ type Rates struct {
 	// P95Step covering P95Span ending at End: see FetchRates.
 	P95In, P95Out    float64
 	P95Step, P95Span time.Duration
+	// BandLo and BandHi are the in rate's Holt-Winters confidence band in bits/s
+	// (prediction − DeltaNeg × deviation to prediction + DeltaPos × deviation), and
+	// Failures its FAILURES rows, on In's rows: on the day period of a series with
+	// Holt-Winters only, else nil.
+	BandLo, BandHi []float64
+	Failures       []bool
 	// heartbeat is the longest a series may go without an update and still be current.
 	heartbeat time.Duration
 }
@@ -63,6 +69,11 @@ func fetchRates(db *rrd.DB, series string, p render.Period, end time.Time, ring 
 	}
 	r := Rates{Period: p, Span: span, Start: avg.Time(0), Step: avg.Step, End: end, Last: last, heartbeat: spec.Heartbeat}
 	r.In, r.Out = bitsColumns(avg)
+	if p == render.Day && spec.HoltWinters != nil && avg.Step == spec.Step {
+		if err := r.fetchBand(db, series, spec, start, end, avg); err != nil {
+			return Rates{}, err
+		}
+	}
 	if p != render.Day {
 		mx, err := db.Fetch(series, rrd.Max, start, end, p.ResolutionFor(spec.Step))
 		if err != nil {
@@ -87,6 +98,27 @@ func fetchRates(db *rrd.DB, series string, p render.Period, end time.Time, ring 
 	r.P95In = rrd.Summarize(in, r.P95Step).P95
 	r.P95Out = rrd.Summarize(out, r.P95Step).P95
 	return r, nil
+}
+
+// fetchBand fills the in rate's Holt-Winters band and failures, on the rows of avg.
+func (r *Rates) fetchBand(db *rrd.DB, series string, spec rrd.Spec, start, end time.Time, avg rrd.Result) error {
+	hw, err := db.FetchHoltWinters(series, start, end)
+	if err != nil {
+		return fmt.Errorf("fetch %s holt-winters: %w", series, err)
+	}
+	if !hw.Start.Equal(avg.Start) || len(hw.Prediction[0]) != len(avg.Rows) {
+		return fmt.Errorf("fetch %s holt-winters: rows from %s × %d, rates from %s × %d", series,
+			hw.Start, len(hw.Prediction[0]), avg.Start, len(avg.Rows))
+	}
+	p := spec.HoltWinters
+	pred, dev := hw.Prediction[0], hw.Deviation[0]
+	r.BandLo, r.BandHi = make([]float64, len(pred)), make([]float64, len(pred))
+	for i := range pred {
+		r.BandLo[i] = (pred[i] - p.DeltaNeg*dev[i]) * 8
+		r.BandHi[i] = (pred[i] + p.DeltaPos*dev[i]) * 8
+	}
+	r.Failures = hw.Failures[0]
+	return nil
 }
 
 // fineSpan is how much of the span ending at end the base-step average archive of

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -72,3 +73,81 @@ func TestFetchRings(t *testing.T) {
 }
 
 func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+// TestDayBand checks that the Recorder gives new interfaces a daily Holt-Winters, and
+// that the day graph's rates carry the in rate's band and failures from the store
+// (the week graph's none), on the in rate's rows.
+func TestDayBand(t *testing.T) {
+	db := openDB(t)
+	step := 5 * time.Minute
+	rec := NewRecorder(db, step, nil, quiet)
+	end := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	// The daily rhythm with ±5 % of noise, and an hour at a tenth of it.
+	drop := func(iface string, at time.Time) (float64, float64) {
+		in, out := rhythm(iface, at)
+		in *= 0.95 + 0.1*rand.New(rand.NewPCG(uint64(at.Unix()), 1)).Float64()
+		if d := end.Sub(at); d >= 3*time.Hour && d < 4*time.Hour {
+			in *= 0.1
+		}
+		return in, out
+	}
+	// Two days to learn the season and the deviations (RRDtool's detector predicts
+	// from its second period, and has deviations from its third), then the graph's.
+	history(t, rec, "r1", []string{"ge-0/0/1"}, end.Add(-4*24*time.Hour), end, step, map[string][2]uint64{}, drop)
+	name := series.Name("r1", "ge-0/0/1")
+	spec, err := db.Spec(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.HoltWinters == nil || spec.HoltWinters.Period != 288 {
+		t.Fatalf("new series' holt-winters %+v, want a period of 288 steps", spec.HoltWinters)
+	}
+	now := end.Add(10 * time.Second)
+	r, err := FetchRates(db, name, render.Day, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.BandLo) != len(r.In) || len(r.BandHi) != len(r.In) || len(r.Failures) != len(r.In) {
+		t.Fatalf("band %d, %d and %d failures on %d rows", len(r.BandLo), len(r.BandHi), len(r.Failures), len(r.In))
+	}
+	hw, err := db.FetchHoltWinters(name, now.Add(-render.Day.SpanFor(step)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, inside, failing, early := 0, 0, 0, 0
+	for i := range r.In {
+		lo, hi := r.BandLo[i], r.BandHi[i]
+		if want := (hw.Prediction[0][i] - 2*hw.Deviation[0][i]) * 8; !sameFloat(lo, want) {
+			t.Fatalf("row %d: band from %g, want %g", i, lo, want)
+		}
+		if math.IsNaN(lo) {
+			continue
+		}
+		known++
+		if lo <= r.In[i] && r.In[i] <= hi {
+			inside++
+		}
+		if r.Failures[i] {
+			switch d := end.Sub(r.Time(i)); {
+			case d >= 4*time.Hour:
+				early++
+			case d >= 3*time.Hour:
+				failing++
+			}
+		}
+	}
+	// The day graph has a band, the usual rhythm mostly stays inside it, and the
+	// drop is flagged (and the climb back, for as long as the level learned in it
+	// lasts), nothing before it.
+	if known < len(r.In)-1 || inside < known*3/4 || failing == 0 || early > 0 {
+		t.Errorf("%d rows: %d with a band, %d inside it, %d failures in the drop and %d before it",
+			len(r.In), known, inside, failing, early)
+	}
+	week, err := FetchRates(db, name, render.Week, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if week.BandLo != nil || week.Failures != nil {
+		t.Errorf("week graph has a band")
+	}
+}

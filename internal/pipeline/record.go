@@ -75,6 +75,7 @@ type Recorder struct {
 	stored map[string][]byte
 	now    func() time.Time
 	arch   []rrd.Archive
+	hw     *rrd.HWParams // Holt-Winters of the series this Recorder creates; nil none
 	// refused lists the rates the last Record saw refused.
 	refused []Refused
 	// refusals are the counts of refused rates by series, as committed (read once on
@@ -88,11 +89,27 @@ func (r *Recorder) SetRetention(keep config.Retention) {
 	r.arch = series.Archives(r.step, keep)
 }
 
+// SetHoltWinters sets the Holt-Winters aberrant behaviour detection of the series this
+// Recorder creates (rrd.Spec.HoltWinters); nil creates them without. Series that exist
+// keep what they have until they are re-shaped for a change of retention, which gives
+// them this: adding detectors to a series is a re-shape, which rewrites every row of its
+// archives, too much to do to every interface at once for this alone.
+func (r *Recorder) SetHoltWinters(p *rrd.HWParams) { r.hw = p }
+
 // NewRecorder returns a Recorder for a store whose series use step. hosts maps device
-// names to their configured host, shown on the device pages.
+// names to their configured host, shown on the device pages. New series get
+// Holt-Winters aberrant behaviour detection with a daily season
+// (rrd.DefaultHoltWinters; see SetHoltWinters).
 func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *slog.Logger) *Recorder {
 	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]series.Info{}, now: time.Now,
-		arch: series.Archives(step, config.DefaultRetention)}
+		arch: series.Archives(step, config.DefaultRetention), hw: rrd.DefaultHoltWinters(step)}
+}
+
+// spec is the spec of a new series of an interface of speed (bits/s) and counter width.
+func (r *Recorder) spec(speed float64, bits int) rrd.Spec {
+	s := series.SpecWith(r.step, speed, bits, r.arch)
+	s.HoltWinters = r.hw
+	return s
 }
 
 // Record stores one cycle's results.
@@ -236,7 +253,7 @@ func (r *Recorder) createNew(results []poller.Result) error {
 		}
 	}
 	for l, names := range batch {
-		if err := r.db.CreateBatch(names, series.SpecWith(r.step, float64(l.speed), l.bits, r.arch), start[l]); err != nil {
+		if err := r.db.CreateBatch(names, r.spec(float64(l.speed), l.bits), start[l]); err != nil {
 			return fmt.Errorf("create %d series: %w", len(names), err)
 		}
 	}
@@ -255,7 +272,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		spec, err := r.db.Spec(name)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
-			if err := r.db.Create(name, series.SpecWith(r.step, info.Speed, s.Bits, r.arch), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
+			if err := r.db.Create(name, r.spec(info.Speed, s.Bits), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
 				return fmt.Errorf("create series %s: %w", name, err)
 			}
 			old.Speed, old.Bits = info.Speed, info.Bits
@@ -265,6 +282,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 			if !slices.Equal(spec.Archives, r.arch) {
 				want := spec
 				want.Archives = r.arch
+				want.HoltWinters, want.HWRows = r.hw, 0
 				if err := r.db.Reshape(name, want); err != nil {
 					return fmt.Errorf("change retention of %s: %w", name, err)
 				}
