@@ -33,6 +33,7 @@ func sampleSite() Site {
 		unknownGraphs[i].Width, unknownGraphs[i].Height = 0, 0
 	}
 	day := graphs(1)
+	day[0].Band = true
 	day[0].Flows = &Flows{
 		FlowBytes: [2]float64{1.21e12, 97e9},
 		SNMPBytes: [2]float64{1.234e12, 98.7e9 * 2},

@@ -101,6 +101,7 @@ type (
 		Title, Alt, Link string
 		Src, Srcset      string
 		P95Basis         string
+		Band             bool
 		Width, Height    int
 		StatsTable       template.HTML // In and Out: see statsTable; interface pages only
 		Flows            *flowsView    // interface pages only
@@ -247,6 +248,7 @@ func graphData(device string, ifc Interface, g Graph, link linker, stats bool) g
 		Src:      src,
 		Srcset:   src + " 1x, " + src2 + " 2x",
 		P95Basis: g.P95Basis,
+		Band:     g.Band,
 		Width:    g.Width,
 		Height:   g.Height,
 	}

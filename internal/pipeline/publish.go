@@ -387,6 +387,7 @@ func summarize(db *rrd.DB, series string, period render.Period, now time.Time, s
 	st.In, st.Out = Summary(r)
 	st.P95Basis = p95Basis(r)
 	st.Pending = true
+	st.Band = len(r.BandLo) > 0
 	return st, nil
 }
 
@@ -401,6 +402,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	st.In, st.Out = Summary(r)
 	st.P95Basis = p95Basis(r)
 	st.Pending = false
+	st.Band = len(r.BandLo) > 0
 	buf, _ := p.bufs.Get().(*bytes.Buffer)
 	if buf == nil {
 		buf = new(bytes.Buffer)

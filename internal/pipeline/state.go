@@ -52,6 +52,9 @@ type drawnGraph struct {
 	// Publisher.DrawUpTo): a Publish that draws draws them, and a daemon that
 	// restarts does not summarize them again.
 	Pending bool
+	// Band says the graph shows a Holt-Winters confidence band, which its page
+	// explains.
+	Band bool
 }
 
 // current reports whether a graph drawn as d still shows what want would.
@@ -60,7 +63,7 @@ func (d drawnGraph) current(want drawnGraph) bool {
 }
 
 func (d drawnGraph) graph(p render.Period) web.Graph {
-	return web.Graph{Period: p.String(), Width: render.Width, Height: render.Height, In: d.In, Out: d.Out, P95Basis: d.P95Basis}
+	return web.Graph{Period: p.String(), Width: render.Width, Height: render.Height, In: d.In, Out: d.Out, P95Basis: d.P95Basis, Band: d.Band}
 }
 
 type drawnGraphs map[graphID]drawnGraph
@@ -93,13 +96,20 @@ func (d drawnGraphs) encode() []byte {
 		if g.Pending {
 			flags |= flagPending
 		}
+		if g.Band {
+			flags |= flagBand
+		}
 		b = binary.AppendUvarint(b, flags)
 	}
 	return b
 }
 
-// flagPending marks a Pending graph in the state file's flags.
-const flagPending = 1
+// flagPending marks a Pending graph in the state file's flags, flagBand one with a
+// Holt-Winters band.
+const (
+	flagPending = 1
+	flagBand    = 2
+)
 
 // errState is a state file that is not one this version wrote.
 var errState = errors.New("not a render state of this version")
@@ -133,8 +143,8 @@ func decodeDrawn(b []byte) (drawnGraphs, error) {
 		}
 		g.P95Basis = r.str()
 		flags := r.uvarint()
-		g.Pending = flags&flagPending != 0
-		if r.bad || flags&^flagPending != 0 {
+		g.Pending, g.Band = flags&flagPending != 0, flags&flagBand != 0
+		if r.bad || flags&^(flagPending|flagBand) != 0 {
 			return nil, errState
 		}
 		d[id] = g
