@@ -68,7 +68,7 @@ func manyConversations(n int) []conversation {
 
 // writeCapture writes the conversations, interleaved, 20 µs apart, as an Ethernet
 // capture.
-func writeCapture(t *testing.T, path string, cs []conversation) {
+func writeCapture(t testing.TB, path string, cs []conversation) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -102,7 +102,7 @@ func writeCapture(t *testing.T, path string, cs []conversation) {
 	}
 }
 
-func packet(t *testing.T, buf gopacket.SerializeBuffer, c conversation) []byte {
+func packet(t testing.TB, buf gopacket.SerializeBuffer, c conversation) []byte {
 	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
 		EthernetType: layers.EthernetTypeIPv4}
 	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: c.proto, SrcIP: c.src.AsSlice(), DstIP: c.dst.AsSlice()}
@@ -129,7 +129,7 @@ func packet(t *testing.T, buf gopacket.SerializeBuffer, c conversation) []byte {
 	return buf.Bytes()
 }
 
-func freeUDPPort(t *testing.T) int {
+func freeUDPPort(t testing.TB) int {
 	t.Helper()
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -150,7 +150,7 @@ func (r sizeResult) perRecord() float64 { return float64(r.bytes) / float64(r.re
 
 // nfdumpSizes exports a capture of n conversations as described at the top of the
 // file and returns the Store's size and each nfdump compression's.
-func nfdumpSizes(t *testing.T, n int) []sizeResult {
+func nfdumpSizes(t testing.TB, n int) []sizeResult {
 	pmacctd := testneed.Program(t, "pmacctd", "apt-get install pmacct")
 	nfcapd := testneed.Program(t, "nfcapd", "apt-get install nfdump")
 	nfdump := testneed.Program(t, "nfdump", "apt-get install nfdump")
@@ -275,7 +275,7 @@ func nfdumpSizes(t *testing.T, n int) []sizeResult {
 var flowsLine = regexp.MustCompile(`(?m)^Flows:\s+(\d+)`)
 
 // nfdumpFlows is the number of flows in an nfdump file, from its statistics.
-func nfdumpFlows(t *testing.T, nfdump, path string) int64 {
+func nfdumpFlows(t testing.TB, nfdump, path string) int64 {
 	t.Helper()
 	b, err := exec.Command(nfdump, "-I", "-r", path).CombinedOutput()
 	if err != nil {
@@ -304,5 +304,18 @@ func TestBytesPerRecordBesideNfdump(t *testing.T) {
 		if (strings.Contains(r.name, "LZ4") || strings.Contains(r.name, "LZO")) && ours.perRecord() >= r.perRecord() {
 			t.Errorf("%.2f bytes a record, not fewer than %s's %.2f", ours.perRecord(), r.name, r.perRecord())
 		}
+	}
+}
+
+// BenchmarkBytesPerRecord reports, for "make bench", the bytes a record takes in the
+// store beside nfdump's files of the same export (see TestBytesPerRecordBesideNfdump):
+// one export of 30,000 conversations, whatever b.N.
+func BenchmarkBytesPerRecord(b *testing.B) {
+	results := nfdumpSizes(b, 30000)
+	for range b.N {
+	}
+	for _, r := range results {
+		name := strings.ToLower(strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(r.name))
+		b.ReportMetric(r.perRecord(), name+"-B/record")
 	}
 }
