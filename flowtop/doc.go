@@ -86,7 +86,7 @@
 //
 // Memory: each series active in a step holds a table per dimension of up to
 // 5 × Capacity keys (32 to 88 bytes each, with its three measures) and 6 KB of
-// protocol counters: at most about 480 KB at the default Capacity of 200, for a
+// protocol counters: at most about 190 KB at the default Capacity of 80, for a
 // series that sees tens of thousands of distinct hosts, ports and pairs in a
 // step; a quiet one a few KB. Emptied tables are reused by the next step.
 //

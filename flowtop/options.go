@@ -19,9 +19,11 @@ const (
 	DefaultKeep = 20
 	// DefaultCapacity is how many counters each measure of each (series,
 	// dimension) keeps in memory during a step with the default Keep: a step's
-	// listed weight is then over by at most 1/201 of the step's total (see the
-	// package doc).
-	DefaultCapacity = 10 * DefaultKeep
+	// listed weight is then over by at most 1/81 of the step's total (see the
+	// package doc). Four times Keep rather than more: a collector hears from
+	// thousands of interface directions at once, and each holds its tables for the
+	// whole step.
+	DefaultCapacity = 4 * DefaultKeep
 	defaultTimeout  = 5 * time.Second
 )
 
@@ -57,7 +59,7 @@ type Options struct {
 	// Keep is how many keys each stored list keeps; 0 means DefaultKeep.
 	Keep int
 	// Capacity is how many counters each measure of each (series, dimension)
-	// keeps in memory during a step; 0 means ten times Keep. It must exceed Keep.
+	// keeps in memory during a step; 0 means four times Keep. It must exceed Keep.
 	Capacity int
 	// Timeout is how long Open waits for another process's lock; 0 means 5 s.
 	Timeout time.Duration
@@ -109,7 +111,7 @@ func (o Options) normalize() (Options, error) {
 		return n, fmt.Errorf("%w: keep %d: must be 1 to 10000", ErrOptions, o.Keep)
 	}
 	if n.Capacity == 0 {
-		n.Capacity = 10 * n.Keep
+		n.Capacity = 4 * n.Keep
 	}
 	if n.Capacity <= n.Keep || n.Capacity > 1<<20 {
 		return n, fmt.Errorf("%w: capacity %d: must be above keep (%d) and at most 1048576", ErrOptions, o.Capacity, n.Keep)

@@ -22,7 +22,9 @@ import (
 // same rows; on each device page an overview; on the index the exporters. It reads
 // the top talkers (flowtop), never raw records, so its cost follows the number of
 // interfaces with flows, not the number of flows; a period's section is worked out
-// again only when the period has a new row of top talkers.
+// again only when the period has a new row of top talkers. On a site above the
+// publisher's DrawUpTo the interface sections are left out (the exporters and the
+// devices' overviews stay).
 type FlowPages struct {
 	Top *flowtop.Store
 	// Exporters lists the exporters heard from (the daemon's collector); nil lists
@@ -75,6 +77,12 @@ func (f *FlowPages) fill(site *web.Site, db *rrd.DB, dir string, now time.Time, 
 		dev := &site.Devices[di]
 		var overview *web.DeviceFlows
 		for ii := range dev.Interfaces {
+			if !drawing {
+				// A site too large to draw every step (Publisher.DrawUpTo) gets no
+				// per-interface sections either: each costs a few queries of the top
+				// talkers a period. "mrtgo flows" answers them.
+				break
+			}
 			ifc := &dev.Interfaces[ii]
 			for gi := range ifc.Graphs {
 				g := &ifc.Graphs[gi]
