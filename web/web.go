@@ -1,8 +1,9 @@
 // Package web publishes mrtgo's static site and serves it over HTTP.
 //
-// Write turns a Site model (devices, interfaces, and the statistics that
-// render and rrd computed) into index.html, one page per device and one page
-// per interface, from embedded templates with embedded CSS: no external
+// Write turns a Site model (devices, interfaces, the statistics that render
+// and rrd computed, and what flow records say: top talkers, flows against
+// SNMP, exporters) into index.html, one page per device and one page per
+// interface, from embedded templates with embedded CSS: no external
 // resources, no JavaScript, usable from a file:// URL. The PNG graphs are
 // drawn elsewhere; this package only names their files (GraphFile) and links
 // them. Handler and Serve publish a site directory with conditional GETs and
