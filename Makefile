@@ -70,6 +70,8 @@ fuzz:
 	$(GO) test ./poller     -run '^$$' -fuzz '^FuzzRestore$$'   -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/snmp -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./flow -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./flowstore -run '^$$' -fuzz '^FuzzSegment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
+	$(GO) test ./flowquery -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzEscapeText$$' -fuzztime $(FUZZTIME)
 

@@ -388,8 +388,11 @@ func (d *decoder) records(n int) ([]flow.Flow, error) {
 	return d.flows, nil
 }
 
-// columns reads the whole of each column in need, for a Block, and checks them.
+// columns reads the whole of each column in need, for a Block, and checks them;
+// those are then the columns the decoder has (a version 1 block parsed them all, but
+// only these are read).
 func (d *decoder) columns(n int, need colSet) error {
+	d.have = 0
 	for c := range d.cols {
 		if need&(1<<c) == 0 {
 			continue
@@ -398,7 +401,11 @@ func (d *decoder) columns(n int, need colSet) error {
 		col := d.cols[c] // a copy: it keeps the position of a delta column
 		col.read(d.full[c], 0)
 	}
-	return d.check(n, need, &d.full)
+	if err := d.check(n, need, &d.full); err != nil {
+		return err
+	}
+	d.have = need
+	return nil
 }
 
 // decodeRun is how many records are decoded column by column at once.

@@ -284,7 +284,6 @@ func (s *Store) decodeColumns(sl *slot, set fieldSet, r timeRange) error {
 	if err := d.columns(n, need); err != nil {
 		return err
 	}
-	d.have = need // a version 1 block parsed them all; these are read
 	if !sl.whole {
 		d.keep = d.keep[:0]
 		for i, v := range d.full[colReceived][:n] {
