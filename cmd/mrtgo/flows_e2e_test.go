@@ -166,11 +166,11 @@ func waitUDP(t *testing.T, port int, drained bool) {
 // nfcapdRepeating runs nfcapd, writing its files into files and repeating every
 // datagram to 127.0.0.1:repeatTo, calls export with its port, and stops it once it
 // has read and repeated everything.
-func nfcapdRepeating(t *testing.T, nfcapd, files string, repeatTo int, export func(port int)) {
+func nfcapdRepeating(t *testing.T, nfcapd, files string, repeatTo int, export func(port int), extra ...string) {
 	t.Helper()
 	port := closedUDPPort(t)
-	cmd := exec.Command(nfcapd, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-w", files, "-B", "16000000",
-		"-R", fmt.Sprintf("127.0.0.1/%d", repeatTo), "-P", filepath.Join(t.TempDir(), "nfcapd.pid"))
+	cmd := exec.Command(nfcapd, append([]string{"-b", "127.0.0.1", "-p", strconv.Itoa(port), "-w", files, "-B", "16000000",
+		"-R", fmt.Sprintf("127.0.0.1/%d", repeatTo), "-P", filepath.Join(t.TempDir(), "nfcapd.pid")}, extra...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -202,12 +202,12 @@ func nfcapdRepeating(t *testing.T, nfcapd, files string, repeatTo int, export fu
 // softflowdExport runs softflowd over capture, exporting as version to port.
 // "-c none": softflowd 1.1.0 reading a capture with a control socket may block in
 // accept(2) for ever (see flow/exporters_test.go).
-func softflowdExport(t *testing.T, softflowd, capture, version string, port int) {
+func softflowdExport(t *testing.T, softflowd, capture, version string, port int, extra ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := exec.CommandContext(ctx, softflowd, "-r", capture, "-n", fmt.Sprintf("127.0.0.1:%d", port), "-v", version,
-		"-d", "-c", "none", "-p", filepath.Join(t.TempDir(), "softflowd.pid")).CombinedOutput()
+	b, err := exec.CommandContext(ctx, softflowd, append([]string{"-r", capture, "-n", fmt.Sprintf("127.0.0.1:%d", port), "-v", version,
+		"-d", "-c", "none", "-p", filepath.Join(t.TempDir(), "softflowd.pid")}, extra...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("softflowd: %v\n%s", err, b)
 	}
@@ -442,11 +442,22 @@ func TestFlowsMatchNfdump(t *testing.T) {
 		captured += uint64(c.packets * c.size)
 	}
 
-	for _, tt := range []struct{ exporter, version string }{
-		{"softflowd", "5"}, {"softflowd", "9"}, {"softflowd", "10"},
-		{"pmacctd", "5"}, {"pmacctd", "9"}, {"pmacctd", "10"},
+	for _, tt := range []struct {
+		exporter, version string
+		sampling          int // 1 in N packets; 0 unsampled
+	}{
+		{"softflowd", "5", 0}, {"softflowd", "9", 0}, {"softflowd", "10", 0},
+		{"pmacctd", "5", 0}, {"pmacctd", "9", 0}, {"pmacctd", "10", 0},
+		// Sampled: softflowd announces its rate (v9 samplingInterval, IPFIX
+		// samplingPacketInterval and Space), mrtgo scales by it; nfcapd, told the
+		// rate with -s, scales the same records alike.
+		{"softflowd", "9", 10}, {"softflowd", "10", 10},
 	} {
-		t.Run(tt.exporter+"/v"+tt.version, func(t *testing.T) {
+		name := tt.exporter + "/v" + tt.version
+		if tt.sampling > 0 {
+			name += fmt.Sprintf("/sampled-1-in-%d", tt.sampling)
+		}
+		t.Run(name, func(t *testing.T) {
 			// Each export has its own daemon, nfcapd and ports; they mostly wait
 			// (pmacctd takes some five seconds to end), so they run together.
 			t.Parallel()
@@ -471,13 +482,18 @@ func TestFlowsMatchNfdump(t *testing.T) {
 			if err := os.Mkdir(files, 0o755); err != nil {
 				t.Fatal(err)
 			}
+			var nfcapdArgs, softflowdArgs []string
+			if tt.sampling > 0 {
+				nfcapdArgs = []string{"-s", strconv.Itoa(tt.sampling)}
+				softflowdArgs = []string{"-s", strconv.Itoa(tt.sampling)}
+			}
 			nfcapdRepeating(t, nfcapd, files, flowPort, func(port int) {
 				if tt.exporter == "softflowd" {
-					softflowdExport(t, exporter, capture, tt.version, port)
+					softflowdExport(t, exporter, capture, tt.version, port, softflowdArgs...)
 				} else {
 					pmacctdExport(t, exporter, capture, tt.version, port)
 				}
-			})
+			}, nfcapdArgs...)
 
 			// A datagram from another address follows the repeated ones through the
 			// daemon's one socket: once it is counted, every record before it has been
@@ -530,8 +546,11 @@ func TestFlowsMatchNfdump(t *testing.T) {
 				n++
 				bytes += parseCount(t, f[6])
 			}
-			if n != len(cs) || bytes != captured {
+			switch {
+			case tt.sampling == 0 && (n != len(cs) || bytes != captured):
 				t.Fatalf("nfdump read %d records of %d bytes; the capture holds %d conversations of %d bytes", n, bytes, len(cs), captured)
+			case tt.sampling > 0 && (n == 0 || bytes == 0):
+				t.Fatalf("nfdump read %d records of %d bytes of a sampled export", n, bytes)
 			}
 			// The daemon decoded as many, and the kernel dropped none.
 			if v, ok := metricValue(metrics, `mrtgo_flow_records_total{device="",exporter="127.0.0.1"}`); !ok || v != float64(n) {
@@ -559,8 +578,8 @@ func TestFlowsMatchNfdump(t *testing.T) {
 					if err := json.Unmarshal([]byte(line), &r); err != nil {
 						t.Fatalf("line %q: %v", line, err)
 					}
-					if r.Kind != want || r.Exporter != "127.0.0.1" || r.Device != "" || r.SamplingRate != 1 {
-						t.Errorf("record %s: want %s from 127.0.0.1 unsampled, with no device", line, want)
+					if r.Kind != want || r.Exporter != "127.0.0.1" || r.Device != "" || r.SamplingRate != uint64(max(tt.sampling, 1)) {
+						t.Errorf("record %s: want %s from 127.0.0.1 at 1 in %d, with no device", line, want, max(tt.sampling, 1))
 					}
 					ours[rawRecord(r.Src, r.Dst, strconv.Itoa(int(r.SrcPort)), strconv.Itoa(int(r.DstPort)),
 						strconv.Itoa(int(r.Proto)), r.Packets, r.Bytes)]++
@@ -576,7 +595,7 @@ func TestFlowsMatchNfdump(t *testing.T) {
 						t.Errorf("%s: %d records, nfdump none", k, ours[k])
 					}
 				}
-				if bytes != captured {
+				if tt.sampling == 0 && bytes != captured {
 					t.Errorf("%d bytes in the records, the capture holds %d", bytes, captured)
 				}
 			})
