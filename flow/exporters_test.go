@@ -395,7 +395,11 @@ func (cv conversation) key() flowKey {
 func pmacctd(t *testing.T, pmacctd, capture, plugin string, port int, lines ...string) {
 	t.Helper()
 	conf := filepath.Join(t.TempDir(), "pmacctd.conf")
-	text := fmt.Sprintf("daemonize: false\npcap_savefile: %s\nplugins: %s\n%s_receiver: 127.0.0.1:%d\n%s\n",
+	// The core hands packets to the plugin through a pipe, and drops what the pipe
+	// cannot hold while the plugin waits for a CPU (on a loaded machine, most of a
+	// capture): a pipe and buffers large enough for the test captures.
+	text := fmt.Sprintf("daemonize: false\npcap_savefile: %s\nplugins: %s\n%s_receiver: 127.0.0.1:%d\n"+
+		"plugin_pipe_size: 67108864\nplugin_buffer_size: 65536\n%s\n",
 		capture, plugin, plugin, port, strings.Join(lines, "\n"))
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
