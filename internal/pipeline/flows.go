@@ -28,7 +28,7 @@ import (
 type FlowPages struct {
 	Top *flowtop.Store
 	// Exporters lists the exporters heard from (the daemon's collector); nil lists
-	// none. Exporter, when not nil, gives a device's exporter address.
+	// none.
 	Exporters func() []web.Exporter
 	Log       *slog.Logger
 
@@ -43,6 +43,8 @@ const ListLength = 10
 // last, grey layer.
 const stackKeys = 7
 
+// flowSection names a cached interface section, or with no interface and period a
+// device's overview list.
 type flowSection struct{ device, iface, period string }
 
 type flowCached struct {
@@ -120,13 +122,23 @@ func (f *FlowPages) fill(site *web.Site, db *rrd.DB, dir string, now time.Time, 
 		}
 		overview.Exporter, overview.LastSeen = e.Addr, e.LastSeen
 		overview.Datagrams, overview.Records, overview.Errors = e.Datagrams, e.Records, e.Errors
-		span := render.Day.SpanFor(step)
-		if res, err := f.Top.Top(flowtop.Query{Device: dev.Name, Direction: flowtop.Both, Dimension: flowtop.SrcAddr,
-			By: flowtop.Bytes, From: now.Add(-span), To: now, N: ListLength}); err == nil {
-			overview.Lists = []web.TalkerList{talkers("Top sources, last day", res, step, nil)}
-		} else if !errors.Is(err, flowtop.ErrNoSeries) {
-			log.Warn("flow overview", "device", dev.Name, "err", err)
+		// The device's top sources change with each step of top talkers, not with
+		// each Publish: kept like the sections.
+		key := flowSection{device: dev.Name}
+		row := last.Unix() / int64(step/time.Second)
+		c, ok := f.cache[key]
+		if !ok || c.row != row {
+			c = flowCached{row: row, flows: &web.Flows{}}
+			span := render.Day.SpanFor(step)
+			if res, err := f.Top.Top(flowtop.Query{Device: dev.Name, Direction: flowtop.Both, Dimension: flowtop.SrcAddr,
+				By: flowtop.Bytes, From: now.Add(-span), To: now, N: ListLength}); err == nil {
+				c.flows.Lists = []web.TalkerList{talkers("Top sources, last day", res, step, nil)}
+			} else if !errors.Is(err, flowtop.ErrNoSeries) {
+				log.Warn("flow overview", "device", dev.Name, "err", err)
+			}
+			f.cache[key] = c
 		}
+		overview.Lists = c.flows.Lists
 		dev.Flows = overview
 	}
 }
