@@ -37,6 +37,11 @@ type Config struct {
 	Alert      Alert
 	// Flows is the [flows] collector: where NetFlow, IPFIX and sFlow are received.
 	Flows Flows
+	// Detect is [detect]: what the flow records are examined for, and the packet
+	// capture an attack starts.
+	Detect Detect
+	// Events is [events]: the log of what was found and the command it runs.
+	Events Events
 }
 
 // Flows configures the flow collector of "mrtgo run".

@@ -113,6 +113,8 @@ type file struct {
 	} `toml:"retention"`
 	Thresholds globalThresholdsFile `toml:"thresholds"`
 	Flows      flowsFile            `toml:"flows"`
+	Detect     *detectFile          `toml:"detect"`
+	Events     eventsFile           `toml:"events"`
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

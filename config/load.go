@@ -37,6 +37,17 @@ func Load(path string) (*Config, error) {
 	case !filepath.IsAbs(c.Flows.Data):
 		c.Flows.Data = filepath.Join(dir, c.Flows.Data)
 	}
+	for _, d := range []struct {
+		path *string
+		def  string
+	}{{&c.Events.Data, "events"}, {&c.Detect.Capture.Dir, "captures"}} {
+		switch {
+		case *d.path == "":
+			*d.path = filepath.Join(filepath.Dir(c.Data), d.def)
+		case !filepath.IsAbs(*d.path):
+			*d.path = filepath.Join(dir, *d.path)
+		}
+	}
 	return c, nil
 }
 
@@ -89,7 +100,7 @@ func (p *parser) undecoded(keys []toml.Key) {
 		}
 		done[k.String()] = true
 		for _, at := range p.loc.find(k) {
-			p.errs = append(p.errs, &Error{File: p.name, Line: at.line, Key: at.key, Msg: "unknown key" + suggest(k[len(k)-1])})
+			p.errs = append(p.errs, &Error{File: p.name, Line: at.line, Key: at.key, Msg: "unknown key" + suggestIn(k[:len(k)-1], k[len(k)-1])})
 		}
 	}
 }
@@ -194,5 +205,6 @@ func (p *parser) config(f *file) *Config {
 		c.Devices = append(c.Devices, p.device(i, &d, c, seen, badSNMP))
 	}
 	p.flows(f, c)
+	p.detect(f, c)
 	return c
 }

@@ -51,9 +51,21 @@ func tomlKeys(t reflect.Type) []string {
 
 // suggest is the hint added to "unknown key" for k: the nearest known key, within two
 // edits.
-func suggest(k string) string {
+func suggest(k string) string { return hint(k, known()) }
+
+// suggestIn is suggest for a key written in the table at path (["detect", "capture"]):
+// the keys of that table first, so that "interfacx" in [detect.capture] is its
+// "interface" and not a device's "interfaces".
+func suggestIn(path []string, k string) string {
+	if h := hint(k, tableKeys(path)); h != "" {
+		return h
+	}
+	return suggest(k)
+}
+
+func hint(k string, keys []string) string {
 	best, bd := "", 3
-	for _, w := range known() {
+	for _, w := range keys {
 		if d := EditDistance(k, w); d < bd {
 			best, bd = w, d
 		}
@@ -62,6 +74,65 @@ func suggest(k string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// tableKeys lists the keys of the table at path, nil for a path the types do not have.
+func tableKeys(path []string) []string {
+	t := reflect.TypeFor[file]()
+	for _, name := range path {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		f, ok := fieldByTag(t, name)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+	}
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("toml"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		} else if f.Anonymous {
+			keys = append(keys, tableKeysOf(f.Type)...)
+		}
+	}
+	return keys
+}
+
+func tableKeysOf(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("toml"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// fieldByTag finds the field of struct t (or of a struct it embeds) tagged name.
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for f := range t.Fields() {
+		tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if tag == name {
+			return f, true
+		}
+		if tag == "" && f.Anonymous {
+			if g, ok := fieldByTag(f.Type, name); ok {
+				return g, true
+			}
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // EditDistance is the Levenshtein distance between a and b, for "did you mean" hints

@@ -10,25 +10,34 @@ import (
 // added to a type cannot be left out of the hints.
 func TestSuggestEveryKey(t *testing.T) {
 	retention, _ := reflect.TypeFor[file]().FieldByName("Retention")
-	types := []reflect.Type{
-		reflect.TypeFor[file](),
-		retention.Type,
-		reflect.TypeFor[snmpFile](),
-		reflect.TypeFor[deviceFile](),
-		reflect.TypeFor[thresholdsFile](),
-		reflect.TypeFor[globalThresholdsFile](),
+	// Each table type with the path of a table of its type.
+	types := []struct {
+		typ  reflect.Type
+		path []string
+	}{
+		{reflect.TypeFor[file](), nil},
+		{retention.Type, []string{"retention"}},
+		{reflect.TypeFor[snmpFile](), []string{"snmp"}},
+		{reflect.TypeFor[deviceFile](), []string{"device"}},
+		{reflect.TypeFor[thresholdsFile](), []string{"thresholds"}},
+		{reflect.TypeFor[globalThresholdsFile](), []string{"thresholds"}},
+		{reflect.TypeFor[flowsFile](), []string{"flows"}},
+		{reflect.TypeFor[detectFile](), []string{"detect"}},
+		{reflect.TypeFor[detectNetworkFile](), []string{"detect", "network"}},
+		{reflect.TypeFor[captureFile](), []string{"detect", "capture"}},
+		{reflect.TypeFor[eventsFile](), []string{"events"}},
 	}
 	n := 0
-	for _, typ := range types {
-		for f := range typ.Fields() {
+	for _, tt := range types {
+		for f := range tt.typ.Fields() {
 			tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
 			if tag == "" || tag == "-" {
 				continue
 			}
 			n++
 			for _, typo := range []string{tag + "x", tag[1:], tag[:len(tag)-1] + "z"} {
-				if got, want := suggest(typo), ` (did you mean "`+tag+`"?)`; got != want {
-					t.Errorf("%s.%s: suggest(%q) = %q, want %q", typ.Name(), f.Name, typo, got, want)
+				if got, want := suggestIn(tt.path, typo), ` (did you mean "`+tag+`"?)`; got != want {
+					t.Errorf("%s.%s: suggestIn(%v, %q) = %q, want %q", tt.typ.Name(), f.Name, tt.path, typo, got, want)
 				}
 			}
 		}
