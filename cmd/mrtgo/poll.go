@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/poller"
 )
@@ -49,7 +51,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	began := time.Now()
 	rs := p.Poll(ctx)
 	polled := time.Now()
-	events := watch.Observe(rs)
+	crossed := watch.Observe(rs)
 	state, err := watch.Save()
 	if err != nil {
 		return err
@@ -58,12 +60,15 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	committed := time.Now()
-	// Alert commands run once the crossing is stored, and finish before the exit.
-	alerts := pipeline.NewAlerter(cfg.Alert, e.log)
-	for _, ev := range events {
-		alerts.Send(ev)
+	// Events are stored once the crossing is, and their commands finish before the
+	// exit. The event log is opened only when there is something to write.
+	if len(crossed) > 0 {
+		// The rates are stored: an event log that cannot be written costs the
+		// events, as in the daemon, and is said on standard error.
+		if err := storeEvents(cfg, e, func(d *pipeline.Desk) error { return d.Thresholds(crossed) }); err != nil {
+			e.log.Error("events", "err", err)
+		}
 	}
-	alerts.Close()
 	failed, samples := 0, 0
 	for _, r := range rs {
 		samples += len(r.Samples)
@@ -81,4 +86,21 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
 	}
 	return nil
+}
+
+// storeEvents opens the event log, hands a Desk over it to f, and waits for the alert
+// commands it started.
+func storeEvents(cfg *config.Config, e *env, f func(*pipeline.Desk) error) error {
+	evlog, err := daemon.OpenEvents(cfg)
+	if err != nil {
+		return err
+	}
+	defer evlog.Close()
+	alerts := pipeline.NewAlerter(cfg, e.log)
+	defer alerts.Close()
+	desk, err := pipeline.NewDesk(cfg, evlog, alerts, e.log, time.Now())
+	if err != nil {
+		return err
+	}
+	return f(desk)
 }

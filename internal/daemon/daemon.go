@@ -21,6 +21,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/detect"
+	"github.com/mrtgo/mrtgo/events"
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/series"
@@ -146,6 +148,8 @@ type Daemon struct {
 	metrics  *metrics.Metrics
 	watch    *pipeline.Watcher // thresholds, evaluated on each committed cycle
 	alerts   *pipeline.Alerter // runs the alert command off the polling path
+	evlog    *events.Log       // what was found
+	desk     *pipeline.Desk    // turns reports into the log's events and alerts
 	flows    *flows            // nil without [flows]
 	interval time.Duration
 
@@ -172,27 +176,73 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	evlog, err := OpenEvents(cfg)
+	if err != nil {
+		return nil, err
+	}
 	d := &Daemon{cfg: cfg, o: o, log: o.Log, w: w, pub: Publisher(cfg, w.DB, o.Log), metrics: metrics.New(),
-		watch: watch, alerts: pipeline.NewAlerter(cfg.Alert, o.Log), interval: o.Interval,
+		watch: watch, alerts: pipeline.NewAlerter(cfg, o.Log), evlog: evlog, interval: o.Interval,
 		renderCfg: cfg, want: make(chan struct{}, 1)}
+	fail := func(err error) (*Daemon, error) {
+		d.alerts.Close()
+		evlog.Close()
+		return nil, err
+	}
+	if d.desk, err = pipeline.NewDesk(cfg, evlog, d.alerts, o.Log, time.Now()); err != nil {
+		return fail(err)
+	}
+	d.desk.OnUpdate = d.metrics.ObserveEvent
 	if d.interval <= 0 {
 		d.interval = cfg.Step
 	}
 	d.pub.Step = d.interval                  // pages refresh as often as they can change
 	d.pub.DrawUpTo = pipeline.DaemonDrawUpTo // larger networks: graphs drawn on request (Run)
 	if d.flows, err = newFlows(cfg, o.Log); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if d.flows != nil {
-		d.pub.Flows = &pipeline.FlowPages{Top: d.flows.top, Exporters: d.flows.exporters, Log: o.Log}
-		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
+		closeFlows := func() {
 			d.flows.col.Close()
 			d.flows.raw.Close()
 			d.flows.top.Close()
-			return nil, err
+		}
+		if cfg.Detect.Enabled {
+			det, err := detect.New(cfg.Detect.Config)
+			if err != nil {
+				closeFlows()
+				return fail(err)
+			}
+			d.flows.det = det
+			d.flows.report = d.report
+			if err := d.metrics.RegisterDetect(det.Stats); err != nil {
+				closeFlows()
+				return fail(err)
+			}
+		}
+		d.pub.Flows = &pipeline.FlowPages{Top: d.flows.top, Exporters: d.flows.exporters, Log: o.Log}
+		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
+			closeFlows()
+			return fail(err)
 		}
 	}
 	return d, nil
+}
+
+// OpenEvents opens cfg's event log for writing.
+func OpenEvents(cfg *config.Config) (*events.Log, error) {
+	return events.Open(cfg.Events.Data, events.Options{Keep: cfg.Events.Keep, Timeout: eventLockWait})
+}
+
+// eventLockWait is how long a process waits for another to let the event log go (a
+// cron poll in flight).
+const eventLockWait = 10 * time.Second
+
+// report takes the flow detector's events of the step that ended at end. An event log
+// that cannot be written is logged and costs the events, never the collection.
+func (d *Daemon) report(end time.Time, evs []detect.Event) {
+	if err := d.desk.Report(end, evs); err != nil {
+		d.log.Error("events", "err", err)
+	}
 }
 
 // Metrics is the daemon's /metrics registry.
@@ -203,6 +253,7 @@ func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
 // that stops it (a store that cannot be written, an address that cannot be listened
 // on); devices that do not answer never stop it.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer d.evlog.Close()
 	defer d.alerts.Close()
 	// Publish what the store holds before the first poll, so the server has pages.
 	if _, err := d.pub.Publish(ctx); err != nil {
@@ -297,13 +348,13 @@ func (d *Daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	if d.flows != nil {
 		d.flows.learn(rs)
 	}
-	events := d.watch.Observe(rs)
+	crossed := d.watch.Observe(rs)
 	// The crossed limits are stored with the cycle that crossed them, so that a restart
 	// neither forgets them nor alerts again. (Cron stores the state every run; the
 	// daemon keeps its previous samples in memory and spares large networks writing
 	// them every step.)
 	var facts map[string][]byte
-	if len(events) > 0 {
+	if len(crossed) > 0 {
 		state, err := d.watch.Save()
 		if err != nil {
 			return err
@@ -317,8 +368,10 @@ func (d *Daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	commit := time.Since(t)
 	d.metrics.ObserveCommit(commit)
 	d.metrics.ObserveRefused(d.w.Rec.LastRefused())
-	for _, ev := range events {
-		d.alerts.Send(ev)
+	if err := d.desk.Thresholds(crossed); err != nil {
+		d.log.Error("events", "err", err)
+	}
+	for _, ev := range crossed {
 		d.metrics.SetThreshold(ev.Device, ev.Interface, ev.Direction, ev.Bound, ev.State == pipeline.StateExceeded)
 	}
 	over := d.watch.Alerts()
@@ -392,7 +445,17 @@ func (d *Daemon) reload() {
 			}
 		}
 	}
-	d.alerts.SetAlert(cfg.Alert)
+	if !reflect.DeepEqual(old.Detect, cfg.Detect) {
+		log.Warn("reload: [detect] changed; restart mrtgo run to apply it")
+		cfg.Detect = old.Detect
+	}
+	if old.Events.Data != cfg.Events.Data || old.Events.Keep != cfg.Events.Keep {
+		log.Warn("reload: [events] data or keep changed; restart mrtgo run to apply it")
+		cfg.Events.Data, cfg.Events.Keep = old.Events.Data, old.Events.Keep
+	}
+	d.alerts.Configure(cfg)
+	d.desk.Configure(cfg)
+
 	d.cfg = cfg
 	d.metrics.ObserveReload(true)
 	log.Info("reloaded targets file", "file", cfg.File, "devices", len(cfg.Devices),

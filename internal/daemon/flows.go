@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/flowstore"
 	"github.com/mrtgo/mrtgo/flowtop"
@@ -37,6 +38,10 @@ type flows struct {
 	top  *flowtop.Store
 	step time.Duration
 	now  func() time.Time
+	// det examines every record placed on a device ([detect]); nil without.
+	// report takes its events at the end of each step.
+	det    *detect.Detector
+	report func(end time.Time, evs []detect.Event)
 
 	mu       sync.Mutex
 	devices  map[netip.Addr]string     // exporter address to device name
@@ -164,6 +169,11 @@ func (f *flows) store(next time.Time) (time.Time, error) {
 		}
 	}
 	if now := f.now(); !now.Before(next) {
+		if f.det != nil {
+			// Records received after the boundary are in the detector already: at
+			// most a second's worth counts towards the step that ended.
+			f.report(next, f.det.Step(next))
+		}
 		if err := f.top.Commit(next); err != nil && !errors.Is(err, flowtop.ErrNotAfter) {
 			return next, fmt.Errorf("flow store: %w", err)
 		}
@@ -223,13 +233,22 @@ func (f *flows) record(r flow.Record) {
 			f.unknowns[r.Exporter] = true
 			f.log.Warn("flows from an exporter no device claims; set flow_exporter on its device", "exporter", r.Exporter)
 		}
-		f.pending = append(f.pending, flow.Flow{Record: r})
+		fl := flow.Flow{Record: r}
+		if f.det != nil {
+			f.det.Add(&fl) // an attack is one whoever exports it
+		}
+		f.pending = append(f.pending, fl)
 		return
 	}
 	if n := f.sampling[dev]; n > 0 && n != r.SamplingRate {
 		resample(&r, n)
 	}
 	fl := flow.Flow{Record: r, Device: dev}
+	defer func() {
+		if f.det != nil {
+			f.det.Add(&fl) // with the interfaces named
+		}
+	}()
 	for _, side := range []struct {
 		index     uint32
 		direction string

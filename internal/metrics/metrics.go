@@ -43,6 +43,7 @@ type Metrics struct {
 	refused      *prometheus.CounterVec
 
 	ifaces *ifaceCollector
+	events *eventCollector
 }
 
 // New returns the metrics of a running daemon, with Go runtime and process metrics.
@@ -112,9 +113,10 @@ func newBare() *Metrics {
 			Namespace: namespace, Name: "interface_rates_refused_total", Help: refusedHelp,
 		}, []string{"device", "interface", "direction"}),
 		ifaces: &ifaceCollector{byDevice: map[string][]poller.Sample{}},
+		events: &eventCollector{begun: map[[2]string]uint64{}, active: map[uint64][2]string{}},
 	}
 	m.reg.MustRegister(m.pollDuration, m.requests, m.retries, m.timeouts, m.errors, m.up, m.lastSuccess,
-		m.commit, m.render, m.drawn, m.lag, m.skipped, m.reloads, m.thresholds, m.refused, m.ifaces)
+		m.commit, m.render, m.drawn, m.lag, m.skipped, m.reloads, m.thresholds, m.refused, m.ifaces, m.events)
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("error")
 	return m

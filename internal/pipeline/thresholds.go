@@ -1,21 +1,17 @@
 package pipeline
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"math"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/events"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -231,97 +227,6 @@ func rates(prev, s poller.Sample, heartbeat time.Duration) (in, out float64, ok 
 	return rate(prev.In, s.In), rate(prev.Out, s.Out), true
 }
 
-// Alerter runs the alert command for each event, one at a time in a goroutine of its
-// own, so that a slow command never holds up polling: events queue (up to a bound,
-// beyond which they are logged and dropped) and each command is killed after the
-// timeout.
-type Alerter struct {
-	log   *slog.Logger
-	queue chan Event
-	mu    sync.Mutex
-	alert config.Alert
-	done  chan struct{}
-}
-
-// alertQueue is how many events may wait for the command.
-const alertQueue = 1024
-
-// NewAlerter starts an Alerter; Close stops it.
-func NewAlerter(alert config.Alert, log *slog.Logger) *Alerter {
-	a := &Alerter{log: log, alert: alert, queue: make(chan Event, alertQueue), done: make(chan struct{})}
-	go a.loop()
-	return a
-}
-
-// SetAlert changes the command, for a reload.
-func (a *Alerter) SetAlert(alert config.Alert) {
-	a.mu.Lock()
-	a.alert = alert
-	a.mu.Unlock()
-}
-
-// Send logs ev and queues its command; it never blocks.
-func (a *Alerter) Send(ev Event) {
-	attrs := []any{"device", ev.Device, "interface", ev.Interface, "direction", ev.Direction, "bound", ev.Bound,
-		"value", ev.Value, "threshold", ev.Threshold}
-	if ev.State == StateExceeded {
-		a.log.Warn("threshold exceeded", attrs...)
-	} else {
-		a.log.Info("threshold recovered", attrs...)
-	}
-	select {
-	case a.queue <- ev:
-	default:
-		a.log.Error("alert queue full; command not run", attrs...)
-	}
-}
-
-// Close waits for the queued commands to finish.
-func (a *Alerter) Close() {
-	close(a.queue)
-	<-a.done
-}
-
-func (a *Alerter) loop() {
-	defer close(a.done)
-	for ev := range a.queue {
-		a.mu.Lock()
-		alert := a.alert
-		a.mu.Unlock()
-		if alert.Command == "" {
-			continue
-		}
-		if err := runAlert(alert, ev); err != nil {
-			a.log.Error("alert command", "device", ev.Device, "interface", ev.Interface, "state", ev.State, "err", err)
-		}
-	}
-}
-
-func runAlert(alert config.Alert, ev Event) error {
-	ctx, cancel := context.WithTimeout(context.Background(), alert.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", alert.Command)
-	cmd.Env = append(os.Environ(),
-		"MRTGO_DEVICE="+ev.Device,
-		"MRTGO_INTERFACE="+ev.Interface,
-		"MRTGO_DIRECTION="+ev.Direction,
-		"MRTGO_BOUND="+ev.Bound,
-		"MRTGO_VALUE="+strconv.FormatFloat(ev.Value, 'f', 0, 64),
-		"MRTGO_THRESHOLD="+strconv.FormatFloat(ev.Threshold, 'f', 0, 64),
-		"MRTGO_STATE="+ev.State,
-		"MRTGO_TIME="+ev.Time.UTC().Format(time.RFC3339),
-	)
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		return fmt.Errorf("run %q: killed after %v", alert.Command, alert.Timeout)
-	}
-	if err != nil {
-		return fmt.Errorf("run %q: %w: %.200s", alert.Command, err, out)
-	}
-	return nil
-}
-
 // watcherState is what a Watcher carries from one "mrtgo poll --once" to the next: the
 // previous sample of every interface with a threshold, and the limits crossed.
 type watcherState struct {
@@ -385,4 +290,14 @@ func (w *Watcher) Load(b []byte) error {
 	}
 	w.prune()
 	return nil
+}
+
+// Record is the crossing as an event of the log: a crossing begins one, its recovery
+// ends it.
+func (ev Event) Record() events.Event {
+	sev := events.Warning
+	return events.Event{Kind: events.Threshold, Severity: sev, State: events.Active, Start: ev.Time.UTC(), End: ev.Time.UTC(),
+		Device: ev.Device, Interface: ev.Interface, Direction: ev.Direction, Bound: ev.Bound,
+		Value: ev.Value, Threshold: ev.Threshold,
+		Evidence: []events.Evidence{{Measure: "bits/s " + ev.Direction, Value: ev.Value, Threshold: ev.Threshold}}}
 }

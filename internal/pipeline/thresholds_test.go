@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/events"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/poller"
@@ -55,16 +56,26 @@ interface_thresholds = { eth0 = { in_max = "50%%" } }
 	var logBuf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	w := NewWatcher(cfg)
-	a := NewAlerter(cfg.Alert, log)
+	a := NewAlerter(cfg, log)
+	store, err := events.Open(t.TempDir(), events.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	desk, err := NewDesk(cfg, store, a, log, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := &link{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC), step: time.Minute}
 	// Mbit/s in; out stays at 1 Mbit/s and has no limit.
 	ramp := []float64{0, 100, 300, 480, 520, 600, 480, 460, 440, 300, 499, 510, 900, 100, 100}
-	var events []Event
+	var crossings []Event
 	sawAlert := false
 	for _, mbps := range ramp {
-		for _, ev := range w.Observe(l.next(mbps*1e6, 1e6)) {
-			events = append(events, ev)
-			a.Send(ev)
+		evs := w.Observe(l.next(mbps*1e6, 1e6))
+		crossings = append(crossings, evs...)
+		if err := desk.Thresholds(evs); err != nil {
+			t.Fatal(err)
 		}
 		// What the pages show follows the crossings.
 		alerts := w.Alerts()[series.Name("r1", "eth0")]
@@ -98,8 +109,17 @@ interface_thresholds = { eth0 = { in_max = "50%%" } }
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("commands ran with:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(events) != len(want) {
-		t.Errorf("%d events, want %d", len(events), len(want))
+	if len(crossings) != len(want) {
+		t.Errorf("%d crossings, want %d", len(crossings), len(want))
+	}
+	// The log holds two events, each begun at its crossing and ended at its recovery.
+	logged, err := store.Find(events.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 2 || logged[0].State != events.Ended || logged[1].State != events.Ended ||
+		logged[1].Value != 440e6 || logged[0].Threshold != 500e6 || !logged[0].End.After(logged[0].Start) {
+		t.Errorf("event log: %+v", logged)
 	}
 	if n := strings.Count(logBuf.String(), "threshold exceeded"); n != 2 {
 		t.Errorf("%d crossings logged, want 2:\n%s", n, logBuf.String())
@@ -204,8 +224,10 @@ func TestThresholdInterfaceRemoved(t *testing.T) {
 // A command that hangs is killed after the timeout and the failure logged.
 func TestAlertTimeout(t *testing.T) {
 	var logBuf syncbuf.Buffer
-	a := NewAlerter(config.Alert{Command: "sleep 30", Timeout: 100 * time.Millisecond}, slog.New(slog.NewTextHandler(&logBuf, nil)))
-	a.Send(Event{Device: "r1", Interface: "eth0", Direction: "in", Bound: "max", State: StateExceeded})
+	cfg := &config.Config{Alert: config.Alert{Command: "sleep 30", Timeout: 100 * time.Millisecond}}
+	a := NewAlerter(cfg, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	ev := Event{Device: "r1", Interface: "eth0", Direction: "in", Bound: "max", State: StateExceeded}
+	a.Send(events.Update{Event: ev.Record(), Change: events.Began})
 	a.Close()
 	if !strings.Contains(logBuf.String(), "killed after 100ms") {
 		t.Errorf("log does not report the kill:\n%s", logBuf.String())
