@@ -117,6 +117,8 @@ func (p *parser) detect(f *file, c *Config) {
 	}
 	cfg := &c.Detect.Config
 	cfg.Window = c.Step
+	// A rate is taken over at least ten seconds, or the step where it is shorter.
+	cfg.MinSpan = min(detect.DefaultMinSpan, c.Step)
 	if w := d.ScanWindow; w != nil {
 		switch {
 		case w.err != nil:

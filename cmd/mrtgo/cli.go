@@ -42,6 +42,7 @@ Commands:
   serve     serve the static site over HTTP
   fetch     print one interface's stored rates as CSV or JSON
   flows     who and what: top talkers and raw flow records, filtered (nfdump-like)
+  events    what was found: attacks, scans, threshold crossings, anomalies
   check     validate the targets file and exit
   discover  walk SNMP agents and write or merge their interfaces into the targets file
   import    translate an MRTG mrtg.cfg into the targets file and import its history
@@ -108,6 +109,7 @@ func commands() map[string]command {
 		"run":      {"daemon: poll, render, serve", runDaemon},
 		"fetch":    {"print stored rates", runFetch},
 		"flows":    {"query the flow store", runFlows},
+		"events":   {"list what was found", runEvents},
 		"demo":     {"built-in simulated network", runDemo},
 		"discover": {"walk agents and write targets.toml", runDiscover},
 		"import":   {"import an MRTG configuration and its history", runImport},

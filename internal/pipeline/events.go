@@ -31,12 +31,15 @@ type Desk struct {
 	alerts  *Alerter
 	mu      sync.Mutex
 	tracker *events.Tracker
+	step    time.Duration
+	scan    time.Duration
 }
 
 // NewDesk returns a Desk over the open log store, alerting through alerts, with the
 // events the log says are going on taken up as of now.
 func NewDesk(cfg *config.Config, store *events.Log, alerts *Alerter, log *slog.Logger, now time.Time) (*Desk, error) {
 	d := &Desk{log: log, store: store, alerts: alerts, tracker: events.NewTracker(lingerOf(cfg))}
+	d.step, d.scan = windows(cfg)
 	active, err := store.ActiveEvents()
 	if err != nil {
 		return nil, err
@@ -49,17 +52,14 @@ func NewDesk(cfg *config.Config, store *events.Log, alerts *Alerter, log *slog.L
 func (d *Desk) Configure(cfg *config.Config) {
 	d.mu.Lock()
 	d.tracker.Linger = lingerOf(cfg)
+	d.step, d.scan = windows(cfg)
 	d.mu.Unlock()
 }
 
 // lingerOf is how long an event of each kind goes unreported before it ends: the
 // detector reports a lasting flood every step and a lasting scan once per scan window.
 func lingerOf(cfg *config.Config) func(string) time.Duration {
-	step := cfg.Step
-	scan := cfg.Detect.Config.ScanWindow
-	if scan == 0 {
-		scan = detect.DefaultScanWindow
-	}
+	step, scan := windows(cfg)
 	return func(kind string) time.Duration {
 		switch detect.Kind(kind) {
 		case detect.VerticalScan, detect.HorizontalSweep, detect.ICMPSweep:
@@ -69,14 +69,35 @@ func lingerOf(cfg *config.Config) func(string) time.Duration {
 	}
 }
 
+// windows are the step and the scan window of cfg.
+func windows(cfg *config.Config) (step, scan time.Duration) {
+	scan = cfg.Detect.Config.ScanWindow
+	if scan == 0 {
+		scan = detect.DefaultScanWindow
+	}
+	return cfg.Step, scan
+}
+
 // Report takes the flow detector's reports of the step that ended at now.
+//
+// The detector dates an event by its flows' times, which are the exporter's clock:
+// one that is off (or a capture replayed with its own times) would put the event
+// where nobody looks for it. Evidence that does not end within the scan window and a
+// step before now, or ends more than a step after it, is dated by when it arrived:
+// the step that ended at now.
 func (d *Desk) Report(now time.Time, reports []detect.Event) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	evs := make([]events.Event, len(reports))
 	for i, r := range reports {
 		evs[i] = events.FromDetect(r)
+		e := &evs[i]
+		if e.End.After(now.Add(d.step)) || e.End.Before(now.Add(-d.scan-d.step)) {
+			span := min(e.End.Sub(e.Start), d.step)
+			e.End = now.UTC()
+			e.Start = e.End.Add(-max(span, 0))
+		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	return d.apply(d.tracker.Observe(now, evs))
 }
 
