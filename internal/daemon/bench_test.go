@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -244,6 +245,18 @@ func BenchmarkFlowIngest(b *testing.B) {
 // interfaces, the raw segments and the top talkers (one step boundary every 100,000
 // records). It reports records per second; the goal is 200,000.
 func BenchmarkDecodeAndStore(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "detect=off"
+		if on {
+			name = "detect=on"
+		}
+		b.Run(name, func(b *testing.B) { benchDecodeAndStore(b, on) })
+	}
+}
+
+// benchDecodeAndStore is BenchmarkDecodeAndStore, with the flow detector examining
+// every record when detect is set (and reporting at every step's end).
+func benchDecodeAndStore(b *testing.B, detectOn bool) {
 	const ifaces = 100
 	src := "step = \"5m\"\ndata = \"mrtgo.db\"\nsite = \"site\"\n\n[flows]\nlisten = [\"127.0.0.1:2055\"]\n\n" +
 		"[[device]]\nname = \"r1\"\nhost = \"127.0.0.1\"\ninterfaces = [\"*\"]\n"
@@ -263,6 +276,15 @@ func BenchmarkDecodeAndStore(b *testing.B) {
 	f := &flows{log: slog.New(slog.DiscardHandler), raw: raw, top: top, step: cfg.Step,
 		names: map[string]map[int]string{}, counts: map[ifDir]*ifCount{}, unknowns: map[netip.Addr]bool{}}
 	f.configure(cfg)
+	reports := 0
+	if detectOn {
+		det, err := detect.New(detect.Config{Window: cfg.Step})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.det = det
+		f.report = func(_ time.Time, evs []detect.Event) { reports += len(evs) }
+	}
 	names := map[int]string{}
 	for i := 1; i <= ifaces; i++ {
 		names[i] = fmt.Sprintf("ge-0/0/%d", i)
@@ -301,6 +323,9 @@ func BenchmarkDecodeAndStore(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+	if detectOn {
+		b.ReportMetric(float64(reports), "events")
+	}
 	raw.Close()
 	top.Close()
 }
