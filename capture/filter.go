@@ -186,8 +186,7 @@ func (f *Filter) matchIP(p []byte, v byte) bool {
 		if ihl < 20 || ihl > len(p) {
 			return false
 		}
-		if !contains(f.Src, netip.AddrFrom4([4]byte(p[12:16]))) ||
-			!contains(f.Dst, netip.AddrFrom4([4]byte(p[16:20]))) {
+		if !f.addrs(netip.AddrFrom4([4]byte(p[12:16])), netip.AddrFrom4([4]byte(p[16:20]))) {
 			return false
 		}
 		if !f.needL4() {
@@ -201,8 +200,7 @@ func (f *Filter) matchIP(p []byte, v byte) bool {
 		if len(p) < 40 || p[0]>>4 != 6 {
 			return false
 		}
-		if !contains(f.Src, netip.AddrFrom16([16]byte(p[8:24]))) ||
-			!contains(f.Dst, netip.AddrFrom16([16]byte(p[24:40]))) {
+		if !f.addrs(netip.AddrFrom16([16]byte(p[8:24])), netip.AddrFrom16([16]byte(p[24:40]))) {
 			return false
 		}
 		if !f.needL4() {
@@ -277,6 +275,15 @@ func transport6(p []byte) (proto byte, l4 []byte, ok bool) {
 		off += n
 	}
 	return 0, nil, false
+}
+
+// addrs reports whether src is in Src and dst in Dst, trying the shorter list first:
+// a flood's filter names many sources and one destination, which most frames miss.
+func (f *Filter) addrs(src, dst netip.Addr) bool {
+	if len(f.Dst) < len(f.Src) {
+		return contains(f.Dst, dst) && contains(f.Src, src)
+	}
+	return contains(f.Src, src) && contains(f.Dst, dst)
 }
 
 // contains reports whether a is in one of ps; an empty ps contains everything.
