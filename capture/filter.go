@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 )
 
 // IP protocol numbers a Filter commonly names.
@@ -103,6 +105,43 @@ func (f Filter) Validate() error {
 	return nil
 }
 
+// String describes f briefly, for logs: "src 192.0.2.1/32 dst 198.51.100.7/32 proto 6
+// flags 0x02/0x12", or "any".
+func (f Filter) String() string {
+	var b strings.Builder
+	list := func(name string, n int, item func(int) string) {
+		if n == 0 {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(name)
+		for i := range n {
+			if i == 0 {
+				b.WriteByte(' ')
+			} else {
+				b.WriteByte(',')
+			}
+			b.WriteString(item(i))
+		}
+	}
+	list("src", len(f.Src), func(i int) string { return f.Src[i].String() })
+	list("dst", len(f.Dst), func(i int) string { return f.Dst[i].String() })
+	if f.Proto != 0 {
+		list("proto", 1, func(int) string { return strconv.Itoa(int(f.Proto)) })
+	}
+	list("sport", len(f.SrcPorts), func(i int) string { return strconv.Itoa(int(f.SrcPorts[i])) })
+	list("dport", len(f.DstPorts), func(i int) string { return strconv.Itoa(int(f.DstPorts[i])) })
+	if f.TCPFlagsMask != 0 || f.TCPFlags != 0 {
+		list("flags", 1, func(int) string { return fmt.Sprintf("%#02x/%#02x", f.TCPFlags, f.TCPFlagsMask) })
+	}
+	if b.Len() == 0 {
+		return "any"
+	}
+	return b.String()
+}
+
 // Address family bits.
 const (
 	fam4 = 1 << iota
@@ -133,7 +172,7 @@ func (f *Filter) needL4() bool { return f.Proto != 0 || f.hasPorts() || f.TCPFla
 // 802.1Q or 802.1ad tag, or two (QinQ; tag protocol 0x8100, 0x88a8 or 0x9100). It
 // reads the bytes in place and allocates nothing; a frame too short for what f
 // examines does not match (unless f is zero).
-func (f Filter) MatchFrame(frame []byte) bool { return f.matchFrame(frame) }
+func (f Filter) MatchFrame(frame []byte) bool { return f.matchFrame(frame, 0) }
 
 // MatchIP reports whether f selects a bare IPv4 or IPv6 packet (no link header).
 func (f Filter) MatchIP(packet []byte) bool {
@@ -146,7 +185,9 @@ func (f Filter) MatchIP(packet []byte) bool {
 	return f.matchIP(packet, packet[0]>>4)
 }
 
-func (f *Filter) matchFrame(frame []byte) bool {
+// matchFrame is MatchFrame of a frame that had tags tags before these, which the
+// kernel took off (VLAN offload).
+func (f *Filter) matchFrame(frame []byte, tags int) bool {
 	if f.isZero() {
 		return true
 	}
@@ -155,12 +196,15 @@ func (f *Filter) matchFrame(frame []byte) bool {
 	}
 	et := binary.BigEndian.Uint16(frame[12:14])
 	off := 14
-	for tags := 0; et == tpid8021Q || et == tpid8021AD || et == tpidQinQOld; tags++ {
-		if tags == maxTags || len(frame) < off+4 {
+	for ; et == tpid8021Q || et == tpid8021AD || et == tpidQinQOld; tags++ {
+		if tags >= maxTags || len(frame) < off+4 {
 			return false
 		}
 		et = binary.BigEndian.Uint16(frame[off+2 : off+4])
 		off += 4
+	}
+	if tags > maxTags {
+		return false
 	}
 	switch et {
 	case etherIPv4:

@@ -183,3 +183,19 @@ func TestBPFText(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterString(t *testing.T) {
+	for _, tt := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{}, "any"},
+		{synFilter, "src 192.0.2.1/32 dst 198.51.100.7/32 proto 6 flags 0x02/0x12"},
+		{Filter{Dst: pfx("2001:db8::/32"), Proto: ProtoUDP, SrcPorts: []uint16{53, 123}, DstPorts: []uint16{1}},
+			"dst 2001:db8::/32 proto 17 sport 53,123 dport 1"},
+	} {
+		if got := tt.f.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}
