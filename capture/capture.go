@@ -269,12 +269,15 @@ func (c *Capturer) Start(name string, f Filter) (file string, err error) {
 	c.mu.Unlock()
 
 	if err := r.open(); err != nil {
+		err = fmt.Errorf("capture %s on %s: %w", file, c.o.Interface, err)
+		r.final = Info{File: file, Filter: f, Start: start, End: start, Reason: EndError, Err: err}
 		c.mu.Lock()
 		delete(c.active, file)
 		c.ended.Failed++
 		c.mu.Unlock()
+		close(r.done) // for a Wait that found it reserved
 		c.wg.Done()
-		return "", fmt.Errorf("capture %s on %s: %w", file, c.o.Interface, err)
+		return "", err
 	}
 	c.mu.Lock()
 	r.running = true

@@ -23,17 +23,20 @@
 // which receives every frame the interface sends and receives, both directions. The
 // Filter is applied in the process: MatchFrame reads the bytes in place (Ethernet, up
 // to two 802.1Q or 802.1ad tags, the IPv4 or IPv6 header and IPv6 extension headers,
-// TCP or UDP ports, TCP flags) and allocates nothing: 12 to 25 ns a frame with the
-// filter of a scan or a SYN flood, 60 to 100 with one of 32 sources (BenchmarkMatchFrame,
-// one core of the 2-core test machine, over a mix of frames). Filter.BPF writes the same
-// filter as a pcap-filter(7) expression: over the frames of the test mix tcpdump selects
-// exactly the frames MatchFrame does (TestBPFAgreesWithTcpdump), except as BPF
-// documents for IPv6 ports behind extension headers.
+// TCP or UDP ports, TCP flags) and allocates nothing: 11 to 25 ns a frame with the
+// filter of a scan, a sweep or a SYN flood, 60 to 130 with a flood's of 32 sources
+// (BenchmarkMatchFrame over a mix of frames, on one core of the 2-core test machine,
+// the higher figures while it was busy), far less than the system call that reads
+// the frame. Filter.BPF writes the same filter as a pcap-filter(7) expression: over
+// the frames of the test mix tcpdump selects exactly the frames MatchFrame does
+// (TestBPFAgreesWithTcpdump), except as BPF documents for IPv6 ports behind extension
+// headers.
 //
 // Linux takes the VLAN tag off a received frame (the card does, with VLAN offload, or
-// the kernel's receive path, as on veth) and reports it beside the frame; like libpcap, a capture puts it back in the frame it writes (as an
-// 802.1Q tag: pcapgo does not report the tag's protocol), and counts it when it
-// matches, so a file holds what MatchFrame and tcpdump select from the file itself.
+// the kernel's receive path, as on veth) and reports it beside the frame; like
+// libpcap, a capture puts it back in the frame it writes (as an 802.1Q tag: pcapgo
+// does not report the tag's protocol), and counts it when it matches, so a file holds
+// what MatchFrame and tcpdump select from the file itself (TestLiveVLAN).
 //
 // # Timing
 //

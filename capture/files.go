@@ -46,19 +46,15 @@ func sanitize(name string) string {
 // running, has. c.mu is held.
 func (c *Capturer) freeName(t time.Time, name string) string {
 	base := t.UTC().Format(timeLayout) + "-" + sanitize(name)
-	for i := 1; ; i++ {
-		file := base + pcapSuffix
-		if i > 1 {
-			file = fmt.Sprintf("%s-%d%s", base, i, pcapSuffix)
+	file := base + pcapSuffix
+	for i := 2; i <= 1000; i++ { // past that (a directory it cannot read?) creating the file will fail
+		if _, busy := c.active[file]; !busy &&
+			!exists(filepath.Join(c.o.Dir, file)) && !exists(filepath.Join(c.o.Dir, file+partSuffix)) {
+			break
 		}
-		if _, busy := c.active[file]; busy {
-			continue
-		}
-		if exists(filepath.Join(c.o.Dir, file)) || exists(filepath.Join(c.o.Dir, file+partSuffix)) {
-			continue
-		}
-		return file
+		file = fmt.Sprintf("%s-%d%s", base, i, pcapSuffix)
 	}
+	return file
 }
 
 func exists(path string) bool {
