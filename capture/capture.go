@@ -420,6 +420,9 @@ func (r *run) open() error {
 	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
+	if src == nil {
+		return errors.New("open: no source and no error")
+	}
 	if s, ok := src.(interface{ SetCaptureLength(int) error }); ok {
 		if err := s.SetCaptureLength(o.SnapLen); err != nil {
 			src.Close()

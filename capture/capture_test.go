@@ -346,6 +346,14 @@ func TestStartErrors(t *testing.T) {
 	if ents, _ := os.ReadDir(c.Dir()); len(ents) != 1 || ents[0].Name() != lockName {
 		t.Errorf("failed start left files: %v", ents)
 	}
+	nilOpen, err := New(Options{Interface: "x", Dir: t.TempDir(), Open: func(string) (Source, error) { return nil, nil }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nilOpen.Close()
+	if _, err := nilOpen.Start("x", synFilter); err == nil {
+		t.Error("a nil source started")
+	}
 	if _, err := c.Wait(context.Background(), "nothing.pcap"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Wait of an unknown file: %v", err)
 	}

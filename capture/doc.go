@@ -62,11 +62,11 @@
 // type Ethernet, Options.SnapLen), then each selected frame, buffered and written out
 // at least every second, so that the running capture can be read by tcpdump -r from
 // its ".part" file. When it ends the file is synced and renamed to NAME.pcap: a file
-// under its final name is always complete. A crash (kill -9, a power loss) leaves the
-// ".part" file, whole up to its last write but perhaps with a frame cut short at its
-// end; the next New on the directory cuts each such file back to its last whole frame,
-// syncs it and gives it its final name (TestLiveCrash), and deletes one without a
-// whole header. A capture's frames are kept to Options.SnapLen bytes (262,144 by
+// under its final name is always complete. A crash of the process (kill -9) leaves
+// the ".part" file, whole up to its last write but perhaps with a frame cut short at
+// its end (a power loss, what of it reached the disk); the next New on the directory
+// cuts each such file back to its last whole frame, syncs it and gives it its final
+// name (TestLiveCrash), and deletes one without a whole header. A capture's frames are kept to Options.SnapLen bytes (262,144 by
 // default, tcpdump's: whole frames, GSO and GRO frames of 64 KiB and more too, which
 // the socket sees before segmentation); MaxBytes counts every byte of the file,
 // headers included, and the file never passes it. Files are created 0640 and the

@@ -62,6 +62,9 @@ func newWaiter(src Source) (waiter, error) {
 	if !ok {
 		return nil, nil
 	}
+	if h == nil {
+		return nil, errors.New("a nil pcapgo.EthernetHandle")
+	}
 	fd, err := handleFD(h)
 	if err != nil {
 		return nil, err
