@@ -74,6 +74,7 @@ fuzz:
 	$(GO) test ./flowquery -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzEscapeText$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzMatchFrame$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin var

@@ -1,0 +1,227 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const (
+	partSuffix = ".part"
+	pcapSuffix = ".pcap"
+	lockName   = "LOCK"
+	timeLayout = "20060102T150405Z"
+	maxNameLen = 64 // of the sanitized name, in bytes
+)
+
+// sanitize keeps name's letters, digits, '.', '_' and '-', turns each other character
+// into '_', and cuts it to maxNameLen bytes; an empty name is "capture".
+func sanitize(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if b.Len() == maxNameLen {
+			break
+		}
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "capture"
+	}
+	return b.String()
+}
+
+// freeName is the file name of a capture started at t: one that no file, finished or
+// running, has. c.mu is held.
+func (c *Capturer) freeName(t time.Time, name string) string {
+	base := t.UTC().Format(timeLayout) + "-" + sanitize(name)
+	file := base + pcapSuffix
+	for i := 2; i <= 1000; i++ { // past that (a directory it cannot read?) creating the file will fail
+		if _, busy := c.active[file]; !busy &&
+			!exists(filepath.Join(c.o.Dir, file)) && !exists(filepath.Join(c.o.Dir, file+partSuffix)) {
+			break
+		}
+		file = fmt.Sprintf("%s-%d%s", base, i, pcapSuffix)
+	}
+	return file
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil || !errors.Is(err, os.ErrNotExist)
+}
+
+// fileTime is the start time in the name of a capture's file, and false for a name
+// not of that form.
+func fileTime(name string) (time.Time, bool) {
+	if len(name) < len(timeLayout)+1 || name[len(timeLayout)] != '-' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(timeLayout, name[:len(timeLayout)])
+	return t, err == nil
+}
+
+// Prune deletes the finished files whose start time is older than Options.Keep, and
+// returns how many. Files of other names are left alone. New prunes, and so does
+// each capture when it ends.
+func (c *Capturer) Prune() (int, error) {
+	if c.o.Keep < 0 {
+		return 0, nil
+	}
+	ents, err := os.ReadDir(c.o.Dir)
+	if err != nil {
+		return 0, fmt.Errorf("capture: %w", err)
+	}
+	cut := c.o.Now().Add(-c.o.Keep)
+	var (
+		n    int
+		errs []error
+	)
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, pcapSuffix) {
+			continue
+		}
+		if t, ok := fileTime(name); !ok || !t.Before(cut) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(c.o.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+		c.log.Info("capture file deleted", "file", name, "keep", c.o.Keep)
+	}
+	return n, errors.Join(errs...)
+}
+
+// recoverParts completes the files of captures that a crash interrupted: each
+// ".part" file is cut back to its last whole frame, synced, and given its final
+// name. One shorter than a pcap header holds nothing and is deleted.
+func recoverParts(dir string, log *slog.Logger) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		log.Warn("capture: recover interrupted captures", "err", err)
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		final, ok := strings.CutSuffix(name, partSuffix)
+		if !ok || !e.Type().IsRegular() || !strings.HasSuffix(final, pcapSuffix) {
+			continue
+		}
+		if _, ok := fileTime(final); !ok {
+			continue
+		}
+		kept, err := recoverPart(filepath.Join(dir, name), filepath.Join(dir, final))
+		if err != nil {
+			log.Warn("capture: recover interrupted capture", "file", name, "err", err)
+			continue
+		}
+		if kept < 0 {
+			log.Warn("capture: deleted interrupted capture without a header", "file", name)
+			continue
+		}
+		log.Info("capture: recovered interrupted capture", "file", final, "frames", kept)
+	}
+	if err := syncDir(dir); err != nil {
+		log.Warn("capture: recover interrupted captures", "err", err)
+	}
+}
+
+// recoverPart cuts the pcap file at part to its whole frames and renames it to
+// final, returning how many frames it kept; -1 when it had no whole header and was
+// deleted.
+func recoverPart(part, final string) (int, error) {
+	if exists(final) {
+		return 0, fmt.Errorf("%s exists", final)
+	}
+	f, err := os.OpenFile(part, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, size, err := wholeFrames(bufio.NewReader(f))
+	if errors.Is(err, errNoHeader) {
+		f.Close()
+		return -1, os.Remove(part)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", part, err)
+	}
+	if err := f.Truncate(size); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	return n, os.Rename(part, final)
+}
+
+var errNoHeader = errors.New("no pcap file header")
+
+// wholeFrames reads a pcap file written by this package (little-endian, the
+// microsecond magic) and returns how many whole frames it holds and where the last
+// ends.
+func wholeFrames(r io.Reader) (frames int, size int64, err error) {
+	var h [fileHeaderLen]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, 0, errNoHeader
+		}
+		return 0, 0, err
+	}
+	if binary.LittleEndian.Uint32(h[0:4]) != 0xa1b2c3d4 {
+		return 0, 0, errNoHeader
+	}
+	snap := binary.LittleEndian.Uint32(h[16:20])
+	size = fileHeaderLen
+	var rec [recordHeaderLen]byte
+	for {
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return frames, size, nil
+			}
+			return frames, size, err
+		}
+		caplen := binary.LittleEndian.Uint32(rec[8:12])
+		if caplen == 0 || caplen > snap || caplen > binary.LittleEndian.Uint32(rec[12:16]) {
+			return frames, size, nil // not a record (zeros a crash left?): the tail is torn
+		}
+		if n, err := io.CopyN(io.Discard, r, int64(caplen)); err != nil {
+			if n < int64(caplen) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+				return frames, size, nil
+			}
+			return frames, size, err
+		}
+		frames++
+		size += recordHeaderLen + int64(caplen)
+	}
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
