@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrtgo/mrtgo/capture"
 	"github.com/mrtgo/mrtgo/detect"
 )
 
@@ -267,4 +268,57 @@ func (e *Event) merge(l Event) {
 	if l.Device != "" {
 		e.Device, e.Interface = l.Device, l.Interface
 	}
+}
+
+// Filter selects the event's packets, as its sources did them: a scan's probes from
+// its source to its host, a sweep's to its port (or its ICMP), a SYN flood's SYNs
+// without ACK from its source to its target, a DDoS's packets of its kind to its
+// target (a reflection's from the amplifiers' ports). ok is false for kinds whose
+// packets the event does not name (thresholds, anomalies).
+func (e Event) Filter() (f capture.Filter, ok bool) {
+	host := func(a []netip.Addr) []netip.Prefix {
+		if len(a) == 0 {
+			return nil
+		}
+		return []netip.Prefix{netip.PrefixFrom(a[0], a[0].BitLen())}
+	}
+	icmp := uint8(capture.ProtoICMP)
+	if len(e.Targets) > 0 && e.Targets[0].Is6() || len(e.Sources) > 0 && e.Sources[0].Is6() {
+		icmp = capture.ProtoICMPv6
+	}
+	synOnly := func(f *capture.Filter) {
+		f.Proto, f.TCPFlags, f.TCPFlagsMask = capture.ProtoTCP, capture.FlagSYN, capture.FlagSYN|capture.FlagACK
+	}
+	switch detect.Kind(e.Kind) {
+	case detect.VerticalScan:
+		f.Src, f.Dst = host(e.Sources), host(e.Targets)
+		if e.Proto != 0 {
+			f.Proto = e.Proto
+		}
+	case detect.HorizontalSweep:
+		f.Src, f.Proto = host(e.Sources), capture.ProtoTCP
+		if len(e.Ports) > 0 {
+			f.DstPorts = e.Ports[:1]
+		}
+	case detect.ICMPSweep:
+		f.Src, f.Proto = host(e.Sources), icmp
+	case detect.SYNFlood:
+		f.Src, f.Dst = host(e.Sources), host(e.Targets)
+		synOnly(&f)
+	case detect.DDoSSYN:
+		f.Dst = host(e.Targets)
+		synOnly(&f)
+	case detect.DDoSUDP:
+		f.Dst, f.Proto = host(e.Targets), capture.ProtoUDP
+	case detect.DDoSICMP:
+		f.Dst, f.Proto = host(e.Targets), icmp
+	case detect.DDoSReflection:
+		f.Dst, f.Proto, f.SrcPorts = host(e.Targets), capture.ProtoUDP, e.Ports
+	default:
+		return capture.Filter{}, false
+	}
+	if f.IsZero() || f.Validate() != nil {
+		return capture.Filter{}, false
+	}
+	return f, true
 }

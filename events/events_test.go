@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,5 +288,35 @@ func TestFromDetectAndSummary(t *testing.T) {
 	}
 	if k1, k2 := e.Key(), FromDetect(d).Key(); k1 != k2 {
 		t.Fatalf("keys differ: %s %s", k1, k2)
+	}
+}
+
+// Each flow kind selects its own packets; the expressions are capture's, which its
+// tests hold against tcpdump.
+func TestFilter(t *testing.T) {
+	src, dst := []netip.Addr{addr("203.0.113.68")}, []netip.Addr{addr("192.0.2.80")}
+	synOnly := "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
+	for _, tt := range []struct {
+		e    Event
+		want string // the expression's untagged part
+	}{
+		{Event{Kind: string(detect.SYNFlood), Sources: src, Targets: dst}, "ip and ip src host 203.0.113.68 and ip dst host 192.0.2.80 and " + synOnly},
+		{Event{Kind: string(detect.VerticalScan), Sources: src, Targets: dst}, "ip and ip src host 203.0.113.68 and ip dst host 192.0.2.80"},
+		{Event{Kind: string(detect.HorizontalSweep), Sources: src, Ports: []uint16{22}}, "ip and ip src host 203.0.113.68 and tcp dst port 22"},
+		{Event{Kind: string(detect.ICMPSweep), Sources: src}, "ip and ip src host 203.0.113.68 and ip proto 1"},
+		{Event{Kind: string(detect.DDoSUDP), Sources: src, Targets: dst}, "ip and ip dst host 192.0.2.80 and ip proto 17"},
+		{Event{Kind: string(detect.DDoSSYN), Sources: src, Targets: dst}, "ip and ip dst host 192.0.2.80 and " + synOnly},
+		{Event{Kind: string(detect.DDoSICMP), Targets: []netip.Addr{addr("2001:db8::7")}}, "ip6 and ip6 dst host 2001:db8::7 and ip6 protochain 58"},
+		{Event{Kind: string(detect.DDoSReflection), Targets: dst, Ports: []uint16{53, 123}}, "ip and ip dst host 192.0.2.80 and (udp src port 53 or udp src port 123)"},
+	} {
+		f, ok := tt.e.Filter()
+		if bpf := f.BPF(); !ok || !strings.HasPrefix(bpf, tt.want+" or (vlan and (") {
+			t.Errorf("%s: %v %q, want %q first", tt.e.Kind, ok, bpf, tt.want)
+		}
+	}
+	for _, k := range []string{Threshold, Anomaly} {
+		if _, ok := (Event{Kind: k, Device: "core1", Interface: "ge-0/0/0"}).Filter(); ok {
+			t.Errorf("a %s has packets", k)
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mrtgo/mrtgo/capture"
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/events"
@@ -149,6 +150,7 @@ type Daemon struct {
 	watch    *pipeline.Watcher // thresholds, evaluated on each committed cycle
 	alerts   *pipeline.Alerter // runs the alert command off the polling path
 	evlog    *events.Log       // what was found
+	capturer *capture.Capturer // [detect.capture]; nil without
 	desk     *pipeline.Desk    // turns reports into the log's events and alerts
 	flows    *flows            // nil without [flows]
 	interval time.Duration
@@ -186,6 +188,9 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 	fail := func(err error) (*Daemon, error) {
 		d.alerts.Close()
 		evlog.Close()
+		if d.capturer != nil {
+			d.capturer.Close()
+		}
 		return nil, err
 	}
 	if d.desk, err = pipeline.NewDesk(cfg, evlog, d.alerts, o.Log, time.Now()); err != nil {
@@ -212,6 +217,18 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 				closeFlows()
 				return fail(err)
 			}
+			if cp := cfg.Detect.Capture; cp.Interface != "" {
+				if d.capturer, err = capture.New(capture.Options{Interface: cp.Interface, Dir: cp.Dir,
+					Duration: cp.Duration, MaxBytes: cp.MaxBytes, Keep: cp.Keep}, o.Log); err != nil {
+					closeFlows()
+					return fail(fmt.Errorf("[detect.capture]: %w", err))
+				}
+				d.desk.Capture = d.capture
+				if err := d.metrics.RegisterCapture(d.capturer.Stats); err != nil {
+					closeFlows()
+					return fail(err)
+				}
+			}
 			d.flows.det = det
 			d.flows.report = d.report
 			if err := d.metrics.RegisterDetect(det.Stats); err != nil {
@@ -237,6 +254,18 @@ func OpenEvents(cfg *config.Config) (*events.Log, error) {
 // cron poll in flight).
 const eventLockWait = 10 * time.Second
 
+// capture starts a capture of a new event's packets; a capture that cannot start
+// (too many at once, the interface gone) is logged and costs the event its file.
+func (d *Daemon) capture(e events.Event, f capture.Filter) string {
+	file, err := d.capturer.Start(fmt.Sprintf("%d-%s", e.ID, e.Kind), f)
+	if err != nil {
+		d.log.Warn("capture not started", "id", e.ID, "kind", e.Kind, "err", err)
+		return ""
+	}
+	d.log.Info("capturing", "id", e.ID, "kind", e.Kind, "file", file, "filter", f.String())
+	return file
+}
+
 // report takes the flow detector's events of the step that ended at end. An event log
 // that cannot be written is logged and costs the events, never the collection.
 func (d *Daemon) report(end time.Time, evs []detect.Event) {
@@ -254,6 +283,9 @@ func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
 // on); devices that do not answer never stop it.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.evlog.Close()
+	if d.capturer != nil {
+		defer d.capturer.Close()
+	}
 	defer d.alerts.Close()
 	// Publish what the store holds before the first poll, so the server has pages.
 	if _, err := d.pub.Publish(ctx); err != nil {

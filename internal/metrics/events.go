@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mrtgo/mrtgo/capture"
 	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/events"
 )
@@ -96,4 +97,39 @@ func (c detectCollector) Collect(ch chan<- prometheus.Metric) {
 // RegisterDetect exports the flow detector's counts, read from stats at each scrape.
 func (m *Metrics) RegisterDetect(stats func() detect.Stats) error {
 	return m.reg.Register(detectCollector{stats})
+}
+
+var (
+	capturesStarted = prometheus.NewDesc(namespace+"_captures_started_total", "Packet captures started for events ([detect.capture]).", nil, nil)
+	capturesFailed  = prometheus.NewDesc(namespace+"_captures_failed_total", "Packet captures that could not start or ended with an error.", nil, nil)
+	capturesBusy    = prometheus.NewDesc(namespace+"_captures_refused_total", "Packet captures not started because as many as allowed were running.", nil, nil)
+	capturesActive  = prometheus.NewDesc(namespace+"_captures_active", "Packet captures running.", nil, nil)
+	captureFrames   = prometheus.NewDesc(namespace+"_capture_frames_total", "Frames the captures read from the interface (seen), selected by their filters (matched), wrote (written), and the kernel dropped for want of socket buffer (dropped).", []string{"what"}, nil)
+)
+
+type captureCollector struct{ totals func() capture.Totals }
+
+func (c captureCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{capturesStarted, capturesFailed, capturesBusy, capturesActive, captureFrames} {
+		ch <- d
+	}
+}
+
+func (c captureCollector) Collect(ch chan<- prometheus.Metric) {
+	t := c.totals()
+	ch <- prometheus.MustNewConstMetric(capturesStarted, prometheus.CounterValue, float64(t.Started))
+	ch <- prometheus.MustNewConstMetric(capturesFailed, prometheus.CounterValue, float64(t.Failed))
+	ch <- prometheus.MustNewConstMetric(capturesBusy, prometheus.CounterValue, float64(t.Busy))
+	ch <- prometheus.MustNewConstMetric(capturesActive, prometheus.GaugeValue, float64(t.Active))
+	for _, f := range []struct {
+		what string
+		n    uint64
+	}{{"seen", t.Seen}, {"matched", t.Matched}, {"written", t.Written}, {"dropped", t.Dropped}} {
+		ch <- prometheus.MustNewConstMetric(captureFrames, prometheus.CounterValue, float64(f.n), f.what)
+	}
+}
+
+// RegisterCapture exports the packet captures' counts, read from totals at each scrape.
+func (m *Metrics) RegisterCapture(totals func() capture.Totals) error {
+	return m.reg.Register(captureCollector{totals})
 }

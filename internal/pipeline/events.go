@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mrtgo/mrtgo/capture"
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/events"
@@ -18,11 +19,10 @@ import (
 // packets. The daemon and "poll --once" both use one, and a Desk takes up the events
 // the log says are going on, so a cron run and the daemon decide alike.
 type Desk struct {
-	// Prepare, when set, is called with each event that begins before it is stored,
-	// so that it can be given its pcap filter expression; Capture, when set, after it
-	// is stored (it has its ID), to start a capture and return the file's name.
-	Prepare func(*events.Event)
-	Capture func(events.Event) string
+	// Capture, when set, is called with each event of the flow kinds that begins,
+	// once it is stored (it has its ID), and the filter of its packets, to start a
+	// capture of them; it returns the file's name, or "" when none was started.
+	Capture func(events.Event, capture.Filter) string
 	// OnUpdate, when set, sees every change (for /metrics).
 	OnUpdate func(events.Update)
 
@@ -151,8 +151,10 @@ func (d *Desk) apply(ups []events.Update) error {
 	}
 	ptrs := make([]*events.Event, len(ups))
 	for i := range ups {
-		if ups[i].Change == events.Began && d.Prepare != nil {
-			d.Prepare(&ups[i].Event)
+		if ups[i].Change == events.Began {
+			if f, ok := ups[i].Event.Filter(); ok {
+				ups[i].Event.BPF = f.BPF()
+			}
 		}
 		ptrs[i] = &ups[i].Event
 	}
@@ -162,9 +164,9 @@ func (d *Desk) apply(ups []events.Update) error {
 	var captured []*events.Event
 	for i := range ups {
 		u := &ups[i]
-		if u.Change == events.Began && d.Capture != nil {
-			if f := d.Capture(u.Event); f != "" {
-				u.Event.Capture = f
+		if f, ok := u.Event.Filter(); ok && u.Change == events.Began && d.Capture != nil {
+			if name := d.Capture(u.Event, f); name != "" {
+				u.Event.Capture = name
 				captured = append(captured, &u.Event)
 			}
 		}

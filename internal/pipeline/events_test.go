@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/capture"
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/events"
@@ -28,7 +29,7 @@ step = "1m"
 listen = ["127.0.0.1:2055"]
 [detect]
 [events]
-command = 'echo "$MRTGO_EVENT_ID $MRTGO_KIND $MRTGO_CHANGE $MRTGO_STATE $MRTGO_SEVERITY [$MRTGO_SOURCES] [$MRTGO_TARGETS] $MRTGO_SOURCE_COUNT $MRTGO_PPS $MRTGO_BPF" >> %s'
+command = 'echo "$MRTGO_EVENT_ID $MRTGO_KIND $MRTGO_CHANGE $MRTGO_STATE $MRTGO_SEVERITY [$MRTGO_SOURCES] [$MRTGO_TARGETS] $MRTGO_SOURCE_COUNT $MRTGO_PPS $MRTGO_CAPTURE ${MRTGO_BPF%%%% or *}" >> %s'
 kinds = ["ddos-udp"]
 `, out)
 	cfg, err := config.Parse("targets.toml", []byte(src))
@@ -49,7 +50,7 @@ kinds = ["ddos-udp"]
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Prepare = func(e *events.Event) { e.BPF = "dst host " + e.Targets[0].String() }
+		d.Capture = func(e events.Event, f capture.Filter) string { return fmt.Sprintf("%d.pcap", e.ID) }
 		return d, store, a
 	}
 	ddos := func(at time.Time, pps float64, sev detect.Severity) detect.Event {
@@ -87,9 +88,9 @@ kinds = ["ddos-udp"]
 		t.Fatalf("command never ran: %v\n%s", err, logBuf.String())
 	}
 	want := []string{
-		"1 ddos-udp began active warning [198.51.100.1 198.51.100.2] [192.0.2.7] 200 20000 dst host 192.0.2.7",
-		"1 ddos-udp escalated active critical [198.51.100.1 198.51.100.2] [192.0.2.7] 200 200000 dst host 192.0.2.7",
-		"1 ddos-udp ended ended critical [198.51.100.1 198.51.100.2] [192.0.2.7] 200 200000 dst host 192.0.2.7",
+		"1 ddos-udp began active warning [198.51.100.1 198.51.100.2] [192.0.2.7] 200 20000 1.pcap ip and ip dst host 192.0.2.7 and ip proto 17",
+		"1 ddos-udp escalated active critical [198.51.100.1 198.51.100.2] [192.0.2.7] 200 200000 1.pcap ip and ip dst host 192.0.2.7 and ip proto 17",
+		"1 ddos-udp ended ended critical [198.51.100.1 198.51.100.2] [192.0.2.7] 200 200000 1.pcap ip and ip dst host 192.0.2.7 and ip proto 17",
 	}
 	if got := strings.TrimSpace(string(b)); got != strings.Join(want, "\n") {
 		t.Errorf("commands ran with:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
