@@ -17,6 +17,10 @@ const (
 	flagACK = 0x10
 )
 
+// AnsweredShare is the share of the UDP packets a destination receives that it must
+// send back, as UDP, for them to be a conversation and not a flood.
+const AnsweredShare = 1.0 / 32
+
 // DDoS kinds, as indexes.
 const (
 	kindSYN = iota
@@ -27,6 +31,10 @@ const (
 )
 
 var ddosKinds = [nKinds]Kind{DDoSSYN, DDoSUDP, DDoSReflection, DDoSICMP}
+
+// sentKey is mixed into an address's hash for its sent UDP in the sketch, apart from
+// the kinds it receives.
+const sentKey = nKinds
 
 // span is the earliest start and latest end of some flows, in Unix nanoseconds.
 type span struct{ first, last int64 }
@@ -85,6 +93,9 @@ type target struct {
 	base   [nKinds]float64 // baseline packets/s
 	seen   [nKinds]float64 // windows the baseline has learned from, up to 1/alpha
 	window float64         // packets of all kinds this step
+	// sentUDP is the UDP packets the destination itself sent this step: its
+	// answers, which make the UDP it receives a conversation rather than a flood.
+	sentUDP float64
 	where
 }
 
@@ -303,11 +314,24 @@ func (d *Detector) Add(f *flow.Flow) {
 	if kind < 0 {
 		return
 	}
+	if r.Proto == 17 {
+		// What each address sends as UDP, for the destinations that answer: counted
+		// exactly once it is a tracked destination, and by the sketch before, so
+		// that answers sent before the requests made it one are not missed.
+		d.light.add(mix(hashAddr(r.Src)^sentKey), packets, 0)
+		if t := d.targets.m[r.Src]; t != nil {
+			t.sentUDP += packets
+		}
+	}
 	estP, estB := d.light.add(mix(hashAddr(r.Dst)^uint64(kind)), packets, bytes)
 	if estP < d.promote[kind][0] && estB < d.promote[kind][1] {
 		return
 	}
-	t := d.targets.get(r.Dst)
+	t, known := d.targets.m[r.Dst]
+	if !known {
+		t = d.targets.get(r.Dst)
+		t.sentUDP = d.light.packetsOf(mix(hashAddr(r.Dst) ^ sentKey))
+	}
 	t.where = w
 	a := t.k[kind]
 	if a == nil {
@@ -454,7 +478,11 @@ func (d *Detector) Step(end time.Time) []Event {
 			case kind != kindSYN && bps >= th.DDoSBPS:
 				main = Evidence{"bps", bps, th.DDoSBPS}
 			}
-			if main.Threshold > 0 && sources >= th.DDoSSources && pps >= factor*base {
+			// UDP the destination answers is a conversation (a QUIC or DNS server
+			// under load, a resolver taking the replies to its own queries), as
+			// established TCP is.
+			answered := (kind == kindUDP || kind == kindReflection) && t.sentUDP >= AnsweredShare*a.packets
+			if main.Threshold > 0 && sources >= th.DDoSSources && pps >= factor*base && !answered {
 				e := Event{Kind: ddosKinds[kind], Severity: severity(main.Value, main.Threshold),
 					Device: t.device, Interface: t.iface, Network: net,
 					Sources: a.top.sorted(), SourceCount: sources, Targets: []netip.Addr{dst}, TargetCount: 1,
@@ -475,7 +503,7 @@ func (d *Detector) Step(end time.Time) []Event {
 			}
 			t.k[kind] = nil
 		}
-		t.window = 0
+		t.window, t.sentUDP = 0, 0
 		if !live {
 			delete(d.targets.m, dst)
 		}

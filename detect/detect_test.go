@@ -304,6 +304,44 @@ func TestFlashCrowd(t *testing.T) {
 	}
 }
 
+// UDP a destination answers is a conversation: a QUIC server's clients (its answers
+// sent before or after their requests), a resolver's replies to its own queries. The
+// same traffic unanswered, or answered less than one packet in AnsweredShare, is a
+// flood.
+func TestAnsweredUDP(t *testing.T) {
+	// answers returns the destination's answers to each source: per packets received.
+	answers := func(rs []rec, per float64) []rec {
+		var out []rec
+		for _, r := range rs {
+			out = append(out, rec{r.dst, r.src, r.dstPort, r.srcPort, 17, 0, uint64(float64(r.packets) * per), uint64(float64(r.bytes) * per), r.at, r.dur})
+		}
+		return out
+	}
+	quic := ddos(200, "192.0.2.1", 17, 0, 443, 0, 1000, 1200)
+	resolver := ddos(200, "192.0.2.1", 17, 53, 40000, 0, 100, 468) // replies from port 53
+	for _, c := range []struct {
+		name  string
+		rs    []rec
+		flood bool
+	}{
+		{"quic, answers after", append(slices.Clone(quic), answers(quic, 0.5)...), false},
+		{"quic, answers first", append(answers(quic, 0.5), quic...), false},
+		{"quic, one answer in 64", append(slices.Clone(quic), answers(quic, 1.0/64)...), true},
+		{"quic, unanswered", quic, true},
+		{"resolver, queries first", append(answers(resolver, 1), resolver...), false},
+		{"reflection, nothing asked", resolver, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDetector(t, Config{})
+			feed(d, c.rs)
+			es := d.Step(t0.Add(5 * time.Minute))
+			if got := len(es) > 0; got != c.flood {
+				t.Errorf("events %v, want a flood: %v", es, c.flood)
+			}
+		})
+	}
+}
+
 // A destination whose traffic grew to above the threshold is flagged only well above
 // its own baseline; one whose first window crosses the threshold, at once.
 func TestBaseline(t *testing.T) {

@@ -60,7 +60,14 @@
 //     SSDP, CLDAP...), ICMP.
 //
 // Established TCP (flows with ACK) never counts towards a flood: a flash crowd, many
-// clients completing handshakes with one server, raises nothing.
+// clients completing handshakes with one server, raises nothing. UDP is the same when
+// the destination answers: one that sends back, as UDP, at least one packet for every
+// 32 it receives (AnsweredShare) is in a conversation (a QUIC or DNS server under
+// load, a game server's players, a resolver taking the replies to its own queries),
+// and its UDP and reflection kinds raise nothing. What an address sends is counted by
+// the sketch before it is a tracked destination and exactly after, so answers that
+// come before the requests are not missed. The price: a flood against a UDP service
+// that keeps answering is reported only once it is over about 31 times the answers.
 //
 // ICMP types: NetFlow v5 (and v9 from exporters that use its port fields) carry the
 // ICMP type and code in the destination port as type*256+code; IPFIX exporters such

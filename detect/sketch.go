@@ -274,6 +274,12 @@ type countMin struct {
 	packets, bytes [2][cmWidth]float32
 }
 
+// packetsOf is h's estimated packets.
+func (c *countMin) packetsOf(h uint64) float64 {
+	i, j := h&(cmWidth-1), (h>>cmBits)&(cmWidth-1)
+	return float64(min(c.packets[0][i], c.packets[1][j]))
+}
+
 // add adds to h's counts and returns the estimates, this record included.
 func (c *countMin) add(h uint64, packets, bytes float64) (float64, float64) {
 	i, j := h&(cmWidth-1), (h>>cmBits)&(cmWidth-1)
