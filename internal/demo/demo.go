@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/internal/daemon"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
@@ -99,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", o.Out, err)
 	}
-	for _, p := range []string{dbPath, siteDir, filepath.Join(o.Out, "flows")} {
+	for _, p := range []string{dbPath, siteDir, filepath.Join(o.Out, "flows"), filepath.Join(o.Out, "events"), filepath.Join(o.Out, "captures")} {
 		if err := os.RemoveAll(p); err != nil {
 			return fmt.Errorf("remove old demo output: %w", err)
 		}
@@ -169,7 +170,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	o.Log.Info("back-filled history", "samples", n, "took", time.Since(bf).Round(time.Millisecond))
 	bf = time.Now()
-	nf, err := backfillFlows(cfg, agents, first, o.FlowHistory, o.Now())
+	nf, err := backfillFlows(cfg, agents, first, o.FlowHistory, o.Now(), o.Log)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,12 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}()
 	for _, a := range agents {
-		e, err := snmpsim.NewFlowExporter(a, collector, nil)
+		var eo *snmpsim.ExportOptions
+		if a.Name() == attackDevice {
+			index := attackIndex(first)
+			eo = &snmpsim.ExportOptions{Extra: func(from, to time.Time) []snmpsim.Flow { return stagedAttacks(index, from, to) }}
+		}
+		e, err := snmpsim.NewFlowExporter(a, collector, eo)
 		if err != nil {
 			return err
 		}
@@ -233,6 +239,18 @@ func Run(ctx context.Context, o Options) error {
 	stop()
 	wg.Wait()
 	return err
+}
+
+// attackIndex is the ifIndex of the interface the staged attacks come in on.
+func attackIndex(first []poller.Result) int {
+	for _, r := range first {
+		for _, smp := range r.Samples {
+			if r.Device == attackDevice && smp.Interface == attackIface {
+				return smp.Index
+			}
+		}
+	}
+	return 0
 }
 
 // firstAddr is the loopback address of the demo's first device; the others follow.
@@ -306,8 +324,9 @@ func writeTargets(path string, o Options, agents []*snmpsim.Agent, collector net
 	}
 	b := config.Format(f)
 	if collector.IsValid() {
-		// config.File has no [flows] yet; a table may follow the devices'.
-		b = fmt.Appendf(b, "\n[flows]\nlisten = [%q]\n", collector.String())
+		// config.File has no [flows] yet; a table may follow the devices'. The
+		// detector looks at the flows with its defaults.
+		b = fmt.Appendf(b, "\n[flows]\nlisten = [%q]\n\n[detect]\n", collector.String())
 	}
 	return os.WriteFile(path, b, 0o644)
 }
@@ -364,13 +383,33 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 // flow store of cfg, as the daemon would have collected them: every step's flows of
 // every agent's interfaces, in the raw segments and the top talkers, the interfaces
 // named as the first poll named them. It returns the records written.
-func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.Result, history time.Duration, now time.Time) (int, error) {
+func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.Result, history time.Duration, now time.Time, log *slog.Logger) (int, error) {
 	if history <= 0 {
 		return 0, nil
 	}
 	raw, top, err := daemon.OpenFlowStores(cfg, false)
 	if err != nil {
 		return 0, err
+	}
+	// What the detector finds in them goes to the event log, as the daemon's would.
+	detCfg := cfg.Detect.Config
+	if !cfg.Detect.Enabled {
+		detCfg = detect.Config{Window: cfg.Step}
+	}
+	det, err := detect.New(detCfg)
+	if err != nil {
+		return 0, errors.Join(err, raw.Close(), top.Close())
+	}
+	evlog, err := daemon.OpenEvents(cfg)
+	if err != nil {
+		return 0, errors.Join(err, raw.Close(), top.Close())
+	}
+	defer evlog.Close()
+	alerts := pipeline.NewAlerter(cfg, log)
+	defer alerts.Close()
+	desk, err := pipeline.NewDesk(cfg, evlog, alerts, log, now)
+	if err != nil {
+		return 0, errors.Join(err, raw.Close(), top.Close())
 	}
 	names := map[string]map[int]string{}
 	for _, r := range first {
@@ -392,7 +431,11 @@ func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.R
 		batch = batch[:0]
 		for _, a := range agents {
 			byIndex := names[a.Name()]
-			for _, f := range a.Flows(t.Add(-cfg.Step), t, 0) {
+			fs := a.Flows(t.Add(-cfg.Step), t, 0)
+			if a.Name() == attackDevice {
+				fs = append(fs, stagedAttacks(attackIndex(first), t.Add(-cfg.Step), t)...)
+			}
+			for _, f := range fs {
 				fl := flow.Flow{Record: flow.Record{Received: f.End, Start: f.Start, End: f.End, Kind: flow.IPFIX,
 					Exporter: exporters[a.Name()], SamplingRate: 1, InIf: uint32(f.InIf), OutIf: uint32(f.OutIf),
 					Src: f.Src, Dst: f.Dst, SrcPort: f.SrcPort, DstPort: f.DstPort, Proto: f.Proto, TCPFlags: f.TCPFlags,
@@ -418,6 +461,14 @@ func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.R
 			top.Add(&batch[i])
 		}
 		if err := top.Commit(t); err != nil {
+			raw.Close()
+			top.Close()
+			return n, err
+		}
+		for i := range batch {
+			det.Add(&batch[i])
+		}
+		if err := desk.Report(t, det.Step(t)); err != nil {
 			raw.Close()
 			top.Close()
 			return n, err

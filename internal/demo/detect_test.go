@@ -1,9 +1,15 @@
 package demo
 
 import (
+	"io"
+	"log/slog"
+	"path/filepath"
+
 	"context"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/events"
 
 	"github.com/mrtgo/mrtgo/detect"
 	"github.com/mrtgo/mrtgo/flow"
@@ -48,4 +54,50 @@ func TestDemoTrafficRaisesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d flows", n)
+}
+
+// The demo stages attacks on core1's transit link; its back-filled flows carry them,
+// and the event log holds them with their kinds, sources and targets, and nothing else.
+func TestDemoStagedAttacks(t *testing.T) {
+	out := t.TempDir()
+	err := Run(context.Background(), Options{
+		Out: out, Once: true, History: 2 * 24 * time.Hour, FlowHistory: 130 * time.Minute, Location: time.UTC,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := events.Open(filepath.Join(out, "events"), events.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := log.Find(events.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{
+		"vertical-scan":   {"203.0.113.66", "10.1.20.10"},
+		"syn-flood":       {"198.51.100.23", "10.1.20.80"},
+		"ddos-reflection": {"", "10.1.20.99"},
+	}
+	seen := map[string]int{}
+	for _, e := range evs {
+		t.Logf("%s %s", e.Start.Format("15:04"), e.Summary())
+		w, ok := want[e.Kind]
+		switch {
+		case !ok:
+			t.Errorf("not staged: %s", e.Summary())
+			continue
+		case w[0] != "" && (len(e.Sources) != 1 || e.Sources[0].String() != w[0]):
+			t.Errorf("sources: %s", e.Summary())
+		case len(e.Targets) != 1 || e.Targets[0].String() != w[1]:
+			t.Errorf("targets: %s", e.Summary())
+		case e.Device != attackDevice || e.Interface != attackIface:
+			t.Errorf("seen on %s %s, want %s %s", e.Device, e.Interface, attackDevice, attackIface)
+		}
+		seen[e.Kind]++
+	}
+	if seen["vertical-scan"] < 2 || seen["syn-flood"] != 1 || seen["ddos-reflection"] != 1 {
+		t.Errorf("events by kind %v; want two scans or more, a SYN flood and a reflection in 130 minutes", seen)
+	}
 }

@@ -17,6 +17,9 @@ type ExportOptions struct {
 	Domain uint32
 	// IPFIX tunes the messages (size, template refresh); nil means its defaults.
 	IPFIX *ipfixexport.Options
+	// Extra, when set, adds flows of its own to each interval's: traffic beside the
+	// model's, such as the attacks the demo stages (not in the counters).
+	Extra func(from, to time.Time) []Flow
 }
 
 // FlowExporter sends an agent's flows (Agent.Flows) as IPFIX over UDP from the agent's
@@ -27,6 +30,7 @@ type FlowExporter struct {
 	agent *Agent
 	x     *ipfixexport.Exporter
 	max   int
+	extra func(from, to time.Time) []Flow
 	recs  []ipfixexport.Record
 }
 
@@ -48,7 +52,7 @@ func NewFlowExporter(a *Agent, collector netip.AddrPort, o *ExportOptions) (*Flo
 	if err != nil {
 		return nil, fmt.Errorf("flow exporter %s: %w", a.Name(), err)
 	}
-	return &FlowExporter{agent: a, x: x, max: opts.MaxFlows}, nil
+	return &FlowExporter{agent: a, x: x, max: opts.MaxFlows, extra: opts.Extra}, nil
 }
 
 // Addr is the exporter's source address and port.
@@ -58,6 +62,9 @@ func (e *FlowExporter) Addr() netip.AddrPort { return e.x.LocalAddr() }
 // and datagrams it sent.
 func (e *FlowExporter) Export(from, to time.Time) (flows, datagrams int, err error) {
 	fs := e.agent.Flows(from, to, e.max)
+	if e.extra != nil {
+		fs = append(fs, e.extra(from, to)...)
+	}
 	e.recs = e.recs[:0]
 	for _, f := range fs {
 		e.recs = append(e.recs, ipfixexport.Record{
