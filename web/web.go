@@ -86,8 +86,8 @@ type Graph struct {
 	// "95th percentile": "of 5-minute averages over 8 days 8 hours".
 	// Empty leaves the note out.
 	P95Basis string
-	// Band says the graph shows the inbound rate's Holt-Winters confidence band and
-	// its failures, which the page then explains.
+	// Band says the graph shows the in and out rates' Holt-Winters confidence bands
+	// and their failures, which the page then explains.
 	Band bool
 
 	// Flows is what flow records say of the same period; nil shows nothing.

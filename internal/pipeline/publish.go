@@ -412,8 +412,9 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 		g := render.Graph{
 			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
-			BandLo: r.BandLo, BandHi: r.BandHi, Failures: r.Failures,
-			Speed: ifc.Speed, Scale: scale,
+			BandLo: r.BandLo, BandHi: r.BandHi, OutBandLo: r.OutBandLo, OutBandHi: r.OutBandHi,
+			Failures: eitherFailed(r.Failures, r.OutFailures),
+			Speed:    ifc.Speed, Scale: scale,
 		}
 		if period != render.Year {
 			g.P95In, g.P95Out = st.In.P95, st.Out.P95

@@ -26,8 +26,9 @@ const stateFile = ".mrtgo-graphs"
 // stateVersion changes whenever the file's layout or the look of the graphs does, so
 // that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
 // package set-up alone cost every mrtgo process (a cron poll included) about a
-// millisecond; version 2 had no Pending.
-const stateVersion = 3
+// millisecond; version 2 had no Pending; version 3's day graphs had the in rate's
+// Holt-Winters band only.
+const stateVersion = 4
 
 // stateMagic begins the state file.
 const stateMagic = "mrtgo-graphs"
