@@ -35,8 +35,17 @@ const EventsPage = "events.html"
 
 // CaptureFile is the path, relative to the site directory, of the copy of an
 // event's capture file (Event.Capture, a name in the capture directory):
-// "captures/NAME" with NAME made safe as Slug makes it.
-func CaptureFile(name string) string { return "captures/" + Slug(name) }
+// "captures/NAME" with NAME made safe as Slug makes it. No device's pages are
+// in that directory (see DevicePage).
+func CaptureFile(name string) string { return capturesDir + "/" + Slug(name) }
+
+// capturesDir is the directory of the site that holds the capture files the
+// events page links.
+const capturesDir = "captures"
+
+// CapturesDir is the directory, relative to the site directory, that CaptureFile's
+// paths are in: whoever puts captures into the site owns it.
+func CapturesDir() string { return capturesDir }
 
 // severityColors are the colours of the severities, least grave first: of the marks
 // on the graphs (render.Mark) and of the severities on the pages (style.css's .sev-*

@@ -187,10 +187,12 @@ func fnv64(s string) uint64 {
 }
 
 // deviceDir is the directory of a device's pages. A device whose slug is
-// "index.html" would clash with the site's index file; "=" never ends a slug.
+// "index.html", EventsPage or the directory of captures would clash with the
+// site's own files; "=" never ends a slug.
 func deviceDir(device string) string {
 	d := Slug(device)
-	if d == "index.html" {
+	switch d {
+	case "index.html", EventsPage, capturesDir:
 		d += "="
 	}
 	return d

@@ -46,7 +46,7 @@ type drawnGraph struct {
 	// Clock and Data are the start, in Unix seconds, of the period's row holding the
 	// clock and the store's last update when it was drawn.
 	Clock, Data int64
-	Inputs      uint64 // hash of everything else drawn (speed, zone, step)
+	Inputs      uint64 // hash of everything else drawn (speed, zone, step, marks)
 	In, Out     web.Stats
 	P95Basis    string
 	// Pending says the numbers are current but the PNGs on disk are older (see
@@ -204,14 +204,16 @@ func (r *stateReader) str() string {
 	return s
 }
 
-// inputs hashes what a graph shows besides its data.
-func inputs(speed float64, loc *time.Location, step time.Duration) uint64 {
+// inputs hashes what a graph shows besides its data: the speed, the zone, the step
+// and the marks of events (none hash as before there were marks).
+func inputs(speed float64, loc *time.Location, step time.Duration, marks []render.Mark) uint64 {
 	h := fnv.New64a()
 	name := "UTC"
 	if loc != nil {
 		name = loc.String()
 	}
 	fmt.Fprintf(h, "%v|%s|%d", speed, name, step)
+	hashMarks(h, marks)
 	return h.Sum64()
 }
 
