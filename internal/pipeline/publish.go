@@ -67,7 +67,8 @@ type Publisher struct {
 	// interface's latest EventsPerPage on its page; the number going on, by
 	// severity, on the index; and on an interface's day and week graphs a vertical
 	// line where each of its events began, in its severity's colour
-	// (web.SeverityColor). Publish reads the log again only when its files changed.
+	// (web.SeverityColor). Publish reads only what was appended to the log since
+	// its last read.
 	// A graph whose marks changed is drawn again, by Publish or by Handler. nil shows
 	// no events anywhere, and the site is as it was without them.
 	Events *events.Log
