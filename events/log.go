@@ -452,3 +452,52 @@ func (l *Log) Find(q Query) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// FilesFrom lists the monthly files that may hold events going on at from or later,
+// oldest first, as names in Dir (all of them for a zero from): those Find reads. A
+// reader that keeps what it read (ReadFrom) reads the same files as Find.
+func (l *Log) FilesFrom(from time.Time) ([]string, error) {
+	files, err := l.files()
+	if err != nil || from.IsZero() {
+		return files, err
+	}
+	i, _ := slices.BinarySearch(files, monthFile(from))
+	return files[i:], nil
+}
+
+// ReadFrom calls f with each event of the monthly file name (one FilesFrom lists)
+// written from byte offset on, in order, as far as its whole lines go, and returns
+// the offset after the last whole line: a reader that keeps the events and the
+// offset reads only what was appended since (a later line of an ID supersedes an
+// earlier, as in Find). A file that does not exist has nothing to read.
+func (l *Log) ReadFrom(name string, offset int64, f func(Event)) (int64, error) {
+	if name != filepath.Base(name) || !strings.HasSuffix(name, fileExt) {
+		return offset, fmt.Errorf("event log: %q is not a file of the log", name)
+	}
+	fh, err := os.Open(filepath.Join(l.dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return offset, nil
+	}
+	if err != nil {
+		return offset, fmt.Errorf("event log: %w", err)
+	}
+	defer fh.Close()
+	if _, err := fh.Seek(offset, io.SeekStart); err != nil {
+		return offset, fmt.Errorf("event log %s: %w", name, err)
+	}
+	r := bufio.NewReaderSize(fh, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return offset, nil // a line without its newline is torn, or still being written
+		}
+		if err != nil {
+			return offset, fmt.Errorf("event log %s: %w", name, err)
+		}
+		offset += int64(len(line))
+		var e Event
+		if json.Unmarshal(line, &e) == nil && e.ID > 0 {
+			f(e)
+		}
+	}
+}

@@ -9,6 +9,13 @@
 // Unknown samples (NaN) are drawn as a gap with a light shaded band, never as
 // zero or as the last value.
 //
+// What else a graph shows is handed in too: Holt-Winters confidence bands of
+// either direction (two lines each, the in band dark red as RRDtool's, the
+// out band dark cyan) with yellow ticks where either failed, and marks, thin
+// vertical lines at moments such as the start of an event, in the colour
+// the caller chose (RRDtool's VRULE). The package knows nothing of where
+// they come from.
+//
 // Layout constants are rateup's, in "MRTG pixels"; Scale 2 is the same
 // picture at twice the density. Everything is set directly on the pixels
 // with edges on the device pixel grid: the areas (one rectangle of whole

@@ -169,6 +169,9 @@ func TestDrawErrors(t *testing.T) {
 		{"no end", func(g *Graph) { g.End = time.Time{} }, ErrTime},
 		{"no step", func(g *Graph) { g.Step = 0 }, ErrTime},
 		{"scale", func(g *Graph) { g.Scale = 9 }, ErrScale},
+		{"out band lengths", func(g *Graph) { g.OutBandHi = []float64{1} }, ErrSeries},
+		{"mark colour", func(g *Graph) { g.Marks = []Mark{{Time: g.End, Color: "red"}} }, ErrColor},
+		{"mark colour digits", func(g *Graph) { g.Marks = []Mark{{Time: g.End, Color: "#12345g"}} }, ErrColor},
 	}
 	for _, tt := range tests {
 		g := flatGraph()
@@ -333,5 +336,112 @@ func TestPaletted(t *testing.T) {
 	}
 	if n, _ := pixelDiff(dec, img, 0); n != 0 {
 		t.Errorf("%d pixels of the PNG differ from Draw's image", n)
+	}
+}
+
+// A mark is a line of its colour over the plot's full height in the column of
+// its time, and nowhere else; marks outside the plot's time range, and no
+// marks, leave every pixel as it was.
+func TestMarks(t *testing.T) {
+	const k = 123 // row k of flatGraph fills column plotL+k
+	for _, scale := range []int{1, 2} {
+		g := flatGraph()
+		g.Scale = scale
+		plain, err := Draw(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid := g.Start.Add(time.Duration(k)*g.Step - g.Step/2)
+		g.Marks = []Mark{{Time: mid, Color: "#cc00cc"}}
+		img, err := Draw(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := color.RGBA{0xcc, 0x00, 0xcc, 0xff}
+		for col := plotL + k - 2; col <= plotL+k+2; col++ {
+			for sub := range scale {
+				x := col*scale + sub
+				n := 0
+				for y := plotT * scale; y < plotB*scale; y++ {
+					if img.RGBAAt(x, y) == want {
+						n++
+					}
+				}
+				if col == plotL+k && n != plotRows*scale {
+					t.Errorf("scale %d: column %d has %d mark pixels, want the plot's height %d", scale, x, n, plotRows*scale)
+				}
+				if col != plotL+k && n != 0 {
+					t.Errorf("scale %d: column %d beside the mark has %d mark pixels", scale, x, n)
+				}
+			}
+		}
+		// Only the mark's column changed.
+		for y := 0; y < imgH*scale; y++ {
+			for x := 0; x < imgW*scale; x++ {
+				if x/scale != plotL+k && img.RGBAAt(x, y) != plain.RGBAAt(x, y) {
+					t.Fatalf("scale %d: pixel (%d,%d) away from the mark changed", scale, x, y)
+				}
+			}
+		}
+
+		// Marks before and after the plot, and an empty list, draw nothing.
+		g.Marks = []Mark{{Time: g.End.Add(-g.Period.Span() - time.Second), Color: "#cc00cc"},
+			{Time: g.End.Add(time.Second), Color: "#cc00cc"}}
+		outside, err := Draw(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Marks = []Mark{}
+		empty, err := Draw(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(outside.Pix, plain.Pix) || !bytes.Equal(empty.Pix, plain.Pix) {
+			t.Errorf("scale %d: marks outside the plot or an empty list changed the graph", scale)
+		}
+	}
+}
+
+// The out band is two lines of its own colour on the out rate's rows, and the
+// axis reaches its top.
+func TestOutBand(t *testing.T) {
+	g := flatGraph() // axis 0 … 8 Mb/s
+	n := len(g.Out)
+	g.OutBandLo, g.OutBandHi = make([]float64, n), make([]float64, n)
+	for i := range g.OutBandLo {
+		g.OutBandLo[i], g.OutBandHi[i] = 1e6, 5e6
+	}
+	img, err := Draw(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	band := opaque(parseHex(ColorOutBand))
+	col := plotL + 101
+	var rows []int
+	for y := plotT; y < plotB; y++ {
+		if img.RGBAAt(col, y) == band {
+			rows = append(rows, y)
+		}
+	}
+	// 1 and 5 Mb/s sit on rows plotB-12.5 and plotB-62.5; the brush is two
+	// rows high.
+	near := func(want int) bool {
+		for _, r := range rows {
+			if r >= want-2 && r <= want+1 {
+				return true
+			}
+		}
+		return false
+	}
+	if !near(plotB-13) || !near(plotB-63) || len(rows) > 4 {
+		t.Errorf("column %d has the out band's colour on rows %v, want two lines near %d and %d", col, rows, plotB-13, plotB-63)
+	}
+	g.OutBandHi[200] = 16e6
+	g.Unscaled, g.Speed = false, 0
+	d := &drawer{g: g}
+	d.lo, d.hi, d.span = g.End.Add(-Day.Span()), g.End, Day.Span()
+	d.start = g.Start.Sub(d.lo)
+	if m := d.dataMax(); m != 16e6 {
+		t.Errorf("data maximum %v, want the out band's top 16e6", m)
 	}
 }

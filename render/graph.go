@@ -22,10 +22,22 @@ const (
 	// graphs draw them in red (#ff0000), a shade darker here so that they
 	// stay apart from the dotted red speed line.
 	ColorBand = "#cc0000"
+	// ColorOutBand is the out rate's confidence band: a dark cyan, apart
+	// from the in band's red, the out line's blue and the percentiles'
+	// orange and violet.
+	ColorOutBand = "#008b8b"
 	// ColorFailure is a failure's tick, the light yellow of RRDtool's
 	// aberrant behaviour graphs (TICK:fail#ffffa0:1.0).
 	ColorFailure = "#ffffa0"
 )
+
+// Mark is a moment marked on a graph with a thin vertical line over the
+// plot's full height, as RRDtool's VRULE marks one: the start of an event.
+type Mark struct {
+	Time time.Time
+	// Color is the line's colour as "#rrggbb".
+	Color string
+}
 
 // Graph is everything one PNG shows. Times are absolute; Location only
 // decides the labels and where the period boundaries fall.
@@ -67,15 +79,24 @@ type Graph struct {
 	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a
 	// 400×100 plot, 2 the same picture for high-density screens. 0 means 1.
 	Scale int
-	// BandLo and BandHi, when not empty, are a confidence band on In's rows
-	// (the same length, NaN where unknown): Holt-Winters' prediction minus
-	// and plus its deviations. As in RRDtool's aberrant behaviour graphs
-	// they are drawn as two lines, in ColorBand.
+	// BandLo and BandHi, when not empty, are the in rate's confidence band
+	// on In's rows (the same length, NaN where unknown): Holt-Winters'
+	// prediction minus and plus its deviations. As in RRDtool's aberrant
+	// behaviour graphs they are drawn as two lines, in ColorBand.
 	BandLo, BandHi []float64
+	// OutBandLo and OutBandHi are the out rate's band, as BandLo and
+	// BandHi, drawn as two lines in ColorOutBand.
+	OutBandLo, OutBandHi []float64
 	// Failures, when not empty, marks rows of In's (the same length) that
-	// Holt-Winters flagged (FAILURES) with a tick of the plot's full height
-	// behind the data, in ColorFailure, as RRDtool's TICK does.
+	// Holt-Winters flagged (FAILURES), in either direction, with a tick of
+	// the plot's full height behind the data, in ColorFailure, as
+	// RRDtool's TICK does.
 	Failures []bool
+	// Marks are moments marked with a vertical line each, over the data
+	// and the grid; those outside the plot's time range are left out. A
+	// later mark in the same column covers an earlier one, so the one that
+	// matters most goes last.
+	Marks []Mark
 	// Stack, when not empty, is drawn instead of In and Out: areas stacked in
 	// order, the first at the bottom, each in StackColors[i] (the last colour
 	// again past the palette), rows as In's (NaN unknown, drawn as a gap).
@@ -119,6 +140,8 @@ var (
 	ErrTime = errors.New("bad time range")
 	// ErrScale means Scale is outside 0 to 4.
 	ErrScale = errors.New("scale out of range")
+	// ErrColor means a Mark's Color is not "#rrggbb".
+	ErrColor = errors.New("bad colour")
 )
 
 var (
@@ -171,7 +194,8 @@ func (g Graph) check() error {
 		name string
 		n    int
 	}{{"in", len(g.In)}, {"out", len(g.Out)}, {"max in", len(g.MaxIn)}, {"max out", len(g.MaxOut)},
-		{"band low", len(g.BandLo)}, {"band high", len(g.BandHi)}, {"failures", len(g.Failures)}} {
+		{"band low", len(g.BandLo)}, {"band high", len(g.BandHi)}, {"out band low", len(g.OutBandLo)},
+		{"out band high", len(g.OutBandHi)}, {"failures", len(g.Failures)}} {
 		if l.n != 0 && l.n != n {
 			return fmt.Errorf("%w: %s has %d rows, want %d", ErrSeries, l.name, l.n, n)
 		}
@@ -186,6 +210,11 @@ func (g Graph) check() error {
 	}
 	if n > 0 && g.Step <= 0 {
 		return fmt.Errorf("%w: step %v", ErrTime, g.Step)
+	}
+	for _, m := range g.Marks {
+		if _, ok := hexColor(m.Color); !ok {
+			return fmt.Errorf("%w: mark at %s: %q, want #rrggbb", ErrColor, m.Time.Format(time.RFC3339), m.Color)
+		}
 	}
 	return nil
 }

@@ -78,10 +78,31 @@ func testGraph(t *testing.T, p Period, end time.Time, zone string) Graph {
 	return g
 }
 
-// holtWintersBand fills g's band and failures as the store's Holt-Winters
+// holtWintersBand fills g's in band and failures as the store's Holt-Winters
 // would: RRDtool's daily detector (rrd.DefaultHoltWinters) learns two days
 // of the same rhythm before the graph's rows, then the rows themselves.
 func holtWintersBand(t *testing.T, g *Graph) {
+	t.Helper()
+	g.BandLo, g.BandHi, g.Failures = bandOf(t, g, g.In, 8e6, 0)
+}
+
+// holtWintersBands fills both directions' bands, and the failures of either,
+// as the pipeline hands them in.
+func holtWintersBands(t *testing.T, g *Graph) {
+	t.Helper()
+	var in, out []bool
+	g.BandLo, g.BandHi, in = bandOf(t, g, g.In, 8e6, 0)
+	g.OutBandLo, g.OutBandHi, out = bandOf(t, g, g.Out, 3e6, 2*time.Hour)
+	g.Failures = make([]bool, len(in))
+	for i := range in {
+		g.Failures[i] = in[i] || out[i]
+	}
+}
+
+// bandOf runs the daily detector over two days of testGraph's rhythm (peak,
+// shifted back by lag) before the rows, then over rows, and returns the band
+// and failures on rows.
+func bandOf(t *testing.T, g *Graph, rows []float64, peak float64, lag time.Duration) (lo, hi []float64, fail []bool) {
 	t.Helper()
 	p := rrd.DefaultHoltWinters(g.Step)
 	hw, err := rrd.NewHoltWinters(*p)
@@ -90,17 +111,18 @@ func holtWintersBand(t *testing.T, g *Graph) {
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
 	for k := 2 * p.Period; k > 0; k-- {
-		hw.Observe(traffic(g.Start.Add(-time.Duration(k)*g.Step), g.Location, 8e6, rng))
+		hw.Observe(traffic(g.Start.Add(-time.Duration(k)*g.Step-lag), g.Location, peak, rng))
 	}
-	n := len(g.In)
-	g.BandLo, g.BandHi, g.Failures = make([]float64, n), make([]float64, n), make([]bool, n)
+	n := len(rows)
+	lo, hi, fail = make([]float64, n), make([]float64, n), make([]bool, n)
 	hp := hw.Params()
-	for i, v := range g.In {
+	for i, v := range rows {
 		r := hw.Observe(v)
-		g.BandLo[i] = r.Prediction - hp.DeltaNeg*r.Deviation
-		g.BandHi[i] = r.Prediction + hp.DeltaPos*r.Deviation
-		g.Failures[i] = r.Failure
+		lo[i] = r.Prediction - hp.DeltaNeg*r.Deviation
+		hi[i] = r.Prediction + hp.DeltaPos*r.Deviation
+		fail[i] = r.Failure
 	}
+	return lo, hi, fail
 }
 
 // setGap marks rows [i, j) unknown in every series.
@@ -165,6 +187,29 @@ func TestGolden(t *testing.T) {
 			}
 			setGap(g, 340, 350)
 			holtWintersBand(t, g)
+		}},
+		{name: "day_holtwinters_both", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			// The in rate drops to a fifth for 90 minutes; later the out rate
+			// triples for an hour; both bands, the failures of either.
+			for i := 300; i < 318; i++ {
+				g.In[i] *= 0.2
+			}
+			for i := 360; i < 372; i++ {
+				g.Out[i] *= 3
+			}
+			holtWintersBands(t, g)
+		}},
+		{name: "day_marks", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			// Events of each severity, least grave first as the pipeline
+			// orders them; one before the plot is left out.
+			row := func(i int) time.Time { return g.Start.Add(time.Duration(i)*g.Step - g.Step/2) }
+			g.Marks = []Mark{
+				{Time: g.Start.Add(-48 * time.Hour), Color: "#000000"},
+				{Time: row(60), Color: "#808080"},
+				{Time: row(150), Color: "#e6b800"},
+				{Time: row(151), Color: "#ff6600"},
+				{Time: row(330), Color: "#cc00cc"},
+			}
 		}},
 		{name: "year_utc", p: Year, end: berlinDST, zone: "UTC", edit: func(g *Graph) {
 			g.Speed, g.Unscaled = 10e6, true

@@ -4,7 +4,6 @@ package render
 // and colours.
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -115,12 +114,40 @@ func (d *drawer) arrow() {
 	d.fill(plotR+3, plotB, plotR+4, plotB+1, colMajor)
 }
 
-// parseHex turns "#rrggbb" into an opaque colour.
+// parseHex turns "#rrggbb" into an opaque colour; anything else is black.
 func parseHex(s string) color.NRGBA {
-	var c color.NRGBA
-	c.A = 0xff
-	if _, err := fmt.Sscanf(s, "#%02x%02x%02x", &c.R, &c.G, &c.B); err != nil {
-		return color.NRGBA{A: 0xff}
-	}
+	c, _ := hexColor(s)
 	return c
+}
+
+// hexColor turns "#rrggbb" into an opaque colour; ok is false (and the
+// colour black) for anything else.
+func hexColor(s string) (c color.NRGBA, ok bool) {
+	c.A = 0xff
+	if len(s) != 7 || s[0] != '#' {
+		return c, false
+	}
+	var v [3]uint8
+	for i := range v {
+		hi, ok1 := hexDigit(s[1+2*i])
+		lo, ok2 := hexDigit(s[2+2*i])
+		if !ok1 || !ok2 {
+			return color.NRGBA{A: 0xff}, false
+		}
+		v[i] = hi<<4 | lo
+	}
+	c.R, c.G, c.B = v[0], v[1], v[2]
+	return c, true
+}
+
+func hexDigit(b byte) (uint8, bool) {
+	switch {
+	case b >= '0' && b <= '9':
+		return b - '0', true
+	case b >= 'a' && b <= 'f':
+		return b - 'a' + 10, true
+	case b >= 'A' && b <= 'F':
+		return b - 'A' + 10, true
+	}
+	return 0, false
 }

@@ -53,6 +53,14 @@ func (d *drawer) draw() error {
 		d.area(g.MaxIn, parseHex(ColorMaxIn))
 	}
 	d.area(g.In, parseHex(ColorIn))
+	// The out band goes under the out line, which it hugs: the line stays
+	// whole where they meet.
+	if len(g.OutBandLo) > 0 {
+		d.line(g.OutBandLo, parseHex(ColorOutBand))
+	}
+	if len(g.OutBandHi) > 0 {
+		d.line(g.OutBandHi, parseHex(ColorOutBand))
+	}
 	if len(g.MaxOut) > 0 {
 		d.line(g.MaxOut, parseHex(ColorMaxOut))
 	}
@@ -66,6 +74,7 @@ func (d *drawer) draw() error {
 
 	ticks, xlabels := timeTicks(g.Period, d.lo, d.hi, g.Location)
 	d.grid(ticks)
+	d.marks()
 	if g.Speed > 0 && g.Speed < d.top {
 		d.hrule(plotL, plotR, d.y(g.Speed), colMajor, 1, 2)
 	}
@@ -89,7 +98,7 @@ func (d *drawer) dataMax() float64 {
 			m = sum
 		}
 	}
-	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut, d.g.BandHi} {
+	for _, s := range [][]float64{d.g.In, d.g.Out, d.g.MaxIn, d.g.MaxOut, d.g.BandHi, d.g.OutBandHi} {
 		for i, v := range s {
 			if v > m && !math.IsInf(v, 1) && d.visible(i) {
 				m = v
@@ -232,6 +241,18 @@ func (d *drawer) failures() {
 		_, b := d.rowTimes(j - 1)
 		d.rect(image.Rect(d.dev(d.xOff(a)), plotT*int(d.s), d.dev(d.xOff(b)), plotB*int(d.s)), col)
 	})
+}
+
+// marks draws a vertical line one MRTG pixel wide over the plot's height at
+// each mark inside the plot's time range, in order.
+func (d *drawer) marks() {
+	for _, m := range d.g.Marks {
+		if m.Time.Before(d.lo) || m.Time.After(d.hi) {
+			continue
+		}
+		// The whole MRTG column holding the time, also at Scale 2.
+		d.vrule(math.Floor(d.x(m.Time)), plotT, plotB, parseHex(m.Color), 0, 0)
+	}
 }
 
 // area fills each run of known rows as steps: a row covers its whole

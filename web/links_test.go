@@ -15,13 +15,26 @@ import (
 
 var linkRE = regexp.MustCompile(`(href|src|srcset)="([^"]*)"`)
 
-// TestLinksResolve follows every link and image reference on every page
-// and checks it names a page Write wrote or a PNG named by GraphFile.
+// TestLinksResolve follows every link and image reference on every page,
+// of a site without events and of one with them, and checks it names a page
+// Write wrote (a query, such as the events page's ?device=, aside), a PNG
+// named by GraphFile or a capture file put into the site.
 func TestLinksResolve(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { linksResolve(t, sampleSite()) })
+	t.Run("events", func(t *testing.T) { linksResolve(t, eventsSite(t)) })
+}
+
+func linksResolve(t *testing.T, s Site) {
 	dir := t.TempDir()
-	s := sampleSite()
 	if err := Write(dir, s); err != nil {
 		t.Fatal(err)
+	}
+	if s.Events != nil {
+		for _, c := range s.Events.Captures {
+			if err := WriteFile(dir, c, []byte("pcap")); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	pngs := map[string]bool{}
 	for _, d := range s.Devices {
@@ -58,6 +71,7 @@ func TestLinksResolve(t *testing.T) {
 					t.Errorf("%s: %s=%q is not a relative link", page, m[1], ref)
 					continue
 				}
+				ref, _, _ = strings.Cut(ref, "?")
 				target := path.Join(path.Dir(page), ref)
 				switch {
 				case strings.HasSuffix(target, ".png"):

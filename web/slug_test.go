@@ -55,6 +55,10 @@ func TestPaths(t *testing.T) {
 		// nor a device called "index.html" the site's index.
 		{InterfacePage("core1", "index"), "core1/index=.html"},
 		{DevicePage("index.html"), "index.html=/index.html"},
+		// Nor the events page and the captures it links.
+		{DevicePage("events.html"), "events.html=/index.html"},
+		{DevicePage("captures"), "captures=/index.html"},
+		{CaptureFile("2026-11-29 ddos/udp.pcap"), "captures/2026-11-29=20ddos_udp.pcap"},
 		{DevicePage(".."), "=2E./index.html"},
 	}
 	for _, tt := range tests {

@@ -1,10 +1,12 @@
 // Package web publishes mrtgo's static site and serves it over HTTP.
 //
 // Write turns a Site model (devices, interfaces, the statistics that render
-// and rrd computed, and what flow records say: top talkers, flows against
-// SNMP, exporters) into index.html, one page per device and one page per
-// interface, from embedded templates with embedded CSS: no external
-// resources, no JavaScript, usable from a file:// URL. The PNG graphs are
+// and rrd computed, what flow records say: top talkers, flows against SNMP,
+// exporters, and the events mrtgo found) into index.html, one page per device
+// and one page per interface, and with events events.html, from embedded
+// templates with embedded CSS: no external resources, usable from a file://
+// URL. The only JavaScript is the events page's filter by kind and device
+// (the page lists every event without it). The PNG graphs are
 // drawn elsewhere; this package only names their files (GraphFile) and links
 // them. Handler and Serve publish a site directory with conditional GETs and
 // without reaching outside it. The package never computes statistics and never
@@ -17,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mrtgo/mrtgo/events"
 )
 
 // Site is everything the pages show. Write renders it; it is never modified.
@@ -29,6 +33,11 @@ type Site struct {
 	// Exporters are the flow exporters heard from, for the index; none without a
 	// flow collector.
 	Exporters []Exporter
+	// Events, when not nil, puts what mrtgo found on the site: the events page
+	// (EventsPage), the latest events of each device and interface on their pages
+	// (Device.Events, Interface.Events), the number going on on the index, and a
+	// link to the events page on every page. nil shows no events anywhere.
+	Events *Events
 }
 
 // Device is one polled device.
@@ -50,6 +59,9 @@ type Device struct {
 	Interfaces []Interface
 	// Flows is the device's flow overview; nil when it exports no flows.
 	Flows *DeviceFlows
+	// Events are its latest events (on any of its interfaces, or on none), newest
+	// first, for its page; shown when Site.Events is set.
+	Events []events.Event
 }
 
 // Interface is one graphed interface of a device.
@@ -68,6 +80,9 @@ type Interface struct {
 	AboveSpeedLast time.Time
 	LastUpdate     time.Time
 	Graphs         []Graph // in order day, week, month, year
+	// Events are its latest events, newest first, for its page; shown when
+	// Site.Events is set.
+	Events []events.Event
 }
 
 // Graph is one period's PNG (drawn by render) and its statistics.
@@ -86,9 +101,12 @@ type Graph struct {
 	// "95th percentile": "of 5-minute averages over 8 days 8 hours".
 	// Empty leaves the note out.
 	P95Basis string
-	// Band says the graph shows the inbound rate's Holt-Winters confidence band and
-	// its failures, which the page then explains.
+	// Band says the graph shows the in and out rates' Holt-Winters confidence bands
+	// and their failures, which the page then explains.
 	Band bool
+	// Marks is the number of events whose start the graph marks with a vertical
+	// line (render.Mark, in SeverityColor), which the page then explains.
+	Marks int
 
 	// Flows is what flow records say of the same period; nil shows nothing.
 	Flows *Flows
@@ -169,10 +187,12 @@ func fnv64(s string) uint64 {
 }
 
 // deviceDir is the directory of a device's pages. A device whose slug is
-// "index.html" would clash with the site's index file; "=" never ends a slug.
+// "index.html", EventsPage or the directory of captures would clash with the
+// site's own files; "=" never ends a slug.
 func deviceDir(device string) string {
 	d := Slug(device)
-	if d == "index.html" {
+	switch d {
+	case "index.html", EventsPage, capturesDir:
 		d += "="
 	}
 	return d

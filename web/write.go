@@ -26,6 +26,12 @@ var templateFS embed.FS
 //go:embed templates/style.css
 var styleCSS string
 
+// eventsCSS styles what the pages show of events; only a site with events has it,
+// so that the pages of one without are as they were.
+//
+//go:embed templates/events.css
+var eventsCSS string
+
 // parseTemplates parses the embedded page templates. Each page template
 // is cloned from the shared layout so their names do not clash.
 func parseTemplates() (map[string]*template.Template, error) {
@@ -34,7 +40,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"index", "device", "interface"} {
+	for _, name := range []string{"index", "device", "interface", "events"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("clone layout: %w", err)
@@ -48,14 +54,20 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// contentSecurityPolicy allows nothing but the site's own images and its
-// one embedded style sheet, so text that slipped past escaping still could
-// not run. It is sent by Handler; file:// readers rely on escaping alone.
+// contentSecurityPolicy allows nothing but the site's own images, its
+// embedded style sheets and the events page's one script (each by its hash), so
+// text that slipped past escaping still could not run. It is sent by Handler;
+// file:// readers rely on escaping alone.
 func contentSecurityPolicy() string {
-	sum := sha256.Sum256([]byte(styleCSS))
-	return "default-src 'none'; img-src 'self' data:; style-src 'sha256-" +
-		base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+	return "default-src 'none'; img-src 'self' data:; style-src " + hashSource(styleCSS) + " " + hashSource(eventsCSS) +
+		"; script-src " + hashSource(eventsJS) + "; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+}
+
+// hashSource is a Content-Security-Policy source that allows the inline style or
+// script whose text is s.
+func hashSource(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // Page data handed to the templates: every value already formatted, so the
@@ -76,6 +88,14 @@ type (
 		Device    *deviceView  // device and interface pages
 		Interface *ifaceView   // interface page
 		Exporters []exporterView
+
+		// A site with events: their style, the link to the events page (on every
+		// page but that one), the index's count of those going on and the events
+		// page itself.
+		EventsStyle template.CSS
+		EventsHref  string
+		Active      []activeView
+		Events      *eventsView
 	}
 
 	deviceView struct {
@@ -86,6 +106,8 @@ type (
 		Missing                        []string
 		Interfaces                     []ifaceView
 		Flows                          *deviceFlowsView
+		Events                         eventTable // its latest events (device and interface pages)
+		EventsHref                     string     // the events page showing its events
 	}
 
 	ifaceView struct {
@@ -95,6 +117,7 @@ type (
 		AboveSpeed                       string // refused rates, explained; empty = none
 		Day                              *graphView
 		Graphs                           []graphView
+		Events                           eventTable // its latest events (its own page)
 	}
 
 	graphView struct {
@@ -105,6 +128,7 @@ type (
 		Width, Height    int
 		StatsTable       template.HTML // In and Out: see statsTable; interface pages only
 		Flows            *flowsView    // interface pages only
+		MarksNote        string        // explains the marks of events; interface pages only
 	}
 
 	statsRow struct {
@@ -258,6 +282,7 @@ func graphData(device string, ifc Interface, g Graph, link linker, stats bool) g
 			statsData("out", "Out", g.Out, ifc.Speed),
 		})
 		gv.Flows = flowsData(device, ifc.Name, g.Period, g.Flows, link)
+		gv.MarksNote = marksNote(g.Marks)
 	}
 	return gv
 }
@@ -407,14 +432,29 @@ func (p *Pages) Write(s Site) error {
 	w := &pageWriter{pages: p, stamp: stamp}
 	var buf bytes.Buffer
 
-	index := view(s, css)
+	if s.Events != nil {
+		w.names = namesOf(s)
+	}
+	index := w.view(s, css, fromRoot)
 	index.Crumbs = []crumb{{Name: index.Site}}
 	for _, d := range s.Devices {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
 	index.Exporters = exportersData(s.Exporters, loc)
+	index.Active = activeData(s.Events)
 	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
 		return err
+	}
+	if s.Events != nil {
+		ep := w.view(s, css, fromRoot)
+		ep.Title = "Events – " + ep.Site
+		ep.Crumbs = []crumb{{Name: ep.Site, Href: "index.html"}, {Name: "Events"}}
+		ep.EventsHref = "" // this page
+		ev := eventsPage(s.Events, w.names, loc)
+		ep.Events = &ev
+		if err := w.write(EventsPage, pages["events"], ep, &buf); err != nil {
+			return err
+		}
 	}
 
 	// Devices are independent: write their pages on all cores.
@@ -426,11 +466,24 @@ func (p *Pages) Write(s Site) error {
 	return g.Wait()
 }
 
-// pageWriter is one Pages.Write: where the pages go and the generation time
-// as the templates would have escaped it.
+// view is the page data shared by all pages of s, on a page that links through
+// link, with what a site with events adds to each.
+func (w *pageWriter) view(s Site, css string, link linker) page {
+	p := view(s, css)
+	if s.Events != nil {
+		p.EventsStyle = template.CSS(eventsCSS)
+		p.EventsHref = link(EventsPage)
+	}
+	return p
+}
+
+// pageWriter is one Pages.Write: where the pages go, the generation time as
+// the templates would have escaped it, and on a site with events the pages
+// they may link to.
 type pageWriter struct {
 	pages *Pages
 	stamp []byte
+	names siteNames
 }
 
 // escapedText is text as html/template writes it in an element's content.
@@ -450,8 +503,13 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 		return fmt.Errorf("write site: %w", err)
 	}
 	var buf bytes.Buffer
-	dv := deviceDataAt(d, s.Generated, loc, fromDevice(d.Name))
-	dp := view(s, css)
+	link := fromDevice(d.Name)
+	dv := deviceDataAt(d, s.Generated, loc, link)
+	if s.Events != nil {
+		dv.Events = eventTable{Rows: eventRows(d.Events, s.Events, w.names, loc, link)}
+		dv.EventsHref = link(EventsHref(d.Name))
+	}
+	dp := w.view(s, css, link)
 	dp.Title = d.Name + " – " + dp.Site
 	dp.Crumbs = []crumb{{Name: dp.Site, Href: "../index.html"}, {Name: d.Name}}
 	dp.Device = &dv
@@ -459,11 +517,14 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 		return err
 	}
 	for _, ifc := range d.Interfaces {
-		ip := view(s, css)
+		ip := w.view(s, css, link)
 		ip.Title = ifc.Name + " on " + d.Name + " – " + ip.Site
 		ip.Crumbs = []crumb{{Name: ip.Site, Href: "../index.html"}, {Name: d.Name, Href: "index.html"}, {Name: ifc.Name}}
 		ip.Device = &dv
-		iv := ifacePage(d.Name, ifc, loc, fromDevice(d.Name))
+		iv := ifacePage(d.Name, ifc, loc, link)
+		if s.Events != nil {
+			iv.Events = eventTable{Rows: eventRows(ifc.Events, s.Events, w.names, loc, link)}
+		}
 		ip.Interface = &iv
 		if err := w.write(InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
 			return err

@@ -22,7 +22,8 @@ const DaemonDrawUpTo = 1000
 
 // Handler serves the site through next (web.Handler of the site directory), first
 // drawing a graph that is asked for (a name web.GraphFile gives) if the store has
-// newer data than its PNG on disk, or a newer clock row: the graph is drawn at both
+// newer data than its PNG on disk, or a newer clock row, or the events read by the
+// last Publish mark it otherwise than it was drawn: the graph is drawn at both
 // scales, as Publish would, written into the site and recorded in the render state,
 // so the file on disk is the cache and next answers with its ETag (and 304 to a
 // matching If-None-Match). Requests for a graph being drawn wait for that drawing
@@ -132,9 +133,9 @@ func (p *Publisher) ensureDrawn(g graphRef) error {
 		}
 		now := p.Now()
 		ifc := web.Interface{Name: g.iface, Speed: info.Speed, LastUpdate: last}
-		want := wantState(spec, &ifc, g.period, now, loc)
-
 		p.stateMu.Lock()
+		marks := marksIn(p.marks[g.series], g.period, spec.Step, now)
+		want := wantState(spec, &ifc, g.period, now, loc, marks)
 		old, ok := p.drawn[id]
 		if ok && old.current(want) && !old.Pending && p.onDisk(g) {
 			p.stateMu.Unlock()
@@ -152,7 +153,7 @@ func (p *Publisher) ensureDrawn(g graphRef) error {
 		p.flights[id] = done
 		p.stateMu.Unlock()
 
-		st, err := p.draw(g.device, &ifc, g.period, now, want, nil, loc)
+		st, err := p.draw(g.device, &ifc, g.period, now, want, nil, loc, marks)
 
 		p.stateMu.Lock()
 		if err == nil {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mrtgo/mrtgo/events"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -27,7 +28,7 @@ import (
 // (the day graph every step, the week graph every 6 steps, the month graph every 24,
 // the year graph every 288) or the clock has passed into a new row (so that a device
 // that stopped answering shows a growing gap), or when anything else it shows changed
-// (speed, time zone, step). What was drawn is kept in memory between calls and in a
+// (speed, time zone, step, the marks of the interface's events). What was drawn is kept in memory between calls and in a
 // small state file in the site directory (stateFile), so a fresh process, such as
 // "mrtgo render" from cron, redraws only what changed too. Graphs are drawn on all
 // cores; every file is written to a temporary name and renamed. A page is written
@@ -60,6 +61,23 @@ type Publisher struct {
 	DrawUpTo int
 	// Flows, when not nil, adds what flow records say to the pages (see FlowPages).
 	Flows *FlowPages
+	// Events, when not nil, is the event log the site shows (read only, also while
+	// the daemon writes it): the events page (web.EventsPage) with the events going
+	// on in the last EventsPageSpan, the newest EventsPageLimit; each device's and
+	// interface's latest EventsPerPage on its page; the number going on, by
+	// severity, on the index; and on an interface's day and week graphs a vertical
+	// line where each of its events began, in its severity's colour
+	// (web.SeverityColor). Publish reads only what was appended to the log since
+	// its last read.
+	// A graph whose marks changed is drawn again, by Publish or by Handler. nil shows
+	// no events anywhere, and the site is as it was without them.
+	Events *events.Log
+	// Captures, with Events, is the directory of the events' packet captures
+	// (Event.Capture names a file in it). The capture of each event on the events
+	// page is put into the site (web.CaptureFile: a hard link, or a copy where the
+	// site is on another file system) and linked from its row; the captures of
+	// events no longer listed are removed from the site. "" links none.
+	Captures string
 
 	mu   sync.Mutex // one Publish at a time
 	bufs sync.Pool  // *bytes.Buffer for encoded PNGs
@@ -75,6 +93,9 @@ type Publisher struct {
 	index     graphIndex                // Handler's map of file names to series
 	pages     web.Pages                 // remembers the pages written: unchanged ones are left alone
 	files     siteFiles                 // the site's files, listed once per Publish
+	marks     map[string][]render.Mark  // by series, as of the last Publish (for Handler)
+
+	eventLog eventReader // Events as last read
 }
 
 // PublishStats says what one Publish did.
@@ -107,17 +128,23 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if err != nil {
 		return PublishStats{}, err
 	}
+	var evs siteEvents
+	if p.Events != nil {
+		evs = p.events(&site, specs, now)
+	}
 
 	// Plan first: which graphs of each interface are due. Kept graphs fill their slots
 	// of the site at once.
 	var jobs []*ifaceJob
 	drawing := p.DrawUpTo <= 0 || len(specs) <= p.DrawUpTo
 	p.stateMu.Lock()
+	p.marks = evs.marks
 	for di := range site.Devices {
 		dev := &site.Devices[di]
 		for ii := range dev.Interfaces {
 			ifc := &dev.Interfaces[ii]
-			jobs = append(jobs, p.plan(dev.Name, ifc, specs[series.Name(dev.Name, ifc.Name)], now, loc, drawing))
+			name := series.Name(dev.Name, ifc.Name)
+			jobs = append(jobs, p.plan(dev.Name, ifc, specs[name], evs.marks[name], now, loc, drawing))
 		}
 	}
 	p.stateMu.Unlock()
@@ -143,7 +170,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			var st drawnGraph
 			var err error
 			if drawing {
-				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc)
+				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc, j.marks[i])
 			} else {
 				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], now, j.want[i], j.ring)
 			}
@@ -151,6 +178,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 				return err
 			}
 			j.ifc.Graphs[i] = st.graph(render.Periods[i])
+			j.ifc.Graphs[i].Marks = len(j.marks[i])
 			p.stateMu.Lock()
 			p.drawn[graphKey(j.series, render.Periods[i])] = st
 			if drawing {
@@ -235,25 +263,28 @@ type ifaceJob struct {
 	device, series string
 	ifc            *web.Interface
 	spec           rrd.Spec
-	due            []int        // indexes into render.Periods
-	want           []drawnGraph // by period
+	due            []int           // indexes into render.Periods
+	want           []drawnGraph    // by period
+	marks          [][]render.Mark // by period: the events' marks
 	ringSpan       time.Duration
 	ring           *ringRows
 }
 
 // plan decides which graphs of an interface are due and fills the slots of the others
 // from what they were drawn with. When drawing, a graph is due unless its PNGs are on
-// disk and current; when only summarizing, unless its numbers are. The caller holds
-// stateMu.
-func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, now time.Time, loc *time.Location, drawing bool) *ifaceJob {
+// disk and current (its marks, of the interface's events, among what it shows);
+// when only summarizing, unless its numbers are. The caller holds stateMu.
+func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, marks []render.Mark, now time.Time, loc *time.Location, drawing bool) *ifaceJob {
 	j := &ifaceJob{device: device, series: series.Name(device, ifc.Name), ifc: ifc, spec: spec,
-		want: make([]drawnGraph, len(render.Periods))}
+		want: make([]drawnGraph, len(render.Periods)), marks: make([][]render.Mark, len(render.Periods))}
 	ifc.Graphs = make([]web.Graph, len(render.Periods))
 	for i, period := range render.Periods {
-		j.want[i] = wantState(spec, ifc, period, now, loc)
+		j.marks[i] = marksIn(marks, period, spec.Step, now)
+		j.want[i] = wantState(spec, ifc, period, now, loc, j.marks[i])
 		old, ok := p.drawn[graphKey(j.series, period)]
 		if ok && old.current(j.want[i]) && (!drawing || !old.Pending && p.filesExist(device, ifc.Name, period)) {
 			ifc.Graphs[i] = old.graph(period)
+			ifc.Graphs[i].Marks = len(j.marks[i])
 			continue
 		}
 		j.due = append(j.due, i)
@@ -367,13 +398,13 @@ func status(iface string, last, now time.Time, heartbeat time.Duration, h Device
 	return "no data"
 }
 
-// wantState is what a graph drawn now would be keyed by.
-func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time, loc *time.Location) drawnGraph {
+// wantState is what a graph drawn now with marks would be keyed by.
+func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time.Time, loc *time.Location, marks []render.Mark) drawnGraph {
 	res := period.ResolutionFor(spec.Step)
 	return drawnGraph{
 		Clock:  now.Truncate(res).Unix(),
 		Data:   ifc.LastUpdate.Truncate(res).Unix(),
-		Inputs: inputs(ifc.Speed, loc, spec.Step),
+		Inputs: inputs(ifc.Speed, loc, spec.Step, marks),
 	}
 }
 
@@ -391,9 +422,9 @@ func summarize(db *rrd.DB, series string, period render.Period, now time.Time, s
 	return st, nil
 }
 
-// draw fetches one period of an interface, draws it at both scales and returns
-// what was drawn.
-func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows, loc *time.Location) (drawnGraph, error) {
+// draw fetches one period of an interface, draws it at both scales with marks and
+// returns what was drawn.
+func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows, loc *time.Location, marks []render.Mark) (drawnGraph, error) {
 	series := series.Name(device, ifc.Name)
 	r, err := fetchRates(p.DB, series, period, now, ring)
 	if err != nil {
@@ -412,8 +443,9 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 		g := render.Graph{
 			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
-			BandLo: r.BandLo, BandHi: r.BandHi, Failures: r.Failures,
-			Speed: ifc.Speed, Scale: scale,
+			BandLo: r.BandLo, BandHi: r.BandHi, OutBandLo: r.OutBandLo, OutBandHi: r.OutBandHi,
+			Failures: eitherFailed(r.Failures, r.OutFailures),
+			Speed:    ifc.Speed, Scale: scale, Marks: marks,
 		}
 		if period != render.Year {
 			g.P95In, g.P95Out = st.In.P95, st.Out.P95
@@ -427,6 +459,27 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 		}
 	}
 	return st, nil
+}
+
+// events reads the event log (again only if it changed) and puts its events on
+// site: the lists of the pages, the captures linked into the site; it returns them
+// with the marks of each interface's graphs. A log that cannot be read is logged and
+// the events last read are shown.
+func (p *Publisher) events(site *web.Site, specs map[string]rrd.Spec, now time.Time) siteEvents {
+	step := p.Step
+	for _, sp := range specs {
+		step = max(step, sp.Step)
+	}
+	evs, err := p.eventLog.read(p.Events, now.Add(-eventsRead(step)))
+	if err != nil {
+		p.Log.Warn("read event log; showing the events last read", "dir", p.Events.Dir(), "err", err)
+	}
+	se := arrange(evs, now)
+	if p.Captures != "" {
+		se.page.Captures = linkCaptures(p.Captures, p.Dir, se.page.List, p.Log)
+	}
+	se.fill(site)
+	return se
 }
 
 func (p *Publisher) deviceOrder(byDevice map[string][]string) []string {

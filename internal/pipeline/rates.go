@@ -30,10 +30,13 @@ type Rates struct {
 	P95Step, P95Span time.Duration
 	// BandLo and BandHi are the in rate's Holt-Winters confidence band in bits/s
 	// (prediction − DeltaNeg × deviation to prediction + DeltaPos × deviation), and
-	// Failures its FAILURES rows, on In's rows: on the day period of a series with
-	// Holt-Winters only, else nil.
-	BandLo, BandHi []float64
-	Failures       []bool
+	// Failures its FAILURES rows, on In's rows; OutBandLo, OutBandHi and
+	// OutFailures the out rate's. On the day period of a series with Holt-Winters
+	// only, else nil.
+	BandLo, BandHi       []float64
+	Failures             []bool
+	OutBandLo, OutBandHi []float64
+	OutFailures          []bool
 	// heartbeat is the longest a series may go without an update and still be current.
 	heartbeat time.Duration
 }
@@ -100,25 +103,45 @@ func fetchRates(db *rrd.DB, series string, p render.Period, end time.Time, ring 
 	return r, nil
 }
 
-// fetchBand fills the in rate's Holt-Winters band and failures, on the rows of avg.
+// fetchBand fills both rates' Holt-Winters bands and failures, on the rows of avg.
 func (r *Rates) fetchBand(db *rrd.DB, series string, spec rrd.Spec, start, end time.Time, avg rrd.Result) error {
 	hw, err := db.FetchHoltWinters(series, start, end)
 	if err != nil {
 		return fmt.Errorf("fetch %s holt-winters: %w", series, err)
+	}
+	if len(hw.Prediction) < 2 {
+		return fmt.Errorf("fetch %s holt-winters: %d data sources, want in and out", series, len(hw.Prediction))
 	}
 	if !hw.Start.Equal(avg.Start) || len(hw.Prediction[0]) != len(avg.Rows) {
 		return fmt.Errorf("fetch %s holt-winters: rows from %s × %d, rates from %s × %d", series,
 			hw.Start, len(hw.Prediction[0]), avg.Start, len(avg.Rows))
 	}
 	p := spec.HoltWinters
-	pred, dev := hw.Prediction[0], hw.Deviation[0]
-	r.BandLo, r.BandHi = make([]float64, len(pred)), make([]float64, len(pred))
-	for i := range pred {
-		r.BandLo[i] = (pred[i] - p.DeltaNeg*dev[i]) * 8
-		r.BandHi[i] = (pred[i] + p.DeltaPos*dev[i]) * 8
+	band := func(ds int) (lo, hi []float64) {
+		pred, dev := hw.Prediction[ds], hw.Deviation[ds]
+		lo, hi = make([]float64, len(pred)), make([]float64, len(pred))
+		for i := range pred {
+			lo[i] = (pred[i] - p.DeltaNeg*dev[i]) * 8
+			hi[i] = (pred[i] + p.DeltaPos*dev[i]) * 8
+		}
+		return lo, hi
 	}
-	r.Failures = hw.Failures[0]
+	r.BandLo, r.BandHi = band(0)
+	r.OutBandLo, r.OutBandHi = band(1)
+	r.Failures, r.OutFailures = hw.Failures[0], hw.Failures[1]
 	return nil
+}
+
+// eitherFailed is the rows where in or out failed; nil when neither has rows.
+func eitherFailed(in, out []bool) []bool {
+	if len(in) == 0 && len(out) == 0 {
+		return nil
+	}
+	f := make([]bool, max(len(in), len(out)))
+	for i := range f {
+		f[i] = i < len(in) && in[i] || i < len(out) && out[i]
+	}
+	return f
 }
 
 // fineSpan is how much of the span ending at end the base-step average archive of

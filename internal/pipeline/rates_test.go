@@ -82,10 +82,12 @@ func TestDayBand(t *testing.T) {
 	step := 5 * time.Minute
 	rec := NewRecorder(db, step, nil, quiet)
 	end := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-	// The daily rhythm with ±5 % of noise, and an hour at a tenth of it.
+	// The daily rhythm with ±5 % of noise, and an hour of the in rate at a tenth
+	// of it.
 	drop := func(iface string, at time.Time) (float64, float64) {
 		in, out := rhythm(iface, at)
 		in *= 0.95 + 0.1*rand.New(rand.NewPCG(uint64(at.Unix()), 1)).Float64()
+		out *= 0.95 + 0.1*rand.New(rand.NewPCG(uint64(at.Unix()), 2)).Float64()
 		if d := end.Sub(at); d >= 3*time.Hour && d < 4*time.Hour {
 			in *= 0.1
 		}
@@ -110,6 +112,9 @@ func TestDayBand(t *testing.T) {
 	if len(r.BandLo) != len(r.In) || len(r.BandHi) != len(r.In) || len(r.Failures) != len(r.In) {
 		t.Fatalf("band %d, %d and %d failures on %d rows", len(r.BandLo), len(r.BandHi), len(r.Failures), len(r.In))
 	}
+	if len(r.OutBandLo) != len(r.Out) || len(r.OutBandHi) != len(r.Out) || len(r.OutFailures) != len(r.Out) {
+		t.Fatalf("out band %d, %d and %d failures on %d rows", len(r.OutBandLo), len(r.OutBandHi), len(r.OutFailures), len(r.Out))
+	}
 	hw, err := db.FetchHoltWinters(name, now.Add(-render.Day.SpanFor(step)), now)
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +124,13 @@ func TestDayBand(t *testing.T) {
 		lo, hi := r.BandLo[i], r.BandHi[i]
 		if want := (hw.Prediction[0][i] - 2*hw.Deviation[0][i]) * 8; !sameFloat(lo, want) {
 			t.Fatalf("row %d: band from %g, want %g", i, lo, want)
+		}
+		// The out band is the out data source's, not the in band again.
+		if want := (hw.Prediction[1][i] + 2*hw.Deviation[1][i]) * 8; !sameFloat(r.OutBandHi[i], want) {
+			t.Fatalf("row %d: out band to %g, want %g", i, r.OutBandHi[i], want)
+		}
+		if r.OutFailures[i] != hw.Failures[1][i] {
+			t.Fatalf("row %d: out failure %v, want %v", i, r.OutFailures[i], hw.Failures[1][i])
 		}
 		if math.IsNaN(lo) {
 			continue
@@ -142,6 +154,27 @@ func TestDayBand(t *testing.T) {
 	if known < len(r.In)-1 || inside < known*3/4 || failing == 0 || early > 0 {
 		t.Errorf("%d rows: %d with a band, %d inside it, %d failures in the drop and %d before it",
 			len(r.In), known, inside, failing, early)
+	}
+	// The out rate follows its rhythm without a drop: it mostly stays in its own
+	// band, which is not the in band.
+	outInside, differ := 0, 0
+	for i := range r.Out {
+		if r.OutBandLo[i] <= r.Out[i] && r.Out[i] <= r.OutBandHi[i] {
+			outInside++
+		}
+		if r.OutBandHi[i] != r.BandHi[i] {
+			differ++
+		}
+	}
+	if outInside < known*3/4 || differ < known*3/4 {
+		t.Errorf("%d rows: out inside its band on %d, out band apart from the in band on %d", len(r.Out), outInside, differ)
+	}
+	// The graph ticks the failures of either direction.
+	either := eitherFailed(r.Failures, r.OutFailures)
+	for i := range either {
+		if either[i] != (r.Failures[i] || r.OutFailures[i]) {
+			t.Fatalf("row %d: failure tick %v, in %v, out %v", i, either[i], r.Failures[i], r.OutFailures[i])
+		}
 	}
 	week, err := FetchRates(db, name, render.Week, now)
 	if err != nil {

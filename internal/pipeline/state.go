@@ -26,8 +26,9 @@ const stateFile = ".mrtgo-graphs"
 // stateVersion changes whenever the file's layout or the look of the graphs does, so
 // that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
 // package set-up alone cost every mrtgo process (a cron poll included) about a
-// millisecond; version 2 had no Pending.
-const stateVersion = 3
+// millisecond; version 2 had no Pending; version 3's day graphs had the in rate's
+// Holt-Winters band only.
+const stateVersion = 4
 
 // stateMagic begins the state file.
 const stateMagic = "mrtgo-graphs"
@@ -45,7 +46,7 @@ type drawnGraph struct {
 	// Clock and Data are the start, in Unix seconds, of the period's row holding the
 	// clock and the store's last update when it was drawn.
 	Clock, Data int64
-	Inputs      uint64 // hash of everything else drawn (speed, zone, step)
+	Inputs      uint64 // hash of everything else drawn (speed, zone, step, marks)
 	In, Out     web.Stats
 	P95Basis    string
 	// Pending says the numbers are current but the PNGs on disk are older (see
@@ -203,14 +204,16 @@ func (r *stateReader) str() string {
 	return s
 }
 
-// inputs hashes what a graph shows besides its data.
-func inputs(speed float64, loc *time.Location, step time.Duration) uint64 {
+// inputs hashes what a graph shows besides its data: the speed, the zone, the step
+// and the marks of events (none hash as before there were marks).
+func inputs(speed float64, loc *time.Location, step time.Duration, marks []render.Mark) uint64 {
 	h := fnv.New64a()
 	name := "UTC"
 	if loc != nil {
 		name = loc.String()
 	}
 	fmt.Fprintf(h, "%v|%s|%d", speed, name, step)
+	hashMarks(h, marks)
 	return h.Sum64()
 }
 

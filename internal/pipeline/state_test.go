@@ -54,7 +54,7 @@ func (d drawnGraphs) encodeSorted() map[graphID][]byte {
 func FuzzDecodeDrawn(f *testing.F) {
 	f.Add(sampleDrawn().encode())
 	f.Add(drawnGraphs{}.encode())
-	f.Add([]byte("mrtgo-graphs\x03\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("mrtgo-graphs\x04\xff\xff\xff\xff\x0f"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := decodeDrawn(b)
 		if err != nil {
