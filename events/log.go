@@ -113,6 +113,13 @@ func Open(dir string, o Options) (*Log, error) {
 	return l, nil
 }
 
+// OpenReader opens the log in dir for reading only (Open with ReadOnly, which
+// cannot fail: a log not yet written reads as empty).
+func OpenReader(dir string) *Log {
+	l, _ := Open(dir, Options{ReadOnly: true})
+	return l
+}
+
 // Dir is the log's directory.
 func (l *Log) Dir() string { return l.dir }
 

@@ -126,6 +126,10 @@ func Publisher(cfg *config.Config, db *rrd.DB, log *slog.Logger) *pipeline.Publi
 		Hosts:    Hosts(cfg),
 		Log:      log,
 		Now:      time.Now,
+		// What was found, read as it is written: thresholds and anomalies in every
+		// installation, the flow detector's events with [detect].
+		Events:   events.OpenReader(cfg.Events.Data),
+		Captures: cfg.Detect.Capture.Dir,
 	}
 }
 
