@@ -88,6 +88,82 @@ func benchCommitCycle(b *testing.B, hw bool) {
 	}
 }
 
+// BenchmarkCommitCycleFailureChanges is BenchmarkCommitCycleHoltWinters with
+// the FAILURES of every data source of every series changing in every cycle
+// (changes=all), the most Update.FailureChanges can cost, beside the same
+// cycles without a change (changes=none). Before each cycle (untimed) the
+// state records are rewritten, with the FAILURES they keep of the last step
+// inverted for changes=all and as they are for changes=none, so that the
+// two differ only in the changes.
+func BenchmarkCommitCycleFailureChanges(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		for _, invert := range []bool{false, true} {
+			name := fmt.Sprintf("series=%d/changes=none", n)
+			if invert {
+				name = fmt.Sprintf("series=%d/changes=all", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				f := commitStore(b, n, true)
+				changes := 0
+				var cpu time.Duration
+				var written int64 // by the cycles, not the rewrites
+				b.ResetTimer()
+				for range b.N {
+					b.StopTimer()
+					rewriteFailures(b, f.db, invert)
+					st0 := f.db.bolt.Stats()
+					c0 := cpuTime()
+					b.StartTimer()
+					f.cycle(b)
+					b.StopTimer()
+					cpu += cpuTime() - c0
+					st1 := f.db.bolt.Stats()
+					written += st1.TxStats.GetPageAlloc() - st0.TxStats.GetPageAlloc()
+					for _, u := range f.ups {
+						changes += len(u.FailureChanges)
+					}
+					b.StartTimer()
+				}
+				b.StopTimer()
+				if want := b.N * n * 2; invert && changes < want*9/10 || !invert && changes > want/10 {
+					b.Fatalf("%d changes in %d cycles of %d series: the benchmark does not measure what it says", changes, b.N, n)
+				}
+				b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(changes)/float64(b.N), "changes/cycle")
+				b.ReportMetric(float64(written)/float64(b.N), "bytes-written/cycle")
+			})
+		}
+	}
+}
+
+// rewriteFailures rewrites every Holt-Winters state record of db, with the
+// FAILURES it keeps of the last step inverted if invert.
+func rewriteFailures(tb testing.TB, db *DB, invert bool) {
+	tb.Helper()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, g := range db.byID {
+			if g.hwPeriod == 0 {
+				continue
+			}
+			bk := tx.Bucket(g.bucket)
+			for c := 0; c < chunks(g.cols); c++ {
+				v := append([]byte(nil), bk.Get(hwStateKey(uint32(c)))...)
+				for off := 0; invert && off+hwRecSize <= len(v); off += hwRecSize {
+					w := binary.LittleEndian.Uint32(v[off+36:])
+					binary.LittleEndian.PutUint32(v[off+36:], (w^failureBit)|failureKept)
+				}
+				if err := bk.Put(hwStateKey(uint32(c)), v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // commitFixture is a store of n series that has been committing cycles; cycle
 // commits the next one.
 type commitFixture struct {
