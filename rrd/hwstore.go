@@ -338,7 +338,6 @@ func (h *hwUpdater) observe(gw *groupWork, s *series, p0, pEnd int64, first, fil
 		return
 	}
 	h.changes = changes
-	defer func() { h.changes = nil }()
 	keep := pEnd - int64(gw.g.hwRows)
 	for d := 0; d < gw.g.nds; d++ {
 		h.load(gw, s, d, p0)
