@@ -88,6 +88,172 @@ func benchCommitCycle(b *testing.B, hw bool) {
 	}
 }
 
+// BenchmarkCommitCycleFailureChanges is BenchmarkCommitCycleHoltWinters with
+// the FAILURES of every data source of every series changing in every cycle
+// (changes=all), the most Update.FailureChanges can cost, beside the same
+// cycles without a change (changes=none). Before each cycle (untimed) the
+// state records are rewritten, with the FAILURES they keep of the last step
+// inverted for changes=all and as they are for changes=none, so that the
+// two differ only in the changes. The two go on with the same store, one
+// after the other: a cycle in which the smoother runs (a few seconds, once
+// a day) is committed untimed, so that both time ordinary cycles.
+func BenchmarkCommitCycleFailureChanges(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		for _, invert := range []bool{false, true} {
+			name := fmt.Sprintf("series=%d/changes=none", n)
+			if invert {
+				name = fmt.Sprintf("series=%d/changes=all", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				f := commitStore(b, n, true)
+				changes := 0
+				var cpu time.Duration
+				var written int64 // by the cycles, not the rewrites
+				b.ResetTimer()
+				for range b.N {
+					b.StopTimer()
+					for f.smoothsNext() {
+						f.cycle(b)
+					}
+					rewriteFailures(b, f.db, invert)
+					st0 := f.db.bolt.Stats()
+					c0 := cpuTime()
+					b.StartTimer()
+					f.cycle(b)
+					b.StopTimer()
+					cpu += cpuTime() - c0
+					st1 := f.db.bolt.Stats()
+					written += st1.TxStats.GetPageAlloc() - st0.TxStats.GetPageAlloc()
+					for _, u := range f.ups {
+						changes += len(u.FailureChanges)
+					}
+					b.StartTimer()
+				}
+				b.StopTimer()
+				if want := b.N * n * 2; invert && changes < want*9/10 || !invert && changes > want/10 {
+					b.Fatalf("%d changes in %d cycles of %d series: the benchmark does not measure what it says", changes, b.N, n)
+				}
+				b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(changes)/float64(b.N), "changes/cycle")
+				b.ReportMetric(float64(written)/float64(b.N), "bytes-written/cycle")
+			})
+		}
+	}
+}
+
+// BenchmarkApplyCycleFailureChanges is the part of a commit cycle of
+// BenchmarkCommitCycleFailureChanges that finding the changes adds to: the
+// updates of one cycle of 10,000 series with Holt-Winters applied in a
+// transaction that is then rolled back (no commit, no sync, the same cycle
+// every time), with the FAILURES the state records keep inverted first
+// (changes=all) or not (changes=none). Away from the disk it varies far
+// less than a commit, so that the difference shows.
+func BenchmarkApplyCycleFailureChanges(b *testing.B) {
+	const n = 10000
+	for _, invert := range []bool{false, true} {
+		name := "series=10000/changes=none"
+		if invert {
+			name = "series=10000/changes=all"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := commitStore(b, n, true)
+			for f.smoothsNext() {
+				f.cycle(b)
+			}
+			k := f.next
+			for i := range f.ups {
+				f.ups[i].Time = f.t0.Add(time.Duration(k) * 5 * time.Minute).Add(time.Duration(i%60) * time.Second)
+				f.ups[i].Values[0] = Uint(uint64(k) * 1e6 * uint64(1+i%7))
+				f.ups[i].Values[1] = Uint(uint64(k) * 3e5 * uint64(1+i%5))
+			}
+			resolved := f.db.resolve(f.ups)
+			var cpu time.Duration
+			changes := 0
+			for b.Loop() {
+				b.StopTimer()
+				tx, err := f.db.bolt.Begin(true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := putFailures(tx, f.db, invert); err != nil {
+					b.Fatal(err)
+				}
+				c0 := cpuTime()
+				b.StartTimer()
+				w := newWork(tx)
+				w.pool = &f.db.bufs
+				u := updater{w: w}
+				for i := range f.ups {
+					if err := u.apply(resolved[i].s, &f.ups[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				cpu += cpuTime() - c0
+				for _, u := range f.ups {
+					changes += len(u.FailureChanges)
+				}
+				if err := tx.Rollback(); err != nil {
+					b.Fatal(err)
+				}
+				f.db.bufs.release()
+				b.StartTimer()
+			}
+			if want := b.N * n * 2; invert && changes < want*9/10 || !invert && changes > want/10 {
+				b.Fatalf("%d changes in %d cycles of %d series: the benchmark does not measure what it says", changes, b.N, n)
+			}
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(changes)/float64(b.N), "changes/cycle")
+		})
+	}
+}
+
+// smoothsNext reports whether the Holt-Winters smoother runs in the fixture's
+// next cycle: the one that completes the step of the smoothing row, which is
+// also where the burn-in smooths (row 0 wraps).
+func (f *commitFixture) smoothsNext() bool {
+	s := f.db.lookup(f.ups[0].Series)
+	hp := s.spec.HoltWinters
+	if hp == nil || hp.SmoothRow != 0 {
+		panic("smoothsNext: the fixture's detectors smooth at row 0")
+	}
+	stepS := s.g.stepUs / 1e6
+	// The cycle's updates are within a minute after t0 + next steps.
+	p := floorDiv(f.t0.Add(time.Duration(f.next)*time.Duration(stepS)*time.Second).Unix(), stepS)
+	return floorMod(p, int64(hp.Period)) == 0
+}
+
+// rewriteFailures rewrites every Holt-Winters state record of db, with the
+// FAILURES it keeps of the last step inverted if invert.
+func rewriteFailures(tb testing.TB, db *DB, invert bool) {
+	tb.Helper()
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return putFailures(tx, db, invert) }); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// putFailures rewrites, in tx, every Holt-Winters state record of db, with
+// the FAILURES it keeps of the last step inverted if invert.
+func putFailures(tx *bolt.Tx, db *DB, invert bool) error {
+	for _, g := range db.byID {
+		if g.hwPeriod == 0 {
+			continue
+		}
+		bk := tx.Bucket(g.bucket)
+		for c := 0; c < chunks(g.cols); c++ {
+			v := append([]byte(nil), bk.Get(hwStateKey(uint32(c)))...)
+			for off := 0; invert && off+hwRecSize <= len(v); off += hwRecSize {
+				w := binary.LittleEndian.Uint32(v[off+36:])
+				binary.LittleEndian.PutUint32(v[off+36:], (w^failureBit)|failureKept)
+			}
+			if err := bk.Put(hwStateKey(uint32(c)), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // commitFixture is a store of n series that has been committing cycles; cycle
 // commits the next one.
 type commitFixture struct {

@@ -60,6 +60,17 @@
 // file. Reshape carries the detectors over, or, adding them, feeds them
 // the one-step history the series holds.
 //
+// Update reports, in each Update's FailureChanges, the steps it completed
+// at which a data source's FAILURES turned on or off, with the step's rate,
+// prediction and deviation: exactly the changes the stored FAILURES rows
+// show, step after step (failures_test.go), in a store kept open as in one
+// reopened for every commit. The FAILURES of the last step is kept in the
+// detector's state (hwstore.go), so finding what changed reads nothing
+// more: at 10k series the updates of a cycle take the same CPU as before
+// (about 4.5 ms, to within 0.1 ms), and 0.1 to 0.2 ms more when every data
+// source changes (BenchmarkApplyCycleFailureChanges), in a commit of about
+// 11 ms (BenchmarkCommitCycleFailureChanges).
+//
 // A detector costs 42 bytes of state per data source written every step,
 // and keeps 16 bytes per row of the period and 8 per result row kept: for
 // an interface at five minutes (a period of 288, two days of results)

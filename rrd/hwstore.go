@@ -30,6 +30,18 @@ import (
 // results are float32, as the rates are. A deviation is never negative
 // (it is a mean of absolute differences), so the sign bit of a stored
 // deviation holds the step's FAILURES.
+//
+// The state record also keeps the FAILURES of the last step its detector
+// learned (bit 31 of the violations word; bit 30 says it is kept, which a
+// store written before it was is not: there the stored result of the last
+// step is read once instead). The updater compares each step's FAILURES
+// with it and reports the steps where it changed in Update.FailureChanges,
+// so that what turned on and off in a commit costs neither a read of the
+// results nor anything per series that did not change. The flag lives in
+// the store and is written in the transaction of the step, so a process
+// opened for one cycle (a cron poll) sees the same changes as one that
+// has been running; a step that an update spanning a gap learns is
+// compared with the step before it like any other.
 
 const (
 	// hwRecSize is the state of one data source of one series: intercept,
@@ -47,6 +59,11 @@ const (
 	hwKeyLen     = 9
 	nanBits64    = 0x7FF8000000000001 // math.NaN()'s bits
 	signBit32    = 1 << 31
+	// failureBit and failureKept are the bits of the violations word
+	// (above the window's, at most maxFailureWindow) that hold the
+	// FAILURES of the last step learned, and that it is held.
+	failureBit  = 1 << 31
+	failureKept = 1 << 30
 )
 
 func hwStateKey(chunk uint32) []byte {
@@ -72,7 +89,7 @@ func initHWState(rec []byte, nds int) {
 			binary.LittleEndian.PutUint64(r[off:], nanBits64)
 		}
 		binary.LittleEndian.PutUint32(r[32:], 1)
-		binary.LittleEndian.PutUint32(r[36:], 0)
+		binary.LittleEndian.PutUint32(r[36:], failureKept)
 		r[40], r[41] = 1, 1
 	}
 }
@@ -283,24 +300,47 @@ func (gw *groupWork) putHWResult(col uint32, d int, p int64, r HWRow) {
 	binary.LittleEndian.PutUint32(rb.data[off+4:], dev)
 }
 
+// FailureChange is a step at which the FAILURES of one data source of a
+// series with Holt-Winters changed: it differs from the step before's
+// (which, for a series' first step, is off).
+type FailureChange struct {
+	DS int // the data source, by index in the spec
+	// Time is the end of the step, as HWResult.Time gives its row's.
+	Time time.Time
+	// Failure is the step's FAILURES: true when it turned on, false off.
+	Failure bool
+	// Rate is the step's primary data point (as Fetch reads it from a
+	// one-step archive), Prediction and Deviation its HWPREDICT and
+	// DEVPREDICT (as FetchHoltWinters reads them); NaN where unknown. The
+	// band the rate was judged against is Prediction − DeltaNeg ×
+	// Deviation to Prediction + DeltaPos × Deviation.
+	Rate, Prediction, Deviation float64
+}
+
 // hwUpdater is the Holt-Winters part of an updater: scratch reused for
 // every series.
 type hwUpdater struct {
 	st  HWState
 	arr storeArrays
+	// failed is the FAILURES of the last step the loaded detector learned.
+	failed bool
+	// changes collects the steps whose FAILURES changed; nil collects none.
+	changes *[]FailureChange
 }
 
 // observe feeds the primary data points p0+1 .. pEnd of column s.col (the
 // first first[d], the rest fill[d]) to its detectors and stores their
 // results: the last hwRows of them, the others having been overwritten
-// within this update.
-func (h *hwUpdater) observe(gw *groupWork, s *series, p0, pEnd int64, first, fill []float32) {
+// within this update. It appends the steps whose FAILURES changed to
+// changes.
+func (h *hwUpdater) observe(gw *groupWork, s *series, p0, pEnd int64, first, fill []float32, changes *[]FailureChange) {
 	if !h.begin(gw, s) {
 		return
 	}
+	h.changes = changes
 	keep := pEnd - int64(gw.g.hwRows)
 	for d := 0; d < gw.g.nds; d++ {
-		h.load(gw, s, d)
+		h.load(gw, s, d, p0)
 		for p := p0 + 1; p <= pEnd; p++ {
 			x := fill[d]
 			if p == p0+1 {
@@ -325,14 +365,35 @@ func (h *hwUpdater) begin(gw *groupWork, s *series) bool {
 	return true
 }
 
-// load reads the state of data source d of s into the scratch.
-func (h *hwUpdater) load(gw *groupWork, s *series, d int) {
-	decodeHWState(gw.hwStateRec(s.col)[d*hwRecSize:(d+1)*hwRecSize], &h.st)
+// load reads the state of data source d of s, whose last step learned is
+// p0, into the scratch.
+func (h *hwUpdater) load(gw *groupWork, s *series, d int, p0 int64) {
+	r := gw.hwStateRec(s.col)[d*hwRecSize : (d+1)*hwRecSize]
+	decodeHWState(r, &h.st)
+	h.failed = lastFailure(gw, s.col, d, r, p0)
 	h.arr = storeArrays{gw: gw, col: s.col, nds: gw.g.nds, d: d, period: s.spec.HoltWinters.Period}
 }
 
+// lastFailure returns the FAILURES of step p0, the last learned by the
+// detector of data source d of column col whose state record is r: as the
+// record keeps it, or, in a record of a store written before it kept it,
+// as the step's stored result holds it (off where none is stored, as
+// before a series' first step).
+func lastFailure(gw *groupWork, col uint32, d int, r []byte, p0 int64) bool {
+	v := binary.LittleEndian.Uint32(r[36:])
+	if v&failureKept != 0 {
+		return v&failureBit != 0
+	}
+	rb := gw.hwRow('p', floorMod(p0, int64(gw.g.hwRows)), col/chunkCols, false)
+	off := (int(col%chunkCols)*gw.g.nds + d) * hwResultCell
+	if off+hwResultCell > len(rb.data) {
+		return false
+	}
+	return binary.LittleEndian.Uint32(rb.data[off+4:])&signBit32 != 0
+}
+
 // learn feeds primary data point p, x, to the loaded detector, storing its
-// results if keep.
+// results if keep, and collects the step if its FAILURES changed.
 func (h *hwUpdater) learn(gw *groupWork, s *series, d int, p int64, x float64, keep bool) {
 	h.st.SeasonalRow = int(floorMod(p, int64(s.spec.HoltWinters.Period)))
 	h.st.DeviationRow = h.st.SeasonalRow
@@ -340,11 +401,25 @@ func (h *hwUpdater) learn(gw *groupWork, s *series, d int, p int64, x float64, k
 	if keep {
 		gw.putHWResult(s.col, d, p, out)
 	}
+	if out.Failure != h.failed && h.changes != nil {
+		*h.changes = append(*h.changes, FailureChange{
+			DS: d, Time: time.Unix(p*(gw.g.stepUs/1e6), 0).UTC(), Failure: out.Failure,
+			Rate: x, Prediction: float64(float32(out.Prediction)), Deviation: float64(float32(out.Deviation)),
+		})
+	}
+	h.failed = out.Failure
 }
 
-// save writes the loaded state back as data source d's.
+// save writes the loaded state back as data source d's, with the FAILURES
+// of its last step.
 func (h *hwUpdater) save(gw *groupWork, s *series, d int) {
-	encodeHWState(gw.hwStateRec(s.col)[d*hwRecSize:(d+1)*hwRecSize], &h.st)
+	r := gw.hwStateRec(s.col)[d*hwRecSize : (d+1)*hwRecSize]
+	encodeHWState(r, &h.st)
+	v := binary.LittleEndian.Uint32(r[36:]) | failureKept
+	if h.failed {
+		v |= failureBit
+	}
+	binary.LittleEndian.PutUint32(r[36:], v)
 }
 
 // reshapeHW gives series s, moved by Reshape from old (last updated at
@@ -352,7 +427,9 @@ func (h *hwUpdater) save(gw *groupWork, s *series, d int) {
 // carry over: state, arrays and the results that fit. Otherwise they
 // start afresh and learn the primary data points old holds (its longest
 // one-step archive), so that a series gets its band from its history
-// rather than a period after the change.
+// rather than a period after the change; their last FAILURES is the old
+// detectors', so that the next update reports a change from what the
+// last one left (a failure the new detectors do not see ends there).
 func reshapeHW(tx *bolt.Tx, old, s *series, ow, nw *groupWork, lastS int64) {
 	if s.spec.HoltWinters == nil {
 		return
@@ -375,6 +452,13 @@ func reshapeHW(tx *bolt.Tx, old, s *series, ow, nw *groupWork, lastS int64) {
 		}
 		return
 	}
+	oldFailed := make([]bool, nds)
+	if old.g.hwPeriod > 0 && old.spec.HoltWinters != nil {
+		rec := ow.hwStateRec(old.col)
+		for d := range oldFailed {
+			oldFailed[d] = lastFailure(ow, old.col, d, rec[d*hwRecSize:(d+1)*hwRecSize], pEnd)
+		}
+	}
 	initHWState(nw.hwStateRec(s.col), nds)
 	ring := -1
 	for i, a := range old.spec.Archives {
@@ -382,21 +466,27 @@ func reshapeHW(tx *bolt.Tx, old, s *series, ow, nw *groupWork, lastS int64) {
 			ring = i
 		}
 	}
+	var h hwUpdater
+	h.begin(nw, s)
 	if ring < 0 {
+		for d := 0; d < nds; d++ {
+			h.load(nw, s, d, pEnd)
+			h.failed = oldFailed[d]
+			h.save(nw, s, d)
+		}
 		return
 	}
 	rows := int64(old.spec.Archives[ring].Rows)
 	calEnd := pEnd * stepS
 	res := fetchArchive(tx, old, ring, calEnd-stepS*rows, calEnd, lastS)
-	var h hwUpdater
-	h.begin(nw, s)
 	keep := pEnd - int64(s.g.hwRows)
 	for d := 0; d < nds; d++ {
-		h.load(nw, s, d)
+		h.load(nw, s, d, pEnd)
 		for i, row := range res.Rows {
 			p := res.Time(i).Unix() / stepS
 			h.learn(nw, s, d, p, row[d], p > keep)
 		}
+		h.failed = oldFailed[d]
 		h.save(nw, s, d)
 	}
 }

@@ -25,6 +25,12 @@ type Update struct {
 	// unknown (above an interface's speed, say), so that callers can count
 	// and show what was refused rather than leave a silent gap.
 	Refused uint64
+	// FailureChanges is set by Update, not read (its backing array is
+	// reused): for a series with Holt-Winters, the steps this update
+	// completed at which a data source's FAILURES turned on or off, each
+	// data source's in step order. It is empty when nothing changed and
+	// when the transaction did not commit. See FailureChange.
+	FailureChanges []FailureChange
 }
 
 // Update applies ups in order, in one transaction. Updates of one series
@@ -90,6 +96,10 @@ func (db *DB) UpdateWith(ups []Update, meta map[string][]byte, after func([]Upda
 	})
 	db.bufs.release()
 	if err != nil {
+		// Nothing was stored: no FAILURES changed.
+		for i := range ups {
+			ups[i].FailureChanges = ups[i].FailureChanges[:0]
+		}
 		return fmt.Errorf("commit updates: %w", err)
 	}
 	if nskipped > len(skipped) {
@@ -142,6 +152,7 @@ type updater struct {
 // for one sample, with mrtgo's counter rules, and consolidated rows computed
 // from the primary-data-point ring instead of per-archive accumulators.
 func (u *updater) apply(s *series, up *Update) error {
+	up.FailureChanges = up.FailureChanges[:0]
 	if s == nil {
 		return ErrNoSeries
 	}
@@ -322,7 +333,7 @@ func (u *updater) apply(s *series, up *Update) error {
 		}
 	}
 	u.win = u.win[:0]
-	u.hw.observe(gw, s, p0, pEnd, firstS, fillS)
+	u.hw.observe(gw, s, p0, pEnd, firstS, fillS, &up.FailureChanges)
 	return nil
 }
 

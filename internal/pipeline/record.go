@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/events"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -81,6 +82,8 @@ type Recorder struct {
 	// refusals are the counts of refused rates by series, as committed (read once on
 	// the first Record); pending are the ones the cycle in commit changed.
 	refusals, pending map[string]Refusals
+	// begun and ended are the anomalies of the last commit (anomalies.go).
+	begun, ended []events.Event
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -118,6 +121,7 @@ func (r *Recorder) Record(results []poller.Result) error { return r.RecordWith(r
 // RecordWith stores one cycle's results and the given facts (a Watcher's saved state,
 // say) in the same commit.
 func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) error {
+	r.begun, r.ended = nil, nil
 	n := 0
 	for _, res := range results {
 		n += len(res.Samples)
@@ -186,7 +190,11 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
 		}
 	}
-	if err := r.db.UpdateWith(ups, meta, r.countRefused); err != nil {
+	err := r.db.UpdateWith(ups, meta, r.countRefused)
+	// Also when err lists skipped samples: the others were committed (the store
+	// reports no change when nothing was).
+	r.findAnomalies(ups)
+	if err != nil {
 		r.stored = nil // what was committed is read again on the next Record
 		return fmt.Errorf("store %d samples and their facts: %w", len(ups), err)
 	}
