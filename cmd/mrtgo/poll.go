@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -56,18 +57,26 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := rec.RecordWith(rs, map[string][]byte{pipeline.WatcherStateKey: state}); err != nil {
-		return err
+	recErr := rec.RecordWith(rs, map[string][]byte{pipeline.WatcherStateKey: state})
+	begun, ended := rec.Anomalies() // also when recErr lists samples the store skipped
+	if recErr != nil && len(begun)+len(ended) == 0 {
+		return recErr
 	}
 	committed := time.Now()
 	// Events are stored once the crossing is, and their commands finish before the
 	// exit. The event log is opened only when there is something to write.
-	if len(crossed) > 0 {
+	if len(crossed)+len(begun)+len(ended) > 0 {
 		// The rates are stored: an event log that cannot be written costs the
 		// events, as in the daemon, and is said on standard error.
-		if err := storeEvents(cfg, e, func(d *pipeline.Desk) error { return d.Thresholds(crossed) }); err != nil {
+		err := storeEvents(cfg, e, func(d *pipeline.Desk) error {
+			return errors.Join(d.Thresholds(crossed), d.Anomalies(begun, ended))
+		})
+		if err != nil {
 			e.log.Error("events", "err", err)
 		}
+	}
+	if recErr != nil {
+		return recErr
 	}
 	failed, samples := 0, 0
 	for _, r := range rs {

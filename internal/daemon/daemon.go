@@ -398,7 +398,15 @@ func (d *Daemon) cycle(ctx context.Context, rs []poller.Result) error {
 		facts = map[string][]byte{pipeline.WatcherStateKey: state}
 	}
 	t := time.Now()
-	if err := d.w.Rec.RecordWith(rs, facts); err != nil {
+	err := d.w.Rec.RecordWith(rs, facts)
+	// What the commit's Holt-Winters detectors found, also when err lists samples the
+	// store skipped (the rest was committed).
+	if begun, ended := d.w.Rec.Anomalies(); len(begun)+len(ended) > 0 {
+		if err := d.desk.Anomalies(begun, ended); err != nil {
+			d.log.Error("events", "err", err)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	commit := time.Since(t)

@@ -56,26 +56,16 @@ const majorFactor = 2
 // whose FAILURES turned off, each ordered by series and direction. Both are empty
 // when nothing was committed. The daemon and "mrtgo poll --once" call it alike, right
 // after RecordWith, and hand the events to the events.Tracker restored from the log
-// (Tracker.Restore from Log.ActiveEvents):
+// (Tracker.Restore from Log.ActiveEvents), which Desk.Anomalies does:
 //
 //	err := rec.RecordWith(results, facts)
 //	// Before returning on err: it may list only samples the store skipped, the rest
 //	// committed, and what that commit changed is reported only now.
 //	begun, ended := rec.Anomalies()
-//	for _, u := range tracker.Observe(now, begun) {
-//		log.Put(&u.Event) // numbers a new event
-//		tracker.SetID(u.Event)
-//		// alert when u.Change is events.Began
-//	}
-//	for _, e := range ended {
-//		if u, ok := tracker.End(e); ok {
-//			log.Put(&u.Event)
-//			// alert
-//		}
-//	}
+//	desk.Anomalies(begun, ended)
 //
-// Observe the begun before ending the ended: a direction whose FAILURES turned on and
-// off within one commit is in both.
+// The begun are observed before the ended are ended: a direction whose FAILURES
+// turned on and off within one commit is in both.
 func (r *Recorder) Anomalies() (begun, ended []events.Event) {
 	return r.begun, r.ended
 }
