@@ -28,7 +28,7 @@ func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
 	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them; the table shows their median")
 	bench := flag.String("bench", ".", "go test -bench pattern")
-	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./internal/...", "packages to benchmark")
+	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
 	// the figure most sensitive to what ran before it (the 100,000-interface fixtures
 	// of internal/pipeline leave minutes of disk writes and a tired machine behind).
