@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/dirlock"
+
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -219,8 +221,8 @@ func New(o Options, log *slog.Logger) (*Capturer, error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	lock, err := lockDir(filepath.Join(o.Dir, lockName))
-	if errors.Is(err, ErrLocked) {
+	lock, err := dirlock.Take(filepath.Join(o.Dir, lockName), 0o640, 0)
+	if errors.Is(err, dirlock.ErrLocked) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, o.Dir)
 	}
 	if err != nil {

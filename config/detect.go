@@ -54,26 +54,24 @@ const (
 
 // detectFile is [detect] as written.
 type detectFile struct {
-	ScanWindow        *duration           `toml:"scan_window"`
-	ScanPorts         *int                `toml:"scan_ports"`
-	SweepHosts        *int                `toml:"sweep_hosts"`
-	SYNFloodPPS       *float64            `toml:"syn_flood_pps"`
-	DDoSSources       *int                `toml:"ddos_sources"`
-	DDoSSYNPPS        *float64            `toml:"ddos_syn_pps"`
-	DDoSUDPPPS        *float64            `toml:"ddos_udp_pps"`
-	DDoSICMPPPS       *float64            `toml:"ddos_icmp_pps"`
-	DDoSReflectionPPS *float64            `toml:"ddos_reflection_pps"`
-	DDoSBPS           *limit              `toml:"ddos_bps"`
-	BaselineFactor    *float64            `toml:"baseline_factor"`
-	ReflectionPorts   []int               `toml:"reflection_ports"`
-	Allow             []string            `toml:"allow"`
-	Networks          []detectNetworkFile `toml:"network"`
-	Capture           *captureFile        `toml:"capture"`
+	detectThresholdsFile
+	ScanWindow      *duration           `toml:"scan_window"`
+	BaselineFactor  *float64            `toml:"baseline_factor"`
+	ReflectionPorts []int               `toml:"reflection_ports"`
+	Allow           []string            `toml:"allow"`
+	Networks        []detectNetworkFile `toml:"network"`
+	Capture         *captureFile        `toml:"capture"`
 }
 
 // detectNetworkFile is one [[detect.network]].
 type detectNetworkFile struct {
-	Prefix            *string  `toml:"prefix"`
+	detectThresholdsFile
+	Prefix *string  `toml:"prefix"`
+	Allow  []string `toml:"allow"`
+}
+
+// detectThresholdsFile are the threshold keys [detect] and [[detect.network]] share.
+type detectThresholdsFile struct {
 	ScanPorts         *int     `toml:"scan_ports"`
 	SweepHosts        *int     `toml:"sweep_hosts"`
 	SYNFloodPPS       *float64 `toml:"syn_flood_pps"`
@@ -83,7 +81,6 @@ type detectNetworkFile struct {
 	DDoSICMPPPS       *float64 `toml:"ddos_icmp_pps"`
 	DDoSReflectionPPS *float64 `toml:"ddos_reflection_pps"`
 	DDoSBPS           *limit   `toml:"ddos_bps"`
-	Allow             []string `toml:"allow"`
 }
 
 type captureFile struct {
@@ -129,8 +126,7 @@ func (p *parser) detect(f *file, c *Config) {
 			cfg.ScanWindow = w.d
 		}
 	}
-	cfg.Thresholds = p.detectThresholds("detect", -1, thresholdsIn{d.ScanPorts, d.SweepHosts, d.SYNFloodPPS, d.DDoSSources,
-		d.DDoSSYNPPS, d.DDoSUDPPPS, d.DDoSICMPPPS, d.DDoSReflectionPPS, d.DDoSBPS})
+	cfg.Thresholds = p.detectThresholds("detect", -1, &d.detectThresholdsFile)
 	if b := d.BaselineFactor; b != nil {
 		if *b < 1 {
 			p.bad("detect", -1, "baseline_factor", nil, "baseline_factor %v: want at least 1 (a rate that many times its baseline)", *b)
@@ -171,8 +167,7 @@ func (p *parser) detect(f *file, c *Config) {
 			seen[pf] = i
 			net.Prefix = pf
 		}
-		net.Thresholds = p.detectThresholds(table, i, thresholdsIn{n.ScanPorts, n.SweepHosts, n.SYNFloodPPS, n.DDoSSources,
-			n.DDoSSYNPPS, n.DDoSUDPPPS, n.DDoSICMPPPS, n.DDoSReflectionPPS, n.DDoSBPS})
+		net.Thresholds = p.detectThresholds(table, i, &n.detectThresholdsFile)
 		net.Allow = p.prefixes(table, i, "allow", n.Allow)
 		if net.Prefix.IsValid() {
 			cfg.Networks = append(cfg.Networks, net)
@@ -181,24 +176,15 @@ func (p *parser) detect(f *file, c *Config) {
 	p.capture(d.Capture, c)
 }
 
-// thresholdsIn are the threshold keys of [detect] or a [[detect.network]].
-type thresholdsIn struct {
-	scanPorts, sweepHosts                  *int
-	synFlood                               *float64
-	sources                                *int
-	ddosSYN, ddosUDP, ddosICMP, reflection *float64
-	bps                                    *limit
-}
-
 // detectThresholds checks the thresholds of one table; a key not written stays zero
 // (the default, or for a network the [detect] value).
-func (p *parser) detectThresholds(table string, idx int, in thresholdsIn) detect.Thresholds {
+func (p *parser) detectThresholds(table string, idx int, in *detectThresholdsFile) detect.Thresholds {
 	var t detect.Thresholds
 	for _, n := range []struct {
 		key string
 		v   *int
 		dst *int
-	}{{"scan_ports", in.scanPorts, &t.ScanPorts}, {"sweep_hosts", in.sweepHosts, &t.SweepHosts}, {"ddos_sources", in.sources, &t.DDoSSources}} {
+	}{{"scan_ports", in.ScanPorts, &t.ScanPorts}, {"sweep_hosts", in.SweepHosts, &t.SweepHosts}, {"ddos_sources", in.DDoSSources, &t.DDoSSources}} {
 		switch {
 		case n.v == nil:
 		case *n.v < 1:
@@ -211,8 +197,8 @@ func (p *parser) detectThresholds(table string, idx int, in thresholdsIn) detect
 		key string
 		v   *float64
 		dst *float64
-	}{{"syn_flood_pps", in.synFlood, &t.SYNFloodPPS}, {"ddos_syn_pps", in.ddosSYN, &t.DDoSSYNPPS}, {"ddos_udp_pps", in.ddosUDP, &t.DDoSUDPPPS},
-		{"ddos_icmp_pps", in.ddosICMP, &t.DDoSICMPPPS}, {"ddos_reflection_pps", in.reflection, &t.DDoSReflectionPPS}} {
+	}{{"syn_flood_pps", in.SYNFloodPPS, &t.SYNFloodPPS}, {"ddos_syn_pps", in.DDoSSYNPPS, &t.DDoSSYNPPS}, {"ddos_udp_pps", in.DDoSUDPPPS, &t.DDoSUDPPPS},
+		{"ddos_icmp_pps", in.DDoSICMPPPS, &t.DDoSICMPPPS}, {"ddos_reflection_pps", in.DDoSReflectionPPS, &t.DDoSReflectionPPS}} {
 		switch {
 		case n.v == nil:
 		case *n.v <= 0:
@@ -221,7 +207,7 @@ func (p *parser) detectThresholds(table string, idx int, in thresholdsIn) detect
 			*n.dst = *n.v
 		}
 	}
-	if b := in.bps; b != nil {
+	if b := in.DDoSBPS; b != nil {
 		switch {
 		case b.err != nil:
 			p.bad(table, idx, "ddos_bps", nil, "%v", b.err)

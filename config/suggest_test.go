@@ -24,6 +24,7 @@ func TestSuggestEveryKey(t *testing.T) {
 		{reflect.TypeFor[flowsFile](), []string{"flows"}},
 		{reflect.TypeFor[detectFile](), []string{"detect"}},
 		{reflect.TypeFor[detectNetworkFile](), []string{"detect", "network"}},
+		{reflect.TypeFor[detectThresholdsFile](), []string{"detect", "network"}},
 		{reflect.TypeFor[captureFile](), []string{"detect", "capture"}},
 		{reflect.TypeFor[eventsFile](), []string{"events"}},
 	}

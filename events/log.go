@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/mrtgo/mrtgo/internal/dirlock"
 )
 
 // DefaultKeep is how long the log keeps events when [events] keep does not say: as long
@@ -51,7 +51,7 @@ type Options struct {
 type Log struct {
 	dir  string
 	o    Options
-	lock *os.File
+	lock io.Closer
 
 	mu     sync.Mutex
 	nextID uint64
@@ -82,26 +82,14 @@ func Open(dir string, o Options) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := dirlock.Take(filepath.Join(dir, lockFile), 0o644, o.Timeout)
+	if errors.Is(err, dirlock.ErrLocked) {
+		return nil, fmt.Errorf("event log %s: %w", dir, ErrLocked)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("event log: %w", err)
+		return nil, fmt.Errorf("event log %s: lock: %w", dir, err)
 	}
-	deadline := time.Now().Add(o.Timeout)
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
-			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, fmt.Errorf("event log %s: %w", dir, ErrLocked)
-			}
-			return nil, fmt.Errorf("event log %s: lock: %w", dir, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	l.lock = f
+	l.lock = lock
 	if err := l.recover(); err != nil {
 		l.Close()
 		return nil, err

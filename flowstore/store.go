@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/dirlock"
+
 	"github.com/mrtgo/mrtgo/flow"
 )
 
@@ -128,7 +130,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("flow store: %w", err)
 	}
-	lock, err := lockDir(filepath.Join(dir, "LOCK"))
+	lock, err := dirlock.Take(filepath.Join(dir, "LOCK"), 0o644, 0)
+	if errors.Is(err, dirlock.ErrLocked) {
+		err = ErrLocked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("flow store %s: %w", dir, err)
 	}
