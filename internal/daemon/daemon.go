@@ -117,7 +117,7 @@ func DeviceOrder(cfg *config.Config) []string {
 
 // Publisher is the site writer of cfg over db.
 func Publisher(cfg *config.Config, db *rrd.DB, log *slog.Logger) *pipeline.Publisher {
-	return &pipeline.Publisher{
+	p := &pipeline.Publisher{
 		DB:       db,
 		Dir:      cfg.Site,
 		Location: cfg.Location,
@@ -128,9 +128,12 @@ func Publisher(cfg *config.Config, db *rrd.DB, log *slog.Logger) *pipeline.Publi
 		Now:      time.Now,
 		// What was found, read as it is written: thresholds and anomalies in every
 		// installation, the flow detector's events with [detect].
-		Events:   events.OpenReader(cfg.Events.Data),
-		Captures: cfg.Detect.Capture.Dir,
+		Events: events.OpenReader(cfg.Events.Data),
 	}
+	if cfg.Detect.Capture.Interface != "" {
+		p.Captures = cfg.Detect.Capture.Dir
+	}
+	return p
 }
 
 // SiteMux routes /metrics to metrics and everything else to the site in dir.

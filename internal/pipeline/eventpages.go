@@ -304,7 +304,9 @@ func linkCaptures(dir, site string, evs []events.Event, log *slog.Logger) map[ui
 	out := map[uint64]string{}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		log.Warn("capture directory", "dir", dir, "err", err)
+		if !errors.Is(err, fs.ErrNotExist) { // none yet: nothing was captured
+			log.Warn("capture directory", "dir", dir, "err", err)
+		}
 		return out
 	}
 	defer root.Close()

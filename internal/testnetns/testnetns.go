@@ -105,22 +105,37 @@ func (n *NS) Snmpd(tb testing.TB, community string) *testsnmpd.Agent {
 }
 
 // Do runs f on a thread inside the namespace: a socket made there stays there,
-// whichever thread uses it afterwards.
+// whichever thread uses it afterwards. The thread goes back to its own namespace
+// before Do returns: it may be the process's main thread, whose namespace is the one
+// /proc/net shows every other thread (a thread that cannot go back ends with f).
 func (n *NS) Do(f func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		runtime.LockOSThread()
+		own, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer own.Close()
 		target, err := os.Open("/run/netns/" + n.Name)
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
 		defer target.Close()
 		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("enter namespace %s: %w", n.Name, err)
 			return
 		}
-		errc <- f()
+		err = f()
+		if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and ends with the goroutine
+		errc <- err
 	}()
 	return <-errc
 }
