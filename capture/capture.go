@@ -17,8 +17,6 @@ import (
 	"github.com/mrtgo/mrtgo/internal/dirlock"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 )
 
 // Defaults of Options.
@@ -77,18 +75,18 @@ type Options struct {
 	// MaxActive is how many captures may run at once (default 4); Start beyond that
 	// returns ErrBusy.
 	MaxActive int
-	// Open opens the packet source of an interface; nil is pcapgo.NewEthernetHandle
-	// (Linux's AF_PACKET). Tests use it to open the socket in a network namespace.
+	// Open opens the packet source of an interface; nil is the package's own
+	// AF_PACKET socket (Linux). Tests use it to open the socket in a network namespace.
 	Open func(iface string) (Source, error)
 	// Now is the clock of file names and retention; nil is time.Now. How long a
 	// capture runs is measured on the real clock whatever Now says.
 	Now func() time.Time
 }
 
-// Source is what a capture reads: *pcapgo.EthernetHandle satisfies it. A capture
-// waits on an EthernetHandle's socket with poll(2), so it ends on time when no packet
-// comes; any other Source must return from ReadPacketData, with an error, once Close
-// is called from another goroutine. A Source with SetCaptureLength(int) error is
+// Source is what a capture reads (gopacket's packet data source). A capture waits on
+// the default Open's socket with poll(2), so it ends on time when no packet comes;
+// any other Source must return from ReadPacketData, with an error, once Close is
+// called from another goroutine. A Source with SetCaptureLength(int) error is
 // given Options.SnapLen.
 type Source interface {
 	ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error)
@@ -400,9 +398,9 @@ type run struct {
 	closeSrc sync.Once
 	f        *os.File
 	buf      *bufio.Writer
-	w        *pcapgo.Writer
-	size     int64 // bytes written, whole frames
-	synced   int64 // bytes of whole frames flushed to the file
+	rec      [recordHeaderLen]byte // a record header, written before each frame
+	size     int64                 // bytes written, whole frames
+	synced   int64                 // bytes of whole frames flushed to the file
 	dirty    bool
 	tagged   []byte // a frame with its VLAN tag put back
 	reason   Reason
@@ -452,8 +450,7 @@ func (r *run) open() error {
 	}
 	r.mu.Unlock()
 	r.buf = bufio.NewWriterSize(f, 64<<10)
-	r.w = pcapgo.NewWriter(r.buf)
-	err = r.w.WriteFileHeader(uint32(o.SnapLen), layers.LinkTypeEthernet)
+	err = writeFileHeader(r.buf, uint32(o.SnapLen))
 	if err == nil {
 		err = r.buf.Flush()
 	}
@@ -719,7 +716,7 @@ func (r *run) handle(data []byte, ci gopacket.CaptureInfo) bool {
 		r.end(EndMaxBytes, nil)
 		return false
 	}
-	if err := r.w.WritePacket(ci, data); err != nil {
+	if err := writeRecord(r.buf, &r.rec, ci, data); err != nil {
 		r.fileErr = true
 		r.end(EndError, fmt.Errorf("write %s: %w", r.path(), err))
 		return false
@@ -731,7 +728,7 @@ func (r *run) handle(data []byte, ci gopacket.CaptureInfo) bool {
 	return true
 }
 
-// vlanTCI is the VLAN tag an EthernetHandle reports beside a frame whose tag the
+// vlanTCI is the VLAN tag the socket reports beside a frame whose tag the
 // kernel removed.
 func vlanTCI(ci gopacket.CaptureInfo) (uint16, bool) {
 	if len(ci.AncillaryData) == 0 {

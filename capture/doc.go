@@ -1,7 +1,10 @@
 // Package capture records short packet captures of the frames of one event (a port
 // scan, a sweep, a SYN flood, a DDoS that package detect reported) into pcap files
-// that tcpdump and Wireshark read. It is pure Go: gopacket's pcapgo opens Linux's
-// AF_PACKET socket and writes the files; no libpcap, no cgo. It knows nothing of
+// that tcpdump and Wireshark read. It is pure Go: Linux's AF_PACKET socket, read with
+// recvmsg as gopacket's pcapgo reads it, and the pcap format written directly; no
+// libpcap, no cgo. (pcapgo itself is not used: it imports gopacket/layers, whose
+// tables are built at the start of every process that links it, 10-40 ms of each
+// cron "poll --once" of a binary that captures only now and then.) It knows nothing of
 // detectors, events or pages: it is given a name and a Filter.
 //
 // # Basics
@@ -34,25 +37,22 @@
 //
 // Linux takes the VLAN tag off a received frame (the card does, with VLAN offload, or
 // the kernel's receive path, as on veth) and reports it beside the frame; like
-// libpcap, a capture puts it back in the frame it writes (as an 802.1Q tag: pcapgo
-// does not report the tag's protocol), and counts it when it matches, so a file holds
-// what MatchFrame and tcpdump select from the file itself (TestLiveVLAN).
+// libpcap, a capture puts it back in the frame it writes (as an 802.1Q tag: the tag's
+// protocol is not kept), and counts it when it matches, so a file holds what
+// MatchFrame and tcpdump select from the file itself (TestLiveVLAN).
 //
 // # Timing
 //
-// pcapgo's EthernetHandle reads with a blocking recvmsg, which closing the handle
-// from another goroutine does not end: on a quiet interface it would block past the
-// deadline, until the next frame. A capture instead waits with poll(2) on the
-// handle's socket, made non-blocking, and on an eventfd that Close writes to: it ends
-// at its deadline to the millisecond when no frame comes, and at once on Close. The
-// handle does not export its descriptor: it is read from the handle's field
-// (gopacket v1.1.19) and checked to be an AF_PACKET socket, and Start fails if it is
-// not there. When ready, a capture reads up to 256 frames without waiting; at its end
-// it reads what is still in the socket's queue, so that the frames that came before
-// the deadline or Close are in the file. A read error (ENETDOWN when the interface
-// goes down; the socket receives again when it comes back) does not end a capture
-// unless three come in a row, each within a second of the last
-// (TestLiveInterfaceDown). The socket asks for a 4 MiB receive buffer
+// A blocking recvmsg is not ended by closing its socket from another goroutine: on a
+// quiet interface it would block past the deadline, until the next frame. A capture
+// instead waits with poll(2) on its socket, made non-blocking, and on an eventfd
+// that Close writes to: it ends at its deadline to the millisecond when no frame
+// comes, and at once on Close. When ready, a capture reads up to 256 frames without
+// waiting; at its end it reads what is still in the socket's queue, so that the
+// frames that came before the deadline or Close are in the file. A read error
+// (ENETDOWN when the interface goes down; the socket receives again when it comes
+// back) does not end a capture unless three come in a row, each within a second of
+// the last (TestLiveInterfaceDown). The socket asks for a 4 MiB receive buffer
 // (SO_RCVBUFFORCE, or SO_RCVBUF up to net.core.rmem_max); the frames the kernel
 // dropped when it was full are counted in Stats.Dropped.
 //

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/google/gopacket"
 )
 
 const (
@@ -224,4 +226,44 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// The pcap format (tcpdump's, link type Ethernet, microsecond times): a file header,
+// then a record header before each frame.
+const (
+	pcapMagic    = 0xa1b2c3d4
+	linkEthernet = 1
+)
+
+// writeFileHeader writes the file header of a capture of snapLen bytes a frame.
+func writeFileHeader(w io.Writer, snapLen uint32) error {
+	var h [fileHeaderLen]byte
+	binary.LittleEndian.PutUint32(h[0:], pcapMagic)
+	binary.LittleEndian.PutUint16(h[4:], 2) // version 2.4
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	// 8:16: time zone and accuracy, 0
+	binary.LittleEndian.PutUint32(h[16:], snapLen)
+	binary.LittleEndian.PutUint32(h[20:], linkEthernet)
+	_, err := w.Write(h[:])
+	return err
+}
+
+// writeRecord writes a frame with its record header (built in hdr).
+func writeRecord(w io.Writer, hdr *[recordHeaderLen]byte, ci gopacket.CaptureInfo, data []byte) error {
+	if ci.CaptureLength != len(data) || ci.Length < len(data) {
+		return fmt.Errorf("frame of %d bytes with capture length %d and length %d", len(data), ci.CaptureLength, ci.Length)
+	}
+	t := ci.Timestamp
+	if t.IsZero() {
+		t = time.Now()
+	}
+	binary.LittleEndian.PutUint32(hdr[0:], uint32(t.Unix()))
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(t.Nanosecond()/1000))
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(ci.CaptureLength))
+	binary.LittleEndian.PutUint32(hdr[12:], uint32(ci.Length))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(data)
+	return err
 }

@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 
 	"github.com/mrtgo/mrtgo/internal/testneed"
@@ -70,10 +69,10 @@ func newTestNet(tb testing.TB) *testNet {
 
 // open opens a capture socket inside the target's namespace: Options.Open.
 func (n *testNet) open(iface string) (Source, error) {
-	var h *pcapgo.EthernetHandle
+	var h Source
 	err := n.t.Do(func() error {
 		var err error
-		h, err = pcapgo.NewEthernetHandle(iface)
+		h, err = openEthernet(iface)
 		return err
 	})
 	if err != nil {
@@ -634,10 +633,10 @@ func wholeFramesOf(path string) (int, int64, error) {
 func crashChild(t *testing.T, ns, dir string) {
 	tns := &testnetns.NS{Name: ns}
 	open := func(iface string) (Source, error) {
-		var h *pcapgo.EthernetHandle
+		var h Source
 		err := tns.Do(func() error {
 			var err error
-			h, err = pcapgo.NewEthernetHandle(iface)
+			h, err = openEthernet(iface)
 			return err
 		})
 		if err != nil {

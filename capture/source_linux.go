@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 
-	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,13 +19,13 @@ import (
 const rcvBuf = 4 << 20
 
 // openEthernet is the default Options.Open: an AF_PACKET socket on the interface,
-// both directions, in the process's network namespace.
+// both directions, in the calling thread's network namespace.
 func openEthernet(iface string) (Source, error) {
-	h, err := pcapgo.NewEthernetHandle(iface)
+	s, err := openPacketSocket(iface)
 	if err != nil {
 		return nil, err
 	}
-	return h, nil
+	return s, nil
 }
 
 // checkInterface reports an interface that does not exist, or whose frames have no
@@ -48,27 +46,22 @@ func checkInterface(name string) error {
 	}
 }
 
-// pollWaiter waits on an EthernetHandle's socket and an eventfd that wake writes.
+// pollWaiter waits on a packet socket and an eventfd that wake writes.
 type pollWaiter struct {
 	fds [2]unix.PollFd // the socket, the eventfd
 }
 
-// newWaiter returns a waiter for an *pcapgo.EthernetHandle, whose socket it makes
-// non-blocking, and nil for another Source. EthernetHandle does not export its
-// descriptor, and closing it does not end a recvmsg blocked on it: the descriptor is
-// read from its field fd (gopacket v1.1.19) and checked to be an AF_PACKET socket.
+// newWaiter returns a waiter for a packet socket of openEthernet, which it makes
+// non-blocking, and nil for another Source (which must unblock on Close).
 func newWaiter(src Source) (waiter, error) {
-	h, ok := src.(*pcapgo.EthernetHandle)
+	ps, ok := src.(*packetSocket)
 	if !ok {
 		return nil, nil
 	}
-	if h == nil {
-		return nil, errors.New("a nil pcapgo.EthernetHandle")
+	if ps == nil || ps.fd < 0 {
+		return nil, errors.New("a closed packet socket")
 	}
-	fd, err := handleFD(h)
-	if err != nil {
-		return nil, err
-	}
+	fd := ps.fd
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
@@ -83,19 +76,6 @@ func newWaiter(src Source) (waiter, error) {
 		{Fd: int32(fd), Events: unix.POLLIN},
 		{Fd: int32(efd), Events: unix.POLLIN},
 	}}, nil
-}
-
-// handleFD is the socket of h.
-func handleFD(h *pcapgo.EthernetHandle) (int, error) {
-	v := reflect.ValueOf(h).Elem().FieldByName("fd")
-	if !v.IsValid() || v.Kind() != reflect.Int {
-		return -1, errors.New("pcapgo.EthernetHandle has no field fd: a gopacket other than v1.1.19?")
-	}
-	fd := int(v.Int())
-	if dom, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); err != nil || dom != unix.AF_PACKET {
-		return -1, fmt.Errorf("pcapgo.EthernetHandle's fd %d is not an AF_PACKET socket (domain %d, %v)", fd, dom, err)
-	}
-	return fd, nil
 }
 
 // maxPoll bounds one poll's timeout (poll takes milliseconds in a C int).
