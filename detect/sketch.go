@@ -106,21 +106,27 @@ func (r *hll) estimate() float64 {
 	return e
 }
 
-// topAddrs keeps the heaviest addresses by the space-saving algorithm (Metwally et al.):
-// a new address replaces the lightest and inherits its weight, so every address
-// heavier than total/topN is in it.
-type topAddrs struct {
+// top keeps the heaviest keys by the space-saving algorithm (Metwally et al.): a new
+// key replaces the lightest and inherits its weight, so every key heavier than
+// total/topN is in it.
+type top[K comparable] struct {
 	n int
-	a [topN]netip.Addr
+	k [topN]K
 	w [topN]float64
 }
+
+// topAddrs and topPorts are the heaviest sources (or targets) and ports.
+type (
+	topAddrs = top[netip.Addr]
+	topPorts = top[uint16]
+)
 
 const topN = 8
 
-func (t *topAddrs) add(a netip.Addr, w float64) {
+func (t *top[K]) add(k K, w float64) {
 	low := 0
 	for i := range t.n {
-		if t.a[i] == a {
+		if t.k[i] == k {
 			t.w[i] += w
 			return
 		}
@@ -129,64 +135,24 @@ func (t *topAddrs) add(a netip.Addr, w float64) {
 		}
 	}
 	if t.n < topN {
-		t.a[t.n], t.w[t.n] = a, w
+		t.k[t.n], t.w[t.n] = k, w
 		t.n++
 		return
 	}
-	t.a[low] = a
+	t.k[low] = k
 	t.w[low] += w
 }
 
-// sorted returns the addresses heaviest first.
-func (t *topAddrs) sorted() []netip.Addr {
+// sorted returns the keys heaviest first.
+func (t *top[K]) sorted() []K {
 	idx := make([]int, t.n)
 	for i := range idx {
 		idx[i] = i
 	}
 	sortBy(idx, func(i int) float64 { return t.w[i] })
-	out := make([]netip.Addr, t.n)
+	out := make([]K, t.n)
 	for i, j := range idx {
-		out[i] = t.a[j]
-	}
-	return out
-}
-
-// topPorts is topAddrs for ports.
-type topPorts struct {
-	n int
-	p [topN]uint16
-	w [topN]float64
-}
-
-func (t *topPorts) add(p uint16, w float64) {
-	low := 0
-	for i := range t.n {
-		if t.p[i] == p {
-			t.w[i] += w
-			return
-		}
-		if t.w[i] < t.w[low] {
-			low = i
-		}
-	}
-	if t.n < topN {
-		t.p[t.n], t.w[t.n] = p, w
-		t.n++
-		return
-	}
-	t.p[low] = p
-	t.w[low] += w
-}
-
-func (t *topPorts) sorted() []uint16 {
-	idx := make([]int, t.n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sortBy(idx, func(i int) float64 { return t.w[i] })
-	out := make([]uint16, t.n)
-	for i, j := range idx {
-		out[i] = t.p[j]
+		out[i] = t.k[j]
 	}
 	return out
 }
