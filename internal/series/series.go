@@ -23,9 +23,51 @@ import (
 func Name(device, iface string) string { return device + "/" + iface }
 
 // Split undoes Name. ok is false for a name without a slash, which no interface
-// series has.
+// series has, and for the name of any other kind of series (see Kind).
 func Split(name string) (device, iface string, ok bool) {
-	return strings.Cut(name, "/")
+	device, iface, ok = strings.Cut(name, "/")
+	if strings.Contains(device, kindMark) {
+		return "", "", false
+	}
+	return device, iface, ok
+}
+
+// Kinds of series besides an interface's octets. Their names put the kind after the
+// device, joined by a backslash, which a device name may not hold (config rejects it):
+// so no such name equals an interface series' name, and Split refuses them.
+const (
+	// KindOctets is an interface's octets in and out: Name's series.
+	KindOctets = ""
+	// KindPackets is an interface's unicast, multicast and broadcast packets in and
+	// out; KindErrors its errors and discards in and out.
+	KindPackets = "packets"
+	KindErrors  = "errors"
+	// KindTarget is a target of a device that is not an interface: any OID, a
+	// command's output. KindAggregate is a sum of other series; it belongs to no
+	// device (its device part is empty).
+	KindTarget    = "target"
+	KindAggregate = "aggregate"
+)
+
+const kindMark = "\\"
+
+// KindName is the store's name for a series of the given kind: device\kind/name. For
+// KindOctets it is Name(device, name).
+func KindName(device, kind, name string) string {
+	if kind == KindOctets {
+		return Name(device, name)
+	}
+	return device + kindMark + kind + "/" + name
+}
+
+// Parse undoes KindName (and Name): ok is false for a name without a slash.
+func Parse(series string) (device, kind, name string, ok bool) {
+	head, name, ok := strings.Cut(series, "/")
+	if !ok {
+		return "", "", "", false
+	}
+	device, kind, _ = strings.Cut(head, kindMark)
+	return device, kind, name, true
 }
 
 // Info is what the pages show about an interface beyond its rates. It is kept in the

@@ -76,3 +76,26 @@ func TestSpec(t *testing.T) {
 		t.Errorf("weekly rows %d, want 800", got)
 	}
 }
+
+func TestKindName(t *testing.T) {
+	for _, tt := range []struct{ device, kind, name string }{
+		{"core1", KindOctets, "xe-0/0/1"},
+		{"core1", KindPackets, "xe-0/0/1"},
+		{"core1", KindErrors, "ge-0/0/0"},
+		{"core1", KindTarget, "cpu"},
+		{"", KindAggregate, "customer-a"},
+	} {
+		n := KindName(tt.device, tt.kind, tt.name)
+		d, k, name, ok := Parse(n)
+		if !ok || d != tt.device || k != tt.kind || name != tt.name {
+			t.Errorf("Parse(KindName(%q, %q, %q)) = %q, %q, %q, %v", tt.device, tt.kind, tt.name, d, k, name, ok)
+		}
+		_, _, isIface := Split(n)
+		if isIface != (tt.kind == KindOctets) {
+			t.Errorf("Split(%q) ok = %v, want %v", n, isIface, tt.kind == KindOctets)
+		}
+	}
+	if KindName("core1", KindPackets, "x") == Name("core1", "x") {
+		t.Error("a packets series has the octets series' name")
+	}
+}
