@@ -4,8 +4,8 @@ BIN         := bin/mrtgo
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_OUT    ?= var/demo
 BENCHTIME   ?= 200ms
-# Runs of each benchmark: three, or one for a quick look (BENCHTIME=1x).
-BENCHCOUNT  ?= $(if $(filter 1x,$(BENCHTIME)),1,3)
+# Runs of each benchmark: five, or one for a quick look (BENCHTIME=1x).
+BENCHCOUNT  ?= $(if $(filter 1x,$(BENCHTIME)),1,5)
 TEST_FUZZTIME ?= 2000x
 
 .PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench fuzz clean
@@ -50,10 +50,13 @@ demo-once: build
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
 # Each benchmark runs BENCHCOUNT times, once per pass over the whole suite; each run
 # repeats the operation until BENCHTIME has passed (at least once) and reports the mean.
-# The table shows, per benchmark and size, the median of the runs for every figure and
-# the fastest and slowest run's time/op. Stores that take seconds to build are built by
-# the first pass and kept for the others, so the figures are for a warm store. `make bench BENCHTIME=1x` is a quick look: one run,
-# one operation each, no range.
+# A benchmark whose first run took 10 s or more (a minute of flow ingest) runs in the
+# first pass only. The table shows, per benchmark and size, the median of the runs for
+# every figure and the fastest and slowest run's time/op, then each pass's machine speed.
+# Stores that take seconds to build are built by the first pass and kept for the others,
+# so the figures are for a warm store. `make bench BENCHTIME=1x` is a quick look: one
+# run, one operation each, no range. Two tables are compared with
+#   go run ./internal/benchtable -compare old.txt new.txt
 bench:
 	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT)
 

@@ -27,12 +27,18 @@ import (
 func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
 	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them; the table shows their median")
+	once := flag.Duration("once", 10*time.Second, "a benchmark whose first run measured at least this long (a minute of ingest) is its own average: later passes skip it")
+	compare := flag.Bool("compare", false, "compare two tables printed by earlier runs (files named as arguments): the rows whose time/op medians differ by more than -within")
+	within := flag.Float64("within", 0.2, "with -compare: the largest ratio of two medians, less one, counted as agreeing")
 	bench := flag.String("bench", ".", "go test -bench pattern")
 	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
 	// the figure most sensitive to what ran before it (the 100,000-interface fixtures
 	// of internal/pipeline leave minutes of disk writes and a tired machine behind).
 	flag.Parse()
+	if *compare {
+		os.Exit(compareFiles(os.Stdout, flag.Args(), *within))
+	}
 	// The runs of a benchmark are spread over passes over the whole suite rather than
 	// made back to back (go test -count): on a shared machine a slow minute then costs
 	// one run of each benchmark, which the median drops, instead of every run of a
@@ -45,11 +51,20 @@ func main() {
 	}
 	defer os.RemoveAll(fixtures)
 	start := time.Now()
-	var runs []run
-	var werr error
+	var (
+		runs  []run
+		werr  error
+		skip  []string  // benchmarks long enough to be run once
+		speed []float64 // reference work per pass, ns
+	)
 	for pass := range max(*count, 1) {
-		args := append([]string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-timeout", "60m",
-			"-benchtime", *benchtime, "-count", "1"}, strings.Fields(*pkgs)...)
+		speed = append(speed, reference())
+		args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-timeout", "60m",
+			"-benchtime", *benchtime, "-count", "1"}
+		if len(skip) > 0 {
+			args = append(args, "-skip", strings.Join(skip, "|"))
+		}
+		args = append(args, strings.Fields(*pkgs)...)
 		cmd := exec.Command("go", args...)
 		cmd.Env = append(os.Environ(), fixturedirEnv+"="+fixtures)
 		cmd.Stderr = os.Stderr
@@ -63,15 +78,23 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		runs = append(runs, parse(io.TeeReader(out, os.Stderr))...) // raw output shows progress while it runs
+		got := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
+		runs = append(runs, got...)
 		if err := cmd.Wait(); err != nil {
 			werr = err
 			break
+		}
+		if pass == 0 {
+			skip = longRuns(got, *once)
 		}
 	}
 	print(os.Stdout, summarize(runs))
 	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), in %s; figures are medians, range is the fastest and slowest run.\n",
 		max(*count, 1), *benchtime, time.Since(start).Round(time.Second))
+	if len(skip) > 0 {
+		fmt.Fprintf(os.Stdout, "Run once, in the first pass (a run of at least %s averages itself): %d benchmarks.\n", *once, len(skip))
+	}
+	fmt.Fprintf(os.Stdout, "Machine speed by pass (a fixed piece of reference work; 1.00 is the fastest pass): %s.\n", relative(speed))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		os.Exit(1)
@@ -85,6 +108,7 @@ const fixturedirEnv = "MRTGO_BENCH_FIXTURES"
 // run is one result line of go test -bench.
 type run struct {
 	pkg, name, size string
+	full            string // as go test names it: BenchmarkCommit/series=10000
 	n               int
 	metrics         map[string]float64
 	order           []string
@@ -110,7 +134,7 @@ func parse(r io.Reader) []run {
 			continue
 		}
 		n, _ := strconv.Atoi(m[2])
-		rw := run{pkg: pkg, n: n, metrics: map[string]float64{}}
+		rw := run{pkg: pkg, full: m[1], n: n, metrics: map[string]float64{}}
 		rw.name, rw.size = splitName(m[1])
 		f := strings.Fields(m[3])
 		for i := 0; i+1 < len(f); i += 2 {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sample = `goos: linux
@@ -71,5 +76,72 @@ func TestMedian(t *testing.T) {
 		if got := median(tt.in); got != tt.want {
 			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestLongRuns(t *testing.T) {
+	runs := parse(strings.NewReader(`pkg: github.com/mrtgo/mrtgo/internal/daemon
+BenchmarkFlowIngest-2   	       1	70010000000 ns/op	   48300 records/s
+BenchmarkDecodeAndStore/detect=off-2 	   60000	      3490 ns/op
+BenchmarkOnRequest/idle-step/interfaces=100000-2 	       1	69130000000 ns/op
+BenchmarkFileSize/series=1000-2            	       1	    131138 bytes/series
+`))
+	got := longRuns(runs, 10*time.Second)
+	want := []string{`^BenchmarkFlowIngest$`, `^BenchmarkOnRequest$/^idle-step$/^interfaces=100000$`}
+	if !slices.Equal(got, want) {
+		t.Errorf("longRuns = %q, want %q", got, want)
+	}
+	// The patterns select what go test's -skip would: each level matched on its own.
+	for _, p := range got {
+		for i, level := range strings.Split(p, "/") {
+			name := strings.Split(strings.Split(p, "/")[0], "$")[0][1:]
+			if i > 0 {
+				name = strings.Trim(level, "^$")
+			}
+			if !regexp.MustCompile(level).MatchString(name) {
+				t.Errorf("pattern %q level %q does not match %q", p, level, name)
+			}
+		}
+	}
+}
+
+func TestRelative(t *testing.T) {
+	if got := relative([]float64{100, 125, 100}); got != "1.00 0.80 1.00" {
+		t.Errorf("relative = %q", got)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.txt")
+	b := filepath.Join(dir, "b.txt")
+	os.WriteFile(a, []byte(`pass 1 of 3
+BenchmarkX-2  1  5 ns/op
+package  benchmark    size          time/op  range        allocs/op  memory/op  other
+rrd      CommitCycle  series=1000   960µs    814µs–1.11ms   148        164.5 KiB
+rrd      FetchMonth   series=1000   639µs    519µs–1.55ms  18         360.9 KiB
+rrd      FileSize     series=1000   -        -             -          -          131.1k bytes/series
+daemon   FlowIngest   -             1m10.01s  1m0s–1m10.05s  164.76M    25.9 GiB
+
+3 runs of each benchmark
+`), 0o644)
+	os.WriteFile(b, []byte(`package  benchmark    size          time/op  range  allocs/op  memory/op  other
+rrd      FetchMonth   series=1000   1.23ms   -      18         360.9 KiB
+rrd      CommitCycle  series=1000   1.1ms    -      148        164.5 KiB
+daemon   FlowIngest   -             1m0s     -      1          1 B
+`), 0o644)
+	var out strings.Builder
+	if code := compareFiles(&out, []string{a, b}, 0.2); code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if !strings.Contains(out.String(), "FetchMonth") || strings.Contains(out.String(), "CommitCycle") ||
+		!strings.Contains(out.String(), "2 of 3 rows in both tables agree within 20 %") {
+		t.Errorf("comparison:\n%s", out.String())
+	}
+	if code := compareFiles(&out, []string{a, a}, 0.2); code != 0 {
+		t.Errorf("a table against itself: exit status %d", code)
+	}
+	if code := compareFiles(&out, []string{a, filepath.Join(dir, "none")}, 0.2); code != 2 {
+		t.Errorf("a missing file: exit status %d", code)
 	}
 }
