@@ -1,0 +1,194 @@
+// Package remotewrite sends samples to a Prometheus-compatible engine (Prometheus,
+// VictoriaMetrics, Grafana Mimir, Thanos Receive, Cortex) with the remote-write
+// protocol, version 1: a snappy-compressed protobuf WriteRequest in an HTTP POST.
+//
+// Samples go through a queue on disk (Queue) before they are sent, so that nothing is
+// lost while the receiver is down or the process restarts: a Writer sends the queue's
+// records one at a time, oldest first, and forgets a record only when the receiver
+// took it. A cron run puts its step in the queue and sends what it can before its
+// deadline; the daemon sends as the queue fills. Both keep the order of the steps.
+//
+// The files: encode.go (the WriteRequest), queue.go (the queue), write.go (the
+// sender), names.go (what mrtgo's series are called).
+package remotewrite
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Label is a label of a series; the metric name is the label "__name__".
+type Label struct {
+	Name, Value string
+}
+
+// Sample is one value of a series at a time, sent with millisecond precision.
+type Sample struct {
+	Time  time.Time
+	Value float64
+}
+
+// Series is one series' labels and the samples sent of it.
+type Series struct {
+	Labels  []Label
+	Samples []Sample
+}
+
+// Samples counts the samples of a batch.
+func Samples(batch []Series) int {
+	n := 0
+	for _, s := range batch {
+		n += len(s.Samples)
+	}
+	return n
+}
+
+// Field numbers of prometheus/prompb's remote.proto and types.proto.
+const (
+	fieldTimeseries  protowire.Number = 1 // WriteRequest.timeseries
+	fieldLabels      protowire.Number = 1 // TimeSeries.labels
+	fieldSamples     protowire.Number = 2 // TimeSeries.samples
+	fieldLabelName   protowire.Number = 1 // Label.name
+	fieldLabelValue  protowire.Number = 2 // Label.value
+	fieldSampleValue protowire.Number = 1 // Sample.value (double)
+	fieldSampleTime  protowire.Number = 2 // Sample.timestamp (int64, ms)
+)
+
+// Encode appends the WriteRequest of batch to dst, uncompressed. Labels are written
+// sorted by name, as the protocol requires; a series' samples in the order given
+// (oldest first is the caller's part). Encode does not change batch.
+func Encode(dst []byte, batch []Series) []byte {
+	var ts, sub []byte
+	var labels []Label
+	for _, s := range batch {
+		ts = ts[:0]
+		labels = append(labels[:0], s.Labels...)
+		slices.SortFunc(labels, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+		for _, l := range labels {
+			sub = sub[:0]
+			sub = protowire.AppendTag(sub, fieldLabelName, protowire.BytesType)
+			sub = protowire.AppendString(sub, l.Name)
+			sub = protowire.AppendTag(sub, fieldLabelValue, protowire.BytesType)
+			sub = protowire.AppendString(sub, l.Value)
+			ts = protowire.AppendTag(ts, fieldLabels, protowire.BytesType)
+			ts = protowire.AppendBytes(ts, sub)
+		}
+		for _, p := range s.Samples {
+			sub = sub[:0]
+			sub = protowire.AppendTag(sub, fieldSampleValue, protowire.Fixed64Type)
+			sub = protowire.AppendFixed64(sub, math.Float64bits(p.Value))
+			sub = protowire.AppendTag(sub, fieldSampleTime, protowire.VarintType)
+			sub = protowire.AppendVarint(sub, uint64(p.Time.UnixMilli()))
+			ts = protowire.AppendTag(ts, fieldSamples, protowire.BytesType)
+			ts = protowire.AppendBytes(ts, sub)
+		}
+		dst = protowire.AppendTag(dst, fieldTimeseries, protowire.BytesType)
+		dst = protowire.AppendBytes(dst, ts)
+	}
+	return dst
+}
+
+// Decode reads a WriteRequest written by Encode (or any remote-write v1 sender),
+// skipping the fields it does not know: metadata, exemplars, histograms.
+func Decode(b []byte) ([]Series, error) {
+	var out []Series
+	err := fields(b, func(num protowire.Number, v []byte) error {
+		if num != fieldTimeseries {
+			return nil
+		}
+		var s Series
+		err := fields(v, func(num protowire.Number, v []byte) error {
+			switch num {
+			case fieldLabels:
+				var l Label
+				err := fields(v, func(num protowire.Number, v []byte) error {
+					switch num {
+					case fieldLabelName:
+						l.Name = string(v)
+					case fieldLabelValue:
+						l.Value = string(v)
+					}
+					return nil
+				})
+				s.Labels = append(s.Labels, l)
+				return err
+			case fieldSamples:
+				p, err := decodeSample(v)
+				s.Samples = append(s.Samples, p)
+				return err
+			}
+			return nil
+		})
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
+
+// fields calls fn with the number and bytes of each length-delimited field of msg and
+// checks the others' encoding.
+func fields(msg []byte, fn func(protowire.Number, []byte) error) error {
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return fmt.Errorf("bad tag: %w", protowire.ParseError(n))
+		}
+		msg = msg[n:]
+		if typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, msg)
+			if n < 0 {
+				return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+			}
+			msg = msg[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(msg)
+		if n < 0 {
+			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+		}
+		msg = msg[n:]
+		if err := fn(num, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeSample(b []byte) (Sample, error) {
+	var p Sample
+	var ms int64
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return p, fmt.Errorf("sample: bad tag: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch {
+		case num == fieldSampleValue && typ == protowire.Fixed64Type:
+			v, n := protowire.ConsumeFixed64(b)
+			if n < 0 {
+				return p, fmt.Errorf("sample value: %w", protowire.ParseError(n))
+			}
+			p.Value, b = math.Float64frombits(v), b[n:]
+		case num == fieldSampleTime && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return p, fmt.Errorf("sample timestamp: %w", protowire.ParseError(n))
+			}
+			ms, b = int64(v), b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return p, fmt.Errorf("sample field %d: %w", num, protowire.ParseError(n))
+			}
+			b = b[n:]
+		}
+	}
+	p.Time = time.UnixMilli(ms)
+	return p, nil
+}
