@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,8 +50,11 @@ func (o QueueOptions) withDefaults() QueueOptions {
 // Ack. One process at a time opens a directory; the lock is taken by Open.
 //
 // A record is a 20-byte header (sequence number, samples, body length, CRC-32C of the
-// rest) and the body. A torn record at the end of the last segment (a crash during a
-// Put) is cut off at Open; that Put had not returned, so nothing it promised is lost.
+// rest) and the body. Each Put ends with a commit record, which is never sent: it holds
+// the Put's mark (see PutMarked), so that what the caller has queued and how far it
+// got are written together. A Put is written whole to one segment; at Open, what
+// follows the last commit of the last segment (a Put torn by a crash) is cut off. That
+// Put had not returned, so nothing it promised is lost, and its mark was not moved.
 type Queue struct {
 	dir  string
 	opts QueueOptions
@@ -63,6 +67,7 @@ type Queue struct {
 	acked   uint64        // sequence number of the last record taken
 	next    uint64        // sequence number of the next record put
 	dropped int64         // samples dropped to keep MaxBytes
+	mark    []byte        // the last Put's mark
 }
 
 type segment struct {
@@ -91,6 +96,8 @@ type Record struct {
 
 const (
 	headerLen = 20
+	// commitSamples in a record's samples field makes it a commit record.
+	commitSamples = math.MaxUint32
 	ackedFile = "acked"
 	segSuffix = ".seg"
 )
@@ -162,8 +169,10 @@ func (q *Queue) segPath(first uint64) string {
 	return filepath.Join(q.dir, fmt.Sprintf("%020d%s", first, segSuffix))
 }
 
-// scan reads the records of s. A bad record ends the segment: the last one is cut
-// there (a torn Put); in an earlier one the rest cannot be trusted and is not sent.
+// scan reads the records of s. A bad record ends the segment. In the last segment what
+// follows the last commit record is a torn Put and is cut off; in an earlier one (a
+// Put is never split between segments) what follows a bad record cannot be trusted and
+// is not sent.
 func (q *Queue) scan(s *segment, last bool) error {
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
@@ -175,7 +184,9 @@ func (q *Queue) scan(s *segment, last bool) error {
 		return err
 	}
 	end := info.Size()
-	var off int64
+	var off, committed int64
+	var lastCommitted uint64
+	var uncommitted []record // of the Put being read
 	hdr := make([]byte, headerLen)
 	var body []byte
 	for off+headerLen <= end {
@@ -183,7 +194,7 @@ func (q *Queue) scan(s *segment, last bool) error {
 			return err
 		}
 		seq := binary.LittleEndian.Uint64(hdr)
-		samples := int(binary.LittleEndian.Uint32(hdr[8:]))
+		samples := binary.LittleEndian.Uint32(hdr[8:])
 		n := int(binary.LittleEndian.Uint32(hdr[12:]))
 		if off+headerLen+int64(n) > end {
 			break
@@ -196,16 +207,23 @@ func (q *Queue) scan(s *segment, last bool) error {
 		if crc != binary.LittleEndian.Uint32(hdr[16:]) || seq <= s.last {
 			break
 		}
-		if seq > q.acked {
-			q.pending = append(q.pending, record{seq: seq, samples: samples, seg: s, off: off + headerLen, n: n})
-		}
-		s.last = seq
 		off += headerLen + int64(n)
+		s.last = seq
+		if samples != commitSamples {
+			if seq > q.acked {
+				uncommitted = append(uncommitted, record{seq: seq, samples: int(samples), seg: s, off: off - int64(n), n: n})
+			}
+			continue
+		}
+		q.pending = append(q.pending, uncommitted...)
+		uncommitted = uncommitted[:0]
+		q.mark = slices.Clone(body)
+		committed, lastCommitted = off, seq
 	}
-	s.size = off
-	if off < end && last {
-		if err := f.Truncate(off); err != nil {
-			return fmt.Errorf("cut torn record off %s: %w", s.path, err)
+	s.size, s.last = committed, lastCommitted
+	if committed < end && last {
+		if err := f.Truncate(committed); err != nil {
+			return fmt.Errorf("cut torn Put off %s: %w", s.path, err)
 		}
 	}
 	return nil
@@ -230,8 +248,14 @@ func (q *Queue) Close() error {
 }
 
 // Put appends batch as records of at most MaxSamples samples each and syncs them.
-// Series longer than that are split; a series keeps its samples' order.
-func (q *Queue) Put(batch []Series) error {
+// Series longer than that are split; a series keeps its samples' order. The mark
+// stays what it was.
+func (q *Queue) Put(batch []Series) error { return q.PutMarked(batch, nil) }
+
+// PutMarked is Put that also sets the queue's mark (when mark is not nil), in the same
+// write: after a crash the queue holds both the batch and the mark or neither. A
+// caller that queues steps as it goes keeps there how far it got (see Mark).
+func (q *Queue) PutMarked(batch []Series, mark []byte) error {
 	var bodies [][]byte
 	var counts []int
 	var chunk []Series
@@ -255,11 +279,15 @@ func (q *Queue) Put(batch []Series) error {
 		}
 	}
 	flush()
-	if len(bodies) == 0 {
+	if len(bodies) == 0 && mark == nil {
 		return nil
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if mark == nil {
+		mark = q.mark
+	}
+	bodies, counts = append(bodies, mark), append(counts, commitSamples)
 	if err := q.append(bodies, counts); err != nil {
 		return fmt.Errorf("remote-write queue %s: %w", q.dir, err)
 	}
@@ -273,46 +301,55 @@ func (q *Queue) append(bodies [][]byte, counts []int) error {
 	if len(q.segs) > 0 {
 		s = q.segs[len(q.segs)-1]
 	}
-	var touched []*segment
 	created := false
-	for i, body := range bodies {
-		if s == nil || s.size >= q.opts.SegmentBytes {
-			created = true
-			f, err := os.OpenFile(q.segPath(q.next), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
-				return err
-			}
-			s = &segment{first: q.next, path: f.Name(), f: f}
-			q.segs = append(q.segs, s)
-		}
-		rec := make([]byte, headerLen, headerLen+len(body))
-		binary.LittleEndian.PutUint64(rec, q.next)
-		binary.LittleEndian.PutUint32(rec[8:], uint32(counts[i]))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(body)))
-		binary.LittleEndian.PutUint32(rec[16:], crc32.Update(crc32.Checksum(rec[:16], castagnoli), castagnoli, body))
-		rec = append(rec, body...)
-		if _, err := s.f.WriteAt(rec, s.size); err != nil {
+	if s == nil || s.size >= q.opts.SegmentBytes { // a Put is never split between segments
+		f, err := os.OpenFile(q.segPath(q.next), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
 			return err
 		}
-		q.pending = append(q.pending, record{seq: q.next, samples: counts[i], seg: s, off: s.size + headerLen, n: len(body)})
-		s.size += int64(len(rec))
-		s.last = q.next
-		q.next++
-		if !slices.Contains(touched, s) {
-			touched = append(touched, s)
+		s = &segment{first: q.next, path: f.Name(), f: f}
+		q.segs = append(q.segs, s)
+		created = true
+	}
+	var buf []byte
+	var added []record
+	off := s.size
+	for i, body := range bodies {
+		hdr := len(buf)
+		buf = binary.LittleEndian.AppendUint64(buf, q.next+uint64(i))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(counts[i]))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(body)))
+		buf = binary.LittleEndian.AppendUint32(buf, crc32.Update(crc32.Checksum(buf[hdr:hdr+16], castagnoli), castagnoli, body))
+		buf = append(buf, body...)
+		if counts[i] != commitSamples {
+			added = append(added, record{seq: q.next + uint64(i), samples: counts[i], seg: s, off: off + int64(len(buf)-len(body)), n: len(body)})
 		}
 	}
-	for _, s := range touched {
-		if err := s.f.Sync(); err != nil {
-			return err
-		}
+	if _, err := s.f.WriteAt(buf, off); err != nil {
+		s.f.Truncate(off) // what was written of it would be cut at the next Open anyway
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return err
 	}
 	if created {
 		if err := syncDir(q.dir); err != nil { // the new segment's name
 			return err
 		}
 	}
+	q.pending = append(q.pending, added...)
+	s.size += int64(len(buf))
+	q.next += uint64(len(bodies))
+	s.last = q.next - 1
+	q.mark = slices.Clone(bodies[len(bodies)-1])
 	return q.trim()
+}
+
+// Mark returns the mark of the last Put (nil when no Put set one).
+func (q *Queue) Mark() []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.mark)
 }
 
 // trim drops the oldest segments while the queue is over MaxBytes, never the one
