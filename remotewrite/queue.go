@@ -98,8 +98,8 @@ const (
 	headerLen = 20
 	// commitSamples in a record's samples field makes it a commit record.
 	commitSamples = math.MaxUint32
-	ackedFile = "acked"
-	segSuffix = ".seg"
+	ackedFile     = "acked"
+	segSuffix     = ".seg"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
