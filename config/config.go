@@ -42,6 +42,8 @@ type Config struct {
 	Detect Detect
 	// Events is [events]: the log of what was found and the command it runs.
 	Events Events
+	// RemoteWrite is [remote_write]: where every committed step is sent.
+	RemoteWrite RemoteWrite
 }
 
 // Flows configures the flow collector of "mrtgo run".

@@ -115,6 +115,9 @@ type file struct {
 	Flows      flowsFile            `toml:"flows"`
 	Detect     *detectFile          `toml:"detect"`
 	Events     eventsFile           `toml:"events"`
+	// RemoteWrite is a pointer so that an empty [remote_write] (no url) is told from
+	// none.
+	RemoteWrite *remoteWriteFile `toml:"remote_write"`
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

@@ -40,12 +40,17 @@ func Load(path string) (*Config, error) {
 	for _, d := range []struct {
 		path *string
 		def  string
-	}{{&c.Events.Data, "events"}, {&c.Detect.Capture.Dir, "captures"}} {
+	}{{&c.Events.Data, "events"}, {&c.Detect.Capture.Dir, "captures"}, {&c.RemoteWrite.Queue, "remote-write"}} {
 		switch {
 		case *d.path == "":
 			*d.path = filepath.Join(filepath.Dir(c.Data), d.def)
 		case !filepath.IsAbs(*d.path):
 			*d.path = filepath.Join(dir, *d.path)
+		}
+	}
+	for _, p := range []*string{&c.RemoteWrite.TLSCA, &c.RemoteWrite.TLSCert, &c.RemoteWrite.TLSKey, &c.RemoteWrite.BearerTokenFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
 		}
 	}
 	return c, nil
@@ -206,5 +211,6 @@ func (p *parser) config(f *file) *Config {
 	}
 	p.flows(f, c)
 	p.detect(f, c)
+	p.remoteWrite(f, c)
 	return c
 }
