@@ -1,0 +1,258 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/remotewrite"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// Metric names of the series sent to a remote-write receiver. Every one is a rate per
+// second, the value of one step's row as "mrtgo fetch" prints it, stamped with the end
+// of the step.
+const (
+	MetricInterfaceBits    = "mrtgo_interface_bits_per_second"
+	MetricInterfacePackets = "mrtgo_interface_packets_per_second"
+	MetricInterfaceErrors  = "mrtgo_interface_errors_per_second"
+)
+
+// Remote puts the rows each commit completed into a remote-write queue: for every
+// series, the one-step rows (average rates, as "mrtgo fetch" prints them) that ended
+// since the last Export. How far each device got is kept in the queue itself, written
+// with the rows (remotewrite.Queue.PutMarked), so that neither a crash nor a cron
+// run's exit loses a step or queues one twice; the next process, cron's or the
+// daemon's, takes up from there.
+//
+// A device's rows are queued up to the last step all of its series completed: a step
+// an interface has not completed yet (its device answered late) is not skipped, it is
+// sent by a later Export. A device that has been away longer than the one-step archive
+// keeps has its rows sent from the oldest the archive still holds.
+type Remote struct {
+	db     *rrd.DB
+	q      *remotewrite.Queue
+	extra  []remotewrite.Label
+	log    *slog.Logger
+	cursor map[string]int64 // by device: Unix second of the end of the last row queued
+	// labels are the labels of each series' data sources, kept while its facts are
+	// unchanged (facts holds the stored bytes they were made from).
+	labels map[string][]sent
+	facts  map[string][]byte
+	// PutSamples is about how many samples go in one Put (several devices' rows
+	// with one mark): bigger is fewer marks written, smaller less memory.
+	PutSamples int
+}
+
+// NewRemote returns a Remote writing db's rows to q with the extra labels on every
+// series, taking up where the last process that used q left off.
+func NewRemote(db *rrd.DB, q *remotewrite.Queue, extra map[string]string, log *slog.Logger) (*Remote, error) {
+	x := &Remote{db: db, q: q, log: log, cursor: map[string]int64{}, PutSamples: 50000,
+		labels: map[string][]sent{}, facts: map[string][]byte{}}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		x.extra = append(x.extra, remotewrite.Label{Name: k, Value: extra[k]})
+	}
+	if m := q.Mark(); len(m) > 0 {
+		if err := json.Unmarshal(m, &x.cursor); err != nil {
+			return nil, fmt.Errorf("remote-write queue: position unreadable: %w", err)
+		}
+	}
+	return x, nil
+}
+
+// Export queues the rows completed since the last Export and returns how many
+// samples it queued.
+func (x *Remote) Export() (int, error) {
+	names, err := x.db.Series()
+	if err != nil {
+		return 0, err
+	}
+	if err := x.refreshLabels(names); err != nil {
+		return 0, err
+	}
+	byDevice := map[string][]string{}
+	for _, n := range names {
+		if len(x.labels[n]) == 0 {
+			continue // a kind of series not sent
+		}
+		d, _, _, _ := series.Parse(n)
+		byDevice[d] = append(byDevice[d], n)
+	}
+	var (
+		batch   []remotewrite.Series
+		pending int // samples in batch
+		total   int
+		moved   = maps.Clone(x.cursor)
+	)
+	put := func() error {
+		mark, err := json.Marshal(moved)
+		if err != nil {
+			return err
+		}
+		if err := x.q.PutMarked(batch, mark); err != nil {
+			return err
+		}
+		x.cursor = maps.Clone(moved)
+		total += pending
+		batch, pending = batch[:0], 0
+		return nil
+	}
+	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
+		ss, end, from, err := x.span(dev, byDevice[dev])
+		if err != nil {
+			return total, err
+		}
+		if !end.After(from) {
+			continue
+		}
+		rows, err := x.db.FetchMany(ss, rrd.Average, from, end, 0)
+		if err != nil {
+			return total, fmt.Errorf("remote write: read %s: %w", dev, err)
+		}
+		for i, r := range rows {
+			for d, ds := range x.labels[ss[i]] {
+				var samples []remotewrite.Sample
+				for k, row := range r.Rows {
+					t := r.Time(k)
+					if d >= len(row) || math.IsNaN(row[d]) || !t.After(from) || t.After(end) {
+						continue
+					}
+					samples = append(samples, remotewrite.Sample{Time: t, Value: row[d] * ds.scale})
+				}
+				if len(samples) > 0 {
+					batch = append(batch, remotewrite.Series{Labels: ds.labels, Samples: samples})
+					pending += len(samples)
+				}
+			}
+		}
+		moved[dev] = end.Unix()
+		if pending >= x.PutSamples {
+			if err := put(); err != nil {
+				return total, err
+			}
+		}
+	}
+	if pending > 0 || !maps.Equal(moved, x.cursor) {
+		if err := put(); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// span returns the rows to send of one device's series: those ending after from and
+// no later than end, the last step every series completed.
+func (x *Remote) span(dev string, names []string) (ss []string, end, from time.Time, err error) {
+	last, err := x.db.LastUpdates(names)
+	if err != nil {
+		return nil, end, from, fmt.Errorf("remote write: %w", err)
+	}
+	var step, keep time.Duration
+	for i, n := range names {
+		spec, err := x.db.Spec(n)
+		if err != nil {
+			return nil, end, from, err
+		}
+		done := last[i].Truncate(spec.Step)
+		if i == 0 || done.Before(end) {
+			end = done
+		}
+		step = spec.Step
+		for _, a := range spec.Archives {
+			if a.Steps == 1 && (keep == 0 || time.Duration(a.Rows)*spec.Step < keep) {
+				keep = time.Duration(a.Rows) * spec.Step
+			}
+		}
+	}
+	if c, ok := x.cursor[dev]; ok {
+		from = time.Unix(c, 0).UTC()
+	} else {
+		from = end.Add(-step) // new to the queue: from the last completed step on
+	}
+	if oldest := end.Add(-keep + step); keep > 0 && from.Before(oldest) {
+		x.log.Warn("remote write: rows older than the one-step archive are not sent", "device", dev, "from", from, "oldest", oldest)
+		from = oldest.Add(-step)
+	}
+	return names, end, from, nil
+}
+
+// refreshLabels makes the labels of the series new since the last Export or whose
+// facts (descriptions) changed.
+func (x *Remote) refreshLabels(names []string) error {
+	facts, err := x.db.MetaPrefix(series.InfoKey(""))
+	if err != nil {
+		return fmt.Errorf("remote write: read interface facts: %w", err)
+	}
+	for _, n := range names {
+		b := facts[series.InfoKey(n)]
+		if _, ok := x.labels[n]; ok && bytes.Equal(b, x.facts[n]) {
+			continue
+		}
+		spec, err := x.db.Spec(n)
+		if err != nil {
+			return err
+		}
+		var info series.Info
+		if len(b) > 0 {
+			json.Unmarshal(b, &info) // facts that cannot be read cost the description only
+		}
+		x.labels[n] = x.seriesLabels(n, spec, info)
+		x.facts[n] = b
+	}
+	return nil
+}
+
+// sent is how one data source of a series is sent: its labels, and what its stored
+// rate is multiplied by (8: octets to bits).
+type sent struct {
+	labels []remotewrite.Label
+	scale  float64
+}
+
+// seriesLabels returns how each data source of a series is sent; nothing for a kind
+// of series not sent.
+func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []sent {
+	dev, kind, iface, ok := series.Parse(name)
+	if !ok {
+		return nil
+	}
+	metric, scale := "", 1.0
+	switch kind {
+	case series.KindOctets:
+		metric, scale = MetricInterfaceBits, 8
+	case series.KindPackets:
+		metric = MetricInterfacePackets
+	case series.KindErrors:
+		metric = MetricInterfaceErrors
+	default:
+		return nil
+	}
+	out := make([]sent, len(spec.DS))
+	for d, ds := range spec.DS {
+		// "in" and "out", or "<type>_in" and "<type>_out": ucast_in, err_out, ...
+		typ, dir, found := strings.Cut(ds.Name, "_")
+		if !found {
+			typ, dir = "", ds.Name
+		}
+		l := []remotewrite.Label{{Name: "__name__", Value: metric}, {Name: "device", Value: dev},
+			{Name: "interface", Value: iface}, {Name: "direction", Value: dir}}
+		if typ != "" {
+			l = append(l, remotewrite.Label{Name: "type", Value: typeNames[typ]})
+		}
+		if info.Alias != "" {
+			l = append(l, remotewrite.Label{Name: "description", Value: info.Alias})
+		}
+		out[d] = sent{append(l, x.extra...), scale}
+	}
+	return out
+}
+
+// typeNames spell out the data source prefixes of the packets and errors series.
+var typeNames = map[string]string{"ucast": "unicast", "mcast": "multicast", "bcast": "broadcast", "err": "errors", "disc": "discards"}

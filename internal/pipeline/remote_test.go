@@ -1,0 +1,165 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/snappy"
+
+	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/remotewrite"
+	"github.com/mrtgo/mrtgo/render"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// drain takes every record out of q and returns the samples by series (labels as
+// name=value pairs joined by commas).
+func drain(t *testing.T, q *remotewrite.Queue) map[string][]remotewrite.Sample {
+	t.Helper()
+	out := map[string][]remotewrite.Sample{}
+	for {
+		r, err := q.Next()
+		if errors.Is(err, remotewrite.ErrEmpty) {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := snappy.Decode(nil, r.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch, err := remotewrite.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range batch {
+			var ls []string
+			for _, l := range s.Labels {
+				ls = append(ls, l.Name+"="+l.Value)
+			}
+			k := strings.Join(ls, ",")
+			out[k] = append(out[k], s.Samples...)
+		}
+		if err := q.Ack(r.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRemoteExportEqualsFetch records cycles of two devices, one of which misses three
+// cycles and answers late once, exporting after each commit through a queue that a
+// new process takes over halfway: every row "mrtgo fetch" shows with a value is sent
+// exactly once, with its value, in order, and nothing else is.
+func TestRemoteExportEqualsFetch(t *testing.T) {
+	dir := t.TempDir()
+	db, err := rrd.Open(filepath.Join(dir, "mrtgo.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const step = 10 * time.Second
+	log := slog.New(slog.DiscardHandler)
+	rec := NewRecorder(db, step, nil, log)
+	qdir := filepath.Join(dir, "queue")
+	q, err := remotewrite.OpenQueue(qdir, remotewrite.QueueOptions{MaxSamples: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := NewRemote(db, q, map[string]string{"site": "ams"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1764400000, 0).UTC().Truncate(step)
+	var in, out [2]uint64
+	got := map[string][]remotewrite.Sample{}
+	const cycles = 30
+	for k := range cycles {
+		var rs []poller.Result
+		for d, dev := range []string{"core1", "late"} {
+			at := start.Add(time.Duration(k)*step + 3*time.Second)
+			if d == 1 && k == 12 {
+				at = at.Add(9 * time.Second) // answers just after the next boundary
+			}
+			if d == 1 && k >= 5 && k < 8 {
+				rs = append(rs, poller.Result{Device: dev, Err: errors.New("timeout")})
+				continue
+			}
+			in[d] += uint64(1000 * (k%7 + 1) * (d + 1))
+			out[d] += uint64(333 * (k%5 + 2))
+			rs = append(rs, poller.Result{Device: dev, Samples: []poller.Sample{{
+				Device: dev, Interface: "xe-0/0/1", Index: 1, Time: at, In: in[d], Out: out[d], Bits: 64,
+				Speed: 1e9, Alias: "uplink " + dev}}})
+		}
+		if err := rec.Record(rs); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Export(); err != nil {
+			t.Fatal(err)
+		}
+		if k == cycles/2 {
+			// Another process takes over: it continues from the queue's position.
+			for key, s := range drain(t, q) {
+				got[key] = append(got[key], s...)
+			}
+			q.Close()
+			if q, err = remotewrite.OpenQueue(qdir, remotewrite.QueueOptions{MaxSamples: 7}); err != nil {
+				t.Fatal(err)
+			}
+			if x, err = NewRemote(db, q, map[string]string{"site": "ams"}, log); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for key, s := range drain(t, q) {
+		got[key] = append(got[key], s...)
+	}
+	q.Close()
+	end := start.Add(cycles * step)
+	for _, dev := range []string{"core1", "late"} {
+		r, err := FetchRates(db, series.Name(dev, "xe-0/0/1"), render.Day, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d, dir := range []string{"in", "out"} {
+			key := fmt.Sprintf("__name__=%s,description=uplink %s,device=%s,direction=%s,interface=xe-0/0/1,site=ams", MetricInterfaceBits, dev, dev, dir)
+			sent := got[key]
+			if len(sent) == 0 {
+				t.Errorf("%s: nothing sent; sent: %v", key, slices.Collect(func(yield func(string) bool) {
+					for k := range got {
+						if !yield(k) {
+							return
+						}
+					}
+				}))
+				continue
+			}
+			var want []remotewrite.Sample
+			col := r.In
+			if d == 1 {
+				col = r.Out
+			}
+			for i, v := range col {
+				if tm := r.Time(i); tm.After(start) && !math.IsNaN(v) && !tm.After(end) {
+					want = append(want, remotewrite.Sample{Time: tm, Value: v})
+				}
+			}
+			if len(sent) != len(want) || len(want) < cycles-6 {
+				t.Errorf("%s: %d samples sent, fetch shows %d known rows", key, len(sent), len(want))
+			}
+			for i := range min(len(sent), len(want)) {
+				if !sent[i].Time.Equal(want[i].Time) || sent[i].Value != want[i].Value {
+					t.Errorf("%s sample %d: sent %v = %v, fetch %v = %v", key, i, sent[i].Time, sent[i].Value, want[i].Time, want[i].Value)
+					break
+				}
+			}
+		}
+	}
+}
