@@ -78,6 +78,11 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if recErr != nil {
 		return recErr
 	}
+	if err := sendRemote(ctx, cfg, w, e); err != nil {
+		// The rates are stored and the rows stay queued or in the store: the next
+		// run sends them first. Said, but not a failure of the poll.
+		e.log.Warn("remote write", "err", err)
+	}
 	failed, samples := 0, 0
 	for _, r := range rs {
 		samples += len(r.Samples)
@@ -112,4 +117,19 @@ func storeEvents(cfg *config.Config, e *env, f func(*pipeline.Desk) error) error
 		return err
 	}
 	return f(desk)
+}
+
+// sendRemote queues the rows this run completed for [remote_write] and sends what is
+// queued, for at most its flush timeout; what is left waits for the next run.
+func sendRemote(ctx context.Context, cfg *config.Config, w *daemon.Writer, e *env) error {
+	r, err := daemon.OpenRemote(cfg, w.DB, e.log)
+	if err != nil || r == nil {
+		return err
+	}
+	defer r.Close()
+	r.Export()
+	err = r.Flush(ctx)
+	st := r.Stats()
+	e.log.Info("remote write", "sent", st.Sent, "queued", st.Queue.Samples)
+	return err
 }

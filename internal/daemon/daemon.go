@@ -160,6 +160,7 @@ type Daemon struct {
 	capturer *capture.Capturer // [detect.capture]; nil without
 	desk     *pipeline.Desk    // turns reports into the log's events and alerts
 	flows    *flows            // nil without [flows]
+	remote   *Remote           // [remote_write]; nil without
 	interval time.Duration
 
 	// Rendering runs in its own goroutine so that a slow render never delays a poll:
@@ -198,7 +199,18 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 		if d.capturer != nil {
 			d.capturer.Close()
 		}
+		if d.remote != nil {
+			d.remote.Close()
+		}
 		return nil, err
+	}
+	if d.remote, err = OpenRemote(cfg, w.DB, o.Log); err != nil {
+		return fail(err)
+	}
+	if d.remote != nil {
+		if err := d.metrics.RegisterRemote(d.remote.Stats); err != nil {
+			return fail(err)
+		}
 	}
 	if d.desk, err = pipeline.NewDesk(cfg, evlog, d.alerts, o.Log, time.Now()); err != nil {
 		return fail(err)
@@ -290,6 +302,9 @@ func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
 // on); devices that do not answer never stop it.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.evlog.Close()
+	if d.remote != nil {
+		defer d.remote.Close()
+	}
 	if d.capturer != nil {
 		defer d.capturer.Close()
 	}
@@ -309,7 +324,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return d.poll(gctx) })
 	g.Go(func() error { d.render(gctx); return nil })
-	return g.Wait()
+	if d.remote != nil {
+		g.Go(func() error { d.remote.Run(gctx); return nil })
+	}
+	err := g.Wait()
+	if d.remote != nil {
+		// A clean stop sends what it can; the rest waits in the queue for the
+		// next start.
+		fctx, cancel := context.WithTimeout(context.Background(), flushAtExit)
+		if ferr := d.remote.w.Flush(fctx); ferr != nil {
+			d.log.Warn("remote write: left queued at exit", "err", ferr)
+		}
+		cancel()
+	}
+	return err
 }
 
 // requestRender asks the render goroutine to publish; it never blocks.
@@ -414,6 +442,9 @@ func (d *Daemon) cycle(ctx context.Context, rs []poller.Result) error {
 	}
 	commit := time.Since(t)
 	d.metrics.ObserveCommit(commit)
+	if d.remote != nil {
+		d.remote.Export()
+	}
 	d.metrics.ObserveRefused(d.w.Rec.LastRefused())
 	if err := d.desk.Thresholds(crossed); err != nil {
 		d.log.Error("events", "err", err)
@@ -495,6 +526,10 @@ func (d *Daemon) reload() {
 	if !reflect.DeepEqual(old.Detect, cfg.Detect) {
 		log.Warn("reload: [detect] changed; restart mrtgo run to apply it")
 		cfg.Detect = old.Detect
+	}
+	if !reflect.DeepEqual(old.RemoteWrite, cfg.RemoteWrite) {
+		log.Warn("reload: [remote_write] changed; restart mrtgo run to apply it")
+		cfg.RemoteWrite = old.RemoteWrite
 	}
 	if old.Events.Data != cfg.Events.Data || old.Events.Keep != cfg.Events.Keep {
 		log.Warn("reload: [events] data or keep changed; restart mrtgo run to apply it")
