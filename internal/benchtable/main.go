@@ -31,7 +31,7 @@ func main() {
 	compare := flag.Bool("compare", false, "compare two tables printed by earlier runs (files named as arguments): the rows whose time/op medians differ by more than -within")
 	within := flag.Float64("within", 0.2, "with -compare: the largest ratio of two medians, less one, counted as agreeing")
 	bench := flag.String("bench", ".", "go test -bench pattern")
-	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./internal/...", "packages to benchmark")
+	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./remotewrite ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
 	// the figure most sensitive to what ran before it (the 100,000-interface fixtures
 	// of internal/pipeline leave minutes of disk writes and a tired machine behind).
