@@ -44,6 +44,12 @@ type Config struct {
 	Events Events
 	// RemoteWrite is [remote_write]: where every committed step is sent.
 	RemoteWrite RemoteWrite
+	// Shards pins sites to shards ([shards]: site = shard number), for pollers
+	// started with --shard I/N; Shard is the part this configuration was cut down to
+	// by ForShard (zero: the whole file).
+	Shards     map[string]int
+	shardLines map[string]int
+	Shard      ShardSpec
 }
 
 // Flows configures the flow collector of "mrtgo run".
@@ -155,6 +161,11 @@ type Device struct {
 	// FlowExporter is the source address of the device's flow exports: flow_exporter
 	// when set, else Host when it is an IP address; invalid (zero) otherwise.
 	FlowExporter netip.Addr
+	// Site groups devices: sharded pollers keep a site's devices together. Shard,
+	// when not zero, pins the device to that shard (ShardLine is the key's line).
+	Site      string
+	Shard     int
+	ShardLine int
 	// FlowSampling, when not zero, is the device's packet sampling rate (1 in N),
 	// applied to its flow records instead of what its exports say: for exporters that
 	// sample without saying so, or say it wrongly.

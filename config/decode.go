@@ -53,6 +53,8 @@ type deviceFile struct {
 	Key        *string                    `toml:"interface_key"`
 	Exporter   *string                    `toml:"flow_exporter"`
 	Sampling   *int64                     `toml:"flow_sampling"`
+	Site       *string                    `toml:"site"`
+	Shard      *int                       `toml:"shard"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
 	snmpFile
@@ -118,6 +120,7 @@ type file struct {
 	// RemoteWrite is a pointer so that an empty [remote_write] (no url) is told from
 	// none.
 	RemoteWrite *remoteWriteFile `toml:"remote_write"`
+	Shards      map[string]int   `toml:"shards"`
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

@@ -212,5 +212,6 @@ func (p *parser) config(f *file) *Config {
 	p.flows(f, c)
 	p.detect(f, c)
 	p.remoteWrite(f, c)
+	p.shards(f, c)
 	return c
 }
