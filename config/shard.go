@@ -71,9 +71,9 @@ func mix(h uint64) uint64 {
 // CheckShards reports the devices and sites pinned to a shard beyond n.
 func (c *Config) CheckShards(n int) error {
 	var errs Errors
-	for _, d := range c.Devices {
+	for i, d := range c.Devices {
 		if d.Shard > n {
-			errs = append(errs, &Error{File: c.File, Line: d.ShardLine, Key: "device.shard",
+			errs = append(errs, &Error{File: c.File, Line: d.ShardLine, Key: fmt.Sprintf("device[%d].shard", i+1),
 				Msg: fmt.Sprintf("device %q is pinned to shard %d, but there are %d shards", d.Name, d.Shard, n)})
 		}
 	}

@@ -166,6 +166,13 @@ type common struct {
 	config    string
 	logLevel  string
 	logFormat string
+	shard     string // --shard I/N where the command takes it: one poller's part of the file
+}
+
+// shardFlag gives a command --shard: the command works on one poller's part of a
+// targets file shared by several, and on that poller's store, site and queues.
+func shardFlag(fs *flag.FlagSet, c *common) {
+	fs.StringVar(&c.shard, "shard", "", "`I/N`: this poller's part of a targets file shared by N (its devices, and its store under shard-I-of-N/)")
 }
 
 func newFlags(e *env, name, synopsis string) (*flag.FlagSet, *common) {
@@ -241,7 +248,27 @@ func loadConfig(c *common, e *env) (*config.Config, error) {
 		return nil, withCode(exitUsage, err)
 	}
 	warnExposedSecrets(cfg, e.log)
-	return cfg, nil
+	if c.shard == "" {
+		return cfg, nil
+	}
+	return forShard(cfg, c.shard, e.log)
+}
+
+// forShard cuts cfg down to the shard "I/N". A shard without devices is said, not an
+// error: devices may be added, or pinned elsewhere, while every poller keeps running.
+func forShard(cfg *config.Config, shard string, log *slog.Logger) (*config.Config, error) {
+	s, err := config.ParseShard(shard)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("--shard: %w", err))
+	}
+	out, err := cfg.ForShard(s)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if len(out.Devices) == 0 {
+		log.Warn("this shard has no devices", "shard", s.String(), "devices in file", len(cfg.Devices))
+	}
+	return out, nil
 }
 
 // warnExposedSecrets warns when the targets file holds secrets (a community other

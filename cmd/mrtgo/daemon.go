@@ -9,7 +9,8 @@ import (
 )
 
 func runDaemon(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "run", "[-c FILE] [--listen ADDR]")
+	fs, c := newFlags(e, "run", "[-c FILE] [--listen ADDR] [--shard I/N]")
+	shardFlag(fs, c)
 	listen := fs.String("listen", defaultListen, "HTTP listen `address`")
 	if err := parse(fs, c, e, args); err != nil {
 		return err
@@ -25,7 +26,7 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	defer func() { w.Close() }()
 	reload, stop := e.reloads(ctx)
 	defer stop()
-	d, err := daemon.New(cfg, w, daemon.Options{Listen: *listen, Log: e.log, Reload: reload, Load: reloader(e.log)})
+	d, err := daemon.New(cfg, w, daemon.Options{Listen: *listen, Log: e.log, Reload: reload, Load: reloader(e.log, c.shard)})
 	if err != nil {
 		return err
 	}
@@ -34,14 +35,17 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 
 // reloader loads the targets file for a reload as the commands load it at start,
 // warning about secrets readable by others.
-func reloader(log *slog.Logger) func(string) (*config.Config, error) {
+func reloader(log *slog.Logger, shard string) func(string) (*config.Config, error) {
 	return func(file string) (*config.Config, error) {
 		cfg, err := config.Load(file)
 		if err != nil {
 			return nil, err
 		}
 		warnExposedSecrets(cfg, log)
-		return cfg, nil
+		if shard == "" {
+			return cfg, nil
+		}
+		return forShard(cfg, shard, log)
 	}
 }
 

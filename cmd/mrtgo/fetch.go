@@ -15,7 +15,8 @@ import (
 )
 
 func runFetch(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "fetch", "--device D --interface I [--period day|week|month|year] [--format csv|json]")
+	fs, c := newFlags(e, "fetch", "--device D --interface I [--period day|week|month|year] [--format csv|json] [--shard I/N]")
+	shardFlag(fs, c)
 	device := fs.String("device", "", "device `name` (required)")
 	iface := fs.String("interface", "", "interface `name` (required)")
 	period := fs.String("period", "day", "`period`: day, week, month or year")

@@ -15,7 +15,8 @@ import (
 )
 
 func runPoll(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "poll", "[-c FILE] [--once]")
+	fs, c := newFlags(e, "poll", "[-c FILE] [--once] [--shard I/N]")
+	shardFlag(fs, c)
 	once := fs.Bool("once", false, "poll every device once and exit (for cron); exit code 3 if some devices failed, 4 if all did")
 	if err := parse(fs, c, e, args); err != nil {
 		return err

@@ -17,7 +17,8 @@ import (
 )
 
 func runRender(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "render", "[-c FILE]")
+	fs, c := newFlags(e, "render", "[-c FILE] [--shard I/N]")
+	shardFlag(fs, c)
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}

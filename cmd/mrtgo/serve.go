@@ -9,7 +9,8 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "serve", "[-c FILE] [--listen ADDR]")
+	fs, c := newFlags(e, "serve", "[-c FILE] [--listen ADDR] [--shard I/N]")
+	shardFlag(fs, c)
 	listen := fs.String("listen", defaultListen, "HTTP listen `address`")
 	if err := parse(fs, c, e, args); err != nil {
 		return err

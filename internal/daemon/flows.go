@@ -50,6 +50,10 @@ type flows struct {
 	counts   map[ifDir]*ifCount
 	unknowns map[netip.Addr]bool // exporters already logged as unknown
 	pending  []flow.Flow         // received, not yet stored
+	// own is set for a sharded poller (--shard): it keeps only the records of its
+	// devices' exporters, others' being another poller's; foreign counts the rest.
+	own     bool
+	foreign uint64
 }
 
 // Where the flow store keeps its two tiers, under [flows] data: the raw segments'
@@ -203,6 +207,7 @@ func (f *flows) configure(cfg *config.Config) {
 	f.mu.Lock()
 	f.devices = devices
 	f.sampling = sampling
+	f.own = cfg.Shard.N > 0
 	f.unknowns = map[netip.Addr]bool{}
 	f.mu.Unlock()
 }
@@ -228,6 +233,14 @@ func (f *flows) record(r flow.Record) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	dev, ok := f.devices[r.Exporter]
+	if !ok && f.own {
+		f.foreign++
+		if !f.unknowns[r.Exporter] {
+			f.unknowns[r.Exporter] = true
+			f.log.Info("flows from an exporter of no device of this shard; dropped", "exporter", r.Exporter)
+		}
+		return
+	}
 	if !ok {
 		if !f.unknowns[r.Exporter] {
 			f.unknowns[r.Exporter] = true
@@ -289,6 +302,7 @@ func (f *flows) snapshot() metrics.FlowSnapshot {
 			Datagrams: e.Datagrams, Records: e.Records, Errors: e.Errors, LastSeen: e.LastSeen})
 	}
 	s.Errors = st.Errors
+	s.Foreign = f.foreign
 	for k, c := range f.counts {
 		s.Interfaces = append(s.Interfaces, metrics.FlowInterface{Device: k.device, Interface: k.iface, Direction: k.direction,
 			Octets: c.octets, Packets: c.packets})

@@ -231,3 +231,43 @@ func TestResample(t *testing.T) {
 		}
 	}
 }
+
+// A sharded poller keeps the records of its own devices' exporters and drops, counted,
+// those of every other exporter: they are another poller's, or nobody's.
+func TestShardedPollerKeepsOwnFlows(t *testing.T) {
+	cfg, err := config.Parse("t.toml", []byte(`
+[[device]]
+name = "mine"
+host = "192.0.2.1"
+interfaces = ["*"]
+shard = 1
+
+[[device]]
+name = "theirs"
+host = "192.0.2.2"
+interfaces = ["*"]
+shard = 2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		shard       config.ShardSpec
+		kept, foreign int
+	}{{config.ShardSpec{}, 3, 0}, {config.ShardSpec{I: 1, N: 2}, 1, 2}} {
+		c := cfg
+		if tt.shard.N > 0 {
+			if c, err = cfg.ForShard(tt.shard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := &flows{log: slog.New(slog.DiscardHandler), names: map[string]map[int]string{}, counts: map[ifDir]*ifCount{}, unknowns: map[netip.Addr]bool{}}
+		f.configure(c)
+		for _, ex := range []string{"192.0.2.1", "192.0.2.2", "198.51.100.9"} {
+			f.record(flow.Record{Exporter: netip.MustParseAddr(ex), Bytes: 100, Packets: 1})
+		}
+		if len(f.pending) != tt.kept || f.foreign != uint64(tt.foreign) {
+			t.Errorf("shard %v: kept %d records, %d foreign; want %d and %d", tt.shard, len(f.pending), f.foreign, tt.kept, tt.foreign)
+		}
+	}
+}

@@ -32,9 +32,13 @@ type FlowSnapshot struct {
 	// buffer (Linux); DropsKnown is false where it cannot be read.
 	SocketDrops uint64
 	DropsKnown  bool
+	// Foreign counts the records a sharded poller dropped because their exporter is
+	// none of its shard's devices.
+	Foreign uint64
 }
 
 var (
+	flowForeign     = prometheus.NewDesc(namespace+"_flow_records_foreign_total", "Flow records dropped by a sharded poller (--shard) because no device of its shard claims their exporter.", nil, nil)
 	exporterLabels  = []string{"exporter", "device"}
 	flowDatagrams   = prometheus.NewDesc(namespace+"_flow_datagrams_total", "Flow export datagrams received, by exporter.", exporterLabels, nil)
 	flowRecords     = prometheus.NewDesc(namespace+"_flow_records_total", "Flow records decoded, by exporter.", exporterLabels, nil)
@@ -70,6 +74,7 @@ func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(flowLastSeen, prometheus.GaugeValue, float64(e.LastSeen.UnixMilli())/1000, e.Addr, e.Device)
 	}
 	ch <- prometheus.MustNewConstMetric(flowUnknown, prometheus.GaugeValue, float64(unknown))
+	ch <- prometheus.MustNewConstMetric(flowForeign, prometheus.CounterValue, float64(s.Foreign))
 	if s.DropsKnown {
 		ch <- prometheus.MustNewConstMetric(flowDrops, prometheus.CounterValue, float64(s.SocketDrops))
 	}
