@@ -252,7 +252,7 @@ shard = 2
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		shard       config.ShardSpec
+		shard         config.ShardSpec
 		kept, foreign int
 	}{{config.ShardSpec{}, 3, 0}, {config.ShardSpec{I: 1, N: 2}, 1, 2}} {
 		c := cfg
