@@ -213,3 +213,50 @@ func (r *Receiver) Query(selector string, from, to time.Time) (map[string][]Poin
 	}
 	return out, nil
 }
+
+// Vector evaluates a PromQL query at one instant and returns its result, an instant
+// vector, by the labels of each element (as Query writes them).
+func (r *Receiver) Vector(query string, at time.Time) (map[string]float64, error) {
+	if r.Kind == "victoria-metrics" {
+		if resp, err := http.Get(r.BaseURL + "/internal/force_flush"); err == nil {
+			resp.Body.Close()
+		}
+	}
+	q := url.Values{"query": {query}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
+	resp, err := http.PostForm(r.BaseURL+"/api/v1/query", q)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("%s query %s: %s: %w", r.Kind, query, resp.Status, err)
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("%s query %s: %s", r.Kind, query, body.Error)
+	}
+	out := make(map[string]float64, len(body.Data.Result))
+	for _, s := range body.Data.Result {
+		var labels []string
+		for k, v := range s.Metric {
+			labels = append(labels, k+"="+v)
+		}
+		slices.Sort(labels)
+		str, _ := s.Value[1].(string)
+		f, err := strconv.ParseFloat(str, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: value %q: %w", r.Kind, str, err)
+		}
+		out[strings.Join(labels, ",")] = f
+	}
+	return out, nil
+}
