@@ -44,6 +44,9 @@ type Config struct {
 	Events Events
 	// RemoteWrite is [remote_write]: where every committed step is sent.
 	RemoteWrite RemoteWrite
+	// RemoteRead is [remote_read]: where the pages are drawn from instead of the
+	// local store.
+	RemoteRead RemoteRead
 	// Shards pins sites to shards ([shards]: site = shard number), for pollers
 	// started with --shard I/N; Shard is the part this configuration was cut down to
 	// by ForShard (zero: the whole file).

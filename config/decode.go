@@ -120,6 +120,7 @@ type file struct {
 	// RemoteWrite is a pointer so that an empty [remote_write] (no url) is told from
 	// none.
 	RemoteWrite *remoteWriteFile `toml:"remote_write"`
+	RemoteRead  *remoteReadFile  `toml:"remote_read"`
 	Shards      map[string]int   `toml:"shards"`
 }
 

@@ -48,7 +48,8 @@ func Load(path string) (*Config, error) {
 			*d.path = filepath.Join(dir, *d.path)
 		}
 	}
-	for _, p := range []*string{&c.RemoteWrite.TLSCA, &c.RemoteWrite.TLSCert, &c.RemoteWrite.TLSKey, &c.RemoteWrite.BearerTokenFile} {
+	for _, p := range []*string{&c.RemoteWrite.TLSCA, &c.RemoteWrite.TLSCert, &c.RemoteWrite.TLSKey, &c.RemoteWrite.BearerTokenFile,
+		&c.RemoteRead.TLSCA, &c.RemoteRead.TLSCert, &c.RemoteRead.TLSKey, &c.RemoteRead.BearerTokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -212,6 +213,7 @@ func (p *parser) config(f *file) *Config {
 	p.flows(f, c)
 	p.detect(f, c)
 	p.remoteWrite(f, c)
+	p.remoteRead(f, c)
 	p.shards(f, c)
 	return c
 }

@@ -8,34 +8,54 @@ import (
 	"time"
 )
 
-// RemoteWrite is [remote_write]: the Prometheus-compatible engine every committed step
-// is sent to (remote-write protocol v1), through a queue on disk.
-type RemoteWrite struct {
-	// URL is the receiver's remote-write endpoint; empty means none.
+// Endpoint is an HTTP service mrtgo talks to: its address, credentials and TLS.
+type Endpoint struct {
+	// URL is the address; empty means none.
 	URL string
-	// Queue is the directory of the queue; Load resolves it against the file's
-	// directory, "remote-write" beside the store by default. MaxQueueSize caps it:
-	// past it the oldest steps are dropped, and counted.
-	Queue        string
-	MaxQueueSize int64
-	// Timeout bounds one request. FlushTimeout is how long "poll --once" goes on
-	// sending before it leaves the rest queued for the next run.
-	Timeout, FlushTimeout time.Duration
-	// MaxSamplesPerSend is the most samples one request carries.
-	MaxSamplesPerSend int
+	// Timeout bounds one request.
+	Timeout time.Duration
 	// Username and Password: HTTP basic auth. BearerToken, or the first line of
 	// BearerTokenFile (read at each start): "Authorization: Bearer".
 	Username, Password           string
 	BearerToken, BearerTokenFile string
 	// Headers are sent with every request (a tenant's X-Scope-OrgID, say).
 	Headers map[string]string
-	// Labels are added to every series sent (site = "ams", say).
-	Labels map[string]string
-	// TLS: the CA that signs the receiver's certificate (empty: the system's), the
-	// client's certificate and key, and whether the receiver's certificate is not
+	// TLS: the CA that signs the server's certificate (empty: the system's), the
+	// client's certificate and key, and whether the server's certificate is not
 	// checked at all.
 	TLSCA, TLSCert, TLSKey string
 	TLSInsecure            bool
+}
+
+// RemoteWrite is [remote_write]: the Prometheus-compatible engine every committed step
+// is sent to (remote-write protocol v1), through a queue on disk.
+type RemoteWrite struct {
+	// Endpoint's URL is the receiver's remote-write endpoint.
+	Endpoint
+	// Queue is the directory of the queue; Load resolves it against the file's
+	// directory, "remote-write" beside the store by default. MaxQueueSize caps it:
+	// past it the oldest steps are dropped, and counted.
+	Queue        string
+	MaxQueueSize int64
+	// FlushTimeout is how long "poll --once" goes on sending before it leaves the
+	// rest queued for the next run.
+	FlushTimeout time.Duration
+	// MaxSamplesPerSend is the most samples one request carries.
+	MaxSamplesPerSend int
+	// Labels are added to every series sent (site = "ams", say).
+	Labels map[string]string
+}
+
+// RemoteRead is [remote_read]: the engine's query API (Prometheus's, or one speaking
+// it), from which "render" and "serve" draw the pages instead of the local store.
+type RemoteRead struct {
+	// Endpoint's URL is the root of the query API: "http://127.0.0.1:8428" for
+	// VictoriaMetrics, "http://127.0.0.1:9090" for Prometheus, a Mimir or Thanos
+	// querier's prefix.
+	Endpoint
+	// Labels select the series of this site among others in the engine (the
+	// [remote_write] labels the pollers add).
+	Labels map[string]string
 }
 
 // Remote-write defaults.
@@ -50,26 +70,118 @@ const (
 // labels may not use them.
 var RemoteLabels = []string{"device", "interface", "direction", "description", "target", "aggregate", "type", "unit"}
 
-type remoteWriteFile struct {
+type endpointFile struct {
 	URL             *string           `toml:"url"`
-	Queue           *string           `toml:"queue"`
-	MaxQueueSize    *size             `toml:"max_queue_size"`
 	Timeout         *duration         `toml:"timeout"`
-	FlushTimeout    *duration         `toml:"flush_timeout"`
-	MaxSamples      *int              `toml:"max_samples_per_send"`
 	Username        *string           `toml:"username"`
 	Password        *string           `toml:"password"`
 	BearerToken     *string           `toml:"bearer_token"`
 	BearerTokenFile *string           `toml:"bearer_token_file"`
 	Headers         map[string]string `toml:"headers"`
-	Labels          map[string]string `toml:"labels"`
 	TLSCA           *string           `toml:"tls_ca"`
 	TLSCert         *string           `toml:"tls_cert"`
 	TLSKey          *string           `toml:"tls_key"`
 	TLSInsecure     *bool             `toml:"tls_insecure_skip_verify"`
 }
 
+type remoteWriteFile struct {
+	endpointFile
+	Queue        *string           `toml:"queue"`
+	MaxQueueSize *size             `toml:"max_queue_size"`
+	FlushTimeout *duration         `toml:"flush_timeout"`
+	MaxSamples   *int              `toml:"max_samples_per_send"`
+	Labels       map[string]string `toml:"labels"`
+}
+
+type remoteReadFile struct {
+	endpointFile
+	Labels map[string]string `toml:"labels"`
+}
+
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// endpoint checks the keys of an HTTP endpoint in table, with example as the url's.
+func (p *parser) endpoint(table string, w *endpointFile, e *Endpoint, example string) {
+	bad := func(key, format string, args ...any) { p.bad(table, -1, key, nil, format, args...) }
+	if w.URL == nil || strings.TrimSpace(*w.URL) == "" {
+		bad("url", "[%s] needs a url (e.g. %q)", table, example)
+	} else if u, err := url.Parse(strings.TrimSpace(*w.URL)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("url", "url %q is not an http:// or https:// address", *w.URL)
+	} else {
+		e.URL = u.String()
+	}
+	switch t := w.Timeout; {
+	case t == nil:
+	case t.err != nil:
+		bad("timeout", "%v", t.err)
+	case t.d <= 0:
+		bad("timeout", "must be positive")
+	default:
+		e.Timeout = t.d
+	}
+	str := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	str(&e.Username, w.Username)
+	if w.Password != nil {
+		e.Password = *w.Password
+	}
+	if w.Password != nil && e.Username == "" {
+		bad("password", "a password without a username")
+	}
+	str(&e.BearerToken, w.BearerToken)
+	str(&e.BearerTokenFile, w.BearerTokenFile)
+	if e.BearerToken != "" && e.BearerTokenFile != "" {
+		bad("bearer_token_file", "bearer_token and bearer_token_file both set: keep one")
+	}
+	if e.Username != "" && (e.BearerToken != "" || e.BearerTokenFile != "") {
+		bad("username", "basic auth and a bearer token both set: keep one")
+	}
+	for _, k := range sortedKeys(w.Headers) {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " :\r\n") {
+			p.bad(table, -1, "headers", []string{k}, "header name %q is not a valid HTTP header name", k)
+			continue
+		}
+		if e.Headers == nil {
+			e.Headers = map[string]string{}
+		}
+		e.Headers[k] = w.Headers[k]
+	}
+	str(&e.TLSCA, w.TLSCA)
+	str(&e.TLSCert, w.TLSCert)
+	str(&e.TLSKey, w.TLSKey)
+	if (e.TLSCert == "") != (e.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key go together")
+	}
+	if w.TLSInsecure != nil {
+		e.TLSInsecure = *w.TLSInsecure
+	}
+	if (e.TLSCA != "" || e.TLSCert != "" || e.TLSInsecure) && strings.HasPrefix(e.URL, "http://") {
+		bad("url", "TLS settings given for an http:// url; use https://")
+	}
+}
+
+// labels checks a table of labels added to or selecting series.
+func (p *parser) labels(table string, in map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range sortedKeys(in) {
+		switch {
+		case !labelName.MatchString(k) || strings.HasPrefix(k, "__"):
+			p.bad(table, -1, "labels", []string{k}, "label name %q: use letters, digits and _, not starting with a digit or __", k)
+			continue
+		case slices.Contains(RemoteLabels, k):
+			p.bad(table, -1, "labels", []string{k}, "label %q is one mrtgo sets itself (%s)", k, strings.Join(RemoteLabels, ", "))
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = in[k]
+	}
+	return out
+}
 
 // remoteWrite checks [remote_write].
 func (p *parser) remoteWrite(f *file, c *Config) {
@@ -80,22 +192,12 @@ func (p *parser) remoteWrite(f *file, c *Config) {
 	if w == nil {
 		return
 	}
+	p.endpoint("remote_write", &w.endpointFile, &r.Endpoint, "http://127.0.0.1:8428/api/v1/write")
 	bad := func(key, format string, args ...any) { p.bad("remote_write", -1, key, nil, format, args...) }
-	if w.URL == nil || strings.TrimSpace(*w.URL) == "" {
-		bad("url", "[remote_write] needs a url (e.g. \"http://127.0.0.1:8428/api/v1/write\")")
-	} else if u, err := url.Parse(strings.TrimSpace(*w.URL)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url", "url %q is not an http:// or https:// address", *w.URL)
-	} else {
-		r.URL = u.String()
-	}
-	str := func(dst *string, v *string) {
-		if v != nil {
-			*dst = strings.TrimSpace(*v)
+	if w.Queue != nil {
+		if r.Queue = strings.TrimSpace(*w.Queue); r.Queue == "" {
+			bad("queue", "must not be empty")
 		}
-	}
-	str(&r.Queue, w.Queue)
-	if w.Queue != nil && r.Queue == "" {
-		bad("queue", "must not be empty")
 	}
 	if m := w.MaxQueueSize; m != nil {
 		switch {
@@ -107,20 +209,14 @@ func (p *parser) remoteWrite(f *file, c *Config) {
 			r.MaxQueueSize = m.v
 		}
 	}
-	for _, t := range []struct {
-		key string
-		v   *duration
-		dst *time.Duration
-	}{{"timeout", w.Timeout, &r.Timeout}, {"flush_timeout", w.FlushTimeout, &r.FlushTimeout}} {
-		switch {
-		case t.v == nil:
-		case t.v.err != nil:
-			bad(t.key, "%v", t.v.err)
-		case t.v.d <= 0:
-			bad(t.key, "must be positive")
-		default:
-			*t.dst = t.v.d
-		}
+	switch t := w.FlushTimeout; {
+	case t == nil:
+	case t.err != nil:
+		bad("flush_timeout", "%v", t.err)
+	case t.d <= 0:
+		bad("flush_timeout", "must be positive")
+	default:
+		r.FlushTimeout = t.d
 	}
 	if m := w.MaxSamples; m != nil {
 		if *m < 1 || *m > 1000000 {
@@ -129,57 +225,18 @@ func (p *parser) remoteWrite(f *file, c *Config) {
 			r.MaxSamplesPerSend = *m
 		}
 	}
-	str(&r.Username, w.Username)
-	if w.Password != nil {
-		r.Password = *w.Password
+	r.Labels = p.labels("remote_write", w.Labels)
+}
+
+// remoteRead checks [remote_read].
+func (p *parser) remoteRead(f *file, c *Config) {
+	r := &c.RemoteRead
+	r.Timeout = DefaultRemoteTimeout
+	if f.RemoteRead == nil {
+		return
 	}
-	if w.Password != nil && r.Username == "" {
-		bad("password", "a password without a username")
-	}
-	str(&r.BearerToken, w.BearerToken)
-	str(&r.BearerTokenFile, w.BearerTokenFile)
-	if r.BearerToken != "" && r.BearerTokenFile != "" {
-		bad("bearer_token_file", "bearer_token and bearer_token_file both set: keep one")
-	}
-	if r.Username != "" && (r.BearerToken != "" || r.BearerTokenFile != "") {
-		bad("username", "basic auth and a bearer token both set: keep one")
-	}
-	for _, k := range sortedKeys(w.Headers) {
-		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " :\r\n") {
-			p.bad("remote_write", -1, "headers", []string{k}, "header name %q is not a valid HTTP header name", k)
-			continue
-		}
-		if r.Headers == nil {
-			r.Headers = map[string]string{}
-		}
-		r.Headers[k] = w.Headers[k]
-	}
-	for _, k := range sortedKeys(w.Labels) {
-		switch {
-		case !labelName.MatchString(k) || strings.HasPrefix(k, "__"):
-			p.bad("remote_write", -1, "labels", []string{k}, "label name %q: use letters, digits and _, not starting with a digit or __", k)
-			continue
-		case slices.Contains(RemoteLabels, k):
-			p.bad("remote_write", -1, "labels", []string{k}, "label %q is one mrtgo sets itself (%s)", k, strings.Join(RemoteLabels, ", "))
-			continue
-		}
-		if r.Labels == nil {
-			r.Labels = map[string]string{}
-		}
-		r.Labels[k] = w.Labels[k]
-	}
-	str(&r.TLSCA, w.TLSCA)
-	str(&r.TLSCert, w.TLSCert)
-	str(&r.TLSKey, w.TLSKey)
-	if (r.TLSCert == "") != (r.TLSKey == "") {
-		bad("tls_cert", "tls_cert and tls_key go together")
-	}
-	if w.TLSInsecure != nil {
-		r.TLSInsecure = *w.TLSInsecure
-	}
-	if (r.TLSCA != "" || r.TLSCert != "" || r.TLSInsecure) && strings.HasPrefix(r.URL, "http://") {
-		bad("url", "TLS settings given for an http:// url; use https://")
-	}
+	p.endpoint("remote_read", &f.RemoteRead.endpointFile, &r.Endpoint, "http://127.0.0.1:8428")
+	r.Labels = p.labels("remote_read", f.RemoteRead.Labels)
 }
 
 func sortedKeys(m map[string]string) []string {

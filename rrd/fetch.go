@@ -70,10 +70,32 @@ func (db *DB) Fetch(name string, cf CF, start, end time.Time, resolution time.Du
 
 // chooseArchive is rrd_fetch_fn's archive choice; -1 if none has cf.
 func chooseArchive(s *series, cf CF, startS, endS, resS, lastS int64) int {
-	stepS := s.g.stepUs / 1e6
+	return chooseIn(s.spec.Archives, s.g.stepUs/1e6, cf, startS, endS, resS, lastS)
+}
+
+// Layout is the rows Fetch returns for a series of spec last updated at last: the
+// archive it reads (its index in spec.Archives; -1 when none has cf), the row length,
+// the end of the first row and the number of rows. A source of rows other than the
+// store (a query API the same rates were sent to) lays its rows out alike with it.
+func (spec Spec) Layout(cf CF, start, end time.Time, resolution time.Duration, last time.Time) (archive int, row time.Duration, first time.Time, n int) {
+	stepS := int64(spec.Step / time.Second)
+	startS, endS := start.Unix(), end.Unix()
+	if end.Nanosecond() > 0 {
+		endS++
+	}
+	archive = chooseIn(spec.Archives, stepS, cf, startS, endS, max(1, int64(resolution/time.Second)), last.Unix())
+	if archive < 0 {
+		return -1, 0, time.Time{}, 0
+	}
+	rowS := int64(spec.Archives[archive].Steps) * stepS
+	f, n := rowRange(startS, endS, rowS)
+	return archive, time.Duration(rowS) * time.Second, time.Unix(f, 0).UTC(), n
+}
+
+func chooseIn(archives []Archive, stepS int64, cf CF, startS, endS, resS, lastS int64) int {
 	bestFull, bestPart := -1, -1
 	var bestFullDiff, bestPartDiff, bestMatch int64
-	for i, a := range s.spec.Archives {
+	for i, a := range archives {
 		if a.CF != cf && a.Steps != 1 {
 			continue
 		}

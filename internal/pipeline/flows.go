@@ -54,7 +54,7 @@ type flowCached struct {
 
 // fill adds the flow sections to site; a section that cannot be read is logged and
 // left out, never fatal to the site.
-func (f *FlowPages) fill(site *web.Site, db *rrd.DB, dir string, now time.Time, loc *time.Location, drawing bool) {
+func (f *FlowPages) fill(site *web.Site, db Store, dir string, now time.Time, loc *time.Location, drawing bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cache == nil {
@@ -144,7 +144,7 @@ func (f *FlowPages) fill(site *web.Site, db *rrd.DB, dir string, now time.Time, 
 }
 
 // section is one interface's flows over one period; nil when it has none.
-func (f *FlowPages) section(db *rrd.DB, dir, device, iface string, p render.Period, now time.Time, loc *time.Location, drawing bool) (*web.Flows, error) {
+func (f *FlowPages) section(db Store, dir, device, iface string, p render.Period, now time.Time, loc *time.Location, drawing bool) (*web.Flows, error) {
 	step := f.Top.Options().Step
 	span := p.SpanFor(step)
 	from := now.Add(-span)
@@ -207,7 +207,7 @@ func recorded(rows []flowtop.TotalRow) bool {
 
 // compareSNMP sums, over the rows of top talkers that recorded flows in each of their
 // steps and whose rates the store knows, the bytes by flows and by SNMP, in and out.
-func compareSNMP(db *rrd.DB, name string, step time.Duration, fb [2][]flowtop.TotalRow, flowBytes, snmpBytes *[2]float64) error {
+func compareSNMP(db Store, name string, step time.Duration, fb [2][]flowtop.TotalRow, flowBytes, snmpBytes *[2]float64) error {
 	rows := fb[0]
 	if len(rows) == 0 {
 		rows = fb[1]

@@ -38,7 +38,7 @@ import (
 // numbers current, and Handler draws a graph when it is asked for: the cost of
 // drawing follows what people look at rather than the size of the network.
 type Publisher struct {
-	DB       *rrd.DB
+	DB       Store
 	Dir      string         // site directory
 	Location *time.Location // labels and day boundaries
 	Step     time.Duration  // page refresh
@@ -410,7 +410,7 @@ func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time
 
 // summarize fetches one period of a series and returns the numbers its graph would
 // show, without drawing it (Pending).
-func summarize(db *rrd.DB, series string, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+func summarize(db Store, series string, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
 	r, err := fetchRates(db, series, period, now, ring)
 	if err != nil {
 		return drawnGraph{}, err

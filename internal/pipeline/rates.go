@@ -53,13 +53,13 @@ func (r Rates) Time(i int) time.Time { return r.Start.Add(time.Duration(i) * r.S
 // (rrd.DefaultArchives keeps 31 days), over the whole week and over the month's last 31
 // days (the month graph shows 33 days); on the year graph, which no base-step archive
 // covers, the daily averages it draws.
-func FetchRates(db *rrd.DB, series string, p render.Period, end time.Time) (Rates, error) {
+func FetchRates(db Store, series string, p render.Period, end time.Time) (Rates, error) {
 	return fetchRates(db, series, p, end, nil)
 }
 
 // fetchRates is FetchRates taking the percentile's base-step rows from ring when
 // it holds them.
-func fetchRates(db *rrd.DB, series string, p render.Period, end time.Time, ring *ringRows) (Rates, error) {
+func fetchRates(db Store, series string, p render.Period, end time.Time, ring *ringRows) (Rates, error) {
 	spec, last, err := db.Info(series)
 	if err != nil {
 		return Rates{}, err
@@ -104,7 +104,7 @@ func fetchRates(db *rrd.DB, series string, p render.Period, end time.Time, ring 
 }
 
 // fetchBand fills both rates' Holt-Winters bands and failures, on the rows of avg.
-func (r *Rates) fetchBand(db *rrd.DB, series string, spec rrd.Spec, start, end time.Time, avg rrd.Result) error {
+func (r *Rates) fetchBand(db Store, series string, spec rrd.Spec, start, end time.Time, avg rrd.Result) error {
 	hw, err := db.FetchHoltWinters(series, start, end)
 	if err != nil {
 		return fmt.Errorf("fetch %s holt-winters: %w", series, err)
@@ -180,7 +180,7 @@ func (rr *ringRows) set(res rrd.Result) {
 
 // rows returns the base-step rows in bits/s over (end-span, end]; ok is false when
 // the store answered from a coarser archive.
-func (rr *ringRows) rows(db *rrd.DB, series string, end time.Time, span, step time.Duration) (in, out []float64, ok bool, err error) {
+func (rr *ringRows) rows(db Store, series string, end time.Time, span, step time.Duration) (in, out []float64, ok bool, err error) {
 	if rr == nil || span > rr.span {
 		res, err := db.Fetch(series, rrd.Average, end.Add(-span), end, step)
 		if err != nil {
@@ -214,7 +214,7 @@ const ringBatch = 64
 // fetch per series reads a month of rows for each. spans[i] is the longest span
 // that will be asked of series[i] (see fineSpan); series with the same span share
 // fetches, and a span of 0 gives a nil *ringRows (fetchRates then fetches itself).
-func fetchRings(db *rrd.DB, series []string, spans []time.Duration, end time.Time, step time.Duration) ([]*ringRows, error) {
+func fetchRings(db Store, series []string, spans []time.Duration, end time.Time, step time.Duration) ([]*ringRows, error) {
 	out := make([]*ringRows, len(series))
 	bySpan := map[time.Duration][]int{}
 	var order []time.Duration

@@ -345,7 +345,7 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 // Health reads the stored outcome of a device's last poll. ok is false when none is
 // stored (a device never polled); an unreadable record or a store error is an error
 // naming the device.
-func Health(db *rrd.DB, device string) (h DeviceHealth, ok bool, err error) {
+func Health(db Store, device string) (h DeviceHealth, ok bool, err error) {
 	b, err := db.Meta(deviceKey(device))
 	if err != nil {
 		return h, false, fmt.Errorf("read health of %s: %w", device, err)

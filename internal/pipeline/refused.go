@@ -30,7 +30,7 @@ type Refused struct {
 func refusedKey(series string) string { return "refused:" + series }
 
 // RefusalsOf reads the refusals counted for a series; none is the zero value.
-func RefusalsOf(db *rrd.DB, series string) (Refusals, error) {
+func RefusalsOf(db Store, series string) (Refusals, error) {
 	var rf Refusals
 	b, err := db.Meta(refusedKey(series))
 	if err != nil || b == nil {

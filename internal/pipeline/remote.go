@@ -23,6 +23,9 @@ const (
 	MetricInterfaceBits    = "mrtgo_interface_bits_per_second"
 	MetricInterfacePackets = "mrtgo_interface_packets_per_second"
 	MetricInterfaceErrors  = "mrtgo_interface_errors_per_second"
+	// MetricInterfaceSpeed is the interface's speed (the graphs' ceiling, as the
+	// pages show it), sent with each step whose rates are known.
+	MetricInterfaceSpeed = "mrtgo_interface_speed_bits_per_second"
 )
 
 // Remote puts the rows each commit completed into a remote-write queue: for every
@@ -45,6 +48,7 @@ type Remote struct {
 	// labels are the labels of each series' data sources, kept while its facts are
 	// unchanged (facts holds the stored bytes they were made from).
 	labels map[string][]sent
+	speed  map[string]sent // labels and speed (bits/s) of the interfaces whose speed is known
 	facts  map[string][]byte
 	// PutSamples is about how many samples go in one Put (several devices' rows
 	// with one mark): bigger is fewer marks written, smaller less memory.
@@ -55,7 +59,7 @@ type Remote struct {
 // series, taking up where the last process that used q left off.
 func NewRemote(db *rrd.DB, q *remotewrite.Queue, extra map[string]string, log *slog.Logger) (*Remote, error) {
 	x := &Remote{db: db, q: q, log: log, cursor: map[string]int64{}, PutSamples: 50000,
-		labels: map[string][]sent{}, facts: map[string][]byte{}}
+		labels: map[string][]sent{}, speed: map[string]sent{}, facts: map[string][]byte{}}
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		x.extra = append(x.extra, remotewrite.Label{Name: k, Value: extra[k]})
 	}
@@ -128,6 +132,18 @@ func (x *Remote) Export() (int, error) {
 				}
 				if len(samples) > 0 {
 					batch = append(batch, remotewrite.Series{Labels: ds.labels, Samples: samples})
+					pending += len(samples)
+				}
+			}
+			if sp, ok := x.speed[ss[i]]; ok {
+				var samples []remotewrite.Sample
+				for k, row := range r.Rows {
+					if t := r.Time(k); t.After(from) && !t.After(end) && slices.ContainsFunc(row, func(v float64) bool { return !math.IsNaN(v) }) {
+						samples = append(samples, remotewrite.Sample{Time: t, Value: sp.scale})
+					}
+				}
+				if len(samples) > 0 {
+					batch = append(batch, remotewrite.Series{Labels: sp.labels, Samples: samples})
 					pending += len(samples)
 				}
 			}
@@ -205,12 +221,18 @@ func (x *Remote) refreshLabels(names []string) error {
 		}
 		x.labels[n] = x.seriesLabels(n, spec, info)
 		x.facts[n] = b
+		delete(x.speed, n)
+		if dev, iface, ok := series.Split(n); ok && info.Speed > 0 {
+			l := []remotewrite.Label{{Name: "__name__", Value: MetricInterfaceSpeed}, {Name: "device", Value: dev}, {Name: "interface", Value: iface}}
+			x.speed[n] = sent{append(l, x.extra...), info.Speed}
+		}
 	}
 	return nil
 }
 
 // sent is how one data source of a series is sent: its labels, and what its stored
-// rate is multiplied by (8: octets to bits).
+// rate is multiplied by (8: octets to bits). For an interface's speed, scale is the
+// speed.
 type sent struct {
 	labels []remotewrite.Label
 	scale  float64

@@ -128,6 +128,10 @@ func TestRemoteExportEqualsFetch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		speed := got[fmt.Sprintf("__name__=%s,device=%s,interface=xe-0/0/1,site=ams", MetricInterfaceSpeed, dev)]
+		if in := got[fmt.Sprintf("__name__=%s,description=uplink %s,device=%s,direction=in,interface=xe-0/0/1,site=ams", MetricInterfaceBits, dev, dev)]; len(speed) != len(in) || len(speed) == 0 || speed[0].Value != 1e9 {
+			t.Errorf("%s: %d speed samples (first %v), %d rate samples in", dev, len(speed), speed, len(in))
+		}
 		for d, dir := range []string{"in", "out"} {
 			key := fmt.Sprintf("__name__=%s,description=uplink %s,device=%s,direction=%s,interface=xe-0/0/1,site=ams", MetricInterfaceBits, dev, dev, dir)
 			sent := got[key]

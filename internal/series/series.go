@@ -86,7 +86,7 @@ func InfoKey(series string) string { return "if:" + series }
 
 // Interface reads the stored facts of a series. A series without stored facts gives
 // the zero Info and no error.
-func Interface(db *rrd.DB, series string) (Info, error) {
+func Interface(db interface{ Meta(string) ([]byte, error) }, series string) (Info, error) {
 	var info Info
 	b, err := db.Meta(InfoKey(series))
 	if err != nil {
