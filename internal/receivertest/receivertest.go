@@ -149,17 +149,23 @@ type Point struct {
 	Value float64
 }
 
+// Flush makes what was written searchable at once (victoria-metrics keeps the last
+// second's samples in memory; prometheus has nothing to do).
+func (r *Receiver) Flush() {
+	if r.Kind != "victoria-metrics" {
+		return
+	}
+	if resp, err := http.Get(r.BaseURL + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+}
+
 // Query returns the raw samples of every series that selector (a PromQL series
 // selector such as `mrtgo_interface_bits_per_second{device="core1"}`) matches between
 // from and to, by the series' labels written as name=value pairs joined by commas,
 // sorted by name.
 func (r *Receiver) Query(selector string, from, to time.Time) (map[string][]Point, error) {
-	if r.Kind == "victoria-metrics" {
-		// What was just written is in memory; flush it so that a query sees it.
-		if resp, err := http.Get(r.BaseURL + "/internal/force_flush"); err == nil {
-			resp.Body.Close()
-		}
-	}
+	r.Flush()
 	window := to.Sub(from).Round(time.Second) + time.Second
 	q := url.Values{
 		"query": {fmt.Sprintf("%s[%ds]", selector, int(window.Seconds()))},
@@ -217,11 +223,7 @@ func (r *Receiver) Query(selector string, from, to time.Time) (map[string][]Poin
 // Vector evaluates a PromQL query at one instant and returns its result, an instant
 // vector, by the labels of each element (as Query writes them).
 func (r *Receiver) Vector(query string, at time.Time) (map[string]float64, error) {
-	if r.Kind == "victoria-metrics" {
-		if resp, err := http.Get(r.BaseURL + "/internal/force_flush"); err == nil {
-			resp.Body.Close()
-		}
-	}
+	r.Flush()
 	q := url.Values{"query": {query}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
 	resp, err := http.PostForm(r.BaseURL+"/api/v1/query", q)
 	if err != nil {

@@ -1,0 +1,147 @@
+package promread
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/internal/receivertest"
+	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/remotewrite"
+	"github.com/mrtgo/mrtgo/render"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// history records ten days of five-minute steps of three interfaces into a local
+// store, sending each hour's rows to recv as a poller does, and returns the store.
+// The second interface stops answering for three hours halfway, the third has gaps of
+// single steps.
+func history(t *testing.T, recv *receivertest.Receiver, end time.Time) *rrd.DB {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := rrd.Open(filepath.Join(dir, "mrtgo.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	const step = 5 * time.Minute
+	log := slog.New(slog.DiscardHandler)
+	rec := pipeline.NewRecorder(db, step, nil, log)
+	q, err := remotewrite.OpenQueue(filepath.Join(dir, "queue"), remotewrite.QueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	x, err := pipeline.NewRemote(db, q, map[string]string{"site": "ams"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := remotewrite.NewWriter(q, remotewrite.Options{URL: recv.WriteURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := int(10 * 24 * time.Hour / step)
+	start := end.Add(-time.Duration(steps) * step)
+	var counters [3][2]uint64
+	for k := range steps {
+		at := start.Add(time.Duration(k)*step + 7*time.Second)
+		var samples []poller.Sample
+		for i, name := range []string{"xe-0/0/0", "xe-0/0/1", "ge-0/0/2"} {
+			if i == 1 && k > steps/2 && k < steps/2+36 || i == 2 && k%97 == 0 {
+				continue
+			}
+			h := float64(k%288) / 288
+			rate := 1e8 * (1.2 + math.Sin(2*math.Pi*h+float64(i))) * float64(i+1)
+			counters[i][0] += uint64(rate * 300 / 8)
+			counters[i][1] += uint64(rate * 300 / 8 / 3)
+			samples = append(samples, poller.Sample{Device: "core1", Interface: name, Index: i + 1, Time: at,
+				In: counters[i][0], Out: counters[i][1], Bits: 64, Speed: 10e9, Alias: "link " + name})
+		}
+		if err := rec.Record([]poller.Result{{Device: "core1", Samples: samples}}); err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 || k%12 == 11 || k == steps-1 { // from the first step: all of it is sent
+			if _, err := x.Export(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return db
+}
+
+// TestRowsEqualStore reads ten days of three interfaces back from each engine as the
+// pages do, and compares every period's rows (averages and peaks), the 95th
+// percentile and the statistics with what the local store gives for the same end.
+func TestRowsEqualStore(t *testing.T) {
+	for _, start := range []func(testing.TB) *receivertest.Receiver{receivertest.VictoriaMetrics, receivertest.Prometheus} {
+		recv := start(t)
+		t.Run(recv.Kind, func(t *testing.T) {
+			end := time.Now().UTC().Truncate(5 * time.Minute)
+			db := history(t, recv, end)
+			recv.Flush()
+			src, err := New(Options{URL: recv.BaseURL, Step: 5 * time.Minute, Retention: config.DefaultRetention,
+				Labels: map[string]string{"site": "ams"}, Now: func() time.Time { return end.Add(10 * time.Second) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			names, err := src.Series()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := db.Series(); fmt.Sprint(names) != fmt.Sprint(want) {
+				t.Fatalf("series %v, the store has %v", names, want)
+			}
+			at := end.Add(10 * time.Second)
+			rows := 0
+			for _, name := range names {
+				for _, p := range render.Periods {
+					want, err := pipeline.FetchRates(db, name, p, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := pipeline.FetchRates(src, name, p, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !got.Start.Equal(want.Start) || got.Step != want.Step || len(got.In) != len(want.In) {
+						t.Fatalf("%s %s: %d rows of %v from %v, the store %d of %v from %v", name, p, len(got.In), got.Step, got.Start, len(want.In), want.Step, want.Start)
+					}
+					for _, c := range []struct {
+						what      string
+						got, want []float64
+					}{{"in", got.In, want.In}, {"out", got.Out, want.Out}, {"peak in", got.MaxIn, want.MaxIn}, {"peak out", got.MaxOut, want.MaxOut}} {
+						bad := 0
+						for i := range c.want {
+							g, w := c.got[i], c.want[i]
+							// The store keeps consolidated rows in single precision.
+							if math.IsNaN(g) != math.IsNaN(w) || !math.IsNaN(w) && math.Abs(g-w) > 1e-6*math.Abs(w) {
+								if bad++; bad <= 3 {
+									t.Errorf("%s %s %s row %d (%v): engine %v, store %v", name, p, c.what, i, got.Start.Add(time.Duration(i)*got.Step), g, w)
+								}
+							}
+							rows++
+						}
+					}
+					if math.Abs(got.P95In-want.P95In) > 1e-6*want.P95In || math.Abs(got.P95Out-want.P95Out) > 1e-6*want.P95Out {
+						t.Errorf("%s %s: 95th percentile %v/%v, store %v/%v", name, p, got.P95In, got.P95Out, want.P95In, want.P95Out)
+					}
+				}
+				info, err := series.Interface(src, name)
+				if err != nil || info.Speed != 10e9 || info.Alias == "" {
+					t.Errorf("%s facts: %+v, %v", name, info, err)
+				}
+			}
+			t.Logf("%s: %d rows compared", recv.Kind, rows)
+		})
+	}
+}
