@@ -1,11 +1,8 @@
 package promread
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,71 +10,8 @@ import (
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/receivertest"
 	"github.com/mrtgo/mrtgo/internal/series"
-	"github.com/mrtgo/mrtgo/poller"
-	"github.com/mrtgo/mrtgo/remotewrite"
 	"github.com/mrtgo/mrtgo/render"
-	"github.com/mrtgo/mrtgo/rrd"
 )
-
-// history records ten days of five-minute steps of three interfaces into a local
-// store, sending each hour's rows to recv as a poller does, and returns the store.
-// The second interface stops answering for three hours halfway, the third has gaps of
-// single steps.
-func history(t *testing.T, recv *receivertest.Receiver, end time.Time) *rrd.DB {
-	t.Helper()
-	dir := t.TempDir()
-	db, err := rrd.Open(filepath.Join(dir, "mrtgo.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	const step = 5 * time.Minute
-	log := slog.New(slog.DiscardHandler)
-	rec := pipeline.NewRecorder(db, step, nil, log)
-	q, err := remotewrite.OpenQueue(filepath.Join(dir, "queue"), remotewrite.QueueOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	x, err := pipeline.NewRemote(db, q, map[string]string{"site": "ams"}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := remotewrite.NewWriter(q, remotewrite.Options{URL: recv.WriteURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps := int(10 * 24 * time.Hour / step)
-	start := end.Add(-time.Duration(steps) * step)
-	var counters [3][2]uint64
-	for k := range steps {
-		at := start.Add(time.Duration(k)*step + 7*time.Second)
-		var samples []poller.Sample
-		for i, name := range []string{"xe-0/0/0", "xe-0/0/1", "ge-0/0/2"} {
-			if i == 1 && k > steps/2 && k < steps/2+36 || i == 2 && k%97 == 0 {
-				continue
-			}
-			h := float64(k%288) / 288
-			rate := 1e8 * (1.2 + math.Sin(2*math.Pi*h+float64(i))) * float64(i+1)
-			counters[i][0] += uint64(rate * 300 / 8)
-			counters[i][1] += uint64(rate * 300 / 8 / 3)
-			samples = append(samples, poller.Sample{Device: "core1", Interface: name, Index: i + 1, Time: at,
-				In: counters[i][0], Out: counters[i][1], Bits: 64, Speed: 10e9, Alias: "link " + name})
-		}
-		if err := rec.Record([]poller.Result{{Device: "core1", Samples: samples}}); err != nil {
-			t.Fatal(err)
-		}
-		if k == 0 || k%12 == 11 || k == steps-1 { // from the first step: all of it is sent
-			if _, err := x.Export(); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return db
-}
 
 // TestRowsEqualStore reads ten days of three interfaces back from each engine as the
 // pages do, and compares every period's rows (averages and peaks), the 95th
@@ -87,7 +21,7 @@ func TestRowsEqualStore(t *testing.T) {
 		recv := start(t)
 		t.Run(recv.Kind, func(t *testing.T) {
 			end := time.Now().UTC().Truncate(5 * time.Minute)
-			db := history(t, recv, end)
+			db := receivertest.History(t, recv, end)
 			recv.Flush()
 			src, err := New(Options{URL: recv.BaseURL, Step: 5 * time.Minute, Retention: config.DefaultRetention,
 				Labels: map[string]string{"site": "ams"}, Now: func() time.Time { return end.Add(10 * time.Second) }})

@@ -26,12 +26,20 @@ func runRender(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openStore(cfg.Data, true)
-	if err != nil {
+	var pub *pipeline.Publisher
+	if src, err := daemon.OpenRemoteRead(cfg); err != nil {
 		return err
+	} else if src != nil {
+		// A web node: the pages from the engine the pollers write to.
+		pub = daemon.Publisher(cfg, src, e.log)
+	} else {
+		db, err := openStore(cfg.Data, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		pub = daemon.Publisher(cfg, db, e.log)
 	}
-	defer db.Close()
-	pub := daemon.Publisher(cfg, db, e.log)
 	if top, err := openTopTalkers(cfg); err != nil {
 		e.log.Warn("pages without flows", "err", err)
 	} else if top != nil {

@@ -116,7 +116,7 @@ func DeviceOrder(cfg *config.Config) []string {
 }
 
 // Publisher is the site writer of cfg over db.
-func Publisher(cfg *config.Config, db *rrd.DB, log *slog.Logger) *pipeline.Publisher {
+func Publisher(cfg *config.Config, db pipeline.Store, log *slog.Logger) *pipeline.Publisher {
 	p := &pipeline.Publisher{
 		DB:       db,
 		Dir:      cfg.Site,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
+	"github.com/mrtgo/mrtgo/promread"
 	"github.com/mrtgo/mrtgo/remotewrite"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -36,36 +37,12 @@ func OpenRemote(cfg *config.Config, db *rrd.DB, log *slog.Logger) (*Remote, erro
 	if rc.URL == "" {
 		return nil, nil
 	}
+	tlsConfig, token, err := endpointAuth("remote_write", rc.Endpoint)
+	if err != nil {
+		return nil, err
+	}
 	o := remotewrite.Options{URL: rc.URL, Timeout: rc.Timeout, Username: rc.Username, Password: rc.Password,
-		BearerToken: rc.BearerToken, Headers: rc.Headers, Log: log}
-	if rc.BearerTokenFile != "" {
-		tok, err := firstLine(rc.BearerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("[remote_write] bearer_token_file: %w", err)
-		}
-		o.BearerToken = tok
-	}
-	if rc.TLSCA != "" || rc.TLSCert != "" || rc.TLSInsecure {
-		t := &tls.Config{InsecureSkipVerify: rc.TLSInsecure, MinVersion: tls.VersionTLS12}
-		if rc.TLSCA != "" {
-			pem, err := os.ReadFile(rc.TLSCA)
-			if err != nil {
-				return nil, fmt.Errorf("[remote_write] tls_ca: %w", err)
-			}
-			t.RootCAs = x509.NewCertPool()
-			if !t.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("[remote_write] tls_ca: no PEM certificate in %s", rc.TLSCA)
-			}
-		}
-		if rc.TLSCert != "" {
-			cert, err := tls.LoadX509KeyPair(rc.TLSCert, rc.TLSKey)
-			if err != nil {
-				return nil, fmt.Errorf("[remote_write] tls_cert, tls_key: %w", err)
-			}
-			t.Certificates = []tls.Certificate{cert}
-		}
-		o.TLS = t
-	}
+		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Log: log}
 	q, err := remotewrite.OpenQueue(rc.Queue, remotewrite.QueueOptions{MaxSamples: rc.MaxSamplesPerSend, MaxBytes: rc.MaxQueueSize})
 	if err != nil {
 		return nil, fmt.Errorf("[remote_write] queue: %w", err)
@@ -81,6 +58,57 @@ func OpenRemote(cfg *config.Config, db *rrd.DB, log *slog.Logger) (*Remote, erro
 		return nil, err
 	}
 	return &Remote{q: q, x: x, w: w, cfg: rc, log: log}, nil
+}
+
+// endpointAuth reads what an endpoint's keys name: its bearer token (given, or the
+// first line of its file) and its TLS configuration (nil for the defaults). Errors
+// name the table and key.
+func endpointAuth(table string, e config.Endpoint) (*tls.Config, string, error) {
+	token := e.BearerToken
+	if e.BearerTokenFile != "" {
+		tok, err := firstLine(e.BearerTokenFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("[%s] bearer_token_file: %w", table, err)
+		}
+		token = tok
+	}
+	if e.TLSCA == "" && e.TLSCert == "" && !e.TLSInsecure {
+		return nil, token, nil
+	}
+	t := &tls.Config{InsecureSkipVerify: e.TLSInsecure, MinVersion: tls.VersionTLS12}
+	if e.TLSCA != "" {
+		pem, err := os.ReadFile(e.TLSCA)
+		if err != nil {
+			return nil, "", fmt.Errorf("[%s] tls_ca: %w", table, err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, "", fmt.Errorf("[%s] tls_ca: no PEM certificate in %s", table, e.TLSCA)
+		}
+	}
+	if e.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(e.TLSCert, e.TLSKey)
+		if err != nil {
+			return nil, "", fmt.Errorf("[%s] tls_cert, tls_key: %w", table, err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, token, nil
+}
+
+// OpenRemoteRead returns the engine cfg's [remote_read] names as the pages' store;
+// nil, nil without [remote_read].
+func OpenRemoteRead(cfg *config.Config) (*promread.Source, error) {
+	rc := cfg.RemoteRead
+	if rc.URL == "" {
+		return nil, nil
+	}
+	tlsConfig, token, err := endpointAuth("remote_read", rc.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return promread.New(promread.Options{URL: rc.URL, Timeout: rc.Timeout, Username: rc.Username, Password: rc.Password,
+		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Step: cfg.Step, Retention: cfg.Retention, Labels: rc.Labels})
 }
 
 func firstLine(path string) (string, error) {
