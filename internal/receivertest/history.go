@@ -78,4 +78,3 @@ func History(t testing.TB, recv *Receiver, end time.Time) *rrd.DB {
 	}
 	return db
 }
-
