@@ -61,36 +61,56 @@ const (
 
 // Encode appends the WriteRequest of batch to dst, uncompressed. Labels are written
 // sorted by name, as the protocol requires; a series' samples in the order given
-// (oldest first is the caller's part). Encode does not change batch.
+// (oldest first is the caller's part). Encode does not change batch. Each message's
+// size is worked out before it is written, so that nothing is written twice.
 func Encode(dst []byte, batch []Series) []byte {
-	var ts, sub []byte
 	var labels []Label
 	for _, s := range batch {
-		ts = ts[:0]
 		labels = append(labels[:0], s.Labels...)
-		slices.SortFunc(labels, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+		if !slices.IsSortedFunc(labels, compareLabels) {
+			slices.SortFunc(labels, compareLabels)
+		}
+		size := 0
 		for _, l := range labels {
-			sub = sub[:0]
-			sub = protowire.AppendTag(sub, fieldLabelName, protowire.BytesType)
-			sub = protowire.AppendString(sub, l.Name)
-			sub = protowire.AppendTag(sub, fieldLabelValue, protowire.BytesType)
-			sub = protowire.AppendString(sub, l.Value)
-			ts = protowire.AppendTag(ts, fieldLabels, protowire.BytesType)
-			ts = protowire.AppendBytes(ts, sub)
+			n := labelSize(l)
+			size += protowire.SizeTag(fieldLabels) + protowire.SizeBytes(n)
 		}
 		for _, p := range s.Samples {
-			sub = sub[:0]
-			sub = protowire.AppendTag(sub, fieldSampleValue, protowire.Fixed64Type)
-			sub = protowire.AppendFixed64(sub, math.Float64bits(p.Value))
-			sub = protowire.AppendTag(sub, fieldSampleTime, protowire.VarintType)
-			sub = protowire.AppendVarint(sub, uint64(p.Time.UnixMilli()))
-			ts = protowire.AppendTag(ts, fieldSamples, protowire.BytesType)
-			ts = protowire.AppendBytes(ts, sub)
+			n := sampleSize(p)
+			size += protowire.SizeTag(fieldSamples) + protowire.SizeBytes(n)
 		}
 		dst = protowire.AppendTag(dst, fieldTimeseries, protowire.BytesType)
-		dst = protowire.AppendBytes(dst, ts)
+		dst = protowire.AppendVarint(dst, uint64(size))
+		for _, l := range labels {
+			dst = protowire.AppendTag(dst, fieldLabels, protowire.BytesType)
+			dst = protowire.AppendVarint(dst, uint64(labelSize(l)))
+			dst = protowire.AppendTag(dst, fieldLabelName, protowire.BytesType)
+			dst = protowire.AppendString(dst, l.Name)
+			dst = protowire.AppendTag(dst, fieldLabelValue, protowire.BytesType)
+			dst = protowire.AppendString(dst, l.Value)
+		}
+		for _, p := range s.Samples {
+			dst = protowire.AppendTag(dst, fieldSamples, protowire.BytesType)
+			dst = protowire.AppendVarint(dst, uint64(sampleSize(p)))
+			dst = protowire.AppendTag(dst, fieldSampleValue, protowire.Fixed64Type)
+			dst = protowire.AppendFixed64(dst, math.Float64bits(p.Value))
+			dst = protowire.AppendTag(dst, fieldSampleTime, protowire.VarintType)
+			dst = protowire.AppendVarint(dst, uint64(p.Time.UnixMilli()))
+		}
 	}
 	return dst
+}
+
+func compareLabels(a, b Label) int { return strings.Compare(a.Name, b.Name) }
+
+func labelSize(l Label) int {
+	return protowire.SizeTag(fieldLabelName) + protowire.SizeBytes(len(l.Name)) +
+		protowire.SizeTag(fieldLabelValue) + protowire.SizeBytes(len(l.Value))
+}
+
+func sampleSize(p Sample) int {
+	return protowire.SizeTag(fieldSampleValue) + protowire.SizeFixed64() +
+		protowire.SizeTag(fieldSampleTime) + protowire.SizeVarint(uint64(p.Time.UnixMilli()))
 }
 
 // Decode reads a WriteRequest written by Encode (or any remote-write v1 sender),

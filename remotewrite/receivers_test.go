@@ -1,4 +1,4 @@
-package remotewrite
+package remotewrite_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mrtgo/mrtgo/internal/receivertest"
+	"github.com/mrtgo/mrtgo/remotewrite"
 )
 
 // TestReceiversOutage sends steps to the real engines through the queue, stops the
@@ -17,12 +18,12 @@ func TestReceiversOutage(t *testing.T) {
 	for _, start := range []func(testing.TB) *receivertest.Receiver{receivertest.Prometheus, receivertest.VictoriaMetrics} {
 		recv := start(t)
 		t.Run(recv.Kind, func(t *testing.T) {
-			q, err := OpenQueue(t.TempDir(), QueueOptions{MaxSamples: 5})
+			q, err := remotewrite.OpenQueue(t.TempDir(), remotewrite.QueueOptions{MaxSamples: 5})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer q.Close()
-			w, err := NewWriter(q, Options{URL: recv.WriteURL, Timeout: 5 * time.Second,
+			w, err := remotewrite.NewWriter(q, remotewrite.Options{URL: recv.WriteURL, Timeout: 5 * time.Second,
 				MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
@@ -36,11 +37,11 @@ func TestReceiversOutage(t *testing.T) {
 			from := time.Now().Add(-n * step).Truncate(step)
 			value := func(s, i int) float64 { return float64(s)*1e6 + float64(i)*1234.5 }
 			put := func(i int) {
-				var batch []Series
+				var batch []remotewrite.Series
 				for s := range series {
-					batch = append(batch, Series{
-						Labels:  []Label{{"__name__", "mrtgo_test_bits_per_second"}, {"device", "core1"}, {"interface", fmt.Sprintf("xe-0/0/%d", s)}},
-						Samples: []Sample{{from.Add(time.Duration(i) * step), value(s, i)}},
+					batch = append(batch, remotewrite.Series{
+						Labels:  []remotewrite.Label{{"__name__", "mrtgo_test_bits_per_second"}, {"device", "core1"}, {"interface", fmt.Sprintf("xe-0/0/%d", s)}},
+						Samples: []remotewrite.Sample{{from.Add(time.Duration(i) * step), value(s, i)}},
 					})
 				}
 				if err := q.Put(batch); err != nil {
