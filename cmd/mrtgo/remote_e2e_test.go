@@ -19,7 +19,8 @@ import (
 
 // TestRemoteWriteCronThenDaemon polls a simulated device with [remote_write] pointing
 // at a real engine: first from cron (poll --once, one process a step), then by the
-// daemon, which takes up from the queue where the last cron run left it. Every sample
+// daemon, which takes up from the queue where the last cron run left it and goes on
+// through eight steps without the receiver (stopped, then started on its data). Every sample
 // the engine holds equals the row "mrtgo fetch" prints for its step, and every row
 // fetch shows with a value between the first and the last sample sent is there: no
 // step lost, none twice, whichever path sent it.
@@ -62,19 +63,37 @@ labels = { poller = "p1" }
 			var stderr syncbuf.Buffer
 			done := make(chan int, 1)
 			go func() { done <- run(ctx, []string{"run", "-c", cfgPath}, io.Discard, &stderr) }()
+			cycles := func(n int) {
+				t.Helper()
+				deadline := time.Now().Add(60 * time.Second)
+				for strings.Count(stderr.String(), "cycle done") < n {
+					if time.Now().After(deadline) {
+						t.Fatalf("fewer than %d cycles in 60s:\n%s", n, stderr.String())
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			cycles(3)
+			// The receiver goes away for eight steps and comes back: the daemon keeps
+			// polling, queues, and sends what waited, in order, once it is back.
+			recv.Stop()
+			cycles(11)
+			recv.Start()
+			cycles(14)
 			deadline := time.Now().Add(30 * time.Second)
-			for strings.Count(stderr.String(), "cycle done") < 4 {
+			for !strings.Contains(stderr.String(), "remote write recovered") {
 				if time.Now().After(deadline) {
-					t.Fatalf("fewer than four cycles in 30s:\n%s", stderr.String())
+					t.Fatalf("the daemon did not send again within 30s of the receiver's return:\n%s", stderr.String())
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
+			cycles(16)
 			cancel()
 			if code := <-done; code != exitOK {
 				t.Fatalf("run exited %d:\n%s", code, stderr.String())
 			}
-			if strings.Contains(stderr.String(), "remote write failing") {
-				t.Errorf("the daemon's sends failed:\n%s", stderr.String())
+			if !strings.Contains(stderr.String(), "remote write failing") {
+				t.Errorf("the daemon did not see the receiver go:\n%s", stderr.String())
 			}
 			checked := 0
 			for _, iface := range []string{net[0].Interfaces[0].Name, net[0].Interfaces[1].Name} {
@@ -104,8 +123,8 @@ labels = { poller = "p1" }
 					for _, p := range got {
 						pts = p
 					}
-					if len(pts) < 6 {
-						t.Fatalf("%s: %d samples in the engine, want the steps of five cron runs and four cycles", sel, len(pts))
+					if len(pts) < 18 {
+						t.Fatalf("%s: %d samples in the engine, want the steps of five cron runs and sixteen cycles", sel, len(pts))
 					}
 					sent := map[int64]float64{}
 					for _, p := range pts {
