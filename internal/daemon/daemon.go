@@ -255,6 +255,9 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 				return fail(err)
 			}
 		}
+		if d.remote != nil {
+			d.flows.remote, d.flows.labels, d.flows.active = d.remote.Put, d.remote.Labels(), map[ifaceRef]bool{}
+		}
 		d.pub.Flows = &pipeline.FlowPages{Top: d.flows.top, Exporters: d.flows.exporters, Log: o.Log}
 		if err := d.metrics.RegisterFlows(d.flows.snapshot); err != nil {
 			closeFlows()

@@ -21,6 +21,7 @@ import (
 	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/internal/metrics"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/remotewrite"
 	"github.com/mrtgo/mrtgo/web"
 )
 
@@ -54,6 +55,11 @@ type flows struct {
 	// devices' exporters, others' being another poller's; foreign counts the rest.
 	own     bool
 	foreign uint64
+	// remote, when not nil, takes each step's flow aggregates of the interfaces in
+	// active (those with records since the last step ended) for [remote_write].
+	remote func([]remotewrite.Series)
+	active map[ifaceRef]bool
+	labels []remotewrite.Label // [remote_write] labels
 }
 
 // Where the flow store keeps its two tiers, under [flows] data: the raw segments'
@@ -181,6 +187,7 @@ func (f *flows) store(next time.Time) (time.Time, error) {
 		if err := f.top.Commit(next); err != nil && !errors.Is(err, flowtop.ErrNotAfter) {
 			return next, fmt.Errorf("flow store: %w", err)
 		}
+		f.sendStep(next)
 		if err := f.raw.Flush(); err != nil {
 			return next, fmt.Errorf("flow store: %w", err)
 		}
@@ -190,6 +197,26 @@ func (f *flows) store(next time.Time) (time.Time, error) {
 		f.top.Add(&later[i])
 	}
 	return next, nil
+}
+
+// sendStep hands the flow aggregates of the step that ended at end to remote.
+func (f *flows) sendStep(end time.Time) {
+	if f.remote == nil {
+		return
+	}
+	f.mu.Lock()
+	active := f.active
+	f.active = map[ifaceRef]bool{}
+	f.mu.Unlock()
+	if len(active) == 0 {
+		return
+	}
+	series, err := flowSeries(f.top, active, end, f.step, f.labels)
+	if err != nil {
+		f.log.Error("remote write: flow aggregates", "err", err)
+		return
+	}
+	f.remote(series)
 }
 
 // configure takes the exporters of cfg's devices.
@@ -277,6 +304,9 @@ func (f *flows) record(r flow.Record) {
 			name = "ifIndex " + strconv.FormatUint(uint64(side.index), 10)
 		}
 		*side.name = name
+		if f.active != nil {
+			f.active[ifaceRef{dev, name}] = true
+		}
 		k := ifDir{dev, name, side.direction}
 		c := f.counts[k]
 		if c == nil {

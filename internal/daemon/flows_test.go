@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -17,10 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/snappy"
+
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/flow"
 	"github.com/mrtgo/mrtgo/flowtop"
 	"github.com/mrtgo/mrtgo/poller/snmpsim"
+	"github.com/mrtgo/mrtgo/remotewrite"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -83,10 +87,40 @@ func TestDaemonCollectsFlows(t *testing.T) {
 	listen := probe.LocalAddr().String()
 	probe.Close()
 
+	// A receiver of remote writes, keeping every flow series it is sent.
+	var rwMu sync.Mutex
+	var flowSeries []string
+	rw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		raw, err := snappy.Decode(nil, body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		batch, err := remotewrite.Decode(raw)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rwMu.Lock()
+		defer rwMu.Unlock()
+		for _, s := range batch {
+			var ls []string
+			for _, l := range s.Labels {
+				ls = append(ls, l.Name+"="+l.Value)
+			}
+			if line := strings.Join(ls, ","); strings.Contains(line, "mrtgo_flow") {
+				flowSeries = append(flowSeries, fmt.Sprintf("%s %g", line, s.Samples[0].Value))
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rw.Close()
+
 	dir := t.TempDir()
 	file := filepath.Join(dir, "targets.toml")
-	src := fmt.Sprintf("step = \"1m\"\ndata = \"mrtgo.db\"\nsite = \"site\"\n\n[flows]\nlisten = [%q]\n\n[[device]]\nname = \"r1\"\nhost = \"127.0.0.1\"\nport = %d\ninterfaces = [\"*\"]\n",
-		listen, agents[0].Port())
+	src := fmt.Sprintf("step = \"1m\"\ndata = \"mrtgo.db\"\nsite = \"site\"\n\n[flows]\nlisten = [%q]\n\n[remote_write]\nurl = %q\n\n[[device]]\nname = \"r1\"\nhost = \"127.0.0.1\"\nport = %d\ninterfaces = [\"*\"]\n",
+		listen, rw.URL+"/api/v1/write", agents[0].Port())
 	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +220,22 @@ func TestDaemonCollectsFlows(t *testing.T) {
 	}
 	if err != nil || top.Total != 1600+3000 || len(top.Entries) != 1 || top.Entries[0].Weight != 4600 {
 		t.Errorf("top talkers of ge-0/0/0: %+v, %v; want 4600 bytes in one entry", top, err)
+	}
+	// And its aggregates are sent to the remote-write receiver, in bits/s.
+	wantFlow := fmt.Sprintf("__name__=%s,device=r1,direction=in,interface=ge-0/0/0 %g", MetricFlowBits, 1600*8/60.)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		rwMu.Lock()
+		got := slices.Contains(flowSeries, wantFlow)
+		sent := slices.Clone(flowSeries)
+		rwMu.Unlock()
+		if got {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("remote write: no %q in\n%s", wantFlow, strings.Join(sent, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	cancel()

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,6 +132,23 @@ func (r *Remote) Export() {
 	if _, err := r.x.Export(); err != nil {
 		r.log.Error("remote write: queue", "err", err)
 	}
+}
+
+// Put queues series that are not rows of the store (the flow aggregates), keeping the
+// store's position. A queue that cannot be written is logged.
+func (r *Remote) Put(batch []remotewrite.Series) {
+	if err := r.q.Put(batch); err != nil {
+		r.log.Error("remote write: queue", "err", err)
+	}
+}
+
+// Labels are the [remote_write] labels, sorted by name.
+func (r *Remote) Labels() []remotewrite.Label {
+	var out []remotewrite.Label
+	for _, k := range slices.Sorted(maps.Keys(r.cfg.Labels)) {
+		out = append(out, remotewrite.Label{Name: k, Value: r.cfg.Labels[k]})
+	}
+	return out
 }
 
 // Run sends until ctx ends.
