@@ -136,7 +136,7 @@ func (s *Source) list() ([]string, map[string]iface, error) {
 	// The last step with a sample: the latest of the last few row ends whose one-step
 	// window (end - step, end] holds a sample. (timestamp() would say it, but
 	// engines differ on what it gives inside a subquery.)
-	lastEnd := now.Truncate(s.o.Step)
+	lastEnd := time.Unix(now.Unix()/int64(s.o.Step/time.Second)*int64(s.o.Step/time.Second), 0).UTC() // steps count from the Unix epoch
 	lasts, err := s.matrix(fmt.Sprintf("count by (device, interface) (count_over_time(%s[%s]))",
 		s.selector(pipeline.MetricInterfaceBits, nil), promDur(s.o.Step-time.Millisecond)), lastEnd.Add(-2*s.o.Step), lastEnd, s.o.Step)
 	if err != nil {

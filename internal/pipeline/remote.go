@@ -109,7 +109,8 @@ func (x *Remote) Export() (int, error) {
 		return nil
 	}
 	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
-		ss, end, from, err := x.span(dev, byDevice[dev])
+		ss := byDevice[dev]
+		end, from, err := x.span(dev, ss)
 		if err != nil {
 			return total, err
 		}
@@ -165,18 +166,18 @@ func (x *Remote) Export() (int, error) {
 
 // span returns the rows to send of one device's series: those ending after from and
 // no later than end, the last step every series completed.
-func (x *Remote) span(dev string, names []string) (ss []string, end, from time.Time, err error) {
+func (x *Remote) span(dev string, names []string) (end, from time.Time, err error) {
 	last, err := x.db.LastUpdates(names)
 	if err != nil {
-		return nil, end, from, fmt.Errorf("remote write: %w", err)
+		return end, from, fmt.Errorf("remote write: %w", err)
 	}
 	var step, keep time.Duration
 	for i, n := range names {
 		spec, err := x.db.Spec(n)
 		if err != nil {
-			return nil, end, from, err
+			return end, from, err
 		}
-		done := last[i].Truncate(spec.Step)
+		done := stepStart(last[i], spec.Step)
 		if i == 0 || done.Before(end) {
 			end = done
 		}
@@ -196,7 +197,7 @@ func (x *Remote) span(dev string, names []string) (ss []string, end, from time.T
 		x.log.Warn("remote write: rows older than the one-step archive are not sent", "device", dev, "from", from, "oldest", oldest)
 		from = oldest.Add(-step)
 	}
-	return names, end, from, nil
+	return end, from, nil
 }
 
 // refreshLabels makes the labels of the series new since the last Export or whose
@@ -278,3 +279,12 @@ func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []se
 
 // typeNames spell out the data source prefixes of the packets and errors series.
 var typeNames = map[string]string{"ucast": "unicast", "mcast": "multicast", "bcast": "broadcast", "err": "errors", "disc": "discards"}
+
+// stepStart is the start of the step holding t, steps counted from the Unix epoch as
+// the store's rows are (time.Truncate counts from year 1, which differs for steps
+// that do not divide a day).
+func stepStart(t time.Time, step time.Duration) time.Time {
+	s := int64(step / time.Second)
+	u := t.Unix()
+	return time.Unix(u-((u%s)+s)%s, 0).UTC()
+}
