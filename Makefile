@@ -24,6 +24,9 @@ build:
 # a duration runs out mid-input (golang/go#75804), which is no finding.
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	# Scale: four sharded pollers over 100,000 simulated interfaces, at full size
+	# without the race detector (which slows the simulator ten times over).
+	$(GO) test -count=1 -timeout 10m -run '^TestFourShardsCoverNetwork$$' ./cmd/mrtgo
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 lint: fmt-check vet staticcheck

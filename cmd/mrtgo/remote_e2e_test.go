@@ -127,8 +127,22 @@ labels = { poller = "p1" }
 						t.Fatalf("%s: %d samples in the engine, want the steps of five cron runs and sixteen cycles", sel, len(pts))
 					}
 					sent := map[int64]float64{}
-					for _, p := range pts {
+					for i, p := range pts {
+						if i > 0 && !p.Time.After(pts[i-1].Time) {
+							t.Errorf("%s: sample at %v after one at %v: a step twice, or out of order", sel, p.Time, pts[i-1].Time)
+						}
 						sent[p.Time.Unix()] = p.Value
+					}
+					fetched := map[int64]bool{}
+					for _, r := range f.Rows {
+						if v := r.In; dirn == "out" && r.Out != nil || dirn == "in" && v != nil {
+							fetched[r.Time.Unix()] = true
+						}
+					}
+					for _, p := range pts {
+						if !fetched[p.Time.Unix()] {
+							t.Errorf("%s: the engine has %v at %v, where fetch shows no value", sel, p.Value, p.Time)
+						}
 					}
 					first, last := pts[0].Time, pts[len(pts)-1].Time
 					rows := 0

@@ -24,13 +24,17 @@ import (
 // interfaces (100 devices of 1,000), for three steps, all writing to one
 // victoria-metrics. Every device is polled by exactly one of them (its series are in
 // one shard's store and no other), and every step each store completed for each
-// interface is in the engine, once.
+// interface is in the engine, once. Under the race detector the network is a tenth
+// of that; make test runs it at full size without.
 func TestFourShardsCoverNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three 10-second steps of 100,000 interfaces")
 	}
 	recv := receivertest.VictoriaMetrics(t)
-	const devices, ifaces, shards = 100, 1000, 4
+	devices, ifaces, shards := 100, 1000, 4
+	if raceEnabled {
+		devices = 10
+	}
 	net := snmpsim.Network(devices, ifaces, 7)
 	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", net, nil)
 	if err != nil {
@@ -43,7 +47,9 @@ func TestFourShardsCoverNetwork(t *testing.T) {
 	}()
 	dir := t.TempDir()
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "step = \"10s\"\ndata = \"var/mrtgo.db\"\n\n[remote_write]\nurl = %q\nflush_timeout = \"20s\"\n\n", recv.WriteURL)
+	// Generous timeouts: on two cores four pollers and 100,000 simulated interfaces
+	// share the machine with the engine.
+	fmt.Fprintf(&cfg, "step = \"10s\"\ndata = \"var/mrtgo.db\"\n\n[snmp]\ntimeout = \"10s\"\nretries = 2\n\n[remote_write]\nurl = %q\nflush_timeout = \"20s\"\n\n", recv.WriteURL)
 	for _, a := range agents {
 		fmt.Fprintf(&cfg, "[[device]]\nname = %q\nhost = \"127.0.0.1\"\nport = %d\ncommunity = %q\ninterfaces = [\"*\"]\n\n", a.Name(), a.Port(), a.Community())
 	}

@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/browsertest"
+	"github.com/mrtgo/mrtgo/internal/daemon"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/receivertest"
 	"github.com/mrtgo/mrtgo/internal/syncbuf"
+	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
 )
 
@@ -43,25 +48,51 @@ name = "core1"
 host = "127.0.0.1"
 interfaces = ["xe-0/0/0", "xe-0/0/1", "ge-0/0/2"]
 `
-	poller := write("poller.toml", fmt.Sprintf("step = \"5m\"\ntimezone = \"UTC\"\ndata = %q\nsite = \"poller-site\"\n", store)+devices)
+	poller := write("poller.toml", fmt.Sprintf("step = \"5m\"\ntimezone = \"UTC\"\ndata = %q\n", store)+devices)
 	node := write("node.toml", fmt.Sprintf("step = \"5m\"\ntimezone = \"UTC\"\ndata = \"no-store/mrtgo.db\"\nsite = \"node-site\"\n\n[remote_read]\nurl = %q\nlabels = { site = \"ams\" }\n", recv.BaseURL)+devices)
-	for _, cfg := range []string{poller, node} {
-		if code, out, errs := runCmd(t, "render", "-c", cfg); code != exitOK {
-			t.Fatalf("render -c %s: exit %d: %s%s", cfg, code, out, errs)
-		}
+	if code, out, errs := runCmd(t, "render", "-c", node); code != exitOK {
+		t.Fatalf("render -c %s: exit %d: %s%s", node, code, out, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "no-store")); err == nil {
 		t.Error("the web node made a store")
 	}
+	// The graphs of both, drawn at one instant (two renders a second apart may place
+	// the day graph's right edge a pixel apart).
+	now := time.Now()
+	for _, c := range []struct{ file, site string }{{poller, "cmp-poller"}, {node, "cmp-node"}} {
+		cfg, err := config.Load(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Site = filepath.Join(dir, c.site)
+		var src pipeline.Store
+		if cfg.RemoteRead.URL != "" {
+			if src, err = daemon.OpenRemoteRead(cfg); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			db, err := rrd.Open(cfg.Data, &rrd.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			src = db
+		}
+		pub := daemon.Publisher(cfg, src, slog.New(slog.DiscardHandler))
+		pub.Now = func() time.Time { return now }
+		if _, err := pub.Publish(context.Background()); err != nil {
+			t.Fatalf("%s: %v", c.site, err)
+		}
+	}
 	// Every graph the poller drew, the web node drew alike.
 	graphs := 0
-	err := filepath.WalkDir(filepath.Join(dir, "poller-site"), func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(dir, "cmp-poller"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".png") {
 			return err
 		}
-		rel, _ := filepath.Rel(filepath.Join(dir, "poller-site"), p)
+		rel, _ := filepath.Rel(filepath.Join(dir, "cmp-poller"), p)
 		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(dir, "node-site", rel))
+		got, err := os.ReadFile(filepath.Join(dir, "cmp-node", rel))
 		if err != nil {
 			t.Errorf("web node: %v", err)
 			return nil

@@ -60,7 +60,7 @@ func Prometheus(tb testing.TB) *Receiver {
 }
 
 // VictoriaMetrics starts Debian's victoria-metrics (single node) with queries that see
-// samples as soon as they are written.
+// samples as soon as they are written, and deduplication of samples sent twice.
 func VictoriaMetrics(tb testing.TB) *Receiver {
 	tb.Helper()
 	prog := testneed.Program(tb, "victoria-metrics", "apt-get install victoria-metrics")
@@ -69,7 +69,11 @@ func VictoriaMetrics(tb testing.TB) *Receiver {
 	r := &Receiver{Kind: "victoria-metrics", tb: tb, prog: prog, addr: addr, log: filepath.Join(dir, "log"),
 		WriteURL: "http://" + addr + "/api/v1/write", BaseURL: "http://" + addr,
 		args: []string{"-httpListenAddr=" + addr, "-storageDataPath=" + filepath.Join(dir, "data"),
-			"-search.latencyOffset=0s", "-search.disableCache", "-retentionPeriod=1y"}}
+			"-search.latencyOffset=0s", "-search.disableCache", "-retentionPeriod=1y",
+			// Remote write is at least once: a request whose answer was lost (the
+			// receiver stopped mid-request) is sent again. Prometheus stores a sample
+			// sent twice once; victoria-metrics does with deduplication on.
+			"-dedup.minScrapeInterval=1ms"}}
 	r.Start()
 	tb.Cleanup(r.Stop)
 	return r
