@@ -213,7 +213,7 @@ func BenchmarkReplay(b *testing.B) {
 func BenchmarkImportHistory(b *testing.B) {
 	end := time.Date(2026, 11, 27, 8, 3, 7, 0, time.UTC)
 	text := synthLog(end, 732, wave)
-	for _, n := range []int{10, 50} {
+	for _, n := range []int{10, 50, 1000} {
 		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			c := &Config{WorkDir: dir, Interval: 5 * time.Minute, LogFormat: "rateup"}
