@@ -227,12 +227,16 @@ func (f *filler) fill(s *series, h History) error {
 	}
 	win := f.win[:nds]
 	// Consolidated archives first: their rows read the ring's older steps, which the
-	// ring's new ones may overwrite.
-	for a := len(g.arch) - 1; a >= 0; a-- {
-		ar := g.arch[a]
-		S := int64(ar.Steps)
+	// ring's new ones may overwrite. Archives of the same length (AVERAGE and MAX of 6
+	// steps) are neighbours and share one pass over the steps.
+	for hiA := len(g.arch) - 1; hiA >= 0; {
+		loA := hiA
+		for loA > 0 && g.arch[loA-1].Steps == g.arch[hiA].Steps && g.arch[loA-1].Rows == g.arch[hiA].Rows {
+			loA--
+		}
+		S := int64(g.arch[hiA].Steps)
 		rowS := S * stepS
-		R := int64(ar.Rows)
+		R := int64(g.arch[hiA].Rows)
 		qHi := floorDiv(final, rowS)
 		for q := qHi - R + 1; q <= qHi; q++ {
 			end := q * rowS
@@ -240,35 +244,47 @@ func (f *filler) fill(s *series, h History) error {
 			if !older && !(extends && end > lastS) {
 				continue
 			}
-			p0 := q*S - S + 1
-			if older && (p0 > pEnd || q*S < pFirst) && !extends {
+			p0, p1 := q*S-S+1, q*S
+			if older && (p0 > pEnd || p1 < pFirst) && !extends {
 				// Outside the history, in the window the series already shows: the
 				// row is unknown (older than its oldest known row) and stays so.
 				continue
 			}
 			for d := range win {
 				win[d] = newCDP()
-			}
-			for p := p0; p <= q*S; p++ {
-				for d := 0; d < nds; d++ {
+				if older || p0 > lastP {
+					// The history's steps alone, in order: unknown before and after it.
+					lo, hi := max(p0, pFirst), min(p1, pEnd)
+					win[d].add(math.NaN(), min(lo, p1+1)-p0)
+					for i := (lo-pFirst)*int64(nds) + int64(d); lo <= hi; lo++ {
+						win[d].add(f.pdp[i], 1)
+						i += int64(nds)
+					}
+					win[d].add(math.NaN(), p1-max(hi, p0-1))
+					continue
+				}
+				for p := p0; p <= p1; p++ {
 					v := hist(p, d)
-					if !older && p <= lastP {
+					if p <= lastP {
 						v = own(p, d)
 					}
 					win[d].add(v, 1)
 				}
 			}
 			slot := floorMod(q, R)
-			rb := f.row(a, slot, false)
-			for d := 0; d < nds; d++ {
-				v := bounded(win[d].value(ar), &s.spec.DS[d])
-				if was := float32(rb.get(s.col, nds, d)); v == was || v != v && was != was {
-					continue // unchanged (an absent value reads as unknown)
+			for a := loA; a <= hiA; a++ {
+				rb := f.row(a, slot, false)
+				for d := 0; d < nds; d++ {
+					v := bounded(win[d].value(g.arch[a]), &s.spec.DS[d])
+					if was := float32(rb.get(s.col, nds, d)); v == was || v != v && was != was {
+						continue // unchanged (an absent value reads as unknown)
+					}
+					rb = f.row(a, slot, true)
+					rb.set(s.col, nds, d, v)
 				}
-				rb = f.row(a, slot, true)
-				rb.set(s.col, nds, d, v)
 			}
 		}
+		hiA = loA - 1
 	}
 	if extends {
 		binary.LittleEndian.PutUint64(st[0:], uint64(endUs))
