@@ -72,6 +72,7 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 			return err
 		default:
 			j.last, j.hw = last, spec.HoltWinters != nil
+			out[j.out].Merged = true
 		}
 	}
 	for k, js := range create {

@@ -172,7 +172,9 @@ func TestImportMerge(t *testing.T) {
 			}
 			before := archives(t, db, "d/i")
 			_, last, _ := db.Info("d/i")
-			importLog(t, db, text, "d/i", 1e9/8, 64)
+			if ims := importLog(t, db, text, "d/i", 1e9/8, 64); !ims[0].Merged {
+				t.Errorf("import under a polled series: %+v, want it reported merged", ims[0])
+			}
 			after := archives(t, db, "d/i")
 			// MRTG's rows alone, for the older rows.
 			alone, err := rrd.Open(filepath.Join(t.TempDir(), "alone.db"), nil)
@@ -180,7 +182,9 @@ func TestImportMerge(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer alone.Close()
-			importLog(t, alone, text, "d/i", 1e9/8, 64)
+			if ims := importLog(t, alone, text, "d/i", 1e9/8, 64); ims[0].Merged {
+				t.Errorf("import into a new series reported merged")
+			}
 			mrtg := archives(t, alone, "d/i")
 			rowTimes := func(k string) (start, end time.Time) {
 				f := strings.Fields(k)

@@ -19,6 +19,9 @@ type Imported struct {
 	Rows     int       // MRTG rows replayed
 	From, To time.Time // the span imported
 	Skipped  string    // why nothing was imported ("" when rows were)
+	// Merged says the series held data before: only the history's rows older than the
+	// series' own, or after its last update, were written (see rrd.Backfill).
+	Merged bool
 }
 
 // group is how many targets' histories one rrd.Backfill takes: their MRTG rows are held
