@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,27 +82,78 @@ func (db *DB) Backfill(names []string, history func(i int) (History, error)) err
 		}
 		return int(a.s.col) - int(b.s.col)
 	})
-	var f filler
 	for lo := 0; lo < len(items); {
 		hi := lo + 1
 		for hi < len(items) && items[hi].s.g == items[lo].s.g && items[hi].s.col/chunkCols == items[lo].s.col/chunkCols {
 			hi++
 		}
+		batch := items[lo:hi]
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			w := newWork(tx)
-			s0 := items[lo].s
-			f.begin(w.group(nil, s0.g, s0.g.cols), s0.col/chunkCols)
-			for _, it := range items[lo:hi] {
-				h, err := history(it.i)
-				if err != nil {
-					return err
+			s0 := batch[0].s
+			cr := newChunkRows(w.group(nil, s0.g, s0.g.cols), s0.col/chunkCols)
+			workers := min(runtime.GOMAXPROCS(0), len(batch)/parallelMin)
+			if workers < 2 {
+				f := &filler{chunkRows: cr}
+				for _, it := range batch {
+					h, err := history(it.i)
+					if err != nil {
+						return err
+					}
+					if len(h.Rates) == 0 {
+						continue
+					}
+					if err := f.prepare(it.s, h); err != nil {
+						skipped = append(skipped, fmt.Errorf("backfill %s: %w", it.s.name, err))
+						continue
+					}
+					f.consolidate(it.s)
 				}
-				if len(h.Rates) == 0 {
-					continue
-				}
-				if err := f.fill(it.s, h); err != nil {
-					skipped = append(skipped, fmt.Errorf("backfill %s: %w", it.s.name, err))
-				}
+				return w.flush()
+			}
+			// Many series: consolidate on every core. Each series writes its own column
+			// of rows read and made writable beforehand, so the workers share nothing
+			// they write; history is still asked for one series at a time.
+			cr.preload()
+			var mu sync.Mutex
+			var stop error
+			next := 0
+			var wg sync.WaitGroup
+			for range workers {
+				f := &filler{chunkRows: cr}
+				wg.Go(func() {
+					for {
+						mu.Lock()
+						if stop != nil || next == len(batch) {
+							mu.Unlock()
+							return
+						}
+						it := batch[next]
+						next++
+						h, err := history(it.i)
+						if err != nil {
+							stop = err
+							mu.Unlock()
+							return
+						}
+						ok := false
+						if len(h.Rates) > 0 {
+							if err := f.prepare(it.s, h); err != nil {
+								skipped = append(skipped, fmt.Errorf("backfill %s: %w", it.s.name, err))
+							} else {
+								ok = true
+							}
+						}
+						mu.Unlock()
+						if ok {
+							f.consolidate(it.s)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if stop != nil {
+				return stop
 			}
 			return w.flush()
 		})
@@ -112,35 +165,61 @@ func (db *DB) Backfill(names []string, history func(i int) (History, error)) err
 	return errors.Join(skipped...)
 }
 
-// filler writes histories into the columns of one chunk of a group.
-type filler struct {
+// parallelMin is the fewest series of a chunk per worker: below it, consolidating on
+// more than one core does not pay for making every row key of the chunk writable.
+const parallelMin = 32
+
+// chunkRows are the row keys of one chunk of a group in a Backfill's transaction.
+type chunkRows struct {
 	gw    *groupWork
 	chunk uint32
 	rows  [][]*rowBuf // [storage archive][slot], read lazily
-	pdp   []float64   // the history's steps as stored (float32), NaN where refused
-	win   []cdp       // one row's consolidation, per data source
 }
 
-func (f *filler) begin(gw *groupWork, chunk uint32) {
-	f.gw, f.chunk = gw, chunk
-	f.rows = make([][]*rowBuf, len(gw.g.arch))
+func newChunkRows(gw *groupWork, chunk uint32) *chunkRows {
+	cr := &chunkRows{gw: gw, chunk: chunk, rows: make([][]*rowBuf, len(gw.g.arch))}
 	for a, ar := range gw.g.arch {
-		f.rows[a] = make([]*rowBuf, ar.Rows)
+		cr.rows[a] = make([]*rowBuf, ar.Rows)
 	}
+	return cr
+}
+
+// preload reads every row key and the state of the chunk, writable, so that row and
+// stateRec change nothing shared afterwards.
+func (cr *chunkRows) preload() {
+	for a := range cr.rows {
+		for slot := range cr.rows[a] {
+			cr.rows[a][slot] = cr.gw.row(a, int64(slot), cr.chunk, true)
+		}
+	}
+	cr.gw.stateRec(cr.chunk * chunkCols)
 }
 
 // row returns slot of storage archive a, for writing if write.
-func (f *filler) row(a int, slot int64, write bool) *rowBuf {
-	rb := f.rows[a][slot]
+func (cr *chunkRows) row(a int, slot int64, write bool) *rowBuf {
+	rb := cr.rows[a][slot]
 	if rb == nil || (write && !rb.dirty) {
-		rb = f.gw.row(a, slot, f.chunk, write)
-		f.rows[a][slot] = rb
+		rb = cr.gw.row(a, slot, cr.chunk, write)
+		cr.rows[a][slot] = rb
 	}
 	return rb
 }
 
-// fill merges h into s (see Backfill).
-func (f *filler) fill(s *series, h History) error {
+// filler writes one series' history at a time into the columns of a chunkRows.
+type filler struct {
+	*chunkRows
+	// The history being written (prepare): its steps as the ring would hold them
+	// (float32, NaN where refused), pFirst to pEnd, and its end and last readings.
+	pdp          []float64
+	pFirst, pEnd int64
+	endUs        int64
+	last         []Value
+	win          []cdp // one row's consolidation, per data source
+}
+
+// prepare checks h against s and takes what consolidate needs of it: h.Rates and h.Last
+// may change once it returns.
+func (f *filler) prepare(s *series, h History) error {
 	g := f.gw.g
 	nds := g.nds
 	if len(h.Rates)%nds != 0 {
@@ -159,21 +238,18 @@ func (f *filler) fill(s *series, h History) error {
 	if floorMod(endUs, step) != 0 {
 		return fmt.Errorf("history end %s is not a multiple of the step", h.End.UTC().Format(time.RFC3339Nano))
 	}
-	stepS := step / 1e6
-	st := f.gw.stateRec(s.col)
-	lastUs := int64(binary.LittleEndian.Uint64(st[0:]))
-	extends := endUs > lastUs
-	if extends && s.spec.HoltWinters != nil {
+	lastUs := int64(binary.LittleEndian.Uint64(f.gw.stateRec(s.col)[0:]))
+	if endUs > lastUs && s.spec.HoltWinters != nil {
 		return fmt.Errorf("%w: the history reaches past the last update (%s) of a series with holt-winters",
 			ErrNotAfter, time.UnixMicro(lastUs).UTC().Format(time.RFC3339))
 	}
-	lastS := floorDiv(lastUs, 1e6)
-	lastP := floorDiv(lastS, stepS) // the last step complete at the last update
-
-	// The history's steps as the ring would hold them.
-	n := len(h.Rates) / nds
-	pEnd := endUs / step
-	pFirst := pEnd - int64(n) + 1
+	f.endUs = endUs
+	f.last = append(f.last[:0], h.Last...)
+	if h.Last == nil {
+		f.last = f.last[:0]
+	}
+	f.pEnd = endUs / step
+	f.pFirst = f.pEnd - int64(len(h.Rates)/nds) + 1
 	f.pdp = slices.Grow(f.pdp[:0], len(h.Rates))[:len(h.Rates)]
 	for i, v := range h.Rates {
 		ds := &s.spec.DS[i%nds]
@@ -182,6 +258,21 @@ func (f *filler) fill(s *series, h History) error {
 		}
 		f.pdp[i] = float64(bounded(v, ds))
 	}
+	return nil
+}
+
+// consolidate writes the prepared history into s (see Backfill).
+func (f *filler) consolidate(s *series) {
+	g := f.gw.g
+	nds := g.nds
+	step := g.stepUs
+	stepS := step / 1e6
+	st := f.gw.stateRec(s.col)
+	lastUs := int64(binary.LittleEndian.Uint64(st[0:]))
+	endUs, pFirst, pEnd := f.endUs, f.pFirst, f.pEnd
+	extends := endUs > lastUs
+	lastS := floorDiv(lastUs, 1e6)
+	lastP := floorDiv(lastS, stepS) // the last step complete at the last update
 
 	// The start of the oldest known row the series shows now.
 	oldest := lastS
@@ -291,8 +382,8 @@ func (f *filler) fill(s *series, h History) error {
 		for d := 0; d < nds; d++ {
 			r := st[8+d*dsRecSize:]
 			var v Value
-			if h.Last != nil {
-				v = h.Last[d]
+			if len(f.last) == nds {
+				v = f.last[d]
 			}
 			if s.spec.DS[d].Type == Counter && v.kind == kindInt {
 				v.kind = kindUint
@@ -303,5 +394,4 @@ func (f *filler) fill(s *series, h History) error {
 			binary.LittleEndian.PutUint32(r[17:], 0)
 		}
 	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -154,6 +155,48 @@ func TestBackfillAsUpdate(t *testing.T) {
 	compare("after the next update")
 }
 
+// TestBackfillMany backfills enough series of one chunk at once to consolidate on more
+// than one core: each holds exactly what its twin updated step by step holds.
+func TestBackfillMany(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	db := openTest(t)
+	const n = 4 * parallelMin
+	var hs []*steps
+	var names []string
+	for i := range n {
+		s := makeSteps(t0-t0%300, 300, uint64(10+i))
+		hs = append(hs, s)
+		for _, name := range []string{fmt.Sprintf("updated%d", i), fmt.Sprintf("backfilled%d", i)} {
+			if err := db.Create(name, backfillSpec(), at(s.from-300)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.update(t, db, fmt.Sprintf("updated%d", i))
+		names = append(names, fmt.Sprintf("backfilled%d", i))
+	}
+	asked := map[int]int{}
+	err := db.Backfill(names, func(i int) (History, error) {
+		asked[i]++
+		return hs[i].history(), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if asked[i] != 1 {
+			t.Errorf("history %d asked for %d times", i, asked[i])
+		}
+		want, got := allRows(t, db, fmt.Sprintf("updated%d", i)), allRows(t, db, names[i])
+		for k, w := range want {
+			if g := got[k]; !bitsEqual(g[0], w[0]) || !bitsEqual(g[1], w[1]) {
+				t.Fatalf("%s row %s = %v, updated twin has %v", names[i], k, g, w)
+			}
+		}
+	}
+}
+
 // TestBackfillMerge backfills an older history into a series that holds newer data:
 // the rows before the series' first known row take the history, the series' own rows
 // are untouched, and a second backfill changes nothing.
@@ -288,7 +331,7 @@ func BenchmarkBackfillHistory(b *testing.B) {
 	for i := range rates {
 		rates[i] = 1e6 + 5e5*math.Sin(float64(i)/600)
 	}
-	for _, series := range []int{100, 1000} {
+	for _, series := range []int{100} {
 		b.Run(fmt.Sprintf("series=%d", series), func(b *testing.B) {
 			names := benchNames(series)
 			for b.Loop() {
