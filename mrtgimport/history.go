@@ -52,7 +52,7 @@ func parseLog(name string, r io.Reader) (*History, error) {
 		t                      int64
 		in, out, maxin, maxout float64
 	}
-	var rows []raw
+	rows := make([]raw, 0, 2600) // rateup keeps 2,532 rows
 	ln := 0
 	for sc.Scan() {
 		ln++
@@ -106,6 +106,7 @@ func parseLog(name string, r io.Reader) (*History, error) {
 		return nil, fmt.Errorf("%s: no history rows", name)
 	}
 	// The oldest row has nothing below it: it only anchors the one above.
+	h.Rows = make([]Row, 0, len(rows)-1)
 	for i := len(rows) - 2; i >= 0; i-- {
 		r := rows[i]
 		h.Rows = append(h.Rows, Row{
