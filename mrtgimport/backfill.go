@@ -70,6 +70,10 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 			}
 		case err != nil:
 			return err
+		case spec.Step != im.step:
+			// The history's steps are the targets file's; the series keeps its own.
+			j.skip = true
+			out[j.out].Skipped = fmt.Sprintf("series %s has a step of %s, the targets file %s", p.Series, spec.Step, im.step)
 		default:
 			j.last, j.hw = last, spec.HoltWinters != nil
 			out[j.out].Merged = true

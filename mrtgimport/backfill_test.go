@@ -244,3 +244,41 @@ func same(a, b []float64) bool {
 	}
 	return true
 }
+
+// TestImportSkips: a series of another step than the import's is left alone, and of two
+// targets naming one series only the first fills it; both say why.
+func TestImportSkips(t *testing.T) {
+	end := time.Date(2026, 11, 27, 8, 3, 7, 0, time.UTC)
+	text := synthLog(end, 10, wave)
+	dir := t.TempDir()
+	c := &Config{WorkDir: dir, Interval: 5 * time.Minute, LogFormat: "rateup"}
+	var plans []*Plan
+	for i, s := range []string{"r/minute", "r/twice", "r/twice"} {
+		tg := &Target{Name: fmt.Sprintf("r_if%d", i)}
+		if err := os.WriteFile(filepath.Join(dir, tg.Name+".log"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, &Plan{Target: tg, Series: s, MaxRate: 1.25e8, Bits: 64})
+	}
+	db, err := rrd.Open(filepath.Join(dir, "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Create("r/minute", series.Spec(time.Minute, 1e9, 64), end); err != nil {
+		t.Fatal(err)
+	}
+	ims, err := ImportHistory(context.Background(), db, c, plans, 5*time.Minute, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"series r/minute has a step of 1m0s, the targets file 5m0s", "", "series r/twice takes the history of Target[r_if1]"}
+	for i, im := range ims {
+		if im.Skipped != want[i] {
+			t.Errorf("target %d: skipped %q, want %q", i, im.Skipped, want[i])
+		}
+	}
+	if res, err := db.Fetch("r/minute", rrd.Average, end.Add(-time.Hour), end, 0); err != nil || len(res.Rows) == 0 || !math.IsNaN(res.Rows[0][0]) {
+		t.Errorf("series of another step: %v %v, want it untouched", res.Rows, err)
+	}
+}
