@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -37,28 +41,36 @@ const group = 512
 // keeps every row of its own time, so importing twice changes nothing. A missing or
 // unreadable file is reported, not an error.
 //
-// Progress, when not nil, is called with the number of targets done out of those with a
-// series, as targets are read, skipped and written; the counts only grow and the last
-// call has done == total.
+// Progress, when not nil, is called with how many targets are done out of those with a
+// series (a target read counts half), as targets are read, skipped and written; the
+// counts only grow and the last call has done == total.
 func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, step time.Duration, log *slog.Logger, progress func(done, total int)) ([]Imported, error) {
 	var out []Imported
-	total, done := 0, 0
+	total := 0
 	for _, p := range plans {
 		if p.Series != "" {
 			total++
 		}
 	}
-	report := func(done int) {
+	// A target is half done when its history is read and done when it is stored (or
+	// skipped): reading is most of the work in rrdtool mode.
+	var mu sync.Mutex
+	nread, stored := 0, 0
+	report := func() {
 		if progress != nil {
-			progress(done, total)
+			progress((nread+stored)/2, total)
 		}
 	}
 	im := &importer{db: db, step: step, log: log}
 	var errs []error
 	flush := func() error {
-		err := im.store(ctx, out, func(n int) { report(done + n) })
-		done += len(im.jobs)
-		report(done)
+		base := stored
+		err := im.store(ctx, out, func(n int) {
+			stored = base + n
+			report()
+		})
+		stored = base + len(im.jobs)
+		report()
 		im.jobs = im.jobs[:0]
 		if err != nil && ctx.Err() != nil {
 			return err
@@ -66,46 +78,36 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		errs = append(errs, err)
 		return nil
 	}
+	var todo []*Plan
 	for _, p := range plans {
-		if p.Series == "" {
-			continue
+		if p.Series != "" {
+			todo = append(todo, p)
 		}
+	}
+	for len(todo) > 0 {
+		n := min(group, len(todo))
+		read := readHistories(ctx, c, todo[:n], func() {
+			mu.Lock()
+			nread++
+			report()
+			mu.Unlock()
+		})
+		todo = todo[n:]
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		res := Imported{Plan: p}
-		var h *History
-		var err error
-		base := p.Target.LogBase(c)
-		if c.LogFormat == "rrdtool" {
-			res.Source = base + ".rrd"
-			h, err = ReadRRD(ctx, res.Source)
-		} else {
-			res.Source = base + ".log"
-			h, err = ReadLog(res.Source)
-		}
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				res.Skipped = "no history file " + res.Source
-			} else {
-				res.Skipped = err.Error()
+		for _, r := range read {
+			out = append(out, r.Imported)
+			if r.h == nil {
+				stored++
+				report()
+				continue
 			}
-			out = append(out, res)
-			done++
-			report(done)
-			continue
+			im.jobs = append(im.jobs, job{out: len(out) - 1, h: r.h})
 		}
-		res.Rows, res.From, res.To = len(h.Rows), h.Rows[0].Start, h.Rows[len(h.Rows)-1].End
-		out = append(out, res)
-		im.jobs = append(im.jobs, job{out: len(out) - 1, h: h})
-		if len(im.jobs) == group {
-			if err := flush(); err != nil {
-				return out, err
-			}
+		if err := flush(); err != nil {
+			return out, err
 		}
-	}
-	if err := flush(); err != nil {
-		return out, err
 	}
 	infos := map[string]series.Info{}
 	for _, r := range out {
@@ -122,4 +124,51 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		return out, fmt.Errorf("store history: %w", err)
 	}
 	return out, nil
+}
+
+// read is a target's history as readHistories read it: h is nil when Skipped says why.
+type read struct {
+	Imported
+	h *History
+}
+
+// readHistories reads the history files of plans, on as many goroutines as there are
+// cores: in rrdtool mode every file is a run of "rrdtool dump" (tens of milliseconds),
+// and parsing a .log is most of the rest of an import.
+// done is called after each file is read, from the goroutine that read it.
+func readHistories(ctx context.Context, c *Config, plans []*Plan, done func()) []read {
+	out := make([]read, len(plans))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range plans {
+		g.Go(func() error {
+			defer done()
+			r := &out[i]
+			r.Plan = p
+			if ctx.Err() != nil {
+				r.Skipped = ctx.Err().Error()
+				return nil
+			}
+			var err error
+			base := p.Target.LogBase(c)
+			if c.LogFormat == "rrdtool" {
+				r.Source = base + ".rrd"
+				r.h, err = ReadRRD(ctx, r.Source)
+			} else {
+				r.Source = base + ".log"
+				r.h, err = ReadLog(r.Source)
+			}
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				r.h, r.Skipped = nil, "no history file "+r.Source
+			case err != nil:
+				r.h, r.Skipped = nil, err.Error()
+			default:
+				r.Rows, r.From, r.To = len(r.h.Rows), r.h.Rows[0].Start, r.h.Rows[len(r.h.Rows)-1].End
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return out
 }
