@@ -171,7 +171,7 @@ func peakStep(r Row, step time.Duration) (from, to time.Time) {
 
 // shares returns the rates of a long row's peak step (of length w) and of the rest of
 // it, so that they average to the row's mean and the peak is MRTG's maximum: lowered to
-// what the mean allows and to the series maximum max (NaN for none), never below the
+// what the mean allows and to the series maximum limit (NaN for none), never below the
 // mean. The rest is never below zero.
 func shares(r Row, w time.Duration, limit float64) (peak, rest [2]float64) {
 	avg := [2]float64{r.In, r.Out}

@@ -32,7 +32,8 @@ type History struct {
 // Backfill merges histories into series by time, in one transaction per chunk of
 // series: history(i) gives the history of names[i], asked for one series at a time so
 // that only one need be in memory, in no particular order (its Rates may be reused
-// between calls; a history with no rates leaves the series alone). What a series holds is never changed:
+// between calls; a history with no rates leaves the series alone). What a series holds
+// is never changed:
 //
 //   - Rows that end at or before the series' oldest known data (its last update, if it
 //     holds none) take the history's values: MRTG's years under a series polled for
@@ -43,11 +44,13 @@ type History struct {
 //     Holt-Winters detectors learn step by step from Update, so a series with them
 //     takes only the older rows; a history reaching past its last update is refused.
 //
-// Rows in between, the series' own, are left as they are, and a row whose value does
-// not change is not written: backfilling the same history twice changes nothing. A
-// series that cannot take its history (unknown name, a bad history) is skipped and the
-// returned error lists it; the others are stored. An error from history stops the
-// backfill, and nothing of the transaction it was in is stored.
+// Rows in between, the series' own, are left as they are, and a value that does not
+// change is not written: backfilling the same history twice changes nothing. (With
+// many series of a chunk at once, their rows are consolidated on every core, and every
+// row key of the chunk is rewritten, changed or not.) A series that cannot take its
+// history (unknown name, a bad history) is skipped and the returned error lists it; the
+// others are stored. An error from history stops the backfill, and nothing of the
+// transaction it was in is stored.
 func (db *DB) Backfill(names []string, history func(i int) (History, error)) error {
 	if db.ro {
 		return fmt.Errorf("backfill: %w", ErrReadOnly)
