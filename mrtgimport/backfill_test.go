@@ -132,6 +132,18 @@ func TestImportAsReplay(t *testing.T) {
 				if tt.name == "known" {
 					compareRows(t, db, "d/i", h, 1e9/8)
 				}
+				// Imported again: nothing changes, the last update included.
+				if ims := importLog(t, db, text, "d/i", 1e9/8, bits); !ims[0].Merged {
+					t.Errorf("second import not reported merged: %+v", ims[0])
+				}
+				for k, a := range archives(t, db, "d/i") {
+					if !same(a, got[k]) {
+						t.Errorf("second import changed row %s: %v, was %v", k, a, got[k])
+					}
+				}
+				if _, l, _ := db.Info("d/i"); !l.Equal(ln) {
+					t.Errorf("second import moved the last update from %s to %s", ln, l)
+				}
 			})
 		}
 	}
