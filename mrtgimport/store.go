@@ -139,7 +139,16 @@ type read struct {
 func readHistories(ctx context.Context, c *Config, plans []*Plan, done func()) []read {
 	out := make([]read, len(plans))
 	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	workers := runtime.GOMAXPROCS(0)
+	g.SetLimit(workers)
+	// One rrdtool process per goroutine reading, for all its files.
+	dumpers := make(chan *dumper, workers)
+	defer func() {
+		close(dumpers)
+		for d := range dumpers {
+			d.close()
+		}
+	}()
 	for i, p := range plans {
 		g.Go(func() error {
 			defer done()
@@ -153,7 +162,14 @@ func readHistories(ctx context.Context, c *Config, plans []*Plan, done func()) [
 			base := p.Target.LogBase(c)
 			if c.LogFormat == "rrdtool" {
 				r.Source = base + ".rrd"
-				r.h, err = ReadRRD(ctx, r.Source)
+				var d *dumper
+				select {
+				case d = <-dumpers:
+				default:
+					d = newDumper(ctx)
+				}
+				r.h, err = d.read(ctx, r.Source)
+				dumpers <- d
 			} else {
 				r.Source = base + ".log"
 				r.h, err = ReadLog(r.Source)
