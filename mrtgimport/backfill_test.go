@@ -294,3 +294,42 @@ func TestImportSkips(t *testing.T) {
 		t.Errorf("series of another step: %v %v, want it untouched", res.Rows, err)
 	}
 }
+
+// TestImportHoltWintersNewer imports a history reaching past the last update of a series
+// with Holt-Winters detectors (mrtgo polled it, then stopped while MRTG went on): the
+// older rows are MRTG's, the series' last update stays where it was, and the import
+// is no error.
+func TestImportHoltWintersNewer(t *testing.T) {
+	end := time.Date(2026, 11, 27, 8, 3, 7, 0, time.UTC)
+	text := synthLog(end, 300, wave)
+	db, err := rrd.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	step := 5 * time.Minute
+	from := end.Add(-72 * time.Hour).Truncate(step)
+	spec := series.Spec(step, 1e9, 64)
+	spec.HoltWinters = rrd.DefaultHoltWinters(step)
+	if err := db.Create("d/i", spec, from.Add(-step)); err != nil {
+		t.Fatal(err)
+	}
+	var ups []rrd.Update
+	c := uint64(1 << 50)
+	for at := from; at.Before(end.Add(-24 * time.Hour)); at = at.Add(step) {
+		ups = append(ups, rrd.Update{Series: "d/i", Time: at, Values: []rrd.Value{rrd.Uint(c), rrd.Uint(c / 3)}})
+		c += 3_000_000 * 300
+	}
+	if err := db.Update(ups); err != nil {
+		t.Fatal(err)
+	}
+	_, last, _ := db.Info("d/i")
+	importLog(t, db, text, "d/i", 1e9/8, 64)
+	if _, l, _ := db.Info("d/i"); !l.Equal(last) {
+		t.Errorf("last update moved from %s to %s", last, l)
+	}
+	res, err := db.Fetch("d/i", rrd.Average, from.Add(-20*24*time.Hour), from.Add(-19*24*time.Hour), 24*time.Hour)
+	if err != nil || len(res.Rows) == 0 || math.IsNaN(res.Rows[0][0]) {
+		t.Errorf("daily row three weeks before the polling: %v %v, want MRTG's", res.Rows, err)
+	}
+}
