@@ -2,6 +2,7 @@ package mrtgimport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -161,9 +162,16 @@ type dumpXML struct {
 // ds1 (out), AVERAGE and MAX archives. Each period is taken from the finest archive that
 // covers it, so rows adjoin as in a .log file.
 func ParseDump(name string, r io.Reader) (*History, error) {
-	var d dumpXML
-	if err := xml.NewDecoder(r).Decode(&d); err != nil {
-		return nil, fmt.Errorf("parse dump of %s: %w", name, err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read dump of %s: %w", name, err)
+	}
+	d, ok := decodeDumpFast(data)
+	if !ok {
+		d = dumpXML{}
+		if err := xml.NewDecoder(bytes.NewReader(data)).Decode(&d); err != nil {
+			return nil, fmt.Errorf("parse dump of %s: %w", name, err)
+		}
 	}
 	if d.Step <= 0 || len(d.DS) < 2 {
 		return nil, fmt.Errorf("%s: want step and two data sources (ds0, ds1), got step %d and %d", name, d.Step, len(d.DS))
