@@ -2,6 +2,7 @@ package mrtgimport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -52,7 +53,7 @@ func parseLog(name string, r io.Reader) (*History, error) {
 		t                      int64
 		in, out, maxin, maxout float64
 	}
-	var rows []raw
+	rows := make([]raw, 0, 2600) // rateup keeps 2,532 rows
 	ln := 0
 	for sc.Scan() {
 		ln++
@@ -106,6 +107,7 @@ func parseLog(name string, r io.Reader) (*History, error) {
 		return nil, fmt.Errorf("%s: no history rows", name)
 	}
 	// The oldest row has nothing below it: it only anchors the one above.
+	h.Rows = make([]Row, 0, len(rows)-1)
 	for i := len(rows) - 2; i >= 0; i-- {
 		r := rows[i]
 		h.Rows = append(h.Rows, Row{
@@ -160,9 +162,16 @@ type dumpXML struct {
 // ds1 (out), AVERAGE and MAX archives. Each period is taken from the finest archive that
 // covers it, so rows adjoin as in a .log file.
 func ParseDump(name string, r io.Reader) (*History, error) {
-	var d dumpXML
-	if err := xml.NewDecoder(r).Decode(&d); err != nil {
-		return nil, fmt.Errorf("parse dump of %s: %w", name, err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read dump of %s: %w", name, err)
+	}
+	d, ok := decodeDumpFast(data)
+	if !ok {
+		d = dumpXML{}
+		if err := xml.NewDecoder(bytes.NewReader(data)).Decode(&d); err != nil {
+			return nil, fmt.Errorf("parse dump of %s: %w", name, err)
+		}
 	}
 	if d.Step <= 0 || len(d.DS) < 2 {
 		return nil, fmt.Errorf("%s: want step and two data sources (ds0, ds1), got step %d and %d", name, d.Step, len(d.DS))

@@ -1,7 +1,10 @@
 package mrtgimport
 
 import (
+	"encoding/xml"
 	"math"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +87,28 @@ func TestParseLogErrors(t *testing.T) {
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%q: error %v, want %s", tt.text, err, tt.want)
 		}
+	}
+}
+
+// TestParseDumpFast: a dump rrdtool wrote (testdata/mrtg-dump.xml, MRTG's eight
+// archives, cut short) is read by the fast reader, as encoding/xml reads it.
+func TestParseDumpFast(t *testing.T) {
+	data, err := os.ReadFile("testdata/mrtg-dump.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodeDumpFast([]byte(dumpText)); !ok {
+		t.Error("the fast reader refused dumpText")
+	}
+	fast, ok := decodeDumpFast(data)
+	if !ok {
+		t.Fatal("the fast reader refused rrdtool's own dump")
+	}
+	var want dumpXML
+	if err := xml.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, want) || len(fast.RRA) != 8 || len(fast.RRA[0].Rows) != 24 {
+		t.Errorf("fast reader read %+v\nencoding/xml %+v", fast, want)
 	}
 }

@@ -2,10 +2,12 @@ package mrtgimport
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +134,20 @@ func FuzzParseDump(f *testing.F) {
 	f.Add([]byte(`<rrd><step>300</step><lastupdate>1700000000</lastupdate><ds><name>ds0</name></ds><ds><name>ds1</name></ds>` +
 		`<rra><cf>AVERAGE</cf><pdp_per_row>1</pdp_per_row><database><row><v>1.0e+01</v><v>2.0e+01</v></row><row><v>NaN</v><v>-1</v></row></database></rra></rrd>`))
 	f.Add([]byte(`<rrd><step>0</step></rrd>`))
+	if b, err := os.ReadFile("testdata/mrtg-dump.xml"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Where the fast reader takes the XML, it reads what encoding/xml reads.
+		if fast, ok := decodeDumpFast(data); ok {
+			var want dumpXML
+			if err := xml.NewDecoder(bytes.NewReader(data)).Decode(&want); err != nil {
+				t.Fatalf("fast reader took XML encoding/xml refuses (%v): %q", err, data)
+			}
+			if !reflect.DeepEqual(fast, want) {
+				t.Fatalf("fast reader read %+v, encoding/xml %+v", fast, want)
+			}
+		}
 		h, err := ParseDump("x.xml", bytes.NewReader(data))
 		if err != nil {
 			return

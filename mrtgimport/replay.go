@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/mrtgo/mrtgo/rrd"
@@ -41,15 +42,13 @@ func Replay(h *History, series string, step time.Duration, max float64, bits int
 	return ups, r.start, nil
 }
 
-// replayed is one series' synthesized updates, compact: 25 bytes an update where an
-// rrd.Update takes about a hundred, so that many series' years fit in memory at once.
+// replayed is one series' synthesized updates.
 type replayed struct {
 	series string
 	start  time.Time // for rrd.Create
 	t      []int64   // Unix microseconds
 	c      [][2]uint64
 	disc   []bool
-	next   int // cursor for the merge
 }
 
 func (r *replayed) append(ups []rrd.Update, i int) []rrd.Update {
@@ -78,7 +77,6 @@ func replay(h *History, step time.Duration, max float64, bits int) (*replayed, e
 	for _, r := range h.Rows {
 		span := r.End.Sub(r.Start)
 		avg := [2]float64{r.In, r.Out}
-		mx := [2]float64{r.MaxIn, r.MaxOut}
 		if math.IsNaN(avg[0]) || math.IsNaN(avg[1]) || span <= 0 {
 			segs = append(segs, seg{end: r.End, unknown: true})
 			continue
@@ -95,43 +93,9 @@ func replay(h *History, step time.Duration, max float64, bits int) (*replayed, e
 			}
 		}
 		ends = append(ends, r.End)
-		// The step carrying the maximum: the last one of full length.
-		peak := len(ends) - 1
-		for i := len(ends) - 1; i >= 0; i-- {
-			from := r.Start
-			if i > 0 {
-				from = ends[i-1]
-			}
-			if ends[i].Sub(from) == step {
-				peak = i
-				break
-			}
-		}
-		pFrom := r.Start
-		if peak > 0 {
-			pFrom = ends[peak-1]
-		}
-		wPeak := ends[peak].Sub(pFrom).Seconds()
-		total := span.Seconds()
-		var peakRate, rest [2]float64
-		for d := range 2 {
-			m := mx[d]
-			if math.IsNaN(m) || m < avg[d] {
-				m = avg[d]
-			}
-			m = min(m, avg[d]*total/wPeak)
-			if !math.IsNaN(max) {
-				m = min(m, max)
-			}
-			peakRate[d] = m
-			rest[d] = avg[d]
-			if total > wPeak {
-				rest[d] = (avg[d]*total - m*wPeak) / (total - wPeak)
-			}
-			if m < avg[d] { // the maximum was lowered below the average by the series maximum
-				peakRate[d], rest[d] = avg[d], avg[d]
-			}
-		}
+		pFrom, pTo := peakStep(r, step)
+		peak := slices.IndexFunc(ends, pTo.Equal)
+		peakRate, rest := shares(r, pTo.Sub(pFrom), max)
 		// Updates at the peak step's ends and otherwise as far apart as the heartbeat
 		// allows: a constant rate needs no more.
 		last := r.Start
@@ -168,20 +132,7 @@ func replay(h *History, step time.Duration, max float64, bits int) (*replayed, e
 		cum[i] = acc
 		prev = s.end
 	}
-	var base [2]uint64
-	if h.HaveLast && h.Last.Equal(segs[len(segs)-1].end) {
-		for d, last := range []uint64{h.LastIn, h.LastOut} {
-			total := uint64(math.Round(acc[d]))
-			switch {
-			case bits == 32:
-				base[d] = (last - total) & math.MaxUint32
-			case last >= total:
-				base[d] = last - total
-			default:
-				base[d] = last + 1
-			}
-		}
-	}
+	base := counterBase(h, acc, bits)
 	counter := func(d int, v float64) uint64 {
 		c := base[d] + uint64(math.Round(v))
 		if bits == 32 {
@@ -204,44 +155,47 @@ func replay(h *History, step time.Duration, max float64, bits int) (*replayed, e
 	return r, nil
 }
 
-// window is the span of history one store transaction takes from every series of a
-// group: time-major, as polls arrive, so each transaction touches few row keys.
-const window = 24 * time.Hour
+// peakStep is the step of a row longer than the heartbeat that carries its maximum:
+// the last whole step in it, else (a row of no whole step) its part after the last
+// step boundary.
+func peakStep(r Row, step time.Duration) (from, to time.Time) {
+	b := r.End.Truncate(step)
+	if !b.Add(-step).Before(r.Start) {
+		return b.Add(-step), b
+	}
+	if b.After(r.Start) && b.Before(r.End) {
+		return b, r.End
+	}
+	return r.Start, r.End
+}
 
-// feed hands the replays' updates to write, a window of time at a time, at most max
-// updates per call. Only each series' own updates need to be in order.
-func feed(rs []*replayed, max int, write func([]rrd.Update) error) error {
-	var errs []error
-	ups := make([]rrd.Update, 0, max)
-	flush := func() {
-		if len(ups) > 0 {
-			if err := write(ups); err != nil {
-				errs = append(errs, err)
-			}
-			ups = ups[:0]
+// shares returns the rates of a long row's peak step (of length w) and of the rest of
+// it, so that they average to the row's mean and the peak is MRTG's maximum: lowered to
+// what the mean allows and to the series maximum limit (NaN for none), never below the
+// mean. The rest is never below zero.
+func shares(r Row, w time.Duration, limit float64) (peak, rest [2]float64) {
+	avg := [2]float64{r.In, r.Out}
+	mx := [2]float64{r.MaxIn, r.MaxOut}
+	total := r.End.Sub(r.Start).Seconds()
+	wPeak := w.Seconds()
+	for d := range 2 {
+		m := mx[d]
+		if math.IsNaN(m) || m < avg[d] {
+			m = avg[d]
 		}
+		m = min(m, avg[d]*total/wPeak)
+		if !math.IsNaN(limit) {
+			m = min(m, limit)
+		}
+		peak[d] = m
+		rest[d] = avg[d]
+		if total > wPeak {
+			rest[d] = (avg[d]*total - m*wPeak) / (total - wPeak)
+		}
+		if m < avg[d] { // the maximum was lowered below the average by the series maximum
+			peak[d], rest[d] = avg[d], avg[d]
+		}
+		rest[d] = max(rest[d], 0) // not -1e-12 for an unknown rate below the minimum
 	}
-	for {
-		lo := int64(math.MaxInt64)
-		for _, r := range rs {
-			if r.next < len(r.t) {
-				lo = min(lo, r.t[r.next])
-			}
-		}
-		if lo == math.MaxInt64 {
-			break
-		}
-		end := lo + window.Microseconds()
-		for _, r := range rs {
-			for r.next < len(r.t) && r.t[r.next] < end {
-				ups = r.append(ups, r.next)
-				r.next++
-				if len(ups) == max {
-					flush()
-				}
-			}
-		}
-		flush()
-	}
-	return errors.Join(errs...)
+	return peak, rest
 }

@@ -6,12 +6,15 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/internal/testneed"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -213,7 +216,7 @@ func BenchmarkReplay(b *testing.B) {
 func BenchmarkImportHistory(b *testing.B) {
 	end := time.Date(2026, 11, 27, 8, 3, 7, 0, time.UTC)
 	text := synthLog(end, 732, wave)
-	for _, n := range []int{10, 50} {
+	for _, n := range []int{10, 50, 1000} {
 		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
 			dir := b.TempDir()
 			c := &Config{WorkDir: dir, Interval: 5 * time.Minute, LogFormat: "rateup"}
@@ -242,6 +245,79 @@ func BenchmarkImportHistory(b *testing.B) {
 				db.Close()
 			}
 			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)/float64(n), "s/interface")
+			b.ReportMetric(float64(rows)/float64(n), "rows/interface")
+		})
+	}
+}
+
+// BenchmarkImportHistoryRRD imports n files of MRTG's rrdtool mode (its archives: 800
+// rows of 5 minutes, 30 minutes, 2 hours and a day, AVERAGE and MAX), each filled with
+// two years of five-minute updates: most of the cost is "rrdtool dump", a process a file.
+func BenchmarkImportHistoryRRD(b *testing.B) {
+	rrdtool := testneed.Program(b, "rrdtool", "apt-get install rrdtool")
+	dir := b.TempDir()
+	base := filepath.Join(dir, "base.rrd")
+	end := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC).Unix()
+	start := end - 800*86400
+	args := []string{"create", base, "-b", strconv.FormatInt(start-10, 10), "-s", "300",
+		"DS:ds0:COUNTER:600:0:125000000", "DS:ds1:COUNTER:600:0:125000000"}
+	for _, cf := range []string{"AVERAGE", "MAX"} {
+		for _, steps := range []int{1, 6, 24, 288} {
+			args = append(args, fmt.Sprintf("RRA:%s:0.5:%d:800", cf, steps))
+		}
+	}
+	if out, err := exec.Command(rrdtool, args...).CombinedOutput(); err != nil {
+		b.Fatalf("rrdtool create: %v\n%s", err, out)
+	}
+	var in, out uint64
+	ups := []string{"update", base}
+	for t := start; t <= end; t += 300 {
+		avg, _ := wave(time.Unix(t, 0), 5*time.Minute)
+		in += uint64(avg) * 300
+		out += uint64(avg/2) * 300
+		ups = append(ups, fmt.Sprintf("%d:%d:%d", t, in, out))
+		if len(ups) == 5000 || t+300 > end {
+			if o, err := exec.Command(rrdtool, ups...).CombinedOutput(); err != nil {
+				b.Fatalf("rrdtool update: %v\n%s", err, o)
+			}
+			ups = ups[:2]
+		}
+	}
+	data, err := os.ReadFile(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{20} {
+		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
+			c := &Config{WorkDir: dir, Interval: 5 * time.Minute, LogFormat: "rrdtool"}
+			var plans []*Plan
+			for i := range n {
+				tg := &Target{Name: fmt.Sprintf("r_if%d", i)}
+				if err := os.WriteFile(filepath.Join(dir, tg.Name+".rrd"), data, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				plans = append(plans, &Plan{Target: tg, Series: fmt.Sprintf("r/if%d", i), MaxRate: 1.25e8, Bits: 64})
+			}
+			rows := 0
+			for b.Loop() {
+				db, err := rrd.Open(filepath.Join(b.TempDir(), "s.db"), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ims, err := ImportHistory(context.Background(), db, c, plans, 5*time.Minute, slog.New(slog.DiscardHandler), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = 0
+				for _, im := range ims {
+					if im.Skipped != "" {
+						b.Fatalf("%s: %s", im.Plan.Target.Name, im.Skipped)
+					}
+					rows += im.Rows
+				}
+				db.Close()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/float64(n), "s/interface")
 			b.ReportMetric(float64(rows)/float64(n), "rows/interface")
 		})
 	}

@@ -74,7 +74,11 @@ func ReportHistory(w io.Writer, ims []Imported) {
 			fmt.Fprintf(w, "history of Target[%s]: not imported: %s\n", im.Plan.Target.Name, im.Skipped)
 			continue
 		}
-		fmt.Fprintf(w, "history of Target[%s]: %d rows from %s to %s into %s\n", im.Plan.Target.Name, im.Rows,
-			im.From.UTC().Format(time.RFC3339), im.To.UTC().Format(time.RFC3339), im.Plan.Series)
+		merged := ""
+		if im.Merged {
+			merged = " (merged by time: the series' own rows are kept)"
+		}
+		fmt.Fprintf(w, "history of Target[%s]: %d rows from %s to %s into %s%s\n", im.Plan.Target.Name, im.Rows,
+			im.From.UTC().Format(time.RFC3339), im.To.UTC().Format(time.RFC3339), im.Plan.Series, merged)
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
+	"runtime"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -20,140 +23,99 @@ type Imported struct {
 	Rows     int       // MRTG rows replayed
 	From, To time.Time // the span imported
 	Skipped  string    // why nothing was imported ("" when rows were)
+	// Merged says the series held data before: only the history's rows older than the
+	// series' own, or after its last update, were written (see rrd.Backfill).
+	Merged bool
 }
 
-// batch is the most updates one store transaction takes; group is how many series are
-// replayed together (about 3 MB each for two years of MRTG history).
-const (
-	batch = 200_000
-	group = 128
-)
+// group is how many targets' histories one rrd.Backfill takes: their MRTG rows are held
+// in memory meanwhile (about 120 KB a target for two years of a .log), and each Backfill
+// rewrites every row key of the chunks it touches, so fewer and larger batches write
+// less.
+const group = 512
 
-// ImportHistory reads the history of every planned target and replays it into db, whose
-// series have the given step. A target whose series already holds data from the span of
-// the history is left alone (importing twice is harmless); a missing file is reported, not
-// an error.
+// ImportHistory reads the history of every planned target and merges it into db, whose
+// series have the given step, by time (rrd.Backfill): a new series takes the whole
+// history and continues from MRTG's last counter readings; a series that already holds
+// data (polled by mrtgo, or imported before) takes the rows older than its own and
+// keeps every row of its own time, so importing twice changes nothing. A missing or
+// unreadable file is reported, not an error.
 //
-// Progress, when not nil, is called with the number of targets done out of those with a
-// series, as targets are skipped and as each group's updates are written; the counts
-// only grow and the last call has done == total.
+// Progress, when not nil, is called with how many targets are done out of those with a
+// series (a target read counts half), as targets are read, skipped and written; the
+// counts only grow and the last call has done == total.
 func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, step time.Duration, log *slog.Logger, progress func(done, total int)) ([]Imported, error) {
 	var out []Imported
-	var rs []*replayed
-	write := func(ups []rrd.Update) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return db.Update(ups)
-	}
-	total, done := 0, 0
+	total := 0
 	for _, p := range plans {
 		if p.Series != "" {
 			total++
 		}
 	}
-	report := func(done int) {
+	// A target is half done when its history is read and done when it is stored (or
+	// skipped): reading is most of the work in rrdtool mode.
+	var mu sync.Mutex
+	nread, stored := 0, 0
+	report := func() {
 		if progress != nil {
-			progress(done, total)
+			progress((nread+stored)/2, total)
 		}
 	}
-	// flush writes the replays in rs, moving the count through the group in proportion
-	// to the updates written (a group of 128 takes a while).
+	im := &importer{db: db, step: step, log: log}
 	var errs []error
-	flush := func() {
-		n := 0
-		for _, r := range rs {
-			n += len(r.t)
-		}
-		written := 0
-		errs = append(errs, feed(rs, batch, func(ups []rrd.Update) error {
-			err := write(ups)
-			written += len(ups)
-			if n > 0 {
-				report(done + len(rs)*written/n)
-			}
+	flush := func() error {
+		base := stored
+		err := im.store(ctx, out, func(n int) {
+			stored = base + n
+			report()
+		})
+		stored = base + len(im.jobs)
+		report()
+		im.jobs = im.jobs[:0]
+		if err != nil && ctx.Err() != nil {
 			return err
-		}))
-		done += len(rs)
-		report(done)
-		rs = rs[:0]
+		}
+		errs = append(errs, err)
+		return nil
 	}
-	skip := func(im Imported) {
-		out = append(out, im)
-		done++
-		report(done)
-	}
+	var todo []*Plan
 	for _, p := range plans {
-		if p.Series == "" {
-			continue
-		}
-		im := Imported{Plan: p}
-		var h *History
-		var err error
-		base := p.Target.LogBase(c)
-		if c.LogFormat == "rrdtool" {
-			im.Source = base + ".rrd"
-			h, err = ReadRRD(ctx, im.Source)
-		} else {
-			im.Source = base + ".log"
-			h, err = ReadLog(im.Source)
-		}
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				im.Skipped = "no history file " + im.Source
-			} else {
-				im.Skipped = err.Error()
-			}
-			skip(im)
-			continue
-		}
-		rp, err := replay(h, step, p.MaxRate, p.Bits)
-		if err != nil {
-			im.Skipped = err.Error()
-			skip(im)
-			continue
-		}
-		_, last, err := db.Info(p.Series)
-		switch {
-		case errors.Is(err, rrd.ErrNoSeries):
-			speed := p.MaxRate * 8
-			if math.IsNaN(speed) {
-				speed = 0
-			}
-			if err := db.Create(p.Series, series.Spec(step, speed, p.Bits), rp.start); err != nil {
-				return out, fmt.Errorf("create series %s: %w", p.Series, err)
-			}
-		case err != nil:
-			return out, err
-		case last.UnixMicro() >= rp.t[0]:
-			im.Skipped = fmt.Sprintf("series %s already holds data up to %s", p.Series, last.Format(time.RFC3339))
-			skip(im)
-			continue
-		}
-		im.Rows, im.From, im.To = len(h.Rows), h.Rows[0].Start, h.Rows[len(h.Rows)-1].End
-		rp.series = p.Series
-		rs = append(rs, rp)
-		out = append(out, im)
-		log.Debug("history read", "target", p.Target.Name, "series", p.Series, "rows", im.Rows, "updates", len(rp.t))
-		if len(rs) == group {
-			flush()
+		if p.Series != "" {
+			todo = append(todo, p)
 		}
 	}
-	flush()
-	if err := ctx.Err(); err != nil {
-		return out, err
+	for len(todo) > 0 {
+		n := min(group, len(todo))
+		read := readHistories(ctx, c, todo[:n], func() {
+			mu.Lock()
+			nread++
+			report()
+			mu.Unlock()
+		})
+		todo = todo[n:]
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		for _, r := range read {
+			out = append(out, r.Imported)
+			if r.h == nil {
+				stored++
+				report()
+				continue
+			}
+			im.jobs = append(im.jobs, job{out: len(out) - 1, h: r.h})
+		}
+		if err := flush(); err != nil {
+			return out, err
+		}
 	}
 	infos := map[string]series.Info{}
-	for _, im := range out {
-		if im.Skipped != "" {
+	for _, r := range out {
+		if r.Skipped != "" {
 			continue
 		}
-		p := im.Plan
-		speed := p.MaxRate * 8
-		if math.IsNaN(speed) {
-			speed = 0
-		}
-		infos[p.Series] = series.Info{Index: p.Index, Descr: p.Descr, Speed: speed, Bits: p.Bits}
+		p := r.Plan
+		infos[p.Series] = series.Info{Index: p.Index, Descr: p.Descr, Speed: speed(p), Bits: p.Bits}
 	}
 	if err := series.PutInterfaces(db, infos); err != nil {
 		errs = append(errs, err)
@@ -162,4 +124,67 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		return out, fmt.Errorf("store history: %w", err)
 	}
 	return out, nil
+}
+
+// read is a target's history as readHistories read it: h is nil when Skipped says why.
+type read struct {
+	Imported
+	h *History
+}
+
+// readHistories reads the history files of plans, on as many goroutines as there are
+// cores: in rrdtool mode every file is a run of "rrdtool dump" (tens of milliseconds),
+// and parsing a .log is most of the rest of an import.
+// done is called after each file is read, from the goroutine that read it.
+func readHistories(ctx context.Context, c *Config, plans []*Plan, done func()) []read {
+	out := make([]read, len(plans))
+	var g errgroup.Group
+	workers := runtime.GOMAXPROCS(0)
+	g.SetLimit(workers)
+	// One rrdtool process per goroutine reading, for all its files.
+	dumpers := make(chan *dumper, workers)
+	defer func() {
+		close(dumpers)
+		for d := range dumpers {
+			d.close()
+		}
+	}()
+	for i, p := range plans {
+		g.Go(func() error {
+			defer done()
+			r := &out[i]
+			r.Plan = p
+			if ctx.Err() != nil {
+				r.Skipped = ctx.Err().Error()
+				return nil
+			}
+			var err error
+			base := p.Target.LogBase(c)
+			if c.LogFormat == "rrdtool" {
+				r.Source = base + ".rrd"
+				var d *dumper
+				select {
+				case d = <-dumpers:
+				default:
+					d = newDumper(ctx)
+				}
+				r.h, err = d.read(ctx, r.Source)
+				dumpers <- d
+			} else {
+				r.Source = base + ".log"
+				r.h, err = ReadLog(r.Source)
+			}
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				r.h, r.Skipped = nil, "no history file "+r.Source
+			case err != nil:
+				r.h, r.Skipped = nil, err.Error()
+			default:
+				r.Rows, r.From, r.To = len(r.h.Rows), r.h.Rows[0].Start, r.h.Rows[len(r.h.Rows)-1].End
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return out
 }

@@ -10,6 +10,8 @@
 // samples to Update in one call: one transaction, one fsync. Read with
 // Fetch, which picks an archive as rrdtool fetch does, and Summarize;
 // FetchMany reads many series' rows in one pass over the row keys.
+// Backfill writes whole histories (a rate per step, years of them) into
+// many series at once, merged by time with what they hold.
 // One process writes; others wait for its lock up to Options.Timeout and
 // then fail with ErrLocked. Within a process any number of goroutines may
 // read while one writes.
