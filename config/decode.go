@@ -55,6 +55,7 @@ type deviceFile struct {
 	Sampling   *int64                     `toml:"flow_sampling"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
+	Counters   *[]string                  `toml:"counters"` // nil: the file's
 	snmpFile
 }
 
@@ -103,6 +104,7 @@ type file struct {
 	Data      *string      `toml:"data"`
 	Site      *string      `toml:"site"`
 	Timezone  *string      `toml:"timezone"`
+	Counters  []string     `toml:"counters"`
 	SNMP      snmpFile     `toml:"snmp"`
 	Devices   []deviceFile `toml:"device"`
 	Retention struct {
