@@ -215,7 +215,7 @@ func TestRestoreOtherAgentOrGarbage(t *testing.T) {
 		{"state truncated", cfg[0], first.State[:len(first.State)-3], first.Mapping, true, true, true},
 		{"mapping truncated", cfg[0], first.State, first.Mapping[:len(first.Mapping)-2], false, false, true},
 		{"garbage", cfg[0], []byte{memoryVersion, 1, 2}, nil, true, true, true},
-		{"other format", cfg[0], append([]byte{memoryVersion + 1}, first.State[1:]...), first.Mapping, false, false, true},
+		{"other format", cfg[0], append([]byte{stateVersion + 1}, first.State[1:]...), first.Mapping, false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

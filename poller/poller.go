@@ -45,6 +45,12 @@ type Sample struct {
 	// sample of the device), the interface has another ifIndex or counter width than
 	// last time, or a 64-bit counter went backwards.
 	Discontinuity bool
+	// Packets and Errors are the counter groups the device polls beyond the octets
+	// (config.Counters), nil when it polls none or the agent has none (counters.go).
+	Packets, Errors *Group
+	// Admin and Oper are ifAdminStatus and ifOperStatus (StatusUp, StatusDown, ...),
+	// 0 where the agent did not say.
+	Admin, Oper int
 }
 
 // Result is what one device gave in one cycle.

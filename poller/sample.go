@@ -17,6 +17,10 @@ type last struct {
 	bits     int
 	disc     uint32 // ifCounterDiscontinuityTime
 	haveDisc bool
+	// pkMode is how the packets are read (pkHC, pk32, pkNone); packets and errs the
+	// groups' last samples, nil when none.
+	pkMode        int
+	packets, errs *Group
 }
 
 func (d *device) counterColumns(name string) (in, out string) {
@@ -41,6 +45,26 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 	have := make([]bool, len(d.ifaces))
 	var retry []int // positions in d.ifaces needing 32-bit counters now
 	var vanished []string
+	pk, pkRetry := make([][]snmp.Value, len(d.ifaces)), []int(nil)
+	for i, f := range d.ifaces {
+		pk[i] = rd.packets(i)
+		switch d.packetMode(f.name) {
+		case pkNone:
+			pk[i] = nil
+		case pkHC:
+			if pk[i] != nil && (pk[i][0].Absent() || pk[i][1].Absent()) {
+				in, out := rd.counters(i)
+				if !in.Absent() && !out.Absent() { // not an interface that vanished
+					pkRetry = append(pkRetry, i)
+				}
+			}
+		}
+	}
+	if len(pkRetry) > 0 {
+		if err := d.packetsFallback(s, pkRetry, pk); err != nil {
+			return nil, nil, fmt.Errorf("get 32-bit packet counters: %w", err)
+		}
+	}
 	for i, f := range d.ifaces {
 		in, out := rd.counters(i)
 		if in.Absent() || out.Absent() {
@@ -51,7 +75,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 			}
 			continue
 		}
-		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc, pk[i]), true
 	}
 	if len(retry) == 0 {
 		return compact(slots, have), vanished, nil
@@ -76,7 +100,7 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 		d.bits32[f.name] = true
 		d.readPlan = nil
 		fell = append(fell, f.name)
-		slots[i], have[i] = d.sample(f, in, out, rd, i, disc), true
+		slots[i], have[i] = d.sample(f, in, out, rd, i, disc, pk[i]), true
 	}
 	if len(fell) > 0 {
 		// Once per interface and device lifetime, in one line per cycle.
@@ -101,7 +125,7 @@ func compact(slots []Sample, have []bool) []Sample {
 // counters"), or when a 64-bit counter went backwards (a reset: 64-bit counters do not
 // wrap in practice; 32-bit decreases are left to the store, which can tell a wrap from
 // the speed).
-func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc bool) Sample {
+func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc bool, pk []snmp.Value) Sample {
 	inV, _ := in.Uint64()
 	outV, _ := out.Uint64()
 	at := in.At
@@ -117,26 +141,39 @@ func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc boo
 	}
 	dt, haveDT := rd.discTime(i)
 	prev, seen := d.last[f.name]
+	// An entry without an ifIndex holds only how packets are read (packetsFallback
+	// learnt it this cycle), no sample.
+	seen = seen && prev.index > 0
 	if !seen && d.distrust {
 		// The memory of the last cycle was of another agent or unreadable: nothing
 		// vouches that these counters continue the ones stored under this name.
 		disc = true
 	}
+	// base holds what breaks every counter of the interface; the groups add their
+	// own widths and decreases (group).
+	base := disc || !seen
 	if seen && !disc {
 		switch {
-		case prev.index != f.index, prev.bits != bits:
-			disc = true
+		case prev.index != f.index:
+			disc, base = true, true
 		case haveDT && prev.haveDisc && dt != prev.disc:
-			disc = true
+			disc, base = true, true
 			d.log.Info("ifCounterDiscontinuityTime moved; marking a discontinuity", "interface", f.name,
 				"before", prev.disc, "now", dt)
+		case prev.bits != bits:
+			disc = true
 		case bits == 64 && (inV < prev.in || outV < prev.out):
 			disc = true
 			d.log.Info("64-bit counter went backwards; marking a discontinuity", "interface", f.name,
 				"in_before", prev.in, "in_now", inV, "out_before", prev.out, "out_now", outV)
 		}
 	}
-	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits, disc: dt, haveDisc: haveDT}
+	mode := d.packetMode(f.name)
+	packets := group(pk, mode, true, base, prev.packets)
+	errs := group(rd.errors(i), pk32, false, base, prev.errs)
+	admin, oper := rd.status(i)
+	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits, disc: dt, haveDisc: haveDT,
+		pkMode: prev.pkMode, packets: packets, errs: errs}
 	return Sample{
 		Device:        d.cfg.Name,
 		Interface:     f.name,
@@ -149,5 +186,9 @@ func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc boo
 		Descr:         f.descr,
 		Alias:         f.alias,
 		Discontinuity: disc,
+		Packets:       packets,
+		Errors:        errs,
+		Admin:         admin,
+		Oper:          oper,
 	}
 }
