@@ -209,6 +209,17 @@ func (d *device) packetsFallback(s *session, retry []int, vals [][]snmp.Value) e
 	return nil
 }
 
+// untrusted reports whether the last packet counters of an interface cannot be the
+// start of a rate: its unicast packets read zero in a direction whose octets did not.
+// net-snmp answers ifInUcastPkts 0 to the first request after it starts, and the real
+// count to the next: taken as a rate, that would be every packet since boot in one
+// step.
+func untrusted(l last) bool {
+	p := l.packets
+	return p.Absent&1 == 0 && p.Values[0] == 0 && l.in > 0 ||
+		p.Absent&2 == 0 && p.Values[1] == 0 && l.out > 0
+}
+
 // group turns the values of one group into its sample. mode tells the packet
 // columns' width (pkHC or pk32; errors pass pk32: IF-MIB has them as Counter32 only).
 // base is the interface's discontinuity before the group's own checks; prev its last

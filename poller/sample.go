@@ -168,12 +168,19 @@ func (d *device) sample(f iface, in, out snmp.Value, rd reading, i int, disc boo
 				"in_before", prev.in, "in_now", inV, "out_before", prev.out, "out_now", outV)
 		}
 	}
-	mode := d.packetMode(f.name)
+	mode, pkMode := d.packetMode(f.name), prev.pkMode
+	if disc && pkMode == pkNone {
+		// The agent restarted, maybe with new software: ask for the packets again.
+		pkMode, d.readPlan = pkHC, nil
+	}
 	packets := group(pk, mode, true, base, prev.packets)
+	if packets != nil && prev.packets != nil && untrusted(prev) {
+		packets.Discontinuity = true
+	}
 	errs := group(rd.errors(i), pk32, false, base, prev.errs)
 	admin, oper := rd.status(i)
 	d.last[f.name] = last{index: f.index, in: inV, out: outV, bits: bits, disc: dt, haveDisc: haveDT,
-		pkMode: prev.pkMode, packets: packets, errs: errs}
+		pkMode: pkMode, packets: packets, errs: errs}
 	return Sample{
 		Device:        d.cfg.Name,
 		Interface:     f.name,
