@@ -171,22 +171,16 @@ func (r reading) errors(i int) []snmp.Value {
 	return r.per[at : at+len(ErrorNames)]
 }
 
-// packetsFallback reads the 32-bit packet columns of the interfaces (positions in
-// d.ifaces) whose 64-bit ones the agent lacks, in one GET, replaces their values in
-// vals, and remembers the width each interface has from now on.
-func (d *device) packetsFallback(s *session, retry []int, vals [][]snmp.Value) error {
-	oids := make([]string, 0, len(packetColumns32)*len(retry))
-	for _, i := range retry {
-		for _, c := range packetColumns32 {
-			oids = append(oids, instance(c, d.ifaces[i].index))
-		}
-	}
-	got, err := s.Get(oids)
-	if err != nil {
-		return err
-	}
+// packetsFallback takes the 32-bit packet columns of the interfaces (positions in
+// d.ifaces) whose 64-bit ones the agent lacks, as read in got (packetColumns32 for
+// each), into vals, and remembers how each interface's packets are read from now on.
+// Interfaces in gone vanished altogether: nothing is learnt of them.
+func (d *device) packetsFallback(retry []int, got []snmp.Value, vals [][]snmp.Value, gone map[int]bool) {
 	var fell, none []string
 	for k, i := range retry {
+		if gone[i] {
+			continue
+		}
 		f := d.ifaces[i]
 		vs := got[len(packetColumns32)*k : len(packetColumns32)*(k+1)]
 		l := d.last[f.name]
@@ -198,15 +192,14 @@ func (d *device) packetsFallback(s *session, retry []int, vals [][]snmp.Value) e
 			fell = append(fell, f.name)
 		}
 		d.last[f.name] = l
+		d.readPlan = nil
 	}
-	d.readPlan = nil
 	if len(fell) > 0 {
 		d.log.Info("no 64-bit packet counters; using ifInUcastPkts and ifInNUcastPkts", "count", len(fell), "interfaces", abbrev(fell, 8))
 	}
 	if len(none) > 0 {
 		d.log.Info("no packet counters; not asking for them", "count", len(none), "interfaces", abbrev(none, 8))
 	}
-	return nil
 }
 
 // untrusted reports whether the last packet counters of an interface cannot be the

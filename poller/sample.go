@@ -36,75 +36,79 @@ func (d *device) is32(name string) bool {
 	return d.cfg.SNMP.Version == "1" || d.bits32[name]
 }
 
-// samples turns the counter values (two per interface) into samples. Interfaces without
-// 64-bit counters fall back to 32-bit ones, read at once and remembered; interfaces with
-// neither are returned as vanished.
+// samples turns the counter values (two per interface, and the groups) into samples.
+// Interfaces without 64-bit counters fall back to 32-bit ones, read at once and
+// remembered, in one GET with the 32-bit packet counters of interfaces that lack the
+// 64-bit ones; interfaces with neither octet counter are returned as vanished.
 func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string, error) {
 	// Slots keep configuration order whatever the fallbacks do.
 	slots := make([]Sample, len(d.ifaces))
 	have := make([]bool, len(d.ifaces))
-	var retry []int // positions in d.ifaces needing 32-bit counters now
+	ins, outs := make([]snmp.Value, len(d.ifaces)), make([]snmp.Value, len(d.ifaces))
+	var retry []int   // positions in d.ifaces needing 32-bit counters now
+	var pkRetry []int // and 32-bit packet counters
 	var vanished []string
-	pk, pkRetry := make([][]snmp.Value, len(d.ifaces)), []int(nil)
+	pk := make([][]snmp.Value, len(d.ifaces))
 	for i, f := range d.ifaces {
+		ins[i], outs[i] = rd.counters(i)
+		if ins[i].Absent() || outs[i].Absent() {
+			if d.is32(f.name) {
+				vanished = append(vanished, f.name)
+				continue
+			}
+			retry = append(retry, i)
+		}
 		pk[i] = rd.packets(i)
 		switch d.packetMode(f.name) {
 		case pkNone:
 			pk[i] = nil
 		case pkHC:
 			if pk[i] != nil && (pk[i][0].Absent() || pk[i][1].Absent()) {
-				in, out := rd.counters(i)
-				if !in.Absent() && !out.Absent() { // not an interface that vanished
-					pkRetry = append(pkRetry, i)
-				}
+				pkRetry = append(pkRetry, i)
 			}
 		}
 	}
-	if len(pkRetry) > 0 {
-		if err := d.packetsFallback(s, pkRetry, pk); err != nil {
-			return nil, nil, fmt.Errorf("get 32-bit packet counters: %w", err)
+	if len(retry)+len(pkRetry) > 0 {
+		oids := make([]string, 0, 2*len(retry)+len(packetColumns32)*len(pkRetry))
+		for _, i := range retry {
+			f := d.ifaces[i]
+			oids = append(oids, instance(oidIfInOctets, f.index), instance(oidIfOutOctets, f.index))
 		}
+		for _, i := range pkRetry {
+			for _, c := range packetColumns32 {
+				oids = append(oids, instance(c, d.ifaces[i].index))
+			}
+		}
+		vals32, err := s.Get(oids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("get 32-bit counters: %w", err)
+		}
+		var fell []string
+		gone := map[int]bool{}
+		for k, i := range retry {
+			f := d.ifaces[i]
+			in, out := vals32[2*k], vals32[2*k+1]
+			if in.Absent() || out.Absent() {
+				vanished = append(vanished, f.name)
+				gone[i] = true
+				continue
+			}
+			ins[i], outs[i] = in, out
+			d.bits32[f.name] = true
+			d.readPlan = nil
+			fell = append(fell, f.name)
+		}
+		if len(fell) > 0 {
+			// Once per interface and device lifetime, in one line per cycle.
+			d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "count", len(fell), "interfaces", abbrev(fell, 8))
+		}
+		d.packetsFallback(pkRetry, vals32[2*len(retry):], pk, gone)
 	}
 	for i, f := range d.ifaces {
-		in, out := rd.counters(i)
-		if in.Absent() || out.Absent() {
-			if d.is32(f.name) {
-				vanished = append(vanished, f.name)
-			} else {
-				retry = append(retry, i)
-			}
-			continue
+		if ins[i].Absent() || outs[i].Absent() {
+			continue // vanished
 		}
-		slots[i], have[i] = d.sample(f, in, out, rd, i, disc, pk[i]), true
-	}
-	if len(retry) == 0 {
-		return compact(slots, have), vanished, nil
-	}
-	oids := make([]string, 0, 2*len(retry))
-	for _, i := range retry {
-		f := d.ifaces[i]
-		oids = append(oids, instance(oidIfInOctets, f.index), instance(oidIfOutOctets, f.index))
-	}
-	vals32, err := s.Get(oids)
-	if err != nil {
-		return nil, nil, fmt.Errorf("get 32-bit counters: %w", err)
-	}
-	var fell []string
-	for k, i := range retry {
-		f := d.ifaces[i]
-		in, out := vals32[2*k], vals32[2*k+1]
-		if in.Absent() || out.Absent() {
-			vanished = append(vanished, f.name)
-			continue
-		}
-		d.bits32[f.name] = true
-		d.readPlan = nil
-		fell = append(fell, f.name)
-		slots[i], have[i] = d.sample(f, in, out, rd, i, disc, pk[i]), true
-	}
-	if len(fell) > 0 {
-		// Once per interface and device lifetime, in one line per cycle.
-		d.log.Info("no 64-bit counters; using ifInOctets/ifOutOctets", "count", len(fell), "interfaces", abbrev(fell, 8))
+		slots[i], have[i] = d.sample(f, ins[i], outs[i], rd, i, disc, pk[i]), true
 	}
 	return compact(slots, have), vanished, nil
 }

@@ -7,6 +7,8 @@ package snmpsim
 // Each counter is the floor of a non-decreasing function of the octets, so it never
 // goes back while they do not; all of them start over with the octets.
 
+import "time"
+
 // Shares of the packets, in hundredths.
 const (
 	ucastShare = 97
@@ -88,4 +90,20 @@ func packetColumns() []column {
 		ifx("12", true, pk(true, 1, true)),   // ifHCOutMulticastPkts
 		ifx("13", true, pk(true, 2, true)),   // ifHCOutBroadcastPkts
 	}
+}
+
+// Packets returns the unicast packets and the errors, in and out, that the interface at
+// ifIndex counts at t (0 for an unknown ifIndex), as the agent answers them: the truth
+// tests hold the stored packet and error rates to.
+func (a *Agent) Packets(ifIndex int, t time.Time) (ucastIn, ucastOut, errIn, errOut uint64) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	pos, ok := a.posOf[ifIndex]
+	if !ok {
+		return 0, 0, 0, 0
+	}
+	in, out := a.octets(pos, t)
+	ucastIn, _, _ = a.packets(pos, in, false)
+	ucastOut, _, _ = a.packets(pos, out, true)
+	return ucastIn, ucastOut, in / octetsPerInError, out / octetsPerOutError
 }
