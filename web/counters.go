@@ -32,7 +32,7 @@ func CounterGraphFile(device, iface, kind, period string, scale int) string {
 // counterTitles head a group's graphs and name its units.
 var counterTitles = map[string]struct{ title, unit, total string }{
 	CounterPackets: {"Packets", "pkt/s", "pkts"},
-	CounterErrors:  {"Errors and discards", "/s", ""},
+	CounterErrors:  {"Errors and discards", "err/s", "errors"},
 }
 
 // counterView is one group's graphs as its interface page shows them.
