@@ -387,7 +387,7 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 				Status:     status(iface, last, now, spec.Heartbeat, h, polled),
 				Alerts:     p.Alerts[s],
 				AboveSpeed: [2]int64{rf.In, rf.Out}, AboveSpeedLast: rf.Last,
-				Admin:      info.Admin, Oper: info.Oper, Gone: info.Gone,
+				Admin: info.Admin, Oper: info.Oper, Gone: info.Gone,
 			})
 			for _, kind := range groups[s] {
 				ifc := &dev.Interfaces[len(dev.Interfaces)-1]
