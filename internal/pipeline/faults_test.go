@@ -148,7 +148,8 @@ func (f *faultRun) cycle(i int) []poller.Result {
 			in, out := a.Counters(idx, cycleTime(i))
 			s := series.Name(a.Name(), name)
 			f.truth[s] = append(f.truth[s], [2]uint64{in, out})
-			ui, uo, ei, eo := a.Packets(idx, cycleTime(i))
+			pks, errs := a.Groups(idx, cycleTime(i))
+			ui, uo, ei, eo := pks[0], pks[1], errs[0], errs[1]
 			pk, er := series.KindName(a.Name(), series.KindPackets, name), series.KindName(a.Name(), series.KindErrors, name)
 			f.truth[pk] = append(f.truth[pk], [2]uint64{ui, uo})
 			f.truth[er] = append(f.truth[er], [2]uint64{ei, eo})

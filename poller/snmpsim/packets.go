@@ -92,18 +92,21 @@ func packetColumns() []column {
 	}
 }
 
-// Packets returns the unicast packets and the errors, in and out, that the interface at
-// ifIndex counts at t (0 for an unknown ifIndex), as the agent answers them: the truth
-// tests hold the stored packet and error rates to.
-func (a *Agent) Packets(ifIndex int, t time.Time) (ucastIn, ucastOut, errIn, errOut uint64) {
+// Groups returns the packet and error counters that the interface at ifIndex counts
+// at t (zeros for an unknown ifIndex), as the agent answers their 64-bit columns (the
+// errors' Counter32 before they wrap), in the order of the store's data sources:
+// unicast, multicast and broadcast packets in and out; errors and discards in and out.
+func (a *Agent) Groups(ifIndex int, t time.Time) (packets [6]uint64, errs [4]uint64) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	pos, ok := a.posOf[ifIndex]
 	if !ok {
-		return 0, 0, 0, 0
+		return packets, errs
 	}
 	in, out := a.octets(pos, t)
-	ucastIn, _, _ = a.packets(pos, in, false)
-	ucastOut, _, _ = a.packets(pos, out, true)
-	return ucastIn, ucastOut, in / octetsPerInError, out / octetsPerOutError
+	ui, mi, bi := a.packets(pos, in, false)
+	uo, mo, bo := a.packets(pos, out, true)
+	packets = [6]uint64{ui, uo, mi, mo, bi, bo}
+	errs = [4]uint64{in / octetsPerInError, out / octetsPerOutError, in / octetsPerInDiscard, out / octetsPerOutDiscard}
+	return packets, errs
 }
