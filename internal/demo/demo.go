@@ -15,8 +15,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
