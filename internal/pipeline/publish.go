@@ -401,7 +401,7 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 
 // status says whether an interface is being recorded: "up" when its last sample is
 // within the heartbeat, "not found" when the device answered without it, else "no data".
-// (The poller reads counters, not ifOperStatus.)
+// (Whether the interface is up on the device is its facts' Admin and Oper, shown apart.)
 func status(iface string, last, now time.Time, heartbeat time.Duration, h DeviceHealth, polled bool) string {
 	if polled {
 		for _, m := range h.Missing {
