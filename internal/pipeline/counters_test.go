@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
@@ -172,4 +174,39 @@ func TestGroupDiscontinuityStoresNoSpike(t *testing.T) {
 	if err != nil || len(oct.Rows) == 0 || math.IsNaN(oct.Rows[len(oct.Rows)-1][0]) {
 		t.Errorf("octets over the packets' reset: %+v %v, want a rate", oct.Rows, err)
 	}
+}
+
+// BenchmarkPollCommitCounters is BenchmarkPollCommit's 1,000 interfaces of one device
+// with packets and errors polled and stored too: 10 more columns an interface in the
+// read, two more series in the commit.
+func BenchmarkPollCommitCounters(b *testing.B) {
+	clock := snmpsim.NewManualClock(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
+	devs := simNetwork(b, 1, 1000, clock)
+	for i := range devs {
+		devs[i].Counters = config.Counters{Packets: true, Errors: true}
+	}
+	db := openDB(b)
+	p := poller.New(devs, poller.Options{Now: clock.Now, Logger: quiet})
+	defer p.Close()
+	rec := NewRecorder(db, 5*time.Minute, nil, quiet)
+	if err := rec.Record(p.Poll(context.Background())); err != nil {
+		b.Fatal(err)
+	}
+	requests := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		clock.Advance(5 * time.Minute)
+		rs := p.Poll(context.Background())
+		for _, r := range rs {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+			requests += r.Requests
+		}
+		if err := rec.Record(rs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(requests)/float64(b.N), "PDUs/op")
 }
