@@ -74,6 +74,9 @@ const (
 	pkHC   = 0 // ifHC*Pkts
 	pk32   = 1 // ifTable's 32-bit columns: the agent lacks the 64-bit ones
 	pkNone = 2 // neither: packets are not read
+	// pkTable: ifTable's columns without ifXTable's broadcasts, which an SNMPv1 agent
+	// would refuse a PDU for in every cycle; broadcasts are unknown.
+	pkTable = 3
 )
 
 // layout is where each column of an interface sits in a reading: offsets into its
@@ -116,6 +119,9 @@ func (d *device) columns(name string, l layout) []string {
 		switch d.packetMode(name) {
 		case pk32:
 			cols = append(cols, packetColumns32...)
+		case pkTable:
+			cols = append(cols, packetColumns32[:4]...)
+			cols = append(cols, in, out)
 		case pkNone:
 			for range PacketNames {
 				cols = append(cols, in)
@@ -184,10 +190,14 @@ func (d *device) packetsFallback(retry []int, got []snmp.Value, vals [][]snmp.Va
 		f := d.ifaces[i]
 		vs := got[len(packetColumns32)*k : len(packetColumns32)*(k+1)]
 		l := d.last[f.name]
-		if vs[0].Absent() || vs[1].Absent() {
+		switch {
+		case vs[0].Absent() || vs[1].Absent():
 			l.pkMode, vals[i] = pkNone, nil
 			none = append(none, f.name)
-		} else {
+		case vs[4].Absent() || vs[5].Absent():
+			l.pkMode, vals[i] = pkTable, vs
+			fell = append(fell, f.name)
+		default:
 			l.pkMode, vals[i] = pk32, vs
 			fell = append(fell, f.name)
 		}
@@ -200,6 +210,15 @@ func (d *device) packetsFallback(retry []int, got []snmp.Value, vals [][]snmp.Va
 	if len(none) > 0 {
 		d.log.Info("no packet counters; not asking for them", "count", len(none), "interfaces", abbrev(none, 8))
 	}
+}
+
+// tableOnly notes that the interface's packets are read from ifTable alone from the
+// next cycle: the agent lacks ifXTable's broadcast columns.
+func (d *device) tableOnly(name string) {
+	l := d.last[name]
+	l.pkMode = pkTable
+	d.last[name] = l
+	d.readPlan = nil
 }
 
 // untrusted reports whether the last packet counters of an interface cannot be the
@@ -246,7 +265,7 @@ func group(vs []snmp.Value, mode int, packets bool, base bool, prev *Group) *Gro
 			g.Values[k] &= math.MaxUint32
 		}
 	}
-	if packets && mode == pk32 {
+	if packets && (mode == pk32 || mode == pkTable) {
 		// Non-unicast less broadcast is multicast, modulo 2^32 as the counters wrap;
 		// without the broadcast column the non-unicast count stands as multicast.
 		for _, k := range []int{2, 3} {

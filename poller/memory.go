@@ -53,15 +53,16 @@ const (
 
 // per-interface flags.
 const (
-	lfBits32     = 1 << iota // read through ifInOctets/ifOutOctets (bits32)
-	lfHaveDisc               // last.haveDisc
-	lfWidth32                // last.bits == 32
-	lfLast                   // a last sample exists
-	lfPackets                // last.packets, its values follow
-	lfErrors                 // last.errs, its values follow
-	lfPackets32              // last.packets.Bits == 32
-	lfPkMode32               // last.pkMode == pk32
-	lfPkModeNone             // last.pkMode == pkNone
+	lfBits32      = 1 << iota // read through ifInOctets/ifOutOctets (bits32)
+	lfHaveDisc                // last.haveDisc
+	lfWidth32                 // last.bits == 32
+	lfLast                    // a last sample exists
+	lfPackets                 // last.packets, its values follow
+	lfErrors                  // last.errs, its values follow
+	lfPackets32               // last.packets.Bits == 32
+	lfPkMode32                // last.pkMode == pk32
+	lfPkModeNone              // last.pkMode == pkNone
+	lfPkModeTable             // last.pkMode == pkTable
 )
 
 // agentPrint identifies the agent and how its interfaces are named: memory learnt under
@@ -235,6 +236,8 @@ func (d *device) appendIface(b []byte, name string) []byte {
 			fl |= lfPkMode32
 		case pkNone:
 			fl |= lfPkModeNone
+		case pkTable:
+			fl |= lfPkModeTable
 		}
 	}
 	// A uvarint: the flags of state version 1 fit its one byte.
@@ -360,6 +363,8 @@ func (d *device) restore(mapping, state []byte) (err error) {
 			l.pkMode = pk32
 		case f&lfPkModeNone != 0:
 			l.pkMode = pkNone
+		case f&lfPkModeTable != 0:
+			l.pkMode = pkTable
 		}
 		lasts[name] = l
 	}

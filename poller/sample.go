@@ -6,6 +6,7 @@ package poller
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mrtgo/mrtgo/internal/snmp"
 )
@@ -66,6 +67,13 @@ func (d *device) samples(s *session, rd reading, disc bool) ([]Sample, []string,
 			if pk[i] != nil && (pk[i][0].Absent() || pk[i][1].Absent()) {
 				pkRetry = append(pkRetry, i)
 			}
+		case pk32:
+			if pk[i] != nil && !pk[i][0].Absent() && (pk[i][4].Absent() || pk[i][5].Absent()) {
+				d.tableOnly(f.name)
+			}
+		case pkTable:
+			// The places of the broadcasts hold the octets again: not counters of theirs.
+			pk[i] = append(slices.Clip(pk[i][:4]), snmp.AbsentValue, snmp.AbsentValue)
 		}
 	}
 	if len(retry)+len(pkRetry) > 0 {
