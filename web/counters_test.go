@@ -2,12 +2,15 @@ package web
 
 import (
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/internal/browsertest"
 )
 
 // counterSite is a device with an interface that is oper down and polls packets and
@@ -79,4 +82,50 @@ func TestWriteGoldenCounters(t *testing.T) {
 	if _, inactive, _ := strings.Cut(string(dev), "<h2>Inactive interfaces</h2>"); !strings.Contains(inactive, `<a href="ge-2.html">ge-2</a>`) {
 		t.Error("the device page does not list ge-2 as inactive")
 	}
+}
+
+// The counter graphs, the states and the inactive section in headless Chromium: every
+// image decodes at MRTG's size and density, the texts show, nothing is logged.
+func TestChromiumCounters(t *testing.T) {
+	bin := browsertest.Binary(t)
+	dir := t.TempDir()
+	s := counterSite()
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	writeTestPNGs(t, dir, s)
+	for _, d := range s.Devices {
+		for _, ifc := range d.Interfaces {
+			for _, c := range ifc.Counters {
+				for _, g := range c.Graphs {
+					for _, scale := range []int{1, 2} {
+						b, err := os.ReadFile(filepath.Join(dir, GraphFile(d.Name, ifc.Name, g.Period, scale)))
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := WriteFile(dir, CounterGraphFile(d.Name, ifc.Name, c.Kind, g.Period, scale), b); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	}
+	srv := httptest.NewServer(Handler(dir))
+	defer srv.Close()
+	b := browsertest.Start(t, bin)
+	pages := []browsertest.Page{
+		{Name: "index", Path: "index.html", Images: 1, Text: []string{"ge-1", "oper down"}},
+		{Name: "device", Path: DevicePage("sw1"), Images: 1, Text: []string{"oper down", "Inactive interfaces", "old <uplink>",
+			"gone since 2026-03-14 14:09:26 CET"}},
+		{Name: "counters", Path: InterfacePage("sw1", "ge-1"), Images: 12, Text: []string{"oper down",
+			"Packets: 'Daily' Graph (5 Minute Average)", "Errors and discards: 'Yearly' Graph (1 Day Average)", "81.2 kpkt/s", "9.87 err/s"}},
+		{Name: "gone", Path: InterfacePage("sw1", "ge-2"), Images: 4, Text: []string{"admin down", "gone since 2026-03-14 14:09:26 CET"}},
+	}
+	sources := []browsertest.Source{
+		{Name: "http", Base: srv.URL + "/", Scale: 1},
+		{Name: "http-2x", Base: srv.URL + "/", Scale: 2},
+		{Name: "file", Base: "file://" + filepath.ToSlash(dir) + "/", Scale: 1},
+	}
+	b.CheckSite(t, sources, pages, browsertest.ScreenshotDir(t))
 }
