@@ -98,3 +98,53 @@ func (r *Recorder) ensureGroup(name, kind string, speed float64, bits int, s pol
 	r.groups[name] = want
 	return nil
 }
+
+// createGroups creates the counter group series seen for the first time, a
+// transaction per distinct layout (as createNew does for the octets): the first poll
+// of a large network with counters meets twice as many of them as interfaces.
+func (r *Recorder) createGroups(results []poller.Result) error {
+	type layout struct {
+		kind  string
+		speed uint64
+		bits  int
+	}
+	batch := map[layout][]string{}
+	start := map[layout]time.Time{}
+	queued := map[string]bool{}
+	for _, res := range results {
+		for _, s := range res.Samples {
+			for _, g := range []struct {
+				kind string
+				grp  *poller.Group
+			}{{series.KindPackets, s.Packets}, {series.KindErrors, s.Errors}} {
+				if g.grp == nil {
+					continue
+				}
+				name := series.KindName(s.Device, g.kind, s.Interface)
+				if _, seen := r.groups[name]; seen || queued[name] {
+					continue
+				}
+				queued[name] = true
+				if _, err := r.db.Spec(name); !errors.Is(err, rrd.ErrNoSeries) {
+					continue // exists, or ensureGroup reports the error
+				}
+				l := layout{g.kind, s.Speed, g.grp.Bits}
+				batch[l] = append(batch[l], name)
+				t := s.Time.Add(-r.step).Truncate(time.Second)
+				if old, ok := start[l]; !ok || t.Before(old) {
+					start[l] = t
+				}
+			}
+		}
+	}
+	for l, names := range batch {
+		spec := series.GroupSpecWith(l.kind, r.step, float64(l.speed), l.bits, r.arch)
+		if err := r.db.CreateBatch(names, spec, start[l]); err != nil {
+			return fmt.Errorf("create %d series: %w", len(names), err)
+		}
+		for _, n := range names {
+			r.groups[n] = groupLayout{float64(l.speed), l.bits}
+		}
+	}
+	return nil
+}

@@ -144,6 +144,9 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	if err := r.createNew(results); err != nil {
 		return err
 	}
+	if err := r.createGroups(results); err != nil {
+		return err
+	}
 	for _, res := range results {
 		when := r.now()
 		if len(res.Samples) > 0 {
