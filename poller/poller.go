@@ -1,9 +1,10 @@
 // Package poller turns configured devices into interface counter samples over SNMP v1,
 // v2c or v3. It resolves interfaces by their configured key (ifName, ifDescr, ifAlias,
 // MAC or ifIndex) to ifIndex, choosing the live row where several share a name, reads
-// sysUpTime and the octet counters of every interface (GETBULK over consecutive rows of
-// the agent's table, up to max_inflight of them at once on sockets of their own, GET
-// for the rest), and flags discontinuities; it never writes the store: samples go back
+// sysUpTime and the octet counters of every interface with its ifAdminStatus and
+// ifOperStatus, and the packet and error counters a device asks for (counters.go), in
+// one read (GETBULK over consecutive rows of the agent's table, up to max_inflight of
+// them at once on sockets of their own, GET for the rest), and flags discontinuities; it never writes the store: samples go back
 // to the caller (Poll) or to a sink once per cycle (Run). The SNMP itself (dialling,
 // USM, tooBig-safe GETs, walks, decoding values) is internal/snmp's; the poller decides
 // what to ask and what the answers mean.
