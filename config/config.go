@@ -53,6 +53,9 @@ type Config struct {
 	Shards     map[string]int
 	shardLines map[string]int
 	Shard      ShardSpec
+	// Counters are the counter groups polled beside the octets on every device that
+	// does not set its own (counters.go).
+	Counters Counters
 }
 
 // Flows configures the flow collector of "mrtgo run".
@@ -173,6 +176,9 @@ type Device struct {
 	// applied to its flow records instead of what its exports say: for exporters that
 	// sample without saying so, or say it wrongly.
 	FlowSampling uint64
+	// Counters are the counter groups polled beside the octets: the device's
+	// counters key, else the file's.
+	Counters Counters
 }
 
 // ThresholdsFor returns the limits of one interface of the device.

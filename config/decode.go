@@ -57,6 +57,7 @@ type deviceFile struct {
 	Shard      *int                       `toml:"shard"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
+	Counters   *[]string                  `toml:"counters"` // nil: the file's
 	snmpFile
 }
 
@@ -105,6 +106,7 @@ type file struct {
 	Data      *string      `toml:"data"`
 	Site      *string      `toml:"site"`
 	Timezone  *string      `toml:"timezone"`
+	Counters  []string     `toml:"counters"`
 	SNMP      snmpFile     `toml:"snmp"`
 	Devices   []deviceFile `toml:"device"`
 	Retention struct {

@@ -128,6 +128,10 @@ func (p *parser) device(i int, d *deviceFile, c *Config, seen map[string]int, ba
 			at("interface_thresholds", written, field)("%v", err)
 		})
 	}
+	counters := c.Counters
+	if d.Counters != nil {
+		counters = p.counters("device", i, *d.Counters)
+	}
 	hostLine, _ := p.loc.line("device", i, "host")
 	return Device{
 		Name:                name,
@@ -139,6 +143,7 @@ func (p *parser) device(i int, d *deviceFile, c *Config, seen map[string]int, ba
 		Speed:               speeds,
 		Thresholds:          th,
 		InterfaceThresholds: ifTh,
+		Counters:            counters,
 	}
 }
 

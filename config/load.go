@@ -206,6 +206,7 @@ func (p *parser) config(f *file) *Config {
 		p.bad("snmp", -1, field, nil, format, args...)
 	})
 
+	c.Counters = p.counters("", -1, f.Counters)
 	seen := map[string]int{}
 	for i, d := range f.Devices {
 		c.Devices = append(c.Devices, p.device(i, &d, c, seen, badSNMP))

@@ -69,7 +69,7 @@ func Merge(name string, src []byte, f File) ([]byte, []Change, error) {
 			for _, e := range d.Interfaces {
 				ch.Added = append(ch.Added, e.Key)
 			}
-			appended = append(appended, deviceBlock(d, defaults)...)
+			appended = append(appended, deviceBlock(d, defaults, cfg.Counters)...)
 			changes = append(changes, ch)
 			continue
 		}

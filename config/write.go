@@ -19,6 +19,8 @@ type File struct {
 	// SNMP, when set, is written as the [snmp] table (its SNMPv1/v2c keys), so that a
 	// person sees what each device inherits. Devices write what differs from it.
 	SNMP *SNMP
+	// Counters is the top-level counters key, written when it sets a group.
+	Counters Counters
 	// Notes are comments written after a key's value, by key: "step", "snmp.version".
 	Notes map[string]string
 	// Devices are the [[device]] tables, in order.
@@ -47,6 +49,9 @@ type FileDevice struct {
 	// an entry of the file missing from it has vanished (reported, left in place); nil
 	// means unknown, and nothing is reported as vanished.
 	Present map[string]bool
+	// Counters, when not nil, is the device's counters key, written when it differs
+	// from the file's.
+	Counters *Counters
 }
 
 // FileInterface is one entry of a device's interfaces array.
@@ -64,7 +69,7 @@ func Format(f File) []byte {
 		defaults = *f.SNMP
 	}
 	for _, d := range f.Devices {
-		for _, l := range deviceBlock(d, defaults) {
+		for _, l := range deviceBlock(d, defaults, f.Counters) {
 			b.WriteString(l)
 		}
 	}
@@ -107,12 +112,17 @@ func header(f File) string {
 			b.WriteString(line + "\n")
 		}
 	}
-	keys("", [][2]string{
+	top := [][2]string{
 		{"step", quote(FormatDuration(step))},
 		{"data", quote(or(f.Data, DefaultData))},
 		{"site", quote(or(f.Site, DefaultSite))},
 		{"timezone", quote(or(f.Timezone, DefaultTimezone))},
-	})
+	}
+	if l := countersLine(f.Counters, Counters{}); l != "" {
+		_, v, _ := strings.Cut(strings.TrimSpace(l), " = ")
+		top = append(top, [2]string{"counters", v})
+	}
+	keys("", top)
 	if s := f.SNMP; s != nil {
 		b.WriteString("\n[snmp]\n")
 		keys("snmp", [][2]string{
@@ -129,8 +139,8 @@ func header(f File) string {
 }
 
 // deviceBlock writes a [[device]] table, with the SNMP keys that differ from d, the
-// file's [snmp].
-func deviceBlock(f FileDevice, d SNMP) []string {
+// file's [snmp], and the counters key when it differs from counters, the file's.
+func deviceBlock(f FileDevice, d SNMP, counters Counters) []string {
 	out := []string{"\n", "[[device]]\n",
 		fmt.Sprintf("name = %s\n", quote(f.Name)),
 		fmt.Sprintf("host = %s\n", quote(f.Host))}
@@ -167,6 +177,11 @@ func deviceBlock(f FileDevice, d SNMP) []string {
 	}
 	if k := keyOr(f.Key); k != KeyIfName {
 		out = append(out, fmt.Sprintf("interface_key = %s\n", quote(k)))
+	}
+	if f.Counters != nil {
+		if l := countersLine(*f.Counters, counters); l != "" {
+			out = append(out, l)
+		}
 	}
 	if commented(f.Interfaces) {
 		out = append(out, "interfaces = [\n")

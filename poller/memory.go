@@ -27,8 +27,13 @@ import (
 	"github.com/mrtgo/mrtgo/config"
 )
 
-// memoryVersion changes with the layout of either blob.
-const memoryVersion = 1
+// memoryVersion changes with the layout of the mapping blob, stateVersion with that of
+// the state. State version 1 is read too: it is version 2 without the counter groups,
+// whose flags it never sets.
+const (
+	memoryVersion = 1
+	stateVersion  = 2
+)
 
 // errMemory says a blob is truncated or malformed.
 var errMemory = errors.New("malformed poller memory")
@@ -48,10 +53,16 @@ const (
 
 // per-interface flags.
 const (
-	lfBits32   = 1 << iota // read through ifInOctets/ifOutOctets (bits32)
-	lfHaveDisc             // last.haveDisc
-	lfWidth32              // last.bits == 32
-	lfLast                 // a last sample exists
+	lfBits32      = 1 << iota // read through ifInOctets/ifOutOctets (bits32)
+	lfHaveDisc                // last.haveDisc
+	lfWidth32                 // last.bits == 32
+	lfLast                    // a last sample exists
+	lfPackets                 // last.packets, its values follow
+	lfErrors                  // last.errs, its values follow
+	lfPackets32               // last.packets.Bits == 32
+	lfPkMode32                // last.pkMode == pk32
+	lfPkModeNone              // last.pkMode == pkNone
+	lfPkModeTable             // last.pkMode == pkTable
 )
 
 // agentPrint identifies the agent and how its interfaces are named: memory learnt under
@@ -141,7 +152,7 @@ func (d *device) memory(now time.Time) (mapping, state []byte) {
 		}
 	}
 	b := make([]byte, 0, 64+len(d.ifaces)*24)
-	b = append(b, memoryVersion)
+	b = append(b, stateVersion)
 	b = binary.LittleEndian.AppendUint64(b, agentPrint(d.cfg))
 	b = binary.LittleEndian.AppendUint64(b, mhash)
 	b = binary.AppendVarint(b, now.UnixMicro())
@@ -199,7 +210,7 @@ func (d *device) memory(now time.Time) (mapping, state []byte) {
 
 func (d *device) appendIface(b []byte, name string) []byte {
 	l, ok := d.last[name]
-	var fl byte
+	var fl uint64
 	if d.bits32[name] {
 		fl |= lfBits32
 	}
@@ -211,15 +222,43 @@ func (d *device) appendIface(b []byte, name string) []byte {
 		if l.bits == 32 {
 			fl |= lfWidth32
 		}
+		if l.packets != nil {
+			fl |= lfPackets
+			if l.packets.Bits == 32 {
+				fl |= lfPackets32
+			}
+		}
+		if l.errs != nil {
+			fl |= lfErrors
+		}
+		switch l.pkMode {
+		case pk32:
+			fl |= lfPkMode32
+		case pkNone:
+			fl |= lfPkModeNone
+		case pkTable:
+			fl |= lfPkModeTable
+		}
 	}
-	b = append(b, fl)
+	// A uvarint: the flags of state version 1 fit its one byte.
+	b = binary.AppendUvarint(b, fl)
 	if !ok {
 		return b
 	}
 	b = binary.AppendUvarint(b, uint64(l.index))
 	b = binary.AppendUvarint(b, l.in)
 	b = binary.AppendUvarint(b, l.out)
-	return binary.AppendUvarint(b, uint64(l.disc))
+	b = binary.AppendUvarint(b, uint64(l.disc))
+	for _, g := range []*Group{l.packets, l.errs} {
+		if g == nil {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(g.Absent))
+		for _, v := range g.Values {
+			b = binary.AppendUvarint(b, v)
+		}
+	}
+	return b
 }
 
 func unixMicro(t time.Time) int64 {
@@ -236,7 +275,7 @@ func (d *device) restore(mapping, state []byte) (err error) {
 		return nil
 	}
 	r := &reader{b: state}
-	if v := r.byte(); v != memoryVersion {
+	if v := r.byte(); v != stateVersion && v != 1 {
 		if r.err == nil {
 			d.log.Info("poller memory of another format; starting afresh", "format", v)
 		}
@@ -289,8 +328,15 @@ func (d *device) restore(mapping, state []byte) (err error) {
 	}
 	lasts := make(map[string]last, len(ifaces))
 	bits32 := map[string]bool{}
+	readGroup := func(n, bits int) *Group {
+		g := &Group{Absent: uint(r.uvarint()), Values: make([]uint64, n), Bits: bits}
+		for k := range g.Values {
+			g.Values[k] = r.uvarint()
+		}
+		return g
+	}
 	readIface := func(name string) {
-		f := r.byte()
+		f := r.uvarint()
 		if f&lfBits32 != 0 {
 			bits32[name] = true
 		}
@@ -301,6 +347,24 @@ func (d *device) restore(mapping, state []byte) (err error) {
 		l.haveDisc = f&lfHaveDisc != 0
 		if f&lfWidth32 != 0 {
 			l.bits = 32
+		}
+		if f&lfPackets != 0 {
+			bits := 64
+			if f&lfPackets32 != 0 {
+				bits = 32
+			}
+			l.packets = readGroup(len(PacketNames), bits)
+		}
+		if f&lfErrors != 0 {
+			l.errs = readGroup(len(ErrorNames), 32)
+		}
+		switch {
+		case f&lfPkMode32 != 0:
+			l.pkMode = pk32
+		case f&lfPkModeNone != 0:
+			l.pkMode = pkNone
+		case f&lfPkModeTable != 0:
+			l.pkMode = pkTable
 		}
 		lasts[name] = l
 	}

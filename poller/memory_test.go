@@ -56,25 +56,77 @@ func memoryScenario() []memoryStep {
 			a.set(oidIfNumber, gosnmp.Integer, 3)
 		}},
 		{"after the restart", func(a *fakeAgent) { a.uptime(30500) }},
+		{"eth1 packet counter reset, eth3's move on", func(a *fakeAgent) {
+			a.uptime(60500)
+			a.set(instance(packetColumnsHC[0], 1), gosnmp.Counter64, uint64(3))
+			addGroups(a, 3, 70)
+		}},
+		{"eth2 loses its 64-bit packet counters", func(a *fakeAgent) {
+			a.uptime(90500)
+			for _, c := range packetColumnsHC {
+				a.del(instance(c, 2))
+			}
+		}},
+		{"errors on eth2", func(a *fakeAgent) {
+			a.uptime(120500)
+			a.set(instance(errorColumns[0], 2), gosnmp.Counter32, uint(90))
+			a.set(instance(packetColumns32[0], 2), gosnmp.Counter32, uint(900))
+		}},
+		{"eth1 goes down", func(a *fakeAgent) {
+			a.uptime(150500)
+			a.set(instance(oidIfOperStatus, 1), gosnmp.Integer, StatusDown)
+		}},
 	}
 }
 
 func memoryAgent() *fakeAgent {
 	a, _ := agentWith(3, false)
 	a.set(oidIfNumber, gosnmp.Integer, 3)
+	for i := 1; i <= 3; i++ {
+		addGroups(a, i, 10*i)
+	}
 	return a
+}
+
+// addGroups gives interface i packet (64- and 32-bit) and error counters from base up.
+func addGroups(a *fakeAgent, i, base int) {
+	for k, c := range packetColumnsHC {
+		a.set(instance(c, i), gosnmp.Counter64, uint64(base+k))
+	}
+	// ucast, ucast, nucast (multicast and broadcast), nucast, bcast, bcast.
+	for k, v := range []int{base, base + 1, 2*base + 2 + 4, 2*base + 3 + 5, base + 4, base + 5} {
+		a.set(instance(packetColumns32[k], i), gosnmp.Counter32, uint(v))
+	}
+	for k, c := range errorColumns {
+		a.set(instance(c, i), gosnmp.Counter32, uint(k))
+	}
 }
 
 // sampleLine is what the store is told of a sample, without its time.
 func sampleLine(s Sample) string {
-	return fmt.Sprintf("%s@%d in=%d out=%d bits=%d speed=%d disc=%v", s.Interface, s.Index, s.In, s.Out, s.Bits, s.Speed, s.Discontinuity)
+	line := fmt.Sprintf("%s@%d in=%d out=%d bits=%d speed=%d disc=%v admin=%d oper=%d",
+		s.Interface, s.Index, s.In, s.Out, s.Bits, s.Speed, s.Discontinuity, s.Admin, s.Oper)
+	for _, g := range []*Group{s.Packets, s.Errors} {
+		if g != nil {
+			line += fmt.Sprintf(" %v/%d/%d/%v", g.Values, g.Absent, g.Bits, g.Discontinuity)
+		}
+	}
+	return line
 }
 
 // TestMemoryCronDecidesAsDaemon runs the same agent history through one long-lived
 // Poller and through a new Poller per cycle that is given the previous cycle's memory,
-// as "poll --once" from cron is: every sample, and every PDU sent, must be the same.
+// as "poll --once" from cron is: every sample, and every PDU sent, must be the same;
+// with the packet and error groups too.
 func TestMemoryCronDecidesAsDaemon(t *testing.T) {
+	for _, counters := range []config.Counters{{}, {Packets: true, Errors: true}} {
+		t.Run(fmt.Sprintf("%+v", counters), func(t *testing.T) { cronDecidesAsDaemon(t, counters) })
+	}
+}
+
+func cronDecidesAsDaemon(t *testing.T, counters config.Counters) {
 	cfg := []config.Device{dev("r1", "2c", 0, "eth1", "eth2", "eth3")}
+	cfg[0].Counters = counters
 	daemonAgent, cronAgent := memoryAgent(), memoryAgent()
 	daemon := newFixture(cfg, map[string]*fakeAgent{"r1": daemonAgent})
 	cronNet := &fakeNet{agents: map[string]*fakeAgent{"r1": cronAgent}}
@@ -115,6 +167,9 @@ func TestMemoryCronDecidesAsDaemon(t *testing.T) {
 		if got.Requests != want.Requests {
 			t.Errorf("%s: cron sent %d PDUs, daemon %d", st.name, got.Requests, want.Requests)
 		}
+		if counters.Any() {
+			checkGroupDecisions(t, st.name, want.Samples)
+		}
 		if st.name == "counters go on" && walked {
 			t.Errorf("%s: cron walked the interface table with a valid mapping", st.name)
 		}
@@ -122,6 +177,52 @@ func TestMemoryCronDecidesAsDaemon(t *testing.T) {
 	// First cycle, the twin's appearance (ifNumber moved) and the restart.
 	if walks != 3 {
 		t.Errorf("cron walked in %d cycles, want 3", walks)
+	}
+}
+
+// checkGroupDecisions holds the daemon's samples of the memory scenario with counters to
+// the decisions each step calls for.
+func checkGroupDecisions(t *testing.T, step string, ss []Sample) {
+	t.Helper()
+	by := map[string]Sample{}
+	for _, s := range ss {
+		by[s.Interface] = s
+	}
+	pk := func(name string, disc bool, bits int) {
+		t.Helper()
+		s := by[name]
+		if s.Packets == nil || s.Packets.Discontinuity != disc || s.Packets.Bits != bits {
+			t.Errorf("%s: %s packets %+v, want discontinuity %v, %d bits", step, name, s.Packets, disc, bits)
+		}
+	}
+	switch step {
+	case "counters go on":
+		pk("eth1", false, 64)
+		pk("eth2", false, 64)
+	case "eth1 packet counter reset, eth3's move on":
+		pk("eth1", true, 64)
+		pk("eth2", false, 64) // its packets kept their 64-bit counters
+		// Without packet counters while it was a twin, asked again after the restart.
+		pk("eth3", false, 64)
+		if by["eth1"].Discontinuity {
+			t.Errorf("%s: eth1 octets marked discontinuous by its packets", step)
+		}
+	case "eth2 loses its 64-bit packet counters":
+		pk("eth1", false, 64)
+		pk("eth2", true, 32) // another width
+	case "errors on eth2":
+		pk("eth2", false, 32)
+		if e := by["eth2"].Errors; e == nil || e.Discontinuity || e.Values[0] != 90 {
+			t.Errorf("%s: eth2 errors %+v, want 90 in, no discontinuity", step, e)
+		}
+		// Multicast is ifInNUcastPkts less ifInBroadcastPkts.
+		if p := by["eth2"].Packets; !slices.Equal(p.Values, []uint64{900, 21, 22, 23, 24, 25}) {
+			t.Errorf("%s: eth2 packets %v, want [900 21 22 23 24 25]", step, p.Values)
+		}
+	case "eth1 goes down":
+		if s := by["eth1"]; s.Oper != StatusDown || s.Admin != StatusUp {
+			t.Errorf("%s: eth1 admin %d oper %d, want 1 2", step, s.Admin, s.Oper)
+		}
 	}
 }
 
@@ -215,7 +316,7 @@ func TestRestoreOtherAgentOrGarbage(t *testing.T) {
 		{"state truncated", cfg[0], first.State[:len(first.State)-3], first.Mapping, true, true, true},
 		{"mapping truncated", cfg[0], first.State, first.Mapping[:len(first.Mapping)-2], false, false, true},
 		{"garbage", cfg[0], []byte{memoryVersion, 1, 2}, nil, true, true, true},
-		{"other format", cfg[0], append([]byte{memoryVersion + 1}, first.State[1:]...), first.Mapping, false, false, true},
+		{"other format", cfg[0], append([]byte{stateVersion + 1}, first.State[1:]...), first.Mapping, false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

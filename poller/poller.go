@@ -1,9 +1,10 @@
 // Package poller turns configured devices into interface counter samples over SNMP v1,
 // v2c or v3. It resolves interfaces by their configured key (ifName, ifDescr, ifAlias,
 // MAC or ifIndex) to ifIndex, choosing the live row where several share a name, reads
-// sysUpTime and the octet counters of every interface (GETBULK over consecutive rows of
-// the agent's table, up to max_inflight of them at once on sockets of their own, GET
-// for the rest), and flags discontinuities; it never writes the store: samples go back
+// sysUpTime and the octet counters of every interface with its ifAdminStatus and
+// ifOperStatus, and the packet and error counters a device asks for (counters.go), in
+// one read (GETBULK over consecutive rows of the agent's table, up to max_inflight of
+// them at once on sockets of their own, GET for the rest), and flags discontinuities; it never writes the store: samples go back
 // to the caller (Poll) or to a sink once per cycle (Run). The SNMP itself (dialling,
 // USM, tooBig-safe GETs, walks, decoding values) is internal/snmp's; the poller decides
 // what to ask and what the answers mean.
@@ -45,6 +46,12 @@ type Sample struct {
 	// sample of the device), the interface has another ifIndex or counter width than
 	// last time, or a 64-bit counter went backwards.
 	Discontinuity bool
+	// Packets and Errors are the counter groups the device polls beyond the octets
+	// (config.Counters), nil when it polls none or the agent has none (counters.go).
+	Packets, Errors *Group
+	// Admin and Oper are ifAdminStatus and ifOperStatus (StatusUp, StatusDown, ...),
+	// 0 where the agent did not say.
+	Admin, Oper int
 }
 
 // Result is what one device gave in one cycle.

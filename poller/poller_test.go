@@ -74,8 +74,8 @@ func TestPollReadsCounters(t *testing.T) {
 		t.Fatalf("Poll: %v", r.Err)
 	}
 	want := []Sample{
-		{Device: "r1", Interface: "eth2", Index: 2, In: 2000, Out: 4000, Bits: 64, Speed: 1_000_000_000, Descr: "Ethernet eth2", Alias: "uplink eth2"},
-		{Device: "r1", Interface: "eth3", Index: 3, In: 3000, Out: 6000, Bits: 64, Speed: 1_000_000_000, Descr: "Ethernet eth3", Alias: "uplink eth3"},
+		{Device: "r1", Interface: "eth2", Index: 2, In: 2000, Out: 4000, Bits: 64, Speed: 1_000_000_000, Descr: "Ethernet eth2", Alias: "uplink eth2", Admin: StatusUp, Oper: StatusUp},
+		{Device: "r1", Interface: "eth3", Index: 3, In: 3000, Out: 6000, Bits: 64, Speed: 1_000_000_000, Descr: "Ethernet eth3", Alias: "uplink eth3", Admin: StatusUp, Oper: StatusUp},
 	}
 	if len(r.Samples) != len(want) {
 		t.Fatalf("got %d samples, want %d: %+v", len(r.Samples), len(want), r.Samples)
@@ -103,14 +103,14 @@ func TestPollPacksOIDsPerPDU(t *testing.T) {
 		name    string
 		maxOIDs int
 		ifs     int
-		want    []int // OIDs per GET in a cycle after the first: 2 scalars + 2 per interface
+		want    []int // OIDs per GET in a cycle after the first: 2 scalars + 4 per interface (octets, status)
 	}{
 		// Every other row of the agent's table is polled: no two are consecutive rows,
 		// so all are read with GET.
-		{"default 60", 0, 100, []int{60, 60, 60, 22}},
-		{"configured 60", 60, 100, []int{60, 60, 60, 22}},
-		{"configured 25", 25, 30, []int{25, 25, 12}},
-		{"fits one PDU", 60, 29, []int{60}},
+		{"default 60", 0, 100, []int{60, 60, 60, 60, 60, 60, 42}},
+		{"configured 60", 60, 100, []int{60, 60, 60, 60, 60, 60, 42}},
+		{"configured 25", 25, 30, []int{25, 25, 25, 25, 22}},
+		{"fits one PDU", 60, 14, []int{58}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,8 +171,8 @@ func TestPollHalvesOnTooBig(t *testing.T) {
 			}
 		}
 		if cycle == 2 {
-			// 60 → 30 → 15 was learnt in cycle 1: 202 OIDs in 13 PDUs of 15 and one of 7.
-			want := append(slices.Repeat([]int{15}, 13), 7)
+			// 60 → 30 → 15 was learnt in cycle 1: 402 OIDs in 26 PDUs of 15 and one of 12.
+			want := append(slices.Repeat([]int{15}, 26), 12)
 			if got := a.getSizes(mark); !slices.Equal(got, want) {
 				t.Errorf("cycle 2 OIDs per GET = %v, want %v", got, want)
 			}
@@ -198,8 +198,9 @@ func TestPollTooBigForOneOID(t *testing.T) {
 	if !errors.Is(r.Err, snmp.ErrTooBig) {
 		t.Errorf("Err = %v, want snmp.ErrTooBig", r.Err)
 	}
-	// sysUpTime, ifTableLastChange, ifNumber and three objects per interface: 9 → 4 → 2 → 1.
-	if got, want := a.getSizes(0), []int{9, 4, 2, 1}; !slices.Equal(got, want) {
+	// sysUpTime, ifTableLastChange, ifNumber and five objects per interface (octets,
+	// ifCounterDiscontinuityTime, status): 13 → 6 → 3 → 1.
+	if got, want := a.getSizes(0), []int{13, 6, 3, 1}; !slices.Equal(got, want) {
 		t.Errorf("OIDs per GET = %v, want %v", got, want)
 	}
 }
@@ -568,9 +569,10 @@ func TestPollV1WithoutIfTableLastChange(t *testing.T) {
 			t.Fatalf("cycle %d: Err %v, %d samples; want nil, 2", cycle, r.Err, len(r.Samples))
 		}
 		if cycle > 1 {
-			// Asked once, learnt absent: later cycles send one PDU of uptime + 4 counters.
-			if got := a.getSizes(mark); !slices.Equal(got, []int{5}) {
-				t.Errorf("cycle %d: OIDs per GET %v, want [5]", cycle, got)
+			// Asked once, learnt absent: later cycles send one PDU of uptime + 4 counters
+			// + 4 states.
+			if got := a.getSizes(mark); !slices.Equal(got, []int{9}) {
+				t.Errorf("cycle %d: OIDs per GET %v, want [9]", cycle, got)
 			}
 		}
 	}

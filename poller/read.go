@@ -12,6 +12,7 @@ package poller
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/mrtgo/mrtgo/internal/snmp"
@@ -26,20 +27,22 @@ type reading struct {
 	uptime snmp.Value // sysUpTime.0
 	change snmp.Value // ifTableLastChange.0; absent where the agent lacks it
 	number snmp.Value // ifNumber.0; absent where the agent lacks it
-	// per holds, for each of d.ifaces in order, the in and out counters and, unless the
-	// agent lacks it, ifCounterDiscontinuityTime.
+	// per holds, for each of d.ifaces in order, the columns of lay: the in and out
+	// counters, unless the agent lacks it ifCounterDiscontinuityTime, the status and
+	// the counter groups the device asks for.
 	per    []snmp.Value
-	stride int // values per interface in per: 2 or 3
+	stride int // values per interface in per
+	lay    layout
 }
 
 func (r reading) counters(i int) (in, out snmp.Value) { return r.per[r.stride*i], r.per[r.stride*i+1] }
 
 // discTime is interface i's ifCounterDiscontinuityTime.
 func (r reading) discTime(i int) (uint32, bool) {
-	if r.stride < 3 {
+	if r.lay.disc < 0 {
 		return 0, false
 	}
-	return r.per[r.stride*i+2].Ticks()
+	return r.per[r.stride*i+r.lay.disc].Ticks()
 }
 
 // readPlan is how a cycle reads: the GET (scalars first, then the interfaces in getIfs
@@ -49,22 +52,21 @@ type readPlan struct {
 	getIfs []int // positions in d.ifaces
 	runs   []bulkRun
 	stride int
+	lay    layout
 }
 
 // bulkRun is interfaces that are consecutive rows of the agent's table, with the same
 // counter columns.
 type bulkRun struct {
-	cols  []string // in, out and, unless the agent lacks it, ifCounterDiscontinuityTime
+	cols  []string // the columns of the plan's layout (counters.go)
 	after int      // ifIndex of the row before the first; 0 when it is the table's first
 	ifs   []int    // positions in d.ifaces, in row order
 }
 
 // plan builds the read of the current mapping.
 func (d *device) plan() *readPlan {
-	p := &readPlan{stride: 3}
-	if d.noDisc {
-		p.stride = 2
-	}
+	lay := d.layout()
+	p := &readPlan{stride: lay.stride, lay: lay}
 	p.get = make([]string, 0, 3+p.stride*len(d.ifaces))
 	p.get = append(p.get, oidSysUpTime)
 	if !d.noChange {
@@ -73,13 +75,7 @@ func (d *device) plan() *readPlan {
 	if !d.noNumber {
 		p.get = append(p.get, oidIfNumber)
 	}
-	cols := func(f iface) []string {
-		in, out := d.counterColumns(f.name)
-		if d.noDisc {
-			return []string{in, out}
-		}
-		return []string{in, out, oidIfCounterDiscontinuityTime}
-	}
+	cols := func(f iface) []string { return d.columns(f.name, lay) }
 	inGet := make([]bool, len(d.ifaces))
 	for i := range inGet {
 		inGet[i] = true
@@ -101,7 +97,7 @@ func (d *device) plan() *readPlan {
 			end := start + 1
 			for end < len(order) {
 				a, b := d.ifaces[order[end-1]], d.ifaces[order[end]]
-				if row[b.index] != row[a.index]+1 || d.is32(a.name) != d.is32(b.name) {
+				if row[b.index] != row[a.index]+1 || !slices.Equal(cols(a), cols(b)) {
 					break
 				}
 				end++
@@ -154,7 +150,7 @@ func (d *device) read(s *session) (reading, error) {
 	if err != nil {
 		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
-	r := reading{uptime: vals[0], change: snmp.AbsentValue, number: snmp.AbsentValue, stride: p.stride}
+	r := reading{uptime: vals[0], change: snmp.AbsentValue, number: snmp.AbsentValue, stride: p.stride, lay: p.lay}
 	head := 1
 	if !d.noChange {
 		r.change = vals[head]
@@ -177,10 +173,10 @@ func (d *device) read(s *session) (reading, error) {
 	if err := s.readRuns(d, p, r.per); err != nil {
 		return reading{}, fmt.Errorf("get counters: %w", err)
 	}
-	if p.stride == 3 && len(d.ifaces) > 0 {
+	if p.lay.disc >= 0 && len(d.ifaces) > 0 {
 		absent := true
 		for i := range d.ifaces {
-			if !r.per[3*i+2].Absent() {
+			if !r.per[p.stride*i+p.lay.disc].Absent() {
 				absent = false
 				break
 			}

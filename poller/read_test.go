@@ -51,16 +51,16 @@ func TestPollBulkReadsConsecutiveRows(t *testing.T) {
 	r := onlyResult(t, f.p.Poll(context.Background()))
 	check("second", r)
 	// One GET: 2 scalars and eth40 (32-bit, a run of its own); eth1-39, and eth41-100
-	// with lonely (ifIndex 200 is the row after 100) in GETBULKs of up to 30 rows (60
-	// OIDs / 2 columns): 30+9 and 30+30+1.
-	if got := a.getSizes(mark); !slices.Equal(got, []int{2 + 2}) {
-		t.Errorf("OIDs per GET = %v, want [4]", got)
+	// with lonely (ifIndex 200 is the row after 100) in GETBULKs of up to 15 rows (60
+	// OIDs / 4 columns: octets and status): 15+15+9 and 15+15+15+15+1.
+	if got := a.getSizes(mark); !slices.Equal(got, []int{2 + 4}) {
+		t.Errorf("OIDs per GET = %v, want [6]", got)
 	}
-	if got, want := a.bulks-bulks, 2+3; got != want {
+	if got, want := a.bulks-bulks, 3+5; got != want {
 		t.Errorf("%d GETBULKs, want %d", got, want)
 	}
-	if r.Requests != 1+5 {
-		t.Errorf("Requests = %d, want 6", r.Requests)
+	if r.Requests != 1+8 {
+		t.Errorf("Requests = %d, want 9", r.Requests)
 	}
 
 	// A row deleted without the agent saying so (no ifNumber, ifTableLastChange

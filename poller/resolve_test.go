@@ -69,9 +69,10 @@ func TestPollWithoutCounterDiscontinuityTime(t *testing.T) {
 	if r := onlyResult(t, f.p.Poll(context.Background())); r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	// sysUpTime, ifTableLastChange and two counters per interface (ifNumber is absent too).
-	if got := a.getSizes(mark); !slices.Equal(got, []int{6}) {
-		t.Errorf("second cycle OIDs per GET = %v, want [6]", got)
+	// sysUpTime, ifTableLastChange and two counters and two states per interface
+	// (ifNumber is absent too).
+	if got := a.getSizes(mark); !slices.Equal(got, []int{10}) {
+		t.Errorf("second cycle OIDs per GET = %v, want [10]", got)
 	}
 }
 
@@ -158,10 +159,10 @@ func TestPollV1ProbesCounterDiscontinuityTime(t *testing.T) {
 	if r.Err != nil || len(r.Samples) != 50 {
 		t.Fatalf("Err %v, %d samples", r.Err, len(r.Samples))
 	}
-	// Resolve: 201 OIDs in 4 GETs, one more after the probe's noSuchName; counters: 102
-	// OIDs in 2 GETs, one more after ifNumber's noSuchName.
-	if got := a.getCount(); got > 8 {
-		t.Errorf("first cycle sent %d GETs, want at most 8", got)
+	// Resolve: 201 OIDs in 4 GETs, one more after the probe's noSuchName; counters and
+	// states: 202 OIDs in 4 GETs, one more after ifNumber's noSuchName.
+	if got := a.getCount(); got > 10 {
+		t.Errorf("first cycle sent %d GETs, want at most 10", got)
 	}
 	if !f.p.devices[0].noDisc {
 		t.Error("device not marked as lacking ifCounterDiscontinuityTime")

@@ -50,6 +50,10 @@ type Graph struct {
 	Start time.Time
 	// Step is the spacing of the rows.
 	Step time.Duration
+	// Legend is the unit written up the left edge; "" is "Bits per Second".
+	// A graph of other rates (packets per second) names its unit here; the
+	// axis labels are numbers with an SI prefix whatever the unit.
+	Legend string
 	// In and Out are rates in bits per second; NaN is unknown and is drawn
 	// as a gap with a light shaded band. Out may be empty (in only) and so
 	// may In; otherwise they have the same length.

@@ -83,6 +83,15 @@ type Interface struct {
 	// Events are its latest events, newest first, for its page; shown when
 	// Site.Events is set.
 	Events []events.Event
+	// Admin and Oper are its ifAdminStatus and ifOperStatus as last polled (1 up,
+	// 2 down; 0 unknown): a down interface is marked wherever it is listed.
+	Admin, Oper int
+	// Gone is when it vanished from its device, zero while the device has it: its
+	// device page lists it apart, as inactive, its history still linked.
+	Gone time.Time
+	// Counters are the graphs of its counter groups beyond the octets, shown
+	// under the octets' on its page; none when its device polls none.
+	Counters []CounterGraphs
 }
 
 // Graph is one period's PNG (drawn by render) and its statistics.

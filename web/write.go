@@ -105,6 +105,7 @@ type (
 		PollError                      string
 		Missing                        []string
 		Interfaces                     []ifaceView
+		Inactive                       []ifaceView // gone from the device; their history kept
 		Flows                          *deviceFlowsView
 		Events                         eventTable // its latest events (device and interface pages)
 		EventsHref                     string     // the events page showing its events
@@ -118,6 +119,8 @@ type (
 		Day                              *graphView
 		Graphs                           []graphView
 		Events                           eventTable // its latest events (its own page)
+		State, Gone                      string     // "admin down", "oper down"; "gone since ..."
+		Counters                         []counterView
 	}
 
 	graphView struct {
@@ -206,6 +209,10 @@ func deviceDataAt(d Device, now time.Time, loc *time.Location, link linker) devi
 		Flows:        deviceFlowsData(d.Name, d.Flows, now, loc, link),
 	}
 	for _, ifc := range d.Interfaces {
+		if !ifc.Gone.IsZero() {
+			dv.Inactive = append(dv.Inactive, ifaceData(d.Name, ifc, loc, link))
+			continue
+		}
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
 	}
 	return dv
@@ -222,6 +229,8 @@ func ifaceData(device string, ifc Interface, loc *time.Location, link linker) if
 		LastUpdate: formatTime(ifc.LastUpdate, loc),
 		InNow:      unknown,
 		OutNow:     unknown,
+		State:      stateText(ifc),
+		Gone:       goneText(ifc.Gone, loc),
 	}
 	for _, a := range ifc.Alerts {
 		iv.Alerts = append(iv.Alerts, a.String())
@@ -254,6 +263,7 @@ func ifacePage(device string, ifc Interface, loc *time.Location, link linker) if
 			iv.Day = &iv.Graphs[i]
 		}
 	}
+	iv.Counters = counterData(device, ifc, link)
 	return iv
 }
 

@@ -41,6 +41,7 @@ Commands:
   render    write the static site from the store
   serve     serve the static site over HTTP
   fetch     print one interface's stored rates as CSV or JSON
+  forget    drop an interface's history, graphs and page (DEVICE INTERFACE)
   flows     who and what: top talkers and raw flow records, filtered (nfdump-like)
   events    what was found: attacks, scans, threshold crossings, anomalies
   check     validate the targets file and exit
@@ -108,6 +109,7 @@ func commands() map[string]command {
 		"serve":    {"serve the static site", runServe},
 		"run":      {"daemon: poll, render, serve", runDaemon},
 		"fetch":    {"print stored rates", runFetch},
+		"forget":   {"drop an interface's history, graphs and page", runForget},
 		"flows":    {"query the flow store", runFlows},
 		"events":   {"list what was found", runEvents},
 		"demo":     {"built-in simulated network", runDemo},

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -319,8 +320,13 @@ func writeTargets(path string, o Options, agents []*snmpsim.Agent, collector net
 	for _, a := range agents {
 		s := config.DefaultSNMP()
 		s.Port, s.Community = a.Port(), a.Community()
-		f.Devices = append(f.Devices, config.FileDevice{Name: a.Name(), Host: a.Addr().AddrPort().Addr().String(), SNMP: s,
-			Interfaces: []config.FileInterface{{Key: "*"}}})
+		d := config.FileDevice{Name: a.Name(), Host: a.Addr().AddrPort().Addr().String(), SNMP: s,
+			Interfaces: []config.FileInterface{{Key: "*"}}}
+		if strings.HasPrefix(a.Name(), "core") {
+			// The core routers' pages show packets and errors too.
+			d.Counters = &config.Counters{Packets: true, Errors: true}
+		}
+		f.Devices = append(f.Devices, d)
 	}
 	b := config.Format(f)
 	if collector.IsValid() {
@@ -362,6 +368,9 @@ func backfill(rec *pipeline.Recorder, agents []*snmpsim.Agent, first []poller.Re
 					s.In, s.Out = a.Counters(s.Index, t)
 					s.Time = t
 					s.Discontinuity = false
+					if s.Packets != nil || s.Errors != nil {
+						s.Packets, s.Errors = backfillGroups(a, s, t.Equal(start))
+					}
 					res.Samples = append(res.Samples, s)
 				}
 			}
@@ -476,4 +485,18 @@ func backfillFlows(cfg *config.Config, agents []*snmpsim.Agent, first []poller.R
 		n += len(batch)
 	}
 	return n, errors.Join(raw.Close(), top.Close())
+}
+
+// backfillGroups is the packet and error groups of the sample s of agent a at t, as a
+// poll would have read them; first marks the first sample of the back-fill, which
+// starts each group's series.
+func backfillGroups(a *snmpsim.Agent, s poller.Sample, first bool) (packets, errs *poller.Group) {
+	pk, er := a.Groups(s.Index, s.Time)
+	if s.Packets != nil {
+		packets = &poller.Group{Values: pk[:], Bits: 64, Discontinuity: first}
+	}
+	if s.Errors != nil {
+		errs = &poller.Group{Values: er[:], Bits: 32, Discontinuity: first}
+	}
+	return packets, errs
 }

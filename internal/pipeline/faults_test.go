@@ -5,7 +5,8 @@ package pipeline
 // known, the true rate everywhere else, and never a stored rate above the interface speed.
 // Every case runs twice: through one long-lived poller (the daemon), and through a new
 // poller, recorder and store handle per cycle (cron's "poll --once"), which must store
-// the same rows.
+// the same rows. Every device polls its packets and errors too, held to the same rules
+// (their unicast and error counters against the simulator's truth).
 
 import (
 	"context"
@@ -69,6 +70,9 @@ func startFaultRun(t *testing.T, devices int, tune func(*config.Device), cron bo
 	t.Helper()
 	clock := snmpsim.NewManualClock(faultT0)
 	agents, cfg := startSim(t, faultDevices(devices), clock, []string{"ge-0/0/0", "ge-0/0/1", "ge-0/0/2"})
+	for i := range cfg {
+		cfg[i].Counters = config.Counters{Packets: true, Errors: true}
+	}
 	if tune != nil {
 		for i := range cfg {
 			tune(&cfg[i])
@@ -144,21 +148,35 @@ func (f *faultRun) cycle(i int) []poller.Result {
 			in, out := a.Counters(idx, cycleTime(i))
 			s := series.Name(a.Name(), name)
 			f.truth[s] = append(f.truth[s], [2]uint64{in, out})
+			pks, errs := a.Groups(idx, cycleTime(i))
+			ui, uo, ei, eo := pks[0], pks[1], errs[0], errs[1]
+			pk, er := series.KindName(a.Name(), series.KindPackets, name), series.KindName(a.Name(), series.KindErrors, name)
+			f.truth[pk] = append(f.truth[pk], [2]uint64{ui, uo})
+			f.truth[er] = append(f.truth[er], [2]uint64{ei, eo})
 		}
 	}
 	return rs
 }
 
-// sampleAt returns the sample of series want in cycle i.
-func (f *faultRun) sampleAt(want string, i int) (poller.Sample, bool) {
+// sampleAt returns the sample of series want in cycle i, and whether it is a
+// discontinuity of that series (the octets', or its counter group's).
+func (f *faultRun) sampleAt(want string, i int) (s poller.Sample, disc, ok bool) {
+	dev, kind, iface, _ := series.Parse(want)
 	for _, r := range f.results[i] {
 		for _, s := range r.Samples {
-			if series.Name(s.Device, s.Interface) == want {
-				return s, true
+			if s.Device != dev || s.Interface != iface {
+				continue
+			}
+			g := map[string]*poller.Group{series.KindPackets: s.Packets, series.KindErrors: s.Errors}[kind]
+			switch {
+			case kind == series.KindOctets:
+				return s, s.Discontinuity, true
+			case g != nil:
+				return s, g.Discontinuity, true
 			}
 		}
 	}
-	return poller.Sample{}, false
+	return poller.Sample{}, false, false
 }
 
 // check compares the store with the truth. A slot (interval ending at cycle i) must be
@@ -168,7 +186,7 @@ func (f *faultRun) sampleAt(want string, i int) (poller.Sample, bool) {
 // interface speed.
 func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool) (unknown int) {
 	f.t.Helper()
-	series, err := f.db.Series()
+	stored, err := f.db.Series()
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -177,13 +195,19 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 		want = append(want, s)
 	}
 	slices.Sort(want)
-	slices.Sort(series)
-	if !slices.Equal(series, want) {
-		f.t.Errorf("store has series %v, want %v", series, want)
+	slices.Sort(stored)
+	if !slices.Equal(stored, want) {
+		f.t.Errorf("store has series %v, want %v", stored, want)
 	}
 	n := len(f.results)
-	limit := float64(faultSpeed) / 8
 	for _, name := range want {
+		limit := series.GroupSpecWith(series.KindPackets, faultStep, faultSpeed, 64, nil).DS[0].Max
+		switch _, kind, _, _ := series.Parse(name); kind {
+		case series.KindOctets:
+			limit = float64(faultSpeed) / 8
+		case series.KindErrors:
+			limit = series.GroupSpecWith(kind, faultStep, faultSpeed, 64, nil).DS[0].Max
+		}
 		res, err := f.db.Fetch(name, rrd.Average, cycleTime(0), cycleTime(n-1), faultStep)
 		if err != nil {
 			f.t.Fatal(err)
@@ -194,7 +218,7 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 		}
 		prev := -1 // cycle of the previous sample
 		for i := range n {
-			s, ok := f.sampleAt(name, i)
+			_, disc, ok := f.sampleAt(name, i)
 			if !ok {
 				continue
 			}
@@ -203,7 +227,7 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 				continue
 			}
 			gap := i - prev
-			known := !s.Discontinuity && time.Duration(gap)*faultStep <= 2*faultStep
+			known := !disc && time.Duration(gap)*faultStep <= 2*faultStep
 			for k := prev + 1; k <= i; k++ {
 				got, ok := stored[cycleTime(k)]
 				if !ok {
@@ -226,7 +250,7 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 						continue
 					}
 					if !known || (mustUnknown != nil && mustUnknown(name, k)) {
-						f.t.Errorf("%s: stored %.0f B/s, want unknown (disc %v, gap %d)", at, v, s.Discontinuity, gap)
+						f.t.Errorf("%s: stored %.0f B/s, want unknown (disc %v, gap %d)", at, v, disc, gap)
 						continue
 					}
 					tr := f.truth[name]
@@ -242,9 +266,13 @@ func (f *faultRun) check(mustUnknown, mayUnknown func(series string, i int) bool
 	return unknown
 }
 
+// faultsOf matches the octets and packets of the device's interface ("*": of all its
+// interfaces) in the given cycles. The errors are left out: a fault that changes only
+// the width of the other counters leaves them (32-bit only) as they were.
 func faultsOf(device string, iface string, cycles ...int) func(string, int) bool {
 	return func(name string, i int) bool {
-		return (name == series.Name(device, iface) || iface == "*" && len(name) > len(device) && name[:len(device)+1] == device+"/") &&
+		d, kind, n, _ := series.Parse(name)
+		return d == device && (kind == series.KindOctets || kind == series.KindPackets) && (n == iface || iface == "*") &&
 			slices.Contains(cycles, i)
 	}
 }

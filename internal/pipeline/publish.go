@@ -171,6 +171,9 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			var err error
 			if drawing {
 				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc, j.marks[i])
+				if err == nil {
+					err = p.drawGroups(j.device, j.ifc, render.Periods[i], i, now, st, loc)
+				}
 			} else {
 				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], now, j.want[i], j.ring)
 			}
@@ -194,6 +197,11 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			// summarized while it spoke).
 			for i := range j.ifc.Graphs {
 				j.ifc.Graphs[i].In.Current, j.ifc.Graphs[i].Out.Current = math.NaN(), math.NaN()
+			}
+			for _, c := range j.ifc.Counters {
+				for i := range c.Graphs {
+					c.Graphs[i].In.Current, c.Graphs[i].Out.Current = math.NaN(), math.NaN()
+				}
 			}
 		}
 		return nil
@@ -278,11 +286,15 @@ func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, marks
 	j := &ifaceJob{device: device, series: series.Name(device, ifc.Name), ifc: ifc, spec: spec,
 		want: make([]drawnGraph, len(render.Periods)), marks: make([][]render.Mark, len(render.Periods))}
 	ifc.Graphs = make([]web.Graph, len(render.Periods))
+	if !drawing {
+		ifc.Counters = nil // drawn only with the octets' graphs (countergraphs.go)
+	}
 	for i, period := range render.Periods {
 		j.marks[i] = marksIn(marks, period, spec.Step, now)
 		j.want[i] = wantState(spec, ifc, period, now, loc, j.marks[i])
 		old, ok := p.drawn[graphKey(j.series, period)]
-		if ok && old.current(j.want[i]) && (!drawing || !old.Pending && p.filesExist(device, ifc.Name, period)) {
+		if ok && old.current(j.want[i]) && (!drawing || !old.Pending && p.filesExist(device, ifc.Name, period) &&
+			p.groupsCurrent(device, ifc, period, i, j.want[i])) {
 			ifc.Graphs[i] = old.graph(period)
 			ifc.Graphs[i].Marks = len(j.marks[i])
 			continue
@@ -329,6 +341,7 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 		return web.Site{}, nil, fmt.Errorf("list series: %w", err)
 	}
 	specs := make(map[string]rrd.Spec, len(all))
+	groups := groupsOf(all)
 	byDevice := map[string][]string{}
 	for _, s := range all {
 		if d, _, ok := series.Split(s); ok {
@@ -374,7 +387,12 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 				Status:     status(iface, last, now, spec.Heartbeat, h, polled),
 				Alerts:     p.Alerts[s],
 				AboveSpeed: [2]int64{rf.In, rf.Out}, AboveSpeedLast: rf.Last,
+				Admin: info.Admin, Oper: info.Oper, Gone: info.Gone,
 			})
+			for _, kind := range groups[s] {
+				ifc := &dev.Interfaces[len(dev.Interfaces)-1]
+				ifc.Counters = append(ifc.Counters, web.CounterGraphs{Kind: kind, Graphs: make([]web.Graph, len(render.Periods))})
+			}
 		}
 		site.Devices = append(site.Devices, dev)
 	}
@@ -383,7 +401,7 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 
 // status says whether an interface is being recorded: "up" when its last sample is
 // within the heartbeat, "not found" when the device answered without it, else "no data".
-// (The poller reads counters, not ifOperStatus.)
+// (Whether the interface is up on the device is its facts' Admin and Oper, shown apart.)
 func status(iface string, last, now time.Time, heartbeat time.Duration, h DeviceHealth, polled bool) string {
 	if polled {
 		for _, m := range h.Missing {

@@ -242,7 +242,7 @@ func TestPercentileRows(t *testing.T) {
 }
 
 // The device page shows the last poll's health from the store, and an interface the
-// device stopped reporting as "not found".
+// device stopped reporting among its inactive ones, gone since that poll.
 func TestPublishDeviceHealth(t *testing.T) {
 	db := openDB(t)
 	step := 5 * time.Minute
@@ -275,7 +275,8 @@ func TestPublishDeviceHealth(t *testing.T) {
 		"<tr><th>Retries</th><td>3</td></tr>",
 		`<tr><th>Not found</th><td class="err">ge-0/0/1</td></tr>`,
 		`<td>1 Gb/s</td><td>up</td>`,
-		`<td>1 Gb/s</td><td>not found</td>`,
+		"<h2>Inactive interfaces</h2>",
+		`ge-0/0/1</a></td>`, `<td>gone since 2026-11-02 12:05:00 UTC</td>`,
 	} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("device page lacks %q", want)

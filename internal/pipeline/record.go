@@ -71,6 +71,8 @@ type Recorder struct {
 	log   *slog.Logger
 	hosts map[string]string
 	info  map[string]series.Info // last written, to skip unchanged facts
+	// groups holds the counter group series checked or made (counters.go).
+	groups map[string]groupLayout
 	// stored holds the facts an earlier process wrote, read once on the first Record,
 	// so that a cron run rewrites only the facts that changed.
 	stored map[string][]byte
@@ -104,7 +106,7 @@ func (r *Recorder) SetHoltWinters(p *rrd.HWParams) { r.hw = p }
 // Holt-Winters aberrant behaviour detection with a daily season
 // (rrd.DefaultHoltWinters; see SetHoltWinters).
 func NewRecorder(db *rrd.DB, step time.Duration, hosts map[string]string, log *slog.Logger) *Recorder {
-	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]series.Info{}, now: time.Now,
+	return &Recorder{db: db, step: step, log: log, hosts: hosts, info: map[string]series.Info{}, groups: map[string]groupLayout{}, now: time.Now,
 		arch: series.Archives(step, config.DefaultRetention), hw: rrd.DefaultHoltWinters(step)}
 }
 
@@ -128,7 +130,7 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	}
 	// One allocation for all updates and one for their values: a back-fill hands over
 	// hundreds of thousands of samples at once.
-	ups := make([]rrd.Update, 0, n)
+	ups := make([]rrd.Update, 0, n) // more when counter groups are polled
 	vals := make([]rrd.Value, 2*n)
 	meta := maps.Clone(facts)
 	if meta == nil {
@@ -140,6 +142,9 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		}
 	}
 	if err := r.createNew(results); err != nil {
+		return err
+	}
+	if err := r.createGroups(results); err != nil {
 		return err
 	}
 	for _, res := range results {
@@ -173,6 +178,11 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 		}
 		b, _ := json.Marshal(h)
 		meta[deviceKey(res.Device)] = b
+		if res.Err == nil && len(res.Missing) > 0 {
+			if err := r.markGone(res.Device, res.Missing, when, meta); err != nil {
+				return err
+			}
+		}
 		if res.State != nil {
 			meta[pollStateKey(res.Device)] = res.State
 		}
@@ -185,9 +195,16 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 			if err := r.ensure(name, s, meta); err != nil {
 				return err
 			}
-			v := vals[2*len(ups) : 2*len(ups)+2 : 2*len(ups)+2]
+			v := vals[:2:2]
+			vals = vals[2:]
 			v[0], v[1] = rrd.Uint(s.In), rrd.Uint(s.Out)
 			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
+			if s.Packets != nil || s.Errors != nil {
+				var err error
+				if ups, err = r.groupUpdates(s, ups); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	err := r.db.UpdateWith(ups, meta, r.countRefused)
@@ -270,7 +287,8 @@ func (r *Recorder) createNew(results []poller.Result) error {
 
 // ensure creates the series on first sight and keeps its maximum and facts current.
 func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) error {
-	info := series.Info{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits}
+	info := series.Info{Index: s.Index, Descr: s.Descr, Alias: s.Alias, Speed: float64(s.Speed), Bits: s.Bits,
+		Admin: s.Admin, Oper: s.Oper}
 	old, seen := r.info[name]
 	if seen && old == info {
 		return nil

@@ -52,8 +52,8 @@ func (r *Recorder) countRefused(ups []rrd.Update) map[string][]byte {
 	var meta map[string][]byte
 	for i := range ups {
 		u := &ups[i]
-		if u.Refused == 0 {
-			continue
+		if u.Refused == 0 || isGroup(u.Series) {
+			continue // a counter group's refusals are not the octets'
 		}
 		if r.pending == nil {
 			r.pending, meta = map[string]Refusals{}, map[string][]byte{}

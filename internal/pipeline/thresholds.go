@@ -142,7 +142,9 @@ func (w *Watcher) Observe(results []poller.Result) []Event {
 			prev, had := w.last[name]
 			w.last[name] = s
 			th := d.ThresholdsFor(s.Interface)
-			if !had || !th.Any() {
+			if !had || !th.Any() || s.Admin == poller.StatusDown {
+				// An interface its operator shut down is quiet on purpose: no
+				// minimum calls for help, and what was crossed stays as it was.
 				continue
 			}
 			in, out, ok := rates(prev, s, w.heartbeat)

@@ -78,7 +78,26 @@ type Info struct {
 	Alias string  `json:"alias,omitempty"`
 	Speed float64 `json:"speed"` // bits/s, 0 unknown
 	Bits  int     `json:"bits"`  // counter width polled
+	// Admin and Oper are the interface's ifAdminStatus and ifOperStatus when last
+	// polled (1 up, 2 down, 3 testing, ...; 0 unknown).
+	Admin int `json:"admin,omitempty"`
+	Oper  int `json:"oper,omitempty"`
+	// Gone is when the agent was first found without the interface (it vanished
+	// from its table), zero while it has it; its history stays browsable.
+	Gone time.Time `json:"gone,omitzero"`
 }
+
+// Interface states (IF-MIB ifAdminStatus, ifOperStatus).
+const (
+	StatusUp   = 1
+	StatusDown = 2
+)
+
+// AdminDown reports whether the interface was shut down by its operator.
+func (i Info) AdminDown() bool { return i.Admin == StatusDown }
+
+// OperDown reports whether the interface is enabled but not passing traffic.
+func (i Info) OperDown() bool { return i.Admin != StatusDown && i.Oper != 0 && i.Oper != StatusUp }
 
 // InfoKey is the store metadata key of a series' Info; InfoKey("") is the prefix of
 // them all.
@@ -166,4 +185,39 @@ func SpecWith(step time.Duration, speed float64, bits int, archives []rrd.Archiv
 		DS:        []rrd.DS{ds("in"), ds("out")},
 		Archives:  archives,
 	}
+}
+
+// The data sources of the group series: KindPackets' unicast, multicast and broadcast
+// packets in and out, KindErrors' errors and discards in and out.
+var (
+	PacketDS = []string{"ucast_in", "ucast_out", "mcast_in", "mcast_out", "bcast_in", "bcast_out"}
+	ErrorDS  = []string{"err_in", "err_out", "disc_in", "disc_out"}
+)
+
+// Smallest frames, in bits, that bound a group's rates from the interface speed: an
+// Ethernet frame is at least 64 bytes; an errored one (a runt, a fragment) may be
+// shorter, so errors are bounded more loosely. As for the octets, a rate above the
+// bound (a 32-bit counter reset read as a wrap) is stored as unknown, never as a spike.
+const (
+	minFrameBits      = 64 * 8
+	minErrorFrameBits = 8 * 8
+)
+
+// GroupSpecWith is the store layout of an interface's counter group (KindPackets or
+// KindErrors): a counter per data source of the group, bounded by the interface speed
+// (bits/s, 0 unknown), kept in the given archives.
+func GroupSpecWith(kind string, step time.Duration, speed float64, bits int, archives []rrd.Archive) rrd.Spec {
+	names, frame := PacketDS, float64(minFrameBits)
+	if kind == KindErrors {
+		names, frame = ErrorDS, minErrorFrameBits
+	}
+	max := math.NaN()
+	if speed > 0 {
+		max = speed / frame
+	}
+	ds := make([]rrd.DS, len(names))
+	for i, n := range names {
+		ds[i] = rrd.DS{Name: n, Type: rrd.Counter, Min: 0, Max: max, Bits: bits}
+	}
+	return rrd.Spec{Step: step, Heartbeat: 2 * step, DS: ds, Archives: archives}
 }

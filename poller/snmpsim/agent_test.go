@@ -101,7 +101,8 @@ func TestWalk(t *testing.T) {
 	dev := testDevice()
 	a, _ := startAgent(t, dev)
 	n := len(dev.Interfaces)
-	// system 6 + ifNumber 1 + ifTable 15 columns + ifXTable 6 columns + ifTableLastChange.
+	// system 6 + ifNumber 1 + ifTable 19 columns + ifXTable 16 columns (6 of them
+	// Counter64) + ifTableLastChange.
 	tests := []struct {
 		name    string
 		version gosnmp.SnmpVersion
@@ -110,12 +111,12 @@ func TestWalk(t *testing.T) {
 		want    int
 		wantHC  bool
 	}{
-		{"v2c bulk mib-2", gosnmp.Version2c, true, ".1.3.6.1.2.1", 6 + 1 + 15*n + 6*n + 1, true},
-		{"v2c getnext mib-2", gosnmp.Version2c, false, ".1.3.6.1.2.1", 6 + 1 + 15*n + 6*n + 1, true},
-		{"v1 getnext mib-2", gosnmp.Version1, false, ".1.3.6.1.2.1", 6 + 1 + 15*n + 4*n + 1, false},
-		{"v2c bulk from iso", gosnmp.Version2c, true, ".1.3", 6 + 1 + 15*n + 6*n + 1, true},
-		{"v1 ifXTable", gosnmp.Version1, false, oidIfXTable, 4 * n, false},
-		{"v2c bulk ifTable", gosnmp.Version2c, true, oidIfTable, 15 * n, false},
+		{"v2c bulk mib-2", gosnmp.Version2c, true, ".1.3.6.1.2.1", 6 + 1 + 19*n + 16*n + 1, true},
+		{"v2c getnext mib-2", gosnmp.Version2c, false, ".1.3.6.1.2.1", 6 + 1 + 19*n + 16*n + 1, true},
+		{"v1 getnext mib-2", gosnmp.Version1, false, ".1.3.6.1.2.1", 6 + 1 + 19*n + 8*n + 1, false},
+		{"v2c bulk from iso", gosnmp.Version2c, true, ".1.3", 6 + 1 + 19*n + 16*n + 1, true},
+		{"v1 ifXTable", gosnmp.Version1, false, oidIfXTable, 8 * n, false},
+		{"v2c bulk ifTable", gosnmp.Version2c, true, oidIfTable, 19 * n, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +246,8 @@ func TestV1(t *testing.T) {
 	}{
 		{"get counter32", []string{oidIfInOctets + ".1", oidSysName}, false, gosnmp.NoError, 0, nil},
 		{"get HC is noSuchName", []string{oidSysName, oidIfHCIn + ".1"}, false, gosnmp.NoSuchName, 2, nil},
-		{"getnext skips HC", []string{oidIfName + ".5"}, true, gosnmp.NoError, 0, []string{".1.3.6.1.2.1.31.1.1.1.15.1"}},
+		{"getnext skips HC", []string{oidIfName + ".5"}, true, gosnmp.NoError, 0, []string{".1.3.6.1.2.1.31.1.1.1.2.1"}},
+		{"getnext skips HC packets", []string{".1.3.6.1.2.1.31.1.1.1.5.5"}, true, gosnmp.NoError, 0, []string{".1.3.6.1.2.1.31.1.1.1.15.1"}},
 		{"getnext past end", []string{oidIfTableLC}, true, gosnmp.NoSuchName, 1, nil},
 	}
 	for _, tt := range tests {
@@ -454,7 +456,7 @@ func TestFaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("BulkWalkAll: %v", err)
 		}
-		if want := 4 * len(dev.Interfaces); len(pdus) != want {
+		if want := 8 * len(dev.Interfaces); len(pdus) != want {
 			t.Errorf("ifXTable walk: got %d varbinds, want %d", len(pdus), want)
 		}
 		a.SetOnly32(false)
@@ -572,7 +574,7 @@ func TestFaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("BulkWalkAll: %v", err)
 		}
-		if want := 6 + 1 + 21*len(dev.Interfaces) + 1; len(pdus) != want {
+		if want := 6 + 1 + 35*len(dev.Interfaces) + 1; len(pdus) != want {
 			t.Errorf("bulk walk under size limit: got %d varbinds, want %d", len(pdus), want)
 		}
 	})

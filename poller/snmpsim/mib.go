@@ -96,25 +96,9 @@ func mibColumns() []column {
 			in, _ := r.octets(a, pos)
 			setNum(vb, tagCounter32, in&0xffffffff)
 		}),
-		ift("11", func(a *Agent, r *request, pos int, vb *varbind) {
-			in, _ := r.octets(a, pos)
-			setNum(vb, tagCounter32, uint64(float64(in)/a.ifs[pos].inPkt)&0xffffffff)
-		}),
-		ift("14", func(a *Agent, r *request, pos int, vb *varbind) {
-			in, _ := r.octets(a, pos)
-			setNum(vb, tagCounter32, (in/7_000_000_000)&0xffffffff)
-		}),
 		ift("16", func(a *Agent, r *request, pos int, vb *varbind) {
 			_, out := r.octets(a, pos)
 			setNum(vb, tagCounter32, out&0xffffffff)
-		}),
-		ift("17", func(a *Agent, r *request, pos int, vb *varbind) {
-			_, out := r.octets(a, pos)
-			setNum(vb, tagCounter32, uint64(float64(out)/a.ifs[pos].outPk)&0xffffffff)
-		}),
-		ift("20", func(a *Agent, r *request, pos int, vb *varbind) {
-			_, out := r.octets(a, pos)
-			setNum(vb, tagCounter32, (out/11_000_000_000)&0xffffffff)
 		}),
 		ifx("1", false, func(a *Agent, _ *request, pos int, vb *varbind) { setStr(vb, a.ifs[pos].cfg.Name) }),
 		ifx("6", true, func(a *Agent, r *request, pos int, vb *varbind) {
@@ -144,6 +128,7 @@ func mibColumns() []column {
 			setNum(vb, tagTimeTicks, uint64(t))
 		}},
 	}
+	cols = append(cols, packetColumns()...)
 	slices.SortFunc(cols, func(x, y column) int { return compareOID(x.oid, y.oid) })
 	return cols
 }

@@ -20,9 +20,9 @@ func TestNetSNMPTools(t *testing.T) {
 		args []string
 		want int // varbind lines
 	}{
-		{"snmpwalk", []string{"-v1", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 15*n + 4*n + 1},
-		{"snmpwalk", []string{"-v2c", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 21*n + 1},
-		{"snmpbulkwalk", []string{"-v2c", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 21*n + 1},
+		{"snmpwalk", []string{"-v1", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 19*n + 8*n + 1},
+		{"snmpwalk", []string{"-v2c", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 35*n + 1},
+		{"snmpbulkwalk", []string{"-v2c", "-c", dev.Community, target, ".1.3.6.1.2.1"}, 6 + 1 + 35*n + 1},
 		{"snmpbulkwalk", []string{"-v2c", "-Cr3", "-c", dev.Community, target, ".1.3.6.1.2.1.31.1.1.1.1"}, n},
 		{"snmpget", []string{"-v2c", "-c", dev.Community, target, oidSysName, oidIfHCIn + ".1", oidIfName + ".3"}, 3},
 	}
