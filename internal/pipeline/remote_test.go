@@ -236,3 +236,68 @@ func BenchmarkRemoteExport(b *testing.B) {
 	b.ReportMetric(float64(samples)/float64(b.N), "samples/op")
 	b.ReportMetric(float64(samples)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// The packet and error series go out as their own metrics, one series per type and
+// direction, equal to their stored rows.
+func TestRemoteExportCounters(t *testing.T) {
+	dir := t.TempDir()
+	db, err := rrd.Open(filepath.Join(dir, "mrtgo.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const step = 10 * time.Second
+	log := slog.New(slog.DiscardHandler)
+	rec := NewRecorder(db, step, nil, log)
+	q, err := remotewrite.OpenQueue(filepath.Join(dir, "queue"), remotewrite.QueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	x, err := NewRemote(db, q, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1764400000, 0).UTC()
+	var pk [6]uint64
+	var er [4]uint64
+	for k := range 6 {
+		for i := range pk {
+			pk[i] += uint64(1000 * (i + 1) * 10)
+		}
+		for i := range er {
+			er[i] += uint64(10 * (i + 1))
+		}
+		s := poller.Sample{Device: "core1", Interface: "xe-0/0/1", Index: 1, Time: start.Add(time.Duration(k)*step + 3*time.Second),
+			In: uint64(k) * 1e6, Out: uint64(k) * 1e6, Bits: 64, Speed: 1e10,
+			Packets: &poller.Group{Values: pk[:], Bits: 64, Discontinuity: k == 0}, Errors: &poller.Group{Values: er[:], Bits: 64, Discontinuity: k == 0}}
+		if err := rec.Record([]poller.Result{{Device: "core1", Samples: []poller.Sample{s}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Export(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := drain(t, q)
+	want := map[string]float64{ // per second: the step's increase over 10 s
+		MetricInterfacePackets + ",direction=in,type=unicast":    1000,
+		MetricInterfacePackets + ",direction=out,type=unicast":   2000,
+		MetricInterfacePackets + ",direction=in,type=broadcast":  5000,
+		MetricInterfacePackets + ",direction=out,type=broadcast": 6000,
+		MetricInterfaceErrors + ",direction=in,type=errors":      1,
+		MetricInterfaceErrors + ",direction=out,type=discards":   4,
+	}
+	for k, v := range want {
+		name, rest, _ := strings.Cut(k, ",")
+		dirn, typ, _ := strings.Cut(rest, ",")
+		key := fmt.Sprintf("__name__=%s,device=core1,%s,interface=xe-0/0/1,%s", name, dirn, typ)
+		s := got[key]
+		if len(s) < 3 {
+			t.Errorf("%s: %d samples sent; series sent: %d", key, len(s), len(got))
+			continue
+		}
+		if last := s[len(s)-1].Value; math.Abs(last-v) > 1e-9*v {
+			t.Errorf("%s: %v per second, want %v", key, last, v)
+		}
+	}
+}
