@@ -59,10 +59,11 @@ type Source struct {
 	client   *http.Client
 	archives []rrd.Archive
 
-	mu    sync.Mutex
-	read  time.Time // when the list below was read
-	names []string
-	facts map[string]iface // by series name
+	mu     sync.Mutex
+	read   time.Time // when the list below was read
+	names  []string
+	facts  map[string]iface // by interface series name
+	groups map[string]bool  // the counter group series
 }
 
 // iface is what the engine tells of an interface besides its rates.
@@ -153,8 +154,23 @@ func (s *Source) list() ([]string, map[string]iface, error) {
 	for n := range facts {
 		names = append(names, n)
 	}
+	// The interfaces' counter groups, where the pollers send them.
+	groups := map[string]bool{}
+	for kind, metric := range groupMetrics {
+		sets, err := s.seriesSets(metric, now.Add(-keep), now)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, l := range sets {
+			name := series.KindName(l["device"], kind, l["interface"])
+			if _, ok := facts[series.Name(l["device"], l["interface"])]; ok && !groups[name] {
+				groups[name] = true
+				names = append(names, name)
+			}
+		}
+	}
 	slices.Sort(names)
-	s.names, s.facts, s.read = names, facts, now
+	s.names, s.facts, s.groups, s.read = names, facts, groups, now
 	return names, facts, nil
 }
 
@@ -174,16 +190,27 @@ func (s *Source) spec(f iface) rrd.Spec {
 		DS: []rrd.DS{{Name: "in", Type: rrd.Counter, Min: 0, Max: max}, {Name: "out", Type: rrd.Counter, Min: 0, Max: max}}}
 }
 
+// groupMetrics are the metrics of the counter groups, by series kind.
+var groupMetrics = map[string]string{series.KindPackets: pipeline.MetricInterfacePackets, series.KindErrors: pipeline.MetricInterfaceErrors}
+
 // Info returns the layout of a series and the end of its last step with a sample
-// (zero when it has none in the last three steps).
+// (zero when it has none in the last three steps). A counter group's are its
+// interface's.
 func (s *Source) Info(name string) (rrd.Spec, time.Time, error) {
 	_, facts, err := s.list()
 	if err != nil {
 		return rrd.Spec{}, time.Time{}, err
 	}
-	f, ok := facts[name]
-	if !ok {
+	s.mu.Lock()
+	group := s.groups[name]
+	s.mu.Unlock()
+	dev, kind, ifc, _ := series.Parse(name)
+	f, ok := facts[series.Name(dev, ifc)]
+	if !ok || kind != series.KindOctets && !group {
 		return rrd.Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, rrd.ErrNoSeries)
+	}
+	if _, group := groupMetrics[kind]; group {
+		return series.GroupSpecWith(kind, s.o.Step, f.speed, 64, s.archives), f.last, nil
 	}
 	return s.spec(f), f.last, nil
 }
@@ -229,30 +256,35 @@ func (s *Source) FetchMany(names []string, cf rrd.CF, start, end time.Time, reso
 // Fetch returns the rows of a series overlapping (start, end], laid out as the
 // pollers' store would return them, in octets per second.
 func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution time.Duration) (rrd.Result, error) {
-	dev, ifc, ok := series.Split(name)
-	if !ok {
-		return rrd.Result{}, fmt.Errorf("fetch %s: %w", name, rrd.ErrNoSeries)
-	}
+	dev, kind, ifc, _ := series.Parse(name)
 	spec, last, err := s.Info(name)
 	if err != nil {
 		return rrd.Result{}, err
+	}
+	metric, by, scale := pipeline.MetricInterfaceBits, "direction", 8.0
+	if m, group := groupMetrics[kind]; group {
+		metric, by, scale = m, "type, direction", 1
 	}
 	if last.IsZero() {
 		last = s.o.Now()
 	}
 	_, row, first, n := spec.Layout(cf, start, end, resolution, last)
-	res := rrd.Result{Start: first.Add(-row), Step: row, DS: []string{"in", "out"}, Rows: make([][]float64, n)}
-	flat := make([]float64, 2*n)
+	nds := len(spec.DS)
+	res := rrd.Result{Start: first.Add(-row), Step: row, Rows: make([][]float64, n)}
+	for _, d := range spec.DS {
+		res.DS = append(res.DS, d.Name)
+	}
+	flat := make([]float64, nds*n)
 	for i := range flat {
 		flat[i] = math.NaN()
 	}
 	for i := range res.Rows {
-		res.Rows[i] = flat[2*i : 2*i+2 : 2*i+2]
+		res.Rows[i] = flat[nds*i : nds*(i+1) : nds*(i+1)]
 	}
 	if n == 0 {
 		return res, nil
 	}
-	sel := s.selector(pipeline.MetricInterfaceBits, map[string]string{"device": dev, "interface": ifc})
+	sel := s.selector(metric, map[string]string{"device": dev, "interface": ifc})
 	// The window ends at the row's end and takes its steps' samples, each stamped
 	// with the end of its step: (end - row, end].
 	win := promDur(row - time.Millisecond)
@@ -260,17 +292,21 @@ func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution 
 	if cf == rrd.Max {
 		fn = "max_over_time"
 	}
-	q := fmt.Sprintf("max by (direction) (%s(%s[%s]))", fn, sel, win)
+	q := fmt.Sprintf("max by (%s) (%s(%s[%s]))", by, fn, sel, win)
 	if steps := int(row / s.o.Step); steps > 1 {
 		// Unknown where more than half of the steps are (xff 0.5).
-		q = fmt.Sprintf("max by (direction) (%s(%s[%s]) and count_over_time(%s[%s]) >= %d)", fn, sel, win, sel, win, (steps+1)/2)
+		q = fmt.Sprintf("max by (%s) (%s(%s[%s]) and count_over_time(%s[%s]) >= %d)", by, fn, sel, win, sel, win, (steps+1)/2)
 	}
 	mat, err := s.matrix(q, first, first.Add(time.Duration(n-1)*row), row)
 	if err != nil {
 		return rrd.Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	for _, m := range mat {
-		d := slices.Index(res.DS, m.labels["direction"])
+		ds := m.labels["direction"]
+		if t := m.labels["type"]; t != "" {
+			ds = shortTypes[t] + "_" + ds
+		}
+		d := slices.Index(res.DS, ds)
 		if d < 0 {
 			continue
 		}
@@ -279,12 +315,21 @@ func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution 
 			// store, which writes a row when its last step is done.
 			i := int(p.t.Sub(first) / row)
 			if i >= 0 && i < n && first.Add(time.Duration(i)*row).Equal(p.t) && !p.t.After(last) {
-				res.Rows[i][d] = p.v / 8
+				res.Rows[i][d] = p.v / scale
 			}
 		}
 	}
 	return res, nil
 }
+
+// shortTypes undo pipeline.RemoteTypes: type="unicast" is the data source prefix ucast.
+var shortTypes = func() map[string]string {
+	m := map[string]string{}
+	for short, long := range pipeline.RemoteTypes {
+		m[long] = short
+	}
+	return m
+}()
 
 // selector is metric{labels..., this site's labels...}.
 func (s *Source) selector(metric string, labels map[string]string) string {

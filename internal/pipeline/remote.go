@@ -267,7 +267,7 @@ func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []se
 		l := []remotewrite.Label{{Name: "__name__", Value: metric}, {Name: "device", Value: dev},
 			{Name: "interface", Value: iface}, {Name: "direction", Value: dir}}
 		if typ != "" {
-			l = append(l, remotewrite.Label{Name: "type", Value: typeNames[typ]})
+			l = append(l, remotewrite.Label{Name: "type", Value: RemoteTypes[typ]})
 		}
 		if info.Alias != "" {
 			l = append(l, remotewrite.Label{Name: "description", Value: info.Alias})
@@ -277,8 +277,9 @@ func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []se
 	return out
 }
 
-// typeNames spell out the data source prefixes of the packets and errors series.
-var typeNames = map[string]string{"ucast": "unicast", "mcast": "multicast", "bcast": "broadcast", "err": "errors", "disc": "discards"}
+// RemoteTypes spell out, as the type label, the data source prefixes of the packets
+// and errors series (ucast_in is type="unicast", direction="in").
+var RemoteTypes = map[string]string{"ucast": "unicast", "mcast": "multicast", "bcast": "broadcast", "err": "errors", "disc": "discards"}
 
 // stepStart is the start of the step holding t, steps counted from the Unix epoch as
 // the store's rows are (time.Truncate counts from year 1, which differs for steps

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 // History records ten days of five-minute steps ending at end of three interfaces of
 // device core1 into a store (mrtgo.db in a directory of the test's), sending each
 // hour's rows to recv, labelled site="ams", as a poller does, and returns the store.
-// Its series have no Holt-Winters predictions.
+// Its series have no Holt-Winters predictions. The first interface polls packets and
+// errors too.
 // The second interface stops answering for three hours halfway, the third has gaps of
 // single steps.
 func History(t testing.TB, recv *Receiver, end time.Time) *rrd.DB {
@@ -50,6 +52,8 @@ func History(t testing.TB, recv *Receiver, end time.Time) *rrd.DB {
 	steps := int(10 * 24 * time.Hour / step)
 	start := end.Add(-time.Duration(steps) * step)
 	var counters [3][2]uint64
+	var packets [6]uint64
+	var errs [4]uint64
 	for k := range steps {
 		at := start.Add(time.Duration(k)*step + 7*time.Second)
 		var samples []poller.Sample
@@ -61,8 +65,19 @@ func History(t testing.TB, recv *Receiver, end time.Time) *rrd.DB {
 			rate := 1e8 * (1.2 + math.Sin(2*math.Pi*h+float64(i))) * float64(i+1)
 			counters[i][0] += uint64(rate * 300 / 8)
 			counters[i][1] += uint64(rate * 300 / 8 / 3)
-			samples = append(samples, poller.Sample{Device: "core1", Interface: name, Index: i + 1, Time: at,
-				In: counters[i][0], Out: counters[i][1], Bits: 64, Speed: 10e9, Alias: "link " + name})
+			s := poller.Sample{Device: "core1", Interface: name, Index: i + 1, Time: at,
+				In: counters[i][0], Out: counters[i][1], Bits: 64, Speed: 10e9, Alias: "link " + name}
+			if i == 0 { // polls packets and errors too
+				for d := range packets {
+					packets[d] += uint64(rate / 8 / 1000 * 300 * float64(d+1) / 6)
+				}
+				for d := range errs {
+					errs[d] += uint64(k % (d + 3))
+				}
+				s.Packets = &poller.Group{Values: slices.Clone(packets[:]), Bits: 64, Discontinuity: k == 0}
+				s.Errors = &poller.Group{Values: slices.Clone(errs[:]), Bits: 64, Discontinuity: k == 0}
+			}
+			samples = append(samples, s)
 		}
 		if err := rec.Record([]poller.Result{{Device: "core1", Samples: samples}}); err != nil {
 			t.Fatal(err)
