@@ -42,6 +42,8 @@ type Config struct {
 	Detect Detect
 	// Events is [events]: the log of what was found and the command it runs.
 	Events Events
+	// Aggregates are the [[aggregate]] sums of interfaces and targets.
+	Aggregates []Aggregate
 }
 
 // Flows configures the flow collector of "mrtgo run".
@@ -157,6 +159,8 @@ type Device struct {
 	// applied to its flow records instead of what its exports say: for exporters that
 	// sample without saying so, or say it wrongly.
 	FlowSampling uint64
+	// Targets are the device's [[device.target]] series that are not interfaces.
+	Targets []Target
 }
 
 // ThresholdsFor returns the limits of one interface of the device.

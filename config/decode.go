@@ -55,6 +55,7 @@ type deviceFile struct {
 	Sampling   *int64                     `toml:"flow_sampling"`
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
+	Targets    []targetFile               `toml:"target"` // target.go
 	snmpFile
 }
 
@@ -115,6 +116,7 @@ type file struct {
 	Flows      flowsFile            `toml:"flows"`
 	Detect     *detectFile          `toml:"detect"`
 	Events     eventsFile           `toml:"events"`
+	Aggregates []aggregateFile      `toml:"aggregate"` // aggregate.go
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

@@ -43,7 +43,7 @@ func (p *parser) device(i int, d *deviceFile, c *Config, seen map[string]int, ba
 	} else if host, hostPort, err = ParseHost(strings.TrimSpace(*d.Host)); err != nil {
 		fail("host", "%v", err)
 	}
-	if len(d.Interfaces) == 0 {
+	if len(d.Interfaces) == 0 && len(d.Targets) == 0 {
 		fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", name)
 	}
 	key := KeyIfName

@@ -23,16 +23,18 @@ type locator struct {
 // keyLine is a table header or key assignment: its full dotted path and, inside an
 // array of tables ([[device]]), the index of the entry.
 type keyLine struct {
-	line int
-	path []string
-	idx  int // -1 outside an array of tables
+	line  int
+	path  []string
+	idx   int // -1 outside an array of tables
+	depth int // parts of path that name the array of tables idx counts in
 }
 
 func newLocator(src []byte) *locator {
 	l := &locator{lines: strings.Split(string(src), "\n")}
 	var table []string
-	array, idx := "", -1
+	idx, depth := -1, 0
 	count := map[string]int{}
+	current := map[string]int{} // index of the entry each array of tables is in
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(nil, len(src)+1)
 	for ln := 1; sc.Scan(); ln++ {
@@ -44,25 +46,37 @@ func newLocator(src []byte) *locator {
 				continue
 			}
 			name := strings.Join(k, ".")
-			table, array, idx = k, name, count[name]
+			table, idx, depth = k, count[name], len(k)
 			count[name]++
-			l.keys = append(l.keys, keyLine{ln, k, idx})
+			for a := range current {
+				if strings.HasPrefix(a, name+".") {
+					delete(current, a) // arrays inside the previous entry
+				}
+			}
+			current[name] = idx
+			l.keys = append(l.keys, keyLine{ln, k, idx, depth})
 		case strings.HasPrefix(t, "["):
 			k, rest, ok := parseKey(t[1:])
 			if !ok || !strings.HasPrefix(rest, "]") {
 				continue
 			}
-			if array == "" || !strings.HasPrefix(strings.Join(k, ".")+".", array+".") {
-				array, idx = "", -1
+			// A sub-table belongs to the innermost array of tables it is under:
+			// [device.thresholds] after a [[device.target]] is the device's.
+			idx, depth = -1, 0
+			for n := len(k) - 1; n > 0; n-- {
+				if i, ok := current[strings.Join(k[:n], ".")]; ok {
+					idx, depth = i, n
+					break
+				}
 			}
 			table = k
-			l.keys = append(l.keys, keyLine{ln, k, idx})
+			l.keys = append(l.keys, keyLine{ln, k, idx, depth})
 		default:
 			k, rest, ok := parseKey(t)
 			if !ok || !strings.HasPrefix(rest, "=") {
 				continue
 			}
-			l.keys = append(l.keys, keyLine{ln, append(slices.Clip(table), k...), idx})
+			l.keys = append(l.keys, keyLine{ln, append(slices.Clip(table), k...), idx, depth})
 		}
 	}
 	return l
@@ -165,8 +179,8 @@ func (l *locator) find(k toml.Key) []at {
 				continue
 			}
 			table, rest := k[:0], []string(k)
-			if kl.idx >= 0 {
-				table, rest = k[:1], k[1:] // arrays of tables are top-level here
+			if kl.idx >= 0 && kl.depth <= len(k) {
+				table, rest = k[:kl.depth], k[kl.depth:]
 			}
 			found = append(found, at{kl.line, formatKey(table, kl.idx, rest)})
 		}
