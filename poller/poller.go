@@ -49,8 +49,11 @@ type Sample struct {
 
 // Result is what one device gave in one cycle.
 type Result struct {
-	Device   string
-	Samples  []Sample
+	Device  string
+	Samples []Sample
+	// Targets are the device's targets that are not interfaces (target.go), those
+	// read by commands also when the SNMP part of the cycle failed.
+	Targets  []TargetSample
 	Missing  []string      // configured interfaces the agent doesn't have (or no longer has)
 	Err      error         // nil if the device answered
 	Duration time.Duration // wall time spent on the device in this cycle (real time, not Options.Now)

@@ -1,0 +1,238 @@
+package poller
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+)
+
+// parseTargets reads targets as a targets file writes them, so the tests poll what
+// config makes of presets.
+func parseTargets(t *testing.T, lines string) []config.Target {
+	t.Helper()
+	c, err := config.Parse("t.toml", []byte("[[device]]\nname = \"d\"\nhost = \"127.0.0.1\"\n"+lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Devices[0].Targets
+}
+
+func memTotalKB(t *testing.T) float64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Skip("no /proc/meminfo")
+	}
+	for l := range strings.Lines(string(b)) {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	t.Fatal("no MemTotal in /proc/meminfo")
+	return 0
+}
+
+func loadAvg(t *testing.T) float64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		t.Skip("no /proc/loadavg")
+	}
+	v, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return v
+}
+
+// The presets and a plain OID against net-snmp, in the same cycle as an interface:
+// laLoadInt is /proc/loadavg in hundredths, memTotalReal /proc/meminfo's MemTotal; an
+// OID the agent lacks is an unknown value, not an error.
+func TestSnmpdTargets(t *testing.T) {
+	s := startSnmpd(t, testCommunity, "")
+	dev := snmpdDevice(s, "local", "2c", "lo")
+	dev.Targets = parseTargets(t, `
+[[device.target]]
+name = "load"
+preset = "cpu"
+[[device.target]]
+name = "mem"
+preset = "memory"
+[[device.target]]
+name = "uptime"
+oids = ["1.3.6.1.2.1.1.3.0"]
+kind = "gauge"
+[[device.target]]
+name = "none"
+oids = ["1.3.6.1.4.1.2021.10.1.5.9", "1.3.6.1.2.1.1.3.0"]
+`)
+	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
+	defer p.Close()
+	load := loadAvg(t)
+	res := p.Poll(context.Background())[0]
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Samples) != 1 || res.Samples[0].Interface != "lo" {
+		t.Errorf("interface samples = %+v, want lo", res.Samples)
+	}
+	got := map[string]TargetSample{}
+	for _, ts := range res.Targets {
+		got[ts.Target] = ts
+	}
+	if len(got) != 4 {
+		t.Fatalf("target samples = %+v, want 4", res.Targets)
+	}
+	l := got["load"]
+	if !l.In.Known || !l.Out.Known || !l.In.Exact || math.Abs(l.In.Float/100-load) > 1 {
+		t.Errorf("load = %+v, want laLoadInt near %.2f×100", l, load)
+	}
+	m := got["mem"]
+	if total := memTotalKB(t); m.Out.Float != total {
+		t.Errorf("memory total = %v kB, want MemTotal %v kB", m.Out.Float, total)
+	}
+	if !m.In.Known || m.In.Float <= 0 || m.In.Float >= m.Out.Float {
+		t.Errorf("memory used = %+v, want between 0 and the total %v", m.In, m.Out.Float)
+	}
+	up := got["uptime"]
+	if !up.In.Known || up.Out.Known || up.In.Float > 60*100 {
+		t.Errorf("uptime = %+v, want a fresh agent's sysUpTime and no out", up)
+	}
+	// Read in the GET after the counters': a tick or two later.
+	if d := time.Duration(up.In.Uint)*10*time.Millisecond - res.Uptime; d < 0 || d > 100*time.Millisecond {
+		t.Errorf("uptime target %d ticks, device uptime %s", up.In.Uint, res.Uptime)
+	}
+	n := got["none"]
+	if n.In.Known || !n.Out.Known || n.Time.IsZero() {
+		t.Errorf("target with a missing OID = %+v, want in unknown, out known", n)
+	}
+	// The next cycle reads them again without walking: one GET for the counters, one
+	// for the targets.
+	res = p.Poll(context.Background())[0]
+	if res.Err != nil || len(res.Targets) != 4 {
+		t.Fatalf("second cycle: %v, %d targets", res.Err, len(res.Targets))
+	}
+	if res.Requests != 2 {
+		t.Errorf("second cycle sent %d requests, want 2 (counters, targets)", res.Requests)
+	}
+	for _, ts := range res.Targets {
+		if ts.Discontinuity {
+			t.Errorf("target %s discontinuous without a restart", ts.Target)
+		}
+	}
+	// A restart of the agent marks every target's sample.
+	s.Restart(t)
+	res = p.Poll(context.Background())[0]
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for _, ts := range res.Targets {
+		if !ts.Discontinuity {
+			t.Errorf("target %s not discontinuous after the agent restarted", ts.Target)
+		}
+	}
+}
+
+// hrProcessorLoad: net-snmp answers it once it has a minute of samples; until then the
+// average is unknown, then it is the mean of the processors' rows.
+func TestSnmpdProcessorLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("net-snmp needs a minute before it answers hrProcessorLoad")
+	}
+	t.Parallel()
+	s := startSnmpd(t, testCommunity, "")
+	dev := snmpdDevice(s, "local", "2c")
+	dev.Targets = parseTargets(t, "[[device.target]]\nname = \"cpu\"\npreset = \"cpu-hr\"\n")
+	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
+	defer p.Close()
+	deadline := time.Now().Add(100 * time.Second)
+	for {
+		res := p.Poll(context.Background())[0]
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if len(res.Targets) != 1 {
+			t.Fatalf("targets = %+v, want one", res.Targets)
+		}
+		if in := res.Targets[0].In; in.Known {
+			if in.Float < 0 || in.Float > 100 {
+				t.Errorf("average processor load %v %%, want 0–100", in.Float)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("hrProcessorLoad still unknown after 100 s")
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func script(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Command targets run beside the SNMP cycle: a good one gives its numbers, one that
+// hangs or prints garbage an unknown sample, and neither holds up the cycle beyond its
+// own timeout, also when the agent does not answer.
+func TestCommandTargets(t *testing.T) {
+	good := script(t, "good.sh", "echo 1234\necho 5.5\necho 100\necho srv")
+	hang := script(t, "hang.sh", "echo 1\nsleep 30\necho 2")
+	garbage := script(t, "garbage.sh", "echo fourty-two\necho 7")
+	fails := script(t, "fails.sh", "echo oops >&2\nexit 3")
+	older := script(t, "older.sh", `echo 1; echo 2; cat "$(dirname "$0")/uptime"`)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(older), "uptime"), []byte("500\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dev := config.Device{Name: "srv", Host: "127.0.0.1",
+		SNMP: config.SNMP{Version: "2c", Community: "x", Port: 9, Timeout: 200 * time.Millisecond, MaxOIDs: 60}}
+	for _, c := range []struct{ name, path string }{{"good", good}, {"hang", hang}, {"garbage", garbage}, {"fails", fails}, {"older", older}} {
+		dev.Targets = append(dev.Targets, config.Target{Name: c.name, Command: []string{c.path}, Timeout: 700 * time.Millisecond, Kind: config.KindGauge})
+	}
+	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
+	start := time.Now()
+	res := p.Poll(context.Background())[0]
+	took := time.Since(start)
+	if res.Err == nil {
+		t.Error("a device without an agent answered")
+	}
+	// The SNMP timeout (2 × 200 ms) and the commands' (700 ms, then 1 s for the output)
+	// run side by side.
+	if took > 2500*time.Millisecond {
+		t.Errorf("cycle took %s, want the longest timeout and not their sum", took)
+	}
+	got := map[string]TargetSample{}
+	for _, ts := range res.Targets {
+		got[ts.Target] = ts
+	}
+	if g := got["good"]; g.In != Uint(1234) || g.Out.Float != 5.5 || g.Discontinuity {
+		t.Errorf("good = %+v, want 1234 and 5.5", g)
+	}
+	for _, n := range []string{"hang", "garbage", "fails"} {
+		if g, ok := got[n]; !ok || g.In.Known || g.Out.Known || g.Time.IsZero() {
+			t.Errorf("%s = %+v (present %v), want an unknown sample", n, g, ok)
+		}
+	}
+	// An uptime that goes back is a discontinuity.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(older), "uptime"), []byte("20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = p.Poll(context.Background())[0]
+	for _, ts := range res.Targets {
+		if ts.Target == "older" && !ts.Discontinuity {
+			t.Error("uptime went back without a discontinuity")
+		}
+		if ts.Target == "good" && ts.Discontinuity {
+			t.Error("good discontinuous with the same uptime")
+		}
+	}
+}
