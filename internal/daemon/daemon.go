@@ -75,6 +75,7 @@ func NewWriter(db *rrd.DB, cfg *config.Config, log *slog.Logger) (*Writer, error
 func (w *Writer) configure(cfg *config.Config, log *slog.Logger) error {
 	rec := pipeline.NewRecorder(w.DB, cfg.Step, Hosts(cfg), log)
 	rec.SetRetention(cfg.Retention)
+	rec.SetTargets(cfg)
 	p := poller.New(cfg.Devices, poller.Options{Logger: log, Now: time.Now, Spread: true})
 	if err := pipeline.RestorePoller(w.DB, p, log); err != nil {
 		if w.Poller == nil {
