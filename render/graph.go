@@ -74,6 +74,12 @@ type Graph struct {
 	// Unscaled makes the y axis reach at least Speed (MRTG's Unscaled[]);
 	// by default the axis is scaled to the data.
 	Unscaled bool
+	// YLegend is written up the left edge (MRTG's YLegend); "" writes
+	// "Bits per Second". KMG are the prefixes of the y labels for powers of
+	// 1000 from 1 (MRTG's kMG); nil is "", k, M, G, T. Graphs of targets
+	// that are not interfaces set both, and In and Out in their own unit.
+	YLegend string
+	KMG     []string
 	// P95In and P95Out draw dashed 95th-percentile lines; NaN or 0 is none.
 	P95In, P95Out float64
 	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a

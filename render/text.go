@@ -167,7 +167,10 @@ func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
 
 	// "Bits per Second" up the left edge, centred on the plot: drawn flat,
 	// then turned a quarter left pixel by pixel.
-	const legend = "Bits per Second"
+	legend := "Bits per Second"
+	if g.YLegend != "" {
+		legend = g.YLegend
+	}
 	flat, err := labels.mask(scale, 0, legend)
 	if err != nil {
 		return err

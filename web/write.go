@@ -40,7 +40,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"index", "device", "interface", "events"} {
+	for _, name := range []string{"index", "device", "interface", "events", "target"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("clone layout: %w", err)
@@ -87,6 +87,9 @@ type (
 		Devices   []deviceView // index
 		Device    *deviceView  // device and interface pages
 		Interface *ifaceView   // interface page
+		Target    *targetView  // target page
+		// Aggregates are the index's section of sums (targets.go).
+		Aggregates []targetView
 		Exporters []exporterView
 
 		// A site with events: their style, the link to the events page (on every
@@ -105,6 +108,7 @@ type (
 		PollError                      string
 		Missing                        []string
 		Interfaces                     []ifaceView
+		Targets                        []targetView
 		Flows                          *deviceFlowsView
 		Events                         eventTable // its latest events (device and interface pages)
 		EventsHref                     string     // the events page showing its events
@@ -207,6 +211,9 @@ func deviceDataAt(d Device, now time.Time, loc *time.Location, link linker) devi
 	}
 	for _, ifc := range d.Interfaces {
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
+	}
+	for _, t := range d.Targets {
+		dv.Targets = append(dv.Targets, targetData(d.Name, t, loc, link, false))
 	}
 	return dv
 }
@@ -440,6 +447,9 @@ func (p *Pages) Write(s Site) error {
 	for _, d := range s.Devices {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
+	for _, a := range s.Aggregates {
+		index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false))
+	}
 	index.Exporters = exportersData(s.Exporters, loc)
 	index.Active = activeData(s.Events)
 	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
@@ -463,6 +473,7 @@ func (p *Pages) Write(s Site) error {
 	for _, d := range s.Devices {
 		g.Go(func() error { return w.writeDevice(s, d, pages, css, loc) })
 	}
+	g.Go(func() error { return w.writeTargets(s, "", nil, s.Aggregates, pages["target"], css, loc) })
 	return g.Wait()
 }
 
@@ -530,7 +541,7 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 			return err
 		}
 	}
-	return nil
+	return w.writeTargets(s, d.Name, &dv, d.Targets, pages["target"], css, loc)
 }
 
 func checkNames(s Site) error {

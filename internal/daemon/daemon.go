@@ -129,7 +129,8 @@ func Publisher(cfg *config.Config, db *rrd.DB, log *slog.Logger) *pipeline.Publi
 		Now:      time.Now,
 		// What was found, read as it is written: thresholds and anomalies in every
 		// installation, the flow detector's events with [detect].
-		Events: events.OpenReader(cfg.Events.Data),
+		Events:  events.OpenReader(cfg.Events.Data),
+		Targets: pipeline.TargetsOf(cfg),
 	}
 	if cfg.Detect.Capture.Interface != "" {
 		p.Captures = cfg.Detect.Capture.Dir
@@ -337,6 +338,7 @@ func (d *Daemon) render(ctx context.Context) {
 		cfg, began, over := d.renderCfg, d.began, d.over
 		d.mu.Unlock()
 		d.pub.Order, d.pub.Hosts, d.pub.Location = DeviceOrder(cfg), Hosts(cfg), cfg.Location
+		d.pub.Targets = pipeline.TargetsOf(cfg)
 		d.pub.Alerts = over
 		// Shutting down abandons a render in flight: every file is written whole (to
 		// a temporary name, then renamed), and the next start redraws what is stale.

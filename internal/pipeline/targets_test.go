@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +14,9 @@ import (
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/render"
 	"github.com/mrtgo/mrtgo/rrd"
+	"github.com/mrtgo/mrtgo/web"
 )
 
 func parseConfig(t *testing.T, src string) *config.Config {
@@ -250,5 +255,84 @@ sum = ["core1/xe-0/0/1", "-edge1/ge-0/0/3", "core1:users"]
 	}
 	if _, _, ok := series.Split(agg); ok {
 		t.Errorf("aggregate series %q splits as an interface's", agg)
+	}
+}
+
+// Published targets: a gauge with a factor is shown as its value times the factor, a
+// counter per minute as 60 times its rate per second; the device page lists them, the
+// index lists the aggregate, and each has its four graphs. A second Publish in the
+// same row draws nothing again.
+func TestPublishTargets(t *testing.T) {
+	cfg := parseConfig(t, `[[device]]
+name = "srv"
+host = "127.0.0.1"
+[[device.target]]
+name = "load"
+preset = "cpu"
+[[device.target]]
+name = "mails"
+oids = ["1.3.6.1.4.1.99.1", "1.3.6.1.4.1.99.2"]
+per = "minute"
+unit = "msg"
+[[aggregate]]
+name = "both"
+sum = ["srv:mails", "-srv:mails"]
+`)
+	db := openDB(t)
+	step := 5 * time.Minute
+	rec := NewRecorder(db, step, nil, quiet)
+	rec.SetTargets(cfg)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	start := now.Add(-2 * 24 * time.Hour)
+	for ti, n := start, uint64(0); !ti.After(now); ti, n = ti.Add(step), n+1 {
+		// laLoadInt 150 and 75 (1.5 and 0.75); 2 mails a second in, 1 out.
+		rs := []poller.Result{{Device: "srv", Targets: []poller.TargetSample{
+			{Device: "srv", Target: "load", Time: ti, In: poller.Uint(150), Out: poller.Uint(75), Bits: 64},
+			{Device: "srv", Target: "mails", Time: ti, In: poller.Uint(n * 600), Out: poller.Uint(n * 300), Bits: 64},
+		}}}
+		if err := rec.Record(rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	pub := &Publisher{DB: db, Dir: dir, Location: time.UTC, Step: step, Log: quiet, Now: func() time.Time { return now },
+		Targets: TargetsOf(cfg)}
+	if _, err := pub.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range []struct{ device, name string }{{"srv", "load"}, {"srv", "mails"}, {"", "both"}} {
+		for _, p := range render.Periods {
+			if fi, err := os.Stat(filepath.Join(dir, web.TargetGraphFile(tg.device, tg.name, p.String(), 2))); err != nil || fi.Size() == 0 {
+				t.Errorf("%s %s graph: %v", tg.name, p, err)
+			}
+		}
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	device := read(web.DevicePage("srv"))
+	for _, w := range []string{`<td>1.50</td><td>0.75</td>`, `<td>120 msg</td><td>60 msg</td>`} {
+		if !strings.Contains(device, w) {
+			t.Errorf("device page lacks %s:\n%s", w, device)
+		}
+	}
+	if !strings.Contains(read("index.html"), `href="`+web.TargetPage("", "both")+`"`) {
+		t.Error("index does not link the aggregate")
+	}
+	// The aggregate of mails and mails swapped: 3 a second each way, shown per minute.
+	if agg := read(web.TargetPage("", "both")); !strings.Contains(agg, "<td>180 msg</td>") {
+		t.Errorf("aggregate page lacks 180 msg a minute:\n%s", agg)
+	}
+	before, _ := os.Stat(filepath.Join(dir, web.TargetGraphFile("srv", "load", "day", 1)))
+	time.Sleep(20 * time.Millisecond)
+	if _, err := pub.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(filepath.Join(dir, web.TargetGraphFile("srv", "load", "day", 1))); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a current target graph was drawn again")
 	}
 }
