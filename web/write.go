@@ -90,7 +90,7 @@ type (
 		Target    *targetView  // target page
 		// Aggregates are the index's section of sums (targets.go).
 		Aggregates []targetView
-		Exporters []exporterView
+		Exporters  []exporterView
 
 		// A site with events: their style, the link to the events page (on every
 		// page but that one), the index's count of those going on and the events
