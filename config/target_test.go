@@ -241,3 +241,65 @@ func TestAggregates(t *testing.T) {
 		})
 	}
 }
+
+// Format writes targets with the keys that differ from their preset or the defaults,
+// and they load back as they were; Merge adds the targets a device lacks after its
+// last table, keeping what is there.
+func TestWriteTargets(t *testing.T) {
+	src := targetSrc(`name = "load"`, `preset = "cpu"`, `title = "Load of srv"`,
+		`[[device.target]]`, `name = "mails"`, `oids = ["1.3.6.1.4.1.99.1", "1.3.6.1.4.1.99.2"]`, `per = "minute"`,
+		`max = 600`, `unit = "msg"`, `kmg = ["", "k"]`, `unscaled = "dw"`, `swap = true`,
+		`[[device.target]]`, `name = "users"`, `command = ["/usr/local/bin/users", "-n"]`, `timeout = "3s"`, `kind = "gauge"`)
+	c, err := Parse("t.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := File{Devices: []FileDevice{{Name: "srv", Host: "127.0.0.1", SNMP: DefaultSNMP(), Targets: c.Devices[0].Targets}}}
+	out := Format(f)
+	for _, w := range []string{"name = \"load\"\npreset = \"cpu\"\ntitle = \"Load of srv\"\n", "per = \"minute\"\nmax = 600\n",
+		"command = [\"/usr/local/bin/users\", \"-n\"]\ntimeout = \"3s\"\nkind = \"gauge\"\n"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("Format lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(string(out), "interfaces") || strings.Contains(string(out), "factor") {
+		t.Errorf("Format wrote an interfaces array or a default:\n%s", out)
+	}
+	back, err := Parse("t.toml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for i, tg := range back.Devices[0].Targets {
+		want := c.Devices[0].Targets[i]
+		want.Line = tg.Line
+		if !sameTarget(tg, want) {
+			t.Errorf("target %d loaded back as\n%+v, want\n%+v", i, tg, want)
+		}
+	}
+
+	// Merge: an existing device gets the target it lacks, after its thresholds table;
+	// the next device is left as it was.
+	old := "[[device]]\nname = \"srv\"\nhost = \"127.0.0.1\"\ninterfaces = [\"lo\"]\n[[device.target]]\nname = \"load\"\npreset = \"cpu\"\n" +
+		"[device.thresholds]\nin_max = \"90%\"\n\n# the next one\n[[device]]\nname = \"b\"\nhost = \"127.0.0.2\"\ninterfaces = [\"*\"]\n"
+	mem := Target{Name: "mem", Preset: "memory"}
+	p := Presets["memory"]
+	mem.OIDs, mem.Used, mem.Kind, mem.Factor, mem.Per, mem.Max = p.OIDs, true, p.Kind, p.Factor, p.Per, p.Max
+	mem.Unit, mem.Title, mem.YLegend, mem.LegendIn, mem.LegendOut, mem.KMG = p.Unit, p.Title, p.YLegend, p.LegendIn, p.LegendOut, p.KMG
+	merged, changes, err := Merge("t.toml", []byte(old), File{Devices: []FileDevice{
+		{Name: "srv", Host: "127.0.0.1", Targets: []Target{{Name: "load", Preset: "cpu"}, mem}},
+		{Name: "new", Host: "127.0.0.3", SNMP: DefaultSNMP(), Targets: []Target{mem}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[[device]]\nname = \"srv\"\nhost = \"127.0.0.1\"\ninterfaces = [\"lo\"]\n[[device.target]]\nname = \"load\"\npreset = \"cpu\"\n" +
+		"[device.thresholds]\nin_max = \"90%\"\n\n[[device.target]]\nname = \"mem\"\npreset = \"memory\"\n\n# the next one\n" +
+		"[[device]]\nname = \"b\"\nhost = \"127.0.0.2\"\ninterfaces = [\"*\"]\n\n[[device]]\nname = \"new\"\nhost = \"127.0.0.3\"\n" +
+		"\n[[device.target]]\nname = \"mem\"\npreset = \"memory\"\n"
+	if string(merged) != want {
+		t.Errorf("Merge:\n%s\nwant:\n%s", merged, want)
+	}
+	if len(changes) != 2 || !slices.Equal(changes[0].AddedTargets, []string{"mem"}) || !changes[1].New || !slices.Equal(changes[1].AddedTargets, []string{"mem"}) {
+		t.Errorf("changes = %+v", changes)
+	}
+}

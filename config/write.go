@@ -47,6 +47,9 @@ type FileDevice struct {
 	// an entry of the file missing from it has vanished (reported, left in place); nil
 	// means unknown, and nothing is reported as vanished.
 	Present map[string]bool
+	// Targets are its [[device.target]] tables (writetarget.go). In Merge, those whose
+	// name the file's device lacks are added after its last table.
+	Targets []Target
 }
 
 // FileInterface is one entry of a device's interfaces array.
@@ -63,8 +66,15 @@ func Format(f File) []byte {
 	if f.SNMP != nil {
 		defaults = *f.SNMP
 	}
+	step := f.Step
+	if step == 0 {
+		step = DefaultStep
+	}
 	for _, d := range f.Devices {
 		for _, l := range deviceBlock(d, defaults) {
+			b.WriteString(l)
+		}
+		for _, l := range targetBlocks(d.Targets, step) {
 			b.WriteString(l)
 		}
 	}
@@ -167,6 +177,9 @@ func deviceBlock(f FileDevice, d SNMP) []string {
 	}
 	if k := keyOr(f.Key); k != KeyIfName {
 		out = append(out, fmt.Sprintf("interface_key = %s\n", quote(k)))
+	}
+	if len(f.Interfaces) == 0 && len(f.Targets) > 0 {
+		return out // a device of targets only
 	}
 	if commented(f.Interfaces) {
 		out = append(out, "interfaces = [\n")
