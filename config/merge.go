@@ -17,8 +17,8 @@ type Change struct {
 	// AddedTargets are the targets added (by name); a target the device has by that
 	// name already is left as written.
 	AddedTargets []string
-	Vanished []string // keys in the file the device no longer has (left in place)
-	Skipped  []string // keys in the file that were not chosen this time (left in place)
+	Vanished     []string // keys in the file the device no longer has (left in place)
+	Skipped      []string // keys in the file that were not chosen this time (left in place)
 	// SpeedNotWritten lists interfaces added to an existing device whose speed override
 	// was not written: an existing speed table is left as the user wrote it.
 	SpeedNotWritten []string
