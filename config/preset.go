@@ -12,6 +12,10 @@ type Preset struct {
 	Target
 	// About says in a few words what the preset graphs, for discover's comments.
 	About string
+	// Probe is a table column whose rows show that the agent has what a Column
+	// preset reads, before it has values (net-snmp answers hrProcessorLoad only a
+	// minute after it starts, hrProcessorFrwID at once). "" probes the OIDs.
+	Probe string
 }
 
 // Presets are the targets MRTG users graph most, from MIBs most agents answer:
@@ -34,7 +38,7 @@ var Presets = map[string]Preset{
 		Kind: KindGauge, Factor: 1, Per: "second", Max: 100, Unit: "%",
 		Title: "CPU load", YLegend: "busy %", LegendIn: "all processors",
 		KMG: []string{""}, Unscaled: "dwmy",
-	}},
+	}, Probe: "1.3.6.1.2.1.25.3.3.1.1"},
 	"memory": {About: "memory used and total (UCD-SNMP-MIB memTotalReal, memAvailReal)", Target: Target{
 		OIDs: []string{"1.3.6.1.4.1.2021.4.5.0", "1.3.6.1.4.1.2021.4.6.0"}, Used: true,
 		Kind: KindGauge, Factor: 1024, Per: "second", Max: math.NaN(), Unit: "B",
@@ -45,3 +49,19 @@ var Presets = map[string]Preset{
 
 // PresetNames lists the presets, sorted.
 func PresetNames() []string { return slices.Sorted(maps.Keys(Presets)) }
+
+// PresetTarget is the target named name that `preset = "preset"` alone makes, as Load
+// reads it; false for an unknown preset.
+func PresetTarget(name, preset string) (Target, bool) {
+	p, ok := Presets[preset]
+	if !ok {
+		return Target{}, false
+	}
+	t := p.Target
+	t.Name, t.Preset = name, preset
+	t.OIDs, t.KMG = slices.Clone(p.OIDs), slices.Clone(p.KMG)
+	if t.Title == "" {
+		t.Title = name
+	}
+	return t, true
+}

@@ -303,3 +303,22 @@ func TestWriteTargets(t *testing.T) {
 		t.Errorf("changes = %+v", changes)
 	}
 }
+
+// PresetTarget is what a file with the preset alone loads as.
+func TestPresetTarget(t *testing.T) {
+	for _, name := range PresetNames() {
+		c, err := Parse("t.toml", []byte(targetSrc(`name = "x"`, `preset = "`+name+`"`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.Devices[0].Targets[0]
+		got, ok := PresetTarget("x", name)
+		got.Line = want.Line
+		if !ok || !sameTarget(got, want) {
+			t.Errorf("PresetTarget(%q) =\n%+v, want\n%+v", name, got, want)
+		}
+	}
+	if _, ok := PresetTarget("x", "nope"); ok {
+		t.Error("an unknown preset made a target")
+	}
+}
