@@ -45,13 +45,22 @@ type shown struct {
 	unscaled             string
 }
 
+// TargetScale turns what FetchRates returns of a target's series (8 times the stored
+// value, as for octets) into the target's unit: factor applied, and for rates per.
+func TargetScale(t config.Target) float64 {
+	scale := t.Factor / 8
+	if t.Kind != config.KindGauge {
+		scale *= t.PerSeconds()
+	}
+	return scale
+}
+
 // targetShown is how target t of device is shown.
 func targetShown(device string, t config.Target) shown {
 	rate := ""
-	scale := t.Factor / 8
+	scale := TargetScale(t)
 	if t.Kind != config.KindGauge {
 		rate = "per " + t.Per
-		scale *= t.PerSeconds()
 	}
 	max := t.Max
 	if math.IsNaN(max) {
