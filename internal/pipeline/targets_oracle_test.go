@@ -25,7 +25,7 @@ func TestTargetKindsAgainstRRDtool(t *testing.T) {
 	tool := testneed.Program(t, "rrdtool", "apt-get install rrdtool")
 	kinds := []struct {
 		kind, rrdType, min string
-		in, out         func(i int) poller.Reading
+		in, out            func(i int) poller.Reading
 	}{
 		{"gauge", "GAUGE", "U", func(i int) poller.Reading { return poller.Float(-5 + 0.37*float64(i*i%17)) },
 			func(i int) poller.Reading { return poller.Uint(uint64(40 + i%3)) }},
