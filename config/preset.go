@@ -25,7 +25,10 @@ type Preset struct {
 //   - "cpu-hr": HOST-RESOURCES-MIB hrProcessorLoad, the percentage of the last minute
 //     each processor was busy, averaged over the processors;
 //   - "memory": UCD-SNMP-MIB memTotalReal and memAvailReal (kB): in is the memory
-//     used (total less available), out the total, in bytes.
+//     used (total less available), out the total, in bytes;
+//   - "temperature": ENTITY-SENSOR-MIB entPhySensorValue of the celsius sensors that
+//     are ok, scaled by their entPhySensorScale and entPhySensorPrecision: in is the
+//     hottest, out the average.
 var Presets = map[string]Preset{
 	"cpu": {About: "load average (UCD-SNMP-MIB laLoadInt)", Target: Target{
 		OIDs: []string{"1.3.6.1.4.1.2021.10.1.5.1", "1.3.6.1.4.1.2021.10.1.5.2"},
@@ -44,6 +47,12 @@ var Presets = map[string]Preset{
 		Kind: KindGauge, Factor: 1024, Per: "second", Max: math.NaN(), Unit: "B",
 		Title: "Memory", YLegend: "bytes", LegendIn: "used", LegendOut: "total",
 		KMG: []string{"", "k", "M", "G", "T"},
+	}},
+	"temperature": {About: "hottest and average temperature (ENTITY-SENSOR-MIB entPhySensorValue)", Target: Target{
+		OIDs: []string{"1.3.6.1.2.1.99.1.1.1.4"}, Sensor: true,
+		Kind: KindGauge, Factor: 1, Per: "second", Max: math.NaN(), Unit: "°C",
+		Title: "Temperature", YLegend: "°C", LegendIn: "hottest", LegendOut: "average",
+		KMG: []string{""},
 	}},
 }
 

@@ -25,6 +25,11 @@ type Target struct {
 	// Column makes each OID a table column whose rows are averaged (hrProcessorLoad
 	// over the processors): the OIDs are walked, not got. Only presets set it.
 	Column bool
+	// Sensor makes the OID ENTITY-SENSOR-MIB's entPhySensorValue column: the rows of
+	// the celsius sensors that are ok, each scaled by its entPhySensorScale and
+	// entPhySensorPrecision, give in the hottest and out their average. Only presets
+	// set it.
+	Sensor bool
 	// Used makes in the first OID's value less the second's, out the first's
 	// (memTotalReal and memAvailReal: memory used and total). Only presets set it.
 	Used bool
@@ -180,7 +185,7 @@ func (p *parser) target(idx int, f *targetFile, step time.Duration) (Target, boo
 		fail("name", "target name %q may not contain / or \\ or be . or ..", t.Name)
 	}
 	if f.OIDs != nil {
-		t.OIDs, t.Column, t.Used = nil, false, false
+		t.OIDs, t.Column, t.Used, t.Sensor = nil, false, false, false
 		if len(f.OIDs) == 0 || len(f.OIDs) > 2 {
 			fail("oids", "give one or two OIDs (in, out), not %d", len(f.OIDs))
 		}

@@ -61,7 +61,7 @@ func sameTarget(a, b Target) bool {
 		(a.Max == b.Max || math.IsNaN(a.Max) && math.IsNaN(b.Max)) && a.Unit == b.Unit &&
 		a.Title == b.Title && a.YLegend == b.YLegend && a.LegendIn == b.LegendIn &&
 		a.LegendOut == b.LegendOut && slices.Equal(a.KMG, b.KMG) && a.Unscaled == b.Unscaled &&
-		a.Swap == b.Swap && a.Line == b.Line && a.Preset == b.Preset && a.Column == b.Column && a.Used == b.Used
+		a.Swap == b.Swap && a.Line == b.Line && a.Preset == b.Preset && a.Column == b.Column && a.Used == b.Used && a.Sensor == b.Sensor
 }
 
 func TestTargetDefaults(t *testing.T) {
@@ -155,7 +155,7 @@ func TestTargetMistakes(t *testing.T) {
 		{"empty kmg", []string{`name = "a"`, `oids = ["1.3"]`, `kmg = []`}, 7, `kmg must list at least one prefix`},
 		{"bad unscaled", []string{`name = "a"`, `oids = ["1.3"]`, `unscaled = "dx"`}, 7, `unscaled "dx" may hold only d, w, m and y`},
 		{"swap one", []string{`name = "a"`, `oids = ["1.3"]`, `swap = true`}, 7, `swap needs two values`},
-		{"bad preset", []string{`name = "a"`, `preset = "cpus"`}, 6, `unknown preset "cpus" (one of cpu, cpu-hr, memory) (did you mean "cpu"?)`},
+		{"bad preset", []string{`name = "a"`, `preset = "cpus"`}, 6, `unknown preset "cpus" (one of cpu, cpu-hr, memory, temperature) (did you mean "cpu"?)`},
 		{"command and oids", []string{`name = "a"`, `oids = ["1.3"]`, `command = ["/bin/true"]`}, 7, `give either command or oids`},
 		{"empty command", []string{`name = "a"`, `command = []`}, 6, `command is empty`},
 		{"timeout without command", []string{`name = "a"`, `oids = ["1.3"]`, `timeout = "1s"`}, 7, `timeout is for command targets`},

@@ -14,7 +14,7 @@ func presets(s *snmp.Session) ([]string, error) {
 	var found []string
 	for _, name := range config.PresetNames() {
 		p := config.Presets[name]
-		if p.Column {
+		if p.Column || p.Sensor {
 			col := p.Probe
 			if col == "" {
 				col = p.OIDs[0]

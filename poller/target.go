@@ -110,7 +110,7 @@ func (d *device) readTargets(s *session, disc bool) ([]TargetSample, error) {
 	}
 	var oids []string
 	for _, t := range ts {
-		if !t.Column {
+		if !t.Column && !t.Sensor {
 			for _, o := range t.OIDs {
 				oids = append(oids, "."+o)
 			}
@@ -127,8 +127,12 @@ func (d *device) readTargets(s *session, disc bool) ([]TargetSample, error) {
 	for _, t := range ts {
 		ts := TargetSample{Device: d.cfg.Name, Target: t.Name, Out: Unknown, Bits: 64, Discontinuity: disc}
 		var got []snmp.Value
-		if t.Column {
-			rs, at, err := d.averages(s, t)
+		if t.Column || t.Sensor {
+			averages := d.averages
+			if t.Sensor {
+				averages = d.sensors
+			}
+			rs, at, err := averages(s, t)
 			if err != nil {
 				return nil, err
 			}

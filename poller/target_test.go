@@ -236,3 +236,28 @@ func TestCommandTargets(t *testing.T) {
 		}
 	}
 }
+
+// The temperature preset against net-snmp answering ENTITY-SENSOR-MIB through a pass
+// script (testdata/entity-sensors.sh): two celsius sensors, 42.5 (precision 1) and 38
+// (milli), and a fan in rpm that is not counted.
+func TestSnmpdTemperature(t *testing.T) {
+	script, err := filepath.Abs("testdata/entity-sensors.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSnmpd(t, testCommunity, "pass .1.3.6.1.2.1.99 /bin/sh "+script)
+	dev := snmpdDevice(s, "local", "2c")
+	dev.Targets = parseTargets(t, "[[device.target]]\nname = \"temp\"\npreset = \"temperature\"\n")
+	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
+	defer p.Close()
+	res := p.Poll(context.Background())[0]
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Targets) != 1 {
+		t.Fatalf("targets %+v", res.Targets)
+	}
+	if got := res.Targets[0]; math.Abs(got.In.Float-42.5) > 1e-9 || math.Abs(got.Out.Float-40.25) > 1e-9 {
+		t.Errorf("temperature = in %v, out %v, want the hottest 42.5 and the average 40.25", got.In, got.Out)
+	}
+}

@@ -70,7 +70,7 @@ func targetShown(device string, t config.Target) shown {
 		series: series.KindName(device, series.KindTarget, t.Name), device: device, name: t.Name, scale: scale,
 		unscaled: t.Unscaled,
 		target: web.Target{Name: t.Name, Title: t.Title, Unit: t.Unit, KMG: t.KMG, YLegend: t.YLegend,
-			LegendIn: t.LegendIn, LegendOut: t.LegendOut, HasOut: len(t.OIDs) != 1 || t.Swap || t.Used, Max: max, Rate: rate},
+			LegendIn: t.LegendIn, LegendOut: t.LegendOut, HasOut: len(t.OIDs) != 1 || t.Swap || t.Used || t.Sensor, Max: max, Rate: rate},
 	}
 }
 
