@@ -52,8 +52,8 @@ sum = ["srv:users", "-srv:users"]
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := runCmd(t, "check", "-c", cfgPath); code != exitOK {
-		t.Fatalf("check: exit %d: %s", code, errs)
+	if code, out, errs := runCmd(t, "check", "-c", cfgPath); code != exitOK || !strings.Contains(out, "0 interface entries, 2 targets, 1 aggregates") {
+		t.Fatalf("check: exit %d: %s%s", code, out, errs)
 	}
 	for i := range 4 {
 		if code, _, errs := runCmd(t, "poll", "--once", "-c", cfgPath); code != exitOK {
