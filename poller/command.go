@@ -45,9 +45,9 @@ func runCommand(ctx context.Context, device string, t config.Target, now func() 
 	return ts
 }
 
-// parseOutput reads MRTG's four lines: in, out, uptime and name. The uptime is used
-// when it is a number (seconds): going back marks a discontinuity. An empty out line
-// is an unknown out (a target of one value).
+// parseOutput reads MRTG's four lines: in, out, uptime and name. The uptime is kept
+// when it is a number (seconds). An empty out line is an unknown out (a target of one
+// value).
 func parseOutput(s string, ts *TargetSample) error {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) < 1 || strings.TrimSpace(lines[0]) == "" {
@@ -78,7 +78,7 @@ func parseOutput(s string, ts *TargetSample) error {
 	}
 	if len(lines) > 2 {
 		if up, err := strconv.ParseFloat(strings.TrimSpace(lines[2]), 64); err == nil {
-			ts.uptime, ts.haveUptime = up, true
+			ts.Uptime, ts.HaveUptime = up, true
 		}
 	}
 	return nil
@@ -90,22 +90,4 @@ func firstLine(s string) string {
 		l = l[:200] + "…"
 	}
 	return l
-}
-
-// commandDisc marks a command's sample discontinuous when the uptime it printed went
-// back since its last sample.
-func (d *device) commandDisc(ss []TargetSample) {
-	if d.cmdUptime == nil {
-		d.cmdUptime = map[string]float64{}
-	}
-	for i := range ss {
-		s := &ss[i]
-		if !s.haveUptime {
-			continue
-		}
-		if prev, ok := d.cmdUptime[s.Target]; ok && s.uptime < prev {
-			s.Discontinuity = true
-		}
-		d.cmdUptime[s.Target] = s.uptime
-	}
 }

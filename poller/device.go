@@ -70,9 +70,8 @@ type device struct {
 	distrust bool
 
 	// targetWarned holds the targets whose missing values were logged, until they
-	// have them again; cmdUptime the uptime each command target last printed.
+	// have them again.
 	targetWarned map[string]bool
-	cmdUptime    map[string]float64
 }
 
 // iface is one polled interface as resolved.

@@ -27,11 +27,13 @@ type TargetSample struct {
 	// Bits is the counter width of a Counter32 answer (32), 64 otherwise.
 	Bits int
 	// Discontinuity is set when the values cannot be compared with the previous
-	// sample's: the agent restarted (sysUpTime went back), or a command's uptime did.
+	// sample's: the agent restarted (sysUpTime went back).
 	Discontinuity bool
-
-	uptime     float64 // a command's uptime line, when a number
-	haveUptime bool
+	// Uptime is what a command printed on its third line, when a number (seconds):
+	// the recorder, which keeps the last in the store, marks a sample whose uptime
+	// went back as a discontinuity, for cron's runs as for the daemon's.
+	Uptime     float64
+	HaveUptime bool
 }
 
 // Reading is one value of a target: unknown, an exact unsigned integer (as counters
@@ -250,7 +252,6 @@ func (d *device) commandTargets(ctx context.Context, now func() time.Time) func(
 		for i, c := range chans {
 			out[i] = <-c
 		}
-		d.commandDisc(out)
 		return out
 	}
 }

@@ -195,7 +195,7 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: v, Discontinuity: s.Discontinuity})
 		}
 	}
-	more, err := r.targetUpdates(results)
+	more, err := r.targetUpdates(results, meta)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
@@ -100,9 +101,14 @@ func value(v poller.Reading) rrd.Value {
 	return rrd.Float(v.Float)
 }
 
+// cmdUptimeKey is the store metadata key of the uptime a command target last printed.
+func cmdUptimeKey(series string) string { return "cmdup:" + series }
+
 // targetUpdates are the updates of the targets' samples in results, their series made
-// on first sight and kept to the configured kind's ceiling.
-func (r *Recorder) targetUpdates(results []poller.Result) ([]rrd.Update, error) {
+// on first sight and kept to the configured kind's ceiling. A command whose uptime
+// went back since its last sample (kept in meta, in the cycle's commit) marks a
+// discontinuity.
+func (r *Recorder) targetUpdates(results []poller.Result, meta map[string][]byte) ([]rrd.Update, error) {
 	var ups []rrd.Update
 	for _, res := range results {
 		for _, s := range res.Targets {
@@ -118,7 +124,19 @@ func (r *Recorder) targetUpdates(results []poller.Result) ([]rrd.Update, error) 
 			if t.Swap {
 				in, out = out, in
 			}
-			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: []rrd.Value{in, out}, Discontinuity: s.Discontinuity})
+			disc := s.Discontinuity
+			if s.HaveUptime {
+				b, err := r.db.Meta(cmdUptimeKey(name))
+				if err != nil {
+					return nil, fmt.Errorf("read uptime of %s: %w", name, err)
+				}
+				if prev, err := strconv.ParseFloat(string(b), 64); err == nil && s.Uptime < prev {
+					disc = true
+					r.log.Info("command's uptime went back; marking a discontinuity", "series", name, "before", prev, "now", s.Uptime)
+				}
+				meta[cmdUptimeKey(name)] = []byte(strconv.FormatFloat(s.Uptime, 'g', -1, 64))
+			}
+			ups = append(ups, rrd.Update{Series: name, Time: s.Time, Values: []rrd.Value{in, out}, Discontinuity: disc})
 		}
 	}
 	return ups, nil

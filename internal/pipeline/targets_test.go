@@ -339,3 +339,38 @@ sum = ["srv:mails", "-srv:mails"]
 		t.Error("a current target graph was drawn again")
 	}
 }
+
+// A command whose uptime goes back is a discontinuity, also when the sample before
+// was recorded by another process (cron's poll --once): the last uptime is in the store.
+func TestCommandUptimeAcrossProcesses(t *testing.T) {
+	cfg := parseConfig(t, "[[device]]\nname = \"d\"\nhost = \"127.0.0.1\"\n[[device.target]]\nname = \"c\"\ncommand = [\"/bin/true\"]\n")
+	db := openDB(t)
+	step := time.Minute
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	record := func(i int, count uint64, uptime float64) {
+		rec := NewRecorder(db, step, nil, quiet) // a new process each time
+		rec.SetTargets(cfg)
+		ts := poller.TargetSample{Device: "d", Target: "c", Time: t0.Add(time.Duration(i) * step), In: poller.Uint(count),
+			Out: poller.Uint(count), Bits: 64, Uptime: uptime, HaveUptime: true}
+		if err := rec.Record([]poller.Result{{Device: "d", Targets: []poller.TargetSample{ts}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1 a second, then the program restarts (uptime 30 after 240) and counts from
+	// 90000: without the uptime that would be a rate of 498 a second.
+	record(0, 60000, 120)
+	record(1, 60060, 180)
+	record(2, 60120, 240)
+	record(3, 90000, 30)
+	record(4, 90060, 90)
+	res, err := db.Fetch(series.KindName("d", series.KindTarget, "c"), rrd.Average, t0, t0.Add(4*step), step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1, 1, math.NaN(), 1}
+	for i, row := range res.Rows {
+		if w := want[i]; math.IsNaN(w) != math.IsNaN(row[0]) || !math.IsNaN(w) && math.Abs(row[0]-w) > 1e-6 {
+			t.Errorf("row %s = %v, want %v", res.Time(i).Format("15:04"), row[0], w)
+		}
+	}
+}
