@@ -322,3 +322,22 @@ func TestPresetTarget(t *testing.T) {
 		t.Error("an unknown preset made a target")
 	}
 }
+
+func TestLoadValidTargets(t *testing.T) {
+	c, err := Load("testdata/valid-targets.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Devices[0].TargetNames(); !slices.Equal(got, []string{"load", "errors", "mailq"}) {
+		t.Errorf("srv1 targets %q", got)
+	}
+	if !c.Devices[0].Thresholds.InMax.Set {
+		t.Error("the thresholds table after a target is not srv1's")
+	}
+	if d := c.Devices[1]; len(d.Interfaces) != 0 || len(d.Targets) != 1 || !d.Targets[0].Sensor || d.Targets[0].Max != 90 {
+		t.Errorf("sensors = %+v", d)
+	}
+	if len(c.Aggregates) != 1 || len(c.Aggregates[0].Members) != 2 || !c.Aggregates[0].Members[1].Swap {
+		t.Errorf("aggregates %+v", c.Aggregates)
+	}
+}
