@@ -86,7 +86,9 @@ type targetView struct {
 
 type memberView struct{ Text, Href string }
 
-func targetData(device string, t Target, loc *time.Location, link linker, all bool) targetView {
+// targetData is t as its pages show it; with all, every graph with its numbers.
+// Members are linked to their pages where pages has them (nil: always).
+func targetData(device string, t Target, loc *time.Location, link linker, all bool, pages map[string]bool) targetView {
 	tv := targetView{
 		Name: t.Name, Title: t.Title, Href: link(TargetPage(device, t.Name)), Status: t.Status,
 		LastUpdate: formatTime(t.LastUpdate, loc), InNow: unknown, OutNow: unknown,
@@ -103,12 +105,16 @@ func targetData(device string, t Target, loc *time.Location, link linker, all bo
 		tv.Max = formatKMG(t.Max, t.Unit, t.KMG)
 	}
 	for _, m := range t.Members {
-		href := ""
+		page := ""
 		switch {
 		case m.Target != "":
-			href = link(TargetPage(m.Device, m.Target))
+			page = TargetPage(m.Device, m.Target)
 		case m.Interface != "":
-			href = link(InterfacePage(m.Device, m.Interface))
+			page = InterfacePage(m.Device, m.Interface)
+		}
+		href := ""
+		if page != "" && (pages == nil || pages[page]) {
+			href = link(page)
 		}
 		tv.Members = append(tv.Members, memberView{m.Text, href})
 	}
@@ -240,7 +246,7 @@ func (w *pageWriter) writeTargets(s Site, device string, dv *deviceView, ts []Ta
 	var buf bytes.Buffer
 	for _, t := range ts {
 		tp := w.view(s, css, link)
-		tv := targetData(device, t, loc, link, true)
+		tv := targetData(device, t, loc, link, true, sitePages(s))
 		tp.Title = tv.Title + " – " + tp.Site
 		if device != "" {
 			tp.Title = tv.Title + " on " + device + " – " + tp.Site
@@ -264,4 +270,19 @@ func fromDir(dir string) linker {
 		}
 		return "../" + p
 	}
+}
+
+// sitePages are the interface and target pages Write writes for s, which an
+// aggregate's members link to (a member not polled yet has none).
+func sitePages(s Site) map[string]bool {
+	pages := map[string]bool{}
+	for _, d := range s.Devices {
+		for _, ifc := range d.Interfaces {
+			pages[InterfacePage(d.Name, ifc.Name)] = true
+		}
+		for _, t := range d.Targets {
+			pages[TargetPage(d.Name, t.Name)] = true
+		}
+	}
+	return pages
 }

@@ -213,7 +213,7 @@ func deviceDataAt(d Device, now time.Time, loc *time.Location, link linker) devi
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
 	}
 	for _, t := range d.Targets {
-		dv.Targets = append(dv.Targets, targetData(d.Name, t, loc, link, false))
+		dv.Targets = append(dv.Targets, targetData(d.Name, t, loc, link, false, nil))
 	}
 	return dv
 }
@@ -448,7 +448,7 @@ func (p *Pages) Write(s Site) error {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
 	for _, a := range s.Aggregates {
-		index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false))
+		index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false, nil))
 	}
 	index.Exporters = exportersData(s.Exporters, loc)
 	index.Active = activeData(s.Events)
