@@ -1,13 +1,19 @@
 package web
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mrtgo/mrtgo/internal/browsertest"
 )
 
 func targetSite() Site {
@@ -128,4 +134,59 @@ func TestFormatKMG(t *testing.T) {
 			t.Errorf("formatKMG(%v, %q, %q) = %q, want %q", tt.v, tt.unit, tt.kmg, got, tt.want)
 		}
 	}
+}
+
+// The pages of targets and aggregates in headless Chromium, over HTTP at 1x and 2x and
+// from a file:// URL: every image decodes, nothing is logged as an error, and the
+// numbers show in their units.
+func TestChromiumTargets(t *testing.T) {
+	bin := browsertest.Binary(t)
+	dir := t.TempDir()
+	s := targetSite()
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	var pngs []string
+	for _, d := range s.Devices {
+		for _, tg := range d.Targets {
+			for _, g := range tg.Graphs {
+				pngs = append(pngs, TargetGraphFile(d.Name, tg.Name, g.Period, 1), TargetGraphFile(d.Name, tg.Name, g.Period, 2))
+			}
+		}
+	}
+	for _, g := range s.Aggregates[0].Graphs {
+		pngs = append(pngs, TargetGraphFile("", "customer-a", g.Period, 1), TargetGraphFile("", "customer-a", g.Period, 2))
+	}
+	for _, f := range pngs {
+		scale := 1
+		if strings.Contains(f, "@2x") {
+			scale = 2
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, 500*scale, 135*scale))
+		for i := range img.Pix {
+			img.Pix[i] = 255
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(dir, f, buf.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(Handler(dir)) // listens on 127.0.0.1
+	defer srv.Close()
+	b := browsertest.Start(t, bin)
+	pages := []browsertest.Page{
+		{Name: "index", Path: "index.html", Images: 4, Text: []string{"Aggregates", "customer-a", "CPU load"}},
+		{Name: "device", Path: DevicePage("srv1"), Images: 3, Text: []string{"Targets", "8 %", "2.20 GB", "8 GB"}},
+		{Name: "target", Path: TargetPage("srv1", "cpu"), Images: 4, Text: []string{"CPU load", "97.5 % (97.5%)", "value, in %", "all processors"}},
+		{Name: "aggregate", Path: TargetPage("", "customer-a"), Images: 4, Text: []string{"Sum of", "-srv1:mails", "1.50 Gb/s"}},
+	}
+	sources := []browsertest.Source{
+		{Name: "http", Base: srv.URL + "/", Scale: 1},
+		{Name: "http-2x", Base: srv.URL + "/", Scale: 2},
+		{Name: "file", Base: "file://" + filepath.ToSlash(dir) + "/", Scale: 1},
+	}
+	b.CheckSite(t, sources, pages, browsertest.ScreenshotDir(t))
 }
