@@ -120,6 +120,7 @@ oids = ["1.3.6.1.4.1.2021.10.1.5.9", "1.3.6.1.2.1.1.3.0"]
 	if res.Requests != 2 {
 		t.Errorf("second cycle sent %d requests, want 2 (counters, targets)", res.Requests)
 	}
+	t.Logf("a cycle of lo and 4 targets: %d requests in %s", res.Requests, res.Duration)
 	for _, ts := range res.Targets {
 		if ts.Discontinuity {
 			t.Errorf("target %s discontinuous without a restart", ts.Target)
