@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/syncbuf"
 	"github.com/mrtgo/mrtgo/internal/testsnmpd"
+	"github.com/mrtgo/mrtgo/poller/snmpsim"
 	"github.com/mrtgo/mrtgo/web"
 )
 
@@ -122,4 +126,70 @@ func memTotalKB(t *testing.T) float64 {
 	}
 	t.Fatal("no MemTotal in /proc/meminfo")
 	return 0
+}
+
+// "mrtgo run" polls a device's interfaces and a command target in its cycles, sums
+// them in an aggregate and serves their pages.
+func TestRunDaemonTargets(t *testing.T) {
+	net := snmpsim.DemoNetwork()[:1]
+	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", net, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer agents[0].Close()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "users.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho 42\necho 5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "targets.toml")
+	dev := agents[0].Name()
+	cfg := fmt.Sprintf(`step = "1s"
+[[device]]
+name = %q
+host = "127.0.0.1"
+port = %d
+community = %q
+interfaces = ["*"]
+[[device.target]]
+name = "users"
+command = [%q]
+kind = "gauge"
+unit = "users"
+[[aggregate]]
+name = "all-users"
+sum = ["%s:users"]
+`, dev, agents[0].Port(), agents[0].Community(), script, dev)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	listen := freeTCPAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"run", "-c", cfgPath, "--listen", listen}, io.Discard, &stderr) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		device := get(t, "http://"+listen+"/"+web.DevicePage(dev))
+		agg := get(t, "http://"+listen+"/"+web.TargetPage("", "all-users"))
+		if strings.Contains(device, "<td>42 users</td><td>5 users</td>") && strings.Contains(agg, "<td>42 users</td>") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no target values on the pages after 30s:\n%s\n%s\nlog:\n%s", device, agg, stderr.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited early with %d:\n%s", code, stderr.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if png := get(t, "http://"+listen+"/"+web.TargetGraphFile(dev, "users", "day", 2)); !strings.HasPrefix(png, "\x89PNG") {
+		t.Errorf("target graph is not a PNG: %q", png[:min(len(png), 40)])
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("run exited %d after cancel:\n%s", code, stderr.String())
+	}
 }
