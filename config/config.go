@@ -9,7 +9,9 @@
 // The files: load.go (Load, Parse, the top-level keys), decode.go (the types the file
 // decodes into), device.go and snmp.go (validation of [[device]] and of SNMP settings),
 // thresholds.go, host.go, errors.go, suggest.go ("did you mean", from the types' toml
-// tags), locate.go (lines of keys), write.go, merge.go and scan.go (the writer).
+// tags), locate.go (lines of keys), target.go, preset.go and aggregate.go (targets
+// that are not interfaces, their presets, sums), write.go, writetarget.go, merge.go and
+// scan.go (the writer).
 package config
 
 import (

@@ -4,7 +4,10 @@
 // sysUpTime and the octet counters of every interface (GETBULK over consecutive rows of
 // the agent's table, up to max_inflight of them at once on sockets of their own, GET
 // for the rest), and flags discontinuities; it never writes the store: samples go back
-// to the caller (Poll) or to a sink once per cycle (Run). The SNMP itself (dialling,
+// to the caller (Poll) or to a sink once per cycle (Run). A device's targets that are
+// not interfaces (any OID, an averaged column, ENTITY-SENSOR-MIB temperatures, a
+// program's output) are read in the same cycle (target.go, sensor.go, command.go) and
+// handed back raw in Result.Targets. The SNMP itself (dialling,
 // USM, tooBig-safe GETs, walks, decoding values) is internal/snmp's; the poller decides
 // what to ask and what the answers mean.
 //

@@ -2,8 +2,9 @@
 //
 // Write turns a Site model (devices, interfaces, the statistics that render
 // and rrd computed, what flow records say: top talkers, flows against SNMP,
-// exporters, and the events mrtgo found) into index.html, one page per device
-// and one page per interface, and with events events.html, from embedded
+// exporters, and the events mrtgo found) into index.html, one page per device,
+// one page per interface and one per target that is not an interface or
+// aggregate (targets.go), and with events events.html, from embedded
 // templates with embedded CSS: no external resources, usable from a file://
 // URL. The only JavaScript is the events page's filter by kind and device
 // (the page lists every event without it). The PNG graphs are
