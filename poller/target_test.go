@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/mrtgo/mrtgo/config"
 )
@@ -250,5 +253,76 @@ func TestSnmpdTemperature(t *testing.T) {
 	}
 	if got := res.Targets[0]; math.Abs(got.In.Float-42.5) > 1e-9 || math.Abs(got.Out.Float-40.25) > 1e-9 {
 		t.Errorf("temperature = in %v, out %v, want the hottest 42.5 and the average 40.25", got.In, got.Out)
+	}
+}
+
+// Values of every SNMP type a target meets: counters (Counter32 marks the sample 32
+// bits wide), gauges, negative integers, strings that hold a number; and a string that
+// does not is unknown.
+func TestTargetValueTypes(t *testing.T) {
+	a, _ := agentWith(1, false)
+	a.set("1.3.6.1.4.1.9.1", gosnmp.Counter32, uint(4000000000))
+	a.set("1.3.6.1.4.1.9.2", gosnmp.Gauge32, uint(7))
+	a.set("1.3.6.1.4.1.9.3", gosnmp.Integer, -12)
+	a.set("1.3.6.1.4.1.9.4", gosnmp.OctetString, []byte("0.15"))
+	a.set("1.3.6.1.4.1.9.5", gosnmp.OctetString, []byte("n/a"))
+	a.set("1.3.6.1.4.1.9.6", gosnmp.Counter64, uint64(1)<<60)
+	d := dev("r1", "2c", 0, "eth1")
+	d.Targets = parseTargets(t, `
+[[device.target]]
+name = "c32"
+oids = ["1.3.6.1.4.1.9.1", "1.3.6.1.4.1.9.2"]
+[[device.target]]
+name = "neg"
+oids = ["1.3.6.1.4.1.9.3", "1.3.6.1.4.1.9.4"]
+kind = "gauge"
+[[device.target]]
+name = "text"
+oids = ["1.3.6.1.4.1.9.5", "1.3.6.1.4.1.9.6"]
+`)
+	f := newFixture([]config.Device{d}, map[string]*fakeAgent{"r1": a})
+	r := onlyResult(t, f.p.Poll(context.Background()))
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	got := map[string]TargetSample{}
+	for _, ts := range r.Targets {
+		got[ts.Target] = ts
+	}
+	if c := got["c32"]; c.In != Uint(4000000000) || c.Out != Uint(7) || c.Bits != 32 {
+		t.Errorf("c32 = %+v, want 4000000000 and 7, 32 bits", c)
+	}
+	if n := got["neg"]; n.In.Float != -12 || n.In.Exact || n.Out.Float != 0.15 {
+		t.Errorf("neg = %+v, want -12 and 0.15", n)
+	}
+	if x := got["text"]; x.In.Known || x.Out != Uint(1<<60) || x.Bits != 64 {
+		t.Errorf("text = %+v, want unknown and 2^60 exactly", x)
+	}
+}
+
+// A target the agent fails on after the counters were read costs the targets' samples
+// of that cycle, not the interfaces'.
+func TestTargetFailureKeepsInterfaces(t *testing.T) {
+	a, _ := agentWith(2, false)
+	a.set("1.3.6.1.4.1.9.1", gosnmp.Gauge32, uint(7))
+	d := dev("r1", "2c", 0, "eth1", "eth2")
+	d.Targets = parseTargets(t, "[[device.target]]\nname = \"g\"\noids = [\"1.3.6.1.4.1.9.1\"]\nkind = \"gauge\"\n")
+	f := newFixture([]config.Device{d}, map[string]*fakeAgent{"r1": a})
+	if r := onlyResult(t, f.p.Poll(context.Background())); r.Err != nil || len(r.Targets) != 1 {
+		t.Fatalf("first cycle: %v, targets %+v", r.Err, r.Targets)
+	}
+	gets := 0
+	a.mu.Lock()
+	a.onGet = func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if gets++; gets == 2 { // the counters' GET, then the targets'
+			a.reqErr = errors.New("request timeout")
+		}
+	}
+	a.mu.Unlock()
+	r := onlyResult(t, f.p.Poll(context.Background()))
+	if r.Err != nil || len(r.Samples) != 2 || len(r.Targets) != 0 {
+		t.Errorf("cycle failing on the targets: err %v, %d samples, targets %+v; want the samples and no targets", r.Err, len(r.Samples), r.Targets)
 	}
 }
