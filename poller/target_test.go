@@ -129,7 +129,12 @@ oids = ["1.3.6.1.4.1.2021.10.1.5.9", "1.3.6.1.2.1.1.3.0"]
 			t.Errorf("target %s discontinuous without a restart", ts.Target)
 		}
 	}
-	// A restart of the agent marks every target's sample.
+	// A restart of the agent marks every target's sample. It shows as sysUpTime going
+	// back: the agent must have been up longer than the new one will be when polled.
+	time.Sleep(3 * time.Second)
+	if res = p.Poll(context.Background())[0]; res.Err != nil {
+		t.Fatal(res.Err)
+	}
 	s.Restart(t)
 	res = p.Poll(context.Background())[0]
 	if res.Err != nil {
@@ -241,6 +246,8 @@ func TestSnmpdTemperature(t *testing.T) {
 	}
 	s := startSnmpd(t, testCommunity, "pass .1.3.6.1.2.1.99 /bin/sh "+script)
 	dev := snmpdDevice(s, "local", "2c")
+	// net-snmp runs the script for every object of a walk: slow on a loaded machine.
+	dev.SNMP.Timeout = 10 * time.Second
 	dev.Targets = parseTargets(t, "[[device.target]]\nname = \"temp\"\npreset = \"temperature\"\n")
 	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
 	defer p.Close()
