@@ -18,6 +18,10 @@ import (
 type locator struct {
 	keys  []keyLine
 	lines []string
+	// nested maps an array of tables inside another ("device.target") and the index
+	// of one of its entries over the whole file to the index of the entry it is in
+	// and its own index there, so that messages say "device[2].target[1]".
+	nested map[string]map[int][2]int
 }
 
 // keyLine is a table header or key assignment: its full dotted path and, inside an
@@ -30,7 +34,8 @@ type keyLine struct {
 }
 
 func newLocator(src []byte) *locator {
-	l := &locator{lines: strings.Split(string(src), "\n")}
+	l := &locator{lines: strings.Split(string(src), "\n"), nested: map[string]map[int][2]int{}}
+	local := map[string]int{} // entries of a nested array of tables in its parent's entry
 	var table []string
 	idx, depth := -1, 0
 	count := map[string]int{}
@@ -51,9 +56,20 @@ func newLocator(src []byte) *locator {
 			for a := range current {
 				if strings.HasPrefix(a, name+".") {
 					delete(current, a) // arrays inside the previous entry
+					delete(local, a)
 				}
 			}
 			current[name] = idx
+			for n := len(k) - 1; n > 0; n-- {
+				if p, ok := current[strings.Join(k[:n], ".")]; ok {
+					if l.nested[name] == nil {
+						l.nested[name] = map[int][2]int{}
+					}
+					l.nested[name][idx] = [2]int{p, local[name]}
+					local[name]++
+					break
+				}
+			}
 			l.keys = append(l.keys, keyLine{ln, k, idx, depth})
 		case strings.HasPrefix(t, "["):
 			k, rest, ok := parseKey(t[1:])
@@ -148,7 +164,7 @@ func (l *locator) line(table string, idx int, field string, sub ...string) (int,
 		path = strings.Split(table, ".")
 	}
 	path = append(append(path, field), sub...)
-	key := formatKey(path[:len(path)-len(sub)-1], idx, path[len(path)-len(sub)-1:])
+	key := l.key(path[:len(path)-len(sub)-1], idx, path[len(path)-len(sub)-1:])
 	for n := len(path); n > 0; n-- {
 		for _, k := range l.keys {
 			if k.idx == idx && slices.Equal(k.path, path[:n]) {
@@ -182,7 +198,7 @@ func (l *locator) find(k toml.Key) []at {
 			if kl.idx >= 0 && kl.depth <= len(k) {
 				table, rest = k[:kl.depth], k[kl.depth:]
 			}
-			found = append(found, at{kl.line, formatKey(table, kl.idx, rest)})
+			found = append(found, at{kl.line, l.key(table, kl.idx, rest)})
 		}
 	}
 	if found == nil {
@@ -196,6 +212,17 @@ func (l *locator) text(line int) string {
 		return ""
 	}
 	return l.lines[line-1]
+}
+
+// key is formatKey, with an entry of a nested array of tables named by its place in
+// its parent's entry: "device[2].target[1].oids" rather than the file's third target.
+func (l *locator) key(table []string, idx int, rest []string) string {
+	if n := len(table); n >= 2 && idx >= 0 {
+		if at, ok := l.nested[strings.Join(table, ".")][idx]; ok {
+			return formatKey(table[:n-1], at[0], nil) + "." + formatKey(table[n-1:], at[1], rest)
+		}
+	}
+	return formatKey(table, idx, rest)
 }
 
 // formatKey writes table[idx+1].rest, quoting the parts that are not bare keys.

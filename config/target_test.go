@@ -142,7 +142,7 @@ func TestTargetMistakes(t *testing.T) {
 		line  int
 		want  string
 	}{
-		{"no name", []string{`oids = ["1.3.6.1.2.1.1.3.0"]`}, 4, `device.target[1].name: target has no name`},
+		{"no name", []string{`oids = ["1.3.6.1.2.1.1.3.0"]`}, 4, `device[1].target[1].name: target has no name`},
 		{"slash", []string{`name = "a/b"`, `oids = ["1.3.6"]`}, 5, `target name "a/b" may not contain /`},
 		{"nothing", []string{`name = "a"`}, 4, `target "a" has neither oids, command nor preset`},
 		{"three oids", []string{`name = "a"`, `oids = ["1.3", "1.4", "1.5"]`}, 6, `give one or two OIDs (in, out), not 3`},
@@ -161,7 +161,7 @@ func TestTargetMistakes(t *testing.T) {
 		{"timeout without command", []string{`name = "a"`, `oids = ["1.3"]`, `timeout = "1s"`}, 7, `timeout is for command targets`},
 		{"long timeout", []string{`name = "a"`, `command = ["/bin/true"]`, `timeout = "10m"`}, 7, `timeout 10m0s must be positive and shorter than the step 5m0s`},
 		{"bad timeout", []string{`name = "a"`, `command = ["/bin/true"]`, `timeout = "soon"`}, 7, `bad duration "soon"`},
-		{"unknown key", []string{`name = "a"`, `oids = ["1.3"]`, `legnd_in = "x"`}, 7, `device.target[1].legnd_in: unknown key (did you mean "legend_in"?)`},
+		{"unknown key", []string{`name = "a"`, `oids = ["1.3"]`, `legnd_in = "x"`}, 7, `device[1].target[1].legnd_in: unknown key (did you mean "legend_in"?)`},
 		{"duplicate", []string{`name = "a"`, `oids = ["1.3"]`, `[[device.target]]`, `name = "a"`, `oids = ["1.4"]`}, 8, `duplicate target name "a" in device "srv" (first at line 5)`},
 	}
 	for _, tt := range tests {
@@ -195,8 +195,8 @@ func TestTargetLocatorAcrossDevices(t *testing.T) {
 	if all[0].Line != 8 || !strings.HasPrefix(all[0].Key, "device[1].thresholds") {
 		t.Errorf("first error %q at line %d key %q, want line 8 in device[1].thresholds", all[0], all[0].Line, all[0].Key)
 	}
-	if all[1].Line != 14 || all[1].Key != "device.target[2].oids" {
-		t.Errorf("second error %q at line %d key %q, want line 14 device.target[2].oids", all[1], all[1].Line, all[1].Key)
+	if all[1].Line != 14 || all[1].Key != "device[2].target[1].oids" {
+		t.Errorf("second error %q at line %d key %q, want line 14 device[2].target[1].oids", all[1], all[1].Line, all[1].Key)
 	}
 }
 
