@@ -9,7 +9,9 @@
 // The files: load.go (Load, Parse, the top-level keys), decode.go (the types the file
 // decodes into), device.go and snmp.go (validation of [[device]] and of SNMP settings),
 // thresholds.go, host.go, errors.go, suggest.go ("did you mean", from the types' toml
-// tags), locate.go (lines of keys), write.go, merge.go and scan.go (the writer).
+// tags), locate.go (lines of keys), target.go, preset.go and aggregate.go (targets
+// that are not interfaces, their presets, sums), write.go, writetarget.go, merge.go and
+// scan.go (the writer).
 package config
 
 import (
@@ -56,6 +58,8 @@ type Config struct {
 	// Counters are the counter groups polled beside the octets on every device that
 	// does not set its own (counters.go).
 	Counters Counters
+	// Aggregates are the [[aggregate]] sums of interfaces and targets.
+	Aggregates []Aggregate
 }
 
 // Flows configures the flow collector of "mrtgo run".
@@ -179,6 +183,8 @@ type Device struct {
 	// Counters are the counter groups polled beside the octets: the device's
 	// counters key, else the file's.
 	Counters Counters
+	// Targets are the device's [[device.target]] series that are not interfaces.
+	Targets []Target
 }
 
 // ThresholdsFor returns the limits of one interface of the device.

@@ -58,6 +58,7 @@ type deviceFile struct {
 	Thresholds *thresholdsFile            `toml:"thresholds"`
 	IfThresh   map[string]*thresholdsFile `toml:"interface_thresholds"`
 	Counters   *[]string                  `toml:"counters"` // nil: the file's
+	Targets    []targetFile               `toml:"target"`   // target.go
 	snmpFile
 }
 
@@ -124,6 +125,7 @@ type file struct {
 	RemoteWrite *remoteWriteFile `toml:"remote_write"`
 	RemoteRead  *remoteReadFile  `toml:"remote_read"`
 	Shards      map[string]int   `toml:"shards"`
+	Aggregates  []aggregateFile  `toml:"aggregate"` // aggregate.go
 }
 
 // span is a retention period: a Go duration or a number of days, weeks or years

@@ -43,8 +43,8 @@ func (p *parser) device(i int, d *deviceFile, c *Config, seen map[string]int, ba
 	} else if host, hostPort, err = ParseHost(strings.TrimSpace(*d.Host)); err != nil {
 		fail("host", "%v", err)
 	}
-	if len(d.Interfaces) == 0 {
-		fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up)", name)
+	if len(d.Interfaces) == 0 && len(d.Targets) == 0 {
+		fail("interfaces", "device %q lists no interfaces (use [\"*\"] for every interface that is up) and has no [[device.target]]", name)
 	}
 	key := KeyIfName
 	if d.Key != nil {

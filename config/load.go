@@ -208,9 +208,14 @@ func (p *parser) config(f *file) *Config {
 
 	c.Counters = p.counters("", -1, f.Counters)
 	seen := map[string]int{}
+	targets := 0 // [[device.target]] tables of the devices before
 	for i, d := range f.Devices {
-		c.Devices = append(c.Devices, p.device(i, &d, c, seen, badSNMP))
+		dev := p.device(i, &d, c, seen, badSNMP)
+		p.targets(targets, &d, &dev, c.Step)
+		targets += len(d.Targets)
+		c.Devices = append(c.Devices, dev)
 	}
+	p.aggregates(f, c)
 	p.flows(f, c)
 	p.detect(f, c)
 	p.remoteWrite(f, c)

@@ -53,8 +53,16 @@ func FuzzParse(f *testing.F) {
 			if h, p, err := ParseHost(d.Addr()); err != nil || h != d.Host || p != d.SNMP.Port || p < 1 || p > 65535 {
 				t.Errorf("device %s dials %q, which reads back as %q %d %v", d.Name, d.Addr(), h, p, err)
 			}
-			if len(d.Interfaces) == 0 {
-				t.Errorf("device %s has no interfaces", d.Name)
+			if len(d.Interfaces) == 0 && len(d.Targets) == 0 {
+				t.Errorf("device %s has neither interfaces nor targets", d.Name)
+			}
+			targets := map[string]bool{}
+			for _, tg := range d.Targets {
+				if tg.Name == "" || targets[tg.Name] || strings.ContainsAny(tg.Name, "/\\") ||
+					(len(tg.Command) == 0) == (len(tg.OIDs) == 0) || len(tg.OIDs) > 2 || tg.Factor == 0 {
+					t.Errorf("device %s: accepted target %+v", d.Name, tg)
+				}
+				targets[tg.Name] = true
 			}
 			if s := d.SNMP.String(); (d.SNMP.Community != "" && strings.Contains(s, d.SNMP.Community)) ||
 				(d.SNMP.AuthPassword != "" && strings.Contains(s, d.SNMP.AuthPassword)) {

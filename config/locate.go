@@ -18,21 +18,28 @@ import (
 type locator struct {
 	keys  []keyLine
 	lines []string
+	// nested maps an array of tables inside another ("device.target") and the index
+	// of one of its entries over the whole file to the index of the entry it is in
+	// and its own index there, so that messages say "device[2].target[1]".
+	nested map[string]map[int][2]int
 }
 
 // keyLine is a table header or key assignment: its full dotted path and, inside an
 // array of tables ([[device]]), the index of the entry.
 type keyLine struct {
-	line int
-	path []string
-	idx  int // -1 outside an array of tables
+	line  int
+	path  []string
+	idx   int // -1 outside an array of tables
+	depth int // parts of path that name the array of tables idx counts in
 }
 
 func newLocator(src []byte) *locator {
-	l := &locator{lines: strings.Split(string(src), "\n")}
+	l := &locator{lines: strings.Split(string(src), "\n"), nested: map[string]map[int][2]int{}}
+	local := map[string]int{} // entries of a nested array of tables in its parent's entry
 	var table []string
-	array, idx := "", -1
+	idx, depth := -1, 0
 	count := map[string]int{}
+	current := map[string]int{} // index of the entry each array of tables is in
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(nil, len(src)+1)
 	for ln := 1; sc.Scan(); ln++ {
@@ -44,25 +51,48 @@ func newLocator(src []byte) *locator {
 				continue
 			}
 			name := strings.Join(k, ".")
-			table, array, idx = k, name, count[name]
+			table, idx, depth = k, count[name], len(k)
 			count[name]++
-			l.keys = append(l.keys, keyLine{ln, k, idx})
+			for a := range current {
+				if strings.HasPrefix(a, name+".") {
+					delete(current, a) // arrays inside the previous entry
+					delete(local, a)
+				}
+			}
+			current[name] = idx
+			for n := len(k) - 1; n > 0; n-- {
+				if p, ok := current[strings.Join(k[:n], ".")]; ok {
+					if l.nested[name] == nil {
+						l.nested[name] = map[int][2]int{}
+					}
+					l.nested[name][idx] = [2]int{p, local[name]}
+					local[name]++
+					break
+				}
+			}
+			l.keys = append(l.keys, keyLine{ln, k, idx, depth})
 		case strings.HasPrefix(t, "["):
 			k, rest, ok := parseKey(t[1:])
 			if !ok || !strings.HasPrefix(rest, "]") {
 				continue
 			}
-			if array == "" || !strings.HasPrefix(strings.Join(k, ".")+".", array+".") {
-				array, idx = "", -1
+			// A sub-table belongs to the innermost array of tables it is under:
+			// [device.thresholds] after a [[device.target]] is the device's.
+			idx, depth = -1, 0
+			for n := len(k) - 1; n > 0; n-- {
+				if i, ok := current[strings.Join(k[:n], ".")]; ok {
+					idx, depth = i, n
+					break
+				}
 			}
 			table = k
-			l.keys = append(l.keys, keyLine{ln, k, idx})
+			l.keys = append(l.keys, keyLine{ln, k, idx, depth})
 		default:
 			k, rest, ok := parseKey(t)
 			if !ok || !strings.HasPrefix(rest, "=") {
 				continue
 			}
-			l.keys = append(l.keys, keyLine{ln, append(slices.Clip(table), k...), idx})
+			l.keys = append(l.keys, keyLine{ln, append(slices.Clip(table), k...), idx, depth})
 		}
 	}
 	return l
@@ -134,7 +164,7 @@ func (l *locator) line(table string, idx int, field string, sub ...string) (int,
 		path = strings.Split(table, ".")
 	}
 	path = append(append(path, field), sub...)
-	key := formatKey(path[:len(path)-len(sub)-1], idx, path[len(path)-len(sub)-1:])
+	key := l.key(path[:len(path)-len(sub)-1], idx, path[len(path)-len(sub)-1:])
 	for n := len(path); n > 0; n-- {
 		for _, k := range l.keys {
 			if k.idx == idx && slices.Equal(k.path, path[:n]) {
@@ -165,10 +195,10 @@ func (l *locator) find(k toml.Key) []at {
 				continue
 			}
 			table, rest := k[:0], []string(k)
-			if kl.idx >= 0 {
-				table, rest = k[:1], k[1:] // arrays of tables are top-level here
+			if kl.idx >= 0 && kl.depth <= len(k) {
+				table, rest = k[:kl.depth], k[kl.depth:]
 			}
-			found = append(found, at{kl.line, formatKey(table, kl.idx, rest)})
+			found = append(found, at{kl.line, l.key(table, kl.idx, rest)})
 		}
 	}
 	if found == nil {
@@ -182,6 +212,17 @@ func (l *locator) text(line int) string {
 		return ""
 	}
 	return l.lines[line-1]
+}
+
+// key is formatKey, with an entry of a nested array of tables named by its place in
+// its parent's entry: "device[2].target[1].oids" rather than the file's third target.
+func (l *locator) key(table []string, idx int, rest []string) string {
+	if n := len(table); n >= 2 && idx >= 0 {
+		if at, ok := l.nested[strings.Join(table, ".")][idx]; ok {
+			return formatKey(table[:n-1], at[0], nil) + "." + formatKey(table[n-1:], at[1], rest)
+		}
+	}
+	return formatKey(table, idx, rest)
 }
 
 // formatKey writes table[idx+1].rest, quoting the parts that are not bare keys.

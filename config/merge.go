@@ -14,8 +14,11 @@ type Change struct {
 	Empty    bool     // a new device with no interface chosen: nothing written
 	Wildcard bool     // the table polls ["*"]: nothing to add
 	Added    []string // interface keys added
-	Vanished []string // keys in the file the device no longer has (left in place)
-	Skipped  []string // keys in the file that were not chosen this time (left in place)
+	// AddedTargets are the targets added (by name); a target the device has by that
+	// name already is left as written.
+	AddedTargets []string
+	Vanished     []string // keys in the file the device no longer has (left in place)
+	Skipped      []string // keys in the file that were not chosen this time (left in place)
 	// SpeedNotWritten lists interfaces added to an existing device whose speed override
 	// was not written: an existing speed table is left as the user wrote it.
 	SpeedNotWritten []string
@@ -56,7 +59,7 @@ func Merge(name string, src []byte, f File) ([]byte, []Change, error) {
 		ch := Change{Device: d.Name}
 		b := pickBlock(blocks, d)
 		if b == nil {
-			if len(d.Interfaces) == 0 {
+			if len(d.Interfaces) == 0 && len(d.Targets) == 0 {
 				ch.Empty = true // Parse requires a non-empty list: write nothing
 				changes = append(changes, ch)
 				continue
@@ -70,10 +73,19 @@ func Merge(name string, src []byte, f File) ([]byte, []Change, error) {
 				ch.Added = append(ch.Added, e.Key)
 			}
 			appended = append(appended, deviceBlock(d, defaults, cfg.Counters)...)
+			appended = append(appended, targetBlocks(d.Targets, cfg.Step)...)
+			for _, t := range d.Targets {
+				ch.AddedTargets = append(ch.AddedTargets, t.Name)
+			}
 			changes = append(changes, ch)
 			continue
 		}
 		ch.Device = b.name
+		lines = addTargets(lines, b, d, cfg, &ch)
+		if b.ifaces == nil && len(d.Interfaces) == 0 {
+			changes = append(changes, ch) // a device of targets only
+			continue
+		}
 		if b.ifaces == nil {
 			return nil, nil, fmt.Errorf("%s:%d: device %q: no interfaces array found", name, b.start+1, b.name)
 		}
@@ -195,4 +207,32 @@ func insertEntries(lines []string, arr *array, add []FileInterface) []string {
 		}
 	}
 	return slices.Insert(lines, arr.close, entryLines(indent, add)...)
+}
+
+// addTargets adds to the device table b the targets of d it lacks by name, after its
+// last table.
+func addTargets(lines []string, b *block, d FileDevice, cfg *Config, ch *Change) []string {
+	have := map[string]bool{}
+	for _, dev := range cfg.Devices {
+		if dev.Name == b.name {
+			for _, t := range dev.Targets {
+				have[t.Name] = true
+			}
+		}
+	}
+	var add []Target
+	for _, t := range d.Targets {
+		if !have[t.Name] {
+			add = append(add, t)
+			ch.AddedTargets = append(ch.AddedTargets, t.Name)
+		}
+	}
+	if len(add) == 0 {
+		return lines
+	}
+	end := deviceEnd(lines, b.start)
+	if end > 0 && !strings.HasSuffix(lines[end-1], "\n") {
+		lines[end-1] += "\n"
+	}
+	return slices.Insert(lines, end, targetBlocks(add, cfg.Step)...)
 }

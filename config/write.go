@@ -52,6 +52,9 @@ type FileDevice struct {
 	// Counters, when not nil, is the device's counters key, written when it differs
 	// from the file's.
 	Counters *Counters
+	// Targets are its [[device.target]] tables (writetarget.go). In Merge, those whose
+	// name the file's device lacks are added after its last table.
+	Targets []Target
 }
 
 // FileInterface is one entry of a device's interfaces array.
@@ -68,8 +71,15 @@ func Format(f File) []byte {
 	if f.SNMP != nil {
 		defaults = *f.SNMP
 	}
+	step := f.Step
+	if step == 0 {
+		step = DefaultStep
+	}
 	for _, d := range f.Devices {
 		for _, l := range deviceBlock(d, defaults, f.Counters) {
+			b.WriteString(l)
+		}
+		for _, l := range targetBlocks(d.Targets, step) {
 			b.WriteString(l)
 		}
 	}
@@ -182,6 +192,9 @@ func deviceBlock(f FileDevice, d SNMP, counters Counters) []string {
 		if l := countersLine(*f.Counters, counters); l != "" {
 			out = append(out, l)
 		}
+	}
+	if len(f.Interfaces) == 0 && len(f.Targets) > 0 {
+		return out // a device of targets only
 	}
 	if commented(f.Interfaces) {
 		out = append(out, "interfaces = [\n")

@@ -19,6 +19,9 @@ type Found struct {
 	Speed map[string]uint64
 	// Key is what the interface names are values of ("" for ifName).
 	Key Key
+	// Presets are the target presets the agent answers: each is written as a
+	// [[device.target]] of that name (a device that has one by that name keeps it).
+	Presets []string
 }
 
 // DeviceName is the name a walked device gets in targets.toml: its sysName with slashes
@@ -36,7 +39,7 @@ func DeviceName(d *Device) string {
 // Title as comment.
 func (f Found) FileDevice() config.FileDevice {
 	d := config.FileDevice{Name: f.Name, Host: f.Target.Host, SNMP: f.Target.SNMP, Key: string(f.Key),
-		Speed: f.Speed, Present: f.All}
+		Speed: f.Speed, Present: f.All, Targets: PresetTargets(f.Presets)}
 	for _, p := range f.Keep {
 		d.Interfaces = append(d.Interfaces, config.FileInterface{Key: p.Key, Comment: Title(p.Interface)})
 	}

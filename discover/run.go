@@ -71,7 +71,7 @@ func Report(w io.Writer, found []Found, changes []config.Change) {
 			verb = "new device"
 		case ch.Empty:
 			verb = "nothing chosen, not written"
-		case len(ch.Added) == 0:
+		case len(ch.Added) == 0 && len(ch.AddedTargets) == 0:
 			verb = "unchanged"
 		}
 		fmt.Fprintf(w, "%s (%s): %s: %d interfaces on the agent, %d chosen, %d added, %d skipped\n",
@@ -88,6 +88,13 @@ func Report(w io.Writer, found []Found, changes []config.Change) {
 				name = fmt.Sprintf("ifIndex %d", s.Index)
 			}
 			fmt.Fprintf(w, "  skipped %s: %s%s\n", name, s.Reason, hint(s.Reason))
+		}
+		for _, n := range ch.AddedTargets {
+			about := ""
+			if p, ok := config.Presets[n]; ok {
+				about = ": " + p.About
+			}
+			fmt.Fprintf(w, "  target %s added%s\n", n, about)
 		}
 		for _, k := range ch.Vanished {
 			fmt.Fprintf(w, "  vanished %s: in the targets file but not on the agent (left in place)\n", k)

@@ -47,6 +47,8 @@ type Device struct {
 	SysName    string
 	SysDescr   string
 	Interfaces []Interface // in ifIndex order
+	// Presets are the target presets the agent answers (presets.go).
+	Presets []string
 }
 
 const (
@@ -124,6 +126,9 @@ func Walk(ctx context.Context, t Target) (*Device, error) {
 		dev.Interfaces = append(dev.Interfaces, *f)
 	}
 	slices.SortFunc(dev.Interfaces, func(a, b Interface) int { return a.Index - b.Index })
+	if dev.Presets, err = presets(s); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Host, err)
+	}
 	return dev, nil
 }
 

@@ -266,3 +266,39 @@ func TestWalkSnmpdHostForms(t *testing.T) {
 		}
 	}
 }
+
+// net-snmp answers UCD load and memory and has a processor table: discover proposes
+// the three presets, and the file it writes loads with them as targets.
+func TestWalkPresetsSnmpd(t *testing.T) {
+	a := testsnmpd.Start(t, "disc0ver", "")
+	dev, err := Walk(context.Background(), Target{Host: a.Host, SNMP: config.SNMP{Port: a.Port, Community: a.Community,
+		Version: "2c", Timeout: 2 * time.Second, Retries: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"cpu", "cpu-hr", "memory"}; !slices.Equal(dev.Presets, want) {
+		t.Fatalf("presets %q, want %q", dev.Presets, want)
+	}
+	f := Found{Name: "srv", Target: dev.Target, All: map[string]bool{}, Presets: dev.Presets}
+	out, changes, err := Merge("t.toml", nil, []Found{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("t.toml", out)
+	if err != nil {
+		t.Fatalf("written file does not load: %v\n%s", err, out)
+	}
+	if names := cfg.Devices[0].TargetNames(); !slices.Equal(names, []string{"cpu", "cpu-hr", "memory"}) {
+		t.Errorf("targets written %q:\n%s", names, out)
+	}
+	var b strings.Builder
+	Report(&b, []Found{f}, changes)
+	if !strings.Contains(b.String(), "target memory added: memory used and total") {
+		t.Errorf("report does not name the targets added:\n%s", b.String())
+	}
+	// A second run adds nothing: the targets are there by name.
+	again, changes, err := Merge("t.toml", out, []Found{f})
+	if err != nil || string(again) != string(out) || len(changes[0].AddedTargets) != 0 {
+		t.Errorf("second merge changed the file (%v, %+v):\n%s", err, changes, again)
+	}
+}

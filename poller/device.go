@@ -68,6 +68,10 @@ type device struct {
 	// (a new store, or one imported from MRTG, which ends on MRTG's last counters)
 	// trusts the store, as a new daemon does.
 	distrust bool
+
+	// targetWarned holds the targets whose missing values were logged, until they
+	// have them again.
+	targetWarned map[string]bool
 }
 
 // iface is one polled interface as resolved.
@@ -99,11 +103,16 @@ func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) 
 		d.log.Info("agent answered tooBig; fewer OIDs per PDU", "from", from, "to", to)
 	}
 	err := ctx.Err()
+	commands := d.commandTargets(ctx, now)
 	if err == nil {
 		d.cur = s
 		err = d.cycle(ctx, dial, s, &res)
 		d.cur = nil
 	}
+	if err != nil {
+		res.Targets = nil // the SNMP targets' values of a failed cycle are not kept
+	}
+	res.Targets = append(res.Targets, commands()...)
 	discovered := false
 	if err != nil && d.client != nil {
 		if e, ok := d.client.(engineKnower); ok {
@@ -260,6 +269,12 @@ func (d *device) cycle(ctx context.Context, dial dialFunc, s *session, res *Resu
 	}
 	res.Samples = samples
 	res.Missing = append(slices.Clone(d.missing), vanished...)
+	if res.Targets, err = d.readTargets(s, disc); err != nil {
+		// The counters were read: a target the agent fails on costs its own samples
+		// (a gap), not the interfaces'.
+		d.log.Warn("targets not read this cycle", "err", err)
+		res.Targets = nil
+	}
 	if len(vanished) > 0 {
 		d.log.Warn("interfaces vanished; resolving again next cycle", "count", len(vanished), "interfaces", abbrev(vanished, 8))
 		d.resolved = false

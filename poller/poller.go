@@ -4,8 +4,11 @@
 // sysUpTime and the octet counters of every interface with its ifAdminStatus and
 // ifOperStatus, and the packet and error counters a device asks for (counters.go), in
 // one read (GETBULK over consecutive rows of the agent's table, up to max_inflight of
-// them at once on sockets of their own, GET for the rest), and flags discontinuities; it never writes the store: samples go back
-// to the caller (Poll) or to a sink once per cycle (Run). The SNMP itself (dialling,
+// them at once on sockets of their own, GET for the rest), and flags discontinuities;
+// it never writes the store: samples go back to the caller (Poll) or to a sink once per
+// cycle (Run). A device's targets that are not interfaces (any OID, an averaged column,
+// ENTITY-SENSOR-MIB temperatures, a program's output) are read in the same cycle
+// (target.go, sensor.go, command.go) and handed back raw in Result.Targets. The SNMP itself (dialling,
 // USM, tooBig-safe GETs, walks, decoding values) is internal/snmp's; the poller decides
 // what to ask and what the answers mean.
 //
@@ -56,8 +59,11 @@ type Sample struct {
 
 // Result is what one device gave in one cycle.
 type Result struct {
-	Device   string
-	Samples  []Sample
+	Device  string
+	Samples []Sample
+	// Targets are the device's targets that are not interfaces (target.go), those
+	// read by commands also when the SNMP part of the cycle failed.
+	Targets  []TargetSample
 	Missing  []string      // configured interfaces the agent doesn't have (or no longer has)
 	Err      error         // nil if the device answered
 	Duration time.Duration // wall time spent on the device in this cycle (real time, not Options.Now)

@@ -50,10 +50,6 @@ type Graph struct {
 	Start time.Time
 	// Step is the spacing of the rows.
 	Step time.Duration
-	// Legend is the unit written up the left edge; "" is "Bits per Second".
-	// A graph of other rates (packets per second) names its unit here; the
-	// axis labels are numbers with an SI prefix whatever the unit.
-	Legend string
 	// In and Out are rates in bits per second; NaN is unknown and is drawn
 	// as a gap with a light shaded band. Out may be empty (in only) and so
 	// may In; otherwise they have the same length.
@@ -78,6 +74,12 @@ type Graph struct {
 	// Unscaled makes the y axis reach at least Speed (MRTG's Unscaled[]);
 	// by default the axis is scaled to the data.
 	Unscaled bool
+	// YLegend is written up the left edge (MRTG's YLegend); "" writes
+	// "Bits per Second". KMG are the prefixes of the y labels for powers of
+	// 1000 from 1 (MRTG's kMG); nil is "", k, M, G, T. Graphs of targets
+	// that are not interfaces set both, and In and Out in their own unit.
+	YLegend string
+	KMG     []string
 	// P95In and P95Out draw dashed 95th-percentile lines; NaN or 0 is none.
 	P95In, P95Out float64
 	// Scale multiplies the pixel size: 1 is MRTG's 500×135 image with a

@@ -34,7 +34,11 @@ func (d *drawer) draw() error {
 	d.start = g.Start.Sub(d.lo)
 
 	var labels []string
-	d.top, labels = yScale(d.dataMax())
+	kmg := g.KMG
+	if len(kmg) == 0 {
+		kmg = siPrefixes
+	}
+	d.top, labels = yScaleKMG(d.dataMax(), kmg)
 
 	// Frame: rateup's light grey background and 3-D border, white plot.
 	d.fill(0, 0, imgW, imgH, colBlank)

@@ -16,7 +16,11 @@ var siPrefixes = []string{"", "k", "M", "G", "T"}
 // algorithm: a quarter of the maximum is rounded up to a number with one or
 // two leading digits, so the labels read like "0.0 M … 10.0 M" or
 // "0.0 k … 9.6 k", all with the same SI prefix.
-func yScale(max float64) (top float64, labels []string) {
+func yScale(max float64) (top float64, labels []string) { return yScaleKMG(max, siPrefixes) }
+
+// yScaleKMG is yScale with the given prefixes for powers of 1000 (MRTG's kMG):
+// past the last, the labels grow in digits.
+func yScaleKMG(max float64, prefixes []string) (top float64, labels []string) {
 	if math.IsNaN(max) || max <= 0 {
 		max = 1 // as MRTG: an idle graph still has an axis
 	}
@@ -44,14 +48,14 @@ func yScale(max float64) (top float64, labels []string) {
 	default:
 		nmaxq = nexHun
 	}
-	group := min(digits/3, len(siPrefixes)-1)
+	group := min(digits/3, len(prefixes)-1)
 	unit := math.Pow10(group * 3)
 	step := nmaxq / unit
 	top = step * yTicks * unit
 	if top < 1 {
 		top, step = 1, 0.25
 	}
-	prefix := siPrefixes[group]
+	prefix := prefixes[group]
 	labels = make([]string, yTicks+1)
 	for i := range labels {
 		labels[i] = strings.TrimSpace(fmt.Sprintf("%.1f %s", step*float64(i), prefix))

@@ -165,11 +165,11 @@ func (d *drawer) text(g Graph, ylabels []string, xlabels []xLabel) error {
 		return werr
 	}
 
-	// "Bits per Second" (or the graph's Legend) up the left edge, centred on
-	// the plot: drawn flat, then turned a quarter left pixel by pixel.
+	// "Bits per Second" up the left edge, centred on the plot: drawn flat,
+	// then turned a quarter left pixel by pixel.
 	legend := "Bits per Second"
-	if g.Legend != "" {
-		legend = g.Legend
+	if g.YLegend != "" {
+		legend = g.YLegend
 	}
 	flat, err := labels.mask(scale, 0, legend)
 	if err != nil {

@@ -22,6 +22,7 @@ var linkRE = regexp.MustCompile(`(href|src|srcset)="([^"]*)"`)
 func TestLinksResolve(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { linksResolve(t, sampleSite()) })
 	t.Run("events", func(t *testing.T) { linksResolve(t, eventsSite(t)) })
+	t.Run("targets", func(t *testing.T) { linksResolve(t, targetSite()) })
 }
 
 func linksResolve(t *testing.T, s Site) {
@@ -47,6 +48,20 @@ func linksResolve(t *testing.T, s Site) {
 					pngs[FlowGraphFile(d.Name, ifc.Name, g.Period, 2)] = true
 				}
 			}
+		}
+	}
+	for _, d := range s.Devices {
+		for _, tg := range d.Targets {
+			for _, g := range tg.Graphs {
+				pngs[TargetGraphFile(d.Name, tg.Name, g.Period, 1)] = true
+				pngs[TargetGraphFile(d.Name, tg.Name, g.Period, 2)] = true
+			}
+		}
+	}
+	for _, a := range s.Aggregates {
+		for _, g := range a.Graphs {
+			pngs[TargetGraphFile("", a.Name, g.Period, 1)] = true
+			pngs[TargetGraphFile("", a.Name, g.Period, 2)] = true
 		}
 	}
 	seenPNG := map[string]bool{}

@@ -2,8 +2,9 @@
 //
 // Write turns a Site model (devices, interfaces, the statistics that render
 // and rrd computed, what flow records say: top talkers, flows against SNMP,
-// exporters, and the events mrtgo found) into index.html, one page per device
-// and one page per interface, and with events events.html, from embedded
+// exporters, and the events mrtgo found) into index.html, one page per device,
+// one page per interface and one per target that is not an interface or
+// aggregate (targets.go), and with events events.html, from embedded
 // templates with embedded CSS: no external resources, usable from a file://
 // URL. The only JavaScript is the events page's filter by kind and device
 // (the page lists every event without it). The PNG graphs are
@@ -33,6 +34,9 @@ type Site struct {
 	// Exporters are the flow exporters heard from, for the index; none without a
 	// flow collector.
 	Exporters []Exporter
+	// Aggregates are the sums of interfaces and targets, listed on the index in a
+	// section of their own, each with its page (targets.go).
+	Aggregates []Target
 	// Events, when not nil, puts what mrtgo found on the site: the events page
 	// (EventsPage), the latest events of each device and interface on their pages
 	// (Device.Events, Interface.Events), the number going on on the index, and a
@@ -57,6 +61,8 @@ type Device struct {
 	Missing      []string      // configured interfaces the device does not have
 
 	Interfaces []Interface
+	// Targets are its graphed series that are not interfaces (targets.go).
+	Targets []Target
 	// Flows is the device's flow overview; nil when it exports no flows.
 	Flows *DeviceFlows
 	// Events are its latest events (on any of its interfaces, or on none), newest

@@ -40,7 +40,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"index", "device", "interface", "events"} {
+	for _, name := range []string{"index", "device", "interface", "events", "target"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("clone layout: %w", err)
@@ -87,7 +87,10 @@ type (
 		Devices   []deviceView // index
 		Device    *deviceView  // device and interface pages
 		Interface *ifaceView   // interface page
-		Exporters []exporterView
+		Target    *targetView  // target page
+		// Aggregates are the index's section of sums (targets.go).
+		Aggregates []targetView
+		Exporters  []exporterView
 
 		// A site with events: their style, the link to the events page (on every
 		// page but that one), the index's count of those going on and the events
@@ -106,6 +109,7 @@ type (
 		Missing                        []string
 		Interfaces                     []ifaceView
 		Inactive                       []ifaceView // gone from the device; their history kept
+		Targets                        []targetView
 		Flows                          *deviceFlowsView
 		Events                         eventTable // its latest events (device and interface pages)
 		EventsHref                     string     // the events page showing its events
@@ -214,6 +218,9 @@ func deviceDataAt(d Device, now time.Time, loc *time.Location, link linker) devi
 			continue
 		}
 		dv.Interfaces = append(dv.Interfaces, ifaceData(d.Name, ifc, loc, link))
+	}
+	for _, t := range d.Targets {
+		dv.Targets = append(dv.Targets, targetData(d.Name, t, loc, link, false, nil))
 	}
 	return dv
 }
@@ -450,6 +457,9 @@ func (p *Pages) Write(s Site) error {
 	for _, d := range s.Devices {
 		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
 	}
+	for _, a := range s.Aggregates {
+		index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false, nil))
+	}
 	index.Exporters = exportersData(s.Exporters, loc)
 	index.Active = activeData(s.Events)
 	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
@@ -473,6 +483,7 @@ func (p *Pages) Write(s Site) error {
 	for _, d := range s.Devices {
 		g.Go(func() error { return w.writeDevice(s, d, pages, css, loc) })
 	}
+	g.Go(func() error { return w.writeTargets(s, "", nil, s.Aggregates, pages["target"], css, loc) })
 	return g.Wait()
 }
 
@@ -540,7 +551,7 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 			return err
 		}
 	}
-	return nil
+	return w.writeTargets(s, d.Name, &dv, d.Targets, pages["target"], css, loc)
 }
 
 func checkNames(s Site) error {

@@ -38,12 +38,17 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	for _, w := range unresolved(ctx, cfg, e.resolver) {
 		fmt.Fprintf(e.stderr, "mrtgo check: %v\n", w)
 	}
-	n := 0
+	n, targets := 0, 0
 	for _, d := range cfg.Devices {
 		n += len(d.Interfaces)
+		targets += len(d.Targets)
 	}
-	fmt.Fprintf(e.stdout, "%s: ok: %d devices, %d interface entries, step %s, store %s, site %s\n",
-		cfg.File, len(cfg.Devices), n, cfg.Step, cfg.Data, cfg.Site)
+	more := ""
+	if targets+len(cfg.Aggregates) > 0 {
+		more = fmt.Sprintf(", %d targets, %d aggregates", targets, len(cfg.Aggregates))
+	}
+	fmt.Fprintf(e.stdout, "%s: ok: %d devices, %d interface entries%s, step %s, store %s, site %s\n",
+		cfg.File, len(cfg.Devices), n, more, cfg.Step, cfg.Data, cfg.Site)
 	if *shards > 0 {
 		printShards(e.stdout, cfg, *shards)
 	}

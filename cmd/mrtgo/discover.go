@@ -142,7 +142,7 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 			e.log.Error("discover", "host", hosts[i], "err", errs[i])
 			continue
 		}
-		f := discover.Found{Name: discover.DeviceName(d), Target: d.Target, All: map[string]bool{}, Key: k}
+		f := discover.Found{Name: discover.DeviceName(d), Target: d.Target, All: map[string]bool{}, Key: k, Presets: d.Presets}
 		if *name != "" {
 			f.Name = *name
 		}

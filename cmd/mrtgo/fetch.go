@@ -9,23 +9,25 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/render"
 )
 
 func runFetch(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "fetch", "--device D --interface I [--period day|week|month|year] [--format csv|json] [--shard I/N]")
+	fs, c := newFlags(e, "fetch", "--device D (--interface I | --target T) [--period day|week|month|year] [--format csv|json] [--shard I/N]")
 	shardFlag(fs, c)
 	device := fs.String("device", "", "device `name` (required)")
-	iface := fs.String("interface", "", "interface `name` (required)")
+	iface := fs.String("interface", "", "interface `name` (this or --target)")
+	target := fs.String("target", "", "target `name` of the device (its values in its unit, factor and per applied)")
 	period := fs.String("period", "day", "`period`: day, week, month or year")
 	format := fs.String("format", "csv", "output `format`: csv or json")
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}
-	if *device == "" || *iface == "" {
-		return withCode(exitUsage, fmt.Errorf("--device and --interface are required"))
+	if *device == "" || (*iface == "") == (*target == "") {
+		return withCode(exitUsage, fmt.Errorf("--device and one of --interface and --target are required"))
 	}
 	p, err := render.ParsePeriod(*period)
 	if err != nil {
@@ -43,9 +45,23 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	r, err := pipeline.FetchRates(db, series.Name(*device, *iface), p, time.Now())
+	name, unit, kind, what, col := series.Name(*device, *iface), "bits/s", "interface", *iface, "bps"
+	scale := 1.0
+	if *target != "" {
+		t, ok := targetOf(cfg, *device, *target)
+		if !ok {
+			return withCode(exitUsage, fmt.Errorf("--target %q: device %q has no such target in %s", *target, *device, cfg.File))
+		}
+		name, unit, kind, what, col = series.KindName(*device, series.KindTarget, *target), t.Unit, "target", *target, "value"
+		scale = pipeline.TargetScale(t)
+	}
+	r, err := pipeline.FetchRates(db, name, p, time.Now())
 	if err != nil {
 		return err
+	}
+	for i := range r.In {
+		r.In[i] *= scale
+		r.Out[i] *= scale
 	}
 	if *format == "json" {
 		type row struct {
@@ -60,12 +76,12 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{
-			"device": *device, "interface": *iface, "period": p.String(),
-			"step_seconds": r.Step.Seconds(), "unit": "bits/s", "rows": rows,
+			"device": *device, kind: what, "period": p.String(),
+			"step_seconds": r.Step.Seconds(), "unit": unit, "rows": rows,
 		})
 	}
 	w := csv.NewWriter(e.stdout)
-	w.Write([]string{"time", "in_bps", "out_bps"})
+	w.Write([]string{"time", "in_" + col, "out_" + col})
 	for i := range r.In {
 		w.Write([]string{r.Time(i).In(cfg.Location).Format(time.RFC3339), csvNum(r.In[i]), csvNum(r.Out[i])})
 	}
@@ -85,4 +101,14 @@ func csvNum(v float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// targetOf finds a device's target in cfg.
+func targetOf(cfg *config.Config, device, name string) (config.Target, bool) {
+	for _, d := range cfg.Devices {
+		if d.Name == device {
+			return d.Target(name)
+		}
+	}
+	return config.Target{}, false
 }

@@ -69,7 +69,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, exitOK, "Exit codes:"},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"check", "--bogus"}, exitUsage, "flag provided but not defined"},
-		{[]string{"fetch", "-c", "../../targets.toml"}, exitUsage, "--device and --interface are required"},
+		{[]string{"fetch", "-c", "../../targets.toml"}, exitUsage, "--device and one of --interface and --target are required"},
 		{[]string{"fetch", "-c", "../../targets.toml", "--device", "a", "--interface", "b", "--period", "decade"}, exitUsage, "decade"},
 		{[]string{"version"}, exitOK, "mrtgo "},
 	}

@@ -75,6 +75,7 @@ func NewWriter(db *rrd.DB, cfg *config.Config, log *slog.Logger) (*Writer, error
 func (w *Writer) configure(cfg *config.Config, log *slog.Logger) error {
 	rec := pipeline.NewRecorder(w.DB, cfg.Step, Hosts(cfg), log)
 	rec.SetRetention(cfg.Retention)
+	rec.SetTargets(cfg)
 	p := poller.New(cfg.Devices, poller.Options{Logger: log, Now: time.Now, Spread: true})
 	if err := pipeline.RestorePoller(w.DB, p, log); err != nil {
 		if w.Poller == nil {
@@ -128,7 +129,8 @@ func Publisher(cfg *config.Config, db pipeline.Store, log *slog.Logger) *pipelin
 		Now:      time.Now,
 		// What was found, read as it is written: thresholds and anomalies in every
 		// installation, the flow detector's events with [detect].
-		Events: events.OpenReader(cfg.Events.Data),
+		Events:  events.OpenReader(cfg.Events.Data),
+		Targets: pipeline.TargetsOf(cfg),
 	}
 	if cfg.Detect.Capture.Interface != "" {
 		p.Captures = cfg.Detect.Capture.Dir
@@ -367,6 +369,7 @@ func (d *Daemon) render(ctx context.Context) {
 		cfg, began, over := d.renderCfg, d.began, d.over
 		d.mu.Unlock()
 		d.pub.Order, d.pub.Hosts, d.pub.Location = DeviceOrder(cfg), Hosts(cfg), cfg.Location
+		d.pub.Targets = pipeline.TargetsOf(cfg)
 		d.pub.Alerts = over
 		// Shutting down abandons a render in flight: every file is written whole (to
 		// a temporary name, then renamed), and the next start redraws what is stale.

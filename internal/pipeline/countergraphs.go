@@ -96,7 +96,7 @@ func (p *Publisher) drawGroups(device string, ifc *web.Interface, period render.
 		for _, scale := range []int{1, 2} {
 			rg := render.Graph{
 				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
-				In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut, Scale: scale, Legend: groupLegends[c.Kind],
+				In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut, Scale: scale, YLegend: groupLegends[c.Kind],
 			}
 			if period != render.Year {
 				rg.P95In, rg.P95Out = g.In.P95, g.Out.P95

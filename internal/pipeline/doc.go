@@ -4,6 +4,8 @@
 // publishes the store as the static site (fetch each period that has new data,
 // summarize, draw its graphs, write the pages), with the events of the event log on
 // their own page, on the pages of their devices and interfaces and as marks on the
-// graphs. The command line, the daemon and the demo all go through it, so they store
-// and show the same things.
+// graphs. Targets that are not interfaces (a device's OIDs and commands) and aggregates
+// are recorded and published beside them (targets.go, targetpages.go). The command
+// line, the daemon and the demo all go through it, so they store and show the same
+// things.
 package pipeline

@@ -78,6 +78,9 @@ type Publisher struct {
 	// site is on another file system) and linked from its row; the captures of
 	// events no longer listed are removed from the site. "" links none.
 	Captures string
+	// Targets are the targets that are not interfaces and the aggregates the site
+	// shows (targetpages.go).
+	Targets Targets
 
 	mu   sync.Mutex // one Publish at a time
 	bufs sync.Pool  // *bytes.Buffer for encoded PNGs
@@ -96,6 +99,8 @@ type Publisher struct {
 	marks     map[string][]render.Mark  // by series, as of the last Publish (for Handler)
 
 	eventLog eventReader // Events as last read
+
+	targetDrawn map[string][2]int64 // targets' graphs drawn, by file: the clock's and the data's row
 }
 
 // PublishStats says what one Publish did.
@@ -251,6 +256,9 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 	if serr != nil {
 		return PublishStats{}, serr
 	}
+	if err := p.targetPages(&site, now, loc); err != nil {
+		return PublishStats{}, err
+	}
 	if p.Flows != nil {
 		p.Flows.fill(&site, p.DB, p.Dir, now, loc, drawing)
 	}
@@ -346,6 +354,11 @@ func (p *Publisher) site(now time.Time) (web.Site, map[string]rrd.Spec, error) {
 	for _, s := range all {
 		if d, _, ok := series.Split(s); ok {
 			byDevice[d] = append(byDevice[d], s)
+		}
+	}
+	for d := range p.Targets.Devices {
+		if _, ok := byDevice[d]; !ok {
+			byDevice[d] = nil // a device of targets only
 		}
 	}
 	site := web.Site{Title: "mrtgo", Generated: now, Location: p.Location, Refresh: p.Step}

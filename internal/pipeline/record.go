@@ -86,6 +86,11 @@ type Recorder struct {
 	refusals, pending map[string]Refusals
 	// begun and ended are the anomalies of the last commit (anomalies.go).
 	begun, ended []events.Event
+	// targets and aggs are the targets and aggregates configured (targets.go), and
+	// targetSeen what was made sure of their series.
+	targets    map[string]config.Target
+	aggs       []aggregate
+	targetSeen map[string]targetState
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -207,7 +212,16 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 			}
 		}
 	}
-	err := r.db.UpdateWith(ups, meta, r.countRefused)
+	more, err := r.targetUpdates(results, meta)
+	if err != nil {
+		return err
+	}
+	ups = append(ups, more...)
+	if more, err = r.aggregateUpdates(); err != nil {
+		return err
+	}
+	ups = append(ups, more...)
+	err = r.db.UpdateWith(ups, meta, r.countRefused)
 	// Also when err lists skipped samples: the others were committed (the store
 	// reports no change when nothing was).
 	r.findAnomalies(ups)

@@ -55,6 +55,9 @@ func (r *Recorder) countRefused(ups []rrd.Update) map[string][]byte {
 		if u.Refused == 0 || isGroup(u.Series) {
 			continue // a counter group's refusals are not the octets'
 		}
+		if _, _, ok := series.Split(u.Series); !ok {
+			continue // a target above its max: no interface speed to blame
+		}
 		if r.pending == nil {
 			r.pending, meta = map[string]Refusals{}, map[string][]byte{}
 		}
