@@ -543,6 +543,9 @@ func (d *Daemon) reload() {
 	}
 	d.alerts.Configure(cfg)
 	d.desk.Configure(cfg)
+	if d.remote != nil {
+		d.remote.x.SetTargets(pipeline.TargetsOf(cfg)) // reload runs between cycles, as Export
+	}
 
 	d.cfg = cfg
 	d.metrics.ObserveReload(true)

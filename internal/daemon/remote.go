@@ -54,6 +54,7 @@ func OpenRemote(cfg *config.Config, db *rrd.DB, log *slog.Logger) (*Remote, erro
 		q.Close()
 		return nil, err
 	}
+	x.Targets = pipeline.TargetsOf(cfg)
 	w, err := remotewrite.NewWriter(q, o)
 	if err != nil {
 		q.Close()

@@ -26,6 +26,11 @@ const (
 	// MetricInterfaceSpeed is the interface's speed (the graphs' ceiling, as the
 	// pages show it), sent with each step whose rates are known.
 	MetricInterfaceSpeed = "mrtgo_interface_speed_bits_per_second"
+	// MetricTarget and MetricAggregate are a target's and an aggregate's values as
+	// their pages show them (factor applied, rates per second, minute or hour), with
+	// their unit as a label.
+	MetricTarget    = "mrtgo_target_value"
+	MetricAggregate = "mrtgo_aggregate_value"
 )
 
 // Remote puts the rows each commit completed into a remote-write queue: for every
@@ -53,6 +58,9 @@ type Remote struct {
 	// PutSamples is about how many samples go in one Put (several devices' rows
 	// with one mark): bigger is fewer marks written, smaller less memory.
 	PutSamples int
+	// Targets are the targets and aggregates of the targets file, for their units
+	// and factors; series of targets not in it are not sent.
+	Targets Targets
 }
 
 // NewRemote returns a Remote writing db's rows to q with the extra labels on every
@@ -69,6 +77,12 @@ func NewRemote(db *rrd.DB, q *remotewrite.Queue, extra map[string]string, log *s
 		}
 	}
 	return x, nil
+}
+
+// SetTargets takes the targets and aggregates of a reloaded targets file.
+func (x *Remote) SetTargets(t Targets) {
+	x.Targets = t
+	clear(x.labels) // made again, with the new units and factors
 }
 
 // Export queues the rows completed since the last Export and returns how many
@@ -254,6 +268,8 @@ func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []se
 		metric = MetricInterfacePackets
 	case series.KindErrors:
 		metric = MetricInterfaceErrors
+	case series.KindTarget, series.KindAggregate:
+		return x.targetLabels(dev, kind, iface, spec)
 	default:
 		return nil
 	}
@@ -288,4 +304,40 @@ func stepStart(t time.Time, step time.Duration) time.Time {
 	s := int64(step / time.Second)
 	u := t.Unix()
 	return time.Unix(u-((u%s)+s)%s, 0).UTC()
+}
+
+// targetLabels is seriesLabels for a target of device dev or an aggregate: its values
+// as its page shows them, with its unit.
+func (x *Remote) targetLabels(dev, kind, name string, spec rrd.Spec) []sent {
+	var sh shown
+	found := false
+	if kind == series.KindTarget {
+		for _, t := range x.Targets.Devices[dev] {
+			if t.Name == name {
+				sh, found = targetShown(dev, t), true
+			}
+		}
+	} else {
+		for _, a := range x.Targets.Aggregates {
+			if a.Name == name {
+				sh, found = x.Targets.aggregateShown(a), true
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	out := make([]sent, len(spec.DS))
+	for d, ds := range spec.DS {
+		l := []remotewrite.Label{{Name: "__name__", Value: MetricTarget}, {Name: "device", Value: dev}, {Name: "target", Value: name}}
+		if kind == series.KindAggregate {
+			l = []remotewrite.Label{{Name: "__name__", Value: MetricAggregate}, {Name: "aggregate", Value: name}}
+		}
+		l = append(l, remotewrite.Label{Name: "direction", Value: ds.Name})
+		if u := sh.target.Unit; u != "" {
+			l = append(l, remotewrite.Label{Name: "unit", Value: u})
+		}
+		out[d] = sent{append(l, x.extra...), sh.scale * 8}
+	}
+	return out
 }

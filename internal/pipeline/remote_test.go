@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/snappy"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
 	"github.com/mrtgo/mrtgo/remotewrite"
@@ -298,6 +299,67 @@ func TestRemoteExportCounters(t *testing.T) {
 		}
 		if last := s[len(s)-1].Value; math.Abs(last-v) > 1e-9*v {
 			t.Errorf("%s: %v per second, want %v", key, last, v)
+		}
+	}
+}
+
+// Targets and aggregates go out as their pages show them: factor applied, with their
+// unit; a target the targets file does not know is not sent.
+func TestRemoteExportTargets(t *testing.T) {
+	dir := t.TempDir()
+	db, err := rrd.Open(filepath.Join(dir, "mrtgo.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const step = 10 * time.Second
+	start := time.Unix(1764400000, 0).UTC()
+	gauge := rrd.Spec{Step: step, Heartbeat: 2 * step, Archives: series.Archives(step, config.DefaultRetention),
+		DS: []rrd.DS{{Name: "in", Type: rrd.Gauge, Min: math.NaN(), Max: math.NaN()}, {Name: "out", Type: rrd.Gauge, Min: math.NaN(), Max: math.NaN()}}}
+	names := []string{series.KindName("srv1", series.KindTarget, "cpu"), series.KindName("srv1", series.KindTarget, "unknown"),
+		series.KindName("", series.KindAggregate, "customer-a")}
+	for _, n := range names {
+		if err := db.Create(n, gauge, start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := remotewrite.OpenQueue(filepath.Join(dir, "queue"), remotewrite.QueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	x, err := NewRemote(db, q, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.SetTargets(Targets{Devices: map[string][]config.Target{"srv1": {{Name: "cpu", Kind: config.KindGauge, Factor: 0.01, Per: "second", Unit: "%", OIDs: []string{"1", "2"}}}},
+		Aggregates: []config.Aggregate{{Name: "customer-a"}}})
+	for k := 1; k <= 4; k++ {
+		var ups []rrd.Update
+		for _, n := range names {
+			ups = append(ups, rrd.Update{Series: n, Time: start.Add(time.Duration(k) * step), Values: []rrd.Value{rrd.Float(150), rrd.Float(50)}})
+		}
+		if err := db.Update(ups); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Export(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := drain(t, q)
+	for key, want := range map[string]float64{
+		"__name__=" + MetricTarget + ",device=srv1,direction=in,target=cpu,unit=%":    1.5,
+		"__name__=" + MetricTarget + ",device=srv1,direction=out,target=cpu,unit=%":   0.5,
+		"__name__=" + MetricAggregate + ",aggregate=customer-a,direction=in,unit=b/s": 150 * 8,
+	} {
+		s := got[key]
+		if len(s) == 0 || s[len(s)-1].Value != want {
+			t.Errorf("%s: %v, want samples of %v; sent %d series", key, s, want, len(got))
+		}
+	}
+	for k := range got {
+		if strings.Contains(k, "unknown") {
+			t.Errorf("a target not in the file was sent: %s", k)
 		}
 	}
 }
