@@ -75,6 +75,7 @@ func TargetGraphFile(device, name, period string, scale int) string {
 // reads are those of ifaceView.
 type targetView struct {
 	Name, Alias, Title, Href, Status, LastUpdate string
+	State                                        string // an interface's "admin down"; a target has none
 	Alerts                                       []string
 	InNow, OutNow, Max, Rate, Unit               string
 	LegendIn, LegendOut                          string

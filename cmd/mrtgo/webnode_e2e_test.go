@@ -133,7 +133,8 @@ interfaces = ["xe-0/0/0", "xe-0/0/1", "ge-0/0/2"]
 	pages := []browsertest.Page{
 		{Name: "index", Path: "index.html", Images: 3, Text: []string{"core1", "xe-0/0/1"}},
 		{Name: "device", Path: web.DevicePage("core1"), Images: 3, Text: []string{"link xe-0/0/0", "10 Gb/s"}},
-		{Name: "interface", Path: web.InterfacePage("core1", "xe-0/0/0"), Images: 4, Text: []string{"link xe-0/0/0", "95th percentile"}},
+		// Its packet and error graphs too, four each, from the engine.
+		{Name: "interface", Path: web.InterfacePage("core1", "xe-0/0/0"), Images: 12, Text: []string{"link xe-0/0/0", "95th percentile"}},
 	}
 	b.CheckSite(t, []browsertest.Source{{Name: "http", Base: "http://" + listen + "/", Scale: 1}}, pages, browsertest.ScreenshotDir(t))
 	cancel()
