@@ -25,6 +25,7 @@ import (
 // fetch shows with a value between the first and the last sample sent is there: no
 // step lost, none twice, whichever path sent it.
 func TestRemoteWriteCronThenDaemon(t *testing.T) {
+	t.Parallel() // most of it is waiting for the next second
 	net := snmpsim.DemoNetwork()[:1]
 	agents, err := snmpsim.StartNetwork(context.Background(), "127.0.0.1:0", net, nil)
 	if err != nil {

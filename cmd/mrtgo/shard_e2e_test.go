@@ -30,6 +30,7 @@ func TestFourShardsCoverNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three 10-second steps of 100,000 interfaces")
 	}
+	t.Parallel() // most of it is waiting for step boundaries
 	recv := receivertest.VictoriaMetrics(t)
 	devices, ifaces, shards := 100, 1000, 4
 	if raceEnabled {
