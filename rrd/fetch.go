@@ -266,16 +266,9 @@ func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution 
 	if err := db.ready(); err != nil {
 		return nil, err
 	}
-	ss := make([]*series, len(names))
-	db.mu.RLock()
-	for i, n := range names {
-		ss[i] = db.series[n]
-	}
-	db.mu.RUnlock()
-	for i, s := range ss {
-		if s == nil {
-			return nil, fmt.Errorf("fetch %s: %w", names[i], ErrNoSeries)
-		}
+	ss, err := db.lookupAll("fetch", names)
+	if err != nil {
+		return nil, err
 	}
 	startS, endS := start.Unix(), end.Unix()
 	if end.Nanosecond() > 0 {
@@ -283,7 +276,7 @@ func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution 
 	}
 	resS := max(int64(resolution/time.Second), 1)
 	out := make([]Result, len(names))
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		type batchKey struct {
 			g     uint32
 			sa    int

@@ -14,19 +14,12 @@ func (db *DB) LastUpdates(names []string) ([]time.Time, error) {
 	if err := db.ready(); err != nil {
 		return nil, err
 	}
-	ss := make([]*series, len(names))
-	db.mu.RLock()
-	for i, n := range names {
-		ss[i] = db.series[n]
-	}
-	db.mu.RUnlock()
-	for i, s := range ss {
-		if s == nil {
-			return nil, fmt.Errorf("last update of %s: %w", names[i], ErrNoSeries)
-		}
+	ss, err := db.lookupAll("last update of", names)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]time.Time, len(names))
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		for i, s := range ss {
 			last, err := readLastUp(tx, s)
 			if err != nil {
@@ -37,4 +30,21 @@ func (db *DB) LastUpdates(names []string) ([]time.Time, error) {
 		return nil
 	})
 	return out, err
+}
+
+// lookupAll returns the series of names, or an error naming the first unknown one
+// after op ("fetch", say).
+func (db *DB) lookupAll(op string, names []string) ([]*series, error) {
+	ss := make([]*series, len(names))
+	db.mu.RLock()
+	for i, n := range names {
+		ss[i] = db.series[n]
+	}
+	db.mu.RUnlock()
+	for i, s := range ss {
+		if s == nil {
+			return nil, fmt.Errorf("%s %s: %w", op, names[i], ErrNoSeries)
+		}
+	}
+	return ss, nil
 }

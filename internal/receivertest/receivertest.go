@@ -169,18 +169,64 @@ func (r *Receiver) Flush() {
 // from and to, by the series' labels written as name=value pairs joined by commas,
 // sorted by name.
 func (r *Receiver) Query(selector string, from, to time.Time) (map[string][]Point, error) {
-	r.Flush()
 	window := to.Sub(from).Round(time.Second) + time.Second
-	q := url.Values{
-		"query": {fmt.Sprintf("%s[%ds]", selector, int(window.Seconds()))},
-		"time":  {strconv.FormatFloat(float64(to.UnixMilli())/1000, 'f', 3, 64)},
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.BaseURL+"/api/v1/query?"+q.Encode(), nil)
+	res, err := r.query(fmt.Sprintf("%s[%ds]", selector, int(window.Seconds())), to)
 	if err != nil {
 		return nil, err
 	}
+	out := map[string][]Point{}
+	for _, s := range res {
+		var pts []Point
+		for _, v := range s.Values {
+			p, err := r.point(v)
+			if err != nil {
+				return nil, err
+			}
+			pts = append(pts, p)
+		}
+		out[labelKey(s.Metric)] = pts
+	}
+	return out, nil
+}
+
+// Vector evaluates a PromQL query at one instant and returns its result, an instant
+// vector, by the labels of each element (as Query writes them).
+func (r *Receiver) Vector(query string, at time.Time) (map[string]float64, error) {
+	res, err := r.query(query, at)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(res))
+	for _, s := range res {
+		p, err := r.point(s.Value)
+		if err != nil {
+			return nil, err
+		}
+		out[labelKey(s.Metric)] = p.Value
+	}
+	return out, nil
+}
+
+// result is an element of a query's result: an instant vector's (Value) or a range
+// vector's (Values).
+type result struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+	Values [][2]any          `json:"values"`
+}
+
+// query evaluates a PromQL query at one instant, after making what was written
+// searchable.
+func (r *Receiver) query(query string, at time.Time) ([]result, error) {
+	r.Flush()
+	q := url.Values{"query": {query}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.BaseURL+"/api/v1/query", strings.NewReader(q.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -190,58 +236,7 @@ func (r *Receiver) Query(selector string, from, to time.Time) (map[string][]Poin
 		Status string `json:"status"`
 		Error  string `json:"error"`
 		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Values [][2]any          `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("%s query %s: %s: %w", r.Kind, selector, resp.Status, err)
-	}
-	if body.Status != "success" {
-		return nil, fmt.Errorf("%s query %s: %s", r.Kind, selector, body.Error)
-	}
-	out := map[string][]Point{}
-	for _, s := range body.Data.Result {
-		var labels []string
-		for k, v := range s.Metric {
-			labels = append(labels, k+"="+v)
-		}
-		slices.Sort(labels)
-		var pts []Point
-		for _, v := range s.Values {
-			ts, _ := v[0].(float64)
-			str, _ := v[1].(string)
-			f, err := strconv.ParseFloat(str, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s: value %q: %w", r.Kind, str, err)
-			}
-			pts = append(pts, Point{Time: time.UnixMilli(int64(ts*1000 + 0.5)), Value: f})
-		}
-		out[strings.Join(labels, ",")] = pts
-	}
-	return out, nil
-}
-
-// Vector evaluates a PromQL query at one instant and returns its result, an instant
-// vector, by the labels of each element (as Query writes them).
-func (r *Receiver) Vector(query string, at time.Time) (map[string]float64, error) {
-	r.Flush()
-	q := url.Values{"query": {query}, "time": {strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)}}
-	resp, err := http.PostForm(r.BaseURL+"/api/v1/query", q)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
+			Result []result `json:"result"`
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
@@ -250,19 +245,26 @@ func (r *Receiver) Vector(query string, at time.Time) (map[string]float64, error
 	if body.Status != "success" {
 		return nil, fmt.Errorf("%s query %s: %s", r.Kind, query, body.Error)
 	}
-	out := make(map[string]float64, len(body.Data.Result))
-	for _, s := range body.Data.Result {
-		var labels []string
-		for k, v := range s.Metric {
-			labels = append(labels, k+"="+v)
-		}
-		slices.Sort(labels)
-		str, _ := s.Value[1].(string)
-		f, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: value %q: %w", r.Kind, str, err)
-		}
-		out[strings.Join(labels, ",")] = f
+	return body.Data.Result, nil
+}
+
+// point reads a [time, "value"] pair of the API.
+func (r *Receiver) point(v [2]any) (Point, error) {
+	ts, _ := v[0].(float64)
+	str, _ := v[1].(string)
+	f, err := strconv.ParseFloat(str, 64)
+	if err != nil {
+		return Point{}, fmt.Errorf("%s: value %q: %w", r.Kind, str, err)
 	}
-	return out, nil
+	return Point{Time: time.UnixMilli(int64(ts*1000 + 0.5)), Value: f}, nil
+}
+
+// labelKey writes labels as name=value pairs sorted by name, joined by commas.
+func labelKey(m map[string]string) string {
+	labels := make([]string, 0, len(m))
+	for k, v := range m {
+		labels = append(labels, k+"="+v)
+	}
+	slices.Sort(labels)
+	return strings.Join(labels, ",")
 }
