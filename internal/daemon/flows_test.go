@@ -142,9 +142,11 @@ func TestDaemonCollectsFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The flow store's step boundary comes when the test says.
+	// The flow store's step boundary comes when the test says. The clock starts an
+	// hour ahead: records are stamped with the real time they arrive, which must fall
+	// before the first boundary wherever the minute stands when the test runs.
 	var clockMu sync.Mutex
-	clock := time.Now()
+	clock := time.Now().Add(time.Hour)
 	d.flows.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 	ran := make(chan error, 1)
 	go func() { ran <- d.Run(ctx) }()
