@@ -66,6 +66,16 @@ func TestDeliberateDifferences(t *testing.T) {
 			row:     1700000040, want: 300, rrdtool: 307.5,
 		},
 		{
+			// The same double count when the update after a sub-second one is
+			// beyond the heartbeat: the step keeps 1.2 s known at 100 and rrdtool
+			// gives 60; mrtgo gives the 100 it knows, as rrdtool does when the
+			// times are whole seconds (a step more than half unknown this way is
+			// kept by both: the half rule counts only earlier unknown updates).
+			name: "sub-second update beyond the heartbeat", ds: DS{Name: "g", Type: Gauge, Min: nan, Max: nan},
+			updates: []string{"1700000010:100", "1700000031.2:100", "1700000152.5:100"},
+			row:     1700000040, want: 100, rrdtool: 60,
+		},
+		{
 			// After a gap longer than an archive (here 2 steps × 3 rows),
 			// rrdtool writes the row it was consolidating before the gap
 			// (MAX of 200 and 300) into the oldest slot, stamped 140 s
