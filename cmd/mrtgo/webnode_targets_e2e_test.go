@@ -213,6 +213,10 @@ sum = ["srv/lo"]
 			if i > 0 {
 				return // the pages in Chromium once
 			}
+			// serve draws its own site, from its own source (OpenRemoteRead's).
+			if err := os.RemoveAll(filepath.Join(dir, "node-site")); err != nil {
+				t.Fatal(err)
+			}
 			listen := freeTCPAddr(t)
 			sctx, scancel := context.WithCancel(context.Background())
 			defer scancel()
