@@ -9,6 +9,13 @@
 // step; a longer row is the average (or the maximum) of the samples of its steps,
 // unknown when more than half of them are missing, as the store consolidates them.
 // Rates come back in octets per second, as the store keeps them.
+//
+// Targets and aggregates are sent as their pages show them (factor applied, rates per
+// second, minute or hour, in their unit: pipeline.RemoteTarget). The targets file,
+// which a web node shares with the pollers, says how: their rows come back as the
+// stored values they were made from, and their layout is the one the pollers' stores
+// give them. A target or aggregate the file does not have, or has in another unit, is
+// not read (its samples would be read in a unit they are not in).
 package promread
 
 import (
@@ -49,6 +56,9 @@ type Options struct {
 	Retention config.Retention
 	// Labels select this site's series among others the engine holds.
 	Labels map[string]string
+	// Targets are the targets and aggregates of the targets file (the pollers'):
+	// only those are read, in their units.
+	Targets pipeline.Targets
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -58,12 +68,16 @@ type Source struct {
 	o        Options
 	client   *http.Client
 	archives []rrd.Archive
+	targets  map[string]pipeline.RemoteTarget // the targets and aggregates of the file, by series
 
 	mu     sync.Mutex
 	read   time.Time // when the list below was read
 	names  []string
 	facts  map[string]iface // by interface series name
 	groups map[string]bool  // the counter group series
+	// held are the target and aggregate series the engine holds, with the end of
+	// their last step with a sample (zero when none recently).
+	held map[string]time.Time
 }
 
 // iface is what the engine tells of an interface besides its rates.
@@ -89,7 +103,8 @@ func New(o Options) (*Source, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = o.TLS
-	return &Source{o: o, client: &http.Client{Transport: tr}, archives: series.Archives(o.Step, o.Retention)}, nil
+	archives := series.Archives(o.Step, o.Retention)
+	return &Source{o: o, client: &http.Client{Transport: tr}, archives: archives, targets: o.Targets.RemoteTargets(o.Step, archives)}, nil
 }
 
 var _ pipeline.Store = (*Source)(nil)
@@ -99,7 +114,8 @@ var _ pipeline.Store = (*Source)(nil)
 const refreshEvery = 10 * time.Second
 
 // list reads the series, their descriptions, speeds and last steps, at most every
-// refreshEvery.
+// refreshEvery: the interfaces', their counter groups', and the targets' and
+// aggregates' of the file.
 func (s *Source) list() ([]string, map[string]iface, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,37 +130,34 @@ func (s *Source) list() ([]string, map[string]iface, error) {
 	}
 	facts := map[string]iface{}
 	for _, l := range sets {
-		name := series.Name(l["device"], l["interface"])
+		name := series.Name(l[pipeline.LabelDevice], l[pipeline.LabelInterface])
 		f := facts[name]
-		if l["description"] != "" {
-			f.alias = l["description"]
+		if l[pipeline.LabelDescription] != "" {
+			f.alias = l[pipeline.LabelDescription]
 		}
 		facts[name] = f
 	}
 	// The speed and the last step of each interface, from the last few steps.
 	window := 3 * s.o.Step
-	speeds, err := s.vector(fmt.Sprintf("max by (device, interface) (max_over_time(%s[%s]))", s.selector(pipeline.MetricInterfaceSpeed, nil), promDur(window)), now)
+	speeds, err := s.vector(fmt.Sprintf("max by (%s, %s) (max_over_time(%s[%s]))", pipeline.LabelDevice, pipeline.LabelInterface,
+		s.selector(pipeline.MetricInterfaceSpeed, nil), promDur(window)), now)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, v := range speeds {
-		name := series.Name(v.labels["device"], v.labels["interface"])
+		name := series.Name(v.labels[pipeline.LabelDevice], v.labels[pipeline.LabelInterface])
 		if f, ok := facts[name]; ok {
 			f.speed = v.value
 			facts[name] = f
 		}
 	}
-	// The last step with a sample: the latest of the last few row ends whose one-step
-	// window (end - step, end] holds a sample. (timestamp() would say it, but
-	// engines differ on what it gives inside a subquery.)
 	lastEnd := time.Unix(now.Unix()/int64(s.o.Step/time.Second)*int64(s.o.Step/time.Second), 0).UTC() // steps count from the Unix epoch
-	lasts, err := s.matrix(fmt.Sprintf("count by (device, interface) (count_over_time(%s[%s]))",
-		s.selector(pipeline.MetricInterfaceBits, nil), promDur(s.o.Step-time.Millisecond)), lastEnd.Add(-2*s.o.Step), lastEnd, s.o.Step)
+	lasts, err := s.lastSteps(pipeline.MetricInterfaceBits, pipeline.LabelDevice+", "+pipeline.LabelInterface, lastEnd)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, m := range lasts {
-		name := series.Name(m.labels["device"], m.labels["interface"])
+		name := series.Name(m.labels[pipeline.LabelDevice], m.labels[pipeline.LabelInterface])
 		if f, ok := facts[name]; ok && len(m.points) > 0 {
 			f.last = m.points[len(m.points)-1].t
 			facts[name] = f
@@ -162,19 +175,84 @@ func (s *Source) list() ([]string, map[string]iface, error) {
 			return nil, nil, err
 		}
 		for _, l := range sets {
-			name := series.KindName(l["device"], kind, l["interface"])
-			if _, ok := facts[series.Name(l["device"], l["interface"])]; ok && !groups[name] {
+			name := series.KindName(l[pipeline.LabelDevice], kind, l[pipeline.LabelInterface])
+			if _, ok := facts[series.Name(l[pipeline.LabelDevice], l[pipeline.LabelInterface])]; ok && !groups[name] {
 				groups[name] = true
 				names = append(names, name)
 			}
 		}
 	}
+	held := map[string]time.Time{}
+	if len(s.targets) > 0 {
+		if held, err = s.listTargets(now.Add(-keep), now, lastEnd); err != nil {
+			return nil, nil, err
+		}
+		for name := range held {
+			names = append(names, name)
+		}
+	}
 	slices.Sort(names)
-	s.names, s.facts, s.groups, s.read = names, facts, groups, now
+	s.names, s.facts, s.groups, s.held, s.read = names, facts, groups, held, now
 	return names, facts, nil
 }
 
-// Series returns the interface series the engine holds.
+// lastSteps returns, for each series of metric grouped by the labels by, the ends of
+// the steps up to lastEnd (the last two and it) whose one-step window (end - step,
+// end] holds a sample: the last is the end of its last step with one. (timestamp()
+// would say it, but engines differ on what it gives inside a subquery.)
+func (s *Source) lastSteps(metric, by string, lastEnd time.Time) ([]curve, error) {
+	return s.matrix(fmt.Sprintf("count by (%s) (count_over_time(%s[%s]))", by, s.selector(metric, nil), promDur(s.o.Step-time.Millisecond)),
+		lastEnd.Add(-2*s.o.Step), lastEnd, s.o.Step)
+}
+
+// targetKinds are the metrics of the targets and aggregates, and the labels that
+// tell their series apart.
+var targetKinds = []struct{ metric, by string }{
+	{pipeline.MetricTarget, pipeline.LabelDevice + ", " + pipeline.LabelTarget + ", " + pipeline.LabelUnit},
+	{pipeline.MetricAggregate, pipeline.LabelAggregate + ", " + pipeline.LabelUnit},
+}
+
+// listTargets returns the series of the file's targets and aggregates the engine
+// holds samples of between from and to, each with the end of its last step with a
+// sample up to lastEnd (zero when none in the last three steps).
+func (s *Source) listTargets(from, to, lastEnd time.Time) (map[string]time.Time, error) {
+	held := map[string]time.Time{}
+	for _, k := range targetKinds {
+		sets, err := s.seriesSets(k.metric, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range sets {
+			if name, ok := s.targetOf(k.metric, l); ok {
+				held[name] = time.Time{}
+			}
+		}
+		lasts, err := s.lastSteps(k.metric, k.by, lastEnd)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range lasts {
+			if name, ok := s.targetOf(k.metric, m.labels); ok && len(m.points) > 0 {
+				held[name] = m.points[len(m.points)-1].t
+			}
+		}
+	}
+	return held, nil
+}
+
+// targetOf returns the series that the labels of a sample of metric name; ok is true
+// when the file has that target or aggregate, in the sample's unit.
+func (s *Source) targetOf(metric string, l map[string]string) (string, bool) {
+	name := series.KindName("", series.KindAggregate, l[pipeline.LabelAggregate])
+	if metric == pipeline.MetricTarget {
+		name = series.KindName(l[pipeline.LabelDevice], series.KindTarget, l[pipeline.LabelTarget])
+	}
+	rt, ok := s.targets[name]
+	return name, ok && rt.Metric == metric && rt.Unit == l[pipeline.LabelUnit]
+}
+
+// Series returns the series the engine holds: the interfaces', their counter
+// groups', and those of the file's targets and aggregates.
 func (s *Source) Series() ([]string, error) {
 	names, _, err := s.list()
 	return slices.Clone(names), err
@@ -195,7 +273,7 @@ var groupMetrics = map[string]string{series.KindPackets: pipeline.MetricInterfac
 
 // Info returns the layout of a series and the end of its last step with a sample
 // (zero when it has none in the last three steps). A counter group's are its
-// interface's.
+// interface's; a target's or aggregate's the one the pollers' stores give it.
 func (s *Source) Info(name string) (rrd.Spec, time.Time, error) {
 	_, facts, err := s.list()
 	if err != nil {
@@ -203,7 +281,14 @@ func (s *Source) Info(name string) (rrd.Spec, time.Time, error) {
 	}
 	s.mu.Lock()
 	group := s.groups[name]
+	last, held := s.held[name]
 	s.mu.Unlock()
+	if rt, ok := s.targets[name]; ok {
+		if !held {
+			return rrd.Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, rrd.ErrNoSeries)
+		}
+		return rt.Spec, last, nil
+	}
 	dev, kind, ifc, _ := series.Parse(name)
 	f, ok := facts[series.Name(dev, ifc)]
 	if !ok || kind != series.KindOctets && !group {
@@ -253,18 +338,34 @@ func (s *Source) FetchMany(names []string, cf rrd.CF, start, end time.Time, reso
 	return out, nil
 }
 
-// Fetch returns the rows of a series overlapping (start, end], laid out as the
-// pollers' store would return them, in octets per second.
-func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution time.Duration) (rrd.Result, error) {
+// reading is how the samples of a series are read back: their selector, the labels
+// that tell its data sources apart, and what a sample is the stored value times.
+type reading struct {
+	sel, by string
+	scale   float64
+}
+
+func (s *Source) reading(name string) reading {
+	if rt, ok := s.targets[name]; ok {
+		return reading{s.selector(rt.Metric, rt.Labels()), pipeline.LabelDirection, rt.Scale}
+	}
 	dev, kind, ifc, _ := series.Parse(name)
+	labels := map[string]string{pipeline.LabelDevice: dev, pipeline.LabelInterface: ifc}
+	if m, group := groupMetrics[kind]; group {
+		return reading{s.selector(m, labels), pipeline.LabelType + ", " + pipeline.LabelDirection, 1}
+	}
+	return reading{s.selector(pipeline.MetricInterfaceBits, labels), pipeline.LabelDirection, 8}
+}
+
+// Fetch returns the rows of a series overlapping (start, end], laid out as the
+// pollers' store would return them: in octets per second, a target's and an
+// aggregate's in the values they were stored as.
+func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution time.Duration) (rrd.Result, error) {
 	spec, last, err := s.Info(name)
 	if err != nil {
 		return rrd.Result{}, err
 	}
-	metric, by, scale := pipeline.MetricInterfaceBits, "direction", 8.0
-	if m, group := groupMetrics[kind]; group {
-		metric, by, scale = m, "type, direction", 1
-	}
+	rd := s.reading(name)
 	if last.IsZero() {
 		last = s.o.Now()
 	}
@@ -284,26 +385,31 @@ func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution 
 	if n == 0 {
 		return res, nil
 	}
-	sel := s.selector(metric, map[string]string{"device": dev, "interface": ifc})
+	sel := rd.sel
 	// The window ends at the row's end and takes its steps' samples, each stamped
 	// with the end of its step: (end - row, end].
 	win := promDur(row - time.Millisecond)
-	fn := "avg_over_time"
+	fn, agg := "avg_over_time", "max"
 	if cf == rrd.Max {
 		fn = "max_over_time"
+		if rd.scale < 0 {
+			// The store's peak is its largest stored value, which a negative factor
+			// sends as the smallest sample.
+			fn, agg = "min_over_time", "min"
+		}
 	}
-	q := fmt.Sprintf("max by (%s) (%s(%s[%s]))", by, fn, sel, win)
+	q := fmt.Sprintf("%s by (%s) (%s(%s[%s]))", agg, rd.by, fn, sel, win)
 	if steps := int(row / s.o.Step); steps > 1 {
 		// Unknown where more than half of the steps are (xff 0.5).
-		q = fmt.Sprintf("max by (%s) (%s(%s[%s]) and count_over_time(%s[%s]) >= %d)", by, fn, sel, win, sel, win, (steps+1)/2)
+		q = fmt.Sprintf("%s by (%s) (%s(%s[%s]) and count_over_time(%s[%s]) >= %d)", agg, rd.by, fn, sel, win, sel, win, (steps+1)/2)
 	}
 	mat, err := s.matrix(q, first, first.Add(time.Duration(n-1)*row), row)
 	if err != nil {
 		return rrd.Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	for _, m := range mat {
-		ds := m.labels["direction"]
-		if t := m.labels["type"]; t != "" {
+		ds := m.labels[pipeline.LabelDirection]
+		if t := m.labels[pipeline.LabelType]; t != "" {
 			ds = shortTypes[t] + "_" + ds
 		}
 		d := slices.Index(res.DS, ds)
@@ -315,7 +421,7 @@ func (s *Source) Fetch(name string, cf rrd.CF, start, end time.Time, resolution 
 			// store, which writes a row when its last step is done.
 			i := int(p.t.Sub(first) / row)
 			if i >= 0 && i < n && first.Add(time.Duration(i)*row).Equal(p.t) && !p.t.After(last) {
-				res.Rows[i][d] = p.v / scale
+				res.Rows[i][d] = p.v / rd.scale
 			}
 		}
 	}

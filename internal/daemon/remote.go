@@ -111,7 +111,8 @@ func OpenRemoteRead(cfg *config.Config) (*promread.Source, error) {
 		return nil, err
 	}
 	return promread.New(promread.Options{URL: rc.URL, Timeout: rc.Timeout, Username: rc.Username, Password: rc.Password,
-		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Step: cfg.Step, Retention: cfg.Retention, Labels: rc.Labels})
+		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Step: cfg.Step, Retention: cfg.Retention, Labels: rc.Labels,
+		Targets: pipeline.TargetsOf(cfg)})
 }
 
 func firstLine(path string) (string, error) {

@@ -1,13 +1,16 @@
 // Package metrics exposes mrtgo on /metrics in the Prometheus text format: the daemon's
 // own health (polls, store commits, renders, reloads) and every interface's octet
-// counters and speed, labelled by device, interface and description, so that Prometheus
-// can scrape mrtgo instead of polling the devices a second time. It reads what the
-// daemon hands it (poll results, durations) or, for "mrtgo serve", the store.
+// counters (and packet and error counters, where polled) and speed, labelled by
+// device, interface and description, so that Prometheus can scrape mrtgo instead of
+// polling the devices a second time. It reads what the daemon hands it (poll results,
+// durations) or, for "mrtgo serve", the store.
 package metrics
 
 import (
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -242,7 +245,29 @@ var (
 	inOctets  = prometheus.NewDesc(namespace+"_interface_in_octets_total", "Octets received on the interface (ifHCInOctets, or ifInOctets where 64-bit counters are missing).", labels, nil)
 	outOctets = prometheus.NewDesc(namespace+"_interface_out_octets_total", "Octets sent on the interface (ifHCOutOctets, or ifOutOctets where 64-bit counters are missing).", labels, nil)
 	speedDesc = prometheus.NewDesc(namespace+"_interface_speed_bytes", "Interface speed in bytes/s (ifHighSpeed/ifSpeed or the configured override, divided by 8); 0 unknown.", labels, nil)
+
+	// The counter groups a device polls with counters = ["packets", "errors"], one
+	// series per data source of the store's group (series.PacketDS, series.ErrorDS),
+	// labelled as remote write labels them.
+	groupLabels   = append(slices.Clone(labels), pipeline.LabelDirection, pipeline.LabelType)
+	packetsTotal  = prometheus.NewDesc(namespace+"_interface_packets_total", "Packets received (direction in) and sent (out) on the interface by type: unicast, multicast, broadcast (ifHC*Pkts, or the 32-bit counters where those are missing).", groupLabels, nil)
+	errorsTotal   = prometheus.NewDesc(namespace+"_interface_errors_total", "Errors and discards (type) of packets received (direction in) and sent (out) on the interface (ifInErrors, ifOutErrors, ifInDiscards, ifOutDiscards).", groupLabels, nil)
+	groupCounters = []struct {
+		desc  *prometheus.Desc
+		names []string
+		of    func(poller.Sample) *poller.Group
+	}{
+		{packetsTotal, series.PacketDS, func(s poller.Sample) *poller.Group { return s.Packets }},
+		{errorsTotal, series.ErrorDS, func(s poller.Sample) *poller.Group { return s.Errors }},
+	}
 )
+
+// groupLabelValues are the direction and type labels of a group's data source
+// ("ucast_in": "in", "unicast").
+func groupLabelValues(ds string) (direction, typ string) {
+	short, dir, _ := strings.Cut(ds, "_")
+	return dir, pipeline.RemoteTypes[short]
+}
 
 // ifaceCollector exports the counters of the last cycle of each device.
 type ifaceCollector struct {
@@ -284,6 +309,8 @@ func (c *ifaceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- inOctets
 	ch <- outOctets
 	ch <- speedDesc
+	ch <- packetsTotal
+	ch <- errorsTotal
 }
 
 func (c *ifaceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -295,6 +322,19 @@ func (c *ifaceCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(inOctets, prometheus.CounterValue, float64(s.In), lv...)
 			ch <- prometheus.MustNewConstMetric(outOctets, prometheus.CounterValue, float64(s.Out), lv...)
 			ch <- prometheus.MustNewConstMetric(speedDesc, prometheus.GaugeValue, float64(s.Speed)/8, lv...)
+			for _, gc := range groupCounters {
+				g := gc.of(s)
+				if g == nil {
+					continue // not polled on this device
+				}
+				for i, v := range g.Values {
+					if i >= len(gc.names) || g.Absent&(1<<i) != 0 {
+						continue // a counter the agent lacks
+					}
+					dir, typ := groupLabelValues(gc.names[i])
+					ch <- prometheus.MustNewConstMetric(gc.desc, prometheus.CounterValue, float64(v), append(lv, dir, typ)...)
+				}
+			}
 		}
 	}
 }

@@ -216,3 +216,81 @@ func TestFlowMetrics(t *testing.T) {
 	}
 	promtooltest.Check(t, body)
 }
+
+// Packets and errors where a device polls them: the daemon's counters as the agent
+// gave them and serve's last stored rates, one series per type and direction as
+// remote write labels them; a counter the agent lacks is left out, and an interface
+// polled without them has none.
+func TestCounterGroups(t *testing.T) {
+	const step = time.Minute
+	groups := func(i int) poller.Result {
+		r := cycle(i, step, false)
+		secs := uint64(i) * 60
+		r.Samples[0].Packets = &poller.Group{Values: []uint64{10 * secs, 20 * secs, 3 * secs, 4 * secs, 100, 0}, Absent: 1 << 5, Bits: 64, Discontinuity: i == 0}
+		r.Samples[0].Errors = &poller.Group{Values: []uint64{secs, 0, 2 * secs, 7}, Bits: 64, Discontinuity: i == 0}
+		return r
+	}
+	const eth0 = `description="to \"core\"",device="r1",`
+	m := New()
+	m.ObservePoll([]poller.Result{groups(1)})
+	body := scrape(t, m.Handler())
+	for _, want := range []string{
+		`mrtgo_interface_packets_total{` + eth0 + `direction="in",interface="eth0",type="unicast"} 600`,
+		`mrtgo_interface_packets_total{` + eth0 + `direction="out",interface="eth0",type="unicast"} 1200`,
+		`mrtgo_interface_packets_total{` + eth0 + `direction="in",interface="eth0",type="multicast"} 180`,
+		`mrtgo_interface_packets_total{` + eth0 + `direction="out",interface="eth0",type="multicast"} 240`,
+		`mrtgo_interface_packets_total{` + eth0 + `direction="in",interface="eth0",type="broadcast"} 100`,
+		`mrtgo_interface_errors_total{` + eth0 + `direction="in",interface="eth0",type="errors"} 60`,
+		`mrtgo_interface_errors_total{` + eth0 + `direction="out",interface="eth0",type="errors"} 0`,
+		`mrtgo_interface_errors_total{` + eth0 + `direction="in",interface="eth0",type="discards"} 120`,
+		`mrtgo_interface_errors_total{` + eth0 + `direction="out",interface="eth0",type="discards"} 7`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	for _, not := range []string{`direction="out",interface="eth0",type="broadcast"`, `interface="lo",type=`} {
+		if strings.Contains(body, not) {
+			t.Errorf("scrape has a counter with %s", not)
+		}
+	}
+	promtooltest.Check(t, body)
+
+	path := filepath.Join(t.TempDir(), "mrtgo.db")
+	db, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := pipeline.NewRecorder(db, step, nil, slog.New(slog.DiscardHandler))
+	for i := range 4 {
+		if err := rec.Record([]poller.Result{groups(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	body = scrape(t, StoreHandler(path, time.Second, slog.New(slog.DiscardHandler)))
+	for _, want := range []string{
+		`mrtgo_interface_in_bytes_per_second{` + eth0 + `interface="eth0"} 1000`,
+		`mrtgo_interface_packets_per_second{` + eth0 + `direction="in",interface="eth0",type="unicast"} 10`,
+		`mrtgo_interface_packets_per_second{` + eth0 + `direction="out",interface="eth0",type="unicast"} 20`,
+		`mrtgo_interface_packets_per_second{` + eth0 + `direction="in",interface="eth0",type="multicast"} 3`,
+		`mrtgo_interface_packets_per_second{` + eth0 + `direction="out",interface="eth0",type="multicast"} 4`,
+		`mrtgo_interface_packets_per_second{` + eth0 + `direction="in",interface="eth0",type="broadcast"} 0`,
+		`mrtgo_interface_errors_per_second{` + eth0 + `direction="in",interface="eth0",type="errors"} 1`,
+		`mrtgo_interface_errors_per_second{` + eth0 + `direction="out",interface="eth0",type="errors"} 0`,
+		`mrtgo_interface_errors_per_second{` + eth0 + `direction="in",interface="eth0",type="discards"} 2`,
+		`mrtgo_interface_errors_per_second{` + eth0 + `direction="out",interface="eth0",type="discards"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("store scrape lacks %s", want)
+		}
+	}
+	for _, not := range []string{`direction="out",interface="eth0",type="broadcast"`, `interface="lo",type=`} {
+		if strings.Contains(body, not) {
+			t.Errorf("store scrape has a rate with %s", not)
+		}
+	}
+	promtooltest.Check(t, body)
+}

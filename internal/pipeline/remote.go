@@ -33,6 +33,19 @@ const (
 	MetricAggregate = "mrtgo_aggregate_value"
 )
 
+// Label names of those series, besides __name__ and the [remote_write] labels: one
+// place for what sends them (Remote) and what reads them back (package promread).
+const (
+	LabelDevice      = "device"
+	LabelInterface   = "interface"
+	LabelDirection   = "direction" // "in" or "out"
+	LabelType        = "type"      // a RemoteTypes value
+	LabelDescription = "description"
+	LabelTarget      = "target"
+	LabelAggregate   = "aggregate"
+	LabelUnit        = "unit" // absent when the target has none
+)
+
 // Remote puts the rows each commit completed into a remote-write queue: for every
 // series, the one-step rows (average rates, as "mrtgo fetch" prints them) that ended
 // since the last Export. How far each device got is kept in the queue itself, written
@@ -238,7 +251,7 @@ func (x *Remote) refreshLabels(names []string) error {
 		x.facts[n] = b
 		delete(x.speed, n)
 		if dev, iface, ok := series.Split(n); ok && info.Speed > 0 {
-			l := []remotewrite.Label{{Name: "__name__", Value: MetricInterfaceSpeed}, {Name: "device", Value: dev}, {Name: "interface", Value: iface}}
+			l := []remotewrite.Label{{Name: "__name__", Value: MetricInterfaceSpeed}, {Name: LabelDevice, Value: dev}, {Name: LabelInterface, Value: iface}}
 			x.speed[n] = sent{append(l, x.extra...), info.Speed}
 		}
 	}
@@ -280,13 +293,13 @@ func (x *Remote) seriesLabels(name string, spec rrd.Spec, info series.Info) []se
 		if !found {
 			typ, dir = "", ds.Name
 		}
-		l := []remotewrite.Label{{Name: "__name__", Value: metric}, {Name: "device", Value: dev},
-			{Name: "interface", Value: iface}, {Name: "direction", Value: dir}}
+		l := []remotewrite.Label{{Name: "__name__", Value: metric}, {Name: LabelDevice, Value: dev},
+			{Name: LabelInterface, Value: iface}, {Name: LabelDirection, Value: dir}}
 		if typ != "" {
-			l = append(l, remotewrite.Label{Name: "type", Value: RemoteTypes[typ]})
+			l = append(l, remotewrite.Label{Name: LabelType, Value: RemoteTypes[typ]})
 		}
 		if info.Alias != "" {
-			l = append(l, remotewrite.Label{Name: "description", Value: info.Alias})
+			l = append(l, remotewrite.Label{Name: LabelDescription, Value: info.Alias})
 		}
 		out[d] = sent{append(l, x.extra...), scale}
 	}
@@ -307,37 +320,23 @@ func stepStart(t time.Time, step time.Duration) time.Time {
 }
 
 // targetLabels is seriesLabels for a target of device dev or an aggregate: its values
-// as its page shows them, with its unit.
+// as its page shows them, with its unit (RemoteTarget).
 func (x *Remote) targetLabels(dev, kind, name string, spec rrd.Spec) []sent {
-	var sh shown
-	found := false
-	if kind == series.KindTarget {
-		for _, t := range x.Targets.Devices[dev] {
-			if t.Name == name {
-				sh, found = targetShown(dev, t), true
-			}
-		}
-	} else {
-		for _, a := range x.Targets.Aggregates {
-			if a.Name == name {
-				sh, found = x.Targets.aggregateShown(a), true
-			}
-		}
-	}
-	if !found {
+	rt, ok := x.Targets.remoteTarget(kind, dev, name)
+	if !ok {
 		return nil
 	}
 	out := make([]sent, len(spec.DS))
 	for d, ds := range spec.DS {
-		l := []remotewrite.Label{{Name: "__name__", Value: MetricTarget}, {Name: "device", Value: dev}, {Name: "target", Value: name}}
-		if kind == series.KindAggregate {
-			l = []remotewrite.Label{{Name: "__name__", Value: MetricAggregate}, {Name: "aggregate", Value: name}}
+		l := []remotewrite.Label{{Name: "__name__", Value: rt.Metric}}
+		for _, k := range rt.keys() {
+			l = append(l, remotewrite.Label{Name: k[0], Value: k[1]})
 		}
-		l = append(l, remotewrite.Label{Name: "direction", Value: ds.Name})
-		if u := sh.target.Unit; u != "" {
-			l = append(l, remotewrite.Label{Name: "unit", Value: u})
+		l = append(l, remotewrite.Label{Name: LabelDirection, Value: ds.Name})
+		if rt.Unit != "" {
+			l = append(l, remotewrite.Label{Name: LabelUnit, Value: rt.Unit})
 		}
-		out[d] = sent{append(l, x.extra...), sh.scale * 8}
+		out[d] = sent{append(l, x.extra...), rt.Scale}
 	}
 	return out
 }

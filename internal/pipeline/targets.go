@@ -84,9 +84,9 @@ func TargetSpec(step time.Duration, t config.Target, bits int, archives []rrd.Ar
 	return rrd.Spec{Step: step, Heartbeat: 2 * step, DS: []rrd.DS{ds("in"), ds("out")}, Archives: archives}
 }
 
-// aggregateSpec is the store layout of an aggregate: the sums as gauges, one update
+// AggregateSpec is the store layout of an aggregate: the sums as gauges, one update
 // per row at the row's end, so that each row is exactly the sum.
-func aggregateSpec(step time.Duration, archives []rrd.Archive) rrd.Spec {
+func AggregateSpec(step time.Duration, archives []rrd.Archive) rrd.Spec {
 	ds := func(name string) rrd.DS { return rrd.DS{Name: name, Type: rrd.Gauge, Min: math.NaN(), Max: math.NaN()} }
 	return rrd.Spec{Step: step, Heartbeat: 2 * step, DS: []rrd.DS{ds("in"), ds("out")}, Archives: archives}
 }
@@ -239,7 +239,7 @@ func (r *Recorder) aggregateUpdates() ([]rrd.Update, error) {
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
 			from = done.Add(-r.step)
-			if err := r.db.Create(a.series, aggregateSpec(r.step, r.arch), from); err != nil {
+			if err := r.db.Create(a.series, AggregateSpec(r.step, r.arch), from); err != nil {
 				return nil, fmt.Errorf("create series %s: %w", a.series, err)
 			}
 		case err != nil:
