@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
@@ -68,7 +69,9 @@ type Source struct {
 	o        Options
 	client   *http.Client
 	archives []rrd.Archive
-	targets  map[string]pipeline.RemoteTarget // the targets and aggregates of the file, by series
+	// targets are the targets and aggregates of the file, by series; swapped whole
+	// when the file is read again (SetTargets) while pages are drawn.
+	targets atomic.Pointer[map[string]pipeline.RemoteTarget]
 
 	mu     sync.Mutex
 	read   time.Time // when the list below was read
@@ -104,7 +107,22 @@ func New(o Options) (*Source, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = o.TLS
 	archives := series.Archives(o.Step, o.Retention)
-	return &Source{o: o, client: &http.Client{Transport: tr}, archives: archives, targets: o.Targets.RemoteTargets(o.Step, archives)}, nil
+	s := &Source{o: o, client: &http.Client{Transport: tr}, archives: archives}
+	s.SetTargets(o.Targets)
+	return s, nil
+}
+
+// SetTargets takes the targets and aggregates of a targets file read again ("mrtgo
+// run" reloading it): the pages drawn next read them by it.
+func (s *Source) SetTargets(t pipeline.Targets) {
+	m := t.RemoteTargets(s.o.Step, s.archives)
+	s.targets.Store(&m)
+}
+
+// target is the file's target or aggregate of series name.
+func (s *Source) target(name string) (pipeline.RemoteTarget, bool) {
+	rt, ok := (*s.targets.Load())[name]
+	return rt, ok
 }
 
 var _ pipeline.Store = (*Source)(nil)
@@ -183,7 +201,7 @@ func (s *Source) list() ([]string, map[string]iface, error) {
 		}
 	}
 	held := map[string]time.Time{}
-	if len(s.targets) > 0 {
+	if len(*s.targets.Load()) > 0 {
 		if held, err = s.listTargets(now.Add(-keep), now, lastEnd); err != nil {
 			return nil, nil, err
 		}
@@ -247,7 +265,7 @@ func (s *Source) targetOf(metric string, l map[string]string) (string, bool) {
 	if metric == pipeline.MetricTarget {
 		name = series.KindName(l[pipeline.LabelDevice], series.KindTarget, l[pipeline.LabelTarget])
 	}
-	rt, ok := s.targets[name]
+	rt, ok := s.target(name)
 	return name, ok && rt.Metric == metric && rt.Unit == l[pipeline.LabelUnit]
 }
 
@@ -283,7 +301,7 @@ func (s *Source) Info(name string) (rrd.Spec, time.Time, error) {
 	group := s.groups[name]
 	last, held := s.held[name]
 	s.mu.Unlock()
-	if rt, ok := s.targets[name]; ok {
+	if rt, ok := s.target(name); ok {
 		if !held {
 			return rrd.Spec{}, time.Time{}, fmt.Errorf("info %s: %w", name, rrd.ErrNoSeries)
 		}
@@ -346,7 +364,7 @@ type reading struct {
 }
 
 func (s *Source) reading(name string) reading {
-	if rt, ok := s.targets[name]; ok {
+	if rt, ok := s.target(name); ok {
 		return reading{s.selector(rt.Metric, rt.Labels()), pipeline.LabelDirection, rt.Scale}
 	}
 	dev, kind, ifc, _ := series.Parse(name)

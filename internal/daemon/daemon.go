@@ -28,6 +28,7 @@ import (
 	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/poller"
+	"github.com/mrtgo/mrtgo/promread"
 	"github.com/mrtgo/mrtgo/rrd"
 	"github.com/mrtgo/mrtgo/web"
 )
@@ -192,7 +193,19 @@ func New(cfg *config.Config, w *Writer, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, o: o, log: o.Log, w: w, pub: Publisher(cfg, w.DB, o.Log), metrics: metrics.New(),
+	// The pages come from the local store, or with [remote_read] from the engine the
+	// pollers write to, as a web node draws them (the local store still takes every
+	// commit, for cron's decisions, thresholds and the remote-write queue).
+	var pages pipeline.Store = w.DB
+	src, err := OpenRemoteRead(cfg)
+	if err != nil {
+		evlog.Close()
+		return nil, err
+	}
+	if src != nil {
+		pages = src
+	}
+	d := &Daemon{cfg: cfg, o: o, log: o.Log, w: w, pub: Publisher(cfg, pages, o.Log), metrics: metrics.New(),
 		watch: watch, alerts: pipeline.NewAlerter(cfg, o.Log), evlog: evlog, interval: o.Interval,
 		renderCfg: cfg, want: make(chan struct{}, 1)}
 	fail := func(err error) (*Daemon, error) {
@@ -371,6 +384,10 @@ func (d *Daemon) render(ctx context.Context) {
 		d.pub.Order, d.pub.Hosts, d.pub.Location = DeviceOrder(cfg), Hosts(cfg), cfg.Location
 		d.pub.Targets = pipeline.TargetsOf(cfg)
 		d.pub.Alerts = over
+		if src, ok := d.pub.DB.(*promread.Source); ok {
+			src.SetTargets(d.pub.Targets)
+			d.settle(ctx)
+		}
 		// Shutting down abandons a render in flight: every file is written whole (to
 		// a temporary name, then renamed), and the next start redraws what is stale.
 		st, err := d.pub.Publish(ctx)
@@ -383,6 +400,26 @@ func (d *Daemon) render(ctx context.Context) {
 		}
 		d.metrics.ObserveRender(st.Duration, st.Drawn, time.Since(began))
 		d.log.Info("render done", "interfaces", st.Interfaces, "drawn", st.Drawn, "render", st.Duration.Round(time.Millisecond))
+	}
+}
+
+// settle waits, before a render drawn from the engine, until this poller's queue has
+// been sent (the commit's rows are in the engine), for at most half an interval: a
+// receiver that is down delays the pages by that much, never the polls.
+func (d *Daemon) settle(ctx context.Context) {
+	if d.remote == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.interval/2)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for d.remote.Stats().Queue.Records > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
 
@@ -536,6 +573,10 @@ func (d *Daemon) reload() {
 	if !reflect.DeepEqual(old.RemoteWrite, cfg.RemoteWrite) {
 		log.Warn("reload: [remote_write] changed; restart mrtgo run to apply it")
 		cfg.RemoteWrite = old.RemoteWrite
+	}
+	if !reflect.DeepEqual(old.RemoteRead, cfg.RemoteRead) {
+		log.Warn("reload: [remote_read] changed; restart mrtgo run to apply it")
+		cfg.RemoteRead = old.RemoteRead
 	}
 	if old.Events.Data != cfg.Events.Data || old.Events.Keep != cfg.Events.Keep {
 		log.Warn("reload: [events] data or keep changed; restart mrtgo run to apply it")
