@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"log/slog"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/series"
+	"github.com/mrtgo/mrtgo/remotewrite"
+	"github.com/mrtgo/mrtgo/rrd"
+)
+
+// backfillStore makes a store holding ten days of five-minute history of one
+// interface of core1 up to end, in archives reaching one, three, eight and 400 days
+// back, with an unknown step in every 40.
+func backfillStore(t *testing.T, path string, end time.Time) *rrd.DB {
+	t.Helper()
+	db, err := rrd.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	const step = 5 * time.Minute
+	keep := config.Retention{Daily: 24 * time.Hour, Weekly: 3 * 24 * time.Hour, Monthly: 8 * 24 * time.Hour, Yearly: 400 * 24 * time.Hour}
+	n := series.Name("core1", "xe-0/0/0")
+	steps := 10 * 288
+	if err := db.Create(n, series.SpecWith(step, 10e9, 64, series.Archives(step, keep)), end.Add(-time.Duration(steps+1)*step)); err != nil {
+		t.Fatal(err)
+	}
+	if err := series.PutInterfaces(db, map[string]series.Info{n: {Index: 1, Speed: 10e9, Bits: 64}}); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Backfill([]string{n}, func(int) (rrd.History, error) {
+		var rates []float64
+		for k := range steps {
+			if k%40 == 3 {
+				rates = append(rates, math.NaN(), math.NaN())
+				continue
+			}
+			rates = append(rates, float64(1e6+k), float64(2e6+k))
+		}
+		return rrd.History{End: end, Rates: rates, Last: []rrd.Value{rrd.Uint(1e12), rrd.Uint(2e12)}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// times returns the times of the samples of the "in" bits series, and checks they
+// are in order and apart.
+func times(t *testing.T, got map[string][]remotewrite.Sample) []int64 {
+	t.Helper()
+	var out []int64
+	for k, ss := range got {
+		if k != "__name__=mrtgo_interface_bits_per_second,device=core1,direction=in,interface=xe-0/0/0" {
+			continue
+		}
+		for i, s := range ss {
+			if i > 0 && !s.Time.After(ss[i-1].Time) {
+				t.Errorf("sample at %v after one at %v", s.Time, ss[i-1].Time)
+			}
+			out = append(out, s.Time.Unix())
+		}
+	}
+	return out
+}
+
+// TestBackfillPositions back-fills a store through a queue: the history goes up to
+// the end of the last step, which becomes the live position; run again it sends
+// nothing, with Again all of it again; split by From and To it sends the same
+// samples in two parts; a live position already in the queue is where it stops.
+func TestBackfillPositions(t *testing.T) {
+	dir := t.TempDir()
+	end := time.Unix(1764400200, 0).UTC() // a whole five minutes
+	db := backfillStore(t, filepath.Join(dir, "mrtgo.db"), end)
+	log := slog.New(slog.DiscardHandler)
+	open := func(name string) (*Remote, *remotewrite.Queue) {
+		q, err := remotewrite.OpenQueue(filepath.Join(dir, name), remotewrite.QueueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { q.Close() })
+		x, err := NewRemote(db, q, nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x, q
+	}
+	x, q := open("queue")
+	state := filepath.Join(dir, "queue", "backfill.json")
+	st, err := x.Backfill(BackfillOptions{State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := times(t, drain(t, q))
+	t.Logf("%d samples, by row length %v", st.Samples, st.ByRow)
+	if st.Positions != 1 || x.cursor["core1"] != end.Unix() {
+		t.Errorf("positions %d, cursor %v; want 1 and %v", st.Positions, x.cursor["core1"], end.Unix())
+	}
+	if len(all) == 0 || all[len(all)-1] != end.Unix() {
+		t.Fatalf("last sample %v, want the end of the history %v", all, end.Unix())
+	}
+	if len(st.ByRow) != 4 {
+		t.Errorf("samples by row length %v, want rows of the four archives", st.ByRow)
+	}
+	// Each archive's rows are apart by its row length, and the finer ones are later.
+	prev := int64(math.MaxInt64)
+	for i := 1; i < len(all); i++ {
+		gap := all[i] - all[i-1]
+		if gap > prev && gap%prev != 0 { // an unknown row leaves a gap of whole rows
+			t.Errorf("rows of %ds after rows of %ds at %v", gap, prev, time.Unix(all[i], 0))
+		}
+		if gap < prev {
+			prev = gap
+		}
+	}
+
+	// Again: nothing new. With Again: the same.
+	if st, err := x.Backfill(BackfillOptions{State: state}); err != nil || st.Samples != 0 {
+		t.Errorf("second back-fill: %d samples, %v; want none", st.Samples, err)
+	}
+	drain(t, q)
+	if _, err := x.Backfill(BackfillOptions{State: state, Again: true}); err != nil {
+		t.Fatal(err)
+	}
+	if again := times(t, drain(t, q)); !slices.Equal(again, all) {
+		t.Errorf("Again sent %d samples, want the %d of the first run", len(again), len(all))
+	}
+
+	// From and To, then the rest: the same samples, none twice.
+	x2, q2 := open("queue2")
+	state2 := filepath.Join(dir, "queue2", "backfill.json")
+	from, to := time.Unix(all[len(all)/3], 0), time.Unix(all[2*len(all)/3], 0)
+	if _, err := x2.Backfill(BackfillOptions{State: state2, From: from, To: to}); err != nil {
+		t.Fatal(err)
+	}
+	part := times(t, drain(t, q2))
+	for _, u := range part {
+		if u <= from.Unix() || u > to.Unix() {
+			t.Errorf("sample at %v outside (%v, %v]", time.Unix(u, 0), from, to)
+		}
+	}
+	if _, err := x2.Backfill(BackfillOptions{State: state2}); err != nil {
+		t.Fatal(err)
+	}
+	rest := times(t, drain(t, q2))
+	both := append(slices.Clone(part), rest...)
+	slices.Sort(both)
+	if !slices.Equal(both, all) {
+		t.Errorf("in two parts %d+%d samples, want the %d of one run", len(part), len(rest), len(all))
+	}
+
+	// A device the live export has a position for: the back-fill stops there.
+	x3, q3 := open("queue3")
+	pos := end.Add(-3 * time.Hour)
+	x3.cursor["core1"] = pos.Unix()
+	if _, err := x3.Backfill(BackfillOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := times(t, drain(t, q3))
+	if len(got) == 0 || got[len(got)-1] > pos.Unix() || got[len(got)-1] < pos.Unix()-600 {
+		t.Fatalf("with a position at %v the back-fill sent %d samples, up to %v", pos, len(got), got[len(got)-1:])
+	}
+	if c := x3.cursor["core1"]; c != pos.Unix() {
+		t.Errorf("the back-fill moved the position to %v", time.Unix(c, 0))
+	}
+	if m := q3.Mark(); len(m) == 0 {
+		t.Error("no mark in the queue")
+	}
+}
+
+func TestSpans(t *testing.T) {
+	have := [][2]int64{{10, 20}, {30, 40}}
+	if got, want := minusSpans(0, 50, have), [][2]int64{{0, 10}, {20, 30}, {40, 50}}; !slices.Equal(got, want) {
+		t.Errorf("minus %v, want %v", got, want)
+	}
+	if got := minusSpans(12, 18, have); len(got) != 0 {
+		t.Errorf("minus inside %v, want nothing", got)
+	}
+	if got, want := addSpan(have, [2]int64{20, 30}), [][2]int64{{10, 40}}; !slices.Equal(got, want) {
+		t.Errorf("add %v, want %v", got, want)
+	}
+	if got, want := addSpan(have, [2]int64{0, 5}), [][2]int64{{0, 5}, {10, 20}, {30, 40}}; !slices.Equal(got, want) {
+		t.Errorf("add %v, want %v", got, want)
+	}
+}
