@@ -52,18 +52,19 @@ func EncodeV2(dst []byte, batch []Series) []byte {
 		index[s] = i
 		return i
 	}
-	refs := make([][]uint32, len(batch))
+	// Every series' label refs in one slice: series i's are refs[at[i]:at[i+1]].
+	var refs []uint32
+	at := make([]int, 1, len(batch)+1)
 	var labels []Label
-	for i, s := range batch {
+	for _, s := range batch {
 		labels = append(labels[:0], s.Labels...)
 		if !slices.IsSortedFunc(labels, compareLabels) {
 			slices.SortFunc(labels, compareLabels)
 		}
-		r := make([]uint32, 0, 2*len(labels))
 		for _, l := range labels {
-			r = append(r, ref(l.Name), ref(l.Value))
+			refs = append(refs, ref(l.Name), ref(l.Value))
 		}
-		refs[i] = r
+		at = append(at, len(refs))
 	}
 	for _, s := range symbols {
 		dst = protowire.AppendTag(dst, fieldV2Symbols, protowire.BytesType)
@@ -71,8 +72,9 @@ func EncodeV2(dst []byte, batch []Series) []byte {
 	}
 	meta := protowire.SizeTag(fieldV2MetaType) + protowire.SizeVarint(metricTypeGauge)
 	for i, s := range batch {
+		own := refs[at[i]:at[i+1]]
 		packed := 0
-		for _, r := range refs[i] {
+		for _, r := range own {
 			packed += protowire.SizeVarint(uint64(r))
 		}
 		size := protowire.SizeTag(fieldV2LabelRefs) + protowire.SizeBytes(packed)
@@ -84,7 +86,7 @@ func EncodeV2(dst []byte, batch []Series) []byte {
 		dst = protowire.AppendVarint(dst, uint64(size))
 		dst = protowire.AppendTag(dst, fieldV2LabelRefs, protowire.BytesType)
 		dst = protowire.AppendVarint(dst, uint64(packed))
-		for _, r := range refs[i] {
+		for _, r := range own {
 			dst = protowire.AppendVarint(dst, uint64(r))
 		}
 		for _, p := range s.Samples { // Sample's fields are numbered as v1's
