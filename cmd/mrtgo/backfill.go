@@ -134,6 +134,12 @@ func sendAll(ctx context.Context, r *daemon.Remote, e *env) error {
 		fmt.Fprintf(e.stdout, "; %d stay queued for the next poll or run", st.Queue.Samples)
 	}
 	fmt.Fprintln(e.stdout)
+	if err == nil && st.Dropped > 0 {
+		err = fmt.Errorf("the receiver refused %d samples: %s", st.Dropped, st.LastError)
+		if strings.Contains(st.LastError, "out of bounds") || strings.Contains(st.LastError, "out of order") {
+			err = fmt.Errorf("%w (prometheus takes samples older than its head only with storage.tsdb.out_of_order_time_window set in prometheus.yml; set it, then run again with --again)", err)
+		}
+	}
 	return err
 }
 

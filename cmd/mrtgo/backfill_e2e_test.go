@@ -348,3 +348,24 @@ func checkSeam(t *testing.T, recv *receivertest.Receiver, data string, end time.
 		}
 	}
 }
+
+// TestBackfillWithoutOutOfOrder back-fills into a prometheus without out-of-order
+// ingestion, which refuses samples older than its head: the command fails, says how
+// many samples were refused, and names the setting that takes them.
+func TestBackfillWithoutOutOfOrder(t *testing.T) {
+	t.Parallel()
+	recv := receivertest.Prometheus(t)
+	end := time.Now().Add(-time.Hour).Truncate(receivertest.ImportedStep)
+	dir := t.TempDir()
+	receivertest.Imported(t, filepath.Join(dir, "mrtgo.db"), end, 10, config.DefaultRetention)
+	cfgPath := filepath.Join(dir, "targets.toml")
+	cfg := fmt.Sprintf("data = \"mrtgo.db\"\nstep = \"5m\"\n\n[[device]]\nname = \"core1\"\nhost = \"192.0.2.1\"\ninterfaces = [\"*\"]\n\n[remote_write]\nurl = %q\nmax_samples_per_send = 500\n", recv.WriteURL)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "backfill", "-c", cfgPath)
+	t.Logf("%s%s", out, errs)
+	if code != exitError || !strings.Contains(errs, "refused") || !strings.Contains(errs, "out_of_order_time_window") {
+		t.Errorf("backfill into prometheus without out-of-order: exit %d\n%s\n%s", code, out, errs)
+	}
+}
