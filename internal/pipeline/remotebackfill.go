@@ -55,10 +55,14 @@ type BackfillStats struct {
 // begin (on a boundary of its own rows, so that no time is sent twice or left out).
 // Unknown rows are not sent. A series' samples are queued oldest first.
 //
-// The back-fill stops where the live export begins (the device's position in the
-// queue's mark), so that the two never send the same step. A device the live export
-// has not seen yet is given, with its history, the end of its last completed step as
-// its position: the live export (a later poll or run) goes on from there. What was
+// The back-fill stops where the live export of the device began (kept in the queue's
+// mark beside its position), so that the two never send the same step, however far the
+// live export has gone since. A device the live export has not seen yet is given, with
+// its history, the end of its last completed step as its position: the live export (a
+// later poll or run) goes on from there. A device whose live export began before
+// where it began was kept is taken from its position at the first back-fill: the
+// steps the live export sent before are sent again, the same samples, which engines
+// store once. What was
 // sent is recorded by series in opts.State after each queued batch; a Backfill run
 // again sends only rows outside what was recorded (Again sends them anyway). A
 // process stopped between a queued batch and its record sends that batch again on the
@@ -125,17 +129,26 @@ func (x *Remote) Backfill(opts BackfillOptions) (BackfillStats, error) {
 	}
 	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
 		ss := byDevice[dev]
-		until, err := x.lastCompleted(ss)
-		if err != nil {
-			return st, err
-		}
-		if c, ok := x.cursor[dev]; ok {
-			until = time.Unix(c, 0).UTC()
-		} else if !until.IsZero() {
-			moved[dev] = until.Unix() // the live export goes on from here
+		hi, ok := x.cursor[liveStartKey(dev)]
+		switch c, live := x.cursor[dev]; {
+		case ok:
+		case live:
+			// The live export began before where it began was kept: its position
+			// now stands for it, once and for all.
+			hi = c
+			moved[liveStartKey(dev)] = c
+		default:
+			until, err := x.lastCompleted(ss)
+			if err != nil {
+				return st, err
+			}
+			if until.IsZero() {
+				continue
+			}
+			hi = until.Unix()
+			moved[dev], moved[liveStartKey(dev)] = hi, hi // the live export goes on from here
 			st.Positions++
 		}
-		hi := until.Unix()
 		if !opts.To.IsZero() && opts.To.Unix() < hi {
 			hi = opts.To.Unix()
 		}

@@ -155,22 +155,32 @@ func TestBackfillPositions(t *testing.T) {
 		t.Errorf("in two parts %d+%d samples, want the %d of one run", len(part), len(rest), len(all))
 	}
 
-	// A device the live export has a position for: the back-fill stops there.
+	// The live export went on since: a back-fill still stops where it began.
+	x.cursor["core1"] = end.Add(time.Hour).Unix()
+	if st, err := x.Backfill(BackfillOptions{State: state, Again: true}); err != nil || st.Samples != len(all)*3 {
+		t.Errorf("with the live export further on, Again queued %d samples, %v; want %d", st.Samples, err, len(all)*3)
+	}
+	if again := times(t, drain(t, q)); !slices.Equal(again, all) {
+		t.Errorf("with the live export further on, Again sent %d samples, want the %d of the first run", len(again), len(all))
+	}
+
+	// The live export first, then a back-fill: it stops where the live export
+	// began, and the two send every row once.
 	x3, q3 := open("queue3")
-	pos := end.Add(-3 * time.Hour)
-	x3.cursor["core1"] = pos.Unix()
-	if _, err := x3.Backfill(BackfillOptions{}); err != nil {
+	if _, err := x3.Export(); err != nil {
 		t.Fatal(err)
 	}
-	got := times(t, drain(t, q3))
-	if len(got) == 0 || got[len(got)-1] > pos.Unix() || got[len(got)-1] < pos.Unix()-600 {
-		t.Fatalf("with a position at %v the back-fill sent %d samples, up to %v", pos, len(got), got[len(got)-1:])
+	live := times(t, drain(t, q3))
+	if len(live) != 1 || live[0] != end.Unix() {
+		t.Fatalf("the live export sent %v, want the last step's row %v", live, end.Unix())
 	}
-	if c := x3.cursor["core1"]; c != pos.Unix() {
-		t.Errorf("the back-fill moved the position to %v", time.Unix(c, 0))
+	x3.cursor["core1"] = end.Add(time.Hour).Unix() // and went on
+	if st, err := x3.Backfill(BackfillOptions{}); err != nil || st.Positions != 0 {
+		t.Fatalf("back-fill after the live export: %+v, %v", st, err)
 	}
-	if m := q3.Mark(); len(m) == 0 {
-		t.Error("no mark in the queue")
+	back := times(t, drain(t, q3))
+	if got := append(back, live...); !slices.Equal(got, all) {
+		t.Errorf("live export %d and back-fill %d samples, want the %d of a back-fill alone, each once", len(live), len(back), len(all))
 	}
 }
 
