@@ -78,6 +78,9 @@ protocol = "auto"
 				t.Fatalf("backfill: exit %d: %s\n%s", code, out, errs)
 			}
 			t.Logf("backfill: %s", strings.TrimSpace(out))
+			if strings.ContainsAny(errs, "\r\x1b") {
+				t.Errorf("a progress bar drawn where stderr is not a terminal: %q", errs)
+			}
 			if !strings.Contains(out, "(remote-write v1)") {
 				t.Errorf("protocol auto did not fall back to v1 with a receiver of v1 only:\n%s", out)
 			}
@@ -100,6 +103,11 @@ protocol = "auto"
 			// A poll goes on from the end of the history, as poll --once does.
 			pollAfter(t, filepath.Join(dir, "mrtgo.db"), filepath.Join(dir, "remote-write"), recv.WriteURL, end, last, 6)
 			recv.Flush()
+			checkSeam(t, recv, filepath.Join(dir, "mrtgo.db"), end, 6)
+			// The poller went on: a back-fill now still sends nothing.
+			if code, out, errs := runCmd(t, "backfill", "-c", cfgPath); code != exitOK || !strings.HasPrefix(out, "queued 0 samples of 0 series") {
+				t.Errorf("backfill after the poll: exit %d: %s\n%s", code, out, errs)
+			}
 			checkSeam(t, recv, filepath.Join(dir, "mrtgo.db"), end, 6)
 		})
 	}
