@@ -18,12 +18,12 @@ const backfillSynopsis = "[-c FILE] [--from T] [--to T] [--again] [--queue-only]
 
 // runBackfill sends the store's history (imported from MRTG, or kept from before
 // [remote_write] was set) to the engine, through the queue and sender a poller uses,
-// up to where the live export of each device begins.
+// up to where the live export of each device began.
 func runBackfill(ctx context.Context, e *env, args []string) error {
 	fs, c := newFlags(e, "backfill", backfillSynopsis)
 	shardFlag(fs, c)
 	from := fs.String("from", "", "send rows ending after `time` (RFC 3339, or \"2026-11-29 10:00\" in the configured zone); default: the oldest")
-	to := fs.String("to", "", "send rows ending at or before `time`; default: up to where the live export begins")
+	to := fs.String("to", "", "send rows ending at or before `time`; default: up to where the live export began")
 	again := fs.Bool("again", false, "send again what earlier back-fills sent (the engine stores a sample sent twice once)")
 	queueOnly := fs.Bool("queue-only", false, "queue the history and leave the sending to the next \"poll --once\" or \"run\"")
 	pos, err := parseArgs(fs, c, e, args)

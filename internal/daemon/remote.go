@@ -153,7 +153,7 @@ func (r *Remote) Labels() []remotewrite.Label {
 	return out
 }
 
-// Backfill queues the store's history from before the live export's position
+// Backfill queues the store's history from before where the live export began
 // (pipeline.Remote.Backfill). What back-fills sent is kept in "backfill.json" in the
 // queue's directory, beside the queue it was put in.
 func (r *Remote) Backfill(o pipeline.BackfillOptions) (pipeline.BackfillStats, error) {
