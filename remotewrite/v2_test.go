@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,7 +368,8 @@ func TestWriterProtocols(t *testing.T) {
 			}
 			defer q.Close()
 			sent := putSteps(t, q, 5)
-			w, err := NewWriter(q, Options{URL: srv.URL, Protocol: tc.protocol, MinBackoff: time.Millisecond})
+			warns := &countWarns{}
+			w, err := NewWriter(q, Options{URL: srv.URL, Protocol: tc.protocol, MinBackoff: time.Millisecond, Log: slog.New(warns)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -399,6 +402,9 @@ func TestWriterProtocols(t *testing.T) {
 					t.Errorf("series %d: got %v, sent %v", i, got[i], sent[i])
 				}
 			}
+			if fell := tc.want == "v1" && tc.protocol == "auto"; warns.n.Load() != map[bool]int64{true: 1}[fell] {
+				t.Errorf("%d warnings logged, want one for a fall-back to v1, none otherwise", warns.n.Load())
+			}
 			st := w.Stats()
 			if st.Sent != 10 || st.Dropped != 0 || st.Protocol != tc.want {
 				t.Errorf("stats: sent %d, dropped %d, protocol %s; want 10, 0, %s", st.Sent, st.Dropped, st.Protocol, tc.want)
@@ -406,6 +412,19 @@ func TestWriterProtocols(t *testing.T) {
 		})
 	}
 }
+
+// countWarns counts the records logged at warning level and above.
+type countWarns struct{ n atomic.Int64 }
+
+func (c *countWarns) Enabled(context.Context, slog.Level) bool { return true }
+func (c *countWarns) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		c.n.Add(1)
+	}
+	return nil
+}
+func (c *countWarns) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *countWarns) WithGroup(string) slog.Handler      { return c }
 
 func allOf(kind string) func(*testing.T, []string) {
 	return func(t *testing.T, kinds []string) {
