@@ -79,6 +79,17 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 
 	bar := progress.New(e.stderr, 0, "series")
 	o.Progress = bar.Update
+	if !*queueOnly {
+		// A long history is sent as it is queued, a quarter of the queue's cap at a
+		// time: past the cap the queue would drop its oldest records.
+		limit := cfg.RemoteWrite.MaxQueueSize / 4
+		o.Queued = func() error {
+			if r.Stats().Queue.Bytes < limit {
+				return nil
+			}
+			return r.SendAll(ctx)
+		}
+	}
 	st, err := r.Backfill(o)
 	bar.Finish()
 	if err != nil {
@@ -97,6 +108,9 @@ func runBackfill(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 	if *queueOnly {
+		if d := r.Stats().Queue.Dropped; d > 0 {
+			return fmt.Errorf("the queue dropped %d samples past max_queue_size: raise it, or back-fill without --queue-only", d)
+		}
 		return nil
 	}
 	return sendAll(ctx, r, e)
@@ -134,6 +148,9 @@ func sendAll(ctx context.Context, r *daemon.Remote, e *env) error {
 		fmt.Fprintf(e.stdout, "; %d stay queued for the next poll or run", st.Queue.Samples)
 	}
 	fmt.Fprintln(e.stdout)
+	if err == nil && st.Queue.Dropped > 0 {
+		err = fmt.Errorf("the queue dropped %d samples past max_queue_size: raise it, then run again with --again", st.Queue.Dropped)
+	}
 	if err == nil && st.Dropped > 0 {
 		err = fmt.Errorf("the receiver refused %d samples: %s", st.Dropped, st.LastError)
 		if strings.Contains(st.LastError, "out of bounds") || strings.Contains(st.LastError, "out of order") {

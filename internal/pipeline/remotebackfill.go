@@ -34,6 +34,12 @@ type BackfillOptions struct {
 	Again bool
 	// Progress, when not nil, is told the series done out of the total.
 	Progress func(done, total int)
+	// Queued, when not nil, is called after each batch is put in the queue: a caller
+	// sends there what the queue holds when it has grown large, so that a long
+	// history does not fill the queue past its cap (past which its oldest records
+	// would be dropped). An error stops the back-fill; what was queued stays queued
+	// and recorded.
+	Queued func() error
 }
 
 // BackfillStats count what a Backfill queued.
@@ -125,7 +131,13 @@ func (x *Remote) Backfill(opts BackfillOptions) (BackfillStats, error) {
 		}
 		clear(record)
 		batch, pending = batch[:0], 0
-		return writeSent(opts.State, sent)
+		if err := writeSent(opts.State, sent); err != nil {
+			return err
+		}
+		if opts.Queued != nil {
+			return opts.Queued()
+		}
+		return nil
 	}
 	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
 		ss := byDevice[dev]

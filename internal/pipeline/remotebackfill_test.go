@@ -1,12 +1,20 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/snappy"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/series"
@@ -14,10 +22,10 @@ import (
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
-// backfillStore makes a store holding ten days of five-minute history of one
-// interface of core1 up to end, in archives reaching one, three, eight and 400 days
-// back, with an unknown step in every 40.
-func backfillStore(t *testing.T, path string, end time.Time) *rrd.DB {
+// backfillStore makes a store holding ten days of five-minute history of n
+// interfaces of core1 (xe-0/0/0, ...) up to end, in archives reaching one, three,
+// eight and 400 days back, with an unknown step in every 40.
+func backfillStore(t *testing.T, path string, end time.Time, n int) *rrd.DB {
 	t.Helper()
 	db, err := rrd.Open(path, nil)
 	if err != nil {
@@ -26,15 +34,21 @@ func backfillStore(t *testing.T, path string, end time.Time) *rrd.DB {
 	t.Cleanup(func() { db.Close() })
 	const step = 5 * time.Minute
 	keep := config.Retention{Daily: 24 * time.Hour, Weekly: 3 * 24 * time.Hour, Monthly: 8 * 24 * time.Hour, Yearly: 400 * 24 * time.Hour}
-	n := series.Name("core1", "xe-0/0/0")
+	var names []string
+	infos := map[string]series.Info{}
+	for i := range n {
+		name := series.Name("core1", fmt.Sprintf("xe-0/0/%d", i))
+		names = append(names, name)
+		infos[name] = series.Info{Index: i + 1, Speed: 10e9, Bits: 64}
+	}
 	steps := 10 * 288
-	if err := db.Create(n, series.SpecWith(step, 10e9, 64, series.Archives(step, keep)), end.Add(-time.Duration(steps+1)*step)); err != nil {
+	if err := db.CreateBatch(names, series.SpecWith(step, 10e9, 64, series.Archives(step, keep)), end.Add(-time.Duration(steps+1)*step)); err != nil {
 		t.Fatal(err)
 	}
-	if err := series.PutInterfaces(db, map[string]series.Info{n: {Index: 1, Speed: 10e9, Bits: 64}}); err != nil {
+	if err := series.PutInterfaces(db, infos); err != nil {
 		t.Fatal(err)
 	}
-	err = db.Backfill([]string{n}, func(int) (rrd.History, error) {
+	err = db.Backfill(names, func(int) (rrd.History, error) {
 		var rates []float64
 		for k := range steps {
 			if k%40 == 3 {
@@ -77,7 +91,7 @@ func times(t *testing.T, got map[string][]remotewrite.Sample) []int64 {
 func TestBackfillPositions(t *testing.T) {
 	dir := t.TempDir()
 	end := time.Unix(1764400200, 0).UTC() // a whole five minutes
-	db := backfillStore(t, filepath.Join(dir, "mrtgo.db"), end)
+	db := backfillStore(t, filepath.Join(dir, "mrtgo.db"), end, 1)
 	log := slog.New(slog.DiscardHandler)
 	open := func(name string) (*Remote, *remotewrite.Queue) {
 		q, err := remotewrite.OpenQueue(filepath.Join(dir, name), remotewrite.QueueOptions{})
@@ -93,9 +107,19 @@ func TestBackfillPositions(t *testing.T) {
 	}
 	x, q := open("queue")
 	state := filepath.Join(dir, "queue", "backfill.json")
-	st, err := x.Backfill(BackfillOptions{State: state})
+	x.PutSamples = 500
+	puts := 0
+	st, err := x.Backfill(BackfillOptions{State: state, Queued: func() error {
+		puts++
+		return nil
+	}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if qs := q.Stats(); puts != 1 || qs.Samples != st.Samples {
+		t.Errorf("Queued called %d times, %d of %d samples queued; want once (one series), all", puts, qs.Samples, st.Samples)
+	} else {
+		t.Logf("queue: %d bytes for %d samples", qs.Bytes, qs.Samples)
 	}
 	all := times(t, drain(t, q))
 	t.Logf("%d samples, by row length %v", st.Samples, st.ByRow)
@@ -197,5 +221,82 @@ func TestSpans(t *testing.T) {
 	}
 	if got, want := addSpan(have, [2]int64{0, 5}), [][2]int64{{0, 5}, {10, 20}, {30, 40}}; !slices.Equal(got, want) {
 		t.Errorf("add %v, want %v", got, want)
+	}
+}
+
+// TestBackfillDrains back-fills ten days of eight interfaces through a queue capped
+// at 24 KiB, in batches of a series (about 10 KiB): sending what is queued whenever it passes a quarter of the cap
+// (what "mrtgo backfill" does) delivers every sample, where queueing it all first
+// makes the queue drop its oldest records.
+func TestBackfillDrains(t *testing.T) {
+	dir := t.TempDir()
+	end := time.Unix(1764400200, 0).UTC()
+	db := backfillStore(t, filepath.Join(dir, "mrtgo.db"), end, 8)
+	var mu sync.Mutex
+	received := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		raw, err := snappy.Decode(nil, body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		batch, err := remotewrite.Decode(raw)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		received += remotewrite.Samples(batch)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	const capBytes = 24 << 10
+	for _, drain := range []bool{true, false} {
+		q, err := remotewrite.OpenQueue(filepath.Join(dir, fmt.Sprint("queue-", drain)), remotewrite.QueueOptions{MaxBytes: capBytes, SegmentBytes: 2 << 10, MaxSamples: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		x, err := NewRemote(db, q, nil, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.PutSamples = 500
+		w, err := remotewrite.NewWriter(q, remotewrite.Options{URL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := BackfillOptions{}
+		if drain {
+			o.Queued = func() error {
+				if q.Stats().Bytes < capBytes/4 {
+					return nil
+				}
+				return w.Flush(context.Background())
+			}
+		}
+		mu.Lock()
+		received = 0
+		mu.Unlock()
+		st, err := x.Backfill(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := received
+		mu.Unlock()
+		dropped := q.Stats().Dropped
+		switch {
+		case drain && (got != st.Samples || dropped != 0):
+			t.Errorf("sending as it queues: %d of %d samples received, %d dropped by the queue", got, st.Samples, dropped)
+		case !drain && dropped == 0:
+			t.Errorf("queueing %d samples first into %d bytes dropped nothing: the test's queue is too large to show the need", st.Samples, capBytes)
+		}
+		t.Logf("drain %v: %d samples queued, %d received, %d dropped by the queue", drain, st.Samples, got, dropped)
 	}
 }
