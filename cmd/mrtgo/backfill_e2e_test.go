@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,4 +377,156 @@ func TestBackfillWithoutOutOfOrder(t *testing.T) {
 	if code != exitError || !strings.Contains(errs, "refused") || !strings.Contains(errs, "out_of_order_time_window") {
 		t.Errorf("backfill into prometheus without out-of-order: exit %d\n%s\n%s", code, out, errs)
 	}
+}
+
+// TestBackfillMRTGImport imports an MRTG .log of MRTG's shape (600 rows each of five
+// minutes, 30 minutes and 2 hours, then 300 days) with "mrtgo import" and back-fills
+// it into victoria-metrics at the default retention: every sample sent is in the
+// engine once, each equal to a row of the store's archives at its time, oldest rows
+// the coarsest, and those of the day graph's span equal to what "mrtgo fetch" prints,
+// all of its rows.
+func TestBackfillMRTGImport(t *testing.T) {
+	t.Parallel()
+	recv := receivertest.VictoriaMetrics(t)
+	dir := t.TempDir()
+	end := time.Now().UTC().Truncate(5 * time.Minute).Add(-time.Minute).Unix()
+	var log strings.Builder
+	fmt.Fprintf(&log, "%d 123456789 987654321\n", end)
+	at := end
+	for _, c := range []struct {
+		span int64
+		n    int
+	}{{300, 600}, {1800, 600}, {7200, 600}, {86400, 300}} {
+		at = at / c.span * c.span
+		for range c.n {
+			v := math.Round(1e6 + 5e5*math.Sin(float64(at)/86400*2*math.Pi))
+			fmt.Fprintf(&log, "%d %.0f %.0f %.0f %.0f\n", at, v, v/2, v*1.2, v/2*1.2)
+			at -= c.span
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "r_xe.log"), []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mrtgCfg := filepath.Join(dir, "mrtg.cfg")
+	if err := os.WriteFile(mrtgCfg, []byte(fmt.Sprintf("WorkDir: %s\nTarget[r_xe]: #xe-0/0/0:public@192.0.2.1\nMaxBytes[r_xe]: 125000000\n", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	targets := filepath.Join(dir, "targets.toml")
+	if code, out, errs := runCmd(t, "import", "-c", targets, "--offline", mrtgCfg); code != exitOK {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, errs)
+	}
+	f, err := os.OpenFile(targets, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[remote_write]\nurl = %q\n", recv.WriteURL)
+	f.Close()
+	cfg, err := config.Load(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Devices) != 1 || len(cfg.Devices[0].Interfaces) != 1 {
+		t.Fatalf("import wrote %+v", cfg.Devices)
+	}
+	device, iface := cfg.Devices[0].Name, cfg.Devices[0].Interfaces[0]
+	code, out, errs := runCmd(t, "backfill", "-c", targets)
+	if code != exitOK {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, errs)
+	}
+	t.Logf("%s", out)
+	// What fetch prints at each resolution, by row end.
+	fetched := map[int64][]float64{}
+	var day []int64 // the day graph's rows with a value
+	for _, period := range []string{"day", "week", "month", "year"} {
+		code, out, errs := runCmd(t, "fetch", "-c", targets, "--device", device, "--interface", iface, "--period", period, "--format", "json")
+		if code != exitOK {
+			t.Fatalf("fetch: exit %d: %s", code, errs)
+		}
+		var r struct {
+			Rows []struct {
+				Time time.Time
+				In   *float64
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range r.Rows {
+			if row.In != nil {
+				fetched[row.Time.Unix()] = append(fetched[row.Time.Unix()], *row.In)
+				if period == "day" {
+					day = append(day, row.Time.Unix())
+				}
+			}
+		}
+	}
+	sel := fmt.Sprintf(`mrtgo_interface_bits_per_second{device=%q,interface=%q,direction="in"}`, device, iface)
+	got, err := recv.Query(sel, time.Unix(end, 0).Add(-320*24*time.Hour), time.Unix(end, 0).Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []receivertest.Point
+	for _, p := range got {
+		pts = p
+	}
+	if len(pts) < 600 {
+		t.Fatalf("%s: %d samples in the engine", sel, len(pts))
+	}
+	// The rows of every average archive of the store, by row end (the month graph
+	// shows 2-hour rows of 33 days, the store keeps 66).
+	stored := map[int64][]float64{}
+	db, err := rrd.Open(cfg.Data, &rrd.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := series.Name(device, iface)
+	spec, err := db.Spec(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range spec.Archives {
+		if a.CF != rrd.Average {
+			continue
+		}
+		row := time.Duration(a.Steps) * spec.Step
+		res, err := db.Fetch(name, rrd.Average, time.Unix(end, 0).Add(-time.Duration(a.Rows)*row), time.Unix(end, 0), row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, r := range res.Rows {
+			if !math.IsNaN(r[0]) {
+				stored[res.Time(k).Unix()] = append(stored[res.Time(k).Unix()], r[0]*8)
+			}
+		}
+	}
+	db.Close()
+	engine := map[int64]bool{}
+	gap := time.Duration(math.MaxInt64)
+	for i, p := range pts {
+		engine[p.Time.Unix()] = true
+		equal := func(v float64) bool { return math.Abs(v-p.Value) <= 1e-9*math.Abs(v) }
+		if !slices.ContainsFunc(stored[p.Time.Unix()], equal) {
+			t.Errorf("%s: %v at %v is no row the store holds there (%v)", sel, p.Value, p.Time, stored[p.Time.Unix()])
+		}
+		if f := fetched[p.Time.Unix()]; p.Time.Unix() >= day[0] && !slices.ContainsFunc(f, equal) {
+			t.Errorf("%s: %v at %v is not what fetch prints there (%v)", sel, p.Value, p.Time, f)
+		}
+		if i == 0 {
+			continue
+		}
+		switch d := p.Time.Sub(pts[i-1].Time); {
+		case d <= 0:
+			t.Errorf("%s: sample at %v after one at %v", sel, p.Time, pts[i-1].Time)
+		case d < gap:
+			gap = d
+		case d > gap && d%gap != 0:
+			t.Errorf("%s: rows %v apart at %v after rows %v apart: a coarser row after a finer one", sel, d, p.Time, gap)
+		}
+	}
+	for _, u := range day {
+		if !engine[u] {
+			t.Errorf("%s: the day graph's row at %v is not in the engine", sel, time.Unix(u, 0))
+		}
+	}
+	t.Logf("%d samples from %v to %v, the last %d the day graph's", len(pts), pts[0].Time, pts[len(pts)-1].Time, len(day))
 }
