@@ -44,6 +44,9 @@ type RemoteWrite struct {
 	MaxSamplesPerSend int
 	// Labels are added to every series sent (site = "ams", say).
 	Labels map[string]string
+	// Protocol is the remote-write version sent: "v1" (the default), "v2", or
+	// "auto": v2 until the receiver shows it takes v1 only, then v1.
+	Protocol string
 }
 
 // RemoteRead is [remote_read]: the engine's query API (Prometheus's, or one speaking
@@ -91,6 +94,7 @@ type remoteWriteFile struct {
 	FlushTimeout *duration         `toml:"flush_timeout"`
 	MaxSamples   *int              `toml:"max_samples_per_send"`
 	Labels       map[string]string `toml:"labels"`
+	Protocol     *string           `toml:"protocol"`
 }
 
 type remoteReadFile struct {
@@ -188,6 +192,7 @@ func (p *parser) remoteWrite(f *file, c *Config) {
 	r := &c.RemoteWrite
 	r.Timeout, r.FlushTimeout = DefaultRemoteTimeout, DefaultRemoteFlushTimeout
 	r.MaxQueueSize, r.MaxSamplesPerSend = DefaultRemoteQueueSize, DefaultRemoteMaxSamples
+	r.Protocol = "v1"
 	w := f.RemoteWrite
 	if w == nil {
 		return
@@ -226,6 +231,14 @@ func (p *parser) remoteWrite(f *file, c *Config) {
 		}
 	}
 	r.Labels = p.labels("remote_write", w.Labels)
+	if w.Protocol != nil {
+		switch v := strings.TrimSpace(*w.Protocol); v {
+		case "v1", "v2", "auto":
+			r.Protocol = v
+		default:
+			bad("protocol", "protocol %q: use \"v1\", \"v2\" or \"auto\"", *w.Protocol)
+		}
+	}
 }
 
 // remoteRead checks [remote_read].

@@ -23,6 +23,7 @@ bearer_token_file = "secrets/token"
 tls_ca = "/etc/ssl/ca.pem"
 headers = { "X-Scope-OrgID" = "tenant-1" }
 labels = { site = "ams", poller = "p1" }
+protocol = "auto"
 `
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -39,6 +40,9 @@ labels = { site = "ams", poller = "p1" }
 	if r.Queue != filepath.Join(dir, "var", "remote-write") || r.BearerTokenFile != filepath.Join(dir, "secrets", "token") || r.TLSCA != "/etc/ssl/ca.pem" {
 		t.Errorf("paths: queue %q, token file %q, CA %q", r.Queue, r.BearerTokenFile, r.TLSCA)
 	}
+	if r.Protocol != "auto" {
+		t.Errorf("protocol %q, want auto", r.Protocol)
+	}
 	if r.Headers["X-Scope-OrgID"] != "tenant-1" || r.Labels["site"] != "ams" || r.Labels["poller"] != "p1" {
 		t.Errorf("headers %v, labels %v", r.Headers, r.Labels)
 	}
@@ -46,6 +50,10 @@ labels = { site = "ams", poller = "p1" }
 	c, err = Parse("t.toml", []byte(""))
 	if err != nil || c.RemoteWrite.URL != "" {
 		t.Errorf("no [remote_write]: %+v, %v", c.RemoteWrite, err)
+	}
+	c, err = Parse("t.toml", []byte("[remote_write]\nurl = \"http://127.0.0.1:8428/api/v1/write\"\n"))
+	if err != nil || c.RemoteWrite.Protocol != "v1" {
+		t.Errorf("protocol by default: %q, %v; want v1", c.RemoteWrite.Protocol, err)
 	}
 }
 
@@ -59,6 +67,7 @@ bearer_token = "t"
 labels = { device = "x", "9lives" = "y" }
 tls_cert = "c.pem"
 max_samples_per_sends = 5
+protocol = "v3"
 `
 	_, err := Parse("targets.toml", []byte(src))
 	var es Errors
@@ -74,6 +83,7 @@ max_samples_per_sends = 5
 		`targets.toml:7: remote_write.labels.device: label "device" is one mrtgo sets itself (` + strings.Join(RemoteLabels, ", ") + `)`,
 		`targets.toml:8: remote_write.tls_cert: tls_cert and tls_key go together`,
 		`targets.toml:9: remote_write.max_samples_per_sends: unknown key (did you mean "max_samples_per_send"?)`,
+		`targets.toml:10: remote_write.protocol: protocol "v3": use "v1", "v2" or "auto"`,
 	}
 	var got []string
 	for _, e := range es {

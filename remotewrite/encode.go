@@ -1,6 +1,7 @@
 // Package remotewrite sends samples to a Prometheus-compatible engine (Prometheus,
 // VictoriaMetrics, Grafana Mimir, Thanos Receive, Cortex) with the remote-write
-// protocol, version 1: a snappy-compressed protobuf WriteRequest in an HTTP POST.
+// protocol, version 1: a snappy-compressed protobuf WriteRequest in an HTTP POST, or
+// version 2 (a Request with a symbols table) where the receiver takes it.
 //
 // Samples go through a queue on disk (Queue) before they are sent, so that nothing is
 // lost while the receiver is down or the process restarts: a Writer sends the queue's
@@ -8,8 +9,8 @@
 // took it. A cron run puts its step in the queue and sends what it can before its
 // deadline; the daemon sends as the queue fills. Both keep the order of the steps.
 //
-// The files: encode.go (the WriteRequest), queue.go (the queue), write.go (the
-// sender), names.go (what mrtgo's series are called).
+// The files: encode.go (the WriteRequest), encodev2.go (v2's Request), queue.go (the
+// queue), write.go (the sender).
 package remotewrite
 
 import (

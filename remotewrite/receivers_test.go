@@ -106,3 +106,59 @@ func TestReceiversOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiversAutoFallback sends with protocol "auto" to the real engines, which take
+// v1 only: the first request goes as v2 and is answered without a count of samples
+// written, is sent again as v1, and every later one goes as v1. Every sample is read
+// back once, with its value.
+func TestReceiversAutoFallback(t *testing.T) {
+	for _, start := range []func(testing.TB) *receivertest.Receiver{receivertest.Prometheus, receivertest.VictoriaMetrics} {
+		recv := start(t)
+		t.Run(recv.Kind, func(t *testing.T) {
+			q, err := remotewrite.OpenQueue(t.TempDir(), remotewrite.QueueOptions{MaxSamples: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			const step, n = 15 * time.Second, 12
+			from := time.Now().Add(-n * step).Truncate(step)
+			for i := range n {
+				batch := []remotewrite.Series{{
+					Labels:  []remotewrite.Label{{"__name__", "mrtgo_auto_test"}, {"device", "core1"}, {"direction", "in"}},
+					Samples: []remotewrite.Sample{{from.Add(time.Duration(i) * step), float64(i) * 1.25}},
+				}}
+				if err := q.Put(batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err := remotewrite.NewWriter(q, remotewrite.Options{URL: recv.WriteURL, Protocol: "auto"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := w.Stats(); st.Protocol != "v2" {
+				t.Errorf("protocol before the first request %s, want v2", st.Protocol)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := w.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if st := w.Stats(); st.Protocol != "v1" || st.Sent != n || st.Dropped != 0 {
+				t.Errorf("stats %+v: want protocol v1, %d sent, none dropped", st, n)
+			}
+			got, err := recv.Query(`mrtgo_auto_test{device="core1"}`, from, from.Add(n*step))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts := got["__name__=mrtgo_auto_test,device=core1,direction=in"]
+			if len(pts) != n {
+				t.Fatalf("%d samples read back, want %d: %v", len(pts), n, got)
+			}
+			for i, p := range pts {
+				if want := from.Add(time.Duration(i) * step); !p.Time.Equal(want) || p.Value != float64(i)*1.25 {
+					t.Errorf("sample %d: %v = %v, want %v = %v", i, p.Time, p.Value, want, float64(i)*1.25)
+				}
+			}
+		})
+	}
+}

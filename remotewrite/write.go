@@ -38,6 +38,10 @@ type Options struct {
 	Log *slog.Logger
 	// Client replaces the HTTP client built from the options above (for tests).
 	Client *http.Client
+	// Protocol is the remote-write version sent: "v1" (also the empty string), "v2",
+	// or "auto": v2 until the receiver shows that it takes v1 only, then v1 for the
+	// life of the Writer (see post).
+	Protocol string
 }
 
 // Writer sends a Queue's records to a receiver, oldest first, one request at a time,
@@ -49,13 +53,19 @@ type Writer struct {
 
 	sent, retried, dropped, failures atomic.Int64
 	lastErr                          atomic.Pointer[string]
-	failing                          bool // logged as failing; only the sending goroutine
+	failing                          bool        // logged as failing; only the sending goroutine
+	v1only                           atomic.Bool // "auto" found a receiver of v1 only
 }
 
 // NewWriter returns a Writer of q's records to o.URL.
 func NewWriter(q *Queue, o Options) (*Writer, error) {
 	if o.URL == "" {
 		return nil, errors.New("remote write: no url")
+	}
+	switch o.Protocol {
+	case "", "v1", "v2", "auto":
+	default:
+		return nil, fmt.Errorf("remote write: protocol %q: want v1, v2 or auto", o.Protocol)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -84,6 +94,8 @@ type Stats struct {
 	Failures               int64 // requests that failed
 	LastError              string
 	Queue                  QueueStats
+	// Protocol is the version the next request is sent with: "v1" or "v2".
+	Protocol string
 }
 
 // Stats reports the Writer's counts and its queue.
@@ -91,6 +103,10 @@ func (w *Writer) Stats() Stats {
 	st := Stats{Sent: w.sent.Load(), Retried: w.retried.Load(), Dropped: w.dropped.Load(), Failures: w.failures.Load(), Queue: w.q.Stats()}
 	if p := w.lastErr.Load(); p != nil {
 		st.LastError = *p
+	}
+	st.Protocol = "v1"
+	if w.sendsV2() {
+		st.Protocol = "v2"
 	}
 	return st
 }
@@ -155,6 +171,8 @@ func (w *Writer) Flush(ctx context.Context) error {
 // permanent is a refusal that sending again cannot change (400, 401, 404, ...).
 type permanent struct{ error }
 
+func (p permanent) Unwrap() error { return p.error }
+
 // sendOne sends the oldest record. A record the receiver refuses for good is dropped
 // (counted and logged) so that it cannot block the queue; one that failed otherwise
 // stays first in the queue, and wait is the receiver's Retry-After, if it sent one.
@@ -198,10 +216,46 @@ func (w *Writer) setErr(err error) {
 	w.lastErr.Store(&s)
 }
 
+func (w *Writer) sendsV2() bool {
+	return w.o.Protocol == "v2" || w.o.Protocol == "auto" && !w.v1only.Load()
+}
+
+// errNotV2 is a v2 request's answer from a receiver that takes v1 only.
+var errNotV2 = errors.New("the receiver does not take remote-write v2")
+
+// post sends one record. In v2 (Protocol "v2", or "auto" until the receiver is known
+// to take v1 only) the record, kept in the queue as v1, is converted first. The
+// specification's negotiation: a receiver that does not take a request's Content-Type
+// answers 415 Unsupported Media Type, and the sender may send the request again as
+// v1. A receiver of v2 also answers every request it wrote with the
+// X-Prometheus-Remote-Write-Samples-Written header; one written for v1 only, which
+// reads a v2 body as a v1 WriteRequest without looking at its Content-Type (Debian's
+// prometheus 2.42 and victoria-metrics 1.79 do), finds no field it knows in it (v2
+// starts at field 4; 1 to 3 are reserved for this) and answers 2xx having written
+// nothing, without that header. Either answer in "auto" sends the record again as v1
+// at once, and every later one as v1; it is logged once. In "v2" it is a refusal:
+// the record is dropped, counted and logged.
 func (w *Writer) post(ctx context.Context, rec Record) (time.Duration, error) {
+	if w.sendsV2() {
+		body, err := v2Body(rec.Body)
+		if err != nil {
+			return 0, permanent{err}
+		}
+		wait, err := w.postBody(ctx, body, true)
+		if !errors.Is(err, errNotV2) || w.o.Protocol != "auto" {
+			return wait, err
+		}
+		if !w.v1only.Swap(true) {
+			w.o.Log.Warn("remote write: the receiver takes v1 only; sending v1 from now on", "url", w.o.URL, "answer", err)
+		}
+	}
+	return w.postBody(ctx, rec.Body, false)
+}
+
+func (w *Writer) postBody(ctx context.Context, body []byte, v2 bool) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.o.URL, bytes.NewReader(rec.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.o.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, permanent{err}
 	}
@@ -209,6 +263,10 @@ func (w *Writer) post(ctx context.Context, rec Record) (time.Duration, error) {
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("User-Agent", "mrtgo")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	if v2 {
+		req.Header.Set("Content-Type", ContentTypeV2)
+		req.Header.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
+	}
 	for k, v := range w.o.Headers {
 		req.Header.Set(k, v)
 	}
@@ -224,10 +282,16 @@ func (w *Writer) post(ctx context.Context, rec Record) (time.Duration, error) {
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if v2 && resp.StatusCode/100 == 2 && resp.Header.Get("X-Prometheus-Remote-Write-Samples-Written") == "" {
+		return 0, permanent{fmt.Errorf("%w: %s without X-Prometheus-Remote-Write-Samples-Written", errNotV2, resp.Status)}
+	}
 	if resp.StatusCode/100 == 2 {
 		return 0, nil
 	}
 	err = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+	if v2 && resp.StatusCode == http.StatusUnsupportedMediaType {
+		return 0, permanent{fmt.Errorf("%w: %w", errNotV2, err)}
+	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5 {
 		wait := time.Duration(0)
 		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {

@@ -47,6 +47,7 @@ Commands:
   check     validate the targets file and exit
   discover  walk SNMP agents and write or merge their interfaces into the targets file
   import    translate an MRTG mrtg.cfg into the targets file and import its history
+  backfill  send the store's history to [remote_write] (imported, or from before it was set)
   version   print the version
 
 Every command takes -c FILE (default ./targets.toml), -log-level debug|info|warn|error
@@ -115,6 +116,7 @@ func commands() map[string]command {
 		"demo":     {"built-in simulated network", runDemo},
 		"discover": {"walk agents and write targets.toml", runDiscover},
 		"import":   {"import an MRTG configuration and its history", runImport},
+		"backfill": {"send the store's history to [remote_write]", runBackfill},
 		"version":  {"print the version", runVersion},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func OpenRemote(cfg *config.Config, db *rrd.DB, log *slog.Logger) (*Remote, erro
 		return nil, err
 	}
 	o := remotewrite.Options{URL: rc.URL, Timeout: rc.Timeout, Username: rc.Username, Password: rc.Password,
-		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Log: log}
+		BearerToken: token, Headers: rc.Headers, TLS: tlsConfig, Log: log, Protocol: rc.Protocol}
 	q, err := remotewrite.OpenQueue(rc.Queue, remotewrite.QueueOptions{MaxSamples: rc.MaxSamplesPerSend, MaxBytes: rc.MaxQueueSize})
 	if err != nil {
 		return nil, fmt.Errorf("[remote_write] queue: %w", err)
@@ -153,6 +154,16 @@ func (r *Remote) Labels() []remotewrite.Label {
 	return out
 }
 
+// Backfill queues the store's history from before where the live export began
+// (pipeline.Remote.Backfill). What back-fills sent is kept in "backfill.json" in the
+// queue's directory, beside the queue it was put in.
+func (r *Remote) Backfill(o pipeline.BackfillOptions) (pipeline.BackfillStats, error) {
+	if o.State == "" {
+		o.State = filepath.Join(r.cfg.Queue, "backfill.json")
+	}
+	return r.x.Backfill(o)
+}
+
 // Run sends until ctx ends.
 func (r *Remote) Run(ctx context.Context) { r.w.Run(ctx) }
 
@@ -162,6 +173,9 @@ func (r *Remote) Flush(ctx context.Context) error {
 	defer cancel()
 	return r.w.Flush(ctx)
 }
+
+// SendAll sends what is queued until the queue is empty or ctx ends.
+func (r *Remote) SendAll(ctx context.Context) error { return r.w.Flush(ctx) }
 
 // Stats reports the sender's counts and the queue.
 func (r *Remote) Stats() remotewrite.Stats { return r.w.Stats() }

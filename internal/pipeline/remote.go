@@ -76,6 +76,12 @@ type Remote struct {
 	Targets Targets
 }
 
+// liveStartKey is the key, in the queue's mark beside the devices' positions, of the
+// position a device's live export began at: the rows up to it are a back-fill's to
+// send (Backfill), those after it the live export's. A device name holds no slash
+// (config rejects it), so no device has this key.
+func liveStartKey(dev string) string { return "live-start/" + dev }
+
 // NewRemote returns a Remote writing db's rows to q with the extra labels on every
 // series, taking up where the last process that used q left off.
 func NewRemote(db *rrd.DB, q *remotewrite.Queue, extra map[string]string, log *slog.Logger) (*Remote, error) {
@@ -143,6 +149,9 @@ func (x *Remote) Export() (int, error) {
 		}
 		if !end.After(from) {
 			continue
+		}
+		if _, ok := x.cursor[dev]; !ok {
+			moved[liveStartKey(dev)] = from.Unix() // where a back-fill of the device stops
 		}
 		rows, err := x.db.FetchMany(ss, rrd.Average, from, end, 0)
 		if err != nil {

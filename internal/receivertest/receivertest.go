@@ -40,20 +40,43 @@ type Receiver struct {
 }
 
 // Prometheus starts Debian's prometheus with --web.enable-remote-write-receiver.
-func Prometheus(tb testing.TB) *Receiver {
+func Prometheus(tb testing.TB) *Receiver { return PrometheusWith(tb, PrometheusOptions{}) }
+
+// PrometheusOptions shape the prometheus PrometheusWith starts.
+type PrometheusOptions struct {
+	// OutOfOrder is storage.tsdb.out_of_order_time_window in prometheus.yml: how far
+	// behind its newest sample prometheus takes older ones, as a back-fill sends. 0
+	// leaves it off, as prometheus has it by default: a sample older than what the
+	// head holds (about an hour behind the newest) is then refused.
+	OutOfOrder time.Duration
+	// Retention is --storage.tsdb.retention.time, 30 days when 0.
+	Retention time.Duration
+}
+
+// PrometheusWith starts Debian's prometheus with --web.enable-remote-write-receiver
+// and o.
+func PrometheusWith(tb testing.TB, o PrometheusOptions) *Receiver {
 	tb.Helper()
 	prog := testneed.Program(tb, "prometheus", "apt-get install prometheus")
 	dir := tb.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o644); err != nil {
+	yml := "global:\n  scrape_interval: 1h\n"
+	if o.OutOfOrder > 0 {
+		yml += fmt.Sprintf("storage:\n  tsdb:\n    out_of_order_time_window: %ds\n", int64(o.OutOfOrder/time.Second))
+	}
+	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
 		tb.Fatal(err)
+	}
+	retention := "30d"
+	if o.Retention > 0 {
+		retention = fmt.Sprintf("%ds", int64(o.Retention/time.Second))
 	}
 	addr := freeAddr(tb)
 	r := &Receiver{Kind: "prometheus", tb: tb, prog: prog, addr: addr, log: filepath.Join(dir, "log"),
 		WriteURL: "http://" + addr + "/api/v1/write", BaseURL: "http://" + addr,
 		args: []string{"--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 			"--web.listen-address=" + addr, "--web.enable-remote-write-receiver",
-			"--storage.tsdb.retention.time=30d"}}
+			"--storage.tsdb.retention.time=" + retention}}
 	r.Start()
 	tb.Cleanup(r.Stop)
 	return r
