@@ -55,7 +55,8 @@ demo-once: build
 # Each benchmark runs BENCHCOUNT times, once per pass over the whole suite; each run
 # repeats the operation until BENCHTIME has passed (at least once) and reports the mean.
 # A benchmark whose first run took 10 s or more (a minute of flow ingest) runs in the
-# first pass only. The table shows, per benchmark and size, the median of the runs for
+# first pass only; one whose runs spread more than 1.5x runs four more times at the end.
+# The table shows, per benchmark and size, the median of the runs for
 # every figure and the fastest and slowest run's time/op, then each pass's machine speed.
 # Stores that take seconds to build are built by the first pass and kept for the others,
 # so the figures are for a warm store. `make bench BENCHTIME=1x` is a quick look: one

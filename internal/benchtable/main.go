@@ -30,6 +30,8 @@ func main() {
 	once := flag.Duration("once", 10*time.Second, "a benchmark whose first run measured at least this long (a minute of ingest) is its own average: later passes skip it")
 	compare := flag.Bool("compare", false, "compare two tables printed by earlier runs (files named as arguments): the rows whose time/op medians differ by more than -within")
 	within := flag.Float64("within", 0.2, "with -compare: the largest ratio of two medians, less one, counted as agreeing")
+	extra := flag.Int("extra", 4, "more runs, in passes of their own, of the benchmarks whose runs spread more than -spread")
+	spread := flag.Float64("spread", 1.5, "the slowest run over the fastest above which a benchmark gets -extra more runs")
 	bench := flag.String("bench", ".", "go test -bench pattern")
 	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./remotewrite ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
@@ -57,14 +59,14 @@ func main() {
 		skip  []string  // benchmarks long enough to be run once
 		speed []float64 // reference work per pass, ns
 	)
-	for pass := range max(*count, 1) {
+	pass := func(label, pattern string, pkgs []string) ([]run, error) {
 		speed = append(speed, reference())
-		args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-timeout", "60m",
+		args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-timeout", "60m",
 			"-benchtime", *benchtime, "-count", "1"}
 		if len(skip) > 0 {
 			args = append(args, "-skip", strings.Join(skip, "|"))
 		}
-		args = append(args, strings.Fields(*pkgs)...)
+		args = append(args, pkgs...)
 		cmd := exec.Command("go", args...)
 		cmd.Env = append(os.Environ(), fixturedirEnv+"="+fixtures)
 		cmd.Stderr = os.Stderr
@@ -73,24 +75,55 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		fmt.Fprintf(os.Stderr, "pass %d of %d\n", pass+1, max(*count, 1))
+		fmt.Fprintln(os.Stderr, label)
 		if err := cmd.Start(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		got := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
+		return got, cmd.Wait()
+	}
+	for i := range max(*count, 1) {
+		got, err := pass(fmt.Sprintf("pass %d of %d", i+1, max(*count, 1)), *bench, strings.Fields(*pkgs))
 		runs = append(runs, got...)
-		if err := cmd.Wait(); err != nil {
+		if err != nil {
 			werr = err
 			break
 		}
-		if pass == 0 {
+		if i == 0 {
 			skip = longRuns(got, *once)
+		}
+	}
+	// A benchmark whose runs spread widely (a run now and then twice as slow as the
+	// others: a commit waiting on another process's fsync, a collection landing in one
+	// run) gets more runs, in passes of its own, so that its median rests on more of
+	// them; the steady ones cost nothing more.
+	var noisy []row
+	if werr == nil && *count >= 3 && *extra > 0 {
+		noisy = noisyRows(summarize(runs), *spread)
+	}
+	if len(noisy) > 0 {
+		pattern, pkgs := rerun(noisy)
+		for i := range *extra {
+			got, err := pass(fmt.Sprintf("extra pass %d of %d: %s", i+1, *extra, pattern), pattern, pkgs)
+			runs = append(runs, got...)
+			if err != nil {
+				werr = err
+				break
+			}
 		}
 	}
 	print(os.Stdout, summarize(runs))
 	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), in %s; figures are medians, range is the fastest and slowest run.\n",
 		max(*count, 1), *benchtime, time.Since(start).Round(time.Second))
+	if len(noisy) > 0 {
+		var names []string
+		for _, r := range noisy {
+			names = append(names, strings.TrimSpace(r.pkg+" "+r.name+" "+r.size))
+		}
+		fmt.Fprintf(os.Stdout, "Spread over %.2g× in those runs, so run %d times more (with the other sizes of the same benchmark): %s.\n",
+			*spread, *extra, strings.Join(names, "; "))
+	}
 	if len(skip) > 0 {
 		fmt.Fprintf(os.Stdout, "Run once, in the first pass (a run of at least %s averages itself): %d benchmarks.\n", *once, len(skip))
 	}

@@ -145,3 +145,37 @@ daemon   FlowIngest   -             1m0s     -      1          1 B
 		t.Errorf("a missing file: exit status %d", code)
 	}
 }
+
+// The rows whose runs spread more than 1.5× are run again: CommitCycle (2.9 ms to
+// 7.5 ms), not BackfillYear (two runs only) nor FileSize (no time); the pattern runs
+// their top-level benchmark in their package, and it matches as go test matches it.
+func TestNoisyRowsRerun(t *testing.T) {
+	runs := parse(strings.NewReader(sample + `pkg: github.com/mrtgo/mrtgo/internal/pipeline
+BenchmarkSite/full/interfaces=1000-2   	       1	   6000000000 ns/op
+BenchmarkSite/full/interfaces=1000-2   	       1	   6100000000 ns/op
+BenchmarkSite/full/interfaces=1000-2   	       1	   6200000000 ns/op
+BenchmarkSite/incremental/interfaces=1000-2   	       1	   1000000000 ns/op
+BenchmarkSite/incremental/interfaces=1000-2   	       1	   1400000000 ns/op
+BenchmarkSite/incremental/interfaces=1000-2   	       1	   2100000000 ns/op
+`))
+	noisy := noisyRows(summarize(runs), 1.5)
+	var got []string
+	for _, r := range noisy {
+		got = append(got, r.pkg+" "+r.name+" "+r.size)
+	}
+	want := []string{"rrd CommitCycle series=10000", "internal/pipeline Site/incremental interfaces=1000"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("noisy rows %q, want %q", got, want)
+	}
+	pattern, pkgs := rerun(noisy)
+	if !slices.Equal(pkgs, []string{"./rrd", "./internal/pipeline"}) {
+		t.Errorf("packages %q", pkgs)
+	}
+	re := regexp.MustCompile(pattern)
+	for name, match := range map[string]bool{"BenchmarkCommitCycle": true, "BenchmarkSite": true,
+		"BenchmarkCommitCycleHoltWinters": false, "BenchmarkBackfillYear": false} {
+		if re.MatchString(name) != match {
+			t.Errorf("%s matches %q: %v, want %v", pattern, name, !match, match)
+		}
+	}
+}

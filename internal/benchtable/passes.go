@@ -64,3 +64,33 @@ func relative(ns []float64) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// noisyRows are the rows run at least three times whose slowest run took more than
+// spread times their fastest.
+func noisyRows(rows []row, spread float64) []row {
+	var out []row
+	for _, r := range rows {
+		lo, ok := r.lo["ns/op"]
+		if ok && r.runs >= 3 && lo > 0 && r.hi["ns/op"] > spread*lo {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// rerun is the go test -bench pattern and the packages that run the benchmarks of
+// rows again: their top-level names, anchored (go test matches a pattern without a
+// slash against the top level, and runs every sub-benchmark below).
+func rerun(rows []row) (pattern string, pkgs []string) {
+	var names []string
+	for _, r := range rows {
+		top := "Benchmark" + strings.SplitN(r.name, "/", 2)[0]
+		if !slices.Contains(names, top) {
+			names = append(names, top)
+		}
+		if p := "./" + r.pkg; !slices.Contains(pkgs, p) {
+			pkgs = append(pkgs, p)
+		}
+	}
+	return "^(" + strings.Join(names, "|") + ")$", pkgs
+}
