@@ -49,9 +49,9 @@ func spans(h *History, step time.Duration, max float64, out []span) []span {
 // end, and the number of that first step (its end / step). They are the rates rrd's
 // Update makes of updates at the spans' ends (rrd_update's arithmetic, to the letter):
 // each step the time-weighted mean of what covers it; unknown when more than half of it
-// is unknown, counting the unknown spans that end inside it; a rate outside [0, max]
-// unknown (max NaN for none). The part of the first step before start is unknown.
-func stepRates(sp []span, start int64, step time.Duration, max float64, out []float64) (first int64, rates []float64) {
+// is unknown, counting the unknown spans that end inside it; a rate outside [lo, hi]
+// unknown (NaN for no bound). The part of the first step before start is unknown.
+func stepRates(sp []span, start int64, step time.Duration, lo, hi float64, out []float64) (first int64, rates []float64) {
 	stepS := int64(step / time.Second)
 	first = floorDiv(start, stepS) + 1
 	rates = out[:0]
@@ -67,7 +67,7 @@ func stepRates(sp []span, start int64, step time.Duration, max float64, out []fl
 		secs := float64(interval)
 		for d := range 2 {
 			r := s.rate[d]
-			if s.unknown || r < 0 || (!math.IsNaN(max) && r > max) {
+			if s.unknown || (!math.IsNaN(lo) && r < lo) || (!math.IsNaN(hi) && r > hi) {
 				pn[d] = math.NaN()
 			} else {
 				pn[d] = r * secs
@@ -124,10 +124,15 @@ func stepRates(sp []span, start int64, step time.Duration, max float64, out []fl
 }
 
 // tail is what a history imported with stepRates needs after its last whole step: the
-// counters at the end of that step (end) and the updates of the spans after it, which
+// readings at the end of that step (end) and the updates of the spans after it, which
 // rrd.Backfill leaves to Update so that the series' step in progress holds them. The
-// counters are Replay's.
-func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+// readings are those of the data source type typ: Replay's counters for Counter (and
+// Derive, signed), the rate itself for Gauge, the count since the last update for
+// Absolute.
+func tail(h *History, sp []span, end int64, series string, typ rrd.DSType, bits int, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+	if typ == rrd.Gauge || typ == rrd.Absolute {
+		return tailValues(sp, h.Rows[0].Start.Unix(), end, series, typ, ups)
+	}
 	var total [2]float64
 	prev := h.Rows[0].Start.Unix()
 	for _, s := range sp {
@@ -140,6 +145,9 @@ func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.U
 	}
 	base := counterBase(h, total, bits)
 	counter := func(d int, v float64) rrd.Value {
+		if typ == rrd.Derive {
+			return rrd.Int(int64(base[d]) + int64(math.Round(v)))
+		}
 		c := base[d] + uint64(math.Round(v))
 		if bits == 32 {
 			c &= math.MaxUint32
@@ -169,6 +177,33 @@ func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.U
 			ups = append(ups, rrd.Update{Series: series, Time: time.Unix(s.end, 0).UTC(),
 				Values: []rrd.Value{counter(0, acc[0]), counter(1, acc[1])}, Discontinuity: s.unknown})
 		}
+	}
+	return last, ups
+}
+
+// tailValues is tail for gauges and absolute counters, whose readings are the spans'
+// rates (times their length for Absolute): nothing of them carries over an update.
+func tailValues(sp []span, prev, end int64, series string, typ rrd.DSType, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+	value := func(s span, d int, secs int64) rrd.Value {
+		if s.unknown {
+			return rrd.Unknown()
+		}
+		if typ == rrd.Absolute {
+			return rrd.Float(s.rate[d] * float64(secs))
+		}
+		return rrd.Float(s.rate[d])
+	}
+	var last []rrd.Value
+	for _, s := range sp {
+		if last == nil && s.end >= end {
+			last = []rrd.Value{value(s, 0, end-prev), value(s, 1, end-prev)}
+		}
+		if s.end > end {
+			from := max(prev, end)
+			ups = append(ups, rrd.Update{Series: series, Time: time.Unix(s.end, 0).UTC(),
+				Values: []rrd.Value{value(s, 0, s.end-from), value(s, 1, s.end-from)}})
+		}
+		prev = s.end
 	}
 	return last, ups
 }

@@ -74,6 +74,11 @@ func TestTranslate(t *testing.T) {
 		"splitmax": "router2/ge-0/0/7",
 		"dupe":     "skip: Target[dupe]: the same interface as Target[included] (router2/xe-1/0/0)",
 		"v3":       "router1-v3/ge-0/0/9",
+		"errors":   `router1\target/errors`,
+		"temp":     `router1\target/temp`,
+		"script":   `router2\target/script`, // the device of the first target
+		"swapped":  `\aggregate/swapped`,
+		"sum":      `skip: Target[sum]: 1:public@router1: router1 has no interface with ifIndex "1"`,
 	}
 	for name, w := range want {
 		if got[name] != w {
@@ -84,7 +89,7 @@ func TestTranslate(t *testing.T) {
 		t.Errorf("%d walks, want 3 (one per agent that needs a lookup)", fa.walks)
 	}
 	_ = found
-	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found))
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found, plans))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +143,7 @@ func TestTranslate(t *testing.T) {
 			t.Errorf("offline %s -> %q, want %q", name, got[name], w)
 		}
 	}
-	out, _, err = config.Merge("targets.toml", nil, TargetsFile(c2, found))
+	out, _, err = config.Merge("targets.toml", nil, TargetsFile(c2, found, plans))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +155,10 @@ func TestTranslate(t *testing.T) {
 	for _, d := range cfg.Devices {
 		keys[d.Name] = d.Key + " " + strings.Join(d.Interfaces, ",")
 	}
-	for dev, w := range map[string]string{"router1-ifIndex": "ifIndex 3", "router1-1161": "ifDescr GigabitEthernet0/2 uplink",
-		"router1-mac": "mac 00:1a:2b:3c:4d:5e", "2001:db8::1": "ifIndex 4", "router1": "ifName ge-0/0/1"} {
+	// Offline, Target[sum]'s interfaces (ifIndex 1 and 2) are members of its aggregate
+	// and Target[swapped]'s (ge-0/0/5) of its own.
+	for dev, w := range map[string]string{"router1-ifIndex": "ifIndex 3,1,2", "router1-1161": "ifDescr GigabitEthernet0/2 uplink",
+		"router1-mac": "mac 00:1a:2b:3c:4d:5e", "2001:db8::1": "ifIndex 4", "router1": "ifName ge-0/0/1,ge-0/0/5"} {
 		if keys[dev] != w {
 			t.Errorf("offline device %s: %q, want %q", dev, keys[dev], w)
 		}
