@@ -64,6 +64,7 @@ func formsValues(i int) map[string]string {
 		"p1": strconv.FormatUint(pin, 10), "p2": strconv.FormatUint(pout, 10),
 		"p3": strconv.Itoa(3000 + 600*i), "p4": strconv.Itoa(1500 + 30*i),
 		"p5": strconv.Itoa(40 + i), "p6": strconv.Itoa(55 - i),
+		"p7": strconv.Itoa(1000 + 50*i*i), "p8": strconv.Itoa(9000 - 300*i),
 		"in": strconv.FormatUint(lin&math.MaxUint32, 10), "out": strconv.FormatUint(lout&math.MaxUint32, 10),
 		"u1": strconv.FormatUint(uin, 10), "u2": strconv.FormatUint(uout, 10),
 		"hcin": strconv.FormatUint(lin, 10), "hcout": strconv.FormatUint(lout, 10),
@@ -71,7 +72,17 @@ func formsValues(i int) map[string]string {
 	}
 }
 
-func runFormsMRTG(t *testing.T, runs int) *formsRun {
+// rrdtoolForms is what @RRDTOOL@ of testdata/forms/mrtg.cfg becomes in rrdtool mode: a
+// derive target (MRTG takes derive in that mode only), one value rising, one falling
+// (a negative rate, which MRTG's data source bounds at 0). Not named "derive": MRTG
+// keeps options and targets in one hash, and a target named as an option breaks it.
+const rrdtoolForms = `LogFormat: rrdtool
+Target[delta]: @PLAYPEN@.7.0&@PLAYPEN@.8.0:@AGENT@
+Options[delta]: derive
+`
+
+// runFormsMRTG runs testdata/forms/mrtg.cfg, in rrdtool mode when rrdtool is set.
+func runFormsMRTG(t *testing.T, runs int, rrdtool bool) *formsRun {
 	t.Helper()
 	mrtg := testneed.Program(t, "mrtg", "apt-get install mrtg")
 	faketime := testneed.Program(t, "faketime", "apt-get install faketime")
@@ -97,6 +108,7 @@ func runFormsMRTG(t *testing.T, runs int) *formsRun {
 		{"." + playpen + ".1.0", "p1", "counter"}, {"." + playpen + ".2.0", "p2", "counter"},
 		{"." + playpen + ".3.0", "p3", "gauge"}, {"." + playpen + ".4.0", "p4", "gauge"},
 		{"." + playpen + ".5.0", "p5", "gauge"}, {"." + playpen + ".6.0", "p6", "gauge"},
+		{"." + playpen + ".7.0", "p7", "gauge"}, {"." + playpen + ".8.0", "p8", "gauge"},
 	} {
 		fmt.Fprintf(&conf, "pass %s /bin/sh %s %s %s\n", p.oid, script, filepath.Join(r.values, p.file), p.typ)
 	}
@@ -113,6 +125,11 @@ func runFormsMRTG(t *testing.T, runs int) *formsRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	extra := ""
+	if rrdtool {
+		extra = rrdtoolForms
+	}
+	tmpl = bytes.ReplaceAll(tmpl, []byte("@RRDTOOL@"), []byte(extra))
 	text := strings.NewReplacer("@WORKDIR@", r.dir, "@AGENT@", fmt.Sprintf("%s@%s:%d", r.agent.Community, r.agent.Host, r.agent.Port),
 		"@PORT@", strconv.Itoa(r.agent.Port), "@PLAYPEN@", playpen, "@COMMAND@", command,
 		"@STATE@", filepath.Join(r.values, "state"), "@UCDMIB@", ucdMIB).Replace(string(tmpl))
@@ -140,55 +157,8 @@ func runFormsMRTG(t *testing.T, runs int) *formsRun {
 }
 
 func TestImportMRTGForms(t *testing.T) {
-	r := runFormsMRTG(t, 8)
-	c, err := Load(r.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found, plans := Translate(context.Background(), c, &Agent{Walk: discover.Walk, LookupIP: discover.LookupIP})
-	var report bytes.Buffer
-	Report(&report, c, plans)
-	if strings.Contains(report.String(), "not translated") || len(plans) != 12 {
-		t.Fatalf("%d targets; want all 12 translated:\n%s", len(plans), report.String())
-	}
-	t.Logf("report:\n%s", report.String())
-	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found, plans))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, added, err := AppendAggregates("targets.toml", out, Aggregates(plans))
-	if err != nil || len(added) != 2 {
-		t.Fatalf("aggregates %v: %v\n%s", added, err, out)
-	}
-	path := filepath.Join(r.dir, "targets.toml")
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	checkFormsConfig(t, cfg, string(out))
-
-	db, err := rrd.Open(filepath.Join(r.dir, "store.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ims, err := ImportHistory(context.Background(), db, c, plans, cfg.Step, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hist bytes.Buffer
-	ReportHistory(&hist, ims)
-	for _, im := range ims {
-		if im.Skipped != "" {
-			t.Fatalf("history of %s not imported:\n%s", im.Plan.Target.Name, hist.String())
-		}
-	}
-	if len(ims) != len(plans) {
-		t.Fatalf("%d histories imported, want %d:\n%s", len(ims), len(plans), hist.String())
-	}
+	r := runFormsMRTG(t, 8, false)
+	c, plans, cfg, db := importForms(t, r, 12)
 	for _, p := range plans {
 		h, err := ReadLog(p.Target.LogBase(c) + ".log")
 		if err != nil {
@@ -282,6 +252,62 @@ func formsContinuity(t *testing.T, r *formsRun, db *rrd.DB, cfg *config.Config, 
 	if g := got.Rows[len(got.Rows)-1][0]; math.Abs(g-want) > 0.01+1e-6*want {
 		t.Errorf("pair's row ending %s after the first poll: %.3f/s, want %.3f (MRTG's last rows and %.1f/s since)", b, g, want, live)
 	}
+}
+
+// importForms translates the run's mrtg.cfg with the agent (every one of its n targets
+// must be), writes and loads the targets file, and imports the history into a new
+// store.
+func importForms(t *testing.T, r *formsRun, n int) (*Config, []*Plan, *config.Config, *rrd.DB) {
+	t.Helper()
+	c, err := Load(r.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, plans := Translate(context.Background(), c, &Agent{Walk: discover.Walk, LookupIP: discover.LookupIP})
+	var report bytes.Buffer
+	Report(&report, c, plans)
+	if strings.Contains(report.String(), "not translated") || len(plans) != n {
+		t.Fatalf("%d targets; want all %d translated:\n%s", len(plans), n, report.String())
+	}
+	t.Logf("report:\n%s", report.String())
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found, plans))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, added, err := AppendAggregates("targets.toml", out, Aggregates(plans))
+	if err != nil || len(added) != 2 {
+		t.Fatalf("aggregates %v: %v\n%s", added, err, out)
+	}
+	path := filepath.Join(r.dir, "targets.toml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	checkFormsConfig(t, cfg, string(out))
+
+	db, err := rrd.Open(filepath.Join(r.dir, "store.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ims, err := ImportHistory(context.Background(), db, c, plans, cfg.Step, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist bytes.Buffer
+	ReportHistory(&hist, ims)
+	for _, im := range ims {
+		if im.Skipped != "" {
+			t.Fatalf("history of %s not imported:\n%s", im.Plan.Target.Name, hist.String())
+		}
+	}
+	if len(ims) != len(plans) {
+		t.Fatalf("%d histories imported, want %d:\n%s", len(ims), len(plans), hist.String())
+	}
+	return c, plans, cfg, db
 }
 
 // checkFormsConfig checks what the targets file says of each form.
@@ -382,5 +408,76 @@ func checkFormsRates(t *testing.T, c *Config, plans []*Plan) {
 	}
 	if s, o, p := last("sum"), last("octets"), last("pair"); !near(s.In, o.In+p.In) || !near(s.Out, o.Out+p.Out) {
 		t.Errorf("sum %g %g, want octets %g %g plus pair %g %g", s.In, s.Out, o.In, o.Out, p.In, p.Out)
+	}
+}
+
+// The same forms in rrdtool mode, with a derive target: each series' five-minute rows
+// equal those "rrdtool fetch" reads from MRTG's .rrd file (rates per second whatever
+// perminute and perhour say, gauges unrounded, derive's negative rate unknown).
+func TestImportMRTGFormsRRD(t *testing.T) {
+	testneed.Program(t, "rrdtool", "apt-get install rrdtool")
+	if err := exec.Command("perl", "-MRRDs", "-e", "1").Run(); err != nil {
+		testneed.Missing(t, "perl RRDs not installed (apt-get install librrds-perl)")
+	}
+	r := runFormsMRTG(t, 8, true)
+	c, plans, _, db := importForms(t, r, 13)
+	if c.LogFormat != "rrdtool" {
+		t.Fatalf("log format %q", c.LogFormat)
+	}
+	last := time.Now().UTC().Truncate(5 * time.Minute).Add(-time.Minute)
+	for _, p := range plans {
+		path := p.Target.LogBase(c) + ".rrd"
+		out, err := exec.Command("rrdtool", "fetch", path, "AVERAGE", "-r", "300",
+			"-s", strconv.FormatInt(last.Add(-2*time.Hour).Unix(), 10), "-e", strconv.FormatInt(last.Unix(), 10)).Output()
+		if err != nil {
+			t.Fatalf("rrdtool fetch %s: %v", path, err)
+		}
+		want := map[int64][2]float64{}
+		for _, l := range strings.Split(string(out), "\n") {
+			ts, vals, ok := strings.Cut(l, ":")
+			f := strings.Fields(vals)
+			if !ok || len(f) != 2 {
+				continue
+			}
+			num := func(s string) (float64, error) {
+				if strings.TrimPrefix(s, "-") == "nan" {
+					return math.NaN(), nil
+				}
+				return strconv.ParseFloat(s, 64)
+			}
+			sec, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+			in, err1 := num(f[0])
+			o, err2 := num(f[1])
+			if err != nil || err1 != nil || err2 != nil || math.IsNaN(in) && math.IsNaN(o) {
+				continue
+			}
+			want[sec] = [2]float64{in, o}
+		}
+		if len(want) < 5 {
+			t.Errorf("%s: rrdtool fetch gave %d known rows:\n%s", p.Target.Name, len(want), out)
+			continue
+		}
+		res, err := db.Fetch(p.Series, rrd.Average, last.Add(-2*time.Hour), last, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64][]float64{}
+		for i, v := range res.Rows {
+			got[res.Time(i).Unix()] = v
+		}
+		for sec, w := range want {
+			g, ok := got[sec]
+			if !ok {
+				t.Errorf("%s: row ending %d missing from the store", p.Target.Name, sec)
+				continue
+			}
+			for d := range 2 {
+				same := math.IsNaN(g[d]) && math.IsNaN(w[d]) || math.Abs(g[d]-w[d]) <= 0.01+2e-7*math.Abs(w[d])
+				if !same {
+					t.Errorf("%s: row ending %s ds %d: store %.4f, rrdtool %.4f", p.Target.Name, time.Unix(sec, 0).UTC(), d, g[d], w[d])
+				}
+			}
+		}
+		t.Logf("%s: %d rows compared with rrdtool fetch", p.Target.Name, len(want))
 	}
 }
