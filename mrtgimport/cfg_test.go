@@ -95,11 +95,12 @@ func TestParseExotic(t *testing.T) {
 	}
 	// The forms that are not one interface.
 	forms := map[string]string{
-		"errors":  "OID pair [1.3.6.1.2.1.2.2.1.14.1 1.3.6.1.2.1.2.2.1.20.1] counter router1 public 1",
-		"temp":    "OID pair [1.3.6.1.4.1.9.9.13.1.3.1.3.1 1.3.6.1.4.1.9.9.13.1.3.1.3.1] gauge router1 public 1",
-		"script":  "command [/usr/local/bin/uptime-probe router1] counter",
-		"sum":     "sum [1:public@router1 2:public@router1] counter",
-		"swapped": "sum [-#ge-0/0/5:public@router1] counter",
+		"errors":   "OID pair [1.3.6.1.2.1.2.2.1.14.1 1.3.6.1.2.1.2.2.1.20.1] counter router1 public 1",
+		"temp":     "OID pair [1.3.6.1.4.1.9.9.13.1.3.1.3.1 1.3.6.1.4.1.9.9.13.1.3.1.3.1] gauge router1 public 1",
+		"script":   "command [/usr/local/bin/uptime-probe router1] counter",
+		"sum":      "sum [1:public@router1 2:public@router1] counter",
+		"swapped":  "sum [-#ge-0/0/5:public@router1] counter",
+		"discards": "OID pair [1.3.6.1.2.1.2.2.1.13 1.3.6.1.2.1.2.2.1.19] counter router1 public 1",
 	}
 	if len(c.Targets) != len(wants)+len(forms) {
 		t.Errorf("%d targets, want %d", len(c.Targets), len(wants)+len(forms))

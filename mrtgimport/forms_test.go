@@ -1,6 +1,7 @@
 package mrtgimport
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -166,5 +167,33 @@ sum = ["r1/eth0"]
 	if _, _, err := AppendAggregates("t.toml", src, []config.Aggregate{{Name: "x", Members: []config.Member{{Device: "r9", Interface: "a"}}}}); err == nil ||
 		!strings.Contains(err.Error(), `no device "r9"`) {
 		t.Errorf("an aggregate of an unknown device: %v", err)
+	}
+}
+
+// A file of programs only: they run in the cycle of a device "commands" at 127.0.0.1,
+// and the targets file loads.
+func TestTranslateCommandsOnly(t *testing.T) {
+	src := "WorkDir: /tmp\nTarget[mailq]: `/usr/local/bin/mailq-count --active`\nMaxBytes[mailq]: 1000\nOptions[mailq]: gauge\n"
+	c, err := Parse("mrtg.cfg", func(string) ([]byte, error) { return []byte(src), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, plans := Translate(context.Background(), c, nil)
+	out, _, err := config.Merge("t.toml", nil, TargetsFile(c, found, plans))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("t.toml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(cfg.Devices) != 1 || plans[0].Series != `commands\target/mailq` {
+		t.Fatalf("devices %+v, series %q", cfg.Devices, plans[0].Series)
+	}
+	d := cfg.Devices[0]
+	tg, _ := d.Target("mailq")
+	if d.Name != "commands" || d.Host != "127.0.0.1" || len(d.Interfaces) != 0 ||
+		strings.Join(tg.Command, " ") != "/usr/local/bin/mailq-count --active" || tg.Kind != config.KindGauge || tg.Max != 1000 {
+		t.Errorf("device %s at %s %v, target %+v", d.Name, d.Host, d.Interfaces, tg)
 	}
 }

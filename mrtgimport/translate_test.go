@@ -78,6 +78,7 @@ func TestTranslate(t *testing.T) {
 		"temp":     `router1\target/temp`,
 		"script":   `router2\target/script`, // the device of the first target
 		"swapped":  `\aggregate/swapped`,
+		"discards": `router1\target/discards`,
 		"sum":      `skip: Target[sum]: 1:public@router1: router1 has no interface with ifIndex "1"`,
 	}
 	for name, w := range want {
@@ -115,6 +116,16 @@ func TestTranslate(t *testing.T) {
 	if v3 := devs["router1-v3"]; v3.SNMP.Version != "3" || v3.SNMP.Username != "mrtg" || v3.SNMP.AuthProtocol != "SHA" || v3.SNMP.Context != "vrf1" {
 		t.Errorf("router1-v3 = %s, want the v3 user", v3.SNMP)
 	}
+	// The interface of an OID pair's instance is looked up; bits multiplies the factor.
+	var discards config.Target
+	for _, tg := range r1.Targets {
+		if tg.Name == "discards" {
+			discards = tg
+		}
+	}
+	if !slices.Equal(discards.OIDs, []string{"1.3.6.1.2.1.2.2.1.13.3", "1.3.6.1.2.1.2.2.1.19.3"}) || discards.Factor != 16 || discards.Max != 125000000*16 {
+		t.Errorf("discards = %+v, want ifIndex 3's discards, factor 16 and MaxBytes times it", discards)
+	}
 	if !strings.Contains(string(out), `"ge-0/0/1", # Traffic on uplink (1G)`) {
 		t.Errorf("title comment missing:\n%s", out)
 	}
@@ -137,6 +148,8 @@ func TestTranslate(t *testing.T) {
 		"byip":    "skip: Target[byip]: names the interface by IP address 192.0.2.7; finding it needs the agent (run import where router1 answers)",
 		"bymac2":  "router1-mac/00:1a:2b:3c:4d:5e",
 		"oids":    "2001:db8::1/4",
+		// An OID naming its interface by ifName needs the agent's ifIndex.
+		"discards": "skip: Target[discards]: names an interface by ifName ge-0/0/3; finding it needs the agent (run import where router1 answers)",
 	}
 	for name, w := range want {
 		if got[name] != w {
