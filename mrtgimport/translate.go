@@ -328,11 +328,12 @@ func (tr *translation) planInterface(t *Target, p *Plan) {
 // device) of an OID pair or command form t, whose display settings are those of the
 // target it belongs to (t itself, or the sum).
 func (tr *translation) deviceTarget(t *Target, name string) (DeviceTarget, error) {
-	g := tr.commandGroup
 	var oids []string
-	if t.Form == FormOIDs {
-		grp := tr.group(t)
-		g = func() *agentGroup { return grp }
+	var grp *agentGroup
+	if t.Form != FormOIDs {
+		grp = tr.commandGroup()
+	} else {
+		grp = tr.group(t)
 		for d := range 2 {
 			oid := t.OIDs[d]
 			if t.OIDKey[d] != "" {
@@ -345,7 +346,6 @@ func (tr *translation) deviceTarget(t *Target, name string) (DeviceTarget, error
 			oids = append(oids, oid)
 		}
 	}
-	grp := g()
 	n := name
 	for k := 2; grp.names[n]; k++ {
 		n = fmt.Sprintf("%s-%d", name, k)
