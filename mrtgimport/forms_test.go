@@ -197,3 +197,24 @@ func TestTranslateCommandsOnly(t *testing.T) {
 		t.Errorf("device %s at %s %v, target %+v", d.Name, d.Host, d.Interfaces, tg)
 	}
 }
+
+// The counter width of an OID pair's series before its first poll: IF-MIB's 32-bit
+// counters on SNMPv2c, and any OID on SNMPv1, are 32-bit, other OIDs 64-bit.
+func TestOIDPairBits(t *testing.T) {
+	src := "WorkDir: /tmp\nMaxBytes[_]: 1000\n" +
+		"Target[errors]: ifInErrors.3&ifOutErrors.3:public@r1:::::2\n" +
+		"Target[mcast]: ifInMulticastPkts.3&ifOutMulticastPkts.3:public@r1:::::2\n" +
+		"Target[hc]: ifHCInUcastPkts.3&ifHCOutUcastPkts.3:public@r1:::::2\n" +
+		"Target[v1]: 1.3.6.1.4.1.9.2.1.58.0&1.3.6.1.4.1.9.2.1.58.0:public@r1\n"
+	c, err := Parse("mrtg.cfg", func(string) ([]byte, error) { return []byte(src), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plans := Translate(context.Background(), c, nil)
+	want := map[string]int{"errors": 32, "mcast": 32, "hc": 64, "v1": 32}
+	for _, p := range plans {
+		if p.Series == "" || p.Bits != want[p.Target.Name] {
+			t.Errorf("%s: %d bits (series %q, skip %q), want %d", p.Target.Name, p.Bits, p.Series, p.Target.Skip, want[p.Target.Name])
+		}
+	}
+}

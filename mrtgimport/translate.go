@@ -164,12 +164,34 @@ func Translate(ctx context.Context, c *Config, agent *Agent) ([]discover.Found, 
 	return found, plans
 }
 
-// bits is the counter width mrtgo polls t's agent with.
+// bits is the counter width of t's series: 32 on SNMPv1 and for the OIDs of IF-MIB's
+// 32-bit counters (ifTable, ifXTable's multicast and broadcast packets), else 64. The
+// first poll corrects it from the type the agent answers; until then, the import's
+// last readings wrap as MRTG's did.
 func (tr *translation) bits(t *Target) int {
-	if t.Form == FormCommand || t.Version != "1" {
+	if t.Form == FormCommand {
 		return 64
 	}
-	return 32
+	if t.Version == "1" {
+		return 32
+	}
+	if t.Form == FormOIDs && counter32(t.OIDs[0]) && counter32(t.OIDs[1]) {
+		return 32
+	}
+	return 64
+}
+
+// counter32 reports an OID of IF-MIB known to be a Counter32.
+func counter32(oid string) bool {
+	if strings.HasPrefix(oid, "1.3.6.1.2.1.2.2.1.") {
+		return true
+	}
+	for _, c := range []string{"2", "3", "4", "5"} { // ifIn/OutMulticastPkts, ifIn/OutBroadcastPkts
+		if strings.HasPrefix(oid, "1.3.6.1.2.1.31.1.1.1."+c+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // group returns the device of t's agent (and offline, of its interface key), made on

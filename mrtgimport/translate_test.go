@@ -123,6 +123,11 @@ func TestTranslate(t *testing.T) {
 			discards = tg
 		}
 	}
+	for _, p := range plans {
+		if p.Target.Name == "discards" && p.Bits != 32 {
+			t.Errorf("discards: %d-bit series, want ifTable's 32", p.Bits)
+		}
+	}
 	if !slices.Equal(discards.OIDs, []string{"1.3.6.1.2.1.2.2.1.13.3", "1.3.6.1.2.1.2.2.1.19.3"}) || discards.Factor != 16 || discards.Max != 125000000*16 {
 		t.Errorf("discards = %+v, want ifIndex 3's discards, factor 16 and MaxBytes times it", discards)
 	}
