@@ -278,6 +278,7 @@ func importForms(t *testing.T, r *formsRun, n int) (*Config, []*Plan, *config.Co
 	if err != nil || len(added) != 2 {
 		t.Fatalf("aggregates %v: %v\n%s", added, err, out)
 	}
+	t.Logf("targets file:\n%s", out)
 	path := filepath.Join(r.dir, "targets.toml")
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
