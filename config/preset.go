@@ -16,6 +16,9 @@ type Preset struct {
 	// preset reads, before it has values (net-snmp answers hrProcessorLoad only a
 	// minute after it starts, hrProcessorFrwID at once). "" probes the OIDs.
 	Probe string
+	// Unless names a preset that reads the same from another MIB: discover proposes
+	// this one only for agents that lack that one.
+	Unless string
 }
 
 // Presets are the targets MRTG users graph most, from MIBs most agents answer:
@@ -26,6 +29,9 @@ type Preset struct {
 //     each processor was busy, averaged over the processors;
 //   - "memory": UCD-SNMP-MIB memTotalReal and memAvailReal (kB): in is the memory
 //     used (total less available), out the total, in bytes;
+//   - "memory-hr": HOST-RESOURCES-MIB hrStorageUsed and hrStorageSize of the
+//     hrStorageRam row, times its hrStorageAllocationUnits: in is the memory used,
+//     out the total, in bytes (agents without UCD-SNMP-MIB answer it);
 //   - "temperature": ENTITY-SENSOR-MIB entPhySensorValue of the celsius sensors that
 //     are ok, scaled by their entPhySensorScale and entPhySensorPrecision: in is the
 //     hottest, out the average.
@@ -48,6 +54,12 @@ var Presets = map[string]Preset{
 		Title: "Memory", YLegend: "bytes", LegendIn: "used", LegendOut: "total",
 		KMG: []string{"", "k", "M", "G", "T"},
 	}},
+	"memory-hr": {About: "memory used and total (HOST-RESOURCES-MIB hrStorageUsed, hrStorageSize of hrStorageRam)", Target: Target{
+		OIDs: []string{"1.3.6.1.2.1.25.2.3.1.6", "1.3.6.1.2.1.25.2.3.1.5"}, Storage: true,
+		Kind: KindGauge, Factor: 1, Per: "second", Max: math.NaN(), Unit: "B",
+		Title: "Memory", YLegend: "bytes", LegendIn: "used", LegendOut: "total",
+		KMG: []string{"", "k", "M", "G", "T"},
+	}, Probe: "1.3.6.1.2.1.25.2.3.1.2", Unless: "memory"},
 	"temperature": {About: "hottest and average temperature (ENTITY-SENSOR-MIB entPhySensorValue)", Target: Target{
 		OIDs: []string{"1.3.6.1.2.1.99.1.1.1.4"}, Sensor: true,
 		Kind: KindGauge, Factor: 1, Per: "second", Max: math.NaN(), Unit: "°C",

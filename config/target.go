@@ -30,6 +30,10 @@ type Target struct {
 	// entPhySensorPrecision, give in the hottest and out their average. Only presets
 	// set it.
 	Sensor bool
+	// Storage makes the OIDs HOST-RESOURCES-MIB's hrStorageUsed and hrStorageSize
+	// columns: the rows whose hrStorageType is hrStorageRam give in the memory used
+	// and out its size, times their hrStorageAllocationUnits. Only presets set it.
+	Storage bool
 	// Used makes in the first OID's value less the second's, out the first's
 	// (memTotalReal and memAvailReal: memory used and total). Only presets set it.
 	Used bool
@@ -185,7 +189,7 @@ func (p *parser) target(idx int, f *targetFile, step time.Duration) (Target, boo
 		fail("name", "target name %q may not contain / or \\ or be . or ..", t.Name)
 	}
 	if f.OIDs != nil {
-		t.OIDs, t.Column, t.Used, t.Sensor = nil, false, false, false
+		t.OIDs, t.Column, t.Used, t.Sensor, t.Storage = nil, false, false, false, false
 		if len(f.OIDs) == 0 || len(f.OIDs) > 2 {
 			fail("oids", "give one or two OIDs (in, out), not %d", len(f.OIDs))
 		}

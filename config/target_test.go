@@ -155,7 +155,7 @@ func TestTargetMistakes(t *testing.T) {
 		{"empty kmg", []string{`name = "a"`, `oids = ["1.3"]`, `kmg = []`}, 7, `kmg must list at least one prefix`},
 		{"bad unscaled", []string{`name = "a"`, `oids = ["1.3"]`, `unscaled = "dx"`}, 7, `unscaled "dx" may hold only d, w, m and y`},
 		{"swap one", []string{`name = "a"`, `oids = ["1.3"]`, `swap = true`}, 7, `swap needs two values`},
-		{"bad preset", []string{`name = "a"`, `preset = "cpus"`}, 6, `unknown preset "cpus" (one of cpu, cpu-hr, memory, temperature) (did you mean "cpu"?)`},
+		{"bad preset", []string{`name = "a"`, `preset = "cpus"`}, 6, `unknown preset "cpus" (one of cpu, cpu-hr, memory, memory-hr, temperature) (did you mean "cpu"?)`},
 		{"command and oids", []string{`name = "a"`, `oids = ["1.3"]`, `command = ["/bin/true"]`}, 7, `give either command or oids`},
 		{"empty command", []string{`name = "a"`, `command = []`}, 6, `command is empty`},
 		{"timeout without command", []string{`name = "a"`, `oids = ["1.3"]`, `timeout = "1s"`}, 7, `timeout is for command targets`},

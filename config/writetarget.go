@@ -47,7 +47,7 @@ func targetBlock(t Target, step time.Duration) []string {
 		if t.Timeout != 0 && t.Timeout != min(DefaultCommandTimeout, step/3) {
 			kv("timeout", quote(FormatDuration(t.Timeout)))
 		}
-	} else if !slices.Equal(t.OIDs, base.OIDs) || t.Column != base.Column || t.Used != base.Used || t.Sensor != base.Sensor {
+	} else if !slices.Equal(t.OIDs, base.OIDs) || t.Column != base.Column || t.Used != base.Used || t.Sensor != base.Sensor || t.Storage != base.Storage {
 		kv("oids", list(t.OIDs))
 	}
 	str := func(k, v, def string) {

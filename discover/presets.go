@@ -2,6 +2,7 @@ package discover
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/snmp"
@@ -14,7 +15,7 @@ func presets(s *snmp.Session) ([]string, error) {
 	var found []string
 	for _, name := range config.PresetNames() {
 		p := config.Presets[name]
-		if p.Column || p.Sensor {
+		if p.Column || p.Sensor || p.Storage {
 			col := p.Probe
 			if col == "" {
 				col = p.OIDs[0]
@@ -44,7 +45,10 @@ func presets(s *snmp.Session) ([]string, error) {
 			found = append(found, name)
 		}
 	}
-	return found, nil
+	all := slices.Clone(found)
+	return slices.DeleteFunc(found, func(name string) bool {
+		return slices.Contains(all, config.Presets[name].Unless)
+	}), nil
 }
 
 // PresetTargets are the targets written for the presets an agent answers, each named

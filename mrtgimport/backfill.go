@@ -8,6 +8,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -19,6 +21,7 @@ type job struct {
 	last time.Time // the series' last update before the batch
 	hw   bool      // the series has Holt-Winters detectors
 	skip bool      // another target of the batch fills the same series
+	spec rrd.Spec  // of the series: its data sources' types and bounds
 }
 
 // importer writes batches of histories into the store. Rather than replaying years of
@@ -42,18 +45,16 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 	if len(im.jobs) == 0 {
 		return nil
 	}
-	type shape struct {
-		speed float64
-		bits  int
-	}
-	create := map[shape][]int{} // jobs by the spec of their new series
-	start := map[shape]time.Time{}
+	create := map[string][]int{} // jobs by the spec of their new series
+	start := map[string]time.Time{}
+	specs := map[string]rrd.Spec{}
 	names := make([]string, len(im.jobs))
 	seen := map[string]int{}
 	for i := range im.jobs {
 		j := &im.jobs[i]
 		p := out[j.out].Plan
 		names[i] = p.Series
+		j.spec = planSpec(p, im.step)
 		if k, ok := seen[p.Series]; ok {
 			j.skip = true
 			out[j.out].Skipped = fmt.Sprintf("series %s takes the history of Target[%s]", p.Series, out[im.jobs[k].out].Plan.Target.Name)
@@ -63,7 +64,8 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 		spec, last, err := im.db.Info(p.Series)
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
-			k := shape{speed(p), p.Bits}
+			k := fmt.Sprintf("%+v", j.spec)
+			specs[k] = j.spec
 			create[k] = append(create[k], i)
 			if s, ok := start[k]; !ok || j.h.Rows[0].Start.Before(s) {
 				start[k] = j.h.Rows[0].Start
@@ -76,6 +78,7 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 			out[j.out].Skipped = fmt.Sprintf("series %s has a step of %s, the targets file %s", p.Series, spec.Step, im.step)
 		default:
 			j.last, j.hw = last, spec.HoltWinters != nil
+			j.spec.DS = spec.DS // the series keeps its own types and bounds
 			out[j.out].Merged = true
 		}
 	}
@@ -88,7 +91,7 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 			ns[n] = names[i]
 			im.jobs[i].last = at
 		}
-		if err := im.db.CreateBatch(ns, series.Spec(im.step, k.speed, k.bits), at); err != nil {
+		if err := im.db.CreateBatch(ns, specs[k], at); err != nil {
 			return fmt.Errorf("create series: %w", err)
 		}
 	}
@@ -120,15 +123,16 @@ func (im *importer) store(ctx context.Context, out []Imported, progress func(n i
 
 // history is the rrd.History of job j and the updates that follow it.
 func (im *importer) history(j *job, p *Plan) (rrd.History, []rrd.Update) {
+	ds := j.spec.DS[0]
 	im.spans = spans(j.h, im.step, p.MaxRate, im.spans)
-	first, rates := stepRates(im.spans, j.h.Rows[0].Start.Unix(), im.step, p.MaxRate, im.rates)
+	first, rates := stepRates(im.spans, j.h.Rows[0].Start.Unix(), im.step, ds.Min, ds.Max, im.rates)
 	im.rates = rates
 	stepS := int64(im.step / time.Second)
 	n := int64(len(rates) / 2)
 	lastS := j.last.Unix()
 	if n == 0 {
 		// Shorter than a step: its few updates, if the series has nothing newer.
-		if j.h.Rows[0].Start.After(j.last) {
+		if j.h.Rows[0].Start.After(j.last) && ds.Type == rrd.Counter {
 			ups, _, err := Replay(j.h, p.Series, im.step, p.MaxRate, p.Bits)
 			if err == nil {
 				return rrd.History{}, ups
@@ -153,10 +157,24 @@ func (im *importer) history(j *job, p *Plan) (rrd.History, []rrd.Update) {
 			return h, nil
 		}
 		var ups []rrd.Update
-		h.Last, ups = tail(j.h, im.spans, end, p.Series, p.Bits, nil)
+		h.Last, ups = tail(j.h, im.spans, end, p.Series, ds.Type, p.Bits, nil)
 		return h, ups
 	}
 	return h, nil
+}
+
+// planSpec is the store layout of a plan's new series, as the recorder makes it on
+// first sight: an interface's octets, a target's values of its kind and ceiling, or an
+// aggregate's sums (gauges without bounds, one update per row).
+func planSpec(p *Plan, step time.Duration) rrd.Spec {
+	archives := series.Archives(step, config.DefaultRetention)
+	switch p.kind() {
+	case series.KindTarget:
+		return pipeline.TargetSpec(step, p.Targets[0].Target, p.Bits, archives)
+	case series.KindAggregate:
+		return pipeline.AggregateSpec(step, archives)
+	}
+	return series.SpecWith(step, speed(p), p.Bits, archives)
 }
 
 // speed is the interface speed (bits/s) of a plan's new series; 0 for none.

@@ -3,6 +3,7 @@ package mrtgimport
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/mrtgo/mrtgo/config"
 )
@@ -50,6 +52,9 @@ type Config struct {
 	LogFormat string        // "rateup" (native .log files) or "rrdtool"
 	Targets   []*Target     // in the order first seen
 	Notes     []Note        // global keywords that are not translated
+
+	read  func(string) ([]byte, error)
+	names map[string]string // OID names: MRTG's table and what LoadMIBs adds; nil for the table
 }
 
 // Ref says how a Target names its interface.
@@ -76,7 +81,13 @@ type Target struct {
 	Line int    // line of Target[]
 	Raw  string // Target[] value
 
-	// Set when the target is one interface's octet counters on one agent.
+	// Form is what the target reads. FormSum's forms are in Terms, each a Target of
+	// its own form (with Swap for a "-" before it).
+	Form  Form
+	Terms []*Target
+	Swap  bool
+
+	// The agent and interface of FormInterface; the agent of FormOIDs.
 	Ref       Ref    // explicit in/out octet OIDs of one ifIndex become RefIndex
 	Key       string // ifIndex number, name, description, address or MAC
 	Community string
@@ -89,6 +100,24 @@ type Target struct {
 	// SNMPv3 settings from SnmpOptions[], in targets.toml's names.
 	V3 V3
 
+	// FormOIDs: the OIDs of in and out, numeric, without the leading dot. An OID
+	// whose instance names an interface other than by ifIndex ("ifInErrors.#eth0")
+	// holds its column here and the interface in OIDRef and OIDKey (then not "").
+	OIDs   [2]string
+	OIDRef [2]Ref
+	OIDKey [2]string
+	// FormCommand: the program and its arguments.
+	Command []string
+
+	// How the values are kept and shown, from Options[] (gauge, absolute, derive,
+	// perminute, perhour, bits), Factor[], the legends, kMG[] and Unscaled[]: what a
+	// [[device.target]] keeps of them.
+	Kind, Per                          string
+	Factor                             float64
+	Unit, YLegend, LegendIn, LegendOut string
+	KMG                                []string
+	Unscaled                           string
+
 	Title       string
 	MaxBytes    uint64 // bytes/s
 	MaxBytes1   uint64 // in, when set apart from out
@@ -100,6 +129,7 @@ type Target struct {
 
 	snmpOptionsLine int
 	snmpOptionsKey  string
+	names           map[string]string // OID names Target[] may use (Config.names)
 
 	// Skip says why the target cannot be polled by mrtgo at all ("" if it can).
 	Skip  string
@@ -141,7 +171,7 @@ func Parse(path string, read func(string) ([]byte, error)) (*Config, error) {
 	if err := readLines(path, path, read, &lines, 0); err != nil {
 		return nil, err
 	}
-	return parseLines(path, lines)
+	return parseLines(path, lines, read)
 }
 
 func readLines(top, path string, read func(string) ([]byte, error), out *[]line, depth int) error {
@@ -195,7 +225,7 @@ type entry struct {
 	line       int
 }
 
-func parseLines(path string, lines []line) (*Config, error) {
+func parseLines(path string, lines []line, read func(string) ([]byte, error)) (*Config, error) {
 	// Pass 1: join continuation lines, split keyword, target and value.
 	var ents []*entry
 	for _, l := range lines {
@@ -226,7 +256,7 @@ func parseLines(path string, lines []line) (*Config, error) {
 		return nil, &Error{File: l.file, Line: l.no, Msg: fmt.Sprintf("%q does not make sense: want \"Keyword: value\" or \"Keyword[target]: value\"", t)}
 	}
 
-	c := &Config{File: path, Interval: 5 * time.Minute, LogFormat: "rateup"}
+	c := &Config{File: path, Interval: 5 * time.Minute, LogFormat: "rateup", read: read}
 	defaults := map[string]*entry{} // Keyword[_]
 	prefix := map[string]*entry{}   // Keyword[^]
 	suffix := map[string]*entry{}   // Keyword[$]
@@ -366,10 +396,22 @@ func (c *Config) global(e *entry) error {
 		"forks", "runasdaemon", "nodetach", "enableipv6", "maxage", "nospacechar", "rrdcached":
 		c.noteGlobal(e, "not needed by mrtgo (pages, graphs and daemon are configured in targets.toml and on the command line)")
 	case "enablesnmpv3":
-		c.noteGlobal(e, "SNMPv3 is not supported by targets.toml yet: v3 targets are skipped")
+		c.noteGlobal(e, "not needed: targets of SNMP version 3 take their user from SnmpOptions[]")
 	case "snmpoptions":
 		c.noteGlobal(e, "Perl SNMP session options are not translated")
-	case "loadmibs", "nomib2", "singlerequest", "ipv4only":
+	case "loadmibs":
+		if c.names == nil {
+			c.names = maps.Clone(mibNames)
+		}
+		for _, f := range strings.FieldsFunc(e.value, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			b, err := c.read(f)
+			if err != nil {
+				c.noteGlobal(e, "cannot read %s (%v): OID names from it are not translated", f, errors.Unwrap(err))
+				continue
+			}
+			readMIB(string(b), c.names)
+		}
+	case "nomib2", "singlerequest", "ipv4only":
 		c.noteGlobal(e, "not needed: mrtgo polls IF-MIB by numeric OID")
 	case "conversioncode":
 		c.noteGlobal(e, "Perl conversion code cannot be translated")

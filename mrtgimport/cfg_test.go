@@ -2,6 +2,7 @@ package mrtgimport
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,8 @@ func TestParseBroken(t *testing.T) {
 		{"broken-include.cfg", "testdata/broken-include.cfg:2: Include: open testdata/does-not-exist.inc: no such file or directory"},
 		{"broken-absmax.cfg", "testdata/broken-absmax.cfg:4: AbsMax[a]: 10 is below MaxBytes 1000"},
 		{"broken-option.cfg", `testdata/broken-option.cfg:4: Options[a]: unknown option "growleft"`},
+		{"broken-factor.cfg", `testdata/broken-factor.cfg:4: Factor[a]: "ten" is not a number other than 0`},
+		{"broken-unscaled.cfg", `testdata/broken-unscaled.cfg:4: Unscaled[a]: "dx" may hold only d, w, m and y (day, week, month, year)`},
 		{"broken-nohc.cfg", `testdata/broken-nohc.cfg:4: NoHC[a]: "maybe" must be yes or no`},
 		{"broken-userrdtool.cfg", "testdata/broken-userrdtool.cfg:2: UseRRDtool: not valid any more (MRTG itself rejects it): use LogFormat: rrdtool"},
 		{"broken-no-workdir.cfg", "testdata/broken-no-workdir.cfg: no WorkDir (MRTG requires WorkDir or LogDir: where the logs are)"},
@@ -81,24 +84,45 @@ func TestParseExotic(t *testing.T) {
 		"byindex":  {RefIndex, "3", "router1", 161, "public", "1", false, "Traffic on", 125000000, 0, ""},
 		"bydescr":  {RefDescr, "GigabitEthernet0/2 uplink", "router1", 1161, "public", "2c", true, "Traffic on", 1250000000, 2500000000, ""},
 		"byip":     {RefIP, "192.0.2.7", "router1", 161, "public", "1", false, "Traffic on", 125000000, 0, ""},
-		"bymac":    {skip: `Target[bymac]: "!0:1a:2b-3c-4d-5e-6f:public@router1" is not a target form mrtgo knows`},
+		"bymac":    {skip: `Target[bymac]: a Perl expression (!0:1a:2b-3c-4d-5e-6f:public@router1); mrtgo sums targets`},
 		"bymac2":   {RefMAC, "00:1a:2b:3c:4d:5e", "router1", 161, "public", "1", false, "Traffic on", 125000000, 0, ""},
 		"oids":     {RefIndex, "4", "2001:db8::1", 161, "s@cret", "2c", true, "Traffic on", 125000000, 0, ""},
-		"errors":   {skip: "Target[errors]: polls ifInErrors.1 and ifOutErrors.1, which are not the in and out octet counters of one interface"},
-		"sum":      {skip: "Target[sum]: a Perl expression over targets (1:public@router1 + 2:public@router1); mrtgo polls one interface per entry"},
-		"script":   {skip: "Target[script]: runs an external program (`/usr/local/bin/uptime-probe router1`); mrtgo polls SNMP only"},
 		"v3":       {RefName, "ge-0/0/9", "router1", 161, "user", "3", true, "Traffic on", 125000000, 0, ""},
 		"v3key":    {skip: "Target[v3key]: SnmpOptions authkey: localized keys cannot be translated; targets.toml takes passwords"},
-		"swapped":  {skip: `Target[swapped]: "-" swaps in and out; mrtgo cannot store an interface reversed`},
-		"temp":     {skip: "Options gauge: the values are not octet counters, mrtgo stores only interface traffic"},
 		"conv":     {skip: "Target[conv]: converts values with the Perl subroutine toBytes"},
 		"splitmax": {RefName, "ge-0/0/7", "router2", 161, "public", "2c", false, "Traffic on", 2000, 0, ""},
 		"dupe":     {RefName, "xe-1/0/0", "router2", 161, "public", "2c", true, "Traffic on", 125000000, 0, ""},
 	}
-	if len(c.Targets) != len(wants) {
-		t.Errorf("%d targets, want %d", len(c.Targets), len(wants))
+	// The forms that are not one interface.
+	forms := map[string]string{
+		"errors":   "OID pair [1.3.6.1.2.1.2.2.1.14.1 1.3.6.1.2.1.2.2.1.20.1] counter router1 public 1",
+		"temp":     "OID pair [1.3.6.1.4.1.9.9.13.1.3.1.3.1 1.3.6.1.4.1.9.9.13.1.3.1.3.1] gauge router1 public 1",
+		"script":   "command [/usr/local/bin/uptime-probe router1] counter",
+		"sum":      "sum [1:public@router1 2:public@router1] counter",
+		"swapped":  "sum [-#ge-0/0/5:public@router1] counter",
+		"discards": "OID pair [1.3.6.1.2.1.2.2.1.13 1.3.6.1.2.1.2.2.1.19] counter router1 public 1",
+	}
+	if len(c.Targets) != len(wants)+len(forms) {
+		t.Errorf("%d targets, want %d", len(c.Targets), len(wants)+len(forms))
 	}
 	for _, tg := range c.Targets {
+		if w, ok := forms[tg.Name]; ok {
+			what := fmt.Sprint(tg.OIDs)
+			switch tg.Form {
+			case FormCommand:
+				what = fmt.Sprint(tg.Command)
+			case FormSum:
+				var raws []string
+				for _, tm := range tg.Terms {
+					raws = append(raws, tm.Raw)
+				}
+				what = fmt.Sprint(raws)
+			}
+			if got := strings.TrimSpace(fmt.Sprintf("%s %s %s %s %s %s", tg.Form, what, tg.Kind, tg.Host, tg.Community, tg.Version)); got != w || tg.Skip != "" {
+				t.Errorf("%s: %s (skip %q), want %s", tg.Name, got, tg.Skip, w)
+			}
+			continue
+		}
 		w, ok := wants[tg.Name]
 		if !ok {
 			t.Errorf("unexpected target %q", tg.Name)

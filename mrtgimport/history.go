@@ -177,8 +177,10 @@ func ParseDump(name string, r io.Reader) (*History, error) {
 		return nil, fmt.Errorf("%s: want step and two data sources (ds0, ds1), got step %d and %d", name, d.Step, len(d.DS))
 	}
 	for _, ds := range d.DS[:2] {
-		if t := strings.TrimSpace(ds.Type); t != "COUNTER" && t != "DERIVE" {
-			return nil, fmt.Errorf("%s: data source %s is %s, not an octet counter", name, strings.TrimSpace(ds.Name), t)
+		switch t := strings.TrimSpace(ds.Type); t {
+		case "COUNTER", "DERIVE", "GAUGE", "ABSOLUTE":
+		default:
+			return nil, fmt.Errorf("%s: data source %s is %s, not one MRTG writes", name, strings.TrimSpace(ds.Name), t)
 		}
 	}
 	h := &History{Last: time.Unix(d.LastUpdate, 0).UTC()}

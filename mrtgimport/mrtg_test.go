@@ -130,7 +130,7 @@ func importRun(t *testing.T, r *mrtgRun) (*rrd.DB, *config.Config, *Plan, *Confi
 	if lo == nil {
 		t.Fatalf("no plan for lo among %d targets: %+v", len(plans), plans[0].Target)
 	}
-	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found))
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found, plans))
 	if err != nil {
 		t.Fatal(err)
 	}

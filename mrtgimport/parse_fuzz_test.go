@@ -2,6 +2,7 @@ package mrtgimport
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/rrd"
 )
 
@@ -29,6 +31,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(b, inc)
 	}
 	f.Add([]byte("WorkDir: /x\nTarget[a]: 2:public@127.0.0.1\nMaxBytes[a]: 1250000\nInclude: part.inc\n"), []byte("Target[b]: #eth0:public@127.0.0.1\nMaxBytes[b]: 1e9\n"))
+	f.Add([]byte("WorkDir: /x\nLoadMIBs: part.inc\nTarget[a\"b]: 2:public@h + laLoadInt.1&laLoadInt.2:public@h + `prog`\nMaxBytes[a\"b]: 100\n"),
+		[]byte("M DEFINITIONS ::= BEGIN\nla OBJECT IDENTIFIER ::= { enterprises 2021 10 }\nlaLoadInt OBJECT-TYPE\n SYNTAX Integer32\n ::= { la 5 }\nEND\n"))
 	f.Fuzz(func(t *testing.T, cfg, inc []byte) {
 		read := func(p string) ([]byte, error) {
 			switch filepath.Base(p) {
@@ -51,6 +55,18 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, tg := range c.Targets {
 			_ = tg.LogBase(c)
+		}
+		// Whatever is translated (offline) makes a targets file that loads.
+		found, plans := Translate(context.Background(), c, nil)
+		out, _, err := config.Merge("t.toml", nil, TargetsFile(c, found, plans))
+		if err != nil {
+			t.Fatalf("merge: %v", err)
+		}
+		if len(out) == 0 {
+			return // nothing translated
+		}
+		if _, _, err := AppendAggregates("t.toml", out, Aggregates(plans)); err != nil {
+			t.Fatalf("aggregates: %v\n%s", err, out)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/internal/testneed"
 	"github.com/mrtgo/mrtgo/rrd"
@@ -216,8 +217,13 @@ func BenchmarkReplay(b *testing.B) {
 func BenchmarkImportHistory(b *testing.B) {
 	end := time.Date(2026, 11, 27, 8, 3, 7, 0, time.UTC)
 	text := synthLog(end, 732, wave)
-	for _, n := range []int{10, 50, 1000} {
-		b.Run(fmt.Sprintf("interfaces=%d", n), func(b *testing.B) {
+	// Interfaces, and gauge targets (MRTG's Options gauge: a [[device.target]] each).
+	for _, bc := range []struct {
+		kind string
+		n    int
+	}{{"interfaces", 10}, {"interfaces", 50}, {"interfaces", 1000}, {"gauges", 1000}} {
+		n := bc.n
+		b.Run(fmt.Sprintf("%s=%d", bc.kind, n), func(b *testing.B) {
 			dir := b.TempDir()
 			c := &Config{WorkDir: dir, Interval: 5 * time.Minute, LogFormat: "rateup"}
 			var plans []*Plan
@@ -226,7 +232,14 @@ func BenchmarkImportHistory(b *testing.B) {
 				if err := os.WriteFile(filepath.Join(dir, tg.Name+".log"), []byte(text), 0o644); err != nil {
 					b.Fatal(err)
 				}
-				plans = append(plans, &Plan{Target: tg, Series: fmt.Sprintf("r/if%d", i), MaxRate: 1.25e8, Bits: 64})
+				p := &Plan{Target: tg, Series: fmt.Sprintf("r/if%d", i), MaxRate: 1.25e8, Bits: 64}
+				if bc.kind == "gauges" {
+					ct := config.Target{Name: tg.Name, OIDs: []string{"1.3.6.1.4.1.2021.10.1.5.1"}, Kind: config.KindGauge,
+						Factor: 1, Per: "second", Max: math.NaN(), KMG: config.DefaultKMG}
+					p.Targets = []DeviceTarget{{Device: "r", Target: ct}}
+					p.Series, p.MaxRate = series.KindName("r", series.KindTarget, tg.Name), math.NaN()
+				}
+				plans = append(plans, p)
 			}
 			rows := 0
 			for b.Loop() {

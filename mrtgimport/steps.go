@@ -12,8 +12,11 @@ import (
 type span struct {
 	end     int64
 	rate    [2]float64
-	unknown bool
+	unknown [2]bool // per direction: a target may know one and not the other
 }
+
+// dark reports a span unknown in both directions.
+func (s span) dark() bool { return s.unknown[0] && s.unknown[1] }
 
 // spans turns h into the traffic Replay describes (see there): a row no longer than the
 // heartbeat is one span at its mean; a longer row is its peak step at MRTG's maximum and
@@ -23,22 +26,23 @@ func spans(h *History, step time.Duration, max float64, out []span) []span {
 	out = out[:0]
 	for _, r := range h.Rows {
 		length := r.End.Sub(r.Start)
-		if math.IsNaN(r.In) || math.IsNaN(r.Out) || length <= 0 {
-			out = append(out, span{end: r.End.Unix(), unknown: true})
+		unk := [2]bool{math.IsNaN(r.In), math.IsNaN(r.Out)}
+		if unk[0] && unk[1] || length <= 0 {
+			out = append(out, span{end: r.End.Unix(), unknown: [2]bool{true, true}})
 			continue
 		}
 		if length <= 2*step {
-			out = append(out, span{end: r.End.Unix(), rate: [2]float64{r.In, r.Out}})
+			out = append(out, span{end: r.End.Unix(), rate: [2]float64{r.In, r.Out}, unknown: unk})
 			continue
 		}
 		from, to := peakStep(r, step)
 		peak, rest := shares(r, to.Sub(from), max)
 		if from.After(r.Start) {
-			out = append(out, span{end: from.Unix(), rate: rest})
+			out = append(out, span{end: from.Unix(), rate: rest, unknown: unk})
 		}
-		out = append(out, span{end: to.Unix(), rate: peak})
+		out = append(out, span{end: to.Unix(), rate: peak, unknown: unk})
 		if to.Before(r.End) {
-			out = append(out, span{end: r.End.Unix(), rate: rest})
+			out = append(out, span{end: r.End.Unix(), rate: rest, unknown: unk})
 		}
 	}
 	return out
@@ -49,9 +53,9 @@ func spans(h *History, step time.Duration, max float64, out []span) []span {
 // end, and the number of that first step (its end / step). They are the rates rrd's
 // Update makes of updates at the spans' ends (rrd_update's arithmetic, to the letter):
 // each step the time-weighted mean of what covers it; unknown when more than half of it
-// is unknown, counting the unknown spans that end inside it; a rate outside [0, max]
-// unknown (max NaN for none). The part of the first step before start is unknown.
-func stepRates(sp []span, start int64, step time.Duration, max float64, out []float64) (first int64, rates []float64) {
+// is unknown, counting the unknown spans that end inside it; a rate outside [lo, hi]
+// unknown (NaN for no bound). The part of the first step before start is unknown.
+func stepRates(sp []span, start int64, step time.Duration, lo, hi float64, out []float64) (first int64, rates []float64) {
 	stepS := int64(step / time.Second)
 	first = floorDiv(start, stepS) + 1
 	rates = out[:0]
@@ -67,7 +71,7 @@ func stepRates(sp []span, start int64, step time.Duration, max float64, out []fl
 		secs := float64(interval)
 		for d := range 2 {
 			r := s.rate[d]
-			if s.unknown || r < 0 || (!math.IsNaN(max) && r > max) {
+			if s.unknown[d] || (!math.IsNaN(lo) && r < lo) || (!math.IsNaN(hi) && r > hi) {
 				pn[d] = math.NaN()
 			} else {
 				pn[d] = r * secs
@@ -124,15 +128,20 @@ func stepRates(sp []span, start int64, step time.Duration, max float64, out []fl
 }
 
 // tail is what a history imported with stepRates needs after its last whole step: the
-// counters at the end of that step (end) and the updates of the spans after it, which
+// readings at the end of that step (end) and the updates of the spans after it, which
 // rrd.Backfill leaves to Update so that the series' step in progress holds them. The
-// counters are Replay's.
-func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+// readings are those of the data source type typ: Replay's counters for Counter (and
+// Derive, signed), the rate itself for Gauge, the count since the last update for
+// Absolute.
+func tail(h *History, sp []span, end int64, series string, typ rrd.DSType, bits int, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+	if typ == rrd.Gauge || typ == rrd.Absolute {
+		return tailValues(sp, h.Rows[0].Start.Unix(), end, series, typ, ups)
+	}
 	var total [2]float64
 	prev := h.Rows[0].Start.Unix()
 	for _, s := range sp {
-		if !s.unknown {
-			for d := range 2 {
+		for d := range 2 {
+			if !s.unknown[d] {
 				total[d] += s.rate[d] * float64(s.end-prev)
 			}
 		}
@@ -140,6 +149,9 @@ func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.U
 	}
 	base := counterBase(h, total, bits)
 	counter := func(d int, v float64) rrd.Value {
+		if typ == rrd.Derive {
+			return rrd.Int(int64(base[d]) + int64(math.Round(v)))
+		}
 		c := base[d] + uint64(math.Round(v))
 		if bits == 32 {
 			c &= math.MaxUint32
@@ -152,23 +164,55 @@ func tail(h *History, sp []span, end int64, series string, bits int, ups []rrd.U
 	for _, s := range sp {
 		if last == nil && s.end >= end {
 			at := acc
-			if !s.unknown {
-				for d := range 2 {
+			for d := range 2 {
+				if !s.unknown[d] {
 					at[d] += s.rate[d] * float64(end-prev)
 				}
 			}
 			last = []rrd.Value{counter(0, at[0]), counter(1, at[1])}
 		}
-		if !s.unknown {
-			for d := range 2 {
+		for d := range 2 {
+			if !s.unknown[d] {
 				acc[d] += s.rate[d] * float64(s.end-prev)
 			}
 		}
 		prev = s.end
 		if s.end > end {
-			ups = append(ups, rrd.Update{Series: series, Time: time.Unix(s.end, 0).UTC(),
-				Values: []rrd.Value{counter(0, acc[0]), counter(1, acc[1])}, Discontinuity: s.unknown})
+			vs := []rrd.Value{counter(0, acc[0]), counter(1, acc[1])}
+			for d := range 2 {
+				if s.unknown[d] && !s.dark() {
+					vs[d] = rrd.Unknown() // the other direction goes on
+				}
+			}
+			ups = append(ups, rrd.Update{Series: series, Time: time.Unix(s.end, 0).UTC(), Values: vs, Discontinuity: s.dark()})
 		}
+	}
+	return last, ups
+}
+
+// tailValues is tail for gauges and absolute counters, whose readings are the spans'
+// rates (times their length for Absolute): nothing of them carries over an update.
+func tailValues(sp []span, prev, end int64, series string, typ rrd.DSType, ups []rrd.Update) ([]rrd.Value, []rrd.Update) {
+	value := func(s span, d int, secs int64) rrd.Value {
+		if s.unknown[d] {
+			return rrd.Unknown()
+		}
+		if typ == rrd.Absolute {
+			return rrd.Float(s.rate[d] * float64(secs))
+		}
+		return rrd.Float(s.rate[d])
+	}
+	var last []rrd.Value
+	for _, s := range sp {
+		if last == nil && s.end >= end {
+			last = []rrd.Value{value(s, 0, end-prev), value(s, 1, end-prev)}
+		}
+		if s.end > end {
+			from := max(prev, end)
+			ups = append(ups, rrd.Update{Series: series, Time: time.Unix(s.end, 0).UTC(),
+				Values: []rrd.Value{value(s, 0, s.end-from), value(s, 1, s.end-from)}})
+		}
+		prev = s.end
 	}
 	return last, ups
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mrtgo/mrtgo/config"
 	"github.com/mrtgo/mrtgo/internal/series"
 	"github.com/mrtgo/mrtgo/rrd"
 )
@@ -111,7 +112,7 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 	}
 	infos := map[string]series.Info{}
 	for _, r := range out {
-		if r.Skipped != "" {
+		if r.Skipped != "" || r.Plan.kind() != series.KindOctets {
 			continue
 		}
 		p := r.Plan
@@ -124,6 +125,20 @@ func ImportHistory(ctx context.Context, db *rrd.DB, c *Config, plans []*Plan, st
 		return out, fmt.Errorf("store history: %w", err)
 	}
 	return out, nil
+}
+
+// perRates undoes rateup's perminute and perhour: its .log holds such a counter's rates
+// times 60 or 3600 (an .rrd of rrdtool mode keeps them per second), and the store
+// keeps rates per second, the target's per being applied where they are shown.
+func perRates(h *History, per string) {
+	f := config.Target{Per: per}.PerSeconds()
+	if f == 1 {
+		return
+	}
+	for i := range h.Rows {
+		r := &h.Rows[i]
+		r.In, r.Out, r.MaxIn, r.MaxOut = r.In/f, r.Out/f, r.MaxIn/f, r.MaxOut/f
+	}
 }
 
 // read is a target's history as readHistories read it: h is nil when Skipped says why.
@@ -173,6 +188,9 @@ func readHistories(ctx context.Context, c *Config, plans []*Plan, done func()) [
 			} else {
 				r.Source = base + ".log"
 				r.h, err = ReadLog(r.Source)
+				if err == nil {
+					perRates(r.h, p.Target.Per)
+				}
 			}
 			switch {
 			case errors.Is(err, os.ErrNotExist):

@@ -2,9 +2,10 @@ package mrtgimport
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mrtgo/mrtgo/config"
 )
@@ -22,6 +23,7 @@ func (c *Config) target(t *Target, vals map[string]*entry) error {
 		return &Error{File: e.file, Line: e.line, Msg: fmt.Sprintf("%s names target %q, which has no Target[%s] line", keyName(e), t.Name, t.Name)}
 	}
 	t.File, t.Line, t.Raw = tgt.file, tgt.line, tgt.value
+	t.names = c.names
 	bad := func(e *entry, format string, args ...any) error {
 		return &Error{File: e.file, Line: e.line, Msg: keyName(e) + ": " + fmt.Sprintf(format, args...)}
 	}
@@ -73,7 +75,7 @@ func (c *Config) target(t *Target, vals map[string]*entry) error {
 		return bad(e, "%d is below MaxBytes %d", t.AbsMax, t.MaxBytes)
 	}
 	if e := vals["title"]; e != nil {
-		t.Title = strings.TrimSpace(htmlTag().ReplaceAllString(e.value, ""))
+		t.Title = htmlText(e.value)
 	}
 	if e := vals["directory"]; e != nil {
 		t.Directory = strings.TrimSpace(e.value)
@@ -92,243 +94,134 @@ func (c *Config) target(t *Target, vals map[string]*entry) error {
 			return bad(e, "%q must be yes or no", e.value)
 		}
 	}
+	t.Kind, t.Per, t.Factor = config.KindCounter, "second", 1
+	bits := false
 	if e := vals["options"]; e != nil {
 		for _, o := range strings.FieldsFunc(strings.ToLower(e.value), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
 			t.Options = append(t.Options, o)
-			msg, skip, ok := option(o)
+			msg, ok := option(o)
 			if !ok {
 				return bad(e, "unknown option %q", o)
 			}
-			if skip != "" && t.Skip == "" {
-				t.Skip = skip
+			switch o {
+			case "gauge", "absolute", "derive":
+				t.Kind = o
+			case "perminute":
+				t.Per = "minute"
+			case "perhour":
+				t.Per = "hour"
+			case "bits":
+				bits = true
 			}
 			if msg != "" {
 				t.note(e.line, keyName(e), "%s: %s", o, msg)
 			}
 		}
+		// MRTG takes gauge over absolute over derive over perhour over perminute.
+		for _, k := range []string{"gauge", "absolute", "derive"} {
+			if slices.Contains(t.Options, k) {
+				t.Kind = k
+				break
+			}
+		}
+		if slices.Contains(t.Options, "perhour") {
+			t.Per = "hour"
+		}
+		if t.Kind != config.KindCounter {
+			t.Per = "second" // rateup reads perminute and perhour of counters only
+		}
 	}
+	if e := vals["factor"]; e != nil {
+		f, err := strconv.ParseFloat(strings.TrimSpace(e.value), 64)
+		if err != nil || f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return bad(e, "%q is not a number other than 0", e.value)
+		}
+		t.Factor = f
+	}
+	if bits {
+		t.Factor *= 8 // MRTG's "bits": values shown times 8
+	}
+	text := func(kw string) string {
+		if e := vals[kw]; e != nil {
+			return htmlText(e.value)
+		}
+		return ""
+	}
+	t.Unit, t.YLegend = text("shortlegend"), text("ylegend")
+	t.LegendIn, t.LegendOut = text("legendi"), text("legendo")
+	if t.LegendIn == "" {
+		t.LegendIn = text("legend1")
+	}
+	if t.LegendOut == "" {
+		t.LegendOut = text("legend2")
+	}
+	if e := vals["kmg"]; e != nil {
+		for _, p := range strings.Split(e.value, ",") {
+			t.KMG = append(t.KMG, strings.TrimSpace(p))
+		}
+	}
+	if e := vals["unscaled"]; e != nil {
+		u := strings.ToLower(strings.TrimSpace(e.value))
+		if strings.Trim(u, "dwmy") != "" {
+			return bad(e, "%q may hold only d, w, m and y (day, week, month, year)", e.value)
+		}
+		t.Unscaled = u
+	}
+	var display []*entry
 	for kw, e := range vals {
-		if msg := targetKeywords[kw]; msg != "" {
+		msg := targetKeywords[kw]
+		switch {
+		case displayKeywords[kw]:
+			display = append(display, e)
+		case msg != "":
 			t.note(e.line, keyName(e), "%s", msg)
 		}
 	}
 	t.parseTarget(nohc)
+	if t.Form == FormInterface {
+		// An interface's page is mrtgo's own: bits per second, its legends.
+		for _, e := range display {
+			t.note(e.line, keyName(e), "%s", targetKeywords[e.kw])
+		}
+	}
 	sortNotes(t.Notes)
 	return nil
 }
 
+// displayKeywords are the keywords a target that is not an interface keeps (its
+// [[device.target]] has them): for an interface they are notes.
+var displayKeywords = map[string]bool{
+	"factor": true, "ylegend": true, "shortlegend": true, "legendi": true, "legendo": true,
+	"legend1": true, "legend2": true, "kmg": true, "unscaled": true,
+}
+
+// htmlText is a legend or title without its HTML: tags dropped, &nbsp; and the like
+// read.
+func htmlText(s string) string {
+	s = htmlTag().ReplaceAllString(s, "")
+	s = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&deg;", "°", "&#176;", "°").Replace(s)
+	return strings.TrimSpace(s)
+}
+
 var htmlTag = lazyRegexp(`<[^>]*>`)
 
-// option says what mrtgo makes of one Options[] word: a note, a reason the target cannot
-// be translated, and whether MRTG knows the word at all.
-func option(o string) (note, skip string, ok bool) {
+// option says what mrtgo makes of one Options[] word (a note when it has no meaning
+// for mrtgo), and whether MRTG knows the word at all.
+func option(o string) (note string, ok bool) {
 	switch o {
-	case "bits", "growright":
-		return "", "", true // what mrtgo does anyway
-	case "gauge":
-		return "", "Options gauge: the values are not octet counters, mrtgo stores only interface traffic", true
-	case "absolute":
-		return "", "Options absolute: a counter reset on every read is not an interface octet counter", true
-	case "derive":
-		return "", "Options derive: a counter that may decrease is not an interface octet counter", true
+	case "bits", "growright", "gauge", "absolute", "derive", "perminute", "perhour", "":
+		return "", true // what mrtgo does anyway, or translated
 	case "unknaszero":
-		return "mrtgo stores an unknown sample as unknown and draws a gap", "", true
+		return "mrtgo stores an unknown sample as unknown and draws a gap", true
 	case "withzeroes":
-		return "mrtgo averages only known samples", "", true
-	case "perminute", "perhour":
-		return "mrtgo shows rates per second", "", true
+		return "mrtgo averages only known samples", true
 	case "noi", "noo":
-		return "mrtgo draws both directions", "", true
+		return "mrtgo draws both directions", true
 	case "nopercent", "noinfo", "nobanner", "nolegend", "printrouter", "pngdate", "logscale", "expscale",
 		"secondmean", "integer", "avgpeak", "dorelpercent", "transparent", "noborder", "noarrow":
-		return "display option: mrtgo's pages have their own layout", "", true
-	case "":
-		return "", "", true
+		return "display option: mrtgo's pages have their own layout", true
 	}
-	return "", "", false
-}
-
-// The forms of Target[]: mrtg-reference "Target".
-var (
-	simpleRe     = lazyRegexp(`^(-)?(\d+|/\d+(?:\.\d+){3}|\\(?:\\[\s:&@]|[^\s:&@])+|#(?:\\[\s:&@]|[^\s:&@])+|![a-fA-F0-9]+(?:-[a-fA-F0-9]+)+|%\d+):` + comHost + `$`)
-	oidsRe       = lazyRegexp(`^([A-Za-z0-9.]+)&([A-Za-z0-9.]+):` + comHost + `$`)
-	comHost      = `((?:\\[@ ]|[^\s@])+)@(\[[^\]\s@]*\]|[-\w]+(?:\.[-\w]+)*)((?::[\d.!]*)*)(?:\|([a-zA-Z_]\w*))?`
-	targetLikeRe = lazyRegexp(`(?:\d+|#\S+|\\\S+|/[\d.]+|![-\w]+|[\w.]+&[\w.]+):\S+@`)
-)
-
-// counterOIDs maps the OIDs an explicit target may name to (column, 64-bit).
-var counterOIDs = map[string]struct {
-	in bool
-	hc bool
-}{
-	"ifinoctets": {true, false}, "1.3.6.1.2.1.2.2.1.10": {true, false},
-	"ifoutoctets": {false, false}, "1.3.6.1.2.1.2.2.1.16": {false, false},
-	"ifhcinoctets": {true, true}, "1.3.6.1.2.1.31.1.1.1.6": {true, true},
-	"ifhcoutoctets": {false, true}, "1.3.6.1.2.1.31.1.1.1.10": {false, true},
-}
-
-// parseTarget fills the SNMP fields from Raw or says in Skip why it cannot.
-func (t *Target) parseTarget(nohc bool) {
-	raw := strings.TrimSpace(t.Raw)
-	key := "Target[" + t.Name + "]"
-	skip := func(format string, args ...any) {
-		if t.Skip == "" {
-			t.Skip = fmt.Sprintf(format, args...)
-		}
-	}
-	var m []string
-	explicit := false
-	switch {
-	case strings.Contains(raw, "`"):
-		skip("%s: runs an external program (%s); mrtgo polls SNMP only", key, raw)
-		return
-	case simpleRe().MatchString(raw):
-		m = simpleRe().FindStringSubmatch(raw)
-		if m[1] == "-" {
-			skip("%s: \"-\" swaps in and out; mrtgo cannot store an interface reversed", key)
-			return
-		}
-		spec := m[2]
-		switch spec[0] {
-		case '/':
-			t.Ref, t.Key = RefIP, spec[1:]
-		case '\\':
-			t.Ref, t.Key = RefDescr, unescape(spec[1:])
-		case '#':
-			t.Ref, t.Key = RefName, unescape(spec[1:])
-		case '!':
-			t.Ref, t.Key = RefMAC, normMAC(spec[1:])
-		case '%':
-			t.Ref, t.Key = RefType, spec[1:]
-		default:
-			t.Ref, t.Key = RefIndex, spec
-		}
-		m = m[3:]
-	case oidsRe().MatchString(raw):
-		o := oidsRe().FindStringSubmatch(raw)
-		in, inIdx, okIn := splitOID(o[1])
-		out, outIdx, okOut := splitOID(o[2])
-		ci, ko1 := counterOIDs[in]
-		co, ko2 := counterOIDs[out]
-		if !okIn || !okOut || !ko1 || !ko2 || !ci.in || co.in || inIdx != outIdx || ci.hc != co.hc {
-			skip("%s: polls %s and %s, which are not the in and out octet counters of one interface", key, o[1], o[2])
-			return
-		}
-		t.Ref, t.Key = RefIndex, inIdx
-		m = o[3:]
-		explicit = true
-		t.HC = ci.hc
-		defer func() {
-			if t.HC && t.Version == "1" {
-				skip("%s: 64-bit counters need SNMPv2c", key)
-			}
-		}()
-	case targetLikeRe().MatchString(raw) && strings.ContainsAny(raw, " +*()"):
-		skip("%s: a Perl expression over targets (%s); mrtgo polls one interface per entry", key, raw)
-		return
-	default:
-		skip("%s: %q is not a target form mrtgo knows", key, raw)
-		return
-	}
-	community, host, info, conv := m[0], m[1], m[2], m[3]
-	t.Community = strings.NewReplacer(`\@`, "@", `\ `, " ").Replace(community)
-	// The host is read as targets.toml reads it; the port is the first of the fields after it.
-	h, _, err := config.ParseHost(host)
-	if err != nil {
-		skip("%s: %v", key, err)
-		return
-	}
-	t.Host = h
-	if conv != "" {
-		skip("%s: converts values with the Perl subroutine %s", key, conv)
-		return
-	}
-	// :port:timeout:retries:backoff:version
-	fields := strings.Split(info, ":")
-	if len(fields) > 0 {
-		fields = fields[1:] // info starts with ":"
-	}
-	get := func(i int) string {
-		if i < len(fields) {
-			return fields[i]
-		}
-		return ""
-	}
-	t.Port = 161
-	if p := get(0); p != "" {
-		n, err := config.ParsePort(p)
-		if err != nil {
-			skip("%s: %v", key, err)
-			return
-		}
-		t.Port = n
-	}
-	if v := get(1); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
-			skip("%s: timeout %q is not a number of seconds", key, v)
-			return
-		}
-		t.Timeout = time.Duration(f * float64(time.Second))
-	}
-	if v := get(2); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			skip("%s: retries %q is not a count", key, v)
-			return
-		}
-		t.Retries = min(n, 10)
-		if n > 10 {
-			t.note(t.Line, key, "retries %d lowered to 10, mrtgo's maximum", n)
-		}
-	}
-	if v := get(3); v != "" && v != "1" && v != "1.0" {
-		t.note(t.Line, key, "backoff %s: mrtgo waits the same timeout on every retry", v)
-	}
-	t.Version = "1"
-	switch v := strings.ToLower(get(4)); v {
-	case "", "1":
-	case "2", "2c":
-		t.Version = "2c"
-		if !explicit {
-			t.HC = !nohc
-		}
-	case "3":
-		t.Version = "3"
-		t.HC = !nohc && !explicit
-		if explicit {
-			t.HC = true // explicit OIDs were checked above
-		}
-		if err := t.v3(); err != "" {
-			skip("%s: %s", key, err)
-			return
-		}
-	default:
-		skip("%s: SNMP version %q unknown", key, v)
-		return
-	}
-	if len(fields) > 5 {
-		t.note(t.Line, key, "session fields after the SNMP version (%s) are not translated", strings.Join(fields[5:], ":"))
-	}
-	if t.SnmpOptions != "" && t.Version != "3" {
-		t.note(t.snmpOptionsLine, t.snmpOptionsKey, "Perl SNMP session options are not translated")
-	}
-	if nohc && t.Version == "2c" {
-		t.note(t.Line, key, "NoHC: mrtgo polls 64-bit counters on SNMPv2c; to poll 32-bit counters use version \"1\"")
-	}
-}
-
-// splitOID splits "ifInOctets.2" or "1.3.6.1.2.1.2.2.1.10.2" into a lower-case column and index.
-func splitOID(s string) (col, idx string, ok bool) {
-	s = strings.TrimPrefix(strings.ToLower(s), ".")
-	i := strings.LastIndexByte(s, '.')
-	if i < 0 {
-		return "", "", false
-	}
-	if _, err := strconv.Atoi(s[i+1:]); err != nil {
-		return "", "", false
-	}
-	return s[:i], s[i+1:], true
+	return "", false
 }
 
 func unescape(s string) string {

@@ -74,6 +74,12 @@ func TestTranslate(t *testing.T) {
 		"splitmax": "router2/ge-0/0/7",
 		"dupe":     "skip: Target[dupe]: the same interface as Target[included] (router2/xe-1/0/0)",
 		"v3":       "router1-v3/ge-0/0/9",
+		"errors":   `router1\target/errors`,
+		"temp":     `router1\target/temp`,
+		"script":   `router2\target/script`, // the device of the first target
+		"swapped":  `\aggregate/swapped`,
+		"discards": `router1\target/discards`,
+		"sum":      `skip: Target[sum]: 1:public@router1: router1 has no interface with ifIndex "1"`,
 	}
 	for name, w := range want {
 		if got[name] != w {
@@ -84,7 +90,7 @@ func TestTranslate(t *testing.T) {
 		t.Errorf("%d walks, want 3 (one per agent that needs a lookup)", fa.walks)
 	}
 	_ = found
-	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found))
+	out, _, err := config.Merge("targets.toml", nil, TargetsFile(c, found, plans))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +116,21 @@ func TestTranslate(t *testing.T) {
 	if v3 := devs["router1-v3"]; v3.SNMP.Version != "3" || v3.SNMP.Username != "mrtg" || v3.SNMP.AuthProtocol != "SHA" || v3.SNMP.Context != "vrf1" {
 		t.Errorf("router1-v3 = %s, want the v3 user", v3.SNMP)
 	}
+	// The interface of an OID pair's instance is looked up; bits multiplies the factor.
+	var discards config.Target
+	for _, tg := range r1.Targets {
+		if tg.Name == "discards" {
+			discards = tg
+		}
+	}
+	for _, p := range plans {
+		if p.Target.Name == "discards" && p.Bits != 32 {
+			t.Errorf("discards: %d-bit series, want ifTable's 32", p.Bits)
+		}
+	}
+	if !slices.Equal(discards.OIDs, []string{"1.3.6.1.2.1.2.2.1.13.3", "1.3.6.1.2.1.2.2.1.19.3"}) || discards.Factor != 16 || discards.Max != 125000000*16 {
+		t.Errorf("discards = %+v, want ifIndex 3's discards, factor 16 and MaxBytes times it", discards)
+	}
 	if !strings.Contains(string(out), `"ge-0/0/1", # Traffic on uplink (1G)`) {
 		t.Errorf("title comment missing:\n%s", out)
 	}
@@ -132,13 +153,15 @@ func TestTranslate(t *testing.T) {
 		"byip":    "skip: Target[byip]: names the interface by IP address 192.0.2.7; finding it needs the agent (run import where router1 answers)",
 		"bymac2":  "router1-mac/00:1a:2b:3c:4d:5e",
 		"oids":    "2001:db8::1/4",
+		// An OID naming its interface by ifName needs the agent's ifIndex.
+		"discards": "skip: Target[discards]: names an interface by ifName ge-0/0/3; finding it needs the agent (run import where router1 answers)",
 	}
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("offline %s -> %q, want %q", name, got[name], w)
 		}
 	}
-	out, _, err = config.Merge("targets.toml", nil, TargetsFile(c2, found))
+	out, _, err = config.Merge("targets.toml", nil, TargetsFile(c2, found, plans))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +173,10 @@ func TestTranslate(t *testing.T) {
 	for _, d := range cfg.Devices {
 		keys[d.Name] = d.Key + " " + strings.Join(d.Interfaces, ",")
 	}
-	for dev, w := range map[string]string{"router1-ifIndex": "ifIndex 3", "router1-1161": "ifDescr GigabitEthernet0/2 uplink",
-		"router1-mac": "mac 00:1a:2b:3c:4d:5e", "2001:db8::1": "ifIndex 4", "router1": "ifName ge-0/0/1"} {
+	// Offline, Target[sum]'s interfaces (ifIndex 1 and 2) are members of its aggregate
+	// and Target[swapped]'s (ge-0/0/5) of its own.
+	for dev, w := range map[string]string{"router1-ifIndex": "ifIndex 3,1,2", "router1-1161": "ifDescr GigabitEthernet0/2 uplink",
+		"router1-mac": "mac 00:1a:2b:3c:4d:5e", "2001:db8::1": "ifIndex 4", "router1": "ifName ge-0/0/1,ge-0/0/5"} {
 		if keys[dev] != w {
 			t.Errorf("offline device %s: %q, want %q", dev, keys[dev], w)
 		}

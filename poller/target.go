@@ -112,7 +112,7 @@ func (d *device) readTargets(s *session, disc bool) ([]TargetSample, error) {
 	}
 	var oids []string
 	for _, t := range ts {
-		if !t.Column && !t.Sensor {
+		if !t.Column && !t.Sensor && !t.Storage {
 			for _, o := range t.OIDs {
 				oids = append(oids, "."+o)
 			}
@@ -129,10 +129,13 @@ func (d *device) readTargets(s *session, disc bool) ([]TargetSample, error) {
 	for _, t := range ts {
 		ts := TargetSample{Device: d.cfg.Name, Target: t.Name, Out: Unknown, Bits: 64, Discontinuity: disc}
 		var got []snmp.Value
-		if t.Column || t.Sensor {
+		if t.Column || t.Sensor || t.Storage {
 			averages := d.averages
 			if t.Sensor {
 				averages = d.sensors
+			}
+			if t.Storage {
+				averages = d.storage
 			}
 			rs, at, err := averages(s, t)
 			if err != nil {

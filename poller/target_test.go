@@ -147,6 +147,30 @@ oids = ["1.3.6.1.4.1.2021.10.1.5.9", "1.3.6.1.2.1.1.3.0"]
 	}
 }
 
+// memory-hr against net-snmp: its hrStorageRam row ("Physical memory") in bytes, whose
+// size is /proc/meminfo's MemTotal and whose use lies between nothing and all of it.
+func TestSnmpdStoragePreset(t *testing.T) {
+	s := startSnmpd(t, testCommunity, "")
+	dev := snmpdDevice(s, "local", "2c")
+	dev.Targets = parseTargets(t, "[[device.target]]\nname = \"mem\"\npreset = \"memory-hr\"\n")
+	p := New([]config.Device{dev}, Options{Logger: testLogger(t)})
+	defer p.Close()
+	res := p.Poll(context.Background())[0]
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Targets) != 1 {
+		t.Fatalf("targets = %+v, want one", res.Targets)
+	}
+	m := res.Targets[0]
+	if total := memTotalKB(t) * 1024; m.Out.Float != total {
+		t.Errorf("memory size = %v B, want MemTotal %v B", m.Out.Float, total)
+	}
+	if !m.In.Known || m.In.Float <= 0 || m.In.Float >= m.Out.Float {
+		t.Errorf("memory used = %+v, want between 0 and the size %v", m.In, m.Out.Float)
+	}
+}
+
 // hrProcessorLoad: net-snmp answers it once it has a minute of samples; until then the
 // average is unknown, then it is the mean of the processors' rows.
 func TestSnmpdProcessorLoad(t *testing.T) {

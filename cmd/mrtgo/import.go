@@ -51,7 +51,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read targets: %w", err)
 	}
-	file := mrtgimport.TargetsFile(mc, found)
+	file := mrtgimport.TargetsFile(mc, found, plans)
 	base := src
 	if len(strings.TrimSpace(string(src))) == 0 {
 		// A new file is written even when nothing was translated: its settings are
@@ -61,6 +61,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		base = config.Format(head)
 	}
 	out, changes, err := config.Merge(c.config, base, file)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	out, _, err = mrtgimport.AppendAggregates(c.config, out, mrtgimport.Aggregates(plans))
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
