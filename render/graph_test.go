@@ -211,6 +211,17 @@ func TestGolden(t *testing.T) {
 				{Time: row(330), Color: "#cc00cc"},
 			}
 		}},
+		{name: "day_gauge_celsius", p: Day, end: berlinDST, zone: "Europe/Berlin", edit: func(g *Graph) {
+			// A target in its own unit (two temperature sensors, MRTG's gauge with
+			// YLegend and kMG set): values in tens, no prefixes, its MaxBytes marked.
+			for i := range g.In {
+				h := 2 * math.Pi * float64(i) / float64(len(g.In))
+				g.In[i] = 41 + 9*math.Sin(h) + float64(i%7)/4
+				g.Out[i] = 29 + 4*math.Sin(h+1)
+			}
+			setGap(g, 200, 212) // the sensor did not answer for an hour
+			g.YLegend, g.KMG, g.Speed = "Degrees Celsius", []string{""}, 48
+		}},
 		{name: "year_utc", p: Year, end: berlinDST, zone: "UTC", edit: func(g *Graph) {
 			g.Speed, g.Unscaled = 10e6, true
 			setGap(g, 0, 60) // an interface added 340 days ago
