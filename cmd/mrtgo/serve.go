@@ -53,7 +53,12 @@ func serveRemote(ctx context.Context, e *env, cfg *config.Config, src pipeline.S
 		e.log.Info("render done", "interfaces", st.Interfaces, "drawn", st.Drawn, "render", st.Duration.Round(time.Millisecond))
 	}
 	publish()
+	// The drawing goroutine ends before serve returns: a render abandoned mid-way
+	// must not write into the site after the command has finished.
+	ctx, cancel := context.WithCancel(ctx)
+	drawn := make(chan struct{})
 	go func() {
+		defer close(drawn)
 		for {
 			next := time.Now().Truncate(cfg.Step).Add(cfg.Step + cfg.Step/10) // after the pollers' commit and send
 			select {
@@ -64,5 +69,8 @@ func serveRemote(ctx context.Context, e *env, cfg *config.Config, src pipeline.S
 			}
 		}
 	}()
-	return web.ServeHandler(ctx, listen, pub.Handler(daemon.SiteMux(cfg.Site, metrics.New().Handler())), e.log)
+	err := web.ServeHandler(ctx, listen, pub.Handler(daemon.SiteMux(cfg.Site, metrics.New().Handler())), e.log)
+	cancel()
+	<-drawn
+	return err
 }
