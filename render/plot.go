@@ -305,6 +305,13 @@ func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
 	n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0))))
 	w := int(d.s)
 	clip := image.Rect(plotL*w, plotT*w, plotR*w, plotB*w)
+	// On a palette picture the brush sets palette indexes straight, as set would
+	// for each stamp: the lines are a large part of a day graph with its bands.
+	// The colour is looked up at the first stamp that sets a pixel, as set does, so
+	// that a line clipped away adds nothing to the palette.
+	pal := d.c.paletted
+	var idx uint8
+	looked := false
 	for k := 0; k <= n; k++ {
 		t := 0.0
 		if n > 0 {
@@ -312,6 +319,27 @@ func (d *drawer) segment(x0, y0, x1, y1 float64, c color.RGBA) {
 		}
 		x := int(math.Floor(x0 + t*(x1-x0)))
 		y := int(math.Floor(y0 + t*(y1-y0)))
-		d.c.set(image.Rect(x, y-w, x+w, y+w).Intersect(clip), c)
+		r := image.Rect(x, y-w, x+w, y+w).Intersect(clip)
+		if !pal || r.Empty() {
+			d.c.set(r, c)
+			pal = d.c.paletted
+			continue
+		}
+		if !looked {
+			var ok bool
+			if idx, ok = d.c.index(c); !ok {
+				d.c.set(r, c) // the palette is full: set turns the picture into RGBA
+				pal = false
+				continue
+			}
+			looked = true
+		}
+		p := d.c.pal
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			row := p.Pix[p.PixOffset(r.Min.X, y):][:r.Dx()]
+			for i := range row {
+				row[i] = idx
+			}
+		}
 	}
 }

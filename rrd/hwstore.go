@@ -566,14 +566,32 @@ func (db *DB) FetchHoltWinters(name string, start, end time.Time) (HWResult, err
 		calStart := calEnd - stepS*int64(g.hwRows)
 		b := tx.Bucket(g.bucket)
 		off := int(s.col%chunkCols) * g.nds * hwResultCell
+		// The rows are read in slot order with one cursor, as readColumns reads
+		// rates: the next slot is usually the next key (with one chunk, and until
+		// the ring wraps), where a Get would search the tree from its root for each.
+		c := b.Cursor()
+		var k, v []byte
+		positioned, tryNext := false, true
 		for i := 0; i < n; i++ {
 			t := first + int64(i)*stepS
 			if t <= calStart || t > calEnd {
 				continue
 			}
-			k := hwKey('p', floorMod(t/stepS, int64(g.hwRows)), s.col/chunkCols)
-			v := b.Get(k[:])
-			if off+g.nds*hwResultCell > len(v) {
+			key := hwKey('p', floorMod(t/stepS, int64(g.hwRows)), s.col/chunkCols)
+			found := false
+			if positioned && tryNext {
+				k, v = c.Next()
+				found = bytes.Equal(k, key[:])
+				if !found && len(k) == hwKeyLen && bytes.Equal(k[:5], key[:5]) {
+					tryNext = false // another chunk of the same slot
+				}
+			}
+			if !found {
+				k, v = c.Seek(key[:])
+				found = bytes.Equal(k, key[:])
+			}
+			positioned = k != nil
+			if !found || off+g.nds*hwResultCell > len(v) {
 				continue
 			}
 			for d := 0; d < g.nds; d++ {

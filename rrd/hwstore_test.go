@@ -3,6 +3,7 @@ package rrd
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -339,5 +340,70 @@ func TestHoltWintersReshape(t *testing.T) {
 	}
 	if known < 100 {
 		t.Errorf("plain after reshape: %d known predictions of 120", known)
+	}
+}
+
+// A series in the second chunk of its group (its column past chunkCols) reads its
+// own Holt-Winters rows, not its neighbour chunk's: FetchHoltWinters steps through
+// the slots with one cursor and must seek past the other chunk's keys, also once the
+// rows wrap. Series k of each chunk gets the same rates, so their rows are equal,
+// and unlike those of the series before them.
+func TestFetchHoltWintersChunks(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "hw.db"), &Options{noSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Unix(1700000000, 0).Truncate(time.Minute)
+	names := make([]string, chunkCols+2)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%04d", i)
+	}
+	if err := db.CreateBatch(names, hwStoreSpec(hwStoreParams()), t0); err != nil {
+		t.Fatal(err)
+	}
+	const n = 90 // past the 60 rows kept
+	counter := make([]uint64, len(names))
+	for k := 1; k <= n; k++ {
+		ups := make([]Update, len(names))
+		for i, name := range names {
+			rate := 1000 + 600*math.Sin(2*math.Pi*float64(k%12)/12) + 50*float64(i%chunkCols)
+			counter[i] += uint64(rate) * 60
+			ups[i] = Update{Series: name, Time: t0.Add(time.Duration(k) * time.Minute), Values: []Value{Uint(counter[i]), Float(rate)}}
+		}
+		if err := db.Update(ups); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := t0.Add(n * time.Minute)
+	fetch := func(name string) HWResult {
+		t.Helper()
+		hw, err := db.FetchHoltWinters(name, end.Add(-80*time.Minute), end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hw
+	}
+	for k := range 2 {
+		first, second := fetch(names[k]), fetch(names[chunkCols+k])
+		other := fetch(names[k+1])
+		known := 0
+		for d := range first.Prediction {
+			for i, v := range first.Prediction[d] {
+				w := second.Prediction[d][i]
+				if v != w && !(math.IsNaN(v) && math.IsNaN(w)) {
+					t.Fatalf("series %d of chunks 0 and 1, ds %d row %d: predictions %v and %v", k, d, i, v, w)
+				}
+				if !math.IsNaN(v) {
+					known++
+					if v == other.Prediction[d][i] {
+						t.Fatalf("series %d and %d, ds %d row %d: the same prediction %v for other rates", k, k+1, d, i, v)
+					}
+				}
+			}
+		}
+		if known < 60 {
+			t.Errorf("series %d: %d known predictions, want the 60 rows kept of each data source at least", k, known)
+		}
 	}
 }

@@ -422,9 +422,18 @@ type Pages struct {
 // so the mark's last occurrence is the footer's even if a name contained it.
 const generatedMark = "mrtgo-generated-at-7f3a9c"
 
+// templates are the parsed page templates, parsed once per process: html/template
+// may execute one template on many goroutines at once.
+var templates = sync.OnceValues(parseTemplates)
+
+// ifaceBatch is how many interface pages one task of Write writes: enough that a
+// task's set-up is nothing beside its pages, few enough that a device of a thousand
+// interfaces keeps every core busy.
+const ifaceBatch = 32
+
 // Write writes s into p.Dir (see Write and Pages).
 func (p *Pages) Write(s Site) error {
-	pages, err := parseTemplates()
+	pages, err := templates()
 	if err != nil {
 		return err
 	}
@@ -447,43 +456,60 @@ func (p *Pages) Write(s Site) error {
 		return err
 	}
 	w := &pageWriter{pages: p, stamp: stamp}
-	var buf bytes.Buffer
-
 	if s.Events != nil {
 		w.names = namesOf(s)
 	}
-	index := w.view(s, css, fromRoot)
-	index.Crumbs = []crumb{{Name: index.Site}}
-	for _, d := range s.Devices {
-		index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
-	}
-	for _, a := range s.Aggregates {
-		index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false, nil))
-	}
-	index.Exporters = exportersData(s.Exporters, loc)
-	index.Active = activeData(s.Events)
-	if err := w.write("index.html", pages["index"], index, &buf); err != nil {
-		return err
-	}
-	if s.Events != nil {
-		ep := w.view(s, css, fromRoot)
-		ep.Title = "Events – " + ep.Site
-		ep.Crumbs = []crumb{{Name: ep.Site, Href: "index.html"}, {Name: "Events"}}
-		ep.EventsHref = "" // this page
-		ev := eventsPage(s.Events, w.names, loc)
-		ep.Events = &ev
-		if err := w.write(EventsPage, pages["events"], ep, &buf); err != nil {
-			return err
-		}
-	}
 
-	// Devices are independent: write their pages on all cores.
+	// Pages are independent: write them on all cores. First the index, the events
+	// page and every device's page, which its interfaces' pages show a part of; then
+	// the interface pages, a batch at a time, so that the interfaces of one large
+	// device are spread over the cores too.
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, d := range s.Devices {
-		g.Go(func() error { return w.writeDevice(s, d, pages, css, loc) })
+	g.Go(func() error {
+		var buf bytes.Buffer
+		index := w.view(s, css, fromRoot)
+		index.Crumbs = []crumb{{Name: index.Site}}
+		for _, d := range s.Devices {
+			index.Devices = append(index.Devices, deviceData(d, loc, fromRoot))
+		}
+		for _, a := range s.Aggregates {
+			index.Aggregates = append(index.Aggregates, targetData("", a, loc, fromRoot, false, nil))
+		}
+		index.Exporters = exportersData(s.Exporters, loc)
+		index.Active = activeData(s.Events)
+		return w.write("index.html", pages["index"], index, &buf)
+	})
+	if s.Events != nil {
+		g.Go(func() error {
+			var buf bytes.Buffer
+			ep := w.view(s, css, fromRoot)
+			ep.Title = "Events – " + ep.Site
+			ep.Crumbs = []crumb{{Name: ep.Site, Href: "index.html"}, {Name: "Events"}}
+			ep.EventsHref = "" // this page
+			ev := eventsPage(s.Events, w.names, loc)
+			ep.Events = &ev
+			return w.write(EventsPage, pages["events"], ep, &buf)
+		})
+	}
+	dvs := make([]deviceView, len(s.Devices))
+	for i, d := range s.Devices {
+		g.Go(func() error {
+			dv, err := w.writeDevice(s, d, pages, css, loc)
+			dvs[i] = dv
+			return err
+		})
 	}
 	g.Go(func() error { return w.writeTargets(s, "", nil, s.Aggregates, pages["target"], css, loc) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, d := range s.Devices {
+		for lo := 0; lo < len(d.Interfaces); lo += ifaceBatch {
+			batch := d.Interfaces[lo:min(lo+ifaceBatch, len(d.Interfaces))]
+			g.Go(func() error { return w.writeInterfaces(s, d, &dvs[i], batch, pages["interface"], css, loc) })
+		}
+	}
 	return g.Wait()
 }
 
@@ -518,10 +544,11 @@ func escapedText(text string) ([]byte, error) {
 
 var textTemplate = template.Must(template.New("text").Parse("{{.}}"))
 
-// writeDevice writes the page of d and the pages of its interfaces.
-func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Template, css string, loc *time.Location) error {
+// writeDevice writes the page of d and the pages of its targets, and returns the
+// device as its interfaces' pages show it (writeInterfaces).
+func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Template, css string, loc *time.Location) (deviceView, error) {
 	if err := os.MkdirAll(filepath.Join(w.pages.Dir, deviceDir(d.Name)), 0o755); err != nil {
-		return fmt.Errorf("write site: %w", err)
+		return deviceView{}, fmt.Errorf("write site: %w", err)
 	}
 	var buf bytes.Buffer
 	link := fromDevice(d.Name)
@@ -535,23 +562,31 @@ func (w *pageWriter) writeDevice(s Site, d Device, pages map[string]*template.Te
 	dp.Crumbs = []crumb{{Name: dp.Site, Href: "../index.html"}, {Name: d.Name}}
 	dp.Device = &dv
 	if err := w.write(DevicePage(d.Name), pages["device"], dp, &buf); err != nil {
-		return err
+		return dv, err
 	}
-	for _, ifc := range d.Interfaces {
+	return dv, w.writeTargets(s, d.Name, &dv, d.Targets, pages["target"], css, loc)
+}
+
+// writeInterfaces writes the pages of ifcs, interfaces of d, which dv is as
+// writeDevice returned it. Tasks of one device may run at once: dv is only read.
+func (w *pageWriter) writeInterfaces(s Site, d Device, dv *deviceView, ifcs []Interface, tmpl *template.Template, css string, loc *time.Location) error {
+	var buf bytes.Buffer
+	link := fromDevice(d.Name)
+	for _, ifc := range ifcs {
 		ip := w.view(s, css, link)
 		ip.Title = ifc.Name + " on " + d.Name + " – " + ip.Site
 		ip.Crumbs = []crumb{{Name: ip.Site, Href: "../index.html"}, {Name: d.Name, Href: "index.html"}, {Name: ifc.Name}}
-		ip.Device = &dv
+		ip.Device = dv
 		iv := ifacePage(d.Name, ifc, loc, link)
 		if s.Events != nil {
 			iv.Events = eventTable{Rows: eventRows(ifc.Events, s.Events, w.names, loc, link)}
 		}
 		ip.Interface = &iv
-		if err := w.write(InterfacePage(d.Name, ifc.Name), pages["interface"], ip, &buf); err != nil {
+		if err := w.write(InterfacePage(d.Name, ifc.Name), tmpl, ip, &buf); err != nil {
 			return err
 		}
 	}
-	return w.writeTargets(s, d.Name, &dv, d.Targets, pages["target"], css, loc)
+	return nil
 }
 
 func checkNames(s Site) error {

@@ -80,12 +80,14 @@ func (p *Publisher) counterFilesExist(device, iface, kind string, period render.
 }
 
 // drawGroups draws the interface's counter graphs of the period and fills their slots;
-// st is what the octets' graph was drawn with (its clock and data).
-func (p *Publisher) drawGroups(device string, ifc *web.Interface, period render.Period, i int, now time.Time, st drawnGraph, loc *time.Location) error {
+// st is what the octets' graph was drawn with (its clock and data), and they end where
+// it ends (graphEnd).
+func (p *Publisher) drawGroups(device string, ifc *web.Interface, period render.Period, i int, st drawnGraph, loc *time.Location) error {
+	end := graphEnd(st)
 	for k := range ifc.Counters {
 		c := &ifc.Counters[k]
 		name := series.KindName(device, c.Kind, ifc.Name)
-		r, err := fetchGroupRates(p.DB, name, period, now)
+		r, err := fetchGroupRates(p.DB, name, period, end)
 		if err != nil {
 			return err
 		}
@@ -95,7 +97,7 @@ func (p *Publisher) drawGroups(device string, ifc *web.Interface, period render.
 		var buf bytes.Buffer
 		for _, scale := range []int{1, 2} {
 			rg := render.Graph{
-				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
+				Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: end, Location: loc,
 				In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut, Scale: scale, YLegend: groupLegends[c.Kind],
 			}
 			if period != render.Year {

@@ -62,10 +62,12 @@ func markColumns(t *testing.T, file, col string) []int {
 	return cols
 }
 
-// dayColumn is the column of the day graph drawn at now that holds t.
+// dayColumn is the column of the day graph drawn at now that holds t: the graph
+// ends at the start of the row holding now (graphEnd).
 func dayColumn(t, now time.Time, step time.Duration) int {
 	span := render.Day.SpanFor(step)
-	return plotLeft + int(float64(t.Sub(now.Add(-span)))/float64(span)*plotWidth)
+	end := now.Truncate(render.Day.ResolutionFor(step))
+	return plotLeft + int(float64(t.Sub(end.Add(-span)))/float64(span)*plotWidth)
 }
 
 // modTimes returns the modification time of each file of a site but the render state.

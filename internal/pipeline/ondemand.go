@@ -153,7 +153,7 @@ func (p *Publisher) ensureDrawn(g graphRef) error {
 		p.flights[id] = done
 		p.stateMu.Unlock()
 
-		st, err := p.draw(g.device, &ifc, g.period, now, want, nil, loc, marks)
+		st, err := p.draw(g.device, &ifc, g.period, want, nil, loc, marks)
 
 		p.stateMu.Lock()
 		if err == nil {

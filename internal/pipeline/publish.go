@@ -28,7 +28,11 @@ import (
 // (the day graph every step, the week graph every 6 steps, the month graph every 24,
 // the year graph every 288) or the clock has passed into a new row (so that a device
 // that stopped answering shows a growing gap), or when anything else it shows changed
-// (speed, time zone, step, the marks of the interface's events). What was drawn is kept in memory between calls and in a
+// (speed, time zone, step, the marks of the interface's events). A graph shows its
+// period up to the start of the row holding the clock (graphEnd), so that what it
+// shows, its numbers included, follows from those alone: the site an incremental
+// Publish leaves is the one a full Publish at the same time writes, file for file.
+// What was drawn is kept in memory between calls and in a
 // small state file in the site directory (stateFile), so a fresh process, such as
 // "mrtgo render" from cron, redraws only what changed too. Graphs are drawn on all
 // cores; every file is written to a temporary name and renamed. A page is written
@@ -175,12 +179,12 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			var st drawnGraph
 			var err error
 			if drawing {
-				st, err = p.draw(j.device, j.ifc, render.Periods[i], now, j.want[i], j.ring, loc, j.marks[i])
+				st, err = p.draw(j.device, j.ifc, render.Periods[i], j.want[i], j.ring, loc, j.marks[i])
 				if err == nil {
-					err = p.drawGroups(j.device, j.ifc, render.Periods[i], i, now, st, loc)
+					err = p.drawGroups(j.device, j.ifc, render.Periods[i], i, st, loc)
 				}
 			} else {
-				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], now, j.want[i], j.ring)
+				st, err = summarize(p.DB, series.Name(j.device, j.ifc.Name), render.Periods[i], j.want[i], j.ring)
 			}
 			if err != nil {
 				return err
@@ -230,7 +234,7 @@ func (p *Publisher) Publish(ctx context.Context) (PublishStats, error) {
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			if err := p.fetchRings(batch, now); err != nil {
+			if err := p.fetchRings(batch); err != nil {
 				return err
 			}
 			for _, j := range batch {
@@ -282,7 +286,8 @@ type ifaceJob struct {
 	due            []int           // indexes into render.Periods
 	want           []drawnGraph    // by period
 	marks          [][]render.Mark // by period: the events' marks
-	ringSpan       time.Duration
+	ringSpan       time.Duration   // with ringEnd, the base-step rows of the week and month (0: none shared)
+	ringEnd        time.Time
 	ring           *ringRows
 }
 
@@ -310,27 +315,51 @@ func (p *Publisher) plan(device string, ifc *web.Interface, spec rrd.Spec, marks
 		j.due = append(j.due, i)
 	}
 	// When both the week and the month are drawn, their percentiles share one fetch of
-	// the base-step rows.
+	// the base-step rows, reaching from the month's first to the week's last.
 	if slices.Contains(j.due, int(render.Week)) && slices.Contains(j.due, int(render.Month)) {
-		j.ringSpan = fineSpan(spec, render.Month.SpanFor(spec.Step), now, ifc.LastUpdate)
+		wEnd, mEnd := graphEnd(j.want[render.Week]), graphEnd(j.want[render.Month])
+		wFine := fineSpan(spec, render.Week.SpanFor(spec.Step), wEnd, keyedLast(ifc.LastUpdate, render.Week.ResolutionFor(spec.Step), spec.Step))
+		mFine := fineSpan(spec, render.Month.SpanFor(spec.Step), mEnd, keyedLast(ifc.LastUpdate, render.Month.ResolutionFor(spec.Step), spec.Step))
+		if mFine > 0 {
+			from := mEnd.Add(-mFine)
+			if wFine > 0 && wEnd.Add(-wFine).Before(from) {
+				from = wEnd.Add(-wFine)
+			}
+			j.ringEnd = mEnd
+			if wEnd.After(mEnd) {
+				j.ringEnd = wEnd
+			}
+			j.ringSpan = j.ringEnd.Sub(from)
+		}
 	}
 	return j
 }
 
+// graphEnd is the right edge of a graph keyed by st: the start of the period's row
+// that holds the clock (wantState's Clock). The row still filling is left out, so
+// that a graph and its numbers follow from its key alone: a graph kept because its
+// key has not changed is the one a full render would draw at the same time.
+func graphEnd(st drawnGraph) time.Time { return time.Unix(st.Clock, 0).UTC() }
+
 // fetchRings reads the base-step rows of a batch of interfaces with one store read per
-// step size (see fetchRings in rates.go).
-func (p *Publisher) fetchRings(batch []*ifaceJob, now time.Time) error {
-	byStep := map[time.Duration][]*ifaceJob{}
-	for _, j := range batch {
-		byStep[j.spec.Step] = append(byStep[j.spec.Step], j)
+// step size and end (see fetchRings in rates.go).
+func (p *Publisher) fetchRings(batch []*ifaceJob) error {
+	type stepEnd struct {
+		step time.Duration
+		end  time.Time
 	}
-	for step, js := range byStep {
+	byStep := map[stepEnd][]*ifaceJob{}
+	for _, j := range batch {
+		k := stepEnd{j.spec.Step, j.ringEnd}
+		byStep[k] = append(byStep[k], j)
+	}
+	for k, js := range byStep {
 		names := make([]string, len(js))
 		spans := make([]time.Duration, len(js))
 		for i, j := range js {
 			names[i], spans[i] = j.series, j.ringSpan
 		}
-		rings, err := fetchRings(p.DB, names, spans, now, step)
+		rings, err := fetchRings(p.DB, names, spans, k.end, k.step)
 		if err != nil {
 			return err
 		}
@@ -441,8 +470,8 @@ func wantState(spec rrd.Spec, ifc *web.Interface, period render.Period, now time
 
 // summarize fetches one period of a series and returns the numbers its graph would
 // show, without drawing it (Pending).
-func summarize(db Store, series string, period render.Period, now time.Time, st drawnGraph, ring *ringRows) (drawnGraph, error) {
-	r, err := fetchRates(db, series, period, now, ring)
+func summarize(db Store, series string, period render.Period, st drawnGraph, ring *ringRows) (drawnGraph, error) {
+	r, err := graphRates(db, series, period, st, ring)
 	if err != nil {
 		return drawnGraph{}, err
 	}
@@ -453,11 +482,12 @@ func summarize(db Store, series string, period render.Period, now time.Time, st 
 	return st, nil
 }
 
-// draw fetches one period of an interface, draws it at both scales with marks and
-// returns what was drawn.
-func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, now time.Time, st drawnGraph, ring *ringRows, loc *time.Location, marks []render.Mark) (drawnGraph, error) {
+// draw fetches one period of an interface up to graphEnd(st), draws it at both
+// scales with marks and returns what was drawn.
+func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period, st drawnGraph, ring *ringRows, loc *time.Location, marks []render.Mark) (drawnGraph, error) {
 	series := series.Name(device, ifc.Name)
-	r, err := fetchRates(p.DB, series, period, now, ring)
+	end := graphEnd(st)
+	r, err := graphRates(p.DB, series, period, st, ring)
 	if err != nil {
 		return drawnGraph{}, err
 	}
@@ -472,7 +502,7 @@ func (p *Publisher) draw(device string, ifc *web.Interface, period render.Period
 	defer p.bufs.Put(buf)
 	for _, scale := range []int{1, 2} {
 		g := render.Graph{
-			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: now, Location: loc,
+			Period: period, Span: r.Span, Start: r.Start, Step: r.Step, End: end, Location: loc,
 			In: r.In, Out: r.Out, MaxIn: r.MaxIn, MaxOut: r.MaxOut,
 			BandLo: r.BandLo, BandHi: r.BandHi, OutBandLo: r.OutBandLo, OutBandHi: r.OutBandHi,
 			Failures: eitherFailed(r.Failures, r.OutFailures),

@@ -60,6 +60,27 @@ func FetchRates(db Store, series string, p render.Period, end time.Time) (Rates,
 // fetchRates is FetchRates taking the percentile's base-step rows from ring when
 // it holds them.
 func fetchRates(db Store, series string, p render.Period, end time.Time, ring *ringRows) (Rates, error) {
+	return fetchRatesKeyed(db, series, p, end, ring, false)
+}
+
+// graphRates is fetchRates for a graph Publish draws or summarizes, keyed by st: it
+// ends at graphEnd(st), and the percentile's base-step rows are those the store
+// holds for any last update in the row of the period that holds the series' last
+// update (keyedLast), so that the numbers, like the pixels, follow from the
+// graph's key alone.
+func graphRates(db Store, series string, p render.Period, st drawnGraph, ring *ringRows) (Rates, error) {
+	return fetchRatesKeyed(db, series, p, graphEnd(st), ring, true)
+}
+
+// keyedLast is the latest last update that leaves a series last updated at last in
+// the same row of res: the base-step archive of a series updated up to then has
+// dropped the most old rows (a row falls off it with every new step).
+func keyedLast(last time.Time, res, step time.Duration) time.Time {
+	return last.Truncate(res).Add(res - step)
+}
+
+// fetchRatesKeyed is fetchRates, or graphRates when keyed.
+func fetchRatesKeyed(db Store, series string, p render.Period, end time.Time, ring *ringRows, keyed bool) (Rates, error) {
 	spec, last, err := db.Info(series)
 	if err != nil {
 		return Rates{}, err
@@ -88,7 +109,11 @@ func fetchRates(db Store, series string, p render.Period, end time.Time, ring *r
 	// The percentile's rows: the period's own unless finer ones cover (most of) it.
 	r.P95Step, r.P95Span = r.Step, span
 	in, out := r.In, r.Out
-	if fine := fineSpan(spec, span, end, last); r.Step > spec.Step && fine > 0 && p != render.Year {
+	held := last
+	if keyed {
+		held = keyedLast(last, p.ResolutionFor(spec.Step), spec.Step)
+	}
+	if fine := fineSpan(spec, span, end, held); r.Step > spec.Step && fine > 0 && p != render.Year {
 		fin, fout, ok, err := ring.rows(db, series, end, fine, spec.Step)
 		if err != nil {
 			return Rates{}, fmt.Errorf("fetch %s %s percentile rows: %w", series, p, err)
@@ -159,15 +184,22 @@ func fineSpan(spec rrd.Spec, span time.Duration, end, last time.Time) time.Durat
 	return 0
 }
 
-// ringRows are one series' base-step rows up to one end, fetched once for the
-// percentiles of all the periods drawn together (the week's are the last third of
-// the month's). A nil *ringRows fetches every time.
+// ringRows are one series' base-step rows over (end-span, end], fetched once for
+// the percentiles of all the periods drawn together (the week's are the last third
+// of the month's, each ending at its own clock row: see graphEnd). A nil *ringRows
+// fetches every time.
 type ringRows struct {
-	span    time.Duration // the longest span that will be asked for
+	span    time.Duration // the longest span that will be asked for, back from end
+	end     time.Time     // the latest end that will be asked for; zero: the first asked
 	fetched bool
 	start   time.Time     // of the rows, as rrd.Result's
 	step    time.Duration // of the rows
 	in, out []float64
+}
+
+// covers reports whether the rows over (end-span, end] are among rr's.
+func (rr *ringRows) covers(end time.Time, span time.Duration) bool {
+	return !end.After(rr.end) && !end.Add(-span).Before(rr.end.Add(-rr.span))
 }
 
 // set keeps the bits/s columns of res (and not res: a month of base-step rows is
@@ -181,7 +213,10 @@ func (rr *ringRows) set(res rrd.Result) {
 // rows returns the base-step rows in bits/s over (end-span, end]; ok is false when
 // the store answered from a coarser archive.
 func (rr *ringRows) rows(db Store, series string, end time.Time, span, step time.Duration) (in, out []float64, ok bool, err error) {
-	if rr == nil || span > rr.span {
+	if rr != nil && rr.end.IsZero() {
+		rr.end = end
+	}
+	if rr == nil || !rr.covers(end, span) {
 		res, err := db.Fetch(series, rrd.Average, end.Add(-span), end, step)
 		if err != nil {
 			return nil, nil, false, err
@@ -190,18 +225,24 @@ func (rr *ringRows) rows(db Store, series string, end time.Time, span, step time
 		return in, out, res.Step == step, nil
 	}
 	if !rr.fetched {
-		res, err := db.Fetch(series, rrd.Average, end.Add(-rr.span), end, step)
+		res, err := db.Fetch(series, rrd.Average, rr.end.Add(-rr.span), rr.end, step)
 		if err != nil {
 			return nil, nil, false, err
 		}
 		rr.set(res)
 	}
-	// The rows a fetch of (end-span, end] would return: those ending after its start.
+	// The rows a fetch of (end-span, end] would return: those ending after its
+	// start, up to the one holding end.
+	at := rrd.Result{Start: rr.start, Step: rr.step}
 	i := 0
-	for i < len(rr.in) && !(rrd.Result{Start: rr.start, Step: rr.step}).Time(i).After(end.Add(-span)) {
+	for i < len(rr.in) && !at.Time(i).After(end.Add(-span)) {
 		i++
 	}
-	return rr.in[i:], rr.out[i:], rr.step == step, nil
+	j := len(rr.in)
+	for j > i && !at.Time(j-1).Add(-rr.step).Before(end) {
+		j--
+	}
+	return rr.in[i:j], rr.out[i:j], rr.step == step, nil
 }
 
 // ringBatch is how many series fetchRings reads with one rrd.FetchMany: enough to
@@ -240,7 +281,7 @@ func fetchRings(db Store, series []string, spans []time.Duration, end time.Time,
 				return nil, fmt.Errorf("fetch base-step rows: %w", err)
 			}
 			for j, i := range batch {
-				rr := &ringRows{span: sp}
+				rr := &ringRows{span: sp, end: end}
 				rr.set(res[j])
 				res[j] = rrd.Result{}
 				out[i] = rr

@@ -27,8 +27,9 @@ const stateFile = ".mrtgo-graphs"
 // that every graph is drawn again after an upgrade. Version 1 was encoding/gob, whose
 // package set-up alone cost every mrtgo process (a cron poll included) about a
 // millisecond; version 2 had no Pending; version 3's day graphs had the in rate's
-// Holt-Winters band only.
-const stateVersion = 4
+// Holt-Winters band only; version 4's graphs ended at the clock, not at the start of
+// its row (graphEnd).
+const stateVersion = 5
 
 // stateMagic begins the state file.
 const stateMagic = "mrtgo-graphs"
