@@ -509,9 +509,11 @@ func TestFaultMatrix(t *testing.T) {
 				if rs[0].Duration < dead {
 					t.Errorf("cycle %d: silent r1 gave up after %v, before timeout × (retries+1) = %v", i, rs[0].Duration, dead)
 				}
+				// The live devices are not held up by the silent one: each is done
+				// before it (no bound in milliseconds, which a busy machine can pass).
 				for _, r := range rs[1:] {
-					if r.Err != nil || r.Duration > dead/4 {
-						t.Errorf("cycle %d: live %s: Err %v after %v; want samples well within %v", i, r.Device, r.Err, r.Duration, dead/4)
+					if r.Err != nil || r.Duration >= rs[0].Duration {
+						t.Errorf("cycle %d: live %s: Err %v after %v; want samples before the silent r1 gives up (%v)", i, r.Device, r.Err, r.Duration, rs[0].Duration)
 					}
 				}
 			},
