@@ -205,12 +205,13 @@ type bulkChunk struct {
 	ifs   []int
 }
 
-// chunks cuts the plan's runs into one GETBULK each, at the PDU size known now. Every
-// chunk knows the row before it from the mapping, so they can be asked in any order.
-func (p *readPlan) chunks(d *device, maxOIDs int) []bulkChunk {
+// chunks cuts the plan's runs into one GETBULK each, of answers of up to bulkOIDs
+// varbinds. Every chunk knows the row before it from the mapping, so they can be
+// asked in any order.
+func (p *readPlan) chunks(d *device, bulkOIDs int) []bulkChunk {
 	var out []bulkChunk
 	for _, run := range p.runs {
-		reps := max(maxOIDs/len(run.cols), 1)
+		reps := max(bulkOIDs/len(run.cols), 1)
 		for start := 0; start < len(run.ifs); start += reps {
 			c := bulkChunk{cols: run.cols, after: run.after, ifs: run.ifs[start:min(start+reps, len(run.ifs))]}
 			if start > 0 {
@@ -256,7 +257,7 @@ func (s *session) readChunk(d *device, c bulkChunk, stride int, per []snmp.Value
 // open more clients, up to window GETBULKs are in flight at once, each on a socket of
 // its own: the agent answers one while the last answer is decoded here.
 func (s *session) readRuns(d *device, p *readPlan, per []snmp.Value) error {
-	chunks := p.chunks(d, *s.MaxOIDs)
+	chunks := p.chunks(d, s.BulkOIDs())
 	workers := 1
 	if s.more != nil {
 		workers = min(s.window, len(chunks))
@@ -279,7 +280,7 @@ func (s *session) readRuns(d *device, p *readPlan, per []snmp.Value) error {
 	}()
 	for w := 1; w < workers; w++ {
 		pdu := *s.MaxOIDs
-		sub := &session{Session: snmp.Session{V1: s.V1, MaxOIDs: &pdu, Now: s.Now, OnShrink: s.OnShrink}}
+		sub := &session{Session: snmp.Session{V1: s.V1, MaxOIDs: &pdu, MaxBulk: s.MaxBulk, Now: s.Now, OnShrink: s.OnShrink}}
 		c, closeFn, err := s.more(func() { sub.sent++ })
 		if err != nil {
 			workers = w // fewer sockets: the ones open share the work
