@@ -12,7 +12,6 @@ package poller
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/mrtgo/mrtgo/internal/snmp"
@@ -75,7 +74,27 @@ func (d *device) plan() *readPlan {
 	if !d.noNumber {
 		p.get = append(p.get, oidIfNumber)
 	}
-	cols := func(f iface) []string { return d.columns(f.name, lay) }
+	// An interface's columns follow from its counter width and how its packets are
+	// read: one slice for each such kind, shared, and runs compared by kind.
+	type kind struct {
+		bits32 bool
+		pk     int
+	}
+	kinds := map[kind][]string{}
+	kindOf := make([]kind, len(d.ifaces))
+	colsOf := make([][]string, len(d.ifaces))
+	for i, f := range d.ifaces {
+		k := kind{d.is32(f.name), pkHC}
+		if lay.packets >= 0 {
+			k.pk = d.packetMode(f.name)
+		}
+		c, ok := kinds[k]
+		if !ok {
+			c = d.columns(f.name, lay)
+			kinds[k] = c
+		}
+		kindOf[i], colsOf[i] = k, c
+	}
 	inGet := make([]bool, len(d.ifaces))
 	for i := range inGet {
 		inGet[i] = true
@@ -96,15 +115,15 @@ func (d *device) plan() *readPlan {
 		for start := 0; start < len(order); {
 			end := start + 1
 			for end < len(order) {
-				a, b := d.ifaces[order[end-1]], d.ifaces[order[end]]
-				if row[b.index] != row[a.index]+1 || !slices.Equal(cols(a), cols(b)) {
+				a, b := order[end-1], order[end]
+				if row[d.ifaces[b].index] != row[d.ifaces[a].index]+1 || kindOf[a] != kindOf[b] {
 					break
 				}
 				end++
 			}
 			if end-start >= minBulkRun {
 				first := d.ifaces[order[start]]
-				r := bulkRun{cols: cols(first), ifs: order[start:end]}
+				r := bulkRun{cols: colsOf[order[start]], ifs: order[start:end]}
 				if k := row[first.index]; k > 0 {
 					r.after = d.rows[k-1]
 				}
@@ -121,7 +140,7 @@ func (d *device) plan() *readPlan {
 			continue
 		}
 		p.getIfs = append(p.getIfs, i)
-		for _, c := range cols(f) {
+		for _, c := range colsOf[i] {
 			p.get = append(p.get, instance(c, f.index))
 		}
 	}

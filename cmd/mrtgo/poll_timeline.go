@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"runtime/metrics"
 	"runtime/trace"
 	"time"
 )
@@ -43,13 +44,19 @@ func (t *timeline) end() {
 	t.name = ""
 }
 
-// log writes the phases, the run's time since the command began and the process's
-// CPU time (user and system, Go's start and package initialisation included).
+// log writes the phases, the run's time since the command began, the process's CPU
+// time (user and system, Go's start and package initialisation included) and what it
+// allocated (bytes and objects, steadier than times on a busy machine).
 func (t *timeline) log(log *slog.Logger) {
 	t.end()
 	attrs := append(t.attrs, "total", time.Since(t.began).Round(time.Microsecond))
 	if cpu, ok := processCPU(); ok {
 		attrs = append(attrs, "cpu", cpu.Round(time.Microsecond))
+	}
+	m := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(m)
+	if m[0].Value.Kind() == metrics.KindUint64 && m[1].Value.Kind() == metrics.KindUint64 {
+		attrs = append(attrs, "alloc_bytes", m[0].Value.Uint64(), "allocs", m[1].Value.Uint64())
 	}
 	log.Debug("poll timeline", attrs...)
 }

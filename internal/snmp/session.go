@@ -318,7 +318,7 @@ func (s *Session) Rows(cols []string, after int, idx []int) ([][]Value, error) {
 			row := make([]Value, len(cols))
 			for c, col := range cols {
 				pdu := pkt.Variables[k*len(cols)+c]
-				if trimDot(pdu.Name) != trimDot(Instance(col, want)) {
+				if !isInstance(pdu.Name, col, want) {
 					return out, nil
 				}
 				switch pdu.Type {
