@@ -59,6 +59,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	rec.Preload() // read while the agents answer
 	tl.phase("poll")
 	began := time.Now()
 	rs := p.Poll(ctx)

@@ -91,6 +91,8 @@ type Recorder struct {
 	targets    map[string]config.Target
 	aggs       []aggregate
 	targetSeen map[string]targetState
+	// preload delivers the outcome of a read of stored begun by Preload; nil when none.
+	preload chan error
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -140,6 +142,14 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	meta := maps.Clone(facts)
 	if meta == nil {
 		meta = map[string][]byte{}
+	}
+	if r.preload != nil {
+		err := <-r.preload
+		r.preload = nil
+		if err != nil {
+			r.stored = nil
+			return err
+		}
 	}
 	if r.stored == nil {
 		if err := r.loadStored(); err != nil {
@@ -236,6 +246,20 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	}
 	maps.Copy(r.refusals, r.pending)
 	return nil
+}
+
+// Preload begins, on a goroutine of its own, the read of what the first Record
+// compares with (the facts and refusal counts earlier processes stored), so that a
+// cron run does it while it waits for its agents rather than after. Nothing but
+// Record may use the Recorder until Record has been called.
+func (r *Recorder) Preload() {
+	// preload first: while a read is on, stored is its goroutine's.
+	if r.preload != nil || r.stored != nil {
+		return
+	}
+	done := make(chan error, 1)
+	r.preload = done
+	go func() { done <- r.loadStored() }()
 }
 
 // loadStored reads, in one transaction each, what earlier processes left that every
