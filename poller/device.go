@@ -96,9 +96,9 @@ func newDevice(d config.Device, log *slog.Logger) *device {
 
 // maxBulk is the most varbinds the read's GETBULKs ask for: twice max_oids, up to
 // snmp.MaxBulkOIDs (net-snmp answers 1,000 interfaces' octets, discontinuity times and
-// states in 51 PDUs instead of 85, with about a quarter less CPU time here), unless the agent
-// answered tooBig (in this process or one whose memory it has), which leaves max_oids
-// as the agent taught it.
+// states in 51 PDUs instead of 85, for about a quarter less CPU time here), unless the
+// agent answered tooBig (in this process or one whose memory it has), which leaves
+// max_oids as the agent taught it.
 func (d *device) maxBulk() int {
 	if d.maxOIDs < snmp.MaxOIDs(d.cfg.SNMP) {
 		return 0
