@@ -94,11 +94,23 @@ func newDevice(d config.Device, log *slog.Logger) *device {
 		bits32: map[string]bool{}, last: map[string]last{}}
 }
 
+// maxBulk is the most varbinds the read's GETBULKs ask for: twice max_oids, up to
+// snmp.MaxBulkOIDs (net-snmp answers 1,000 interfaces' octets, discontinuity times and
+// states in 51 PDUs instead of 85, for about a quarter less CPU time here), unless the
+// agent answered tooBig (in this process or one whose memory it has), which leaves
+// max_oids as the agent taught it.
+func (d *device) maxBulk() int {
+	if d.maxOIDs < snmp.MaxOIDs(d.cfg.SNMP) {
+		return 0
+	}
+	return min(2*d.maxOIDs, max(snmp.MaxBulkOIDs, d.maxOIDs))
+}
+
 // poll runs one cycle on the device with a client of its own.
 func (d *device) poll(ctx context.Context, dial dialFunc, now func() time.Time) Result {
 	start := time.Now() // wall time spent, whatever clock the samples are stamped with
 	res := Result{Device: d.cfg.Name}
-	s := &session{Session: snmp.Session{V1: d.cfg.SNMP.Version == "1", MaxOIDs: &d.maxOIDs, Now: now}}
+	s := &session{Session: snmp.Session{V1: d.cfg.SNMP.Version == "1", MaxOIDs: &d.maxOIDs, MaxBulk: d.maxBulk(), Now: now}}
 	s.OnShrink = func(from, to int) {
 		d.log.Info("agent answered tooBig; fewer OIDs per PDU", "from", from, "to", to)
 	}

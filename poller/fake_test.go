@@ -25,6 +25,7 @@ type fakeAgent struct {
 	sorted  []string                  // keys of objs in OID order; nil when stale
 	parsed  [][]int                   // sorted, parsed
 	maxVars int                       // answer tooBig when a response would hold more varbinds (0: no limit)
+	bulkCap int                       // a GETBULK answers whole rows of at most this many varbinds, as net-snmp does 100 (0: no limit)
 	reqErr  error                     // returned by every request (a dead agent)
 	pduErr  gosnmp.SNMPError          // error-status put on every GET answer
 	onGet   func()                    // called before each GET is answered, outside the lock
@@ -272,6 +273,9 @@ func (c *fakeClient) GetBulk(oids []string, nonRepeaters uint8, reps uint32) (*g
 	}
 	if a.tooBig(len(oids) * int(reps)) {
 		return &gosnmp.SnmpPacket{Error: gosnmp.TooBig}, nil
+	}
+	if a.bulkCap > 0 {
+		reps = min(reps, uint32(max(a.bulkCap/len(oids), 1)))
 	}
 	cur := slices.Clone(oids)
 	pkt := &gosnmp.SnmpPacket{}

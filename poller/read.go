@@ -12,7 +12,6 @@ package poller
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/mrtgo/mrtgo/internal/snmp"
@@ -75,7 +74,27 @@ func (d *device) plan() *readPlan {
 	if !d.noNumber {
 		p.get = append(p.get, oidIfNumber)
 	}
-	cols := func(f iface) []string { return d.columns(f.name, lay) }
+	// An interface's columns follow from its counter width and how its packets are
+	// read: one slice for each such kind, shared, and runs compared by kind.
+	type kind struct {
+		bits32 bool
+		pk     int
+	}
+	kinds := map[kind][]string{}
+	kindOf := make([]kind, len(d.ifaces))
+	colsOf := make([][]string, len(d.ifaces))
+	for i, f := range d.ifaces {
+		k := kind{d.is32(f.name), pkHC}
+		if lay.packets >= 0 {
+			k.pk = d.packetMode(f.name)
+		}
+		c, ok := kinds[k]
+		if !ok {
+			c = d.columns(f.name, lay)
+			kinds[k] = c
+		}
+		kindOf[i], colsOf[i] = k, c
+	}
 	inGet := make([]bool, len(d.ifaces))
 	for i := range inGet {
 		inGet[i] = true
@@ -96,15 +115,15 @@ func (d *device) plan() *readPlan {
 		for start := 0; start < len(order); {
 			end := start + 1
 			for end < len(order) {
-				a, b := d.ifaces[order[end-1]], d.ifaces[order[end]]
-				if row[b.index] != row[a.index]+1 || !slices.Equal(cols(a), cols(b)) {
+				a, b := order[end-1], order[end]
+				if row[d.ifaces[b].index] != row[d.ifaces[a].index]+1 || kindOf[a] != kindOf[b] {
 					break
 				}
 				end++
 			}
 			if end-start >= minBulkRun {
 				first := d.ifaces[order[start]]
-				r := bulkRun{cols: cols(first), ifs: order[start:end]}
+				r := bulkRun{cols: colsOf[order[start]], ifs: order[start:end]}
 				if k := row[first.index]; k > 0 {
 					r.after = d.rows[k-1]
 				}
@@ -121,7 +140,7 @@ func (d *device) plan() *readPlan {
 			continue
 		}
 		p.getIfs = append(p.getIfs, i)
-		for _, c := range cols(f) {
+		for _, c := range colsOf[i] {
 			p.get = append(p.get, instance(c, f.index))
 		}
 	}
@@ -205,12 +224,13 @@ type bulkChunk struct {
 	ifs   []int
 }
 
-// chunks cuts the plan's runs into one GETBULK each, at the PDU size known now. Every
-// chunk knows the row before it from the mapping, so they can be asked in any order.
-func (p *readPlan) chunks(d *device, maxOIDs int) []bulkChunk {
+// chunks cuts the plan's runs into one GETBULK each, of answers of up to bulkOIDs
+// varbinds. Every chunk knows the row before it from the mapping, so they can be
+// asked in any order.
+func (p *readPlan) chunks(d *device, bulkOIDs int) []bulkChunk {
 	var out []bulkChunk
 	for _, run := range p.runs {
-		reps := max(maxOIDs/len(run.cols), 1)
+		reps := max(bulkOIDs/len(run.cols), 1)
 		for start := 0; start < len(run.ifs); start += reps {
 			c := bulkChunk{cols: run.cols, after: run.after, ifs: run.ifs[start:min(start+reps, len(run.ifs))]}
 			if start > 0 {
@@ -256,7 +276,7 @@ func (s *session) readChunk(d *device, c bulkChunk, stride int, per []snmp.Value
 // open more clients, up to window GETBULKs are in flight at once, each on a socket of
 // its own: the agent answers one while the last answer is decoded here.
 func (s *session) readRuns(d *device, p *readPlan, per []snmp.Value) error {
-	chunks := p.chunks(d, *s.MaxOIDs)
+	chunks := p.chunks(d, s.BulkOIDs())
 	workers := 1
 	if s.more != nil {
 		workers = min(s.window, len(chunks))
@@ -279,7 +299,7 @@ func (s *session) readRuns(d *device, p *readPlan, per []snmp.Value) error {
 	}()
 	for w := 1; w < workers; w++ {
 		pdu := *s.MaxOIDs
-		sub := &session{Session: snmp.Session{V1: s.V1, MaxOIDs: &pdu, Now: s.Now, OnShrink: s.OnShrink}}
+		sub := &session{Session: snmp.Session{V1: s.V1, MaxOIDs: &pdu, MaxBulk: s.MaxBulk, Now: s.Now, OnShrink: s.OnShrink}}
 		c, closeFn, err := s.more(func() { sub.sent++ })
 		if err != nil {
 			workers = w // fewer sockets: the ones open share the work

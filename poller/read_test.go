@@ -51,16 +51,16 @@ func TestPollBulkReadsConsecutiveRows(t *testing.T) {
 	r := onlyResult(t, f.p.Poll(context.Background()))
 	check("second", r)
 	// One GET: 2 scalars and eth40 (32-bit, a run of its own); eth1-39, and eth41-100
-	// with lonely (ifIndex 200 is the row after 100) in GETBULKs of up to 15 rows (60
-	// OIDs / 4 columns: octets and status): 15+15+9 and 15+15+15+15+1.
+	// with lonely (ifIndex 200 is the row after 100) in GETBULKs of up to 25 rows (twice
+	// max_oids, 100 varbinds / 4 columns: octets and status): 25+14 and 25+25+11.
 	if got := a.getSizes(mark); !slices.Equal(got, []int{2 + 4}) {
 		t.Errorf("OIDs per GET = %v, want [6]", got)
 	}
-	if got, want := a.bulks-bulks, 3+5; got != want {
+	if got, want := a.bulks-bulks, 2+3; got != want {
 		t.Errorf("%d GETBULKs, want %d", got, want)
 	}
-	if r.Requests != 1+8 {
-		t.Errorf("Requests = %d, want 9", r.Requests)
+	if r.Requests != 1+5 {
+		t.Errorf("Requests = %d, want 6", r.Requests)
 	}
 
 	// A row deleted without the agent saying so (no ifNumber, ifTableLastChange
@@ -94,6 +94,36 @@ func TestPollBulkTooBig(t *testing.T) {
 	asked := a.bulkRepsAsked[len(a.bulkRepsAsked)-1]
 	if asked == 0 || asked*2 > 20 {
 		t.Errorf("last GETBULK asked for %d rows of 2 columns, want at most 10", asked)
+	}
+}
+
+// A GETBULK asks for answers of twice max_oids; an agent that sends fewer rows, as
+// RFC 3416 lets it (net-snmp's cap is 100 varbinds), is asked again from the last row
+// it sent, and the samples are all there, read by GETBULK alone.
+func TestPollBulkShortAnswers(t *testing.T) {
+	a, names := agentWith(100, false)
+	a.bulkCap = 40 // 10 rows of 4 columns
+	f := newFixture([]config.Device{dev("r1", "2c", 60, names...)}, map[string]*fakeAgent{"r1": a})
+	for cycle := range 2 {
+		mark, bulks := a.getCount(), a.bulks
+		r := onlyResult(t, f.p.Poll(context.Background()))
+		if r.Err != nil || len(r.Samples) != 100 {
+			t.Fatalf("cycle %d: Err %v, %d samples", cycle, r.Err, len(r.Samples))
+		}
+		for i, s := range r.Samples {
+			if s.In != uint64(1000*(i+1)) || s.Out != uint64(2000*(i+1)) {
+				t.Fatalf("cycle %d: sample %d In %d Out %d", cycle, i, s.In, s.Out)
+			}
+		}
+		if cycle == 0 {
+			continue
+		}
+		asked := a.bulkRepsAsked[len(a.bulkRepsAsked)-1]
+		// Four chunks of 25 rows, each answered 10, 10 and 5 rows at a time.
+		if got := a.getSizes(mark); a.bulks-bulks != 12 || asked == 0 || asked > 25 || !slices.Equal(got, []int{2}) {
+			t.Errorf("%d GETBULKs (last asked %d rows), GETs of %v OIDs; want 12 of up to 25 rows and one GET of the 2 scalars",
+				a.bulks-bulks, asked, got)
+		}
 	}
 }
 

@@ -388,7 +388,8 @@ func groupBucket(id uint32) []byte {
 }
 
 func newSeries(name string, spec Spec, g *group, col uint32) *series {
-	s := &series{name: name, spec: spec, g: g, col: col, hbUs: spec.Heartbeat.Microseconds()}
+	s := &series{name: name, spec: spec, g: g, col: col, hbUs: spec.Heartbeat.Microseconds(),
+		arch: make([]int, 0, len(spec.Archives))}
 	j := 1
 	for _, a := range spec.Archives {
 		if a.Steps == 1 {
@@ -603,6 +604,21 @@ func (db *DB) Spec(name string) (Spec, error) {
 		return Spec{}, fmt.Errorf("spec %s: %w", name, ErrNoSeries)
 	}
 	return s.spec.clone(), nil
+}
+
+// ViewSpec calls f with a series' spec as the catalog holds it, without the copy Spec
+// makes: for a caller that looks at every series of a large store at once (a cron
+// run's first commit). f must neither keep nor change what it is given.
+func (db *DB) ViewSpec(name string, f func(Spec)) error {
+	if err := db.ready(); err != nil {
+		return err
+	}
+	s := db.lookup(name)
+	if s == nil {
+		return fmt.Errorf("spec %s: %w", name, ErrNoSeries)
+	}
+	f(s.spec) // a catalog entry is replaced, never changed
+	return nil
 }
 
 // Info returns the spec of a series and the time of its last update (the

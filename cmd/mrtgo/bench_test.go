@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/pipeline"
 	"github.com/mrtgo/mrtgo/internal/testnetns"
 )
 
@@ -20,7 +21,9 @@ import (
 // run in it), beside two snmpbulkwalks of the same counters and MRTG in rrdtool mode
 // over the same interfaces. Each is run several times; the medians are reported as
 // poll-once-ms, bulkwalk2-ms and mrtg-rrdtool-ms, and MRTG's time over ours as
-// x-faster-than-mrtg. It needs root, iproute2 and net-snmp, and MRTG for its column.
+// x-faster-than-mrtg. Beside them, steadier on a shared machine: the median CPU time
+// (user and system) of a poll --once process as poll-once-cpu-ms, and the PDUs its
+// read took as PDUs/op. It needs root, iproute2 and net-snmp, and MRTG for its column.
 func BenchmarkPollOnceProcess(b *testing.B) {
 	b.Run("interfaces=1000", func(b *testing.B) {
 		const n = 1000
@@ -54,6 +57,7 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		// Every program is started inside the namespace from a thread that entered
 		// it, not through "ip netns exec", so that its time is the program's own.
 		start := ns.Starter(b)
+		var cpu time.Duration // of the last program timed
 		timed := func(env []string, name string, args ...string) time.Duration {
 			var out bytes.Buffer
 			cmd := exec.Command(name, args...)
@@ -67,6 +71,7 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 			if err != nil {
 				b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.Bytes())
 			}
+			cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			return d
 		}
 		mrtgoEnv := os.Environ()
@@ -92,6 +97,17 @@ func BenchmarkPollOnceProcess(b *testing.B) {
 		}
 		ours := median(9, pollOnce)
 		b.ReportMetric(ours, "poll-once-ms")
+		b.ReportMetric(median(9, func() time.Duration { pollOnce(); return cpu }), "poll-once-cpu-ms")
+		db, err := openStore(filepath.Join(dir, "mrtgo.db"), true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, ok, err := pipeline.Health(db, "bench")
+		db.Close()
+		if err != nil || !ok || h.Error != "" {
+			b.Fatalf("health of the last poll: %+v, %v, %v", h, ok, err)
+		}
+		b.ReportMetric(float64(h.Requests), "PDUs/op")
 		b.ReportMetric(median(9, func() time.Duration {
 			var d time.Duration
 			for _, col := range []string{".1.3.6.1.2.1.31.1.1.1.6", ".1.3.6.1.2.1.31.1.1.1.10"} {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/trace"
 	"time"
 
 	"github.com/mrtgo/mrtgo/config"
@@ -15,24 +16,30 @@ import (
 )
 
 func runPoll(ctx context.Context, e *env, args []string) error {
-	fs, c := newFlags(e, "poll", "[-c FILE] [--once] [--shard I/N]")
+	fs, c := newFlags(e, "poll", "[-c FILE] [--once] [--shard I/N] [--trace FILE]")
 	shardFlag(fs, c)
 	once := fs.Bool("once", false, "poll every device once and exit (for cron); exit code 3 if some devices failed, 4 if all did")
+	traceFile := fs.String("trace", "", "with --once: write a Go execution trace of the run to `file` (go tool trace FILE), its phases as regions")
 	if err := parse(fs, c, e, args); err != nil {
 		return err
 	}
-	if *once && os.Getenv("GOGC") == "" {
-		// A one-shot process frees everything at its exit: collecting garbage before
-		// then is work a cron run need not do. At 200 a poll of 1,000 interfaces
-		// (about 8 MB allocated) never collects, where the default collects twice
-		// (2-4 ms of a 55 ms run on two cores); larger polls collect half as often,
-		// for a peak heap of three times the live one instead of two.
-		debug.SetGCPercent(200)
+	if *once {
+		onceGC()
 	}
+	tl := newTimeline(ctx)
+	if *once && *traceFile != "" {
+		stop, err := startTrace(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	tl.phase("config")
 	cfg, err := loadConfig(c, e)
 	if err != nil {
 		return err
 	}
+	tl.phase("open")
 	w, err := openWriter(cfg, e)
 	if err != nil {
 		return err
@@ -44,15 +51,20 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 			return rec.Record(rs)
 		})
 	}
+	defer tl.log(e.log)
 	// Thresholds see the cycle before it is stored, so that their state (previous
 	// samples, crossed limits) goes into the same commit as the rates.
+	tl.phase("thresholds")
 	watch, err := pipeline.LoadWatcher(w.DB, cfg, e.log)
 	if err != nil {
 		return err
 	}
+	rec.Preload() // read while the agents answer
+	tl.phase("poll")
 	began := time.Now()
 	rs := p.Poll(ctx)
 	polled := time.Now()
+	tl.phase("record")
 	crossed := watch.Observe(rs)
 	state, err := watch.Save()
 	if err != nil {
@@ -64,6 +76,7 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return recErr
 	}
 	committed := time.Now()
+	tl.phase("events")
 	// Events are stored once the crossing is, and their commands finish before the
 	// exit. The event log is opened only when there is something to write.
 	if len(crossed)+len(begun)+len(ended) > 0 {
@@ -79,19 +92,22 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 	if recErr != nil {
 		return recErr
 	}
+	tl.phase("remote")
 	if err := sendRemote(ctx, cfg, w, e); err != nil {
 		// The rates are stored and the rows stay queued or in the store: the next
 		// run sends them first. Said, but not a failure of the poll.
 		e.log.Warn("remote write", "err", err)
 	}
-	failed, samples := 0, 0
+	tl.end()
+	failed, samples, requests := 0, 0, 0
 	for _, r := range rs {
 		samples += len(r.Samples)
+		requests += r.Requests
 		if r.Err != nil {
 			failed++
 		}
 	}
-	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples,
+	e.log.Info("poll done", "devices", len(rs), "failed", failed, "samples", samples, "requests", requests,
 		"poll", polled.Sub(began).Round(time.Microsecond), "commit", committed.Sub(polled).Round(time.Microsecond),
 		"alerts", time.Since(committed).Round(time.Microsecond))
 	switch {
@@ -101,6 +117,39 @@ func runPoll(ctx context.Context, e *env, args []string) error {
 		return withCode(exitSomeFailed, fmt.Errorf("%d of %d devices failed", failed, len(rs)))
 	}
 	return nil
+}
+
+// onceHeap is the heap a one-shot poll grows to before it collects garbage.
+const onceHeap = 512 << 20
+
+// onceGC sets the collector up for a process that polls once and exits, which frees
+// everything at its exit: collecting garbage before then is work a cron run need not
+// do. Unless GOGC or GOMEMLIMIT say otherwise, the collector runs only when the heap
+// nears onceHeap: a poll of 1,000 interfaces allocates about 10 MB and never collects
+// (the default collected once or twice, and GOGC=200 once, 2-5 ms of CPU time each),
+// and a poll large enough to reach it collects as often as it must to stay there.
+func onceGC() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(onceHeap)
+	debug.SetGCPercent(-1)
+}
+
+// startTrace writes a Go execution trace to path until the returned function is called.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, withCode(exitUsage, fmt.Errorf("--trace: %w", err))
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--trace: %w", err)
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}, nil
 }
 
 // storeEvents opens the event log, hands a Desk over it to f, and waits for the alert

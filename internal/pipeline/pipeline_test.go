@@ -359,3 +359,36 @@ func TestHealthUnreadable(t *testing.T) {
 		t.Errorf("Health from a closed store = %v, want an error naming r1", err)
 	}
 }
+
+// A cron run reads what earlier runs stored while its agents answer (Preload): the
+// count of refused rates goes on from the last run's, under the race detector with
+// the read overlapping other work, and the facts stay as stored.
+func TestRecorderPreload(t *testing.T) {
+	db := openDB(t)
+	step := time.Minute
+	t0 := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	const speed = 100e6
+	name := series.Name("r1", "ge-0/0/0")
+	in := uint64(0)
+	for run := range 4 {
+		rec := NewRecorder(db, step, nil, quiet) // a new process each run
+		rec.Preload()
+		rec.Preload() // a second call changes nothing
+		ti := t0.Add(time.Duration(run) * step)
+		if run > 0 {
+			in += 1e12 // far above the speed: refused every run but the first
+		}
+		rs := []poller.Result{{Device: "r1", Samples: []poller.Sample{sample("r1", "ge-0/0/0", ti, in, 0, speed)}}}
+		if err := rec.Record(rs); err != nil {
+			t.Fatal(err)
+		}
+		rf, err := RefusalsOf(db, name)
+		if err != nil || rf.In != int64(run) {
+			t.Errorf("run %d: %d refused in, %v; want %d", run, rf.In, err, run)
+		}
+	}
+	info, err := series.Interface(db, name)
+	if err != nil || info.Speed != speed || info.Descr != "ge-0/0/0" {
+		t.Errorf("facts = %+v, %v", info, err)
+	}
+}

@@ -91,6 +91,8 @@ type Recorder struct {
 	targets    map[string]config.Target
 	aggs       []aggregate
 	targetSeen map[string]targetState
+	// preload delivers the outcome of a read of stored begun by Preload; nil when none.
+	preload chan error
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -141,12 +143,25 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	if meta == nil {
 		meta = map[string][]byte{}
 	}
+	if r.preload != nil {
+		err := <-r.preload
+		r.preload = nil
+		if err != nil {
+			r.stored = nil
+			return err
+		}
+	}
 	if r.stored == nil {
 		if err := r.loadStored(); err != nil {
 			return err
 		}
 	}
-	if err := r.createNew(results); err != nil {
+	if len(r.info) == 0 {
+		// The first cycle of a process (every cron run's only one) meets every
+		// interface: room for all at once rather than a map grown by rehashing.
+		r.info = make(map[string]series.Info, n)
+	}
+	if err := r.createNew(results, n); err != nil {
 		return err
 	}
 	if err := r.createGroups(results); err != nil {
@@ -233,6 +248,20 @@ func (r *Recorder) RecordWith(results []poller.Result, facts map[string][]byte) 
 	return nil
 }
 
+// Preload begins, on a goroutine of its own, the read of what the first Record
+// compares with (the facts and refusal counts earlier processes stored), so that a
+// cron run does it while it waits for its agents rather than after. Nothing but
+// Record may use the Recorder until Record has been called.
+func (r *Recorder) Preload() {
+	// preload first: while a read is on, stored is its goroutine's.
+	if r.preload != nil || r.stored != nil {
+		return
+	}
+	done := make(chan error, 1)
+	r.preload = done
+	go func() { done <- r.loadStored() }()
+}
+
 // loadStored reads, in one transaction each, what earlier processes left that every
 // cycle compares with: the interfaces' facts and the counts of refused rates.
 func (r *Recorder) loadStored() error {
@@ -261,14 +290,14 @@ func (r *Recorder) loadStored() error {
 // createNew creates the series seen for the first time, a transaction per distinct
 // layout rather than one per series: the first poll of a large network meets
 // thousands of them at once.
-func (r *Recorder) createNew(results []poller.Result) error {
+func (r *Recorder) createNew(results []poller.Result, samples int) error {
 	type layout struct {
 		speed uint64
 		bits  int
 	}
 	batch := map[layout][]string{}
 	start := map[layout]time.Time{}
-	queued := map[string]bool{}
+	queued := make(map[string]bool, max(samples-len(r.info), 0))
 	for _, res := range results {
 		for _, s := range res.Samples {
 			name := series.Name(s.Device, s.Interface)
@@ -308,8 +337,14 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		return nil
 	}
 	if !seen {
-		// createNew made it, or another process (an earlier cron run) did.
-		spec, err := r.db.Spec(name)
+		// createNew made it, or another process (an earlier cron run) did. Its spec
+		// is looked at in place (a cron run does this for every series): copied only
+		// when it is to be re-shaped.
+		var ds rrd.DS
+		reshape := false
+		err := r.db.ViewSpec(name, func(s rrd.Spec) {
+			reshape, ds = !slices.Equal(s.Archives, r.arch), s.DS[0]
+		})
 		switch {
 		case errors.Is(err, rrd.ErrNoSeries):
 			if err := r.db.Create(name, r.spec(info.Speed, s.Bits), s.Time.Add(-r.step).Truncate(time.Second)); err != nil {
@@ -319,8 +354,11 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		case err != nil:
 			return err
 		default:
-			if !slices.Equal(spec.Archives, r.arch) {
-				want := spec
+			if reshape {
+				want, err := r.db.Spec(name)
+				if err != nil {
+					return err
+				}
 				want.Archives = r.arch
 				want.HoltWinters, want.HWRows = r.hw, 0
 				if err := r.db.Reshape(name, want); err != nil {
@@ -328,9 +366,9 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 				}
 				r.log.Info("retention changed; series re-shaped", "series", name)
 			}
-			old.Bits = spec.DS[0].Bits
+			old.Bits = ds.Bits
 			old.Speed = math.NaN() // compare with what is stored below
-			if m := spec.DS[0].Max; !math.IsNaN(m) {
+			if m := ds.Max; !math.IsNaN(m) {
 				old.Speed = m * 8
 			} else if info.Speed == 0 {
 				old.Speed = 0

@@ -22,6 +22,12 @@ type Session struct {
 	// Rows halve it for good when the agent answers tooBig. nil starts at config's
 	// default.
 	MaxOIDs *int
+	// MaxBulk is the most varbinds a GETBULK of Rows asks for, when above *MaxOIDs;
+	// 0 keeps to *MaxOIDs. A GETBULK's request holds one OID a column whatever the
+	// size of its answer, and an agent that cannot send so large an answer sends
+	// fewer rows (RFC 3416 4.2.3), which Rows continues from; one that answers
+	// tooBig instead makes this session keep to *MaxOIDs, shrunk to what it takes.
+	MaxBulk int
 	// MaxRepetitions is the GETBULK size of Walk, halved for good on tooBig; 0 fits
 	// each walk's GETBULK to MaxOIDs (and halves it for that walk only).
 	MaxRepetitions int
@@ -51,6 +57,13 @@ func (s *Session) now() time.Time {
 	}
 	return s.Now()
 }
+
+// MaxBulkOIDs is the most varbinds a GETBULK answer is asked for by default: net-snmp's
+// snmpd answers at most 100 (its maxGetbulkResponses), whatever the repetitions.
+const MaxBulkOIDs = 100
+
+// BulkOIDs is the most varbinds a GETBULK of Rows asks for now.
+func (s *Session) BulkOIDs() int { return max(*s.pdu(), s.MaxBulk) }
 
 // Shrink lowers the PDU size to n, for this and later sessions sharing MaxOIDs; a
 // larger n changes nothing.
@@ -265,7 +278,7 @@ func columnIndex(column string, pdu gosnmp.SnmpPDU) (int, bool) {
 func (s *Session) Rows(cols []string, after int, idx []int) ([][]Value, error) {
 	out := make([][]Value, 0, len(idx))
 	cur := after
-	reps := max(*s.pdu()/len(cols), 1)
+	reps := max(s.BulkOIDs()/len(cols), 1)
 	for len(out) < len(idx) {
 		r := min(reps, len(idx)-len(out))
 		req := make([]string, len(cols))
@@ -289,8 +302,9 @@ func (s *Session) Rows(cols []string, after int, idx []int) ([][]Value, error) {
 			}
 			reps = max(r/2, 1)
 			// An agent that cannot answer this many varbinds at once cannot in a
-			// GET either: learn the smaller PDU for good.
+			// GET either: learn the smaller PDU for good, and keep to it.
 			s.Shrink(reps * len(cols))
+			s.MaxBulk = 0
 			continue
 		default:
 			return nil, fmt.Errorf("agent error %v at varbind %d", pkt.Error, pkt.ErrorIndex)
@@ -304,7 +318,7 @@ func (s *Session) Rows(cols []string, after int, idx []int) ([][]Value, error) {
 			row := make([]Value, len(cols))
 			for c, col := range cols {
 				pdu := pkt.Variables[k*len(cols)+c]
-				if trimDot(pdu.Name) != trimDot(Instance(col, want)) {
+				if !isInstance(pdu.Name, col, want) {
 					return out, nil
 				}
 				switch pdu.Type {

@@ -89,6 +89,17 @@ func Instance(column string, index int) string {
 	return column + "." + strconv.Itoa(index)
 }
 
+// isInstance reports whether oid is Instance(column, index), leading dots aside,
+// without making that string: Rows checks every varbind of a read.
+func isInstance(oid, column string, index int) bool {
+	oid, column = trimDot(oid), trimDot(column)
+	if len(oid) <= len(column) || oid[:len(column)] != column || oid[len(column)] != '.' {
+		return false
+	}
+	var buf [20]byte
+	return oid[len(column)+1:] == string(strconv.AppendInt(buf[:0], int64(index), 10))
+}
+
 func trimDot(oid string) string { return strings.TrimPrefix(oid, ".") }
 
 // compareOID orders two dotted OIDs (a leading dot or not) as agents order them:

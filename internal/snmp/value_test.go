@@ -84,3 +84,32 @@ func TestCompareOID(t *testing.T) {
 		}
 	}
 }
+
+// isInstance is Instance compared, leading dots aside, without the string.
+func TestIsInstance(t *testing.T) {
+	const col = ".1.3.6.1.2.1.31.1.1.1.6"
+	for _, tt := range []struct {
+		oid   string
+		index int
+		want  bool
+	}{
+		{".1.3.6.1.2.1.31.1.1.1.6.7", 7, true},
+		{"1.3.6.1.2.1.31.1.1.1.6.7", 7, true},
+		{".1.3.6.1.2.1.31.1.1.1.6.1000042", 1000042, true},
+		{".1.3.6.1.2.1.31.1.1.1.6.7", 8, false},
+		{".1.3.6.1.2.1.31.1.1.1.6.70", 7, false},
+		{".1.3.6.1.2.1.31.1.1.1.6.7.1", 7, false},
+		{".1.3.6.1.2.1.31.1.1.1.60.7", 7, false}, // another column sharing the prefix
+		{".1.3.6.1.2.1.31.1.1.1.6", 7, false},
+		{".1.3.6.1.2.1.31.1.1.1.6.", 7, false},
+		{".1.3.6.1.2.1.2.2.1.6.7", 7, false},
+		{"", 7, false},
+	} {
+		if got := isInstance(tt.oid, col, tt.index); got != tt.want {
+			t.Errorf("isInstance(%q, %q, %d) = %v, want %v", tt.oid, col, tt.index, got, tt.want)
+		}
+		if want := trimDot(tt.oid) == trimDot(Instance(col, tt.index)); tt.want != want {
+			t.Errorf("%q, %d: table says %v, Instance says %v", tt.oid, tt.index, tt.want, want)
+		}
+	}
+}
