@@ -288,6 +288,10 @@ func FormatDuration(d time.Duration) string {
 	return s
 }
 
+// Quote writes s as a TOML basic string, as the targets file's writer does: for
+// those who append tables the writer does not know (mrtgimport's aggregates).
+func Quote(s string) string { return quote(s) }
+
 // quote writes s as a TOML basic string.
 func quote(s string) string {
 	var b strings.Builder

@@ -84,9 +84,9 @@ func AppendAggregates(name string, src []byte, aggs []config.Aggregate) ([]byte,
 		}
 		members := make([]string, len(a.Members))
 		for i, m := range a.Members {
-			members[i] = tomlQuote(m.String())
+			members[i] = config.Quote(m.String())
 		}
-		fmt.Fprintf(&b, "\n[[aggregate]]\nname = %s\nsum = [%s]\n", tomlQuote(a.Name), strings.Join(members, ", "))
+		fmt.Fprintf(&b, "\n[[aggregate]]\nname = %s\nsum = [%s]\n", config.Quote(a.Name), strings.Join(members, ", "))
 	}
 	out := []byte(b.String())
 	if _, err := config.Parse(name, out); err != nil {
@@ -116,25 +116,6 @@ func Report(w io.Writer, c *Config, plans []*Plan) {
 		}
 	}
 	fmt.Fprintf(w, "%d targets translated, %d not\n", ok, skipped)
-}
-
-// tomlQuote writes s as a TOML basic string (as config writes its strings).
-func tomlQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // where says what the plan made of its target.
