@@ -76,6 +76,20 @@ type Remote struct {
 	Targets Targets
 }
 
+// putMarked queues batch with the positions moved as its mark, in one write, and
+// takes moved as the positions from now on.
+func (x *Remote) putMarked(batch []remotewrite.Series, moved map[string]int64) error {
+	mark, err := json.Marshal(moved)
+	if err != nil {
+		return err
+	}
+	if err := x.q.PutMarked(batch, mark); err != nil {
+		return err
+	}
+	x.cursor = maps.Clone(moved)
+	return nil
+}
+
 // liveStartKey is the key, in the queue's mark beside the devices' positions, of the
 // position a device's live export began at: the rows up to it are a back-fill's to
 // send (Backfill), those after it the live export's. A device name holds no slash
@@ -129,14 +143,9 @@ func (x *Remote) Export() (int, error) {
 		moved   = maps.Clone(x.cursor)
 	)
 	put := func() error {
-		mark, err := json.Marshal(moved)
-		if err != nil {
+		if err := x.putMarked(batch, moved); err != nil {
 			return err
 		}
-		if err := x.q.PutMarked(batch, mark); err != nil {
-			return err
-		}
-		x.cursor = maps.Clone(moved)
 		total += pending
 		batch, pending = batch[:0], 0
 		return nil

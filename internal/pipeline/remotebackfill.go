@@ -118,14 +118,9 @@ func (x *Remote) Backfill(opts BackfillOptions) (BackfillStats, error) {
 		done    int
 	)
 	put := func() error {
-		mark, err := json.Marshal(moved)
-		if err != nil {
+		if err := x.putMarked(batch, moved); err != nil {
 			return err
 		}
-		if err := x.q.PutMarked(batch, mark); err != nil {
-			return err
-		}
-		x.cursor = maps.Clone(moved)
 		for n, span := range record {
 			sent[n] = addSpan(sent[n], span)
 		}
