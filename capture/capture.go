@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/atomicfile"
 	"github.com/mrtgo/mrtgo/internal/dirlock"
 
 	"github.com/google/gopacket"
@@ -797,7 +798,7 @@ func (r *run) finish() {
 	}
 	if err := os.Rename(r.path(), filepath.Join(c.o.Dir, r.file)); err != nil {
 		errs = append(errs, err)
-	} else if err := syncDir(c.o.Dir); err != nil {
+	} else if err := atomicfile.SyncDir(c.o.Dir); err != nil {
 		errs = append(errs, err)
 	}
 	info := r.info()

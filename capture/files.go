@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
+	"github.com/mrtgo/mrtgo/internal/atomicfile"
 )
 
 const (
@@ -137,7 +138,7 @@ func recoverParts(dir string, log *slog.Logger) {
 		}
 		log.Info("capture: recovered interrupted capture", "file", final, "frames", kept)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		log.Warn("capture: recover interrupted captures", "err", err)
 	}
 }
@@ -213,19 +214,6 @@ func wholeFrames(r io.Reader) (frames int, size int64, err error) {
 		frames++
 		size += recordHeaderLen + int64(caplen)
 	}
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // The pcap format (tcpdump's, link type Ethernet, microsecond times): a file header,

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/atomicfile"
 	"github.com/mrtgo/mrtgo/internal/dirlock"
 )
 
@@ -314,22 +315,7 @@ func (l *Log) writeState() error {
 	if err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
-	tmp := filepath.Join(l.dir, activeFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("event log: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(l.dir, activeFile))
-	}
-	if err != nil {
+	if err := atomicfile.Write(filepath.Join(l.dir, activeFile), b, 0o644); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mrtgo/mrtgo/internal/atomicfile"
 	"github.com/mrtgo/mrtgo/internal/dirlock"
 
 	"github.com/mrtgo/mrtgo/flow"
@@ -282,8 +283,8 @@ func openSegment(seg segment) (f *os.File, size int64, created bool, err error) 
 	if _, err = f.Write(fileHeader(seg.start, seg.span)); err == nil {
 		if err = f.Sync(); err == nil {
 			if err = os.Rename(tmp, seg.path); err == nil {
-				if err = syncDir(day); err == nil {
-					err = syncDir(filepath.Dir(day)) // the day's directory may be new
+				if err = atomicfile.SyncDir(day); err == nil {
+					err = atomicfile.SyncDir(filepath.Dir(day)) // the day's directory may be new
 				}
 			}
 		}
@@ -449,13 +450,4 @@ func (s *Store) committedSize(path string, f *os.File) (int64, error) {
 		return 0, err
 	}
 	return st.Size(), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

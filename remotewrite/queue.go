@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/snappy"
 
+	"github.com/mrtgo/mrtgo/internal/atomicfile"
 	"github.com/mrtgo/mrtgo/internal/dirlock"
 )
 
@@ -333,7 +334,7 @@ func (q *Queue) append(bodies [][]byte, counts []int) error {
 		return err
 	}
 	if created {
-		if err := syncDir(q.dir); err != nil { // the new segment's name
+		if err := atomicfile.SyncDir(q.dir); err != nil { // the new segment's name
 			return err
 		}
 	}
@@ -416,23 +417,7 @@ func (q *Queue) Ack(seq uint64) error {
 func (q *Queue) writeAcked(seq uint64) error {
 	b := binary.LittleEndian.AppendUint64(nil, seq)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	tmp := filepath.Join(q.dir, ackedFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(q.dir, ackedFile)); err != nil {
+	if err := atomicfile.Write(filepath.Join(q.dir, ackedFile), b, 0o644); err != nil {
 		return err
 	}
 	q.acked = seq
@@ -485,13 +470,4 @@ func (q *Queue) Stats() QueueStats {
 		st.Bytes += s.size
 	}
 	return st
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
