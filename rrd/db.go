@@ -313,11 +313,25 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
+	// Every series has had a column of its group: their sum is the number of series,
+	// or a little more when some were deleted. The map is made that large at once
+	// rather than grown by rehashing (a cron run opens the store every cycle).
+	n := 0
+	for _, g := range db.groups {
+		n += int(g.cols)
+	}
+	if len(db.series) == 0 && n > 0 {
+		db.series = make(map[string]*series, n)
+	}
 	// Most series share a spec (those of one layout differ only in their speed), and
 	// decoding a spec is most of the cost of opening a large store: decode each
 	// distinct one once, then give every series its own copy of the data sources
-	// (SetMax and SetBits change them in place).
+	// (SetMax and SetBits change them in place). Neighbours mostly have the same
+	// spec as the series before them, which is compared first: cheaper than hashing
+	// its few hundred bytes.
 	specs := map[string]Spec{}
+	var prevRaw []byte
+	var prev Spec
 	return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
 		st, ok := splitStoredSeries(v)
 		if !ok {
@@ -329,17 +343,22 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 		if g == nil {
 			return fmt.Errorf("series %q: group %d missing", k, st.Group)
 		}
-		spec, ok := specs[string(st.Spec)]
-		if !ok {
-			var ss storedSpec
-			if err := json.Unmarshal(st.Spec, &ss); err != nil {
-				return fmt.Errorf("series %q: %w", k, err)
+		spec := prev
+		if prevRaw == nil || !bytes.Equal(prevRaw, st.Spec) {
+			if spec, ok = specs[string(st.Spec)]; !ok {
+				var ss storedSpec
+				if err := json.Unmarshal(st.Spec, &ss); err != nil {
+					return fmt.Errorf("series %q: %w", k, err)
+				}
+				spec = fromStored(ss)
+				specs[string(st.Spec)] = spec
 			}
-			spec = fromStored(ss)
-			specs[string(st.Spec)] = spec
+			// st.Spec is valid for the transaction, which lasts the whole loop.
+			prevRaw, prev = st.Spec, spec
 		}
 		spec.DS = slices.Clone(spec.DS)
-		db.series[string(k)] = newSeries(string(k), spec, g, st.Col)
+		name := string(k)
+		db.series[name] = newSeries(name, spec, g, st.Col)
 		return nil
 	})
 }
