@@ -302,15 +302,17 @@ func (r *Recorder) createNew(results []poller.Result, samples int) error {
 	// A series with stored facts exists (ensure makes one that does not): only the
 	// others are queued, none on a cron run's usual cycle.
 	queued := make(map[string]bool, max(samples-len(r.info)-len(r.stored), 0))
+	var buf []byte // the name looked up, made a string only for a series queued
 	for _, res := range results {
 		for _, s := range res.Samples {
-			name := series.Name(s.Device, s.Interface)
-			if _, seen := r.info[name]; seen || queued[name] {
+			buf = series.AppendName(buf[:0], s.Device, s.Interface)
+			if _, seen := r.info[string(buf)]; seen || queued[string(buf)] {
 				continue
 			}
-			if _, ok := r.stored[name]; ok {
+			if _, ok := r.stored[string(buf)]; ok {
 				continue
 			}
+			name := string(buf)
 			queued[name] = true
 			if _, err := r.db.Spec(name); !errors.Is(err, rrd.ErrNoSeries) {
 				continue // exists (an earlier run made it), or ensure reports the error
