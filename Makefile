@@ -81,6 +81,7 @@ fuzz:
 	$(GO) test ./flowstore -run '^$$' -fuzz '^FuzzSegment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 	$(GO) test ./flowquery -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzDecodeDrawn$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/pipeline -run '^$$' -fuzz '^FuzzAppendInfo$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzEscapeText$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./capture -run '^$$' -fuzz '^FuzzMatchFrame$$' -fuzztime $(FUZZTIME)
 

@@ -54,8 +54,13 @@ func (p *parser) device(i int, d *deviceFile, c *Config, seen map[string]int, ba
 			fail("interface_key", "interface key %q is not one of %s", *d.Key, strings.Join(Keys, ", "))
 		}
 	}
-	ifs := map[string]bool{}
+	// Made at their size: a device may list thousands. The list stays nil without
+	// interfaces.
+	ifs := make(map[string]bool, len(d.Interfaces))
 	var list []string
+	if len(d.Interfaces) > 0 {
+		list = make([]string, 0, len(d.Interfaces))
+	}
 	for _, n := range d.Interfaces {
 		if n != "*" && n != "" {
 			v, err := interfaceValue(key, n)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -71,7 +72,7 @@ func decodeError(name string, err error) *Error {
 		return &Error{File: name, Line: line, Key: pe.LastKey, Msg: msg}
 	}
 	// Type mismatches carry "line N (last key "k"): ..." in their text only.
-	m := typeErr.FindStringSubmatch(err.Error())
+	m := typeErr().FindStringSubmatch(err.Error())
 	if m != nil {
 		var line int
 		fmt.Sscan(m[1], &line)
@@ -80,4 +81,7 @@ func decodeError(name string, err error) *Error {
 	return &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 }
 
-var typeErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+// typeErr is compiled on first use: most runs load a file without a mistake.
+var typeErr = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+})

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -102,7 +103,8 @@ type remoteReadFile struct {
 	Labels map[string]string `toml:"labels"`
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+// labelName is compiled on first use: only a file with [remote_write] labels needs it.
+var labelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 
 // endpoint checks the keys of an HTTP endpoint in table, with example as the url's.
 func (p *parser) endpoint(table string, w *endpointFile, e *Endpoint, example string) {
@@ -172,7 +174,7 @@ func (p *parser) labels(table string, in map[string]string) map[string]string {
 	var out map[string]string
 	for _, k := range sortedKeys(in) {
 		switch {
-		case !labelName.MatchString(k) || strings.HasPrefix(k, "__"):
+		case !labelName().MatchString(k) || strings.HasPrefix(k, "__"):
 			p.bad(table, -1, "labels", []string{k}, "label name %q: use letters, digits and _, not starting with a digit or __", k)
 			continue
 		case slices.Contains(RemoteLabels, k):

@@ -401,7 +401,7 @@ func (c *Config) global(e *entry) error {
 		c.noteGlobal(e, "Perl SNMP session options are not translated")
 	case "loadmibs":
 		if c.names == nil {
-			c.names = maps.Clone(mibNames)
+			c.names = maps.Clone(mibNames())
 		}
 		for _, f := range strings.FieldsFunc(e.value, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
 			b, err := c.read(f)

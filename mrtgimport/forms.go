@@ -277,7 +277,7 @@ func splitLast(oid string) (col, idx string) {
 // becomes its number, the rest is appended. The error is "" when it resolves.
 func resolveOID(s string, names map[string]string) (string, string) {
 	if names == nil {
-		names = mibNames
+		names = mibNames()
 	}
 	o := strings.TrimPrefix(s, ".")
 	if o == "" {

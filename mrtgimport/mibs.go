@@ -13,23 +13,25 @@ import (
 // known so far. MRTG resolves Target[] names through what this finds, so the import
 // does the same, and a name MRTG could not resolve is not translated either.
 
+// The expressions are compiled on first use (lazyRegexp): every command links the
+// importer, and only an import with LoadMIBs reads a MIB.
 var (
-	mibQuoted   = regexp.MustCompile(`"[^"]*"`)
-	mibComment  = regexp.MustCompile(`--.*?--`)
-	mibComment2 = regexp.MustCompile(`--.*`)
-	mibSpace    = regexp.MustCompile(`\s+`)
-	mibBegin    = regexp.MustCompile(`DEFINITIONS *::= *BEGIN`)
-	mibImports  = regexp.MustCompile(` IMPORTS .*;`)
-	mibSequence = regexp.MustCompile(` SEQUENCE *\{.*\}`)
-	mibSyntax   = regexp.MustCompile(` SYNTAX .*`)
-	mibTypeDef  = regexp.MustCompile(` [\w\-]+ *::= *OBJECT IDENTIFIER`)
-	mibAssign   = regexp.MustCompile(` OBJECT IDENTIFIER.*::= *\{`)
-	mibDef      = regexp.MustCompile(` ([\w\-]+) OBJECT IDENTIFIER *::= *\{([^}]+)\}`)
-	mibParenSp  = regexp.MustCompile(`\s+\(`)
-	mibParenIn  = regexp.MustCompile(`\(\s+`)
-	mibParenOut = regexp.MustCompile(`\s+\)`)
-	mibNamed    = regexp.MustCompile(`([\w\-]+)\((\d+)\)`)
-	mibNumber   = regexp.MustCompile(`^\d+$`)
+	mibQuoted   = lazyRegexp(`"[^"]*"`)
+	mibComment  = lazyRegexp(`--.*?--`)
+	mibComment2 = lazyRegexp(`--.*`)
+	mibSpace    = lazyRegexp(`\s+`)
+	mibBegin    = lazyRegexp(`DEFINITIONS *::= *BEGIN`)
+	mibImports  = lazyRegexp(` IMPORTS .*;`)
+	mibSequence = lazyRegexp(` SEQUENCE *\{.*\}`)
+	mibSyntax   = lazyRegexp(` SYNTAX .*`)
+	mibTypeDef  = lazyRegexp(` [\w\-]+ *::= *OBJECT IDENTIFIER`)
+	mibAssign   = lazyRegexp(` OBJECT IDENTIFIER.*::= *\{`)
+	mibDef      = lazyRegexp(` ([\w\-]+) OBJECT IDENTIFIER *::= *\{([^}]+)\}`)
+	mibParenSp  = lazyRegexp(`\s+\(`)
+	mibParenIn  = lazyRegexp(`\(\s+`)
+	mibParenOut = lazyRegexp(`\s+\)`)
+	mibNamed    = lazyRegexp(`([\w\-]+)\((\d+)\)`)
+	mibNumber   = lazyRegexp(`^\d+$`)
 )
 
 // replaceFirst is Perl's s/re/repl/ (without g).
@@ -56,15 +58,15 @@ func readMIB(src string, names map[string]string) {
 			quote = false
 		}
 		buf += " " + line
-		buf = mibQuoted.ReplaceAllString(buf, "")
-		buf = mibComment.ReplaceAllString(buf, " ")
-		buf = replaceFirst(mibComment2, buf, "")
-		buf = mibSpace.ReplaceAllString(buf, " ")
+		buf = mibQuoted().ReplaceAllString(buf, "")
+		buf = mibComment().ReplaceAllString(buf, " ")
+		buf = replaceFirst(mibComment2(), buf, "")
+		buf = mibSpace().ReplaceAllString(buf, " ")
 		if strings.Contains(buf, `"`) {
 			quote = true
 			continue
 		}
-		if mibBegin.MatchString(buf) {
+		if mibBegin().MatchString(buf) {
 			if got {
 				fillMIB(t, names)
 			}
@@ -74,22 +76,22 @@ func readMIB(src string, names map[string]string) {
 		for _, kw := range []string{"OBJECT-TYPE", "OBJECT-IDENTITY", "OBJECT-GROUP", "MODULE-IDENTITY", "NOTIFICATION-TYPE"} {
 			buf = strings.Replace(buf, kw, "OBJECT IDENTIFIER", 1)
 		}
-		buf = replaceFirst(mibImports, buf, "")
-		buf = replaceFirst(mibSequence, buf, "")
-		buf = replaceFirst(mibSyntax, buf, "")
-		buf = replaceFirst(mibTypeDef, buf, "")
-		buf = replaceFirst(mibAssign, buf, " OBJECT IDENTIFIER ::= {")
-		m := mibDef.FindStringSubmatch(buf)
+		buf = replaceFirst(mibImports(), buf, "")
+		buf = replaceFirst(mibSequence(), buf, "")
+		buf = replaceFirst(mibSyntax(), buf, "")
+		buf = replaceFirst(mibTypeDef(), buf, "")
+		buf = replaceFirst(mibAssign(), buf, " OBJECT IDENTIFIER ::= {")
+		m := mibDef().FindStringSubmatch(buf)
 		if m == nil {
 			continue
 		}
 		name, def := m[1], strings.TrimRight(m[2], " ")
-		def = mibParenSp.ReplaceAllString(def, "(")
-		def = mibParenIn.ReplaceAllString(def, "(")
-		def = mibParenOut.ReplaceAllString(def, ")")
+		def = mibParenSp().ReplaceAllString(def, "(")
+		def = mibParenIn().ReplaceAllString(def, "(")
+		def = mibParenOut().ReplaceAllString(def, ")")
 		start := ""
 		for _, part := range strings.Fields(def) {
-			if pm := mibNamed.FindStringSubmatch(part); pm != nil {
+			if pm := mibNamed().FindStringSubmatch(part); pm != nil {
 				switch v, ok := t[start]; {
 				case ok:
 					t[pm[1]] = v + "." + pm[2]
@@ -99,7 +101,7 @@ func readMIB(src string, names map[string]string) {
 					t[pm[1]] = pm[2]
 				}
 				start, got = pm[1], true
-			} else if mibNumber.MatchString(part) {
+			} else if mibNumber().MatchString(part) {
 				if v, ok := t[start]; ok {
 					t[name] = v + "." + part
 				} else {
@@ -127,7 +129,7 @@ func fillMIB(t map[string]string, names map[string]string) {
 			val := ""
 			for _, part := range strings.Split(t[name], ".") {
 				switch {
-				case mibNumber.MatchString(part):
+				case mibNumber().MatchString(part):
 					val += "." + part
 				case names[part] != "":
 					val = names[part]

@@ -3,10 +3,12 @@ package rrd
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +159,67 @@ func TestOpenBackground(t *testing.T) {
 	}
 	if err := db.Update([]Update{{Series: "a", Time: time.Unix(60, 0), Values: []Value{Float(1)}}}); err == nil {
 		t.Error("Update on a damaged catalog succeeded")
+	}
+}
+
+// A reopened store's series share blocks of memory for their catalog entries, their
+// data sources and archive maps: each must still be its own, of every shape, more
+// series than the groups' columns promised included, and a change to one leaves the
+// others as they were.
+func TestCatalogEntriesAreTheirOwn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := Spec{Step: 10 * time.Second, Heartbeat: 20 * time.Second,
+		DS:       []DS{{Name: "in", Type: Counter, Min: 0, Max: 100, Bits: 64}, {Name: "out", Type: Counter, Min: 0, Max: 100, Bits: 64}},
+		Archives: []Archive{{CF: Average, Steps: 1, Rows: 100, XFF: 0.5}, {CF: Max, Steps: 3, Rows: 50, XFF: 0.5}, {CF: Average, Steps: 6, Rows: 20, XFF: 0.5}}}
+	one := oneDSSpec(DS{Name: "g", Type: Gauge, Min: 0, Max: 5, Bits: 64})
+	one.Heartbeat = 20 * time.Second
+	want := map[string]Spec{}
+	for i := range 40 {
+		name, spec := fmt.Sprintf("s%02d", i), two
+		if i%3 == 1 {
+			spec = one // another shape, another group, interleaved
+		}
+		spec.DS = slices.Clone(spec.DS)
+		spec.DS[0].Max = float64(100 + i)
+		if err := db.Create(name, spec, at(t0)); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = spec
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.SetMax("s05", 0, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetBits("s06", 1, 32); err != nil {
+		t.Fatal(err)
+	}
+	want["s05"].DS[0].Max = 7
+	want["s06"].DS[1].Bits = 32
+	for name, w := range want {
+		got, err := db.Spec(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.DS, w.DS) || !reflect.DeepEqual(got.Archives, w.Archives) || got.Step != w.Step || got.Heartbeat != w.Heartbeat {
+			t.Errorf("%s: spec %+v, want %+v", name, got, w)
+		}
+	}
+	// Both shapes update through their archive maps.
+	if err := db.Update([]Update{{Series: "s00", Time: at(t0 + 10), Values: []Value{Uint(0), Uint(0)}},
+		{Series: "s01", Time: at(t0 + 10), Values: []Value{Float(3)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pdps(t, db, "s01", 0, t0+10, t0+10)[t0+10]; got != 3 {
+		t.Errorf("s01 rate %v, want 3", got)
 	}
 }

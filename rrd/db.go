@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -313,11 +312,30 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
+	// Every series has had a column of its group: their sum is the number of series,
+	// or a little more when some were deleted. The map is made that large at once
+	// rather than grown by rehashing (a cron run opens the store every cycle).
+	n := 0
+	for _, g := range db.groups {
+		n += int(g.cols)
+	}
+	if len(db.series) == 0 && n > 0 {
+		db.series = make(map[string]*series, n)
+	}
 	// Most series share a spec (those of one layout differ only in their speed), and
 	// decoding a spec is most of the cost of opening a large store: decode each
 	// distinct one once, then give every series its own copy of the data sources
-	// (SetMax and SetBits change them in place).
+	// (SetMax and SetBits change them in place). Neighbours mostly have the same
+	// spec as the series before them, which is compared first: cheaper than hashing
+	// its few hundred bytes.
 	specs := map[string]Spec{}
+	var prevRaw []byte
+	var prev Spec
+	// The catalog entries, their data sources and their archive maps are carved from
+	// blocks made for n series of the first one's shape rather than allocated one by
+	// one (three allocations a series). An entry is replaced, never changed, so
+	// entries may share a block.
+	var blocks *catalogBlocks
 	return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
 		st, ok := splitStoredSeries(v)
 		if !ok {
@@ -329,19 +347,48 @@ func (db *DB) loadCatalog(tx *bolt.Tx) error {
 		if g == nil {
 			return fmt.Errorf("series %q: group %d missing", k, st.Group)
 		}
-		spec, ok := specs[string(st.Spec)]
-		if !ok {
-			var ss storedSpec
-			if err := json.Unmarshal(st.Spec, &ss); err != nil {
-				return fmt.Errorf("series %q: %w", k, err)
+		spec := prev
+		if prevRaw == nil || !bytes.Equal(prevRaw, st.Spec) {
+			if spec, ok = specs[string(st.Spec)]; !ok {
+				var ss storedSpec
+				if err := json.Unmarshal(st.Spec, &ss); err != nil {
+					return fmt.Errorf("series %q: %w", k, err)
+				}
+				spec = fromStored(ss)
+				specs[string(st.Spec)] = spec
 			}
-			spec = fromStored(ss)
-			specs[string(st.Spec)] = spec
+			// st.Spec is valid for the transaction, which lasts the whole loop.
+			prevRaw, prev = st.Spec, spec
 		}
-		spec.DS = slices.Clone(spec.DS)
-		db.series[string(k)] = newSeries(string(k), spec, g, st.Col)
+		if blocks == nil {
+			blocks = &catalogBlocks{series: make([]series, 0, n), ds: make([]DS, 0, n*len(spec.DS)),
+				arch: make([]int, 0, n*len(spec.Archives))}
+		}
+		spec.DS = append(carve(&blocks.ds, len(spec.DS)), spec.DS...)
+		name := string(k)
+		s := &carve(&blocks.series, 1)[:1][0]
+		*s = fillSeries(carve(&blocks.arch, len(spec.Archives)), name, spec, g, st.Col)
+		db.series[name] = s
 		return nil
 	})
+}
+
+// catalogBlocks are what loadCatalog carves the catalog entries from.
+type catalogBlocks struct {
+	series []series
+	ds     []DS
+	arch   []int
+}
+
+// carve returns an empty slice with room for n elements, taken from the free end of
+// *block, or newly allocated when the block has no room left.
+func carve[T any](block *[]T, n int) []T {
+	b := *block
+	if cap(b)-len(b) < n {
+		return make([]T, 0, n)
+	}
+	*block = b[:len(b)+n]
+	return b[len(b) : len(b) : len(b)+n]
 }
 
 // rawSeries is a stored series with its spec left encoded.
@@ -388,8 +435,13 @@ func groupBucket(id uint32) []byte {
 }
 
 func newSeries(name string, spec Spec, g *group, col uint32) *series {
-	s := &series{name: name, spec: spec, g: g, col: col, hbUs: spec.Heartbeat.Microseconds(),
-		arch: make([]int, 0, len(spec.Archives))}
+	s := fillSeries(make([]int, 0, len(spec.Archives)), name, spec, g, col)
+	return &s
+}
+
+// fillSeries is the catalog entry of a series, its archive map appended to arch.
+func fillSeries(arch []int, name string, spec Spec, g *group, col uint32) series {
+	s := series{name: name, spec: spec, g: g, col: col, hbUs: spec.Heartbeat.Microseconds(), arch: arch}
 	j := 1
 	for _, a := range spec.Archives {
 		if a.Steps == 1 {

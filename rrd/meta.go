@@ -65,8 +65,12 @@ func (db *DB) Meta(key string) ([]byte, error) {
 
 // MetaPrefix returns a copy of every value stored by PutMeta under a key starting with
 // prefix, by key, in one read transaction.
+//
+// A cron run reads the facts of every interface this way: the keys are counted and
+// measured first, so that the map is made at its size and the keys and values are
+// copied into one block each, not one allocation per key and value.
 func (db *DB) MetaPrefix(prefix string) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	var out map[string][]byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketNotes)
 		if b == nil {
@@ -74,10 +78,34 @@ func (db *DB) MetaPrefix(prefix string) (map[string][]byte, error) {
 		}
 		c := b.Cursor()
 		p := []byte(prefix)
+		n, keyBytes, valBytes := 0, 0, 0
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			out[string(k)] = append([]byte(nil), v...)
+			n, keyBytes, valBytes = n+1, keyBytes+len(k), valBytes+len(v)
+		}
+		out = make(map[string][]byte, n)
+		keys := make([]byte, 0, keyBytes)
+		vals := make([]byte, 0, valBytes)
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			keys = append(keys, k...)
+		}
+		all := string(keys) // one string, of which every key is a part
+		at := 0
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			var val []byte // nil for an empty value, as a copy of it would be
+			if len(v) > 0 {
+				start := len(vals)
+				vals = append(vals, v...)
+				// Capacity capped at its length: a caller appending to one value
+				// must not write over the next.
+				val = vals[start:len(vals):len(vals)]
+			}
+			out[all[at:at+len(k)]] = val
+			at += len(k)
 		}
 		return nil
 	})
+	if out == nil {
+		out = map[string][]byte{}
+	}
 	return out, err
 }

@@ -40,3 +40,39 @@ func TestUpdateMeta(t *testing.T) {
 		t.Errorf("rate %v after an update without facts, want 9", got)
 	}
 }
+
+// MetaPrefix returns every value under the prefix and nothing else, each a copy of its
+// own: a caller may append to one without changing another, or the store.
+func TestMetaPrefix(t *testing.T) {
+	db := openTest(t)
+	if err := db.PutMeta(map[string][]byte{"if:a/1": []byte("one"), "if:a/2": []byte("two"),
+		"if:b/3": []byte(""), "if;": []byte("after"), "i": []byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.MetaPrefix("if:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"if:a/1": "one", "if:a/2": "two", "if:b/3": ""}
+	if len(got) != len(want) {
+		t.Errorf("MetaPrefix(\"if:\") = %q, want %q", got, want)
+	}
+	for k, v := range want {
+		if string(got[k]) != v {
+			t.Errorf("MetaPrefix(\"if:\")[%q] = %q, want %q", k, got[k], v)
+		}
+	}
+	if v, ok := got["if:b/3"]; !ok || v != nil {
+		t.Errorf("empty value %#v, %v; want nil, as Meta gives an empty one", v, ok)
+	}
+	_ = append(got["if:a/1"], "XXX"...)
+	if string(got["if:a/2"]) != "two" {
+		t.Errorf("appending to one value changed the next: %q", got["if:a/2"])
+	}
+	if v, _ := db.Meta("if:a/1"); string(v) != "one" {
+		t.Errorf("stored value %q after appending to the copy, want \"one\"", v)
+	}
+	if got, err := db.MetaPrefix("none:"); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("MetaPrefix of no key = %#v, %v; want an empty map", got, err)
+	}
+}

@@ -536,13 +536,16 @@ type pageWriter struct {
 // escapedText is text as html/template writes it in an element's content.
 func escapedText(text string) ([]byte, error) {
 	var b bytes.Buffer
-	if err := textTemplate.Execute(&b, text); err != nil {
+	if err := textTemplate().Execute(&b, text); err != nil {
 		return nil, fmt.Errorf("escape %q: %w", text, err)
 	}
 	return b.Bytes(), nil
 }
 
-var textTemplate = template.Must(template.New("text").Parse("{{.}}"))
+// textTemplate is parsed on first use, as templates are: every command links the pages.
+var textTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("text").Parse("{{.}}"))
+})
 
 // writeDevice writes the page of d and the pages of its targets, and returns the
 // device as its interfaces' pages show it (writeInterfaces).

@@ -93,6 +93,8 @@ type Recorder struct {
 	targetSeen map[string]targetState
 	// preload delivers the outcome of a read of stored begun by Preload; nil when none.
 	preload chan error
+	// scratch holds the facts ensure encodes, reused: most are the same as stored.
+	scratch []byte
 }
 
 // SetRetention sets the retention of the series this Recorder creates; series that
@@ -297,17 +299,21 @@ func (r *Recorder) createNew(results []poller.Result, samples int) error {
 	}
 	batch := map[layout][]string{}
 	start := map[layout]time.Time{}
-	queued := make(map[string]bool, max(samples-len(r.info), 0))
+	// A series with stored facts exists (ensure makes one that does not): only the
+	// others are queued, none on a cron run's usual cycle.
+	queued := make(map[string]bool, max(samples-len(r.info)-len(r.stored), 0))
+	var buf []byte // the name looked up, made a string only for a series queued
 	for _, res := range results {
 		for _, s := range res.Samples {
-			name := series.Name(s.Device, s.Interface)
-			if _, seen := r.info[name]; seen || queued[name] {
+			buf = series.AppendName(buf[:0], s.Device, s.Interface)
+			if _, seen := r.info[string(buf)]; seen || queued[string(buf)] {
 				continue
 			}
-			queued[name] = true
-			if _, ok := r.stored[name]; ok {
-				continue // facts are stored only for series that exist (ensure makes one that does not)
+			if _, ok := r.stored[string(buf)]; ok {
+				continue
 			}
+			name := string(buf)
+			queued[name] = true
 			if _, err := r.db.Spec(name); !errors.Is(err, rrd.ErrNoSeries) {
 				continue // exists (an earlier run made it), or ensure reports the error
 			}
@@ -400,15 +406,15 @@ func (r *Recorder) ensure(name string, s poller.Sample, meta map[string][]byte) 
 		r.log.Info("interface counter width changed", "series", name, "from", old.Bits, "to", info.Bits)
 	}
 	r.info[name] = info
-	b, _ := json.Marshal(info)
+	r.scratch = appendInfo(r.scratch[:0], info)
 	if !seen {
-		same := bytes.Equal(r.stored[name], b)
+		same := bytes.Equal(r.stored[name], r.scratch)
 		delete(r.stored, name) // compared once: later cycles compare with r.info
 		if same {
 			return nil // an earlier process wrote the same
 		}
 	}
-	meta[series.InfoKey(name)] = b
+	meta[series.InfoKey(name)] = bytes.Clone(r.scratch)
 	return nil
 }
 

@@ -132,6 +132,15 @@ func limitOf(t config.Thresholds, direction, bound string) config.Limit {
 // Observe takes one cycle's results and returns the crossings and recoveries.
 func (w *Watcher) Observe(results []poller.Result) []Event {
 	var evs []Event
+	if len(w.last) == 0 {
+		// The first cycle of a process (a cron run's only one) meets every
+		// interface: room for all at once rather than a map grown by rehashing.
+		n := 0
+		for _, r := range results {
+			n += len(r.Samples)
+		}
+		w.last = make(map[string]poller.Sample, n)
+	}
 	for _, r := range results {
 		d, ok := w.devices[r.Device]
 		if !ok {

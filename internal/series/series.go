@@ -22,6 +22,12 @@ import (
 // again, and an interface name may hold any number of them ("ge-0/0/1").
 func Name(device, iface string) string { return device + "/" + iface }
 
+// AppendName appends Name(device, iface) to b: a lookup by a name of bytes converted
+// in place (m[string(b)]) allocates no string.
+func AppendName(b []byte, device, iface string) []byte {
+	return append(append(append(b, device...), '/'), iface...)
+}
+
 // Split undoes Name. ok is false for a name without a slash, which no interface
 // series has, and for the name of any other kind of series (see Kind).
 func Split(name string) (device, iface string, ok bool) {

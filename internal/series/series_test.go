@@ -25,6 +25,9 @@ func TestSplit(t *testing.T) {
 		if !ok || d != tt.device || i != tt.iface {
 			t.Errorf("Split(Name(%q, %q)) = %q, %q, %v", tt.device, tt.iface, d, i, ok)
 		}
+		if got := AppendName([]byte("x"), tt.device, tt.iface); string(got) != "x"+Name(tt.device, tt.iface) {
+			t.Errorf("AppendName(x, %q, %q) = %q, want x%q", tt.device, tt.iface, got, Name(tt.device, tt.iface))
+		}
 	}
 	if _, _, ok := Split("no-slash"); ok {
 		t.Error("Split of a name without a slash is ok")
