@@ -3,6 +3,7 @@ package rrd
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -82,15 +83,16 @@ func (db *DB) MetaPrefix(prefix string) (map[string][]byte, error) {
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 			n, keyBytes, valBytes = n+1, keyBytes+len(k), valBytes+len(v)
 		}
-		out = make(map[string][]byte, n)
-		keys := make([]byte, 0, keyBytes)
+		// The builder is grown to hold every key, so that the string it returns at
+		// the end is the block they were appended to and each key a part of it.
+		var keys strings.Builder
+		keys.Grow(keyBytes)
 		vals := make([]byte, 0, valBytes)
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			keys = append(keys, k...)
-		}
-		all := string(keys) // one string, of which every key is a part
-		at := 0
+		ends := make([]int, 0, n) // where each key ends in keys
+		byKey := make([][]byte, 0, n)
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			keys.Write(k)
+			ends = append(ends, keys.Len())
 			var val []byte // nil for an empty value, as a copy of it would be
 			if len(v) > 0 {
 				start := len(vals)
@@ -99,8 +101,14 @@ func (db *DB) MetaPrefix(prefix string) (map[string][]byte, error) {
 				// must not write over the next.
 				val = vals[start:len(vals):len(vals)]
 			}
-			out[all[at:at+len(k)]] = val
-			at += len(k)
+			byKey = append(byKey, val)
+		}
+		all := keys.String()
+		out = make(map[string][]byte, n)
+		at := 0
+		for i, end := range ends {
+			out[all[at:end]] = byKey[i]
+			at = end
 		}
 		return nil
 	})
