@@ -494,6 +494,8 @@ func BenchmarkFetchMonthMany(b *testing.B) {
 			// how much garbage the set-up left does not decide how often it collects.
 			runtime.GC()
 			b.ResetTimer()
+			var ru0 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				res, err := db.FetchMany(some, Average, end.Add(-31*24*time.Hour), end, 0)
@@ -503,6 +505,9 @@ func BenchmarkFetchMonthMany(b *testing.B) {
 			}
 			b.StopTimer()
 			reportCPU(b, c0)
+			var ru1 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			b.ReportMetric(float64(ru1.Minflt-ru0.Minflt)/float64(b.N), "faults/op")
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N*batch), "ms/series")
 		})
 	}

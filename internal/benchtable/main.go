@@ -11,15 +11,18 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -41,6 +44,16 @@ func main() {
 	if *compare {
 		os.Exit(compareFiles(os.Stdout, flag.Args(), *within))
 	}
+	// An interrupted run (^C, or make killed) stops its go test and still removes the
+	// fixtures, gigabytes of stores: every way out below returns through benchmark.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := benchmark(ctx, *benchtime, *count, *once, *extra, *spread, *bench, *pkgs)
+	stop()
+	os.Exit(code)
+}
+
+// benchmark makes the passes and prints the table; it returns the exit code.
+func benchmark(ctx context.Context, benchtime string, count int, once time.Duration, extra int, spread float64, bench, pkgs string) int {
 	// The runs of a benchmark are spread over passes over the whole suite rather than
 	// made back to back (go test -count): on a shared machine a slow minute then costs
 	// one run of each benchmark, which the median drops, instead of every run of a
@@ -49,7 +62,7 @@ func main() {
 	fixtures, err := os.MkdirTemp("", "mrtgo-bench-fixtures-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	defer os.RemoveAll(fixtures)
 	start := time.Now()
@@ -62,36 +75,38 @@ func main() {
 	pass := func(label, pattern string, pkgs []string) ([]run, error) {
 		speed = append(speed, reference())
 		args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-timeout", "60m",
-			"-benchtime", *benchtime, "-count", "1"}
+			"-benchtime", benchtime, "-count", "1"}
 		if len(skip) > 0 {
 			args = append(args, "-skip", strings.Join(skip, "|"))
 		}
 		args = append(args, pkgs...)
-		cmd := exec.Command("go", args...)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		// go test and the test binary it started, together: the binary holds the
+		// fixtures open.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 		cmd.Env = append(os.Environ(), fixturedirEnv+"="+fixtures)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return nil, err
 		}
 		fmt.Fprintln(os.Stderr, label)
 		if err := cmd.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return nil, err
 		}
 		got := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
 		return got, cmd.Wait()
 	}
-	for i := range max(*count, 1) {
-		got, err := pass(fmt.Sprintf("pass %d of %d", i+1, max(*count, 1)), *bench, strings.Fields(*pkgs))
+	for i := range max(count, 1) {
+		got, err := pass(fmt.Sprintf("pass %d of %d", i+1, max(count, 1)), bench, strings.Fields(pkgs))
 		runs = append(runs, got...)
 		if err != nil {
 			werr = err
 			break
 		}
 		if i == 0 {
-			skip = longRuns(got, *once)
+			skip = longRuns(got, once)
 		}
 	}
 	// A benchmark whose runs spread widely (a run now and then twice as slow as the
@@ -99,13 +114,13 @@ func main() {
 	// run) gets more runs, in passes of its own, so that its median rests on more of
 	// them; the steady ones cost nothing more.
 	var noisy []row
-	if werr == nil && *count >= 3 && *extra > 0 {
-		noisy = noisyRows(summarize(runs), *spread)
+	if werr == nil && count >= 3 && extra > 0 {
+		noisy = noisyRows(summarize(runs), spread)
 	}
 	if len(noisy) > 0 {
 		pattern, pkgs := rerun(noisy)
-		for i := range *extra {
-			got, err := pass(fmt.Sprintf("extra pass %d of %d: %s", i+1, *extra, pattern), pattern, pkgs)
+		for i := range extra {
+			got, err := pass(fmt.Sprintf("extra pass %d of %d: %s", i+1, extra, pattern), pattern, pkgs)
 			runs = append(runs, got...)
 			if err != nil {
 				werr = err
@@ -115,23 +130,24 @@ func main() {
 	}
 	print(os.Stdout, summarize(runs))
 	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), in %s; figures are medians, range is the fastest and slowest run.\n",
-		max(*count, 1), *benchtime, time.Since(start).Round(time.Second))
+		max(count, 1), benchtime, time.Since(start).Round(time.Second))
 	if len(noisy) > 0 {
 		var names []string
 		for _, r := range noisy {
 			names = append(names, strings.TrimSpace(r.pkg+" "+r.name+" "+r.size))
 		}
 		fmt.Fprintf(os.Stdout, "Spread over %.2g× in those runs, so run %d times more (with the other sizes of the same benchmark): %s.\n",
-			*spread, *extra, strings.Join(names, "; "))
+			spread, extra, strings.Join(names, "; "))
 	}
 	if len(skip) > 0 {
-		fmt.Fprintf(os.Stdout, "Run once, in the first pass (a run of at least %s averages itself): %d benchmarks.\n", *once, len(skip))
+		fmt.Fprintf(os.Stdout, "Run once, in the first pass (a run of at least %s averages itself): %d benchmarks.\n", once, len(skip))
 	}
 	fmt.Fprintf(os.Stdout, "Machine speed by pass (a fixed piece of reference work; 1.00 is the fastest pass): %s.\n", relative(speed))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // fixturedirEnv is internal/fixturedir's variable: the directory where benchmark
