@@ -253,6 +253,11 @@ func (q *Queue) Close() error {
 // stays what it was.
 func (q *Queue) Put(batch []Series) error { return q.PutMarked(batch, nil) }
 
+// encodeBuffers keeps the buffers WriteRequests are encoded into before they are
+// compressed: a request of MaxSamples samples takes megabytes, which growing from
+// nothing for every body allocated twice over.
+var encodeBuffers sync.Pool
+
 // PutMarked is Put that also sets the queue's mark (when mark is not nil), in the same
 // write: after a crash the queue holds both the batch and the mark or neither. A
 // caller that queues steps as it goes keeps there how far it got (see Mark).
@@ -261,11 +266,17 @@ func (q *Queue) PutMarked(batch []Series, mark []byte) error {
 	var counts []int
 	var chunk []Series
 	n := 0
+	raw, _ := encodeBuffers.Get().(*[]byte) // each body's uncompressed form, in turn
+	if raw == nil {
+		raw = new([]byte)
+	}
+	defer encodeBuffers.Put(raw)
 	flush := func() {
 		if n == 0 {
 			return
 		}
-		bodies = append(bodies, snappy.Encode(nil, Encode(nil, chunk)))
+		*raw = Encode((*raw)[:0], chunk)
+		bodies = append(bodies, snappy.Encode(nil, *raw))
 		counts = append(counts, n)
 		chunk, n = chunk[:0], 0
 	}

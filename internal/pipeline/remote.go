@@ -168,7 +168,7 @@ func (x *Remote) Export() (int, error) {
 		}
 		for i, r := range rows {
 			for d, ds := range x.labels[ss[i]] {
-				var samples []remotewrite.Sample
+				samples := make([]remotewrite.Sample, 0, len(r.Rows))
 				for k, row := range r.Rows {
 					t := r.Time(k)
 					if d >= len(row) || math.IsNaN(row[d]) || !t.After(from) || t.After(end) {
@@ -182,7 +182,7 @@ func (x *Remote) Export() (int, error) {
 				}
 			}
 			if sp, ok := x.speed[ss[i]]; ok {
-				var samples []remotewrite.Sample
+				samples := make([]remotewrite.Sample, 0, len(r.Rows))
 				for k, row := range r.Rows {
 					if t := r.Time(k); t.After(from) && !t.After(end) && slices.ContainsFunc(row, func(v float64) bool { return !math.IsNaN(v) }) {
 						samples = append(samples, remotewrite.Sample{Time: t, Value: sp.scale})
@@ -218,19 +218,20 @@ func (x *Remote) span(dev string, names []string) (end, from time.Time, err erro
 	}
 	var step, keep time.Duration
 	for i, n := range names {
-		spec, err := x.db.Spec(n)
+		err := x.db.ViewSpec(n, func(spec rrd.Spec) { // every series, every Export: no copies
+			done := stepStart(last[i], spec.Step)
+			if i == 0 || done.Before(end) {
+				end = done
+			}
+			step = spec.Step
+			for _, a := range spec.Archives {
+				if a.Steps == 1 && (keep == 0 || time.Duration(a.Rows)*spec.Step < keep) {
+					keep = time.Duration(a.Rows) * spec.Step
+				}
+			}
+		})
 		if err != nil {
 			return end, from, err
-		}
-		done := stepStart(last[i], spec.Step)
-		if i == 0 || done.Before(end) {
-			end = done
-		}
-		step = spec.Step
-		for _, a := range spec.Archives {
-			if a.Steps == 1 && (keep == 0 || time.Duration(a.Rows)*spec.Step < keep) {
-				keep = time.Duration(a.Rows) * spec.Step
-			}
 		}
 	}
 	if c, ok := x.cursor[dev]; ok {
