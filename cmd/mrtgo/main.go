@@ -3,6 +3,8 @@
 package main
 
 import (
+	_ "github.com/mrtgo/mrtgo/internal/hugeheap" // first: the heap's pages, before it grows
+
 	"context"
 	"os"
 	"os/signal"
