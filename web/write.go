@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"html/template"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -661,64 +659,4 @@ func sameBut(name string, pre, suf []byte) bool {
 	}
 	stamp := old[len(pre) : len(old)-len(suf)]
 	return bytes.HasPrefix(old, pre) && bytes.HasSuffix(old, suf) && len(stamp) < 100 && bytes.IndexByte(stamp, '<') < 0
-}
-
-// WriteFile writes data to rel (a path such as GraphFile returns) under
-// dir the way Write writes pages: parent directories are created, the
-// bytes go to a temporary file that is renamed over rel, and a file that
-// already holds data is left alone. rel must stay inside dir.
-func WriteFile(dir, rel string, data []byte) error {
-	name := filepath.FromSlash(rel)
-	if !filepath.IsLocal(name) {
-		return fmt.Errorf("write %s: path leaves the site directory", rel)
-	}
-	name = filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", rel, err)
-	}
-	if err := writeFileAtomic(name, data); err != nil {
-		return fmt.Errorf("write %s: %w", rel, err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces name with data through a temporary file in the
-// same directory and a rename. It does nothing if name already holds data.
-func writeFileAtomic(name string, data []byte) error {
-	// A file of another size differs: only one of the same size is read back.
-	if fi, err := os.Stat(name); err == nil && fi.Size() == int64(len(data)) {
-		if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, data) {
-			return nil
-		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return replaceFile(name, data)
-}
-
-// replaceFile replaces name with data through a temporary file in the same
-// directory and a rename.
-func replaceFile(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if err := f.Chmod(0o644); err != nil && werr == nil {
-		werr = err
-	}
-	if err := f.Close(); err != nil && werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, name)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return werr
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,6 +103,28 @@ func TestGoneAndForget(t *testing.T) {
 	}
 	held.Close()
 
+	// A day graph redrawn soon after it was written keeps a spare beside it (web's
+	// replaceFile): as after two steps.
+	day := web.GraphFile("r1", "ge-0/0/1", render.Day.String(), 1)
+	for _, b := range []string{"redrawn once", "redrawn twice"} {
+		if err := web.WriteFile(site, day, []byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slug := strings.TrimSuffix(filepath.Base(web.InterfacePage("r1", "ge-0/0/1")), ".html")
+	named := func() []string { // the site's files, hidden ones too, of ge-0/0/1
+		var out []string
+		filepath.WalkDir(site, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.Contains(d.Name(), slug) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		return out
+	}
+	if files := named(); !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(filepath.Base(f), ".") }) {
+		t.Fatalf("no spare among ge-0/0/1's files %q", files)
+	}
 	if out := must(exitOK, "forget", "-c", cfgPath, "r1", "ge-0/0/1"); !strings.Contains(out, "forgot r1 ge-0/0/1: 3 series") {
 		t.Errorf("forget: %s", out)
 	}
@@ -134,6 +157,9 @@ func TestGoneAndForget(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(site, web.InterfacePage("r1", "ge-0/0/1"))); !os.IsNotExist(err) {
 		t.Errorf("its page: %v, want it removed", err)
+	}
+	if files := named(); len(files) > 0 {
+		t.Errorf("ge-0/0/1's files left in the site: %q", files)
 	}
 	// (The device page still says the agent lacks it: the targets file lists it.)
 	link := filepath.Base(web.InterfacePage("r1", "ge-0/0/1"))

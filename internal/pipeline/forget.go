@@ -8,8 +8,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/mrtgo/mrtgo/internal/series"
@@ -70,7 +68,7 @@ func Forget(db *rrd.DB, siteDir, device, iface string) ([]string, error) {
 	}
 	var errs []error
 	for _, f := range files {
-		if err := os.Remove(filepath.Join(siteDir, filepath.FromSlash(f))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := web.RemoveFile(siteDir, f); err != nil {
 			errs = append(errs, err)
 		}
 	}
