@@ -75,7 +75,7 @@ func modTimes(t *testing.T, dir string) map[string]time.Time {
 	t.Helper()
 	out := map[string]time.Time{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == stateFile {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") { // the render state, spares
 			return err
 		}
 		fi, err := d.Info()

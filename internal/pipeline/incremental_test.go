@@ -14,14 +14,15 @@ import (
 	"github.com/mrtgo/mrtgo/render"
 )
 
-// siteFileInfos returns the FileInfo of every file under dir but the render state,
-// by relative path: os.SameFile on two of them tells whether a file was replaced
-// (every write is a rename onto it) or left alone.
+// siteFileInfos returns the FileInfo of every file under dir but the hidden ones (the
+// render state, spares), by relative path: os.SameFile on two of them, one publish
+// apart, tells whether a file was replaced (every write is a rename onto it, of a
+// new file or of its spare: another inode) or left alone.
 func siteFileInfos(t *testing.T, dir string) map[string]os.FileInfo {
 	t.Helper()
 	infos := map[string]os.FileInfo{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == stateFile {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
 		fi, err := os.Stat(p)

@@ -41,12 +41,13 @@ func history(tb testing.TB, rec *Recorder, dev string, ifaces []string, from, to
 
 func steady(string, time.Time) (float64, float64) { return 1e6, 5e5 }
 
-// readSite returns every file under dir but the render state, by relative path.
+// readSite returns every file under dir but the hidden ones (the render state, the
+// spares of files replaced often), by relative path.
 func readSite(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == stateFile {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") { // the render state, spares
 			return err
 		}
 		b, err := os.ReadFile(p)
