@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,11 +100,17 @@ func benchmark(ctx context.Context, benchtime string, count int, once time.Durat
 		return got, cmd.Wait()
 	}
 	for i := range max(count, 1) {
-		got, err := pass(fmt.Sprintf("pass %d of %d", i+1, max(count, 1)), bench, strings.Fields(pkgs))
+		label := fmt.Sprintf("pass %d of %d", i+1, max(count, 1))
+		got, err := pass(label, bench, strings.Fields(pkgs))
 		runs = append(runs, got...)
+		// A benchmark that fails (a flaky exporter, a port taken) fails its package's
+		// go test, not the others' runs: the passes go on, and make bench fails at the
+		// end, saying which passes failed. Interrupted, it stops.
 		if err != nil {
-			werr = err
-			break
+			werr = errors.Join(werr, fmt.Errorf("%s: %w", label, err))
+			if ctx.Err() != nil {
+				break
+			}
 		}
 		if i == 0 {
 			skip = longRuns(got, once)
@@ -114,17 +121,20 @@ func benchmark(ctx context.Context, benchtime string, count int, once time.Durat
 	// run) gets more runs, in passes of its own, so that its median rests on more of
 	// them; the steady ones cost nothing more.
 	var noisy []row
-	if werr == nil && count >= 3 && extra > 0 {
+	if ctx.Err() == nil && count >= 3 && extra > 0 {
 		noisy = noisyRows(summarize(runs), spread)
 	}
 	if len(noisy) > 0 {
 		pattern, pkgs := rerun(noisy)
 		for i := range extra {
-			got, err := pass(fmt.Sprintf("extra pass %d of %d: %s", i+1, extra, pattern), pattern, pkgs)
+			label := fmt.Sprintf("extra pass %d of %d", i+1, extra)
+			got, err := pass(label+": "+pattern, pattern, pkgs)
 			runs = append(runs, got...)
 			if err != nil {
-				werr = err
-				break
+				werr = errors.Join(werr, fmt.Errorf("%s: %w", label, err))
+				if ctx.Err() != nil {
+					break
+				}
 			}
 		}
 	}
