@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -172,18 +173,12 @@ func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
 		a := c.s.spec.Archives[c.i]
 		calEnd := c.lastS - floorMod(c.lastS, rowS)
 		spans[j] = span{calEnd - rowS*int64(a.Rows), calEnd}
-		res := Result{Start: time.Unix(first-rowS, 0).UTC(), Step: time.Duration(rowS) * time.Second, DS: make([]string, 0, nds)}
+		old := *c.res
+		res := Result{Start: time.Unix(first-rowS, 0).UTC(), Step: time.Duration(rowS) * time.Second, DS: old.DS[:0]}
 		for _, d := range c.s.spec.DS {
 			res.DS = append(res.DS, d.Name)
 		}
-		flat := make([]float64, n*nds)
-		for k := range flat {
-			flat[k] = math.NaN()
-		}
-		res.Rows = make([][]float64, n)
-		for r := range res.Rows {
-			res.Rows[r] = flat[r*nds : (r+1)*nds : (r+1)*nds]
-		}
+		res.Rows = unknownRows(old.Rows, n, nds)
 		*c.res = res
 	}
 	b := tx.Bucket(g.bucket)
@@ -242,6 +237,32 @@ func readColumns(tx *bolt.Tx, cols []column, startS, endS int64) {
 	}
 }
 
+// unknownRows returns n rows of nds unknown values: rows itself where it has
+// that shape, else new rows sharing one backing array.
+func unknownRows(rows [][]float64, n, nds int) [][]float64 {
+	fits := len(rows) == n
+	for _, row := range rows {
+		if !fits {
+			break
+		}
+		fits = len(row) == nds
+	}
+	if !fits {
+		flat := make([]float64, n*nds)
+		rows = make([][]float64, n)
+		for r := range rows {
+			rows[r] = flat[r*nds : (r+1)*nds : (r+1)*nds]
+		}
+	}
+	nan := math.NaN()
+	for _, row := range rows {
+		for d := range row {
+			row[d] = nan
+		}
+	}
+	return rows
+}
+
 // rowRange returns the time of the first of the rows of rowS seconds that
 // overlap (startS, endS], and their number.
 func rowRange(startS, endS, rowS int64) (first int64, n int) {
@@ -260,6 +281,17 @@ func rowRange(startS, endS, rowS int64) (first int64, n int) {
 // if any name is unknown. Results hold every row in memory: a month of
 // five-minute rows is about 140 KB per series, so batch accordingly.
 func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution time.Duration) ([]Result, error) {
+	return db.FetchManyInto(nil, names, cf, start, end, resolution)
+}
+
+// FetchManyInto is FetchMany writing its results into dst, resized to
+// len(names), and returning it. A result's rows reuse the memory of the rows
+// dst already held at that index where their shape fits (same number of
+// rows and data sources), so a caller that fetches batch after batch, each
+// result consumed before the next batch, allocates the rows once: a month
+// of five-minute rows for 64 series is 22 MiB, allocated by every FetchMany.
+// Whatever dst held is overwritten.
+func (db *DB) FetchManyInto(dst []Result, names []string, cf CF, start, end time.Time, resolution time.Duration) ([]Result, error) {
 	if !end.After(start) {
 		return nil, fmt.Errorf("fetch many: end %s not after start %s", end, start)
 	}
@@ -275,7 +307,7 @@ func (db *DB) FetchMany(names []string, cf CF, start, end time.Time, resolution 
 		endS++ // (start, end] reaches into the next second
 	}
 	resS := max(int64(resolution/time.Second), 1)
-	out := make([]Result, len(names))
+	out := slices.Grow(dst[:0], len(names))[:len(names)]
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		type batchKey struct {
 			g     uint32

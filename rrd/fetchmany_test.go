@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,14 +62,42 @@ func TestFetchMany(t *testing.T) {
 		res        time.Duration
 	}{
 		{"ring", Average, end.Add(-25 * step), end, 0},
+		{"ring, later", Average, end.Add(-20 * step), end.Add(5 * step), 0}, // as many rows: FetchManyInto reuses the ring's
 		{"ring beyond stored", Average, end.Add(-45 * step), end.Add(3 * step), 0},
 		{"average", Average, end.Add(-45 * step), end, 5 * step},
 		{"max", Max, end.Add(-40 * step), end.Add(-7 * step), 5 * step},
 		{"unaligned", Average, end.Add(-1234 * time.Second), end.Add(-17 * time.Second), 0},
 		{"future", Average, end.Add(time.Hour), end.Add(2 * time.Hour), 0},
 	}
-	for _, tc := range tests {
-		got, err := db.FetchMany(pick, tc.cf, tc.start, tc.end, tc.res)
+	// FetchManyInto fills one dst through every case, twice over: rows of
+	// another shape are replaced, rows of the same shape overwritten, stale
+	// values included (the "future" case must come out all unknown).
+	var dst []Result
+	into := func(names []string, cf CF, start, end time.Time, res time.Duration) ([]Result, error) {
+		var err error
+		dst, err = db.FetchManyInto(dst, names, cf, start, end, res)
+		return dst, err
+	}
+	var runs []struct {
+		name  string
+		fetch func([]string, CF, time.Time, time.Time, time.Duration) ([]Result, error)
+	}
+	for _, name := range []string{"FetchMany", "FetchManyInto", "FetchManyInto again"} {
+		f := into
+		if name == "FetchMany" {
+			f = db.FetchMany
+		}
+		for range tests {
+			runs = append(runs, struct {
+				name  string
+				fetch func([]string, CF, time.Time, time.Time, time.Duration) ([]Result, error)
+			}{name, f})
+		}
+	}
+	for k, run := range runs {
+		tc := tests[k%len(tests)]
+		tc.name = run.name + " " + tc.name
+		got, err := run.fetch(pick, tc.cf, tc.start, tc.end, tc.res)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -96,10 +125,20 @@ func TestFetchMany(t *testing.T) {
 					}
 				}
 			}
-			if tc.name != "future" && known == 0 {
+			if !strings.HasSuffix(tc.name, "future") && known == 0 {
 				t.Errorf("%s %s: no known values: the test checks nothing", tc.name, n)
 			}
 		}
+	}
+	// Rows of the same shape are reused, not allocated again.
+	first, err := db.FetchManyInto(nil, pick, Average, end.Add(-25*step), end, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row0 := &first[0].Rows[0][0]
+	again, err := db.FetchManyInto(first, pick[:3], Average, end.Add(-25*step), end, 0)
+	if err != nil || len(again) != 3 || &again[0].Rows[0][0] != row0 {
+		t.Errorf("FetchManyInto with rows of the same shape: %d results, %v; rows reused: %v", len(again), err, err == nil && len(again) > 0 && &again[0].Rows[0][0] == row0)
 	}
 	if _, err := db.FetchMany([]string{"a1", "nope"}, Average, end.Add(-time.Hour), end, 0); !errors.Is(err, ErrNoSeries) {
 		t.Errorf("unknown series: got %v, want ErrNoSeries", err)

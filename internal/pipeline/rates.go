@@ -268,22 +268,35 @@ func fetchRings(db Store, series []string, spans []time.Duration, end time.Time,
 		}
 		bySpan[sp] = append(bySpan[sp], i)
 	}
+	// The local store fills the same results batch after batch: each is
+	// consumed (copied into columns) before the next.
+	fetch := func(res []rrd.Result, names []string, start time.Time) ([]rrd.Result, error) {
+		return db.FetchMany(names, rrd.Average, start, end, step)
+	}
+	if into, ok := db.(interface {
+		FetchManyInto(dst []rrd.Result, names []string, cf rrd.CF, start, end time.Time, resolution time.Duration) ([]rrd.Result, error)
+	}); ok {
+		fetch = func(res []rrd.Result, names []string, start time.Time) ([]rrd.Result, error) {
+			return into.FetchManyInto(res, names, rrd.Average, start, end, step)
+		}
+	}
+	var res []rrd.Result
+	names := make([]string, 0, ringBatch)
 	for _, sp := range order {
 		idx := bySpan[sp]
 		for lo := 0; lo < len(idx); lo += ringBatch {
 			batch := idx[lo:min(lo+ringBatch, len(idx))]
-			names := make([]string, len(batch))
-			for j, i := range batch {
-				names[j] = series[i]
+			names = names[:0]
+			for _, i := range batch {
+				names = append(names, series[i])
 			}
-			res, err := db.FetchMany(names, rrd.Average, end.Add(-sp), end, step)
-			if err != nil {
+			var err error
+			if res, err = fetch(res, names, end.Add(-sp)); err != nil {
 				return nil, fmt.Errorf("fetch base-step rows: %w", err)
 			}
 			for j, i := range batch {
 				rr := &ringRows{span: sp, end: end}
 				rr.set(res[j])
-				res[j] = rrd.Result{}
 				out[i] = rr
 			}
 		}
