@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"text/tabwriter"
-	"time"
 )
 
 // compareFiles reads two tables printed by make bench and prints the rows of both whose
@@ -93,7 +92,7 @@ func readTable(r io.Reader) (map[string]float64, []string, error) {
 		if len(f) < 4 || f[3] == "-" {
 			continue
 		}
-		d, err := time.ParseDuration(f[3])
+		d, err := parseDuration(f[3])
 		if err != nil {
 			return nil, nil, fmt.Errorf("row %q: time/op %q: %v", line, f[3], err)
 		}
@@ -101,7 +100,7 @@ func readTable(r io.Reader) (map[string]float64, []string, error) {
 		if _, dup := out[k]; !dup {
 			order = append(order, k)
 		}
-		out[k] = float64(d)
+		out[k] = d
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, err

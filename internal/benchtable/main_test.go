@@ -179,3 +179,31 @@ BenchmarkSite/incremental/interfaces=1000-2   	       1	   2100000000 ns/op
 		}
 	}
 }
+
+// Times are printed to three figures or more, and read back as printed: a time of
+// a few nanoseconds rounded to tens of them was a factor of two apart from the next
+// run's (12.87 ns as 10ns, 15.01 ns as 20ns).
+func TestDurationRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		ns   float64
+		want string
+	}{
+		{12.87, "12.9ns"},
+		{15.01, "15ns"},
+		{504.4, "504ns"},
+		{5604, "5.6µs"},
+		{337_400, "337µs"},
+		{1_043_000, "1.04ms"},
+		{74_050_000_000, "1m14.05s"},
+	} {
+		got := duration(tc.ns)
+		if got != tc.want {
+			t.Errorf("duration(%v) = %q, want %q", tc.ns, got, tc.want)
+			continue
+		}
+		back, err := parseDuration(got)
+		if err != nil || back/tc.ns < 0.99 || back/tc.ns > 1.01 {
+			t.Errorf("parseDuration(%q) = %v, %v; printed from %v", got, back, err, tc.ns)
+		}
+	}
+}
