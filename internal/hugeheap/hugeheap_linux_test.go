@@ -32,17 +32,21 @@ func anonHuge(t *testing.T) int {
 	return 0
 }
 
-// Where the system leaves huge pages to each program, the heap init marked is
-// backed by them once used: small allocations, a few megabytes of them, after a
-// collection has given the growth back.
-func TestHeapUsesHugePages(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("Linux only")
-	}
+// needHugePages skips t where the system does not leave transparent huge pages to
+// each program (nor always uses them).
+func needHugePages(t *testing.T) {
+	t.Helper()
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil || !strings.Contains(string(mode), "[madvise]") && !strings.Contains(string(mode), "[always]") {
 		t.Skipf("transparent huge pages are not left to each program here (%q, %v)", strings.TrimSpace(string(mode)), err)
 	}
+}
+
+// Where the system leaves huge pages to each program, the heap init marked is
+// backed by them once used: small allocations, a few megabytes of them, after a
+// collection has given the growth back.
+func TestHeapUsesHugePages(t *testing.T) {
+	needHugePages(t)
 	if !Marked {
 		t.Fatal("init's madvise(MADV_HUGEPAGE) failed")
 	}
@@ -65,13 +69,7 @@ func TestHeapUsesHugePages(t *testing.T) {
 // fault one by one as the heap fills the rest of their 2 MiB. Checked through the
 // kernel's page flags where this process may read them (as root).
 func TestEarlyPagesAreHuge(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("Linux only")
-	}
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || !strings.Contains(string(mode), "[madvise]") && !strings.Contains(string(mode), "[always]") {
-		t.Skipf("transparent huge pages are not left to each program here (%q, %v)", strings.TrimSpace(string(mode)), err)
-	}
+	needHugePages(t)
 	var u syscall.Utsname
 	if err := syscall.Uname(&u); err != nil {
 		t.Fatal(err)
