@@ -57,7 +57,8 @@ func init() {
 	// every page of it the heap uses later is a fault of its own (100-400 of a poll's
 	// faults, by where the run's heap happened to start). MADV_COLLAPSE rebuilds each
 	// such range as one huge page now, copying what it holds. A range nothing has
-	// touched yet answers EINVAL and needs nothing; EAGAIN (a page of the range briefly busy) is tried again.
+	// touched yet answers EINVAL and needs nothing; EAGAIN (a page of the range
+	// briefly busy) is tried again.
 	end := (uintptr(unsafe.Pointer(&grow[0])) + huge - 1) &^ (huge - 1)
 	for r := from; r < end; r += huge {
 		for range 8 {
