@@ -24,12 +24,9 @@ const (
 // Marked reports whether init's madvise succeeded.
 var Marked bool
 
-// Collapsed reports whether the huge page holding the heap's first allocations
-// (those made before init) was built: see init. CollapseErr is why not.
-var (
-	Collapsed   bool
-	CollapseErr error
-)
+// CollapseErr is nil when init built the huge page holding the heap's first
+// allocations (those made before init), else why it did not: see init.
+var CollapseErr error = syscall.ENOTSUP
 
 // early is a small allocation made before the growth: it shows where the heap's
 // pages in use are.
@@ -68,8 +65,8 @@ func init() {
 			}
 		}
 		if r == at&^(huge-1) {
-			Collapsed = errno == 0
-			if !Collapsed {
+			CollapseErr = nil
+			if errno != 0 {
 				CollapseErr = errno
 			}
 		}

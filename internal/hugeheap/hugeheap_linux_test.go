@@ -7,9 +7,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // anonHuge returns the process's AnonHugePages in KiB.
@@ -70,23 +71,17 @@ func TestHeapUsesHugePages(t *testing.T) {
 // kernel's page flags where this process may read them (as root).
 func TestEarlyPagesAreHuge(t *testing.T) {
 	needHugePages(t)
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
 		t.Fatal(err)
 	}
-	var release []byte
-	for _, c := range u.Release {
-		if c == 0 {
-			break
-		}
-		release = append(release, byte(c))
-	}
+	release := unix.ByteSliceToString(u.Release[:])
 	var major, minor int
-	if _, err := fmt.Sscanf(string(release), "%d.%d", &major, &minor); err != nil || major < 6 || major == 6 && minor < 1 {
+	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err != nil || major < 6 || major == 6 && minor < 1 {
 		t.Skipf("kernel %s: MADV_COLLAPSE came in 6.1", release)
 	}
-	if !Collapsed {
-		t.Fatalf("init's MADV_COLLAPSE of the range holding the heap's first allocations failed: %v", CollapseErr)
+	if !Marked || CollapseErr != nil {
+		t.Fatalf("init's MADV_COLLAPSE of the range holding the heap's first allocations failed (marked %v): %v", Marked, CollapseErr)
 	}
 	addr := uintptr(unsafe.Pointer(early))
 	pagemap, err := os.Open("/proc/self/pagemap")
@@ -95,7 +90,7 @@ func TestEarlyPagesAreHuge(t *testing.T) {
 	}
 	defer pagemap.Close()
 	var entry [8]byte
-	if _, err := pagemap.ReadAt(entry[:], int64(addr/pageSize)*8); err != nil {
+	if _, err := pagemap.ReadAt(entry[:], int64(addr/uintptr(os.Getpagesize()))*8); err != nil {
 		t.Fatalf("pagemap: %v", err)
 	}
 	pfn := binary.LittleEndian.Uint64(entry[:]) & (1<<55 - 1)
@@ -115,5 +110,3 @@ func TestEarlyPagesAreHuge(t *testing.T) {
 		t.Fatalf("the page at %#x, allocated before init, is a small page (flags %#x)", addr, binary.LittleEndian.Uint64(entry[:]))
 	}
 }
-
-const pageSize = 4096
