@@ -135,8 +135,12 @@ func benchSite(n int) Site {
 // BenchmarkWrite1000 writes a site of 1,000 interfaces whose pages all
 // changed (every interface's current rate moved), as after every poll step.
 func BenchmarkWrite1000(b *testing.B) {
-	dir := b.TempDir()
+	dir := benchDir(b)
 	s := benchSite(1000)
+	steady(b, func() error {
+		moveRates(s)
+		return Write(dir, s)
+	})
 	for b.Loop() {
 		s.Generated = s.Generated.Add(time.Second)
 		moveRates(s)
@@ -158,7 +162,7 @@ func moveRates(s Site) {
 // BenchmarkWrite1000Unchanged writes the same site again: every page is
 // rendered and compared, none rewritten.
 func BenchmarkWrite1000Unchanged(b *testing.B) {
-	dir := b.TempDir()
+	dir := benchDir(b)
 	s := benchSite(1000)
 	if err := Write(dir, s); err != nil {
 		b.Fatal(err)
@@ -180,11 +184,12 @@ func BenchmarkPages1000(b *testing.B) {
 			name = "moved"
 		}
 		b.Run(name, func(b *testing.B) {
-			p := &Pages{Dir: b.TempDir()}
+			p := &Pages{Dir: benchDir(b)}
 			s := benchSite(1000)
-			if err := p.Write(s); err != nil {
-				b.Fatal(err)
-			}
+			steady(b, func() error {
+				moveRates(s)
+				return p.Write(s)
+			})
 			for b.Loop() {
 				s.Generated = s.Generated.Add(time.Second)
 				if moved {
