@@ -19,8 +19,11 @@ func compareFiles(w io.Writer, files []string, within float64) int {
 		fmt.Fprintln(os.Stderr, "benchtable -compare: name two files, each holding a table printed by make bench")
 		return 2
 	}
-	var tables [2]map[string]float64
-	var order []string
+	var (
+		tables [2]map[string]float64
+		ref    [2]float64 // the reference work's median, 0 in a table without it
+		order  []string
+	)
 	for i, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -28,7 +31,7 @@ func compareFiles(w io.Writer, files []string, within float64) int {
 			return 2
 		}
 		var keys []string
-		tables[i], keys, err = readTable(f)
+		tables[i], keys, ref[i], err = readTable(f)
 		f.Close()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -57,6 +60,10 @@ func compareFiles(w io.Writer, files []string, within float64) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d of %d rows in both tables agree within %.0f %%.\n", agree, agree+differ, within*100)
+	if ref[0] > 0 && ref[1] > 0 {
+		fmt.Fprintf(w, "The reference work took %s and %s in the median pass: the second machine ran at %.2f times the first's speed.\n",
+			duration(ref[0]), duration(ref[1]), ref[0]/ref[1])
+	}
 	if differ > 0 {
 		return 1
 	}
@@ -68,16 +75,27 @@ func compareFiles(w io.Writer, files []string, within float64) int {
 var columns = regexp.MustCompile(`\s{2,}`)
 
 // readTable returns the time/op of each row of a printed table, by package, benchmark
-// and size, and the rows in their order. Lines before the header and after the table
-// (go test's raw output, the footnotes) are passed over.
-func readTable(r io.Reader) (map[string]float64, []string, error) {
+// and size, the rows in their order, and the reference work's time in the median
+// pass (0 if the table does not say). Lines before the header (go test's raw output)
+// and the footnotes are passed over.
+func readTable(r io.Reader) (map[string]float64, []string, float64, error) {
 	out := map[string]float64{}
-	var order []string
+	var (
+		order []string
+		ref   float64
+		done  bool // past the table, in its footnotes
+	)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	in := false
 	for sc.Scan() {
 		line := sc.Text()
+		if done {
+			if m := referenceTook.FindStringSubmatch(line); m != nil {
+				ref, _ = parseDuration(m[1])
+			}
+			continue
+		}
 		if strings.HasPrefix(line, "package ") && strings.Contains(line, "time/op") {
 			in = true
 			continue
@@ -86,7 +104,8 @@ func readTable(r io.Reader) (map[string]float64, []string, error) {
 			continue
 		}
 		if strings.TrimSpace(line) == "" {
-			break
+			done = true
+			continue
 		}
 		f := columns.Split(strings.TrimSpace(line), -1)
 		if len(f) < 4 || f[3] == "-" {
@@ -94,7 +113,7 @@ func readTable(r io.Reader) (map[string]float64, []string, error) {
 		}
 		d, err := parseDuration(f[3])
 		if err != nil {
-			return nil, nil, fmt.Errorf("row %q: time/op %q: %v", line, f[3], err)
+			return nil, nil, 0, fmt.Errorf("row %q: time/op %q: %v", line, f[3], err)
 		}
 		k := f[0] + " " + f[1] + " " + f[2]
 		if _, dup := out[k]; !dup {
@@ -103,10 +122,10 @@ func readTable(r io.Reader) (map[string]float64, []string, error) {
 		out[k] = d
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if len(order) == 0 {
-		return nil, nil, fmt.Errorf("no table (a header line starting with \"package\" and naming time/op)")
+		return nil, nil, 0, fmt.Errorf("no table (a header line starting with \"package\" and naming time/op)")
 	}
-	return out, order, nil
+	return out, order, ref, nil
 }

@@ -152,7 +152,7 @@ func benchmark(ctx context.Context, benchtime string, count int, once time.Durat
 	if len(skip) > 0 {
 		fmt.Fprintf(os.Stdout, "Run once, in the first pass (a run of at least %s averages itself): %d benchmarks.\n", once, len(skip))
 	}
-	fmt.Fprintf(os.Stdout, "Machine speed by pass (a fixed piece of reference work; 1.00 is the fastest pass): %s.\n", relative(speed))
+	fmt.Fprintln(os.Stdout, referenceLine(speed))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		return 1

@@ -52,6 +52,20 @@ func reference() float64 {
 	return float64(best)
 }
 
+// referenceLine is the table's last line: each pass's machine speed, and what the
+// reference work took in the median pass, which -compare reads back (referenceTook)
+// to tell two tables made on a machine running at different speeds.
+func referenceLine(ns []float64) string {
+	took := "-"
+	if len(ns) > 0 {
+		took = duration(median(ns))
+	}
+	return fmt.Sprintf("Machine speed by pass (a fixed piece of reference work; 1.00 is the fastest pass): %s; the work took %s in the median pass.", relative(ns), took)
+}
+
+// referenceTook matches the end of referenceLine.
+var referenceTook = regexp.MustCompile(`the work took (\S+) in the median pass\.$`)
+
 // relative prints each pass's reference time as the fastest pass's speed over its own.
 func relative(ns []float64) string {
 	if len(ns) == 0 {
