@@ -135,7 +135,7 @@ func benchSite(n int) Site {
 // BenchmarkWrite1000 writes a site of 1,000 interfaces whose pages all
 // changed (every interface's current rate moved), as after every poll step.
 func BenchmarkWrite1000(b *testing.B) {
-	dir := benchDir(b)
+	dir := b.TempDir()
 	s := benchSite(1000)
 	steady(b, func() error {
 		moveRates(s)
@@ -162,7 +162,7 @@ func moveRates(s Site) {
 // BenchmarkWrite1000Unchanged writes the same site again: every page is
 // rendered and compared, none rewritten.
 func BenchmarkWrite1000Unchanged(b *testing.B) {
-	dir := benchDir(b)
+	dir := b.TempDir()
 	s := benchSite(1000)
 	if err := Write(dir, s); err != nil {
 		b.Fatal(err)
@@ -184,7 +184,7 @@ func BenchmarkPages1000(b *testing.B) {
 			name = "moved"
 		}
 		b.Run(name, func(b *testing.B) {
-			p := &Pages{Dir: benchDir(b)}
+			p := &Pages{Dir: b.TempDir()}
 			s := benchSite(1000)
 			steady(b, func() error {
 				moveRates(s)

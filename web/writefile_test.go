@@ -2,51 +2,10 @@ package web
 
 import (
 	"fmt"
-	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// TestMain removes the benchmarks' scratch directories (see benchDir) when the
-// package's tests and benchmarks are done.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if scratch.dir != "" {
-		os.RemoveAll(scratch.dir)
-	}
-	os.Exit(code)
-}
-
-// scratch is the directory under which the benchmarks that write files make
-// theirs, made by the first and removed by TestMain.
-var scratch struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// benchDir is a new directory for a benchmark's files, removed when the test
-// binary ends rather than when the benchmark does, as b.TempDir's are. Where
-// ext4 runs without a journal (this machine's root does), allocating an inode
-// skips, one by one, the free inodes of the group that were deleted in the
-// last minute (six while their table has not been written back): 2,000 new
-// files took 120 ms in a directory of an untouched part of the disk and
-// 640 ms in /tmp beside the thousands a benchmark just removed. Removed after
-// each benchmark, one benchmark's files made the next one's figure.
-func benchDir(b *testing.B) string {
-	b.Helper()
-	scratch.once.Do(func() { scratch.dir, scratch.err = os.MkdirTemp("", "mrtgo-web-bench-") })
-	if scratch.err != nil {
-		b.Fatal(scratch.err)
-	}
-	dir, err := os.MkdirTemp(scratch.dir, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return dir
-}
 
 // steady calls write twice before a benchmark's loop: the first call creates
 // the files, the second replaces each of them and leaves it the spare
@@ -82,7 +41,7 @@ func BenchmarkWriteFile(b *testing.B) {
 			name = "replace"
 		}
 		b.Run(fmt.Sprintf("%s/files=%d", name, files), func(b *testing.B) {
-			dir := benchDir(b)
+			dir := b.TempDir()
 			round := 0
 			rel := func(i int) string { return fmt.Sprintf("r%d/ge-0_0-%d-day.png", round, i) }
 			// Of another size each time, as a graph drawn again mostly is (one
