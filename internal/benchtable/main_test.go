@@ -209,3 +209,25 @@ func TestDurationRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestPassEnv(t *testing.T) {
+	last := func(env []string, key string) string { // as os/exec passes it: the last wins
+		v := ""
+		for _, kv := range env {
+			if k, val, _ := strings.Cut(kv, "="); k == key {
+				v = val
+			}
+		}
+		return v
+	}
+	env := passEnv([]string{"HOME=/root", "GODEBUG=madvdontneed=1,gctrace=1"}, "/f", "/s")
+	if got, want := last(env, "GODEBUG"), "madvdontneed=0,madvdontneed=1,gctrace=1"; got != want {
+		t.Errorf("GODEBUG = %q, want %q (the caller's settings after, so that they win)", got, want)
+	}
+	if last(env, fixturedirEnv) != "/f" || last(env, "TMPDIR") != "/s" || last(env, "HOME") != "/root" {
+		t.Errorf("env = %q", env)
+	}
+	if got := last(passEnv([]string{"GODEBUG="}, "/f", "/s"), "GODEBUG"); got != "madvdontneed=0" {
+		t.Errorf("GODEBUG with an empty one set = %q", got)
+	}
+}
