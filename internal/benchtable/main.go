@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"regexp"
 	"slices"
@@ -30,12 +29,13 @@ import (
 
 func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime of each run")
-	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them; the table shows their median")
-	once := flag.Duration("once", 10*time.Second, "a benchmark whose first run measured at least this long (a minute of ingest) is its own average: it runs again only in the last pass")
+	count := flag.Int("count", 5, "runs of each benchmark, one per pass over all of them, after a pass that builds the fixtures and is not counted; the table shows their median")
+	once := flag.Duration("once", 10*time.Second, "a benchmark whose run in the first pass measured at least this long (a minute of ingest) is its own average: that run counts, and it runs again only in the last pass")
 	compare := flag.Bool("compare", false, "compare two tables printed by earlier runs (files named as arguments): the rows whose time/op medians differ by more than -within")
 	within := flag.Float64("within", 0.2, "with -compare: the largest ratio of two medians, less one, counted as agreeing")
-	extra := flag.Int("extra", 4, "more runs, in passes of their own, of the benchmarks whose runs spread more than -spread")
-	spread := flag.Float64("spread", 1.5, "the slowest run over the fastest above which a benchmark gets -extra more runs")
+	extra := flag.Int("extra", 8, "at most this many more passes over the benchmarks whose median is not pinned down (see -spread)")
+	extraTime := flag.Duration("extratime", 15*time.Minute, "no more extra pass starts once the extra passes have taken this long")
+	spread := flag.Float64("spread", 1.3, "a benchmark runs again while the interval that holds its median with 90% confidence spans more than this, upper end over lower (with five runs: the slowest over the fastest)")
 	bench := flag.String("bench", ".", "go test -bench pattern")
 	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./remotewrite ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
@@ -45,21 +45,44 @@ func main() {
 	if *compare {
 		os.Exit(compareFiles(os.Stdout, flag.Args(), *within))
 	}
-	// An interrupted run (^C, or make killed) stops its go test and still removes the
-	// fixtures, gigabytes of stores: every way out below returns through benchmark.
+	// An interrupted run (^C, or make killed) stops its benchmark and still removes
+	// the fixtures, gigabytes of stores: every way out below returns through benchmark.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := benchmark(ctx, *benchtime, *count, *once, *extra, *spread, *bench, *pkgs)
+	code := benchmark(ctx, config{benchtime: *benchtime, count: *count, once: *once, extra: *extra,
+		extraTime: *extraTime, spread: *spread, bench: *bench, pkgs: strings.Fields(*pkgs)})
 	stop()
 	os.Exit(code)
 }
 
+// config is what the flags ask of a run.
+type config struct {
+	benchtime       string
+	count, extra    int
+	once, extraTime time.Duration
+	spread          float64
+	bench           string
+	pkgs            []string
+}
+
 // benchmark makes the passes and prints the table; it returns the exit code.
-func benchmark(ctx context.Context, benchtime string, count int, once time.Duration, extra int, spread float64, bench, pkgs string) int {
-	// The runs of a benchmark are spread over passes over the whole suite rather than
-	// made back to back (go test -count): on a shared machine a slow minute then costs
-	// one run of each benchmark, which the median drops, instead of every run of a
-	// few. Fixtures that take seconds to build are kept between the passes' processes
-	// in one directory (see internal/fixturedir), removed at the end.
+//
+// Every run of a benchmark is a process of its own: one top-level benchmark (all its
+// sizes) of one package's test binary. Runs that shared a process with the package's
+// other benchmarks carried what those left behind: a heap that sets the collector's
+// pace, memory the runtime had or had not given back. The same benchmark then took
+// 1.2 s after the package's others and 2.5 s in a process that ran it with a few
+// (ImportHistory interfaces=10, its extra runs), so a median over both kinds of run
+// moved with how many of each it drew. A benchmark alone in its process measures
+// itself and the code it runs.
+//
+// The runs are spread over passes over the whole suite rather than made back to back:
+// on a shared machine a slow minute then costs one run of each benchmark, which the
+// median drops, instead of every run of a few. The first pass builds the fixtures that
+// take seconds to build (kept between processes in one directory, see
+// internal/fixturedir, removed at the end) and is not counted: the process that built
+// a store differs from those that open it (a heap full of what it built), and its
+// runs were off by up to 3.8 times either way.
+func benchmark(ctx context.Context, c config) int {
 	fixtures, err := os.MkdirTemp("", "mrtgo-bench-fixtures-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -80,100 +103,114 @@ func benchmark(ctx context.Context, benchtime string, count int, once time.Durat
 	if err := spreadDirs(scratch); err != nil {
 		fmt.Fprintf(os.Stderr, "benchtable: %s: directories made in it are not spread: %v\n", scratch, err)
 	}
+	bins, err := os.MkdirTemp("", "mrtgo-bench-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bins)
+	env := passEnv(os.Environ(), fixtures, scratch)
+	top, rest := splitPattern(c.bench)
+	topRE, err := regexp.Compile(top)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchtable: -bench %q: %v\n", c.bench, err)
+		return 2
+	}
 	start := time.Now()
+	fmt.Fprintln(os.Stderr, "building the test binaries")
+	suites, err := buildSuites(ctx, c.pkgs, topRE, bins, env)
+	if err == nil && len(suites) == 0 {
+		err = errNoBenchmarks
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		return 1
+	}
 	var (
-		runs  []run
+		runs  []run // the counted ones
 		werr  error
-		long  []string  // benchmarks long enough to be run twice only
+		long  []longRun
 		speed []float64 // reference work per pass, ns
 	)
-	pass := func(label, pattern string, pkgs, skip []string) ([]run, error) {
+	pass := func(label, benchtime string, js []job, skip []longRun) []run {
 		// The writes of the pass before (stores of 100,000 series, a site) go to
 		// disk before this one starts, not under its first benchmarks' commits.
 		syscall.Sync()
 		speed = append(speed, reference())
-		args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-timeout", "60m",
-			"-benchtime", benchtime, "-count", "1"}
-		if len(skip) > 0 {
-			args = append(args, "-skip", strings.Join(skip, "|"))
-		}
-		args = append(args, pkgs...)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		// go test and the test binary it started, together: the binary holds the
-		// fixtures open.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-		cmd.Env = passEnv(os.Environ(), fixtures, scratch)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
 		fmt.Fprintln(os.Stderr, label)
-		if err := cmd.Start(); err != nil {
-			return nil, err
+		var got []run
+		for _, j := range js {
+			if ctx.Err() != nil {
+				break
+			}
+			r, err := j.run(ctx, j.args(benchtime, rest, skip), env)
+			got = append(got, r...)
+			// A benchmark that fails (a flaky exporter, a port taken) fails its own
+			// process, not the others' runs: the passes go on, and make bench fails
+			// at the end, saying which benchmarks failed.
+			if err != nil {
+				werr = errors.Join(werr, fmt.Errorf("%s: %w", label, err))
+			}
 		}
-		got := parse(io.TeeReader(out, os.Stderr)) // raw output shows progress while it runs
-		return got, cmd.Wait()
+		return got
 	}
-	for i := range max(count, 1) {
-		label := fmt.Sprintf("pass %d of %d", i+1, max(count, 1))
-		// The long benchmarks run in the first pass and again in the last, so that
-		// their figure is not one pass's alone (pass 1 also builds the fixtures).
+	all := jobs(suites)
+	count := max(c.count, 1)
+	if count > 1 {
+		// Run once each (one operation, -benchtime 1x): the fixtures are built, and a
+		// benchmark long enough to average itself is found, whose run counts.
+		got := pass(fmt.Sprintf("pass 0 of %d: builds the fixtures, not counted", count), "1x", all, nil)
+		long = longRuns(got, c.once)
+		for _, r := range got {
+			if slices.ContainsFunc(long, func(l longRun) bool { return l.matches(r) }) {
+				runs = append(runs, r)
+			}
+		}
+	}
+	for i := range count {
+		// The long benchmarks run again in the last pass only.
 		skip := long
 		if i == count-1 {
 			skip = nil
 		}
-		got, err := pass(label, bench, strings.Fields(pkgs), skip)
-		runs = append(runs, got...)
-		// A benchmark that fails (a flaky exporter, a port taken) fails its package's
-		// go test, not the others' runs: the passes go on, and make bench fails at the
-		// end, saying which passes failed. Interrupted, it stops.
-		if err != nil {
-			werr = errors.Join(werr, fmt.Errorf("%s: %w", label, err))
-			if ctx.Err() != nil {
-				break
+		runs = append(runs, pass(fmt.Sprintf("pass %d of %d", i+1, count), c.benchtime, all, skip)...)
+	}
+	// A benchmark whose median is not pinned down by its runs (a run now and then
+	// twice as slow as the others: a commit waiting on another process's fsync, a
+	// collection landing in one run) gets more runs, in passes of their own, until it
+	// is or the extra passes run out; the steady ones cost nothing more.
+	extraStart, extras := time.Now(), 0
+	var noisy []string
+	for ; extras < c.extra && count >= 3 && ctx.Err() == nil && time.Since(extraStart) < c.extraTime; extras++ {
+		rows := noisyRows(summarize(runs), c.spread)
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			if n := strings.TrimSpace(r.pkg + " " + r.name + " " + r.size); !slices.Contains(noisy, n) {
+				noisy = append(noisy, n)
 			}
 		}
-		if i == 0 && count > 1 {
-			long = longRuns(got, once)
+		js := rerunJobs(rows, suites)
+		var names []string
+		for _, j := range js {
+			names = append(names, j.s.pkg+" "+strings.TrimPrefix(j.name, "Benchmark"))
 		}
-	}
-	// A benchmark whose runs spread widely (a run now and then twice as slow as the
-	// others: a commit waiting on another process's fsync, a collection landing in one
-	// run) gets more runs, in passes of its own, so that its median rests on more of
-	// them; the steady ones cost nothing more.
-	var noisy []row
-	if ctx.Err() == nil && count >= 3 && extra > 0 {
-		noisy = noisyRows(summarize(runs), spread)
-	}
-	if len(noisy) > 0 {
-		pattern, pkgs := rerun(noisy)
-		for i := range extra {
-			label := fmt.Sprintf("extra pass %d of %d", i+1, extra)
-			got, err := pass(label+": "+pattern, pattern, pkgs, long)
-			runs = append(runs, got...)
-			if err != nil {
-				werr = errors.Join(werr, fmt.Errorf("%s: %w", label, err))
-				if ctx.Err() != nil {
-					break
-				}
-			}
-		}
+		runs = append(runs, pass(fmt.Sprintf("extra pass %d: %s", extras+1, strings.Join(names, ", ")), c.benchtime, js, long)...)
 	}
 	print(os.Stdout, summarize(runs))
-	fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), in %s; figures are medians, range is the fastest and slowest run.\n",
-		max(count, 1), benchtime, time.Since(start).Round(time.Second))
+	if count > 1 {
+		fmt.Fprintf(os.Stdout, "\n%d runs of each benchmark, one per pass (-benchtime %s), each in a process of its own, after a pass that built the fixtures; in %s. Figures are medians, range is the fastest and slowest run.\n",
+			count, c.benchtime, time.Since(start).Round(time.Second))
+	} else {
+		fmt.Fprintf(os.Stdout, "\n1 run of each benchmark (-benchtime %s), each in a process of its own, in %s.\n", c.benchtime, time.Since(start).Round(time.Second))
+	}
 	if len(noisy) > 0 {
-		var names []string
-		for _, r := range noisy {
-			names = append(names, strings.TrimSpace(r.pkg+" "+r.name+" "+r.size))
-		}
-		fmt.Fprintf(os.Stdout, "Spread over %.2g× in those runs, so run %d times more (with the other sizes of the same benchmark): %s.\n",
-			spread, extra, strings.Join(names, "; "))
+		fmt.Fprintf(os.Stdout, "Median not within %.2g× (90%% confidence) after the passes, so run again (with the other sizes of the same benchmark) in %d extra passes: %s.\n",
+			c.spread, extras, strings.Join(noisy, "; "))
 	}
 	if len(long) > 0 {
-		fmt.Fprintf(os.Stdout, "Run twice, in the first and the last pass (a run of at least %s averages itself): %d benchmarks.\n", once, len(long))
+		fmt.Fprintf(os.Stdout, "Run twice, in the first and the last pass (a run of at least %s averages itself): %d benchmarks.\n", c.once, len(long))
 	}
 	fmt.Fprintln(os.Stdout, referenceLine(speed))
 	if werr != nil {
@@ -229,7 +266,7 @@ func parse(r io.Reader) []run {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := pkgHeader.FindStringSubmatch(line); m != nil {
-			pkg = strings.TrimPrefix(m[1], "github.com/mrtgo/mrtgo/")
+			pkg = strings.TrimPrefix(m[1], modulePrefix)
 			continue
 		}
 		m := benchLine.FindStringSubmatch(line)
@@ -273,6 +310,7 @@ type row struct {
 	runs            int
 	median          map[string]float64
 	lo, hi          map[string]float64 // fastest and slowest run of each metric
+	interval        [2]float64         // where the median time/op lies (medianInterval)
 	order           []string
 }
 
@@ -305,6 +343,9 @@ func summarize(runs []run) []row {
 		for k, v := range values[r.pkg+"\x00"+r.name+"\x00"+r.size] {
 			r.median[k] = median(v)
 			r.lo[k], r.hi[k] = slices.Min(v), slices.Max(v)
+			if k == "ns/op" {
+				r.interval[0], r.interval[1] = medianInterval(v)
+			}
 		}
 	}
 	return rows

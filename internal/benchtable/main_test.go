@@ -86,13 +86,22 @@ BenchmarkDecodeAndStore/detect=off-2 	   60000	      3490 ns/op
 BenchmarkOnRequest/idle-step/interfaces=100000-2 	       1	69130000000 ns/op
 BenchmarkFileSize/series=1000-2            	       1	    131138 bytes/series
 `))
-	got := longRuns(runs, 10*time.Second)
-	want := []string{`^BenchmarkFlowIngest$`, `^BenchmarkOnRequest$/^idle-step$/^interfaces=100000$`}
+	long := longRuns(runs, 10*time.Second)
+	var got []string
+	for _, l := range long {
+		got = append(got, l.pkg+" "+l.bench+" "+l.pattern)
+	}
+	want := []string{`internal/daemon BenchmarkFlowIngest ^BenchmarkFlowIngest$`,
+		`internal/daemon BenchmarkOnRequest ^BenchmarkOnRequest$/^idle-step$/^interfaces=100000$`}
 	if !slices.Equal(got, want) {
 		t.Errorf("longRuns = %q, want %q", got, want)
 	}
+	if !long[1].matches(runs[2]) || long[1].matches(runs[1]) || long[0].matches(runs[2]) {
+		t.Errorf("longRun.matches picks the wrong runs")
+	}
 	// The patterns select what go test's -skip would: each level matched on its own.
-	for _, p := range got {
+	for _, l := range long {
+		p := l.pattern
 		for i, level := range strings.Split(p, "/") {
 			name := strings.Split(strings.Split(p, "/")[0], "$")[0][1:]
 			if i > 0 {
@@ -148,9 +157,9 @@ daemon   FlowIngest   -             1m0s     -      1          1 B
 	}
 }
 
-// The rows whose runs spread more than 1.5× are run again: CommitCycle (2.9 ms to
-// 7.5 ms), not BackfillYear (two runs only) nor FileSize (no time); the pattern runs
-// their top-level benchmark in their package, and it matches as go test matches it.
+// The rows whose median is not pinned down within 1.5× are run again: CommitCycle
+// (2.9 ms to 7.5 ms in three runs), not BackfillYear (two runs only) nor FileSize (no
+// time); each by its top-level benchmark in its package's binary.
 func TestNoisyRowsRerun(t *testing.T) {
 	runs := parse(strings.NewReader(sample + `pkg: github.com/mrtgo/mrtgo/internal/pipeline
 BenchmarkSite/full/interfaces=1000-2   	       1	   6000000000 ns/op
@@ -169,16 +178,34 @@ BenchmarkSite/incremental/interfaces=1000-2   	       1	   2100000000 ns/op
 	if !slices.Equal(got, want) {
 		t.Fatalf("noisy rows %q, want %q", got, want)
 	}
-	pattern, pkgs := rerun(noisy)
-	if !slices.Equal(pkgs, []string{"./rrd", "./internal/pipeline"}) {
-		t.Errorf("packages %q", pkgs)
+	rrd := &suite{pkg: "rrd", benches: []string{"BenchmarkCommitCycle", "BenchmarkBackfillYear"}}
+	pipeline := &suite{pkg: "internal/pipeline", benches: []string{"BenchmarkSite"}}
+	if js := rerunJobs(noisy, []*suite{rrd, pipeline}); !slices.Equal(js, []job{{rrd, "BenchmarkCommitCycle"}, {pipeline, "BenchmarkSite"}}) {
+		t.Errorf("rerun jobs %v", js)
 	}
-	re := regexp.MustCompile(pattern)
-	for name, match := range map[string]bool{"BenchmarkCommitCycle": true, "BenchmarkSite": true,
-		"BenchmarkCommitCycleHoltWinters": false, "BenchmarkBackfillYear": false} {
-		if re.MatchString(name) != match {
-			t.Errorf("%s matches %q: %v, want %v", pattern, name, !match, match)
+}
+
+// The interval narrows as runs are added: five runs are bounded by the fastest and
+// slowest, nine by the second from each end, so one slow run out of nine no longer
+// calls for more.
+func TestMedianInterval(t *testing.T) {
+	for _, tt := range []struct {
+		in     []float64
+		lo, hi float64
+	}{
+		{[]float64{5, 1, 3}, 1, 5},
+		{[]float64{10, 11, 12, 13, 30}, 10, 30},
+		{[]float64{10, 11, 12, 13, 30, 10, 11, 12, 13}, 10, 13},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, 4, 10},
+	} {
+		if lo, hi := medianInterval(tt.in); lo != tt.lo || hi != tt.hi {
+			t.Errorf("medianInterval(%v) = %v, %v; want %v, %v", tt.in, lo, hi, tt.lo, tt.hi)
 		}
+	}
+	// Its coverage, by the binomial sum it rests on: nine runs, the second from
+	// each end, hold the median unless eight or more fall on one side.
+	if p := 2 * (binomial(9, 0) + binomial(9, 1)) / 512; p > 0.1 || p < 0.03 {
+		t.Errorf("nine runs: %v outside", p)
 	}
 }
 

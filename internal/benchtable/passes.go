@@ -3,20 +3,22 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 )
 
-// longRuns returns -skip patterns for the benchmarks of a first pass whose run measured
-// at least limit (time per operation times operations). Such a benchmark (a minute of
-// flow ingest, a day of idle steps at 100,000 interfaces) averages over far more than a
-// slow moment of the machine, and repeating it would take most of the time of a pass.
-// A pattern names the benchmark and every level of its sub-benchmark, anchored, as go
-// test's -skip matches them level by level.
-func longRuns(runs []run, limit time.Duration) []string {
-	var out []string
+// longRuns returns the benchmarks of a first pass whose run measured at least limit
+// (time per operation times operations), each with a -test.skip pattern. Such a
+// benchmark (a minute of flow ingest, a day of idle steps at 100,000 interfaces)
+// averages over far more than a slow moment of the machine, and repeating it would
+// take most of the time of a pass. A pattern names the benchmark and every level of
+// its sub-benchmark, anchored, as the test binary's -test.skip matches them level by
+// level.
+func longRuns(runs []run, limit time.Duration) []longRun {
+	var out []longRun
 	for _, r := range runs {
 		ns, ok := r.metrics["ns/op"]
 		if !ok || time.Duration(ns*float64(r.n)) < limit {
@@ -26,8 +28,9 @@ func longRuns(runs []run, limit time.Duration) []string {
 		for _, l := range strings.Split(r.full, "/") {
 			levels = append(levels, "^"+regexp.QuoteMeta(l)+"$")
 		}
-		if p := strings.Join(levels, "/"); !slices.Contains(out, p) {
-			out = append(out, p)
+		l := longRun{pkg: r.pkg, bench: strings.Split(r.full, "/")[0], full: r.full, pattern: strings.Join(levels, "/")}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
 		}
 	}
 	return out
@@ -79,32 +82,55 @@ func relative(ns []float64) string {
 	return strings.Join(parts, " ")
 }
 
-// noisyRows are the rows run at least three times whose slowest run took more than
-// spread times their fastest.
+// noisyRows are the rows run at least three times whose median is not yet pinned
+// down: the interval that holds it with 90 % confidence (medianInterval) spans more
+// than spread, its upper end over its lower.
 func noisyRows(rows []row, spread float64) []row {
 	var out []row
 	for _, r := range rows {
-		lo, ok := r.lo["ns/op"]
-		if ok && r.runs >= 3 && lo > 0 && r.hi["ns/op"] > spread*lo {
+		lo, hi := r.interval[0], r.interval[1]
+		if r.runs >= 3 && lo > 0 && hi > spread*lo {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// rerun is the go test -bench pattern and the packages that run the benchmarks of
-// rows again: their top-level names, anchored (go test matches a pattern without a
-// slash against the top level, and runs every sub-benchmark below).
-func rerun(rows []row) (pattern string, pkgs []string) {
-	var names []string
-	for _, r := range rows {
-		top := "Benchmark" + strings.SplitN(r.name, "/", 2)[0]
-		if !slices.Contains(names, top) {
-			names = append(names, top)
-		}
-		if p := "./" + r.pkg; !slices.Contains(pkgs, p) {
-			pkgs = append(pkgs, p)
-		}
+// medianInterval is the distribution-free confidence interval of a median: of the n
+// values in order, the k-th from either end, for the largest k at which the true
+// median lies between them with probability at least 0.9 whatever the distribution
+// (each value falls below it with probability one half). With five values it is the
+// fastest and slowest run; with nine the second of each; with thirteen the fourth.
+// Unlike the fastest and slowest, it narrows as runs are added, so a row with an
+// outlier or two stops needing more runs once the middle of its runs is close.
+func medianInterval(v []float64) (lo, hi float64) {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0, 0
 	}
-	return "^(" + strings.Join(names, "|") + ")$", pkgs
+	k := 1
+	for c := 2; c <= n/2; c++ {
+		// The chance that fewer than c of n values fall below the median, twice
+		// (either end).
+		var p float64
+		for i := range c {
+			p += binomial(n, i)
+		}
+		if 2*p/math.Pow(2, float64(n)) > 0.1 {
+			break
+		}
+		k = c
+	}
+	return s[k-1], s[n-k]
+}
+
+// binomial is n choose k, as a float64 (n is a count of runs, a few dozen at most).
+func binomial(n, k int) float64 {
+	c := 1.0
+	for i := range k {
+		c = c * float64(n-i) / float64(i+1)
+	}
+	return c
 }
