@@ -127,16 +127,18 @@ func benchmark(ctx context.Context, c config) int {
 		return 1
 	}
 	var (
-		runs  []run // the counted ones
-		werr  error
-		long  []longRun
-		speed []float64 // reference work per pass, ns
+		runs   []run // the counted ones
+		werr   error
+		long   []longRun
+		speed  []float64 // reference work per pass, ns
+		memory []float64 // memory reference per pass, ns per read
 	)
 	pass := func(label, benchtime string, js []job, skip []longRun) []run {
 		// The writes of the pass before (stores of 100,000 series, a site) go to
 		// disk before this one starts, not under its first benchmarks' commits.
 		syscall.Sync()
 		speed = append(speed, reference())
+		memory = append(memory, memoryReference())
 		fmt.Fprintln(os.Stderr, label)
 		var got []run
 		for _, j := range js {
@@ -213,6 +215,7 @@ func benchmark(ctx context.Context, c config) int {
 		fmt.Fprintf(os.Stdout, "Run twice, in the first and the last pass (a run of at least %s averages itself): %d benchmarks.\n", c.once, len(long))
 	}
 	fmt.Fprintln(os.Stdout, referenceLine(speed))
+	fmt.Fprintln(os.Stdout, memoryLine(memory))
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		return 1

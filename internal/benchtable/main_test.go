@@ -258,3 +258,24 @@ func TestPassEnv(t *testing.T) {
 		t.Errorf("GODEBUG with an empty one set = %q", got)
 	}
 }
+
+// The memory reference reads through one cycle of the whole chain: every entry is
+// visited once before the first comes round again.
+func TestMemoryReference(t *testing.T) {
+	const n = 1 << 16
+	c := makeChain(n)
+	at, steps := uint32(0), 0
+	for {
+		at = c[at]
+		steps++
+		if at == 0 {
+			break
+		}
+	}
+	if steps != n {
+		t.Errorf("the chain's cycle is %d entries long, want %d", steps, n)
+	}
+	if got := memoryLine([]float64{80, 100, 80}); !strings.Contains(got, "1.00 0.80 1.00") || !strings.Contains(got, "80.0ns in the median pass") {
+		t.Errorf("memoryLine: %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,6 +54,63 @@ func reference() float64 {
 		best = min(best, time.Since(start))
 	}
 	return float64(best)
+}
+
+// chain is the memory reference's cycle: chain[i] is the index read after i, all of
+// them in one random cycle (Sattolo's shuffle), so that each read waits on the one
+// before and almost none is in a cache. Made once, on first use, and kept.
+var chain []uint32
+
+// chainLen is 32 Mi entries, 128 MiB: several times any cache of the machines the
+// figures are measured on.
+const chainLen = 32 << 20
+
+// memoryReference times reads that miss the caches (one read of the chain each, 1 Mi
+// of them) and returns the nanoseconds per read. The hashing of reference runs in
+// the core's own cache and does not see what slows memory: on the machine the
+// figures were measured on, a run's passes kept the same hashing speed while its
+// memory-bound benchmarks (a site write, a poll of the simulator) ran 20-40 %
+// slower for half an hour; this is what tells such a run from a slower change.
+func memoryReference() float64 {
+	if chain == nil {
+		chain = makeChain(chainLen)
+	}
+	const reads = 1 << 20
+	best := time.Duration(1 << 62)
+	for range 3 {
+		start, at := time.Now(), uint32(0)
+		for range reads {
+			at = chain[at]
+		}
+		best = min(best, time.Since(start))
+		if at >= chainLen { // never: the reads' result is used, so they are made
+			panic("memory reference: index out of the chain")
+		}
+	}
+	return float64(best) / reads
+}
+
+// makeChain returns n indices in one random cycle.
+func makeChain(n int) []uint32 {
+	c := make([]uint32, n)
+	for i := range c {
+		c[i] = uint32(i)
+	}
+	for i := n - 1; i > 0; i-- {
+		j := rand.IntN(i)
+		c[i], c[j] = c[j], c[i]
+	}
+	return c
+}
+
+// memoryLine is the line after referenceLine: each pass's memory speed, and what a
+// read took in the median pass.
+func memoryLine(ns []float64) string {
+	took := "-"
+	if len(ns) > 0 {
+		took = fmt.Sprintf("%.1fns", median(ns))
+	}
+	return fmt.Sprintf("Memory speed by pass (reads that miss the caches, over 128 MiB; 1.00 is the fastest pass): %s; a read took %s in the median pass.", relative(ns), took)
 }
 
 // referenceLine is the table's last line: each pass's machine speed, and what the
