@@ -52,15 +52,17 @@ demo-once: build
 	./$(BIN) demo --once --out $(DEMO_OUT)
 
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
-# Each benchmark runs BENCHCOUNT times, once per pass over the whole suite; each run
-# repeats the operation until BENCHTIME has passed (at least once) and reports the mean.
-# A benchmark whose first run took 10 s or more (a minute of flow ingest) runs in the
-# first pass only; one whose runs spread more than 1.5x runs four more times at the end.
-# The table shows, per benchmark and size, the median of the runs for
-# every figure and the fastest and slowest run's time/op, then each pass's machine speed.
-# Stores that take seconds to build are built by the first pass and kept for the others,
-# so the figures are for a warm store. `make bench BENCHTIME=1x` is a quick look: one
-# run, one operation each, no range. Two tables are compared with
+# The test binaries are built once; every run of a benchmark is then a process of its
+# own. A first pass runs each benchmark once to build the fixtures (stores that take
+# seconds to build, kept for the later passes) and is not counted, then BENCHCOUNT
+# passes run each of them once more; each run repeats the operation until BENCHTIME has
+# passed (at least once) and reports the mean. A benchmark whose first run took 10 s or
+# more (a minute of flow ingest) counts that run and runs again in the last pass only.
+# One whose median the runs do not pin down (its 90% interval wider than 1.3x) runs
+# again in extra passes, at most eight or 15 minutes of them. The table shows, per
+# benchmark and size, the median of the runs for every figure and the fastest and
+# slowest run's time/op, then each pass's machine speed. `make bench BENCHTIME=1x` is a
+# quick look: one run, one operation each, no range. Two tables are compared with
 #   go run ./internal/benchtable -compare old.txt new.txt
 bench:
 	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT)
