@@ -89,10 +89,10 @@ BenchmarkFileSize/series=1000-2            	       1	    131138 bytes/series
 	long := longRuns(runs, 10*time.Second)
 	var got []string
 	for _, l := range long {
-		got = append(got, l.pkg+" "+l.bench+" "+l.pattern)
+		got = append(got, l.pkg+" "+l.full+" "+l.pattern)
 	}
 	want := []string{`internal/daemon BenchmarkFlowIngest ^BenchmarkFlowIngest$`,
-		`internal/daemon BenchmarkOnRequest ^BenchmarkOnRequest$/^idle-step$/^interfaces=100000$`}
+		`internal/daemon BenchmarkOnRequest/idle-step/interfaces=100000 ^BenchmarkOnRequest$/^idle-step$/^interfaces=100000$`}
 	if !slices.Equal(got, want) {
 		t.Errorf("longRuns = %q, want %q", got, want)
 	}

@@ -29,7 +29,7 @@ func longRuns(runs []run, limit time.Duration) []longRun {
 		for _, l := range strings.Split(r.full, "/") {
 			levels = append(levels, "^"+regexp.QuoteMeta(l)+"$")
 		}
-		l := longRun{pkg: r.pkg, bench: strings.Split(r.full, "/")[0], full: r.full, pattern: strings.Join(levels, "/")}
+		l := longRun{pkg: r.pkg, full: r.full, pattern: strings.Join(levels, "/")}
 		if !slices.Contains(out, l) {
 			out = append(out, l)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -102,7 +101,7 @@ func (j job) args(benchtime, rest string, skip []longRun) []string {
 		"-test.benchtime", benchtime, "-test.count", "1", "-test.timeout", "60m"}
 	var skips []string
 	for _, l := range skip {
-		if l.pkg == j.s.pkg && l.bench == j.name {
+		if top, _, _ := strings.Cut(l.full, "/"); l.pkg == j.s.pkg && top == j.name {
 			skips = append(skips, l.pattern)
 		}
 	}
@@ -112,7 +111,7 @@ func (j job) args(benchtime, rest string, skip []longRun) []string {
 	return args
 }
 
-// start runs j in a process of its own, in its package's directory as go test would,
+// run runs j in a process of its own, in its package's directory as go test would,
 // and returns its results; its output goes on to stderr as it comes (progress).
 func (j job) run(ctx context.Context, args, env []string) ([]run, error) {
 	cmd := exec.CommandContext(ctx, j.s.bin, args...)
@@ -129,7 +128,7 @@ func (j job) run(ctx context.Context, args, env []string) ([]run, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	got := parse(io.TeeReader(bufio.NewReader(out), io.MultiWriter(os.Stderr, &tail)))
+	got := parse(io.TeeReader(out, io.MultiWriter(os.Stderr, &tail)))
 	if err := cmd.Wait(); err != nil {
 		return got, fmt.Errorf("%s %s: %w%s", j.s.pkg, j.name, err, lastLines(tail.String(), 5))
 	}
@@ -148,9 +147,9 @@ func lastLines(s string, n int) string {
 
 // longRun is a benchmark (or one sub-benchmark) long enough to average itself.
 type longRun struct {
-	pkg, bench string // the package and top-level benchmark it belongs to
-	full       string // its name as go test prints it, BenchmarkOnRequest/idle-step/interfaces=100000
-	pattern    string // a -test.skip pattern that selects it
+	pkg     string
+	full    string // its name as go test prints it, BenchmarkOnRequest/idle-step/interfaces=100000
+	pattern string // a -test.skip pattern that selects it
 }
 
 // rerunJobs are the processes that run the rows again: their top-level benchmarks,

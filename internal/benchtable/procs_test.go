@@ -71,8 +71,8 @@ func TestNotABenchmark(t *testing.T) {}
 	if len(suites) != 1 || suites[0].pkg != "example.com/m/p" || !slices.Equal(suites[0].benches, []string{"BenchmarkSize", "BenchmarkDir", "BenchmarkFail"}) {
 		t.Fatalf("suites %+v", suites[0])
 	}
-	skip := []longRun{{pkg: "example.com/m/p", bench: "BenchmarkSize", pattern: "^BenchmarkSize$/^n=2$"},
-		{pkg: "example.com/m/p", bench: "BenchmarkDir", pattern: "^BenchmarkDirX$"}}
+	skip := []longRun{{pkg: "example.com/m/p", full: "BenchmarkSize/n=2", pattern: "^BenchmarkSize$/^n=2$"},
+		{pkg: "example.com/m/p", full: "BenchmarkDir/none", pattern: "^BenchmarkDir$/^none$"}}
 	var got []run
 	var failed []string
 	for _, j := range jobs(suites) {
