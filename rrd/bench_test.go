@@ -312,32 +312,36 @@ func commitStore(tb testing.TB, n int, hw bool) *commitFixture {
 		file = fmt.Sprintf("commit-hw-%d.db", n)
 		spec.HoltWinters = &HWParams{Alpha: 0.1, Beta: 0.0035, Period: 288}
 	}
-	ready := fixtureDir.Ready(tb, file)
-	db, err := Open(fixtureDir.Path(tb, file), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	names := benchNames(n)
-	f := &commitFixture{db: db, ups: make([]Update, n), t0: time.Unix(1700000000, 0), next: 1}
-	for i := range f.ups {
-		f.ups[i] = Update{Series: names[i], Values: []Value{Uint(0), Uint(0)}}
-	}
-	if ready {
-		// An earlier pass's store: go on from the cycle after its last.
-		_, last, err := db.Info(names[0])
+	t0 := time.Unix(1700000000, 0)
+	if !fixtureDir.Ready(tb, file) {
+		db, err := Open(fixtureDir.Path(tb, file), nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		f.next = int(last.Sub(f.t0)/(5*time.Minute)) + 1
-	} else if err := db.CreateBatch(names, spec, f.t0); err != nil {
+		if err := db.CreateBatch(names, spec, t0); err != nil {
+			tb.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		fixtureDir.MarkReady(tb, file)
+	}
+	// Every process commits to a copy of the store as it was built, so that
+	// each times the same cycles (see fixturedir.Dir.Copy).
+	db, err := Open(fixtureDir.Copy(tb, file), nil)
+	if err != nil {
 		tb.Fatal(err)
+	}
+	f := &commitFixture{db: db, ups: make([]Update, n), t0: t0, next: 1}
+	for i := range f.ups {
+		f.ups[i] = Update{Series: names[i], Values: []Value{Uint(0), Uint(0)}}
 	}
 	// Time a store that has been running: the first cycles after opening pay for
 	// mapping the file's pages in, which a daemon pays once.
 	for range 50 {
 		f.cycle(tb)
 	}
-	fixtureDir.MarkReady(tb, file)
 	commits[commitKey{n, hw}] = f
 	return f
 }

@@ -40,11 +40,9 @@ type benchFixture struct {
 	end      time.Time
 	site     *Publisher // nil until the incremental benchmark first publishes
 	now      time.Time  // the site's clock
-
-	statePath string // where end and counters are kept for the next process
 }
 
-// fixtureState is what a later process needs besides the store to go on with a
+// fixtureState is what a later process needs besides the store to start from a
 // fixture.
 type fixtureState struct {
 	End      time.Time
@@ -62,10 +60,6 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, f := range fixtures {
-		// What the store does not hold, for the next pass (see fixturedir).
-		if b, err := json.Marshal(fixtureState{End: f.end, Counters: f.counters}); err == nil {
-			_ = os.WriteFile(f.statePath, b, 0o644)
-		}
 		f.db.Close()
 	}
 	fixtureDir.Remove()
@@ -78,40 +72,63 @@ func benchStore(b *testing.B, n int) *benchFixture {
 	if f := fixtures[n]; f != nil {
 		return f
 	}
-	file := fmt.Sprintf("store-%d.db", n)
-	f := &benchFixture{statePath: fixtureDir.Path(b, file+".state")}
-	var st fixtureState
-	ready := false
-	if fixtureDir.Ready(b, file) { // an earlier pass built it
-		raw, err := os.ReadFile(f.statePath)
-		ready = err == nil && json.Unmarshal(raw, &st) == nil
-		if !ready { // its process ended before saving the rest: build it again
-			os.Remove(fixtureDir.Path(b, file))
-		}
+	f := &benchFixture{}
+	for i := range n {
+		f.ifaces = append(f.ifaces, fmt.Sprintf("ge-%d/0/%d", i/48, i%48))
 	}
-	db, err := rrd.Open(fixtureDir.Path(b, file), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	step := 5 * time.Minute
-	f.db, f.rec = db, NewRecorder(db, step, nil, quiet)
-	f.ifaces = make([]string, n)
-	for i := range f.ifaces {
-		f.ifaces[i] = fmt.Sprintf("ge-%d/0/%d", i/48, i%48)
-	}
-	if ready {
-		f.end, f.counters = st.End, st.Counters
-	} else {
+	openFixture(b, f, fmt.Sprintf("store-%d.db", n), func() {
+		step := 5 * time.Minute
 		f.end = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-		f.counters = map[string][2]uint64{}
 		for day := 40; day > 0; day-- { // a commit a day keeps the batches small
 			from := f.end.Add(-time.Duration(day) * 24 * time.Hour)
 			history(b, f.rec, "r1", f.ifaces, from, from.Add(24*time.Hour), step, f.counters, rhythm)
 		}
-		fixtureDir.MarkReady(b, file)
-	}
+	})
 	fixtures[n] = f
 	return f
+}
+
+// openFixture opens this process's copy of the store file into f (see
+// fixturedir.Dir.Copy), building it first if no earlier process did: build fills
+// the store through f.rec, from f.counters (empty), and sets f.end. The end and
+// the counters are kept beside the store, so that every process starts from the
+// store as it was built, whatever the benchmarks of earlier ones added to theirs.
+func openFixture(b *testing.B, f *benchFixture, file string, build func()) {
+	b.Helper()
+	statePath := fixtureDir.Path(b, file+".state")
+	var st fixtureState
+	ready := false
+	if fixtureDir.Ready(b, file) { // an earlier process built it
+		raw, err := os.ReadFile(statePath)
+		ready = err == nil && json.Unmarshal(raw, &st) == nil
+	}
+	if !ready {
+		os.Remove(fixtureDir.Path(b, file))
+		db, err := rrd.Open(fixtureDir.Path(b, file), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.db, f.rec, f.counters = db, NewRecorder(db, 5*time.Minute, nil, quiet), map[string][2]uint64{}
+		build()
+		st = fixtureState{End: f.end, Counters: f.counters}
+		raw, err := json.Marshal(st)
+		if err == nil {
+			err = os.WriteFile(statePath, raw, 0o644)
+		}
+		if err == nil {
+			err = db.Close()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		fixtureDir.MarkReady(b, file)
+	}
+	db, err := rrd.Open(fixtureDir.Copy(b, file), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.db, f.rec = db, NewRecorder(db, 5*time.Minute, nil, quiet)
+	f.end, f.counters = st.End, st.Counters
 }
 
 // rhythm is a day's traffic in octets/s, different per interface.
@@ -378,36 +395,17 @@ func bigStore(b *testing.B, n int) *benchFixture {
 	if f := fixtures[-n]; f != nil {
 		return f
 	}
-	file := fmt.Sprintf("store-%d-day.db", n)
-	f := &benchFixture{statePath: fixtureDir.Path(b, file+".state")}
-	var st fixtureState
-	ready := false
-	if fixtureDir.Ready(b, file) {
-		raw, err := os.ReadFile(f.statePath)
-		ready = err == nil && json.Unmarshal(raw, &st) == nil
-		if !ready {
-			os.Remove(fixtureDir.Path(b, file))
-		}
-	}
-	db, err := rrd.Open(fixtureDir.Path(b, file), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	step := 5 * time.Minute
-	f.db, f.rec = db, NewRecorder(db, step, nil, quiet)
+	f := &benchFixture{}
 	for i := range n {
 		f.ifaces = append(f.ifaces, fmt.Sprintf("d%04d/ge-0/0/%d", i/48, i%48))
 	}
-	if ready {
-		f.end, f.counters = st.End, st.Counters
-	} else {
+	openFixture(b, f, fmt.Sprintf("store-%d-day.db", n), func() {
+		step := 5 * time.Minute
 		f.end = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
-		f.counters = map[string][2]uint64{}
 		for from := f.end.Add(-26 * time.Hour); from.Before(f.end); from = from.Add(30 * time.Minute) {
 			f.step(b, from, from.Add(30*time.Minute), step) // a commit per half hour keeps the batches small
 		}
-		fixtureDir.MarkReady(b, file)
-	}
+	})
 	fixtures[-n] = f
 	return f
 }
