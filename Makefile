@@ -54,7 +54,8 @@ demo-once: build
 # Benchmarks of the poll cycle, the store commit and rendering, printed as one table.
 # The test binaries are built once; every run of a benchmark is then a process of its
 # own. A first pass runs each benchmark once to build the fixtures (stores that take
-# seconds to build, kept for the later passes) and is not counted, then BENCHCOUNT
+# seconds to build, kept for the later passes, each of which works on a copy of a
+# store it changes) and is not counted, then BENCHCOUNT
 # passes run each of them once more; each run repeats the operation until BENCHTIME has
 # passed (at least once) and reports the mean. A benchmark whose first run took 10 s or
 # more (a minute of flow ingest) counts that run and runs again in the last pass only.
