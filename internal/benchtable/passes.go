@@ -67,10 +67,12 @@ const chainLen = 32 << 20
 
 // memoryReference times reads that miss the caches (one read of the chain each, 1 Mi
 // of them) and returns the nanoseconds per read. The hashing of reference runs in
-// the core's own cache and does not see what slows memory: on the machine the
-// figures were measured on, a run's passes kept the same hashing speed while its
-// memory-bound benchmarks (a site write, a poll of the simulator) ran 20-40 %
-// slower for half an hour; this is what tells such a run from a slower change.
+// the core's own cache and does not see what slows memory. It was added to explain
+// runs whose passes kept the same hashing speed while some benchmarks (a site
+// write, a poll of the simulator) ran 20-40 % slower for half an hour, and does not:
+// in 30 passes their times were uncorrelated with it. What does follow them is each
+// virtual CPU's own speed, which reference, the fastest of three on any CPU, misses
+// (see the README's Development section).
 func memoryReference() float64 {
 	if chain == nil {
 		chain = makeChain(chainLen)

@@ -80,7 +80,8 @@ func (d *Dir) MarkReady(tb testing.TB, name string) {
 // A fixture that every pass went on changing aged from pass to pass, and its figures
 // with it: a Holt-Winters store of 100,000 series took ~90 ms a cycle in the first
 // passes and 140-400 ms from the fifth, as its file grew from 0.5 to 3.9 GiB; a
-// 10,000-series one was 2-2.5x slower in the same pass of two runs. From a copy,
+// 10,000-series one took 2-2.5x its usual time in the fifth pass of both of two
+// runs. From a copy,
 // every process times the same cycles of the same store.
 //
 // The copy is synced before it is returned, so that writing it back to disk falls
