@@ -6,6 +6,8 @@ DEMO_OUT    ?= var/demo
 BENCHTIME   ?= 200ms
 # Runs of each benchmark: five, or one for a quick look (BENCHTIME=1x).
 BENCHCOUNT  ?= $(if $(filter 1x,$(BENCHTIME)),1,5)
+# Each benchmark process on one CPU, the fastest (PIN=false: where the system puts it).
+PIN         ?= true
 TEST_FUZZTIME ?= 2000x
 
 .PHONY: all build test lint vet fmt-check staticcheck demo demo-once bench fuzz clean
@@ -62,11 +64,13 @@ demo-once: build
 # One whose median the runs do not pin down (its 90% interval wider than 1.3x) runs
 # again in extra passes, at most eight or 15 minutes of them. The table shows, per
 # benchmark and size, the median of the runs for every figure and the fastest and
-# slowest run's time/op, then each pass's machine speed. `make bench BENCHTIME=1x` is a
+# slowest run's time/op, then each pass's machine speed. Each process runs on one CPU,
+# the fastest when it starts, and follows the fastest (each virtual CPU has slow phases
+# of its own; see the README). `make bench BENCHTIME=1x` is a
 # quick look: one run, one operation each, no range. Two tables are compared with
 #   go run ./internal/benchtable -compare old.txt new.txt
 bench:
-	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT)
+	$(GO) run ./internal/benchtable -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -pin=$(PIN)
 
 # Each fuzz target for FUZZTIME (plain `go test` already runs their seed corpora). A
 # failure leaves the input under the package's testdata/fuzz; commit it with the fix.

@@ -476,7 +476,10 @@ func monthStore(b *testing.B, n int) (*DB, []string, time.Time) {
 	return db, names, end
 }
 
-// BenchmarkFetchMonth fetches 31 days of five-minute rows of one series.
+// BenchmarkFetchMonth fetches 31 days of five-minute rows of one series, into the
+// same rows each time (FetchInto). With Fetch, which allocates its 0.35 MB of rows
+// per call, the figure was the collector's and page faults' as much as the read's:
+// the runs of series=1000 took 0.50-1.8 ms in two make bench runs.
 func BenchmarkFetchMonth(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
@@ -484,13 +487,15 @@ func BenchmarkFetchMonth(b *testing.B) {
 			victim := names[n/2]
 			// A store reopened by a later pass has its pages on disk, not mapped in:
 			// time the fetch a running daemon makes, not the first one.
-			if _, err := db.Fetch(victim, Average, end.Add(-31*24*time.Hour), end, 0); err != nil {
+			res, err := db.Fetch(victim, Average, end.Add(-31*24*time.Hour), end, 0)
+			if err != nil {
 				b.Fatal(err)
 			}
+			runtime.GC()
 			b.ResetTimer()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				res, err := db.Fetch(victim, Average, end.Add(-31*24*time.Hour), end, 0)
+				res, err = db.FetchInto(res, victim, Average, end.Add(-31*24*time.Hour), end, 0)
 				if err != nil || len(res.Rows) < 8928 {
 					b.Fatalf("fetch: %d rows, %v", len(res.Rows), err)
 				}

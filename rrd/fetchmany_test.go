@@ -94,6 +94,8 @@ func TestFetchMany(t *testing.T) {
 			}{name, f})
 		}
 	}
+	// FetchInto fills one Result per series through every run, the same way.
+	single := make([]Result, len(pick))
 	for k, run := range runs {
 		tc := tests[k%len(tests)]
 		tc.name = run.name + " " + tc.name
@@ -109,26 +111,42 @@ func TestFetchMany(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: fetch %s: %v", tc.name, n, err)
 			}
-			g := got[i]
-			if !g.Start.Equal(want.Start) || g.Step != want.Step || len(g.Rows) != len(want.Rows) || fmt.Sprint(g.DS) != fmt.Sprint(want.DS) {
-				t.Errorf("%s %s: got start %v step %v %d rows %v, want %v %v %d %v", tc.name, n, g.Start, g.Step, len(g.Rows), g.DS, want.Start, want.Step, len(want.Rows), want.DS)
-				continue
+			if single[i], err = db.FetchInto(single[i], n, tc.cf, tc.start, tc.end, tc.res); err != nil {
+				t.Fatalf("%s: fetch into %s: %v", tc.name, n, err)
 			}
-			known := 0
-			for r := range want.Rows {
-				for d := range want.Rows[r] {
-					if !same(g.Rows[r][d], want.Rows[r][d]) {
-						t.Errorf("%s %s: row %d ds %d: got %v, want %v", tc.name, n, r, d, g.Rows[r][d], want.Rows[r][d])
-					}
-					if want.Rows[r][d] == want.Rows[r][d] {
-						known++
+			for _, g := range []struct {
+				how string
+				Result
+			}{{"", got[i]}, {" (FetchInto)", single[i]}} {
+				if !g.Start.Equal(want.Start) || g.Step != want.Step || len(g.Rows) != len(want.Rows) || fmt.Sprint(g.DS) != fmt.Sprint(want.DS) {
+					t.Errorf("%s %s%s: got start %v step %v %d rows %v, want %v %v %d %v", tc.name, n, g.how, g.Start, g.Step, len(g.Rows), g.DS, want.Start, want.Step, len(want.Rows), want.DS)
+					continue
+				}
+				known := 0
+				for r := range want.Rows {
+					for d := range want.Rows[r] {
+						if !same(g.Rows[r][d], want.Rows[r][d]) {
+							t.Errorf("%s %s%s: row %d ds %d: got %v, want %v", tc.name, n, g.how, r, d, g.Rows[r][d], want.Rows[r][d])
+						}
+						if want.Rows[r][d] == want.Rows[r][d] {
+							known++
+						}
 					}
 				}
-			}
-			if !strings.HasSuffix(tc.name, "future") && known == 0 {
-				t.Errorf("%s %s: no known values: the test checks nothing", tc.name, n)
+				if !strings.HasSuffix(tc.name, "future") && known == 0 {
+					t.Errorf("%s %s%s: no known values: the test checks nothing", tc.name, n, g.how)
+				}
 			}
 		}
+	}
+	// FetchInto reuses rows of the same shape too.
+	one, err := db.FetchInto(Result{}, "a5", Average, end.Add(-25*step), end, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneRow := &one.Rows[0][0]
+	if one, err = db.FetchInto(one, "a6", Average, end.Add(-25*step), end, 0); err != nil || &one.Rows[0][0] != oneRow {
+		t.Errorf("FetchInto with rows of the same shape: %v; rows reused: %v", err, err == nil && &one.Rows[0][0] == oneRow)
 	}
 	// Rows of the same shape are reused, not allocated again.
 	first, err := db.FetchManyInto(nil, pick, Average, end.Add(-25*step), end, 0)

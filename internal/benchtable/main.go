@@ -37,6 +37,7 @@ func main() {
 	extraTime := flag.Duration("extratime", 15*time.Minute, "no more extra pass starts once the extra passes have taken this long")
 	spread := flag.Float64("spread", 1.3, "a benchmark runs again while the interval that holds its median with 90% confidence spans more than this, upper end over lower (with five runs: the slowest over the fastest)")
 	bench := flag.String("bench", ".", "go test -bench pattern")
+	pin := flag.Bool("pin", pinning, "run each benchmark process on one CPU, the fastest when it starts, and move it to another when that one becomes faster (Linux)")
 	pkgs := flag.String("pkgs", "./cmd/mrtgo ./rrd ./poller/... ./render ./web ./discover ./mrtgimport ./flow ./flowstore ./flowquery ./flowtop ./detect ./capture ./events ./remotewrite ./internal/...", "packages to benchmark")
 	// ./cmd/mrtgo first: its poll --once process, timed against snmpd and MRTG, is
 	// the figure most sensitive to what ran before it (the 100,000-interface fixtures
@@ -49,7 +50,7 @@ func main() {
 	// the fixtures, gigabytes of stores: every way out below returns through benchmark.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := benchmark(ctx, config{benchtime: *benchtime, count: *count, once: *once, extra: *extra,
-		extraTime: *extraTime, spread: *spread, bench: *bench, pkgs: strings.Fields(*pkgs)})
+		extraTime: *extraTime, spread: *spread, bench: *bench, pin: *pin, pkgs: strings.Fields(*pkgs)})
 	stop()
 	os.Exit(code)
 }
@@ -61,6 +62,7 @@ type config struct {
 	once, extraTime time.Duration
 	spread          float64
 	bench           string
+	pin             bool
 	pkgs            []string
 }
 
@@ -126,6 +128,10 @@ func benchmark(ctx context.Context, c config) int {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		return 1
 	}
+	var cpu *cpus // nil: processes run where the system puts them
+	if c.pin {
+		cpu = newCPUs()
+	}
 	var (
 		runs   []run // the counted ones
 		werr   error
@@ -148,7 +154,7 @@ func benchmark(ctx context.Context, c config) int {
 			// Nor the writes of the process before (an import of 1,000 interfaces
 			// writes gigabytes) under this one's.
 			syscall.Sync()
-			r, err := j.run(ctx, j.args(benchtime, rest, skip), env)
+			r, err := j.run(ctx, j.args(benchtime, rest, skip), env, cpu)
 			got = append(got, r...)
 			// A benchmark that fails (a flaky exporter, a port taken) fails its own
 			// process, not the others' runs: the passes go on, and make bench fails
@@ -219,6 +225,9 @@ func benchmark(ctx context.Context, c config) int {
 	}
 	fmt.Fprintln(os.Stdout, referenceLine(speed))
 	fmt.Fprintln(os.Stdout, memoryLine(memory))
+	if cpu != nil {
+		fmt.Fprintln(os.Stdout, cpu.summary())
+	}
 	if werr != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks failed:", werr)
 		return 1

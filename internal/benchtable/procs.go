@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // modulePrefix is dropped from import paths in the table ("rrd", not the whole path).
@@ -112,8 +113,10 @@ func (j job) args(benchtime, rest string, skip []longRun) []string {
 }
 
 // run runs j in a process of its own, in its package's directory as go test would,
-// and returns its results; its output goes on to stderr as it comes (progress).
-func (j job) run(ctx context.Context, args, env []string) ([]run, error) {
+// and returns its results; its output goes on to stderr as it comes (progress). With
+// cpus (not nil) the process runs on one CPU, the fastest, and follows the fastest
+// while it runs (see cpus).
+func (j job) run(ctx context.Context, args, env []string, cpus *cpus) ([]run, error) {
 	cmd := exec.CommandContext(ctx, j.s.bin, args...)
 	cmd.Dir, cmd.Env = j.s.dir, env
 	// The benchmark and whatever it started (snmpd, an exporter, mrtgo), together.
@@ -125,7 +128,17 @@ func (j job) run(ctx context.Context, args, env []string) ([]run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if cpus == nil || len(cpus.ids) < 2 {
+		err = cmd.Start()
+	} else {
+		at := cpus.fastest(ctx, 5*time.Second)
+		if err = cpus.start(cmd, at); err == nil {
+			fctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go cpus.follow(fctx, cmd.Process.Pid, at, func(s string) { fmt.Fprintln(os.Stderr, s) })
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	got := parse(io.TeeReader(out, io.MultiWriter(os.Stderr, &tail)))

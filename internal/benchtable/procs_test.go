@@ -76,7 +76,7 @@ func TestNotABenchmark(t *testing.T) {}
 	var got []run
 	var failed []string
 	for _, j := range jobs(suites) {
-		r, err := j.run(ctx, j.args("1x", "", skip), os.Environ())
+		r, err := j.run(ctx, j.args("1x", "", skip), os.Environ(), nil)
 		got = append(got, r...)
 		if err != nil {
 			failed = append(failed, err.Error())
@@ -99,7 +99,7 @@ func TestNotABenchmark(t *testing.T) {}
 	}
 	// A pattern's sub-benchmark levels reach the process.
 	j := jobs(suites)[0]
-	if r, err := j.run(ctx, j.args("1x", "n=2", nil), os.Environ()); err != nil || len(r) != 1 || r[0].full != "BenchmarkSize/n=2" {
+	if r, err := j.run(ctx, j.args("1x", "n=2", nil), os.Environ(), newCPUs()); err != nil || len(r) != 1 || r[0].full != "BenchmarkSize/n=2" {
 		t.Errorf("BenchmarkSize with rest n=2: %v, %+v", err, r)
 	}
 }
