@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Row is one row of MRTG history: the mean rates (bytes/s) over (Start, End] and the
@@ -55,37 +57,38 @@ func parseLog(name string, r io.Reader) (*History, error) {
 	}
 	rows := make([]raw, 0, 2600) // rateup keeps 2,532 rows
 	ln := 0
+	// A line's fields, read in place: an import of 1,000 logs reads 2.5 million lines,
+	// and a string and a slice of fields for each were half of what it allocated.
+	var buf [6][]byte
 	for sc.Scan() {
 		ln++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
+		line := sc.Bytes()
+		f, nf := fields(line, buf[:0])
+		if nf == 0 {
 			continue
 		}
-		bad := func(what string) error {
-			return fmt.Errorf("%s:%d: %s in %q", name, ln, what, sc.Text())
-		}
-		t, err := strconv.ParseInt(f[0], 10, 64)
+		t, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil || t <= 0 {
-			return nil, bad("bad time")
+			return nil, badLine(name, ln, "bad time", line)
 		}
 		if ln == 1 {
-			if len(f) != 3 {
-				return nil, bad("first line is not \"time counter_in counter_out\"")
+			if nf != 3 {
+				return nil, badLine(name, ln, "first line is not \"time counter_in counter_out\"", line)
 			}
-			in, err1 := strconv.ParseUint(f[1], 10, 64)
-			out, err2 := strconv.ParseUint(f[2], 10, 64)
+			in, err1 := strconv.ParseUint(string(f[1]), 10, 64)
+			out, err2 := strconv.ParseUint(string(f[2]), 10, 64)
 			h.Last = time.Unix(t, 0).UTC()
 			h.LastIn, h.LastOut, h.HaveLast = in, out, err1 == nil && err2 == nil
 			continue
 		}
-		if len(f) != 5 {
-			return nil, bad(fmt.Sprintf("%d fields, want 5", len(f)))
+		if nf != 5 {
+			return nil, badLine(name, ln, fmt.Sprintf("%d fields, want 5", nf), line)
 		}
 		var v [4]float64
 		for i := range v {
-			x, err := strconv.ParseFloat(f[i+1], 64)
+			x, err := strconv.ParseFloat(string(f[i+1]), 64)
 			if err != nil {
-				return nil, bad("bad number")
+				return nil, badLine(name, ln, "bad number", line)
 			}
 			if x < 0 { // rateup writes -1 for unknown in some versions
 				x = math.NaN()
@@ -96,7 +99,7 @@ func parseLog(name string, r io.Reader) (*History, error) {
 			if t == rows[n-1].t {
 				continue // rateup repeats the newest time when two runs fall in one second
 			}
-			return nil, bad(fmt.Sprintf("time %d not before the row above (%d)", t, rows[n-1].t))
+			return nil, badLine(name, ln, fmt.Sprintf("time %d not before the row above (%d)", t, rows[n-1].t), line)
 		}
 		rows = append(rows, raw{t, v[0], v[1], v[2], v[3]})
 	}
@@ -117,6 +120,45 @@ func parseLog(name string, r io.Reader) (*History, error) {
 	}
 	return h, nil
 }
+
+// badLine is parseLog's error for line ln of the log called name.
+func badLine(name string, ln int, what string, line []byte) error {
+	return fmt.Errorf("%s:%d: %s in %q", name, ln, what, line)
+}
+
+// fields is strings.Fields over a line in place: it appends the line's fields to
+// dst up to its capacity and returns them with how many there are in all.
+func fields(line []byte, dst [][]byte) ([][]byte, int) {
+	n, start := 0, -1
+	for i := 0; i < len(line); {
+		c, size := rune(line[i]), 1
+		if c >= utf8.RuneSelf {
+			c, size = utf8.DecodeRune(line[i:])
+		}
+		if space := c < utf8.RuneSelf && asciiSpace[c] || c >= utf8.RuneSelf && unicode.IsSpace(c); space {
+			if start >= 0 {
+				if len(dst) < cap(dst) {
+					dst = append(dst, line[start:i])
+				}
+				n++
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
+	}
+	if start >= 0 {
+		if len(dst) < cap(dst) {
+			dst = append(dst, line[start:])
+		}
+		n++
+	}
+	return dst, n
+}
+
+// asciiSpace is what unicode.IsSpace says of each ASCII character.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // ReadRRD reads an MRTG rrdtool-mode file through "rrdtool dump".
 func ReadRRD(ctx context.Context, path string) (*History, error) {

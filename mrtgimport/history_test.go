@@ -3,6 +3,7 @@ package mrtgimport
 import (
 	"encoding/xml"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -110,5 +111,37 @@ func TestParseDumpFast(t *testing.T) {
 	}
 	if !reflect.DeepEqual(fast, want) || len(fast.RRA) != 8 || len(fast.RRA[0].Rows) != 24 {
 		t.Errorf("fast reader read %+v\nencoding/xml %+v", fast, want)
+	}
+}
+
+// TestFields checks fields against strings.Fields, which parseLog used to split a line
+// with: the same fields, and how many, on lines of every kind of white space.
+func TestFields(t *testing.T) {
+	lines := []string{"", " ", "1700000000 1 2", "  a\tb \r\n", "a\u00a0b\u2003c", "\u0085x\u0085",
+		"x\xffy z", "1 2 3 4 5 6 7 8", "\xe2\x80", "a\v\fb", "é è"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{" ", "\t", "\u00a0", "\u3000", "\xff", "7", ".", "a", "é", "\r"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		lines = append(lines, b.String())
+	}
+	for _, line := range lines {
+		want := strings.Fields(line)
+		var buf [3][]byte
+		got, n := fields([]byte(line), buf[:0])
+		if n != len(want) {
+			t.Fatalf("fields(%q): %d fields, want %d", line, n, len(want))
+		}
+		for i, g := range got {
+			if string(g) != want[i] {
+				t.Fatalf("fields(%q)[%d] = %q, want %q", line, i, g, want[i])
+			}
+		}
+		if len(got) != min(n, 3) {
+			t.Fatalf("fields(%q): %d returned, want %d", line, len(got), min(n, 3))
+		}
 	}
 }
