@@ -138,6 +138,7 @@ func benchmark(ctx context.Context, c config) int {
 		long   []longRun
 		speed  []float64 // reference work per pass, ns
 		memory []float64 // memory reference per pass, ns per read
+		disk   []float64 // disk reference per pass, ns per write and sync
 	)
 	pass := func(label, benchtime string, js []job, skip []longRun) []run {
 		// The writes of the pass before (stores of 100,000 series, a site) go to
@@ -145,6 +146,7 @@ func benchmark(ctx context.Context, c config) int {
 		syscall.Sync()
 		speed = append(speed, reference())
 		memory = append(memory, memoryReference())
+		disk = append(disk, diskReference(scratch))
 		fmt.Fprintln(os.Stderr, label)
 		var got []run
 		for _, j := range js {
@@ -225,6 +227,7 @@ func benchmark(ctx context.Context, c config) int {
 	}
 	fmt.Fprintln(os.Stdout, referenceLine(speed))
 	fmt.Fprintln(os.Stdout, memoryLine(memory))
+	fmt.Fprintln(os.Stdout, diskLine(disk))
 	if cpu != nil {
 		fmt.Fprintln(os.Stdout, cpu.summary())
 	}

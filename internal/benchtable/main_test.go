@@ -279,3 +279,21 @@ func TestMemoryReference(t *testing.T) {
 		t.Errorf("memoryLine: %q", got)
 	}
 }
+
+// TestDiskReference times real writes and syncs in a temporary directory, and the line
+// prints each pass's speed relative to the fastest.
+func TestDiskReference(t *testing.T) {
+	ns := diskReference(t.TempDir())
+	if ns <= 0 {
+		t.Fatalf("diskReference = %v, want a time", ns)
+	}
+	if got := diskReference(filepath.Join(t.TempDir(), "missing")); got != 0 {
+		t.Errorf("diskReference of a missing directory = %v, want 0", got)
+	}
+	if got := diskLine([]float64{2e6, 1e6, 4e6}); !strings.Contains(got, "0.50 1.00 0.25") || !strings.Contains(got, "one took 2ms in the median pass") {
+		t.Errorf("diskLine: %q", got)
+	}
+	if got := diskLine([]float64{1e6, 0}); !strings.Contains(got, ": -; one took - in") {
+		t.Errorf("diskLine with a failed pass: %q", got)
+	}
+}

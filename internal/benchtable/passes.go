@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,6 +104,51 @@ func makeChain(n int) []uint32 {
 		c[i], c[j] = c[j], c[i]
 	}
 	return c
+}
+
+// diskReference times what makes a commit durable on the disk the benchmarks write
+// to: 32 writes of 4 KiB, each in place in a file of dir and followed by an
+// fdatasync, as a store's commit writes its pages and syncs. It returns the
+// nanoseconds of the median one, or 0 if the file could not be written. The rrd
+// commit benchmarks skip their syncs (their figures are the store's, not the disk's);
+// this line says what each sync of a daemon's commit adds on the machine, pass by pass.
+func diskReference(dir string) float64 {
+	f, err := os.CreateTemp(dir, "disk-reference-")
+	if err != nil {
+		return 0
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	const pages = 32
+	page := make([]byte, 4096)
+	if _, err := f.Write(make([]byte, pages*len(page))); err != nil || f.Sync() != nil {
+		return 0
+	}
+	took := make([]float64, 0, pages)
+	for i := range pages {
+		page[0] = byte(i)
+		start := time.Now()
+		if _, err := f.WriteAt(page, int64(i*len(page))); err != nil {
+			return 0
+		}
+		if err := fdatasync(f); err != nil {
+			return 0
+		}
+		took = append(took, float64(time.Since(start)))
+	}
+	return median(took)
+}
+
+// diskLine is the line after memoryLine: each pass's disk speed, and what a write and
+// its sync took in the median pass.
+func diskLine(ns []float64) string {
+	took := "-"
+	if len(ns) > 0 && slices.Min(ns) > 0 {
+		took = duration(median(ns))
+	} else {
+		ns = nil // a pass could not write its file: no speed to print
+	}
+	return fmt.Sprintf("Disk speed by pass (a 4 KiB write and its fdatasync in the benchmarks' directory, the median of 32; 1.00 is the fastest pass): %s; one took %s in the median pass.", relative(ns), took)
 }
 
 // memoryLine is the line after referenceLine: each pass's memory speed, and what a

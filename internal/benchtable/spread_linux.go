@@ -30,3 +30,7 @@ func spreadDirs(dir string) error {
 	}
 	return unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFL))
 }
+
+// fdatasync syncs f's data (and only what metadata reading it back needs), as bbolt
+// does on Linux.
+func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
