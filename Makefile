@@ -64,7 +64,7 @@ demo-once: build
 # One whose median the runs do not pin down (its 90% interval wider than 1.3x) runs
 # again in extra passes, at most eight or 15 minutes of them. The table shows, per
 # benchmark and size, the median of the runs for every figure and the fastest and
-# slowest run's time/op, then each pass's machine speed. Each process runs on one CPU,
+# slowest run's time/op, then each pass's machine, memory and disk speed. Each process runs on one CPU,
 # the fastest when it starts, and follows the fastest (each virtual CPU has slow phases
 # of its own; see the README). `make bench BENCHTIME=1x` is a
 # quick look: one run, one operation each, no range. Two tables are compared with

@@ -70,8 +70,9 @@
 // detector's state (hwstore.go), so finding what changed reads nothing
 // more: at 10k series the updates of a cycle take the same CPU as before
 // (about 4.5 ms, to within 0.1 ms), and 0.1 to 0.2 ms more when every data
-// source changes (BenchmarkApplyCycleFailureChanges), in a commit of about
-// 11 ms (BenchmarkCommitCycleFailureChanges).
+// source changes (BenchmarkApplyCycleFailureChanges), in a commit whose
+// store work takes about 8 ms, before its two fdatasyncs
+// (BenchmarkCommitCycleFailureChanges).
 //
 // A detector costs 42 bytes of state per data source written every step,
 // and keeps 16 bytes per row of the period and 8 per result row kept: for

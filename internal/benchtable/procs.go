@@ -114,9 +114,9 @@ func (j job) args(benchtime, rest string, skip []longRun) []string {
 
 // run runs j in a process of its own, in its package's directory as go test would,
 // and returns its results; its output goes on to stderr as it comes (progress). With
-// cpus (not nil) the process runs on one CPU, the fastest, and follows the fastest
+// cpu (not nil) the process runs on one CPU, the fastest, and follows the fastest
 // while it runs (see cpus).
-func (j job) run(ctx context.Context, args, env []string, cpus *cpus) ([]run, error) {
+func (j job) run(ctx context.Context, args, env []string, cpu *cpus) ([]run, error) {
 	cmd := exec.CommandContext(ctx, j.s.bin, args...)
 	cmd.Dir, cmd.Env = j.s.dir, env
 	// The benchmark and whatever it started (snmpd, an exporter, mrtgo), together.
@@ -128,14 +128,14 @@ func (j job) run(ctx context.Context, args, env []string, cpus *cpus) ([]run, er
 	if err != nil {
 		return nil, err
 	}
-	if cpus == nil || len(cpus.ids) < 2 {
+	if cpu == nil || len(cpu.ids) < 2 {
 		err = cmd.Start()
 	} else {
-		at := cpus.fastest(ctx, 5*time.Second)
-		if err = cpus.start(cmd, at); err == nil {
+		at := cpu.fastest(ctx, 5*time.Second)
+		if err = cpu.start(cmd, at); err == nil {
 			fctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			go cpus.follow(fctx, cmd.Process.Pid, at, func(s string) { fmt.Fprintln(os.Stderr, s) })
+			go cpu.follow(fctx, cmd.Process.Pid, at, func(s string) { fmt.Fprintln(os.Stderr, s) })
 		}
 	}
 	if err != nil {

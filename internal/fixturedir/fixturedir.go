@@ -31,7 +31,8 @@ type Dir struct {
 	kept bool // in Env's directory: not removed
 	err  error
 
-	mine string // this process's copies of kept fixtures (Copy); removed
+	mu   sync.Mutex // guards mine: parallel benchmarks may copy at once
+	mine string     // this process's copies of kept fixtures (Copy); removed
 }
 
 func (d *Dir) open() {
@@ -92,14 +93,17 @@ func (d *Dir) Copy(tb testing.TB, name string) string {
 	if !d.kept {
 		return src
 	}
+	d.mu.Lock()
 	if d.mine == "" {
 		dir, err := os.MkdirTemp(d.path, "process-")
 		if err != nil {
+			d.mu.Unlock()
 			tb.Fatalf("fixture copy: %v", err)
 		}
 		d.mine = dir
 	}
 	dst := filepath.Join(d.mine, name)
+	d.mu.Unlock()
 	if err := copyFile(src, dst); err != nil {
 		tb.Fatalf("fixture copy: %v", err)
 	}
@@ -133,7 +137,10 @@ func (d *Dir) Remove() {
 	if d.path != "" && !d.kept {
 		os.RemoveAll(d.path)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.mine != "" {
 		os.RemoveAll(d.mine)
+		d.mine = ""
 	}
 }
