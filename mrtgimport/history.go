@@ -131,11 +131,15 @@ func badLine(name string, ln int, what string, line []byte) error {
 func fields(line []byte, dst [][]byte) ([][]byte, int) {
 	n, start := 0, -1
 	for i := 0; i < len(line); {
-		c, size := rune(line[i]), 1
-		if c >= utf8.RuneSelf {
-			c, size = utf8.DecodeRune(line[i:])
+		space, size := false, 1
+		if c := line[i]; c < utf8.RuneSelf {
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRune(line[i:])
+			space = unicode.IsSpace(r)
 		}
-		if space := c < utf8.RuneSelf && asciiSpace[c] || c >= utf8.RuneSelf && unicode.IsSpace(c); space {
+		if space {
 			if start >= 0 {
 				if len(dst) < cap(dst) {
 					dst = append(dst, line[start:i])
