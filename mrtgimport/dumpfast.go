@@ -2,6 +2,7 @@ package mrtgimport
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
 )
 
@@ -72,7 +73,7 @@ func decodeDumpFast(b []byte) (d dumpXML, ok bool) {
 			continue
 		case bytes.HasPrefix(rest, []byte("<?xml ")):
 			k := bytes.Index(rest, []byte("?>"))
-			if len(stack) > 0 || k < 0 || i > 0 || bytes.ContainsAny(rest[2:k], "<>") {
+			if len(stack) > 0 || k < 0 || i > 0 || !plainDecl.Match(rest[len("<?xml "):k]) {
 				return d, false
 			}
 			i += k + 2
@@ -181,3 +182,8 @@ func decodeDumpFast(b []byte) (d dumpXML, ok bool) {
 	}
 	return d, false
 }
+
+// plainDecl is the XML declaration the fast reader vouches for, as rrdtool dump writes
+// it: version 1.0, UTF-8 or no encoding. encoding/xml reads or refuses any other (a
+// version it does not support, an encoding it has no reader for).
+var plainDecl = regexp.MustCompile(`^\s*version="1\.0"(\s+encoding="(?i:utf-8)")?\s*$`)
